@@ -1,0 +1,259 @@
+//! The admin API under `/emulator/` (tenant port, no authentication; the
+//! emulator binds to loopback): health, reset, tenant loading, the run
+//! clock, counted faults, the request log, stored rows and the demo IdP.
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::engine;
+use crate::faults::{Fault, FaultSpec};
+use crate::responses::internal;
+use crate::state::{AppState, ClockMode, FailRuns};
+use crate::tenant::{Row, Tenant};
+
+fn bad_request(message: impl Into<String>) -> Response {
+    (StatusCode::BAD_REQUEST, Json(json!({"error": message.into()}))).into_response()
+}
+
+fn not_found(message: impl Into<String>) -> Response {
+    (StatusCode::NOT_FOUND, Json(json!({"error": message.into()}))).into_response()
+}
+
+/// Parses a JSON body; an empty body counts as `{}`.
+fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, Response> {
+    let text = if body.iter().all(u8::is_ascii_whitespace) { &b"{}"[..] } else { &body[..] };
+    serde_json::from_slice(text).map_err(|e| bad_request(format!("invalid JSON body: {e}")))
+}
+
+pub async fn health(State(state): State<AppState>) -> Response {
+    let tenant = state.tenant();
+    Json(json!({"status": "ok", "tenant": tenant.letter, "clock": state.clock(), "urls": state.urls()})).into_response()
+}
+
+pub async fn reset(State(state): State<AppState>) -> Response {
+    match state.seed(state.seed_tenant()) {
+        Ok(()) => Json(json!({"status": "reset", "tenant": state.tenant().letter})).into_response(),
+        Err(e) => internal(e),
+    }
+}
+
+/// `GET /emulator/tenant`: the tenant in force, secrets masked.
+pub async fn get_tenant(State(state): State<AppState>) -> Response {
+    let mut tenant = (*state.tenant()).clone();
+    tenant.clients.iter_mut().for_each(|c| c.secret = "***".into());
+    tenant.users.iter_mut().for_each(|u| u.password = "***".into());
+    Json(tenant).into_response()
+}
+
+/// `POST /emulator/tenant`: loads a tenant (TOML, or JSON when the body
+/// starts with `{`) and makes it what a reset goes back to.
+pub async fn load_tenant(State(state): State<AppState>, body: Bytes) -> Response {
+    let Ok(text) = std::str::from_utf8(&body) else {
+        return bad_request("the tenant must be UTF-8 text (TOML or JSON)");
+    };
+    let parsed = if text.trim_start().starts_with('{') {
+        serde_json::from_str::<Tenant>(text)
+            .map_err(|e| e.to_string())
+            .and_then(|t| t.validate().map(|()| t).map_err(|e| e.to_string()))
+    } else {
+        Tenant::from_toml(text).map_err(|e| e.to_string())
+    };
+    match parsed {
+        Ok(tenant) => match state.load_tenant(tenant) {
+            Ok(()) => Json(json!({"status": "loaded", "tenant": state.tenant().letter})).into_response(),
+            Err(e) => internal(e),
+        },
+        Err(e) => bad_request(e),
+    }
+}
+
+pub async fn set_clock(State(state): State<AppState>, body: Bytes) -> Response {
+    let mode: ClockMode = match parse(&body) {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    if let ClockMode::Delay { seconds } = mode {
+        if !(0.0..=86_400.0).contains(&seconds) {
+            return bad_request("delay seconds must be between 0 and 86400");
+        }
+    }
+    state.set_clock(mode);
+    Json(json!({"clock": mode})).into_response()
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Release {
+    #[serde(default)]
+    id: Option<String>,
+}
+
+pub async fn release(State(state): State<AppState>, body: Bytes) -> Response {
+    let request: Release = match parse(&body) {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    match engine::release(&state, request.id.as_deref()) {
+        Ok(0) if request.id.is_some() => {
+            not_found(format!("no running run with execution id {}", request.id.unwrap_or_default()))
+        }
+        Ok(released) => Json(json!({"released": released})).into_response(),
+        Err(e) => internal(e),
+    }
+}
+
+pub async fn add_fault(State(state): State<AppState>, body: Bytes) -> Response {
+    let spec: FaultSpec = match parse(&body) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if let Err(why) = spec.validate() {
+        return bad_request(why);
+    }
+    if let Some(count) = spec.fail_runs {
+        let message =
+            spec.message.clone().unwrap_or_else(|| "The data import failed: the source system did not answer".into());
+        *state.fail_runs() = (count > 0).then_some(FailRuns { count, message });
+        return (StatusCode::CREATED, Json(json!({"fail_runs": *state.fail_runs()}))).into_response();
+    }
+    let fault = Fault { remaining: spec.times.unwrap_or(1), spec };
+    state.faults().push(fault.clone());
+    (StatusCode::CREATED, Json(fault)).into_response()
+}
+
+pub async fn list_faults(State(state): State<AppState>) -> Response {
+    let faults = state.faults().clone();
+    Json(json!({"faults": faults, "fail_runs": *state.fail_runs()})).into_response()
+}
+
+pub async fn clear_faults(State(state): State<AppState>) -> Response {
+    state.faults().clear();
+    *state.fail_runs() = None;
+    StatusCode::NO_CONTENT.into_response()
+}
+
+pub async fn list_requests(State(state): State<AppState>) -> Response {
+    let log: Vec<_> = state.requests().iter().cloned().collect();
+    Json(json!({"requests": log})).into_response()
+}
+
+pub async fn clear_requests(State(state): State<AppState>) -> Response {
+    state.requests().clear();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// `GET /emulator/models/{id}/rows?offset=0&limit=1000`: stored members of a
+/// dimension (by `t.G:ID` or bare id), ordered by key.
+pub async fn model_rows(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let tenant = state.tenant();
+    let bare = tenant.strip_package(&id).unwrap_or(&id).to_string();
+    if tenant.dimension(&bare).is_none() {
+        return not_found(format!("no model or dimension {id} in tenant {}", tenant.letter));
+    }
+    let number = |name: &str, default: i64| q.get(name).map(|v| v.parse::<i64>()).unwrap_or(Ok(default));
+    let (Ok(offset), Ok(limit)) = (number("offset", 0), number("limit", 1000)) else {
+        return bad_request("offset and limit must be whole numbers");
+    };
+    if let Err(e) = engine::advance(&state) {
+        return internal(e);
+    }
+    let store = state.store();
+    match (store.member_count(&bare), store.members(&bare, offset.max(0), limit.clamp(0, 100_000))) {
+        (Ok(total), Ok(rows)) => {
+            Json(json!({"model": tenant.object_name(&bare), "total": total, "offset": offset, "rows": rows}))
+                .into_response()
+        }
+        (Err(e), _) | (_, Err(e)) => internal(e),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SourceRows {
+    rows: Vec<Row>,
+    /// Replace the object's rows instead of appending.
+    #[serde(default)]
+    replace: bool,
+}
+
+/// `POST /emulator/sources/{source}/{object}/rows`: changes what a source
+/// object holds (to make a run reject rows, say).
+pub async fn source_rows(
+    State(state): State<AppState>,
+    Path((source, object)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    let request: SourceRows = match parse(&body) {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    let tenant = state.tenant();
+    let Some(def) = tenant.source_object(&source, &object) else {
+        return not_found(format!("no source object {source}/{object}"));
+    };
+    if let Some(bad) = request.rows.iter().flat_map(|r| r.keys()).find(|k| !def.fields.contains(k)) {
+        return bad_request(format!("{source}/{object} has no field {bad} (fields: {})", def.fields.join(", ")));
+    }
+    let store = state.store();
+    let written = if request.replace {
+        store.replace_source_rows(&source, &object, &request.rows)
+    } else {
+        store.append_source_rows(&source, &object, &request.rows)
+    };
+    match written.and_then(|()| store.source_rows(&source, &object)) {
+        Ok(rows) => Json(json!({"source": source, "object": object, "rows": rows.len()})).into_response(),
+        Err(e) => internal(e),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AssertionRequest {
+    user: String,
+    #[serde(default = "default_assertion_secs")]
+    lifetime_secs: i64,
+}
+
+fn default_assertion_secs() -> i64 {
+    300
+}
+
+/// `POST /emulator/idp/assertion`: the demo IdP signs an assertion for a user.
+pub async fn idp_assertion(State(state): State<AppState>, body: Bytes) -> Response {
+    let request: AssertionRequest = match parse(&body) {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    let tenant = state.tenant();
+    if tenant.user(&request.user).is_none() {
+        return not_found(format!("the identity provider knows no user {}", request.user));
+    }
+    let recipient = state.urls().map(|u| u.token_url.clone()).unwrap_or_default();
+    let xml = crate::saml::issue(&state, &request.user, request.lifetime_secs, &recipient);
+    Json(json!({"assertion": STANDARD.encode(&xml), "xml": xml})).into_response()
+}
+
+pub async fn idp_metadata(State(state): State<AppState>) -> Response {
+    let tenant = state.tenant();
+    Json(json!({
+        "entity_id": tenant.idp_entity_id,
+        "audience": tenant.sp_entity_id,
+        "signature_method": crate::saml::SIGNATURE_METHOD,
+        "public_key": crate::saml::public_key(&state),
+    }))
+    .into_response()
+}

@@ -1,0 +1,210 @@
+//! Who is calling: bearer tokens, session cookies and CSRF tokens.
+//!
+//! SAC (behind its approuter) knows two ways in. A bearer token from the
+//! token service, whose user context (or lack of one) decides what it may
+//! reach; and a session cookie, either from a browser login or from a CSRF
+//! fetch. On the browser domain every write must carry the CSRF token of the
+//! session whose cookie it sends.
+
+use axum::http::{HeaderMap, HeaderValue};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+
+use crate::secrets::{constant_time_eq, digest, random_token};
+use crate::state::{now_secs, AppState};
+use crate::store::{SessionKind, SessionRecord, StoreResult, TokenKind, TokenRecord};
+
+/// Name of the session cookie (the approuter's).
+pub const SESSION_COOKIE: &str = "JSESSIONID";
+
+/// The bearer token of the `Authorization` header, if any.
+pub fn bearer(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get("authorization")?.to_str().ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_string()).filter(|t| !t.is_empty())
+}
+
+/// Client id and secret of an HTTP Basic `Authorization` header.
+pub fn basic(headers: &HeaderMap) -> Option<(String, String)> {
+    let value = headers.get("authorization")?.to_str().ok()?;
+    let (scheme, encoded) = value.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
+    let (id, secret) = decoded.split_once(':')?;
+    // RFC 6749 2.3.1: both parts are form-urlencoded before Basic encoding.
+    let unescape =
+        |s: &str| url::form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.into_owned());
+    Some((unescape(id)?, unescape(secret)?))
+}
+
+/// The value of the session cookie, if sent.
+pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all("cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.to_string())
+}
+
+/// The state of the bearer token of a request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TokenCheck {
+    Missing,
+    /// Not a token this tenant issued (or a refresh token used as access token).
+    Unknown,
+    Expired,
+    Valid(TokenRecord),
+}
+
+pub fn check_bearer(state: &AppState, headers: &HeaderMap) -> StoreResult<TokenCheck> {
+    let Some(token) = bearer(headers) else {
+        return Ok(TokenCheck::Missing);
+    };
+    Ok(match state.store().token(&digest(&token))? {
+        Some(t) if t.kind != TokenKind::Access => TokenCheck::Unknown,
+        Some(t) if t.expires_at <= now_secs() => TokenCheck::Expired,
+        Some(t) => TokenCheck::Valid(t),
+        None => TokenCheck::Unknown,
+    })
+}
+
+/// The live session named by the request's cookie; its idle timeout slides.
+pub fn current_session(state: &AppState, headers: &HeaderMap) -> StoreResult<Option<SessionRecord>> {
+    let Some(cookie) = session_cookie(headers) else {
+        return Ok(None);
+    };
+    let now = now_secs();
+    let session = state.store().session(&digest(&cookie), now)?;
+    if let Some(s) = &session {
+        state.store().touch_session(&s.digest, now + state.options().session_idle.as_secs() as i64)?;
+    }
+    Ok(session)
+}
+
+/// Who a request acts for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Principal {
+    pub client_id: Option<String>,
+    /// `None` for a technical (client-credentials) principal.
+    pub user: Option<String>,
+    /// True when a bearer token authenticated the request, false for a
+    /// browser session.
+    pub by_token: bool,
+}
+
+impl Principal {
+    pub fn from_token(t: &TokenRecord) -> Self {
+        Principal { client_id: Some(t.client_id.clone()), user: t.user.clone(), by_token: true }
+    }
+
+    pub fn from_browser_session(s: &SessionRecord) -> Option<Self> {
+        (s.kind == SessionKind::Browser).then(|| Principal { client_id: None, user: s.user.clone(), by_token: false })
+    }
+
+    /// True when `session` was opened by this principal.
+    fn owns(&self, session: &SessionRecord) -> bool {
+        if self.by_token {
+            session.kind == SessionKind::Token && session.client_id == self.client_id && session.user == self.user
+        } else {
+            session.kind == SessionKind::Browser && session.user == self.user
+        }
+    }
+}
+
+/// True when the request carries the CSRF token of a session that belongs
+/// to `principal`, and the cookie of that session.
+pub fn csrf_valid(headers: &HeaderMap, session: Option<&SessionRecord>, principal: &Principal) -> bool {
+    let Some(sent) = headers.get("x-csrf-token").and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let Some(session) = session else {
+        return false;
+    };
+    principal.owns(session) && session.csrf.as_deref().is_some_and(|expected| constant_time_eq(expected, sent))
+}
+
+/// True when the request asks for a CSRF token (`x-csrf-token: fetch`, any case).
+pub fn wants_csrf(headers: &HeaderMap) -> bool {
+    headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).is_some_and(|v| v.trim().eq_ignore_ascii_case("fetch"))
+}
+
+/// The result of a CSRF fetch: the token, and a cookie to set when a new
+/// session was opened.
+pub struct CsrfGrant {
+    pub token: String,
+    pub set_cookie: Option<HeaderValue>,
+}
+
+/// Hands out the CSRF token of the principal's session, opening a session
+/// when the request has none of its own.
+pub fn fetch_csrf(state: &AppState, principal: &Principal, session: Option<SessionRecord>) -> StoreResult<CsrfGrant> {
+    let (session, set_cookie) = match session.filter(|s| principal.owns(s)) {
+        Some(s) => (s, None),
+        None => {
+            let kind = if principal.by_token { SessionKind::Token } else { SessionKind::Browser };
+            let (cookie, s) = open_session(state, kind, principal.user.clone(), principal.client_id.clone())?;
+            (s, Some(cookie))
+        }
+    };
+    let token = match session.csrf {
+        Some(token) => token,
+        None => {
+            let token = random_token(24);
+            state.store().set_session_csrf(&session.digest, Some(&token))?;
+            token
+        }
+    };
+    Ok(CsrfGrant { token, set_cookie })
+}
+
+/// Opens a session and returns the `Set-Cookie` value that names it.
+pub fn open_session(
+    state: &AppState,
+    kind: SessionKind,
+    user: Option<String>,
+    client_id: Option<String>,
+) -> StoreResult<(HeaderValue, SessionRecord)> {
+    let id = random_token(32);
+    let record = SessionRecord {
+        digest: digest(&id),
+        kind,
+        user,
+        client_id,
+        csrf: None,
+        expires_at: now_secs() + state.options().session_idle.as_secs() as i64,
+    };
+    state.store().insert_session(&record)?;
+    let cookie = format!("{SESSION_COOKIE}={id}; Path=/; HttpOnly; SameSite=Lax");
+    Ok((HeaderValue::from_str(&cookie).expect("cookie is ASCII"), record))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(*k, v.parse().unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn parses_authorization_and_cookies() {
+        assert_eq!(bearer(&headers(&[("authorization", "bearer abc")])).as_deref(), Some("abc"));
+        assert_eq!(bearer(&headers(&[("authorization", "Basic abc")])), None);
+        assert_eq!(bearer(&headers(&[("authorization", "Bearer ")])), None);
+        let b = headers(&[("authorization", "Basic c2FjY3RsLWFwaTpzJTNBZWNyZXQ=")]);
+        assert_eq!(basic(&b), Some(("sacctl-api".into(), "s:ecret".into())));
+        let c = headers(&[("cookie", "a=1; JSESSIONID=xyz"), ("cookie", "b=2")]);
+        assert_eq!(session_cookie(&c).as_deref(), Some("xyz"));
+        assert!(wants_csrf(&headers(&[("x-csrf-token", "Fetch")])));
+        assert!(!wants_csrf(&headers(&[("x-csrf-token", "abc")])));
+    }
+}

@@ -1,0 +1,98 @@
+//! CSRF token fetches: `GET /api/v1/csrf` (public APIs) and
+//! `GET /sap/fpa/services/rest/epm/session?action=logon` (the UI layer).
+
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use std::collections::HashMap;
+
+use crate::auth::{self, check_bearer, current_session, fetch_csrf, Principal, TokenCheck};
+use crate::responses::{internal, legacy_error, login_page, unauthorized};
+use crate::Domain;
+
+/// Adds the CSRF token (and a session cookie) to `response` when the
+/// request asked for one with `x-csrf-token: fetch`.
+fn with_csrf(
+    state: &crate::state::AppState,
+    headers: &HeaderMap,
+    principal: &Principal,
+    mut response: Response,
+) -> Response {
+    if !auth::wants_csrf(headers) {
+        return response;
+    }
+    let session = match current_session(state, headers) {
+        Ok(s) => s,
+        Err(e) => return internal(e),
+    };
+    match fetch_csrf(state, principal, session) {
+        Ok(grant) => {
+            let value = grant.token.parse().expect("tokens are header-safe");
+            response.headers_mut().insert("x-csrf-token", value);
+            if let Some(cookie) = grant.set_cookie {
+                response.headers_mut().append(header::SET_COOKIE, cookie);
+            }
+            response
+        }
+        Err(e) => internal(e),
+    }
+}
+
+/// `GET /api/v1/csrf`: any valid bearer token (any grant) or a browser
+/// session may fetch a token. Without either: 401.
+pub async fn api_csrf(
+    State(state): State<crate::state::AppState>,
+    Extension(domain): Extension<Domain>,
+    headers: HeaderMap,
+) -> Response {
+    let principal = match check_bearer(&state, &headers) {
+        Ok(TokenCheck::Valid(t)) => Principal::from_token(&t),
+        Ok(TokenCheck::Missing) if domain == Domain::Tenant => match current_session(&state, &headers) {
+            Ok(Some(s)) => match Principal::from_browser_session(&s) {
+                Some(p) => p,
+                None => return unauthorized("Authentication required"),
+            },
+            Ok(None) => return unauthorized("Authentication required"),
+            Err(e) => return internal(e),
+        },
+        Ok(TokenCheck::Missing) => return unauthorized("Authentication required"),
+        Ok(TokenCheck::Expired) => return unauthorized("The access token has expired"),
+        Ok(TokenCheck::Unknown) => return unauthorized("Invalid access token"),
+        Err(e) => return internal(e),
+    };
+    with_csrf(&state, &headers, &principal, StatusCode::OK.into_response())
+}
+
+/// `GET /sap/fpa/services/rest/epm/session?action=logon`: the UI's logon
+/// call. Needs a user context; otherwise the login page.
+pub async fn epm_session(
+    State(state): State<crate::state::AppState>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let principal = match check_bearer(&state, &headers) {
+        Ok(TokenCheck::Valid(t)) if t.user.is_some() => Principal::from_token(&t),
+        Ok(TokenCheck::Missing) => match current_session(&state, &headers) {
+            Ok(Some(s)) => match Principal::from_browser_session(&s) {
+                Some(p) => p,
+                None => return login_page(),
+            },
+            Ok(None) => return login_page(),
+            Err(e) => return internal(e),
+        },
+        Ok(_) => return login_page(),
+        Err(e) => return internal(e),
+    };
+    if q.get("action").map(String::as_str) != Some("logon") {
+        return legacy_error(StatusCode::BAD_REQUEST, None, "Unknown session action; use action=logon");
+    }
+    let tenant = state.tenant();
+    let user = principal.user.clone().unwrap_or_default();
+    let body = serde_json::json!({
+        "user": user,
+        "tenant": tenant.letter,
+        "language": q.get("lang").cloned().unwrap_or_else(|| "en".into()),
+    });
+    with_csrf(&state, &headers, &principal, Json(body).into_response())
+}

@@ -1,0 +1,208 @@
+//! Counted fault injection.
+//!
+//! A fault matches requests by path prefix (and method, if given) and fires
+//! for the next `times` matching requests, then disappears. There are no
+//! random faults: a test must be able to say exactly what goes wrong.
+//! Admin paths (`/emulator/...`) are never faulted.
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use crate::auth;
+use crate::state::{now_secs, AppState};
+
+/// What to break, as posted to `POST /emulator/faults`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultSpec {
+    /// Path prefix to match (`/api/v1/csrf`, `/sap/fpa/services/rest/fpa/dataintegration`).
+    #[serde(default)]
+    pub path: Option<String>,
+    /// HTTP method to match; any when absent.
+    #[serde(default)]
+    pub method: Option<String>,
+    /// How many matching requests the fault fires for (default 1).
+    #[serde(default)]
+    pub times: Option<u32>,
+    /// Answer with this status instead of handling the request.
+    #[serde(default)]
+    pub status: Option<u16>,
+    /// `Retry-After` seconds to send with `status`.
+    #[serde(default)]
+    pub retry_after: Option<u64>,
+    /// Body to send with `status` (a SAC-shaped JSON error when absent).
+    #[serde(default)]
+    pub body: Option<String>,
+    /// Wait this long before answering.
+    #[serde(default)]
+    pub delay_ms: Option<u64>,
+    /// Close the connection without any answer.
+    #[serde(default)]
+    pub drop: bool,
+    /// `csrf`: the session's CSRF token goes stale before the request is
+    /// handled; `token`: the bearer token expires before it is checked.
+    #[serde(default)]
+    pub expire: Option<Expire>,
+    /// The next N runs that start fail with `message` (not path-matched).
+    #[serde(default)]
+    pub fail_runs: Option<u32>,
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Expire {
+    Csrf,
+    Token,
+}
+
+/// A fault in force, with how many more times it fires.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Fault {
+    #[serde(flatten)]
+    pub spec: FaultSpec,
+    pub remaining: u32,
+}
+
+impl FaultSpec {
+    /// Checks that the fault does something and can match.
+    pub fn validate(&self) -> Result<(), String> {
+        let acts = self.status.is_some() || self.delay_ms.is_some() || self.drop || self.expire.is_some();
+        if self.fail_runs.is_some() {
+            if acts || self.path.is_some() {
+                return Err("fail_runs is a fault of its own: give it only with an optional message".into());
+            }
+            return Ok(());
+        }
+        if !acts {
+            return Err("a fault needs one of status, delay_ms, drop, expire or fail_runs".into());
+        }
+        if self.path.as_deref().is_none_or(|p| !p.starts_with('/')) {
+            return Err("a fault needs a path prefix starting with /".into());
+        }
+        if let Some(status) = self.status {
+            if StatusCode::from_u16(status).is_err() || status < 200 {
+                return Err(format!("status {status} is not an HTTP status a server can answer with"));
+            }
+        }
+        if self.times == Some(0) {
+            return Err("times must be at least 1".into());
+        }
+        Ok(())
+    }
+
+    fn matches(&self, method: &str, path: &str) -> bool {
+        self.path.as_deref().is_some_and(|p| path.starts_with(p))
+            && self.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method))
+    }
+}
+
+/// Marker put on a response whose connection the server must drop.
+#[derive(Clone, Copy, Debug)]
+pub struct DropConnection;
+
+/// Takes one firing of the first fault matching the request, if any.
+fn take_matching(state: &AppState, method: &str, path: &str) -> Option<FaultSpec> {
+    let mut faults = state.faults();
+    let index = faults.iter().position(|f| f.remaining > 0 && f.spec.matches(method, path))?;
+    faults[index].remaining -= 1;
+    let spec = faults[index].spec.clone();
+    if faults[index].remaining == 0 {
+        faults.remove(index);
+    }
+    Some(spec)
+}
+
+/// Middleware applying the faults in force to every non-admin request.
+pub async fn inject(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_string();
+    if path.starts_with("/emulator/") {
+        return next.run(request).await;
+    }
+    let Some(fault) = take_matching(&state, request.method().as_str(), &path) else {
+        return next.run(request).await;
+    };
+    tracing::info!(path, method = %request.method(), ?fault, "injecting fault");
+    if let Some(ms) = fault.delay_ms {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+    }
+    if fault.drop {
+        let mut response = Response::new(Body::empty());
+        response.extensions_mut().insert(DropConnection);
+        return response;
+    }
+    if let Some(status) = fault.status {
+        return fault_response(&fault, status);
+    }
+    match fault.expire {
+        Some(Expire::Csrf) => {
+            if let Some(session) = auth::session_cookie(request.headers()) {
+                // The session gets a new token the client does not know yet.
+                let fresh = crate::secrets::random_token(24);
+                let _ = state.store().set_session_csrf(&crate::secrets::digest(&session), Some(&fresh));
+            }
+        }
+        Some(Expire::Token) => {
+            if let Some(token) = auth::bearer(request.headers()) {
+                let _ = state.store().expire_token(&crate::secrets::digest(&token), now_secs() - 1);
+            }
+        }
+        None => {}
+    }
+    next.run(request).await
+}
+
+fn fault_response(fault: &FaultSpec, status: u16) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = fault.body.clone().unwrap_or_else(|| {
+        let reason = status.canonical_reason().unwrap_or("Error");
+        serde_json::to_string(&sac_types::error::ApiErrorBody::new(status.as_u16().to_string(), reason))
+            .expect("error bodies serialize")
+    });
+    let mut response = (status, body).into_response();
+    let content_type = if fault.body.as_deref().is_some_and(|b| b.trim_start().starts_with('<')) {
+        "text/html; charset=utf-8"
+    } else {
+        "application/json"
+    };
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Some(secs) = fault.retry_after {
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(json: &str) -> FaultSpec {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn validation_explains_what_is_wrong() {
+        assert!(spec(r#"{"path":"/api/v1/csrf","status":429,"retry_after":1,"times":3}"#).validate().is_ok());
+        assert!(spec(r#"{"fail_runs":2,"message":"source system down"}"#).validate().is_ok());
+        assert!(spec(r#"{"path":"/x"}"#).validate().unwrap_err().contains("needs one of"));
+        assert!(spec(r#"{"status":500}"#).validate().unwrap_err().contains("path prefix"));
+        assert!(spec(r#"{"path":"/x","status":99}"#).validate().is_err());
+        assert!(spec(r#"{"path":"/x","status":500,"times":0}"#).validate().is_err());
+        assert!(serde_json::from_str::<FaultSpec>(r#"{"path":"/x","stauts":500}"#).is_err());
+    }
+
+    #[test]
+    fn matching_by_prefix_and_method() {
+        let f = spec(r#"{"path":"/api/v1","method":"post","status":500}"#);
+        assert!(f.matches("POST", "/api/v1/csrf"));
+        assert!(!f.matches("GET", "/api/v1/csrf"));
+        assert!(!f.matches("POST", "/sap/fpa"));
+    }
+}

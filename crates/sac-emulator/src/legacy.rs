@@ -1,0 +1,260 @@
+//! The UI layer's data integration service,
+//! `POST /sap/fpa/services/rest/fpa/dataintegration?action=...&tenant=G`,
+//! and the rejected-rows CSV of a run.
+//!
+//! Who may call it, as SAC decides: on the browser domain a browser session,
+//! or a bearer token with a user context plus the CSRF token and cookie of
+//! its session; anything else gets the approuter's login page (HTTP 200,
+//! HTML). On the direct API domain a bearer token with a user. A caller whose
+//! user has no SAC user record (a client-credentials principal on the API
+//! domain, an SSO user the tenant does not know) gets error 3000.
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use sac_types::legacy::{
+    ColumnMapping, Envelope, Mapping, MappingByIdRequest, MappingSource, RefreshLog, RowCounts, RunScheduledJobData,
+    RunScheduledJobRequest, RunStatus, Schedule, ScheduleLogsRequest, WranglingResult,
+};
+use serde::de::DeserializeOwned;
+
+use crate::auth::{check_bearer, csrf_valid, current_session, Principal, TokenCheck};
+use crate::engine;
+use crate::responses::{csrf_required, internal, legacy_error, login_page, unauthorized, user_not_in_tenant};
+use crate::state::AppState;
+use crate::store::RunRecord;
+use crate::tenant::{Role, ScheduleDef, Tenant};
+use crate::Domain;
+
+/// Decides whether a request may use the UI layer's services; returns the
+/// SAC user it acts for, or SAC's refusal.
+fn admit(state: &AppState, domain: Domain, headers: &HeaderMap, write: bool) -> Result<String, Response> {
+    let token = check_bearer(state, headers).map_err(internal)?;
+    let principal = match (domain, token) {
+        (Domain::Api, TokenCheck::Valid(t)) => Principal::from_token(&t),
+        (Domain::Api, TokenCheck::Missing) => return Err(unauthorized("Authentication required")),
+        (Domain::Api, TokenCheck::Expired) => return Err(unauthorized("The access token has expired")),
+        (Domain::Api, TokenCheck::Unknown) => return Err(unauthorized("Invalid access token")),
+        // The approuter lets only user-context tokens through to the UI layer.
+        (Domain::Tenant, TokenCheck::Valid(t)) if t.user.is_some() => Principal::from_token(&t),
+        (Domain::Tenant, TokenCheck::Missing) => {
+            let session = current_session(state, headers).map_err(internal)?;
+            session.as_ref().and_then(Principal::from_browser_session).ok_or_else(login_page)?
+        }
+        (Domain::Tenant, _) => return Err(login_page()),
+    };
+    if domain == Domain::Tenant && write {
+        let session = current_session(state, headers).map_err(internal)?;
+        if !csrf_valid(headers, session.as_ref(), &principal) {
+            return Err(csrf_required());
+        }
+    }
+    let tenant = state.tenant();
+    match principal.user.as_deref().and_then(|u| tenant.user(u)) {
+        Some(user) if user.in_tenant => Ok(user.id.clone()),
+        _ => Err(user_not_in_tenant()),
+    }
+}
+
+fn parse_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, Response> {
+    serde_json::from_slice(body)
+        .map_err(|e| legacy_error(StatusCode::BAD_REQUEST, None, format!("Invalid request body: {e}")))
+}
+
+fn ok<T: serde::Serialize>(data: T) -> Response {
+    Json(Envelope { status: 200, data }).into_response()
+}
+
+/// `POST /sap/fpa/services/rest/fpa/dataintegration?action=...&tenant=...`
+pub async fn dataintegration(
+    State(state): State<AppState>,
+    Extension(domain): Extension<Domain>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+    body: Bytes,
+) -> Response {
+    let user = match admit(&state, domain, &headers, true) {
+        Ok(u) => u,
+        Err(refusal) => return refusal,
+    };
+    let tenant = state.tenant();
+    // Field notes: without the right tenant the service answers 200 and does nothing.
+    if q.get("tenant") != Some(&tenant.letter) {
+        return Json(serde_json::json!({})).into_response();
+    }
+    let result = match q.get("action").map(String::as_str) {
+        Some("getScheduleLogsByModel") => schedule_logs(&state, &tenant, &body),
+        Some("runScheduledJob") => run_scheduled_job(&state, &tenant, &user, &body),
+        Some("getMappingById") => mapping_by_id(&tenant, &body),
+        Some(action @ ("createMapping" | "saveMapping" | "copyMapping" | "duplicateMapping")) => Err(legacy_error(
+            StatusCode::BAD_REQUEST,
+            None,
+            format!("Action {action} is not supported through this service: create and change data import jobs in Data Management"),
+        )),
+        Some(other) => Err(legacy_error(StatusCode::BAD_REQUEST, None, format!("Unknown action: {other}"))),
+        None => Err(legacy_error(StatusCode::BAD_REQUEST, None, "Missing query parameter: action")),
+    };
+    result.unwrap_or_else(|refusal| refusal)
+}
+
+fn schedule_logs(state: &AppState, tenant: &Tenant, body: &Bytes) -> Result<Response, Response> {
+    let request: ScheduleLogsRequest = parse_body(body)?;
+    let matching: Vec<&ScheduleDef> = tenant
+        .schedules
+        .iter()
+        .filter(|s| tenant.object_name(&s.target) == request.model_name)
+        .filter(|s| s.job_type == request.job_type)
+        .filter(|s| request.mapping_id.is_empty() || request.mapping_id.contains(&s.mapping_id))
+        .collect();
+    let ids: Vec<String> = matching.iter().map(|s| s.schedule_id.clone()).collect();
+    engine::note_log_read(state, &ids).map_err(internal)?;
+    let mut schedules = Vec::with_capacity(matching.len());
+    for s in matching {
+        let runs = state.store().runs_of(&s.schedule_id).map_err(internal)?;
+        schedules.push(Schedule {
+            schedule_id: s.schedule_id.clone(),
+            mapping_id: s.mapping_id.clone(),
+            mapping_name: s.mapping_name.clone(),
+            model_name: tenant.object_name(&s.target),
+            job_type: s.job_type.clone(),
+            status: "STOPPED".into(),
+            refresh_logs: runs.into_iter().map(refresh_log).collect(),
+        });
+    }
+    Ok(ok(schedules))
+}
+
+fn refresh_log(run: RunRecord) -> RefreshLog {
+    RefreshLog {
+        execution_id: run.execution_id,
+        status: RunStatus::from(run.status),
+        start_time: run.start_time,
+        end_time: run.end_time,
+        user: run.user,
+        wrangling_and_update_result: WranglingResult {
+            data: RowCounts {
+                all_count: run.all_count as u64,
+                rejected_count: run.rejected_count as u64,
+                inserted_count: run.inserted_count as u64,
+            },
+        },
+        message: run.message,
+    }
+}
+
+fn run_scheduled_job(state: &AppState, tenant: &Tenant, user: &str, body: &Bytes) -> Result<Response, Response> {
+    let request: RunScheduledJobRequest = parse_body(body)?;
+    let Some(schedule) = tenant.schedule(&request.schedule_id) else {
+        return Err(legacy_error(
+            StatusCode::NOT_FOUND,
+            None,
+            format!("The data import {} does not exist", request.schedule_id),
+        ));
+    };
+    if let Some(mapping) = request.mapping_id.as_deref().filter(|m| *m != schedule.mapping_id) {
+        return Err(legacy_error(
+            StatusCode::BAD_REQUEST,
+            None,
+            format!("The mapping {mapping} does not belong to the data import {}", schedule.schedule_id),
+        ));
+    }
+    if tenant.user(user).is_some_and(|u| u.role == Role::Viewer) {
+        return Err(legacy_error(
+            StatusCode::FORBIDDEN,
+            None,
+            format!("User {user} is not authorized to execute data import jobs"),
+        ));
+    }
+    let run = engine::start_run(state, schedule, user).map_err(internal)?;
+    tracing::info!(schedule = %schedule.schedule_id, execution = %run.execution_id, user, "run started");
+    Ok(ok(RunScheduledJobData { schedule_id: schedule.schedule_id.clone() }))
+}
+
+fn mapping_by_id(tenant: &Tenant, body: &Bytes) -> Result<Response, Response> {
+    let request: MappingByIdRequest = parse_body(body)?;
+    let Some(schedule) = tenant.schedules.iter().find(|s| s.mapping_id == request.mapping_id) else {
+        return Err(legacy_error(
+            StatusCode::NOT_FOUND,
+            None,
+            format!("The mapping {} does not exist", request.mapping_id),
+        ));
+    };
+    let source = tenant.source_system(&schedule.source);
+    Ok(ok(Mapping {
+        mapping_id: schedule.mapping_id.clone(),
+        mapping_name: schedule.mapping_name.clone(),
+        schedule_id: schedule.schedule_id.clone(),
+        model_name: tenant.object_name(&schedule.target),
+        job_type: schedule.job_type.clone(),
+        update_method: "Update".into(),
+        source: MappingSource {
+            connection_name: schedule.source.clone(),
+            connection_type: source.map(|s| s.kind.clone()).unwrap_or_default(),
+            system: source.map(|s| s.system.clone()).unwrap_or_default(),
+            object_name: schedule.object.clone(),
+        },
+        columns: schedule
+            .columns
+            .iter()
+            .map(|(target, source)| ColumnMapping { source: source.clone(), target: target.clone() })
+            .collect(),
+    }))
+}
+
+/// `GET /wrangling/api/dm/executions/{id}/rejections?app=SAC`: the rejected
+/// rows of a run as CSV (`Source,Target,Issue,Value,Records`).
+pub async fn rejections(
+    State(state): State<AppState>,
+    Extension(domain): Extension<Domain>,
+    headers: HeaderMap,
+    Path(execution_id): Path<String>,
+) -> Response {
+    if let Err(refusal) = admit(&state, domain, &headers, false) {
+        return refusal;
+    }
+    match state.store().run(&execution_id) {
+        Ok(Some(_)) => {}
+        Ok(None) => {
+            return legacy_error(StatusCode::NOT_FOUND, None, format!("The execution {execution_id} does not exist"))
+        }
+        Err(e) => return internal(e),
+    }
+    let lines = match state.store().rejections(&execution_id) {
+        Ok(lines) => lines,
+        Err(e) => return internal(e),
+    };
+    let mut csv = String::from("Source,Target,Issue,Value,Records\n");
+    for r in lines {
+        let fields = [r.source_col, r.target_col, r.issue, r.value, r.records.to_string()];
+        csv.push_str(&fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
+        csv.push('\n');
+    }
+    let mut response = csv.into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    response
+}
+
+/// Quotes a CSV field when it needs it (RFC 4180).
+fn csv_field(value: &str) -> String {
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_field;
+
+    #[test]
+    fn csv_quoting() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"x\""), "\"say \"\"x\"\"\"");
+    }
+}

@@ -1,0 +1,559 @@
+//! The token service: `POST /oauth/token` and `GET|POST /oauth/authorize`
+//! (RFC 6749, PKCE per RFC 7636, SAML bearer per RFC 7522), in XSUAA's shape.
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::{Query, RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Json;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use sac_types::oauth::{TokenResponse, SAML2_BEARER_GRANT};
+use sha2::Sha256;
+
+use crate::auth::{self, open_session, Principal};
+use crate::responses::{error_page, internal, login_form, no_store, oauth_error};
+use crate::secrets::{constant_time_eq, digest, pkce_s256, random_id, random_token};
+use crate::state::{now_secs, AppState};
+use crate::store::{AuthCodeRecord, SessionKind, TokenKind, TokenRecord};
+use crate::tenant::{OAuthClient, Tenant};
+
+/// Lifetime of an authorization code.
+const AUTH_CODE_SECS: i64 = 300;
+
+type Params = HashMap<String, String>;
+
+/// Scopes written into tokens. They mirror what real tokens carry; the
+/// emulator decides access by the token's client and user, not by scope.
+fn scopes(user: Option<&str>) -> Vec<&'static str> {
+    let mut scopes = vec!["uaa.resource", "dmi-api-proxy-sac-saceu10!t1.apiaccess"];
+    if user.is_some() {
+        scopes.insert(1, "approuter-sac-saceu10!t1.sap.fpa.user");
+    }
+    scopes
+}
+
+/// The internal name of a grant type as `grant_type` spells it.
+fn grant_name(grant_type: &str) -> Option<&'static str> {
+    Some(match grant_type {
+        "client_credentials" => "client_credentials",
+        "authorization_code" => "authorization_code",
+        "refresh_token" => "refresh_token",
+        "password" => "password",
+        SAML2_BEARER_GRANT => "saml2_bearer",
+        _ => return None,
+    })
+}
+
+/// `POST /oauth/token`.
+pub async fn token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+    body: Bytes,
+) -> Response {
+    let is_json = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|ct| ct.contains("json"));
+    if is_json {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "The token request must be sent as application/x-www-form-urlencoded",
+        );
+    }
+    // Parameters may come in the query (`?grant_type=client_credentials`, as
+    // SAP's examples do) or in the form body; the body wins.
+    let mut params: Params = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()).into_owned().collect();
+    params.extend(url::form_urlencoded::parse(&body).into_owned());
+    let tenant = state.tenant();
+    let client = match authenticate_client(&tenant, &headers, &params) {
+        Ok(client) => client,
+        Err(response) => return response,
+    };
+    let Some(grant_type) = params.get("grant_type").filter(|g| !g.is_empty()) else {
+        return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "Missing grant type");
+    };
+    let Some(grant) = grant_name(grant_type) else {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            format!("Unsupported grant type: {grant_type}"),
+        );
+    };
+    if !client.allows_grant(grant) {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unauthorized_client",
+            format!("The client {} is not authorized to use the grant type {grant_type}", client.id),
+        );
+    }
+    let result = match grant {
+        "client_credentials" => issue(&state, client, None, grant, None),
+        "password" => password_grant(&state, &tenant, client, &params),
+        "authorization_code" => code_grant(&state, client, &params),
+        "refresh_token" => refresh_grant(&state, client, &params),
+        _ => saml_grant(&state, client, &params),
+    };
+    match result {
+        Ok(tokens) => {
+            let mut response = Json(tokens).into_response();
+            no_store(&mut response);
+            response
+        }
+        Err(response) => response,
+    }
+}
+
+fn authenticate_client<'t>(
+    tenant: &'t Tenant,
+    headers: &HeaderMap,
+    params: &Params,
+) -> Result<&'t OAuthClient, Response> {
+    let from_form = params.get("client_id").map(|id| (id.clone(), params.get("client_secret").cloned()));
+    let from_basic = auth::basic(headers);
+    let (id, secret) = match (from_basic, from_form) {
+        (Some(_), Some((_, Some(_)))) => {
+            return Err(oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "Use one client authentication method: HTTP Basic or client_secret in the body, not both",
+            ))
+        }
+        (Some((id, secret)), _) => (id, Some(secret)),
+        (None, Some(form)) => form,
+        (None, None) => {
+            return Err(oauth_error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                "Client authentication is required (HTTP Basic or client_id and client_secret)",
+            ))
+        }
+    };
+    let client = tenant.client(&id);
+    match (client, secret) {
+        (Some(c), Some(s)) if constant_time_eq(&c.secret, &s) => Ok(c),
+        _ => Err(oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "Bad credentials")),
+    }
+}
+
+fn required<'p>(params: &'p Params, name: &str) -> Result<&'p str, Response> {
+    params
+        .get(name)
+        .map(String::as_str)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| oauth_error(StatusCode::BAD_REQUEST, "invalid_request", format!("Missing parameter: {name}")))
+}
+
+fn invalid_grant(description: impl Into<String>) -> Response {
+    oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", description)
+}
+
+fn password_grant(
+    state: &AppState,
+    tenant: &Tenant,
+    client: &OAuthClient,
+    params: &Params,
+) -> Result<TokenResponse, Response> {
+    let username = required(params, "username")?;
+    let password = required(params, "password")?;
+    match tenant.user(username) {
+        Some(user) if constant_time_eq(&user.password, password) => {
+            issue(state, client, Some(&user.id), "password", None)
+        }
+        _ => Err(invalid_grant("Bad credentials: unknown user or wrong password")),
+    }
+}
+
+fn code_grant(state: &AppState, client: &OAuthClient, params: &Params) -> Result<TokenResponse, Response> {
+    let code = required(params, "code")?;
+    let record = state.store().take_auth_code(&digest(code)).map_err(internal)?;
+    let Some(record) = record else {
+        return Err(invalid_grant("Invalid authorization code"));
+    };
+    if record.used {
+        return Err(invalid_grant("The authorization code has already been used"));
+    }
+    if record.expires_at <= now_secs() {
+        return Err(invalid_grant("The authorization code has expired"));
+    }
+    if record.client_id != client.id {
+        return Err(invalid_grant("The authorization code was issued to another client"));
+    }
+    if let Some(expected) = &record.redirect_uri {
+        if params.get("redirect_uri") != Some(expected) {
+            return Err(invalid_grant("Redirect URI mismatch: send the redirect_uri of the authorization request"));
+        }
+    }
+    if let Some(challenge) = &record.challenge {
+        let Some(verifier) = params.get("code_verifier") else {
+            return Err(invalid_grant("PKCE: code_verifier is required for this authorization code"));
+        };
+        if !constant_time_eq(&pkce_s256(verifier), challenge) {
+            return Err(invalid_grant("PKCE verification failed: code_verifier does not match code_challenge"));
+        }
+    }
+    issue(state, client, Some(&record.user), "authorization_code", None)
+}
+
+fn refresh_grant(state: &AppState, client: &OAuthClient, params: &Params) -> Result<TokenResponse, Response> {
+    let refresh = required(params, "refresh_token")?;
+    let record = state.store().token(&digest(refresh)).map_err(internal)?;
+    match record {
+        Some(r) if r.kind == TokenKind::Refresh && r.client_id == client.id => {
+            if r.expires_at <= now_secs() {
+                return Err(invalid_grant("The refresh token has expired: sign in again"));
+            }
+            issue(state, client, r.user.as_deref(), "refresh_token", Some(refresh.to_string()))
+        }
+        Some(r) if r.kind == TokenKind::Refresh => Err(invalid_grant("The refresh token was issued to another client")),
+        _ => Err(invalid_grant("Invalid refresh token")),
+    }
+}
+
+fn saml_grant(state: &AppState, client: &OAuthClient, params: &Params) -> Result<TokenResponse, Response> {
+    let assertion = required(params, "assertion")?;
+    let user = crate::saml::verify(state, assertion).map_err(invalid_grant)?;
+    issue(state, client, Some(&user), "saml2_bearer", None)
+}
+
+/// Issues an access token (a signed JWT) and, for grants with a user, a
+/// refresh token (`keep_refresh` is returned as is on refresh).
+fn issue(
+    state: &AppState,
+    client: &OAuthClient,
+    user: Option<&str>,
+    grant: &str,
+    keep_refresh: Option<String>,
+) -> Result<TokenResponse, Response> {
+    let tenant = state.tenant();
+    let now = now_secs();
+    let jti = random_id().to_ascii_lowercase();
+    let scope = scopes(user).join(" ");
+    let expires_in = tenant.access_token_secs;
+    let access = jwt(state, &tenant, client, user, grant, &jti, now, expires_in);
+    let record = TokenRecord {
+        kind: TokenKind::Access,
+        jti: jti.clone(),
+        client_id: client.id.clone(),
+        user: user.map(str::to_string),
+        grant_type: grant.to_string(),
+        scope: scope.clone(),
+        expires_at: now + expires_in as i64,
+    };
+    state.store().insert_token(&digest(&access), &record).map_err(internal)?;
+    let refresh_token = match (user, keep_refresh) {
+        (_, Some(kept)) => Some(kept),
+        (Some(_), None) => {
+            let refresh = format!("{}-r", random_token(32));
+            let refresh_record =
+                TokenRecord { kind: TokenKind::Refresh, expires_at: now + tenant.refresh_token_secs as i64, ..record };
+            state.store().insert_token(&digest(&refresh), &refresh_record).map_err(internal)?;
+            Some(refresh)
+        }
+        (None, None) => None,
+    };
+    Ok(TokenResponse { access_token: access, token_type: "bearer".into(), expires_in, refresh_token, scope, jti })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn jwt(
+    state: &AppState,
+    tenant: &Tenant,
+    client: &OAuthClient,
+    user: Option<&str>,
+    grant: &str,
+    jti: &str,
+    now: i64,
+    expires_in: u64,
+) -> String {
+    let token_url = state.urls().map(|u| u.token_url.clone()).unwrap_or_default();
+    let header = serde_json::json!({"alg": "HS256", "typ": "JWT", "jku": format!("{token_url}/token_keys")});
+    let mut claims = serde_json::json!({
+        "jti": jti,
+        "sub": user.unwrap_or(&client.id),
+        "client_id": client.id,
+        "cid": client.id,
+        "azp": client.id,
+        "grant_type": grant,
+        "scope": scopes(user),
+        "zid": tenant.letter,
+        "iss": token_url,
+        "iat": now,
+        "exp": now + expires_in as i64,
+        "aud": ["uaa", "approuter-sac-saceu10!t1", "dmi-api-proxy-sac-saceu10!t1"],
+    });
+    if let Some(user) = user {
+        claims["user_name"] = user.into();
+        claims["origin"] = tenant.idp_entity_id.clone().into();
+    }
+    let encode = |v: &serde_json::Value| URL_SAFE_NO_PAD.encode(v.to_string());
+    let signing_input = format!("{}.{}", encode(&header), encode(&claims));
+    let mut mac = Hmac::<Sha256>::new_from_slice(&state.keys().jwt).expect("HMAC takes any key length");
+    mac.update(signing_input.as_bytes());
+    format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
+}
+
+// ---- authorization endpoint ------------------------------------------------
+
+/// True when `uri` matches `pattern`, where `*` stands for any run of characters.
+fn glob_match(pattern: &str, uri: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == uri;
+    }
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if !uri.starts_with(first) || uri.len() < first.len() + last.len() || !uri.ends_with(last) {
+        return false;
+    }
+    let mut rest = &uri[first.len()..uri.len() - last.len()];
+    for part in &parts[1..parts.len() - 1] {
+        match rest.find(part) {
+            Some(i) => rest = &rest[i + part.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+fn redirect_allowed(client: &OAuthClient, uri: &str) -> bool {
+    let Ok(parsed) = url::Url::parse(uri) else {
+        return false;
+    };
+    parsed.username().is_empty()
+        && parsed.password().is_none()
+        && parsed.fragment().is_none()
+        && client.redirect_uris.iter().any(|p| glob_match(p, uri))
+}
+
+/// A checked authorization request: where to send the answer.
+struct AuthorizeRequest {
+    client_id: String,
+    redirect_uri: String,
+    /// Whether `redirect_uri` was given (then the token request must repeat it).
+    redirect_given: bool,
+    state: Option<String>,
+    challenge: Option<String>,
+}
+
+impl AuthorizeRequest {
+    fn redirect_with(&self, pairs: &[(&str, &str)]) -> Response {
+        let mut url = url::Url::parse(&self.redirect_uri).expect("checked when the request was parsed");
+        {
+            let mut query = url.query_pairs_mut();
+            for (k, v) in pairs {
+                query.append_pair(k, v);
+            }
+            if let Some(state) = &self.state {
+                query.append_pair("state", state);
+            }
+        }
+        Redirect::to(url.as_str()).into_response()
+    }
+
+    fn error(&self, error: &str, description: &str) -> Response {
+        self.redirect_with(&[("error", error), ("error_description", description)])
+    }
+}
+
+/// Checks an authorization request (RFC 6749 4.1.1). Errors about the
+/// client or redirect URI are shown, never redirected; others redirect.
+fn parse_authorize(state: &AppState, q: &Params) -> Result<AuthorizeRequest, Response> {
+    let tenant = state.tenant();
+    let client_id = q.get("client_id").cloned().unwrap_or_default();
+    let Some(client) = tenant.client(&client_id) else {
+        return Err(error_page(StatusCode::BAD_REQUEST, &format!("Unknown OAuth client {client_id:?}.")));
+    };
+    let (redirect_uri, redirect_given) = match q.get("redirect_uri") {
+        Some(uri) => (uri.clone(), true),
+        None => match client.redirect_uris.as_slice() {
+            [only] if !only.contains('*') => (only.clone(), false),
+            _ => {
+                return Err(error_page(StatusCode::BAD_REQUEST, "redirect_uri is required for this client."));
+            }
+        },
+    };
+    if !redirect_allowed(client, &redirect_uri) {
+        return Err(error_page(
+            StatusCode::BAD_REQUEST,
+            &format!("The redirect URI {redirect_uri} is not registered for client {client_id}."),
+        ));
+    }
+    let request = AuthorizeRequest {
+        client_id,
+        redirect_uri,
+        redirect_given,
+        state: q.get("state").cloned(),
+        challenge: q.get("code_challenge").cloned(),
+    };
+    if q.get("response_type").map(String::as_str) != Some("code") {
+        return Err(request.error("unsupported_response_type", "Only response_type=code is supported"));
+    }
+    if !client.allows_grant("authorization_code") {
+        return Err(request.error("unauthorized_client", "The client may not use the authorization code grant"));
+    }
+    if request.challenge.is_some() && q.get("code_challenge_method").map(String::as_str) != Some("S256") {
+        return Err(request.error("invalid_request", "code_challenge_method must be S256"));
+    }
+    Ok(request)
+}
+
+fn grant_code(state: &AppState, request: &AuthorizeRequest, user: &str) -> Result<Response, Response> {
+    let code = random_token(32);
+    let record = AuthCodeRecord {
+        client_id: request.client_id.clone(),
+        user: user.to_string(),
+        redirect_uri: request.redirect_given.then(|| request.redirect_uri.clone()),
+        challenge: request.challenge.clone(),
+        expires_at: now_secs() + AUTH_CODE_SECS,
+        used: false,
+    };
+    state.store().insert_auth_code(&digest(&code), &record).map_err(internal)?;
+    Ok(request.redirect_with(&[("code", &code)]))
+}
+
+fn authorize_action(raw_query: &Option<String>) -> String {
+    format!("/oauth/authorize?{}", raw_query.as_deref().unwrap_or(""))
+}
+
+/// `GET /oauth/authorize`: the login form, or straight back with a code when
+/// the browser already has a session or `--auto-approve-user` is set.
+pub async fn authorize_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<Params>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let request = match parse_authorize(&state, &q) {
+        Ok(r) => r,
+        Err(response) => return response,
+    };
+    let signed_in = match auth::current_session(&state, &headers) {
+        Ok(session) => session.and_then(|s| Principal::from_browser_session(&s)).and_then(|p| p.user),
+        Err(e) => return internal(e),
+    };
+    let user = state.options().auto_approve_user.clone().or(signed_in);
+    match user {
+        Some(user) => grant_code(&state, &request, &user).unwrap_or_else(|r| r),
+        None => login_form(&authorize_action(&raw), "Sign in to SAP Analytics Cloud", None),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct Credentials {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// `POST /oauth/authorize`: the login form's answer.
+pub async fn authorize_submit(
+    State(state): State<AppState>,
+    Query(q): Query<Params>,
+    RawQuery(raw): RawQuery,
+    axum::Form(creds): axum::Form<Credentials>,
+) -> Response {
+    let request = match parse_authorize(&state, &q) {
+        Ok(r) => r,
+        Err(response) => return response,
+    };
+    let tenant = state.tenant();
+    let Some(user) = tenant.user(&creds.username).filter(|u| constant_time_eq(&u.password, &creds.password)) else {
+        let mut form = login_form(
+            &authorize_action(&raw),
+            "Sign in to SAP Analytics Cloud",
+            Some("Sign-in failed: unknown user or wrong password."),
+        );
+        *form.status_mut() = StatusCode::UNAUTHORIZED;
+        return form;
+    };
+    let mut response = match grant_code(&state, &request, &user.id) {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    // Signing in also opens a browser session (single sign-on).
+    match open_session(&state, SessionKind::Browser, Some(user.id.clone()), None) {
+        Ok((cookie, _)) => {
+            response.headers_mut().append(header::SET_COOKIE, cookie);
+        }
+        Err(e) => return internal(e),
+    }
+    response
+}
+
+/// `GET /login`: the browser login form (no OAuth).
+pub async fn login_page_form(Query(q): Query<Params>) -> Response {
+    let target = q.get("url").cloned().unwrap_or_else(|| "/".into());
+    let action = format!("/login?url={}", url::form_urlencoded::byte_serialize(target.as_bytes()).collect::<String>());
+    login_form(&action, "Sign in to SAP Analytics Cloud", None)
+}
+
+/// `POST /login`: signs in with a password and opens a browser session.
+pub async fn login_submit(
+    State(state): State<AppState>,
+    Query(q): Query<Params>,
+    axum::Form(creds): axum::Form<Credentials>,
+) -> Response {
+    let target =
+        q.get("url").filter(|u| u.starts_with('/') && !u.starts_with("//")).cloned().unwrap_or_else(|| "/".into());
+    let tenant = state.tenant();
+    let Some(user) = tenant.user(&creds.username).filter(|u| constant_time_eq(&u.password, &creds.password)) else {
+        let action =
+            format!("/login?url={}", url::form_urlencoded::byte_serialize(target.as_bytes()).collect::<String>());
+        let mut form = login_form(
+            &action,
+            "Sign in to SAP Analytics Cloud",
+            Some("Sign-in failed: unknown user or wrong password."),
+        );
+        *form.status_mut() = StatusCode::UNAUTHORIZED;
+        return form;
+    };
+    match open_session(&state, SessionKind::Browser, Some(user.id.clone()), None) {
+        Ok((cookie, _)) => {
+            let mut response = Redirect::to(&target).into_response();
+            response.headers_mut().append(header::SET_COOKIE, cookie);
+            response
+        }
+        Err(e) => internal(e),
+    }
+}
+
+/// `GET /approuter/v1/redirect?url=...`: where the login page sends browsers.
+pub async fn approuter_redirect(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<Params>,
+) -> Response {
+    let target =
+        q.get("url").filter(|u| u.starts_with('/') && !u.starts_with("//")).cloned().unwrap_or_else(|| "/".into());
+    let signed_in =
+        matches!(auth::current_session(&state, &headers), Ok(Some(s)) if Principal::from_browser_session(&s).is_some());
+    if signed_in {
+        Redirect::to(&target).into_response()
+    } else {
+        let login =
+            format!("/login?url={}", url::form_urlencoded::byte_serialize(target.as_bytes()).collect::<String>());
+        let mut response = Redirect::to(&login).into_response();
+        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redirect_patterns() {
+        assert!(glob_match("http://127.0.0.1:*", "http://127.0.0.1:5000/callback"));
+        assert!(glob_match("http://localhost:*/cb", "http://localhost:1/cb"));
+        assert!(!glob_match("http://localhost:*/cb", "http://localhost:1/other"));
+        assert!(!glob_match("http://127.0.0.1:*", "https://evil.example/"));
+        assert!(glob_match("exact", "exact"));
+        let client = crate::tenant::Tenant::demo().clients[1].clone();
+        assert!(redirect_allowed(&client, "http://127.0.0.1:4567/callback"));
+        assert!(!redirect_allowed(&client, "http://127.0.0.1:80@evil.example/"));
+    }
+}

@@ -1,0 +1,117 @@
+//! The routes of the two domains.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::from_fn_with_state;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Router};
+
+use crate::auth::{current_session, Principal};
+use crate::responses::{api_error, escape, internal, legacy_error, login_page};
+use crate::state::AppState;
+use crate::{admin, csrf, faults, legacy, oauth, requests, Domain};
+use sac_types::legacy::{EPM_SESSION_PATH, SERVICE_PATH};
+
+/// Routes both domains share: the UI layer's services and the CSRF fetch.
+fn shared() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/csrf", get(csrf::api_csrf))
+        .route(SERVICE_PATH, post(legacy::dataintegration).fallback(method_not_allowed))
+        .route("/wrangling/api/dm/executions/{id}/rejections", get(legacy::rejections))
+}
+
+/// The browser domain: token service, login, UI layer, admin API.
+pub fn tenant(state: AppState) -> Router {
+    shared()
+        .route("/", get(home))
+        .route("/oauth/token", post(oauth::token))
+        .route("/oauth/authorize", get(oauth::authorize_form).post(oauth::authorize_submit))
+        .route("/login", get(oauth::login_page_form).post(oauth::login_submit))
+        .route("/approuter/v1/redirect", get(oauth::approuter_redirect))
+        .route(EPM_SESSION_PATH, get(csrf::epm_session))
+        .route("/emulator/health", get(admin::health))
+        .route("/emulator/reset", post(admin::reset))
+        .route("/emulator/tenant", get(admin::get_tenant).post(admin::load_tenant))
+        .route("/emulator/clock", post(admin::set_clock))
+        .route("/emulator/clock/release", post(admin::release))
+        .route("/emulator/faults", get(admin::list_faults).post(admin::add_fault).delete(admin::clear_faults))
+        .route("/emulator/requests", get(admin::list_requests).delete(admin::clear_requests))
+        .route("/emulator/models/{id}/rows", get(admin::model_rows))
+        .route("/emulator/sources/{source}/{object}/rows", post(admin::source_rows))
+        .route("/emulator/idp/assertion", post(admin::idp_assertion))
+        .route("/emulator/idp/metadata", get(admin::idp_metadata))
+        .fallback(tenant_fallback)
+        .layer(Extension(Domain::Tenant))
+        .layer(from_fn_with_state(state.clone(), faults::inject))
+        .layer(from_fn_with_state((state.clone(), Domain::Tenant), requests::record))
+        .with_state(state)
+}
+
+/// The direct API domain: bearer tokens only, no CSRF, no HTML.
+pub fn api(state: AppState) -> Router {
+    shared()
+        .fallback(api_fallback)
+        .layer(Extension(Domain::Api))
+        .layer(from_fn_with_state(state.clone(), faults::inject))
+        .layer(from_fn_with_state((state.clone(), Domain::Api), requests::record))
+        .with_state(state)
+}
+
+async fn method_not_allowed() -> Response {
+    legacy_error(StatusCode::METHOD_NOT_ALLOWED, None, "Method not allowed: this service takes POST")
+}
+
+/// Unknown paths: the UI layer answers unauthenticated callers with the
+/// login page, everything else with SAC's "endpoint not valid".
+async fn tenant_fallback(State(state): State<AppState>, headers: HeaderMap, uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/sap/fpa/") {
+        let signed_in =
+            matches!(current_session(&state, &headers), Ok(Some(s)) if Principal::from_browser_session(&s).is_some());
+        if !signed_in && crate::auth::bearer(&headers).is_none() {
+            return login_page();
+        }
+    }
+    endpoint_not_valid()
+}
+
+async fn api_fallback() -> Response {
+    endpoint_not_valid()
+}
+
+fn endpoint_not_valid() -> Response {
+    api_error(StatusCode::NOT_FOUND, "1305", "Endpoint not valid [1305]")
+}
+
+/// `/`: the tenant's start page for a signed-in browser, else the login page.
+async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let session = match current_session(&state, &headers) {
+        Ok(s) => s,
+        Err(e) => return internal(e),
+    };
+    let Some(user) = session.as_ref().and_then(Principal::from_browser_session).and_then(|p| p.user) else {
+        return login_page();
+    };
+    let tenant = state.tenant();
+    let schedules: String = tenant
+        .schedules
+        .iter()
+        .map(|s| {
+            format!(
+                "<li>{} &rarr; {} (data import <code>{}</code>)</li>",
+                escape(&s.mapping_name),
+                escape(&tenant.object_name(&s.target)),
+                escape(&s.schedule_id)
+            )
+        })
+        .collect();
+    Html(format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>SAP Analytics Cloud (emulator)</title></head>\
+<body><h1>SAP Analytics Cloud emulator &mdash; tenant {}</h1><p>Signed in as <b>{}</b>.</p>\
+<h2>Data imports</h2><ul>{}</ul></body></html>",
+        escape(&tenant.letter),
+        escape(&user),
+        schedules
+    ))
+    .into_response()
+}

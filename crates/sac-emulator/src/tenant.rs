@@ -1,0 +1,500 @@
+//! The description of an emulated tenant: OAuth clients, users, source
+//! systems, dimensions and data import schedules.
+//!
+//! A tenant is plain data. [`Tenant::demo`] builds the demo tenant that the
+//! design contract fixes (tenant `G`, users `JDOE` and `VIEWER`, BW
+//! InfoObject `ZEPPART` with 89 records, schedule
+//! `F58CA15F78AA9039E200586F05E2BB93`); `--tenant FILE` loads the same shape
+//! from TOML (`sacctl emulator --print-tenant` writes the demo one as a
+//! starting point).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// One row of a source object or one member of a dimension: column -> value.
+pub type Row = BTreeMap<String, String>;
+
+/// Default lifetime of access tokens, as observed on real tenants.
+pub const DEFAULT_ACCESS_TOKEN_SECS: u64 = 3599;
+/// Default lifetime of refresh tokens (720 h, per field notes).
+pub const DEFAULT_REFRESH_TOKEN_SECS: u64 = 720 * 3600;
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Tenant {
+    /// The short tenant id used in object ids (`t.G:...`) and in the
+    /// `tenant=` query parameter of UI-layer services.
+    pub letter: String,
+    #[serde(default = "default_access_secs")]
+    pub access_token_secs: u64,
+    #[serde(default = "default_refresh_secs")]
+    pub refresh_token_secs: u64,
+    /// Entity id of the emulator's own SAML identity provider.
+    #[serde(default = "default_idp_entity")]
+    pub idp_entity_id: String,
+    /// Audience that SAML bearer assertions must name.
+    #[serde(default = "default_sp_entity")]
+    pub sp_entity_id: String,
+    #[serde(default)]
+    pub clients: Vec<OAuthClient>,
+    #[serde(default)]
+    pub users: Vec<User>,
+    #[serde(default)]
+    pub sources: Vec<SourceSystem>,
+    #[serde(default)]
+    pub dimensions: Vec<Dimension>,
+    #[serde(default)]
+    pub schedules: Vec<ScheduleDef>,
+    /// Runs that happened before the emulator started (replayed at seed time).
+    #[serde(default)]
+    pub history: Vec<PastRun>,
+}
+
+fn default_access_secs() -> u64 {
+    DEFAULT_ACCESS_TOKEN_SECS
+}
+fn default_refresh_secs() -> u64 {
+    DEFAULT_REFRESH_TOKEN_SECS
+}
+fn default_idp_entity() -> String {
+    "https://idp.emulator.sacctl.invalid".into()
+}
+fn default_sp_entity() -> String {
+    "https://emulator.authentication.sacctl.invalid".into()
+}
+
+/// Purpose of an OAuth client, as in SAC's App Integration page.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Purpose {
+    /// Interactive Usage: needs a user context.
+    Interactive,
+    /// API Access: technical access to the public APIs in `access`.
+    Api,
+}
+
+#[derive(Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct OAuthClient {
+    pub id: String,
+    pub secret: String,
+    pub purpose: Purpose,
+    /// Grant types the client may use (`client_credentials`,
+    /// `authorization_code`, `refresh_token`, `password`, `saml2_bearer`).
+    pub grants: Vec<String>,
+    /// Access list for API Access clients (`Data Import Service`, ...).
+    #[serde(default)]
+    pub access: Vec<String>,
+    /// Allowed redirect URIs; `*` matches any run of characters.
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+}
+
+impl std::fmt::Debug for OAuthClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OAuthClient")
+            .field("id", &self.id)
+            .field("secret", &"[redacted]")
+            .field("purpose", &self.purpose)
+            .field("grants", &self.grants)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OAuthClient {
+    pub fn allows_grant(&self, grant: &str) -> bool {
+        self.grants.iter().any(|g| g == grant)
+    }
+}
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// May read and run imports and multi actions.
+    Planner,
+    /// May read only.
+    Viewer,
+}
+
+/// A person known to the identity provider. `in_tenant = false` models a
+/// user the IdP vouches for but who has no SAC user record (error 3000).
+#[derive(Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct User {
+    pub id: String,
+    pub password: String,
+    #[serde(default)]
+    pub display_name: String,
+    #[serde(default = "yes")]
+    pub in_tenant: bool,
+    #[serde(default = "planner")]
+    pub role: Role,
+}
+
+fn yes() -> bool {
+    true
+}
+fn planner() -> Role {
+    Role::Planner
+}
+
+impl std::fmt::Debug for User {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .field("password", &"[redacted]")
+            .field("in_tenant", &self.in_tenant)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A source system connection (e.g. SAP BW through the cloud connector).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SourceSystem {
+    /// Connection name, e.g. `ZW2_IMPORT`.
+    pub name: String,
+    /// Connection type as the UI shows it, e.g. `SAP BW (Including BW/4HANA)`.
+    pub kind: String,
+    /// Backend system id, e.g. `ZW2`.
+    pub system: String,
+    #[serde(default)]
+    pub objects: Vec<SourceObject>,
+}
+
+/// A source object (e.g. a BW InfoObject) and the rows it holds.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SourceObject {
+    pub name: String,
+    pub fields: Vec<String>,
+    #[serde(default)]
+    pub rows: Vec<Row>,
+}
+
+/// A dimension (global dimension or a model's own) with its members.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Dimension {
+    /// Object id without the package prefix, e.g. `ZEPPART_001`.
+    pub id: String,
+    #[serde(default)]
+    pub description: String,
+    /// Attribute columns; the first is the member key (`ID`).
+    pub attributes: Vec<String>,
+    #[serde(default)]
+    pub members: Vec<Row>,
+}
+
+impl Dimension {
+    pub fn key_attribute(&self) -> &str {
+        self.attributes.first().map(String::as_str).unwrap_or("ID")
+    }
+}
+
+/// A data import job built in the UI (Data Management), runnable as a schedule.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleDef {
+    pub schedule_id: String,
+    pub mapping_id: String,
+    pub mapping_name: String,
+    /// Target dimension/model id without package prefix.
+    pub target: String,
+    pub source: String,
+    pub object: String,
+    #[serde(default = "default_job_type")]
+    pub job_type: String,
+    /// target attribute -> source field
+    pub columns: BTreeMap<String, String>,
+    /// target attribute -> dimension whose members its values must be
+    #[serde(default)]
+    pub checks: BTreeMap<String, String>,
+}
+
+fn default_job_type() -> String {
+    sac_types::legacy::JOB_TYPE_DATA_IMPORT.into()
+}
+
+/// A finished run recorded before the emulator started.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PastRun {
+    pub schedule_id: String,
+    pub execution_id: String,
+    pub user: String,
+    /// UTC, RFC 3339.
+    pub start_time: String,
+    pub end_time: String,
+}
+
+/// Why a tenant description cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum TenantError {
+    #[error("the tenant file is not valid TOML for a tenant: {0}")]
+    Parse(#[from] toml::de::Error),
+    #[error("the tenant description is inconsistent: {0}")]
+    Invalid(String),
+}
+
+impl Tenant {
+    /// Parses and checks a tenant description written in TOML.
+    pub fn from_toml(text: &str) -> Result<Self, TenantError> {
+        let tenant: Tenant = toml::from_str(text)?;
+        tenant.validate()?;
+        Ok(tenant)
+    }
+
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).expect("a tenant always serializes to TOML")
+    }
+
+    /// Checks the references between the parts of the tenant.
+    pub fn validate(&self) -> Result<(), TenantError> {
+        let bad = |msg: String| Err(TenantError::Invalid(msg));
+        if self.letter.is_empty() || !self.letter.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return bad(format!("letter {:?} must be a non-empty alphanumeric id", self.letter));
+        }
+        for s in &self.schedules {
+            let Some(dim) = self.dimension(&s.target) else {
+                return bad(format!("schedule {} targets unknown dimension {}", s.schedule_id, s.target));
+            };
+            let Some(obj) = self.source_object(&s.source, &s.object) else {
+                return bad(format!(
+                    "schedule {} reads unknown source object {}/{}",
+                    s.schedule_id, s.source, s.object
+                ));
+            };
+            for (target, field) in &s.columns {
+                if !dim.attributes.contains(target) {
+                    return bad(format!("schedule {} maps to unknown attribute {target} of {}", s.schedule_id, dim.id));
+                }
+                if !obj.fields.contains(field) {
+                    return bad(format!("schedule {} maps from unknown field {field} of {}", s.schedule_id, obj.name));
+                }
+            }
+            if !s.columns.contains_key(dim.key_attribute()) {
+                return bad(format!(
+                    "schedule {} does not map the key {} of {}",
+                    s.schedule_id,
+                    dim.key_attribute(),
+                    dim.id
+                ));
+            }
+            for check_dim in s.checks.values() {
+                if self.dimension(check_dim).is_none() {
+                    return bad(format!("schedule {} checks against unknown dimension {check_dim}", s.schedule_id));
+                }
+            }
+        }
+        for run in &self.history {
+            if self.schedule(&run.schedule_id).is_none() {
+                return bad(format!("history names unknown schedule {}", run.schedule_id));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn client(&self, id: &str) -> Option<&OAuthClient> {
+        self.clients.iter().find(|c| c.id == id)
+    }
+
+    pub fn user(&self, id: &str) -> Option<&User> {
+        self.users.iter().find(|u| u.id.eq_ignore_ascii_case(id))
+    }
+
+    pub fn dimension(&self, id: &str) -> Option<&Dimension> {
+        self.dimensions.iter().find(|d| d.id == id)
+    }
+
+    pub fn source_object(&self, source: &str, object: &str) -> Option<&SourceObject> {
+        self.sources.iter().find(|s| s.name == source).and_then(|s| s.objects.iter().find(|o| o.name == object))
+    }
+
+    pub fn source_system(&self, source: &str) -> Option<&SourceSystem> {
+        self.sources.iter().find(|s| s.name == source)
+    }
+
+    pub fn schedule(&self, id: &str) -> Option<&ScheduleDef> {
+        self.schedules.iter().find(|s| s.schedule_id == id)
+    }
+
+    /// `t.G:ZEPPART_001` for object `ZEPPART_001`.
+    pub fn object_name(&self, id: &str) -> String {
+        format!("t.{}:{}", self.letter, id)
+    }
+
+    /// The object id inside a `t.G:ID` name of this tenant.
+    pub fn strip_package<'a>(&self, name: &'a str) -> Option<&'a str> {
+        name.strip_prefix("t.")
+            .and_then(|rest| rest.strip_prefix(self.letter.as_str()))
+            .and_then(|rest| rest.strip_prefix(':'))
+    }
+
+    /// The demo tenant of the design contract.
+    pub fn demo() -> Self {
+        let countries: Vec<Row> =
+            ISO_COUNTRIES.split_whitespace().map(|code| Row::from([("ID".to_string(), code.to_string())])).collect();
+        let zeppart_rows: Vec<Row> = (1..=89).map(zeppart_row).collect();
+        let interactive_redirects = vec!["http://127.0.0.1:*".to_string(), "http://localhost:*".to_string()];
+        Tenant {
+            letter: "G".into(),
+            access_token_secs: DEFAULT_ACCESS_TOKEN_SECS,
+            refresh_token_secs: DEFAULT_REFRESH_TOKEN_SECS,
+            idp_entity_id: default_idp_entity(),
+            sp_entity_id: default_sp_entity(),
+            clients: vec![
+                OAuthClient {
+                    id: "sacctl-api".into(),
+                    secret: "sacctl-api-secret".into(),
+                    purpose: Purpose::Api,
+                    grants: vec!["client_credentials".into()],
+                    access: vec!["Data Import Service".into(), "Data Export Service".into()],
+                    redirect_uris: vec![],
+                },
+                OAuthClient {
+                    id: "sacctl-user".into(),
+                    secret: "sacctl-user-secret".into(),
+                    purpose: Purpose::Interactive,
+                    grants: vec![
+                        "authorization_code".into(),
+                        "refresh_token".into(),
+                        "password".into(),
+                        "saml2_bearer".into(),
+                    ],
+                    access: vec![],
+                    redirect_uris: interactive_redirects,
+                },
+            ],
+            users: vec![
+                User {
+                    id: "JDOE".into(),
+                    password: "Welcome1!".into(),
+                    display_name: "John Doe".into(),
+                    in_tenant: true,
+                    role: Role::Planner,
+                },
+                User {
+                    id: "VIEWER".into(),
+                    password: "Welcome1!".into(),
+                    display_name: "Vera Viewer".into(),
+                    in_tenant: true,
+                    role: Role::Viewer,
+                },
+                User {
+                    id: "KSMITH".into(),
+                    password: "Welcome1!".into(),
+                    display_name: "Kurt Smith (IdP only, no SAC user)".into(),
+                    in_tenant: false,
+                    role: Role::Planner,
+                },
+            ],
+            sources: vec![SourceSystem {
+                name: "ZW2_IMPORT".into(),
+                kind: "SAP BW (Including BW/4HANA)".into(),
+                system: "ZW2".into(),
+                objects: vec![SourceObject {
+                    name: "ZEPPART".into(),
+                    fields: vec!["ZEPPART".into(), "COUNTRY".into()],
+                    rows: zeppart_rows,
+                }],
+            }],
+            dimensions: vec![
+                Dimension {
+                    id: "ZEPPART_001".into(),
+                    description: "Parts (from BW InfoObject ZEPPART)".into(),
+                    attributes: vec!["ID".into(), "Description".into(), "Country".into()],
+                    members: vec![],
+                },
+                Dimension {
+                    id: "Country".into(),
+                    description: "Countries (ISO 3166 alpha-2)".into(),
+                    attributes: vec!["ID".into()],
+                    members: countries,
+                },
+            ],
+            schedules: vec![ScheduleDef {
+                schedule_id: "F58CA15F78AA9039E200586F05E2BB93".into(),
+                mapping_id: "F48CA15F78AA9039E200586F05E2BB93".into(),
+                mapping_name: "ZW2_IMPORT ZEPPART".into(),
+                target: "ZEPPART_001".into(),
+                source: "ZW2_IMPORT".into(),
+                object: "ZEPPART".into(),
+                job_type: default_job_type(),
+                columns: BTreeMap::from([
+                    ("ID".to_string(), "ZEPPART".to_string()),
+                    ("Country".to_string(), "COUNTRY".to_string()),
+                ]),
+                checks: BTreeMap::from([("Country".to_string(), "Country".to_string())]),
+            }],
+            history: vec![PastRun {
+                schedule_id: "F58CA15F78AA9039E200586F05E2BB93".into(),
+                execution_id: "E1A0C3F2B5D74E6A9C8B7A6F5E4D3C21".into(),
+                user: "JDOE".into(),
+                start_time: "2020-11-13T09:15:02Z".into(),
+                end_time: "2020-11-13T09:15:40Z".into(),
+            }],
+        }
+    }
+}
+
+/// Record `n` (1-based) of the demo InfoObject ZEPPART: key `P000n` and a
+/// country that cycles deterministically through twenty real ISO codes.
+fn zeppart_row(n: usize) -> Row {
+    const COUNTRIES: [&str; 20] = [
+        "DE", "US", "FR", "GB", "IT", "ES", "NL", "AT", "CH", "BE", "PL", "SE", "JP", "CN", "IN", "BR", "CA", "AU",
+        "MX", "ZA",
+    ];
+    Row::from([
+        ("ZEPPART".to_string(), format!("P{n:04}")),
+        ("COUNTRY".to_string(), COUNTRIES[(n * 7) % COUNTRIES.len()].to_string()),
+    ])
+}
+
+/// ISO 3166-1 alpha-2 codes (249 officially assigned).
+pub const ISO_COUNTRIES: &str = "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_tenant_is_consistent_and_round_trips_through_toml() {
+        let demo = Tenant::demo();
+        demo.validate().unwrap();
+        let again = Tenant::from_toml(&demo.to_toml()).unwrap();
+        assert_eq!(demo, again);
+    }
+
+    #[test]
+    fn demo_source_has_89_valid_records() {
+        let demo = Tenant::demo();
+        let obj = demo.source_object("ZW2_IMPORT", "ZEPPART").unwrap();
+        assert_eq!(obj.rows.len(), 89);
+        assert_eq!(obj.rows[0]["ZEPPART"], "P0001");
+        assert_eq!(obj.rows[88]["ZEPPART"], "P0089");
+        let codes: Vec<&str> = ISO_COUNTRIES.split_whitespace().collect();
+        assert_eq!(codes.len(), 249);
+        assert!(obj.rows.iter().all(|r| codes.contains(&r["COUNTRY"].as_str())));
+    }
+
+    #[test]
+    fn broken_references_are_reported() {
+        let mut t = Tenant::demo();
+        t.schedules[0].columns.insert("ID".into(), "NOPE".into());
+        let err = t.validate().unwrap_err().to_string();
+        assert!(err.contains("unknown field NOPE"), "{err}");
+        assert!(Tenant::from_toml("letter = 5").is_err());
+    }
+
+    #[test]
+    fn package_names() {
+        let t = Tenant::demo();
+        assert_eq!(t.object_name("ZEPPART_001"), "t.G:ZEPPART_001");
+        assert_eq!(t.strip_package("t.G:ZEPPART_001"), Some("ZEPPART_001"));
+        assert_eq!(t.strip_package("t.H:ZEPPART_001"), None);
+        assert_eq!(t.strip_package("ZEPPART_001"), None);
+    }
+}

@@ -1,0 +1,5 @@
+//! `sacctl`: trigger, watch and feed SAP Analytics Cloud data loads.
+
+fn main() -> std::process::ExitCode {
+    sacctl::main()
+}
