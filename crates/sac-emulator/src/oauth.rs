@@ -15,7 +15,7 @@ use sac_types::oauth::{TokenResponse, SAML2_BEARER_GRANT};
 use sha2::Sha256;
 
 use crate::auth::{self, open_session, Principal};
-use crate::responses::{error_page, internal, login_form, no_store, oauth_error};
+use crate::responses::{error_page, found, internal, login_form, no_store, oauth_error};
 use crate::secrets::{constant_time_eq, digest, pkce_s256, random_id, random_token};
 use crate::state::{now_secs, AppState};
 use crate::store::{AuthCodeRecord, SessionKind, TokenKind, TokenRecord};
@@ -349,7 +349,7 @@ impl AuthorizeRequest {
                 query.append_pair("state", state);
             }
         }
-        Redirect::to(url.as_str()).into_response()
+        found(url.as_str())
     }
 
     fn error(&self, error: &str, description: &str) -> Response {
@@ -531,11 +531,11 @@ pub async fn approuter_redirect(
     let signed_in =
         matches!(auth::current_session(&state, &headers), Ok(Some(s)) if Principal::from_browser_session(&s).is_some());
     if signed_in {
-        Redirect::to(&target).into_response()
+        found(&target)
     } else {
         let login =
             format!("/login?url={}", url::form_urlencoded::byte_serialize(target.as_bytes()).collect::<String>());
-        let mut response = Redirect::to(&login).into_response();
+        let mut response = found(&login);
         response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         response
     }

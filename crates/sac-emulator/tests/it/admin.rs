@@ -1,0 +1,194 @@
+//! The admin API: counted faults, the request log, reset, tenant loading, clock.
+
+use std::time::{Duration, Instant};
+
+use reqwest::Method;
+use sac_types::legacy::SERVICE_PATH;
+use serde_json::json;
+
+use crate::support::*;
+
+#[tokio::test]
+async fn counted_status_faults_with_retry_after_then_normal_service() {
+    let emu = start().await;
+    let token = emu.password_token("JDOE").await;
+    emu.post_admin("/emulator/faults", json!({"path": "/api/v1/csrf", "status": 429, "retry_after": 1, "times": 2}))
+        .await;
+    emu.post_admin("/emulator/faults", json!({"path": SERVICE_PATH, "method": "POST", "status": 503})).await;
+    let listed = emu.admin(Method::GET, "/emulator/faults", None).await.1;
+    assert_eq!(listed["faults"].as_array().unwrap().len(), 2);
+    for _ in 0..2 {
+        let r = emu
+            .http
+            .get(emu.tenant("/api/v1/csrf"))
+            .bearer_auth(&token)
+            .header("x-csrf-token", "fetch")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 429);
+        assert_eq!(r.headers()["retry-after"], "1");
+        let body: sac_types::error::ApiErrorBody = r.json().await.unwrap();
+        assert_eq!(body.error.code, "429");
+    }
+    let session = emu.csrf_fetch(&token).await;
+    let ok = emu.http.get(emu.tenant("/api/v1/csrf")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(ok.status(), 200, "the fault fired twice and is gone");
+    assert_eq!(emu.run_schedule(&token, &session).await.status(), 503);
+    assert_eq!(emu.run_schedule(&token, &session).await.status(), 200);
+    let logs = emu.schedule_logs(&token, &session).await;
+    assert_eq!(logs["data"][0]["refreshLogs"].as_array().unwrap().len(), 2, "the 503 did not start a run");
+    assert_eq!(emu.admin(Method::GET, "/emulator/faults", None).await.1["faults"], json!([]));
+}
+
+#[tokio::test]
+async fn dropped_connections_delays_and_clearing() {
+    let emu = start().await;
+    emu.post_admin("/emulator/faults", json!({"path": "/oauth/token", "drop": true})).await;
+    let dropped = emu
+        .http
+        .post(&emu.emu.urls.token_url)
+        .basic_auth(API_CLIENT.0, Some(API_CLIENT.1))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await;
+    assert!(dropped.is_err(), "no answer at all: {dropped:?}");
+    emu.client_credentials_token().await;
+
+    emu.post_admin("/emulator/faults", json!({"path": "/oauth/token", "delay_ms": 300})).await;
+    let started = Instant::now();
+    emu.client_credentials_token().await;
+    assert!(started.elapsed() >= Duration::from_millis(300));
+
+    emu.post_admin("/emulator/faults", json!({"path": "/oauth/token", "status": 500, "times": 5})).await;
+    let (status, _) = emu.admin(Method::DELETE, "/emulator/faults", None).await;
+    assert_eq!(status, 204);
+    emu.client_credentials_token().await;
+
+    let (status, body) = emu.admin(Method::POST, "/emulator/faults", Some(json!({"path": "/x"}))).await;
+    assert_eq!(status, 400);
+    assert!(body["error"].as_str().unwrap().contains("needs one of"));
+    let (status, _) = emu.admin(Method::POST, "/emulator/faults", Some(json!({"path": "/x", "status": "five"}))).await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn expired_csrf_is_refused_until_fetched_again() {
+    let emu = start().await;
+    let token = emu.password_token("JDOE").await;
+    let session = emu.csrf_fetch(&token).await;
+    emu.post_admin("/emulator/faults", json!({"path": SERVICE_PATH, "expire": "csrf"})).await;
+    let refused = emu.run_schedule(&token, &session).await;
+    assert_eq!(refused.status(), 403);
+    assert_eq!(refused.headers()["x-csrf-token"], "Required");
+    assert_eq!(emu.run_schedule(&token, &session).await.status(), 403, "the old token stays stale");
+    let refetched = emu
+        .http
+        .get(emu.tenant("/api/v1/csrf"))
+        .bearer_auth(&token)
+        .header("x-csrf-token", "fetch")
+        .header("cookie", &session.cookie)
+        .send()
+        .await
+        .unwrap();
+    let fresh =
+        Session { csrf: refetched.headers()["x-csrf-token"].to_str().unwrap().into(), cookie: session.cookie.clone() };
+    assert_ne!(fresh.csrf, session.csrf);
+    assert_eq!(emu.run_schedule(&token, &fresh).await.status(), 200);
+}
+
+#[tokio::test]
+async fn the_request_log_masks_every_secret() {
+    let emu = start().await;
+    let tokens =
+        emu.token(USER_CLIENT, &[("grant_type", "password"), ("username", "JDOE"), ("password", "Welcome1!")]).await;
+    let session = emu.csrf_fetch(&tokens.access_token).await;
+    emu.run_schedule(&tokens.access_token, &session).await;
+    emu.http
+        .post(format!("{}?grant_type=password&username=JDOE&password=Welcome1!", emu.emu.urls.token_url))
+        .basic_auth(USER_CLIENT.0, Some(USER_CLIENT.1))
+        .send()
+        .await
+        .unwrap();
+    let (status, log) = emu.admin(Method::GET, "/emulator/requests", None).await;
+    assert_eq!(status, 200);
+    let text = log.to_string();
+    let session_id = session.cookie.trim_start_matches("JSESSIONID=");
+    for secret in [
+        tokens.access_token.as_str(),
+        tokens.refresh_token.as_deref().unwrap(),
+        session.csrf.as_str(),
+        session_id,
+        "Welcome1!",
+        USER_CLIENT.1,
+    ] {
+        assert!(!text.contains(secret), "the request log leaks a secret");
+    }
+    let requests = log["requests"].as_array().unwrap();
+    let run = requests.iter().find(|r| r["query"].as_str().unwrap().contains("runScheduledJob")).unwrap();
+    assert_eq!(run["authorization"], "Bearer ***");
+    assert_eq!(run["csrf"], "***");
+    assert_eq!(run["cookies"], json!(["JSESSIONID"]));
+    assert_eq!(run["status"], 200);
+    assert_eq!(run["domain"], "tenant");
+    assert!(requests.iter().any(|r| r["query"].as_str().unwrap().contains("password=***")));
+    let (status, _) = emu.admin(Method::DELETE, "/emulator/requests", None).await;
+    assert_eq!(status, 204);
+    assert_eq!(emu.admin(Method::GET, "/emulator/requests", None).await.1["requests"], json!([]));
+}
+
+#[tokio::test]
+async fn reset_and_tenant_loading() {
+    let emu = start().await;
+    let token = emu.password_token("JDOE").await;
+    let session = emu.csrf_fetch(&token).await;
+    emu.run_schedule(&token, &session).await;
+    emu.post_admin("/emulator/reset", json!({})).await;
+    // Tokens are forgotten; the tenant is as it started.
+    let token = emu.password_token("JDOE").await;
+    let session = emu.csrf_fetch(&token).await;
+    assert_eq!(emu.schedule_logs(&token, &session).await["data"][0]["refreshLogs"].as_array().unwrap().len(), 1);
+
+    let shown = emu.admin(Method::GET, "/emulator/tenant", None).await.1;
+    assert_eq!(shown["letter"], "G");
+    assert!(!shown.to_string().contains("Welcome1!"), "secrets are masked");
+
+    let mut tenant = sac_emulator::Tenant::demo();
+    tenant.users.retain(|u| u.id != "VIEWER");
+    tenant.history.clear();
+    let loaded = emu.http.post(emu.tenant("/emulator/tenant")).body(tenant.to_toml()).send().await.unwrap();
+    assert_eq!(loaded.status(), 200);
+    let refused = emu
+        .token_request(USER_CLIENT, &[("grant_type", "password"), ("username", "VIEWER"), ("password", "Welcome1!")])
+        .await;
+    assert_eq!(refused.status(), 400);
+    assert_eq!(emu.rows(MODEL).await["total"], 0, "no history, no members");
+    emu.post_admin("/emulator/reset", json!({})).await;
+    assert_eq!(emu.rows(MODEL).await["total"], 0, "reset goes back to the loaded tenant");
+
+    let bad = emu
+        .http
+        .post(emu.tenant("/emulator/tenant"))
+        .body("letter = \"G\"\n[[schedules]]\nschedule_id = 1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    let (status, body) = emu.admin(Method::POST, "/emulator/clock", Some(json!({"mode": "sometimes"}))).await;
+    assert_eq!(status, 400, "{body}");
+    let (status, _) = emu.admin(Method::GET, "/emulator/models/NOPE/rows", None).await;
+    assert_eq!(status, 404);
+    let (status, _) = emu
+        .admin(Method::POST, "/emulator/sources/ZW2_IMPORT/ZEPPART/rows", Some(json!({"rows": [{"BOGUS": "1"}]})))
+        .await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn api_domain_has_no_admin_and_unknown_paths_are_1305() {
+    let emu = start().await;
+    let health = emu.http.get(emu.api("/emulator/health")).send().await.unwrap();
+    assert_eq!(health.status(), 404);
+    let body: sac_types::error::ApiErrorBody = health.json().await.unwrap();
+    assert_eq!(body.error.code, "1305");
+}

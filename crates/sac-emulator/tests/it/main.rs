@@ -1,0 +1,10 @@
+//! End-to-end tests of the emulator over real HTTP on loopback. Each test
+//! starts its own emulator on free ports.
+
+mod admin;
+mod legacy;
+mod oauth;
+mod persistence;
+mod sessions;
+mod story;
+mod support;

@@ -1,0 +1,334 @@
+//! The token service: every grant, and every refusal in RFC 6749 form.
+
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use sac_emulator::Config;
+use sac_types::oauth::OAuthError;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use crate::support::*;
+
+async fn oauth_error(response: reqwest::Response) -> (u16, OAuthError) {
+    let status = response.status().as_u16();
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    (status, response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn client_credentials_by_basic_form_or_query_in_xsuaa_shape() {
+    let emu = start().await;
+    let by_basic = emu.token_request(API_CLIENT, &[("grant_type", "client_credentials")]).await;
+    assert_eq!(by_basic.status(), 200);
+    assert_eq!(by_basic.headers()["cache-control"], "no-store");
+    let body: Value = by_basic.json().await.unwrap();
+    assert_eq!(body["token_type"], "bearer");
+    assert_eq!(body["expires_in"], 3599);
+    assert!(body["jti"].as_str().is_some_and(|j| !j.is_empty()));
+    assert!(body["scope"].as_str().unwrap().contains("uaa.resource"));
+    assert!(body.get("refresh_token").is_none(), "no refresh token without a user");
+    // A JWT whose claims name the client and no user.
+    let claims: Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD.decode(body["access_token"].as_str().unwrap().split('.').nth(1).unwrap()).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(claims["client_id"], "sacctl-api");
+    assert!(claims.get("user_name").is_none());
+
+    let by_form = emu
+        .http
+        .post(&emu.emu.urls.token_url)
+        .form(&[("grant_type", "client_credentials"), ("client_id", API_CLIENT.0), ("client_secret", API_CLIENT.1)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_form.status(), 200);
+    let by_query = emu
+        .http
+        .post(format!("{}?grant_type=client_credentials", emu.emu.urls.token_url))
+        .basic_auth(API_CLIENT.0, Some(API_CLIENT.1))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_query.status(), 200);
+}
+
+#[tokio::test]
+async fn refusals() {
+    let emu = start().await;
+    let (status, e) =
+        oauth_error(emu.token_request(("sacctl-api", "wrong"), &[("grant_type", "client_credentials")]).await).await;
+    assert_eq!((status, e.error.as_str()), (401, "invalid_client"));
+    let (status, e) =
+        oauth_error(emu.token_request(("nobody", "x"), &[("grant_type", "client_credentials")]).await).await;
+    assert_eq!((status, e.error.as_str()), (401, "invalid_client"));
+    let no_auth =
+        emu.http.post(&emu.emu.urls.token_url).form(&[("grant_type", "client_credentials")]).send().await.unwrap();
+    let (status, e) = oauth_error(no_auth).await;
+    assert_eq!((status, e.error.as_str()), (401, "invalid_client"));
+
+    let (status, e) = oauth_error(emu.token_request(API_CLIENT, &[]).await).await;
+    assert_eq!((status, e.error.as_str()), (400, "invalid_request"));
+    let (status, e) = oauth_error(emu.token_request(API_CLIENT, &[("grant_type", "implicit")]).await).await;
+    assert_eq!((status, e.error.as_str()), (400, "unsupported_grant_type"));
+    // The API-access client may only use client credentials.
+    let (status, e) = oauth_error(
+        emu.token_request(API_CLIENT, &[("grant_type", "password"), ("username", "JDOE"), ("password", "Welcome1!")])
+            .await,
+    )
+    .await;
+    assert_eq!((status, e.error.as_str()), (400, "unauthorized_client"));
+    assert!(e.error_description.unwrap().contains("password"));
+    // The interactive client may not use client credentials.
+    let (_, e) = oauth_error(emu.token_request(USER_CLIENT, &[("grant_type", "client_credentials")]).await).await;
+    assert_eq!(e.error, "unauthorized_client");
+    let (status, e) = oauth_error(
+        emu.token_request(USER_CLIENT, &[("grant_type", "password"), ("username", "JDOE"), ("password", "nope")]).await,
+    )
+    .await;
+    assert_eq!((status, e.error.as_str()), (400, "invalid_grant"));
+    let (_, e) =
+        oauth_error(emu.token_request(USER_CLIENT, &[("grant_type", "password"), ("username", "JDOE")]).await).await;
+    assert_eq!(e.error, "invalid_request");
+    let json_body = emu
+        .http
+        .post(&emu.emu.urls.token_url)
+        .basic_auth(API_CLIENT.0, Some(API_CLIENT.1))
+        .json(&json!({"grant_type": "client_credentials"}))
+        .send()
+        .await
+        .unwrap();
+    let (status, e) = oauth_error(json_body).await;
+    assert_eq!((status, e.error.as_str()), (400, "invalid_request"));
+}
+
+#[tokio::test]
+async fn refresh_token_gives_new_access_tokens_for_the_same_client_only() {
+    let emu = start().await;
+    let first =
+        emu.token(USER_CLIENT, &[("grant_type", "password"), ("username", "JDOE"), ("password", "Welcome1!")]).await;
+    let refresh = first.refresh_token.clone().unwrap();
+    let second = emu.token(USER_CLIENT, &[("grant_type", "refresh_token"), ("refresh_token", &refresh)]).await;
+    assert_ne!(second.access_token, first.access_token);
+    let session = emu.csrf_fetch(&second.access_token).await;
+    assert_eq!(emu.run_schedule(&second.access_token, &session).await.status(), 200);
+
+    let (_, e) = oauth_error(
+        emu.token_request(USER_CLIENT, &[("grant_type", "refresh_token"), ("refresh_token", "made-up")]).await,
+    )
+    .await;
+    assert_eq!(e.error, "invalid_grant");
+    // An access token is not a refresh token.
+    let (_, e) = oauth_error(
+        emu.token_request(USER_CLIENT, &[("grant_type", "refresh_token"), ("refresh_token", &first.access_token)])
+            .await,
+    )
+    .await;
+    assert_eq!(e.error, "invalid_grant");
+}
+
+fn pkce() -> (String, String) {
+    let verifier = "a-verifier-that-is-long-enough-for-rfc-7636-0123456789".to_string();
+    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    (verifier, challenge)
+}
+
+fn query_param(location: &str, name: &str) -> Option<String> {
+    url::Url::parse(location).unwrap().query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+}
+
+#[tokio::test]
+async fn authorization_code_with_pkce_through_the_login_form() {
+    let emu = start().await;
+    let (verifier, challenge) = pkce();
+    let redirect = "http://127.0.0.1:45678/callback";
+    let query = format!(
+        "response_type=code&client_id=sacctl-user&redirect_uri={}&state=xyz&code_challenge={challenge}&code_challenge_method=S256",
+        urlencode(redirect)
+    );
+    let form = emu.http.get(emu.tenant(&format!("/oauth/authorize?{query}"))).send().await.unwrap();
+    assert_eq!(form.status(), 200);
+    let html = form.text().await.unwrap();
+    assert!(html.contains("name=\"username\"") && html.contains("name=\"password\""));
+
+    let wrong = emu
+        .http
+        .post(emu.tenant(&format!("/oauth/authorize?{query}")))
+        .form(&[("username", "JDOE"), ("password", "bad")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+
+    let approved = emu
+        .http
+        .post(emu.tenant(&format!("/oauth/authorize?{query}")))
+        .form(&[("username", "JDOE"), ("password", "Welcome1!")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(approved.status(), 302);
+    let location = approved.headers()["location"].to_str().unwrap().to_string();
+    assert!(location.starts_with(redirect));
+    assert_eq!(query_param(&location, "state").as_deref(), Some("xyz"));
+    let code = query_param(&location, "code").unwrap();
+
+    let exchange = |code: String, verifier: String, redirect: &'static str| {
+        let emu = &emu;
+        async move {
+            emu.token_request(
+                USER_CLIENT,
+                &[
+                    ("grant_type", "authorization_code"),
+                    ("code", &code),
+                    ("redirect_uri", redirect),
+                    ("code_verifier", &verifier),
+                ],
+            )
+            .await
+        }
+    };
+    let (_, e) = oauth_error(exchange(code.clone(), "wrong-verifier".into(), redirect).await).await;
+    assert_eq!(e.error, "invalid_grant", "a wrong verifier burns the code too");
+    let (_, e) = oauth_error(exchange(code.clone(), verifier.clone(), redirect).await).await;
+    assert!(e.error_description.unwrap().contains("already been used"));
+
+    // A fresh code, now redeemed properly.
+    let signed_in_cookie = set_cookie(approved.headers()).expect("signing in opens a browser session");
+    let again = emu
+        .http
+        .get(emu.tenant(&format!("/oauth/authorize?{query}")))
+        .header("cookie", signed_in_cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 302, "a signed-in browser is not asked again");
+    let code = query_param(again.headers()["location"].to_str().unwrap(), "code").unwrap();
+    let (_, e) = oauth_error(exchange(code.clone(), verifier.clone(), "http://127.0.0.1:45678/other").await).await;
+    assert!(e.error_description.unwrap().contains("Redirect URI mismatch"));
+
+    let again = emu.http.get(emu.tenant(&format!("/oauth/authorize?{query}"))).send().await.unwrap();
+    assert_eq!(again.status(), 200, "no session, so the form again");
+}
+
+#[tokio::test]
+async fn auto_approve_and_authorize_refusals() {
+    let emu = start_with(Config {
+        auto_approve_user: Some("JDOE".into()),
+        clock: sac_emulator::ClockMode::Immediate,
+        ..Config::default()
+    })
+    .await;
+    let (verifier, challenge) = pkce();
+    let redirect = "http://localhost:5555/cb";
+    let base =
+        format!("/oauth/authorize?response_type=code&client_id=sacctl-user&redirect_uri={}", urlencode(redirect));
+    let approved = emu
+        .http
+        .get(emu.tenant(&format!("{base}&code_challenge={challenge}&code_challenge_method=S256")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(approved.status(), 302);
+    let code = query_param(approved.headers()["location"].to_str().unwrap(), "code").unwrap();
+    let token = emu
+        .token(
+            USER_CLIENT,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", redirect),
+                ("code_verifier", &verifier),
+            ],
+        )
+        .await;
+    assert!(token.refresh_token.is_some());
+
+    // Unknown client or unregistered redirect: shown, never redirected.
+    let unknown =
+        emu.http.get(emu.tenant("/oauth/authorize?response_type=code&client_id=nobody")).send().await.unwrap();
+    assert_eq!(unknown.status(), 400);
+    let evil = emu
+        .http
+        .get(emu.tenant(
+            "/oauth/authorize?response_type=code&client_id=sacctl-user&redirect_uri=https%3A%2F%2Fevil.example%2F",
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(evil.status(), 400);
+    // Other errors go back to the client.
+    let token_type =
+        emu.http.get(emu.tenant(&base.replace("response_type=code", "response_type=token"))).send().await.unwrap();
+    assert_eq!(token_type.status(), 302);
+    assert_eq!(
+        query_param(token_type.headers()["location"].to_str().unwrap(), "error").as_deref(),
+        Some("unsupported_response_type")
+    );
+    let plain = emu
+        .http
+        .get(emu.tenant(&format!("{base}&code_challenge=abc&code_challenge_method=plain")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(query_param(plain.headers()["location"].to_str().unwrap(), "error").as_deref(), Some("invalid_request"));
+    // Without the verifier, a PKCE code is refused.
+    let approved = emu
+        .http
+        .get(emu.tenant(&format!("{base}&code_challenge={challenge}&code_challenge_method=S256")))
+        .send()
+        .await
+        .unwrap();
+    let code = query_param(approved.headers()["location"].to_str().unwrap(), "code").unwrap();
+    let (_, e) = oauth_error(
+        emu.token_request(
+            USER_CLIENT,
+            &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", redirect)],
+        )
+        .await,
+    )
+    .await;
+    assert!(e.error_description.unwrap().contains("code_verifier"));
+}
+
+#[tokio::test]
+async fn saml_assertions_are_verified() {
+    let emu = start().await;
+    let grant = "urn:ietf:params:oauth:grant-type:saml2-bearer";
+    let issued = emu.post_admin("/emulator/idp/assertion", json!({"user": "JDOE"})).await;
+    let xml = issued["xml"].as_str().unwrap();
+
+    // Tampered: another user's name under JDOE's signature.
+    let forged = STANDARD.encode(xml.replace(">JDOE<", ">VIEWER<"));
+    let (_, e) =
+        oauth_error(emu.token_request(USER_CLIENT, &[("grant_type", grant), ("assertion", &forged)]).await).await;
+    assert_eq!(e.error, "invalid_grant");
+    assert!(e.error_description.unwrap().contains("signature"));
+
+    let expired = emu.post_admin("/emulator/idp/assertion", json!({"user": "JDOE", "lifetime_secs": -120})).await;
+    let (_, e) = oauth_error(
+        emu.token_request(USER_CLIENT, &[("grant_type", grant), ("assertion", expired["assertion"].as_str().unwrap())])
+            .await,
+    )
+    .await;
+    assert!(e.error_description.unwrap().contains("expired"));
+
+    let (_, e) =
+        oauth_error(emu.token_request(USER_CLIENT, &[("grant_type", grant), ("assertion", "not base64!")]).await).await;
+    assert_eq!(e.error, "invalid_grant");
+    let unsigned = STANDARD.encode("<saml2:Assertion/>");
+    let (_, e) =
+        oauth_error(emu.token_request(USER_CLIENT, &[("grant_type", grant), ("assertion", &unsigned)]).await).await;
+    assert!(e.error_description.unwrap().contains("not signed"));
+    // base64url is accepted as well as base64.
+    let url_safe = URL_SAFE_NO_PAD.encode(xml);
+    assert_eq!(emu.token_request(USER_CLIENT, &[("grant_type", grant), ("assertion", &url_safe)]).await.status(), 200);
+
+    let (status, _) =
+        emu.admin(reqwest::Method::POST, "/emulator/idp/assertion", Some(json!({"user": "NOBODY"}))).await;
+    assert_eq!(status, 404);
+}
+
+fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
