@@ -1,14 +1,16 @@
-//! CSRF token fetches: `GET /api/v1/csrf` (public APIs) and
-//! `GET /sap/fpa/services/rest/epm/session?action=logon` (the UI layer).
+//! CSRF on the browser domain: the token fetches (`GET /api/v1/csrf` for
+//! the public APIs, `GET /sap/fpa/services/rest/epm/session?action=logon` for
+//! the UI layer) and the guard that refuses writes without a valid token.
 
-use axum::extract::{Query, State};
+use axum::extract::{Query, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use std::collections::HashMap;
 
 use crate::auth::{self, check_bearer, current_session, fetch_csrf, Principal, TokenCheck};
-use crate::responses::{internal, legacy_error, login_page, unauthorized};
+use crate::responses::{csrf_required, internal, legacy_error, login_page, unauthorized};
 use crate::Domain;
 
 /// Adds the CSRF token (and a session cookie) to `response` when the
@@ -95,4 +97,50 @@ pub async fn epm_session(
         "language": q.get("lang").cloned().unwrap_or_else(|| "en".into()),
     });
     with_csrf(&state, &headers, &principal, Json(body).into_response())
+}
+
+/// Paths whose writes need no CSRF token: the token service and login form
+/// (on SAC a separate host) and the emulator's admin API.
+fn csrf_exempt(path: &str) -> bool {
+    ["/oauth/", "/login", "/approuter/", "/emulator/"].iter().any(|p| path.starts_with(p))
+}
+
+/// Browser-domain middleware: a POST, PUT, PATCH or DELETE by an
+/// authenticated caller must carry the CSRF token of the caller's session and
+/// that session's cookie, else 403 with `x-csrf-token: Required`. Callers that
+/// are not authenticated pass on, to be refused by the service itself (401,
+/// or the login page) as SAC refuses them before it looks at CSRF.
+pub async fn guard(State(state): State<crate::state::AppState>, request: Request, next: Next) -> Response {
+    let method = request.method();
+    let write = !(method.is_safe() || method == axum::http::Method::OPTIONS);
+    if !write || csrf_exempt(request.uri().path()) {
+        return next.run(request).await;
+    }
+    let headers = request.headers();
+    let principal = if request.uri().path().starts_with("/api/") {
+        match check_bearer(&state, headers) {
+            Ok(TokenCheck::Valid(t)) => Some(Principal::from_token(&t)),
+            Ok(TokenCheck::Missing) => match current_session(&state, headers) {
+                Ok(s) => s.as_ref().and_then(Principal::from_browser_session),
+                Err(e) => return internal(e),
+            },
+            Ok(_) => None,
+            Err(e) => return internal(e),
+        }
+    } else {
+        match crate::legacy::ui_principal(&state, Domain::Tenant, headers) {
+            Ok(p) => p,
+            Err(refusal) => return refusal,
+        }
+    };
+    if let Some(principal) = principal {
+        let session = match current_session(&state, headers) {
+            Ok(s) => s,
+            Err(e) => return internal(e),
+        };
+        if !auth::csrf_valid(headers, session.as_ref(), &principal) {
+            return csrf_required();
+        }
+    }
+    next.run(request).await
 }

@@ -22,42 +22,50 @@ use sac_types::legacy::{
 };
 use serde::de::DeserializeOwned;
 
-use crate::auth::{check_bearer, csrf_valid, current_session, Principal, TokenCheck};
+use crate::auth::{check_bearer, current_session, Principal, TokenCheck};
 use crate::engine;
-use crate::responses::{csrf_required, internal, legacy_error, login_page, unauthorized, user_not_in_tenant};
+use crate::responses::{internal, legacy_error, login_page, unauthorized, user_not_in_tenant};
 use crate::state::AppState;
 use crate::store::RunRecord;
 use crate::tenant::{Role, ScheduleDef, Tenant};
 use crate::Domain;
 
 /// Decides whether a request may use the UI layer's services; returns the
-/// SAC user it acts for, or SAC's refusal.
-fn admit(state: &AppState, domain: Domain, headers: &HeaderMap, write: bool) -> Result<String, Response> {
-    let token = check_bearer(state, headers).map_err(internal)?;
-    let principal = match (domain, token) {
-        (Domain::Api, TokenCheck::Valid(t)) => Principal::from_token(&t),
-        (Domain::Api, TokenCheck::Missing) => return Err(unauthorized("Authentication required")),
-        (Domain::Api, TokenCheck::Expired) => return Err(unauthorized("The access token has expired")),
-        (Domain::Api, TokenCheck::Unknown) => return Err(unauthorized("Invalid access token")),
-        // The approuter lets only user-context tokens through to the UI layer.
-        (Domain::Tenant, TokenCheck::Valid(t)) if t.user.is_some() => Principal::from_token(&t),
-        (Domain::Tenant, TokenCheck::Missing) => {
-            let session = current_session(state, headers).map_err(internal)?;
-            session.as_ref().and_then(Principal::from_browser_session).ok_or_else(login_page)?
-        }
-        (Domain::Tenant, _) => return Err(login_page()),
+/// SAC user it acts for, or SAC's refusal. (On the browser domain the CSRF
+/// check of writes has already run, in [`crate::csrf::guard`].)
+fn admit(state: &AppState, domain: Domain, headers: &HeaderMap) -> Result<String, Response> {
+    let principal = match ui_principal(state, domain, headers)? {
+        Some(p) => p,
+        None if domain == Domain::Api => return Err(unauthorized("Authentication required")),
+        None => return Err(login_page()),
     };
-    if domain == Domain::Tenant && write {
-        let session = current_session(state, headers).map_err(internal)?;
-        if !csrf_valid(headers, session.as_ref(), &principal) {
-            return Err(csrf_required());
-        }
-    }
     let tenant = state.tenant();
     match principal.user.as_deref().and_then(|u| tenant.user(u)) {
         Some(user) if user.in_tenant => Ok(user.id.clone()),
         _ => Err(user_not_in_tenant()),
     }
+}
+
+/// Who a UI-layer request acts for. On the browser domain the approuter lets
+/// only tokens with a user context and browser sessions through; on the API
+/// domain any valid token counts (a technical one then meets error 3000).
+pub(crate) fn ui_principal(
+    state: &AppState,
+    domain: Domain,
+    headers: &HeaderMap,
+) -> Result<Option<Principal>, Response> {
+    let token = check_bearer(state, headers).map_err(internal)?;
+    Ok(match (domain, token) {
+        (Domain::Api, TokenCheck::Valid(t)) => Some(Principal::from_token(&t)),
+        (Domain::Api, TokenCheck::Expired) => return Err(unauthorized("The access token has expired")),
+        (Domain::Api, TokenCheck::Unknown) => return Err(unauthorized("Invalid access token")),
+        (Domain::Api, TokenCheck::Missing) => None,
+        (Domain::Tenant, TokenCheck::Valid(t)) if t.user.is_some() => Some(Principal::from_token(&t)),
+        (Domain::Tenant, TokenCheck::Missing) => {
+            current_session(state, headers).map_err(internal)?.as_ref().and_then(Principal::from_browser_session)
+        }
+        (Domain::Tenant, _) => None,
+    })
 }
 
 fn parse_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, Response> {
@@ -77,7 +85,7 @@ pub async fn dataintegration(
     Query(q): Query<HashMap<String, String>>,
     body: Bytes,
 ) -> Response {
-    let user = match admit(&state, domain, &headers, true) {
+    let user = match admit(&state, domain, &headers) {
         Ok(u) => u,
         Err(refusal) => return refusal,
     };
@@ -213,7 +221,7 @@ pub async fn rejections(
     headers: HeaderMap,
     Path(execution_id): Path<String>,
 ) -> Response {
-    if let Err(refusal) = admit(&state, domain, &headers, false) {
+    if let Err(refusal) = admit(&state, domain, &headers) {
         return refusal;
     }
     match state.store().run(&execution_id) {

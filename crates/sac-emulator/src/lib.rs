@@ -25,10 +25,10 @@
 
 pub mod admin;
 pub mod auth;
-mod csrf;
+pub mod csrf;
 pub mod engine;
 pub mod faults;
-mod legacy;
+pub mod legacy;
 mod oauth;
 pub mod requests;
 pub mod responses;
@@ -78,6 +78,8 @@ pub struct Config {
     pub auto_approve_user: Option<String>,
     /// Idle timeout of sessions (default 15 minutes, the approuter's).
     pub session_idle: Duration,
+    /// Lifetime of access tokens, overriding the tenant's (default 3599 s).
+    pub access_token_secs: Option<u64>,
 }
 
 impl Default for Config {
@@ -88,6 +90,7 @@ impl Default for Config {
             clock: ClockMode::Delay { seconds: 2.0 },
             auto_approve_user: None,
             session_idle: Duration::from_secs(15 * 60),
+            access_token_secs: None,
         }
     }
 }
@@ -110,7 +113,11 @@ impl Emulator {
     /// Opens (or creates) the store and seeds it when it is new.
     pub fn open(config: Config) -> Result<Self, StartError> {
         let store = store::Store::open(config.data_dir.as_deref())?;
-        let options = state::Options { auto_approve_user: config.auto_approve_user, session_idle: config.session_idle };
+        let options = state::Options {
+            auto_approve_user: config.auto_approve_user,
+            session_idle: config.session_idle,
+            access_token_secs: config.access_token_secs,
+        };
         let seed = config.tenant.unwrap_or_else(Tenant::demo);
         let state = AppState::open(store, seed, config.clock, options)?;
         Ok(Emulator { state })

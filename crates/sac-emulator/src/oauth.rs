@@ -231,7 +231,7 @@ fn issue(
     let now = now_secs();
     let jti = random_id().to_ascii_lowercase();
     let scope = scopes(user).join(" ");
-    let expires_in = tenant.access_token_secs;
+    let expires_in = state.options().access_token_secs.unwrap_or(tenant.access_token_secs);
     let access = jwt(state, &tenant, client, user, grant, &jti, now, expires_in);
     let record = TokenRecord {
         kind: TokenKind::Access,

@@ -42,6 +42,7 @@ pub fn tenant(state: AppState) -> Router {
         .route("/emulator/idp/assertion", post(admin::idp_assertion))
         .route("/emulator/idp/metadata", get(admin::idp_metadata))
         .fallback(tenant_fallback)
+        .layer(from_fn_with_state(state.clone(), csrf::guard))
         .layer(Extension(Domain::Tenant))
         .layer(from_fn_with_state(state.clone(), faults::inject))
         .layer(from_fn_with_state((state.clone(), Domain::Tenant), requests::record))

@@ -48,6 +48,8 @@ pub struct Options {
     pub auto_approve_user: Option<String>,
     /// Idle timeout of sessions.
     pub session_idle: Duration,
+    /// Overrides the tenant's access token lifetime.
+    pub access_token_secs: Option<u64>,
 }
 
 /// Run-level fault: the next `count` runs fail with `message`.

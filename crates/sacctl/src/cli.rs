@@ -54,6 +54,9 @@ pub struct EmulatorArgs {
     /// How long a run takes (e.g. 2s, 500ms, 0s for immediate).
     #[arg(long, default_value = "2s", value_parser = humantime::parse_duration)]
     pub job_duration: Duration,
+    /// Lifetime of access tokens (default: the tenant's, 3599s for the demo).
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub token_lifetime: Option<Duration>,
     /// Print SACCTL_TENANT_URL, SACCTL_API_URL and SACCTL_TOKEN_URL on stdout once ready.
     #[arg(long)]
     pub print_env: bool,

@@ -332,3 +332,25 @@ async fn saml_assertions_are_verified() {
 fn urlencode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
+
+#[tokio::test]
+async fn tokens_expire_after_their_configured_lifetime() {
+    let emu = start_with(Config { access_token_secs: Some(1), ..Config::default() }).await;
+    let tokens =
+        emu.token(USER_CLIENT, &[("grant_type", "password"), ("username", "JDOE"), ("password", "Welcome1!")]).await;
+    assert_eq!(tokens.expires_in, 1);
+    let csrf = |token: String| {
+        let emu = &emu;
+        async move { emu.http.get(emu.api("/api/v1/csrf")).bearer_auth(token).send().await.unwrap().status() }
+    };
+    assert_eq!(csrf(tokens.access_token.clone()).await, 200);
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert_eq!(csrf(tokens.access_token.clone()).await, 401);
+    let refreshed = emu
+        .token(
+            USER_CLIENT,
+            &[("grant_type", "refresh_token"), ("refresh_token", tokens.refresh_token.as_deref().unwrap())],
+        )
+        .await;
+    assert_eq!(csrf(refreshed.access_token).await, 200);
+}

@@ -39,6 +39,7 @@ pub async fn emulator(args: EmulatorArgs) -> Result<ExitStatus, Failure> {
         tenant,
         clock,
         auto_approve_user: args.auto_approve_user.clone(),
+        access_token_secs: args.token_lifetime.map(|d| d.as_secs().max(1)),
         ..Config::default()
     };
     let emulator = Emulator::open(config)
