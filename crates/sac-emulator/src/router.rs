@@ -30,6 +30,7 @@ pub fn tenant(state: AppState) -> Router {
         .route("/login", get(oauth::login_page_form).post(oauth::login_submit))
         .route("/approuter/v1/redirect", get(oauth::approuter_redirect))
         .route(EPM_SESSION_PATH, get(csrf::epm_session))
+        .route("/emulator/", get(admin::dashboard))
         .route("/emulator/health", get(admin::health))
         .route("/emulator/reset", post(admin::reset))
         .route("/emulator/tenant", get(admin::get_tenant).post(admin::load_tenant))

@@ -192,3 +192,18 @@ async fn api_domain_has_no_admin_and_unknown_paths_are_1305() {
     let body: sac_types::error::ApiErrorBody = health.json().await.unwrap();
     assert_eq!(body.error.code, "1305");
 }
+
+#[tokio::test]
+async fn the_dashboard_shows_runs_and_dimensions() {
+    let emu = start().await;
+    let token = emu.password_token("JDOE").await;
+    let session = emu.csrf_fetch(&token).await;
+    emu.run_schedule(&token, &session).await;
+    let page = emu.http.get(emu.tenant("/emulator/")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("E1A0C3F2B5D74E6A9C8B7A6F5E4D3C21"), "the historic run");
+    assert!(html.contains("t.G:ZEPPART_001</code></a>: 89 members"));
+    assert!(html.contains("runScheduledJob"), "the request log");
+    assert!(!html.contains(&token));
+}
