@@ -151,22 +151,10 @@ async fn authorization_code_with_pkce_through_the_login_form() {
     let html = form.text().await.unwrap();
     assert!(html.contains("name=\"username\"") && html.contains("name=\"password\""));
 
-    let wrong = emu
-        .http
-        .post(emu.tenant(&format!("/oauth/authorize?{query}")))
-        .form(&[("username", "JDOE"), ("password", "bad")])
-        .send()
-        .await
-        .unwrap();
+    let wrong = sign_in(&emu, &query, "bad").await;
     assert_eq!(wrong.status(), 401);
 
-    let approved = emu
-        .http
-        .post(emu.tenant(&format!("/oauth/authorize?{query}")))
-        .form(&[("username", "JDOE"), ("password", "Welcome1!")])
-        .send()
-        .await
-        .unwrap();
+    let approved = sign_in(&emu, &query, "Welcome1!").await;
     assert_eq!(approved.status(), 302);
     let location = approved.headers()["location"].to_str().unwrap().to_string();
     assert!(location.starts_with(redirect));
@@ -327,6 +315,16 @@ async fn saml_assertions_are_verified() {
     let (status, _) =
         emu.admin(reqwest::Method::POST, "/emulator/idp/assertion", Some(json!({"user": "NOBODY"}))).await;
     assert_eq!(status, 404);
+}
+
+/// Posts the authorize login form as JDOE.
+async fn sign_in(emu: &Emu, query: &str, password: &str) -> reqwest::Response {
+    emu.http
+        .post(emu.tenant(&format!("/oauth/authorize?{query}")))
+        .form(&[("username", "JDOE"), ("password", password)])
+        .send()
+        .await
+        .unwrap()
 }
 
 fn urlencode(s: &str) -> String {
