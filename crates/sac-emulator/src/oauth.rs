@@ -131,9 +131,16 @@ fn authenticate_client<'t>(
             ))
         }
     };
-    let client = tenant.client(&id);
+    // Accept the credentials as sent, and form-urlencoded (RFC 6749 2.3.1).
+    let unescape =
+        |s: &str| url::form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.into_owned());
+    let client = tenant.client(&id).or_else(|| unescape(&id).and_then(|id| tenant.client(&id)));
     match (client, secret) {
-        (Some(c), Some(s)) if constant_time_eq(&c.secret, &s) => Ok(c),
+        (Some(c), Some(s))
+            if constant_time_eq(&c.secret, &s) || unescape(&s).is_some_and(|u| constant_time_eq(&c.secret, &u)) =>
+        {
+            Ok(c)
+        }
         _ => Err(oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "Bad credentials")),
     }
 }

@@ -1,0 +1,236 @@
+//! The client: one HTTP connection pool with a cookie jar, the token
+//! source, and the CSRF token of the session.
+
+use std::sync::Arc;
+
+use reqwest::header::{HeaderMap, HeaderValue};
+use reqwest::{Method, StatusCode};
+use sac_types::legacy::EPM_SESSION_PATH;
+use url::Url;
+
+use crate::auth::TokenSource;
+use crate::config::ClientConfig;
+use crate::error::{Error, Result};
+use crate::http::{self, Answer, Idempotency};
+use crate::legacy::DataIntegration;
+use crate::secret::Secret;
+
+/// A client for one SAC tenant and one identity.
+pub struct Client {
+    config: Arc<ClientConfig>,
+    http: reqwest::Client,
+    tokens: TokenSource,
+    /// The CSRF token of the browser-domain session (the cookie is in the jar).
+    csrf: tokio::sync::Mutex<Option<Secret>>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("tenant_url", &self.config.tenant_url.as_str())
+            .field("client_id", &self.config.client_id)
+            .field("grant", &self.config.grant)
+            .finish_non_exhaustive()
+    }
+}
+
+fn build_http(config: &ClientConfig, cookies: bool) -> Result<reqwest::Client> {
+    let mut headers = HeaderMap::new();
+    headers.insert("accept", HeaderValue::from_static("application/json"));
+    let mut builder = reqwest::Client::builder()
+        .user_agent(concat!("sacctl/", env!("CARGO_PKG_VERSION")))
+        .default_headers(headers)
+        .cookie_store(cookies)
+        // Never follow redirects: a redirect from SAC means "log in", and
+        // following it could send credentials elsewhere.
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(config.connect_timeout)
+        .timeout(config.request_timeout);
+    if let Some(proxy) = &config.proxy {
+        builder = builder.proxy(
+            reqwest::Proxy::all(proxy.as_str()).map_err(|e| Error::Config(format!("proxy {}: {e}", proxy.as_str())))?,
+        );
+    }
+    if let Some(path) = &config.ca_bundle {
+        let pem = std::fs::read(path)
+            .map_err(|e| Error::Config(format!("cannot read the CA bundle {}: {e}", path.display())))?;
+        let certs = reqwest::Certificate::from_pem_bundle(&pem)
+            .map_err(|e| Error::Config(format!("the CA bundle {} is not PEM: {e}", path.display())))?;
+        for cert in certs {
+            builder = builder.add_root_certificate(cert);
+        }
+    }
+    builder.build().map_err(|e| Error::Config(format!("cannot set up HTTPS: {e}")))
+}
+
+impl Client {
+    pub fn new(config: ClientConfig) -> Result<Self> {
+        config.validate()?;
+        let http = build_http(&config, true)?;
+        let token_http = build_http(&config, false)?;
+        let config = Arc::new(config);
+        let tokens = TokenSource::new(config.clone(), token_http);
+        Ok(Client { config, http, tokens, csrf: tokio::sync::Mutex::new(None) })
+    }
+
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    pub fn tokens(&self) -> &TokenSource {
+        &self.tokens
+    }
+
+    /// The UI layer's data integration service (Data Management schedules).
+    pub fn data_integration(&self) -> DataIntegration<'_> {
+        DataIntegration::new(self)
+    }
+
+    /// A URL on the browser domain. `segments` are percent-encoded, so an id
+    /// can never change the path.
+    pub(crate) fn tenant_url(&self, path: &str, segments: &[&str]) -> Url {
+        let mut url = self.config.tenant_url.clone();
+        let base = url.path().trim_end_matches('/').to_string();
+        url.set_path(&format!("{base}{path}"));
+        if !segments.is_empty() {
+            url.path_segments_mut().expect("http URLs have paths").extend(segments);
+        }
+        url
+    }
+
+    /// The CSRF token of our session, fetched once (one fetch at a time).
+    async fn csrf_token(&self, token: &Secret) -> Result<Secret> {
+        let mut csrf = self.csrf.lock().await;
+        if let Some(existing) = csrf.as_ref() {
+            return Ok(existing.clone());
+        }
+        let url = self.tenant_url(EPM_SESSION_PATH, &[]);
+        let response = http::send(&self.config.retry, Idempotency::Safe, || {
+            self.http
+                .get(url.clone())
+                .query(&[("action", "logon")])
+                .bearer_auth(token.expose())
+                .header("x-csrf-token", "fetch")
+                .header("x-sap-sac-custom-auth", "true")
+        })
+        .await?;
+        let answer = Answer::read(response).await?;
+        if answer.is_login_page() {
+            return Err(Error::LoginPage { endpoint: answer.endpoint, grant: self.config.grant.as_str().into() });
+        }
+        if !answer.status.is_success() {
+            return Err(self.refusal(answer).await);
+        }
+        let fetched = answer
+            .headers
+            .get("x-csrf-token")
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| !v.is_empty() && !v.eq_ignore_ascii_case("required"))
+            .ok_or_else(|| Error::Decode {
+                context: answer.endpoint.clone(),
+                problem: "the CSRF fetch returned no x-csrf-token header".into(),
+                snippet: http::snippet(&answer.body),
+            })?;
+        let fetched = Secret::new(fetched);
+        *csrf = Some(fetched.clone());
+        Ok(fetched)
+    }
+
+    /// Forgets the CSRF token `used`, unless another task already replaced it.
+    async fn drop_csrf(&self, used: &Secret) {
+        let mut csrf = self.csrf.lock().await;
+        if csrf.as_ref().is_some_and(|c| c.expose() == used.expose()) {
+            *csrf = None;
+        }
+    }
+
+    /// A request to the UI layer on the browser domain: bearer token, and
+    /// for writes the CSRF token with its session cookie. A refused token is
+    /// renewed once and a refused CSRF token fetched again once.
+    pub(crate) async fn ui_request(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<&serde_json::Value>,
+        idempotency: Idempotency,
+    ) -> Result<Answer> {
+        let write = method != Method::GET;
+        let mut token_renewed = false;
+        let mut csrf_refetched = false;
+        loop {
+            let token = self.tokens.access_token().await?;
+            let attempt = async {
+                let csrf = if write { Some(self.csrf_token(&token).await?) } else { None };
+                let response = http::send(&self.config.retry, idempotency, || {
+                    let mut request = self
+                        .http
+                        .request(method.clone(), url.clone())
+                        .bearer_auth(token.expose())
+                        .header("x-requested-with", "XMLHttpRequest");
+                    if let Some(csrf) = &csrf {
+                        request = request.header("x-csrf-token", csrf.expose());
+                    }
+                    if let Some(body) = body {
+                        request = request.json(body);
+                    }
+                    request
+                })
+                .await?;
+                Ok::<_, Error>((Answer::read(response).await?, csrf))
+            };
+            let outcome: Result<std::convert::Infallible> = match attempt.await {
+                Ok((answer, _)) if answer.is_login_page() => {
+                    Err(Error::LoginPage { endpoint: answer.endpoint, grant: self.config.grant.as_str().into() })
+                }
+                Ok((answer, _)) if answer.status == StatusCode::UNAUTHORIZED => {
+                    Err(Error::Unauthorized { status: 401, description: answer.message() })
+                }
+                Ok((answer, Some(csrf))) if answer.csrf_required() => {
+                    if csrf_refetched {
+                        return Err(Error::Csrf);
+                    }
+                    tracing::info!("SAC refused the CSRF token; fetching a new one");
+                    csrf_refetched = true;
+                    self.drop_csrf(&csrf).await;
+                    continue;
+                }
+                Ok((answer, _)) if answer.status.is_success() => return Ok(answer),
+                Ok((answer, _)) => return Err(self.refusal(answer).await),
+                Err(e) => Err(e),
+            };
+            match outcome {
+                Err(e) if e.is_auth_refusal() && !token_renewed => {
+                    tracing::info!(error = %e, "SAC refused the token; getting a new one");
+                    token_renewed = true;
+                    self.tokens.invalidate(&token).await;
+                    *self.csrf.lock().await = None;
+                }
+                Err(e) => return Err(e),
+                Ok(never) => match never {},
+            }
+        }
+    }
+
+    /// The typed error for an answer that is not a success.
+    async fn refusal(&self, answer: Answer) -> Error {
+        let message = answer.message();
+        match (answer.sac_code(), answer.status.as_u16()) {
+            (Some(3000), _) => Error::UserNotInTenant {
+                message,
+                grant: self.config.grant.as_str().into(),
+                user: self.tokens.status().await.and_then(|s| s.user).or_else(|| self.config.user.clone()),
+            },
+            (Some(3401), _) => Error::ClientNotAllowed { message },
+            (_, 404) => Error::NotFound { what: "resource".into(), message },
+            (_, 401) => Error::Unauthorized { status: 401, description: message },
+            (_, 403) => Error::Forbidden { status: 403, message },
+            (_, status @ (429 | 500..=599)) => Error::Unavailable {
+                status,
+                attempts: self.config.retry.max_attempts,
+                elapsed: Default::default(),
+                message,
+            },
+            (_, status) => Error::Rejected { status, message },
+        }
+    }
+}

@@ -1,0 +1,231 @@
+//! Typed errors that carry SAC's own words and say what to do.
+
+use std::time::Duration;
+
+/// What kind of failure an error is, for callers that map errors to exit
+/// codes or retry decisions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// Authentication or authorization failed.
+    Auth,
+    /// The target (model, schedule, execution) does not exist.
+    NotFound,
+    /// A run of the target is already in progress.
+    AlreadyRunning,
+    /// SAC could not be reached, or kept failing, or its answer was unusable.
+    Unreachable,
+    /// The configuration or the request is wrong.
+    Usage,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The HTML login page, with any status (SAC often sends it with 200).
+    #[error("SAC answered {endpoint} with its HTML login page instead of JSON: the call was not authenticated for this service")]
+    LoginPage { endpoint: String, grant: String },
+
+    #[error("SAC error 3000: {message}")]
+    UserNotInTenant { message: String, grant: String, user: Option<String> },
+
+    #[error("SAC error 3401: {message}")]
+    ClientNotAllowed { message: String },
+
+    #[error("the token service refused the {grant} grant: {error}{}", description.as_deref().map(|d| format!(" ({d})")).unwrap_or_default())]
+    OAuth { status: u16, error: String, description: Option<String>, grant: String },
+
+    #[error("SAC refused the access token (HTTP {status}: {description}), also after getting a new one")]
+    Unauthorized { status: u16, description: String },
+
+    #[error("SAC refused the CSRF token (HTTP 403, x-csrf-token: Required), also after fetching a new one")]
+    Csrf,
+
+    #[error("SAC refused the request (HTTP {status}): {message}")]
+    Forbidden { status: u16, message: String },
+
+    #[error("{what} not found: {message}")]
+    NotFound { what: String, message: String },
+
+    #[error("a run of data import {schedule_id} is already in progress (execution {execution_id})")]
+    AlreadyRunning { schedule_id: String, execution_id: String },
+
+    #[error("SAC rejected the request (HTTP {status}): {message}")]
+    Rejected { status: u16, message: String },
+
+    #[error("SAC kept answering HTTP {status} ({attempts} attempts in {:.1} s): {message}", elapsed.as_secs_f64())]
+    Unavailable { status: u16, attempts: u32, elapsed: Duration, message: String },
+
+    #[error("cannot reach {url} ({attempts} attempts)")]
+    Transport {
+        url: String,
+        attempts: u32,
+        #[source]
+        source: reqwest::Error,
+    },
+
+    #[error("SAC's answer to {context} is not what was expected: {problem}; it began with: {snippet}")]
+    Decode { context: String, problem: String, snippet: String },
+
+    #[error("it is unknown whether data import {schedule_id} started: {reason}")]
+    TriggerUnknown { schedule_id: String, reason: String },
+
+    #[error("invalid configuration: {0}")]
+    Config(String),
+
+    #[error("the token cache {path} cannot be used: {source}")]
+    Cache {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("no usable login: {0}")]
+    Login(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            Error::LoginPage { .. }
+            | Error::UserNotInTenant { .. }
+            | Error::ClientNotAllowed { .. }
+            | Error::OAuth { .. }
+            | Error::Unauthorized { .. }
+            | Error::Csrf
+            | Error::Forbidden { .. }
+            | Error::Login(_) => ErrorClass::Auth,
+            Error::NotFound { .. } => ErrorClass::NotFound,
+            Error::AlreadyRunning { .. } => ErrorClass::AlreadyRunning,
+            Error::Unavailable { .. }
+            | Error::Transport { .. }
+            | Error::Decode { .. }
+            | Error::TriggerUnknown { .. } => ErrorClass::Unreachable,
+            Error::Rejected { .. } | Error::Config(_) | Error::Cache { .. } => ErrorClass::Usage,
+        }
+    }
+
+    /// What to do about it, one sentence per hint.
+    pub fn hints(&self) -> Vec<String> {
+        let user_grants =
+            "create an OAuth client with purpose Interactive Usage and run `sacctl login` (authorization code), \
+                           or use the SAML bearer grant (SACCTL_GRANT=saml2_bearer) for a real SAC user";
+        match self {
+            Error::LoginPage { grant, .. } if grant == "client_credentials" => vec![
+                "this service (SAC's UI layer, /sap/fpa/...) needs a user context; a client-credentials token has no user, \
+                 so SAC's approuter sends it to the login page"
+                    .into(),
+                format!("{user_grants}"),
+            ],
+            Error::LoginPage { .. } => vec![
+                "the token was not accepted for the browser domain: check that SACCTL_TENANT_URL and SACCTL_TOKEN_URL belong \
+                 to the same tenant and region"
+                    .into(),
+                "run `sacctl auth doctor` to check the whole chain".into(),
+            ],
+            Error::UserNotInTenant { grant, user, .. } => {
+                let who = user.as_deref().map(|u| format!(" ({u})")).unwrap_or_default();
+                let mut hints = vec![format!(
+                    "the caller{who} is authenticated but has no SAC user in this tenant"
+                )];
+                hints.push(match grant.as_str() {
+                    "client_credentials" => format!("a client-credentials token belongs to no user: {user_grants}"),
+                    "saml2_bearer" => "with SAML/SSO the assertion's NameID must be the user's SAC user ID (or the attribute SAC maps users by)".into(),
+                    _ => "ask a SAC administrator to create the user (Security > Users) or use a user that exists".into(),
+                });
+                hints
+            }
+            Error::ClientNotAllowed { .. } => vec![
+                "add the API (e.g. Data Import Service) to the OAuth client's Access list in System > Administration > App Integration".into(),
+            ],
+            Error::OAuth { error, grant, .. } => vec![match (error.as_str(), grant.as_str()) {
+                ("invalid_client", _) | ("unauthorized", _) => {
+                    "check SACCTL_CLIENT_ID and the client secret against System > Administration > App Integration \
+                     (the secret is shown only when the client is created)"
+                        .into()
+                }
+                ("unauthorized_client", g) => format!(
+                    "the OAuth client does not allow the {g} grant: change the client's grant types, or choose another grant (SACCTL_GRANT)"
+                ),
+                ("unsupported_grant_type", _) => {
+                    "the token URL may be wrong: use the 'Token URL' shown in App Integration".into()
+                }
+                ("invalid_grant", "password") => "check SACCTL_USER and the password".into(),
+                ("invalid_grant", "saml2_bearer") => {
+                    "the SAML assertion was refused: check its issuer (a trusted IdP), audience and validity period".into()
+                }
+                ("invalid_grant", _) => "the stored login is no longer valid: run `sacctl login` again".into(),
+                _ => "run `sacctl auth doctor` to check the OAuth settings".into(),
+            }],
+            Error::Unauthorized { .. } => vec![
+                "the token URL may belong to another tenant or region than the tenant URL (they must match)".into(),
+                "run `sacctl auth doctor` to check the whole chain".into(),
+            ],
+            Error::Csrf => vec![
+                "SAC binds the CSRF token to its session cookie: a proxy that drops cookies breaks this".into(),
+                "the direct API domain (SACCTL_API_URL, https://<tenant>.api.<region>.sapanalytics.cloud) needs no CSRF token".into(),
+            ],
+            Error::Forbidden { .. } => vec!["the user lacks the SAC permission for this action: ask a SAC administrator".into()],
+            Error::NotFound { what, .. } => vec![format!(
+                "check the {what} id; `sacctl schedule list --model <MODEL>` lists the data imports of a model"
+            )],
+            Error::AlreadyRunning { schedule_id, execution_id } => vec![
+                format!("wait for it with `sacctl schedule wait {schedule_id} --execution {execution_id}`"),
+                "or use --if-running wait (start after it) or --if-running start (SAC then stops both runs)".into(),
+            ],
+            Error::Rejected { .. } => vec!["check the ids and options given; `sacctl -v` shows the requests".into()],
+            Error::Unavailable { status: 429, .. } => {
+                vec!["SAC is rate limiting: try again later or poll less often (--poll-interval)".into()]
+            }
+            Error::Unavailable { .. } => vec![
+                "SAC is having trouble; a job already started keeps running: check it with `sacctl schedule logs`".into(),
+            ],
+            Error::Transport { .. } => vec![
+                "check the URL, the network and the proxy (HTTPS_PROXY, NO_PROXY) and, for TLS errors, the CA bundle (SACCTL_CA_BUNDLE)".into(),
+            ],
+            Error::Decode { .. } => vec![
+                "the URL may point at something that is not SAC (a proxy or portal page): check SACCTL_TENANT_URL and SACCTL_TOKEN_URL".into(),
+            ],
+            Error::TriggerUnknown { schedule_id, .. } => vec![format!(
+                "look at `sacctl schedule logs` before triggering {schedule_id} again: SAC stops both runs when a second one starts"
+            )],
+            Error::Config(_) => vec!["`sacctl --help` and docs/quickstart.md list the settings".into()],
+            Error::Cache { .. } => vec!["remove the file, or point SACCTL_CACHE_DIR elsewhere".into()],
+            Error::Login(_) => vec!["run `sacctl login` for this profile".into()],
+        }
+    }
+
+    /// True for errors a fresh token might cure.
+    pub(crate) fn is_auth_refusal(&self) -> bool {
+        matches!(self, Error::LoginPage { .. } | Error::Unauthorized { .. })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn login_page_with_client_credentials_names_the_grants_that_work() {
+        let e = Error::LoginPage { endpoint: "dataintegration".into(), grant: "client_credentials".into() };
+        assert_eq!(e.class(), ErrorClass::Auth);
+        let hints = e.hints().join(" ");
+        assert!(
+            hints.contains("Interactive Usage") && hints.contains("sacctl login") && hints.contains("saml2_bearer")
+        );
+    }
+
+    #[test]
+    fn every_error_has_a_hint() {
+        let errors = [
+            Error::Csrf,
+            Error::Config("x".into()),
+            Error::NotFound { what: "data import".into(), message: "m".into() },
+            Error::Unavailable { status: 503, attempts: 3, elapsed: Duration::from_secs(1), message: "m".into() },
+        ];
+        for e in errors {
+            assert!(!e.hints().is_empty(), "{e}");
+        }
+    }
+}

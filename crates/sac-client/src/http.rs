@@ -1,0 +1,212 @@
+//! Sending requests: retries that honour `Retry-After`, and reading SAC's
+//! answers into values or typed errors.
+
+use std::time::{Duration, Instant};
+
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+use reqwest::{RequestBuilder, Response, StatusCode};
+use sac_types::error::{is_login_page, ApiErrorBody};
+use sac_types::legacy::ErrorBody;
+use serde::de::DeserializeOwned;
+
+use crate::config::RetryPolicy;
+use crate::error::{Error, Result};
+
+/// Whether a request may be sent again after an answer that leaves its
+/// outcome unknown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Idempotency {
+    /// Reads (and read-only POSTs): retried on 429, 5xx and transport errors.
+    Safe,
+    /// Triggers: retried only when the server certainly did not act on it
+    /// (429, 503, connection refused); otherwise the error goes to the caller.
+    Unsafe,
+}
+
+/// Statuses after which a server has not acted on the request.
+fn not_processed(status: StatusCode) -> bool {
+    status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::SERVICE_UNAVAILABLE
+}
+
+fn retryable(status: StatusCode, idempotency: Idempotency) -> bool {
+    not_processed(status) || (idempotency == Idempotency::Safe && matches!(status.as_u16(), 500 | 502 | 504))
+}
+
+/// Seconds of a `Retry-After` header (delta-seconds form; an HTTP date is
+/// read as "soon").
+pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    match value.parse::<u64>() {
+        Ok(secs) => Some(Duration::from_secs(secs)),
+        Err(_) => Some(Duration::from_secs(1)),
+    }
+}
+
+/// Sends the request built by `build`, again when the policy allows.
+///
+/// Returns the first answer that is not retried (any status), or the
+/// transport or availability error once the attempts or the time budget are
+/// spent.
+pub async fn send(
+    policy: &RetryPolicy,
+    idempotency: Idempotency,
+    build: impl Fn() -> RequestBuilder,
+) -> Result<Response> {
+    let started = Instant::now();
+    let mut attempt = 0u32;
+    loop {
+        attempt += 1;
+        let request = build();
+        let outcome = request.send().await;
+        let backoff = policy.base_delay.saturating_mul(1 << (attempt - 1).min(16)).min(policy.max_delay);
+        let out_of_budget = |wait: Duration| attempt >= policy.max_attempts || started.elapsed() + wait > policy.budget;
+        match outcome {
+            Ok(response) if retryable(response.status(), idempotency) => {
+                // A Retry-After beyond the budget ends the retries (the caller sees the 429/503).
+                let wait = retry_after(response.headers()).unwrap_or(backoff);
+                if out_of_budget(wait) {
+                    return Ok(response);
+                }
+                tracing::info!(status = %response.status(), attempt, wait_ms = wait.as_millis() as u64, url = %response.url(), "retrying");
+                tokio::time::sleep(wait).await;
+            }
+            Ok(response) => return Ok(response),
+            Err(e) => {
+                let url = e.url().map(|u| without_query(u.as_str())).unwrap_or_default();
+                let never_sent = e.is_connect();
+                if (idempotency == Idempotency::Unsafe && !never_sent) || out_of_budget(backoff) {
+                    return Err(Error::Transport { url, attempts: attempt, source: e.without_url() });
+                }
+                tracing::info!(error = %e.without_url(), attempt, "retrying after a transport error");
+                tokio::time::sleep(backoff).await;
+            }
+        }
+    }
+}
+
+/// A URL for messages: never its query (which may hold ids, never secrets,
+/// but keeps messages short).
+pub fn without_query(url: &str) -> String {
+    url.split('?').next().unwrap_or(url).to_string()
+}
+
+/// The first characters of a body, for error messages.
+pub fn snippet(body: &str) -> String {
+    let flat: String = body.chars().take(160).map(|c| if c.is_control() { ' ' } else { c }).collect();
+    if body.chars().count() > 160 {
+        format!("{flat}...")
+    } else {
+        flat
+    }
+}
+
+/// A response read whole: status, headers and body text.
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+    pub endpoint: String,
+}
+
+impl Answer {
+    pub async fn read(response: Response) -> Result<Self> {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let endpoint = without_query(response.url().as_str());
+        let body = response.text().await.map_err(|e| Error::Decode {
+            context: endpoint.clone(),
+            problem: format!("the body could not be read completely ({e})"),
+            snippet: String::new(),
+        })?;
+        Ok(Answer { status, headers, body, endpoint })
+    }
+
+    pub fn is_login_page(&self) -> bool {
+        let content_type = self.headers.get("content-type").and_then(|v| v.to_str().ok());
+        is_login_page(content_type, &self.body)
+    }
+
+    pub fn csrf_required(&self) -> bool {
+        self.status == StatusCode::FORBIDDEN
+            && self
+                .headers
+                .get("x-csrf-token")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.eq_ignore_ascii_case("required"))
+    }
+
+    /// Parses a successful JSON body.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
+        serde_json::from_str(&self.body).map_err(|e| Error::Decode {
+            context: self.endpoint.clone(),
+            problem: if self.body.trim().is_empty() { "the body is empty".into() } else { format!("{e}") },
+            snippet: snippet(&self.body),
+        })
+    }
+
+    /// SAC's message in an error body, in any of its shapes.
+    pub fn message(&self) -> String {
+        if let Ok(e) = serde_json::from_str::<ErrorBody>(&self.body) {
+            return e.message;
+        }
+        if let Ok(e) = serde_json::from_str::<ApiErrorBody>(&self.body) {
+            return format!("{} [{}]", e.error.message, e.error.code);
+        }
+        if let Ok(e) = serde_json::from_str::<sac_types::oauth::OAuthError>(&self.body) {
+            return e.error_description.unwrap_or(e.error);
+        }
+        let text = snippet(self.body.trim());
+        if text.is_empty() {
+            self.status.canonical_reason().unwrap_or("no message").to_string()
+        } else {
+            text
+        }
+    }
+
+    /// SAC's numeric error code, if the body has one (3000, 3401, ...).
+    pub fn sac_code(&self) -> Option<u32> {
+        if let Ok(e) = serde_json::from_str::<ErrorBody>(&self.body) {
+            if e.error_code.is_some() {
+                return e.error_code;
+            }
+        }
+        if let Ok(e) = serde_json::from_str::<ApiErrorBody>(&self.body) {
+            return e.error.code.parse().ok();
+        }
+        let message = self.body.as_str();
+        ["3000", "3401"]
+            .iter()
+            .find(|code| message.contains(&format!("Error Code: {code}")) || message.contains(&format!("[{code}]")))
+            .and_then(|c| c.parse().ok())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_policy_by_status() {
+        assert!(retryable(StatusCode::TOO_MANY_REQUESTS, Idempotency::Unsafe));
+        assert!(retryable(StatusCode::SERVICE_UNAVAILABLE, Idempotency::Unsafe));
+        assert!(!retryable(StatusCode::INTERNAL_SERVER_ERROR, Idempotency::Unsafe));
+        assert!(retryable(StatusCode::BAD_GATEWAY, Idempotency::Safe));
+        assert!(!retryable(StatusCode::NOT_FOUND, Idempotency::Safe));
+    }
+
+    #[test]
+    fn retry_after_seconds() {
+        let mut h = HeaderMap::new();
+        h.insert(RETRY_AFTER, "3".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(3)));
+        h.insert(RETRY_AFTER, "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(1)));
+        assert_eq!(retry_after(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn snippets_are_short_and_flat() {
+        assert_eq!(snippet("a\nb"), "a b");
+        assert!(snippet(&"x".repeat(500)).ends_with("..."));
+    }
+}

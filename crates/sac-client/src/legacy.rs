@@ -1,0 +1,129 @@
+//! The UI layer's data integration service
+//! (`/sap/fpa/services/rest/fpa/dataintegration`): the Data Management
+//! schedules the seed story triggers from outside.
+//!
+//! This service is undocumented and needs a user context (authorization
+//! code, SAML bearer or password grant) and a browser-domain session with
+//! its CSRF token; the client does all of that.
+
+use reqwest::Method;
+use sac_types::legacy::{
+    Envelope, Mapping, MappingByIdRequest, RunScheduledJobRequest, Schedule, ScheduleLogsRequest, JOB_TYPE_DATA_IMPORT,
+    REJECTIONS_PATH_PREFIX, SERVICE_PATH,
+};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::client::Client;
+use crate::error::{Error, Result};
+use crate::http::Idempotency;
+
+/// The tenant id inside a `t.<TENANT>:<ID>` object name.
+pub fn tenant_of(object_name: &str) -> Option<&str> {
+    let rest = object_name.strip_prefix("t.")?;
+    let (tenant, id) = rest.split_once(':')?;
+    (!tenant.is_empty() && !id.is_empty()).then_some(tenant)
+}
+
+pub struct DataIntegration<'c> {
+    client: &'c Client,
+}
+
+impl<'c> DataIntegration<'c> {
+    pub(crate) fn new(client: &'c Client) -> Self {
+        DataIntegration { client }
+    }
+
+    async fn call<T: DeserializeOwned>(
+        &self,
+        tenant: &str,
+        action: &str,
+        body: &impl Serialize,
+        idempotency: Idempotency,
+    ) -> Result<T> {
+        let mut url = self.client.tenant_url(SERVICE_PATH, &[]);
+        url.query_pairs_mut().append_pair("action", action).append_pair("tenant", tenant);
+        let body = serde_json::to_value(body).expect("request bodies serialize");
+        let answer = self.client.ui_request(Method::POST, url, Some(&body), idempotency).await?;
+        let value: serde_json::Value = answer.json()?;
+        if value.as_object().is_some_and(|o| o.is_empty()) {
+            return Err(Error::Config(format!(
+                "the data integration service did nothing for tenant id {tenant:?}: the tenant id (the X in t.X:MODEL) is wrong"
+            )));
+        }
+        let envelope: Envelope<T> = serde_json::from_value(value).map_err(|e| Error::Decode {
+            context: format!("action {action}"),
+            problem: e.to_string(),
+            snippet: crate::http::snippet(&answer.body),
+        })?;
+        Ok(envelope.data)
+    }
+
+    /// The data imports (schedules) of a model with their runs, newest first.
+    /// `model` is the full name, `t.G:ZEPPART_001`.
+    pub async fn schedules(&self, model: &str) -> Result<Vec<Schedule>> {
+        let tenant = tenant_of(model).ok_or_else(|| {
+            Error::Config(format!("{model:?} is not a model name of the form t.<TENANT>:<ID> (e.g. t.G:ZEPPART_001)"))
+        })?;
+        let body =
+            ScheduleLogsRequest { job_type: JOB_TYPE_DATA_IMPORT.into(), model_name: model.into(), mapping_id: vec![] };
+        // A read, although SAC wants it as POST: safe to repeat.
+        self.call(tenant, "getScheduleLogsByModel", &body, Idempotency::Safe).await
+    }
+
+    /// One schedule of a model, or `NotFound`.
+    pub async fn schedule(&self, model: &str, schedule_id: &str) -> Result<Schedule> {
+        let schedules = self.schedules(model).await?;
+        schedules.into_iter().find(|s| s.schedule_id == schedule_id).ok_or_else(|| Error::NotFound {
+            what: "data import".into(),
+            message: format!("model {model} has no data import {schedule_id}"),
+        })
+    }
+
+    /// The definition of a data import by its mapping id.
+    pub async fn mapping(&self, tenant: &str, mapping_id: &str) -> Result<Mapping> {
+        let body = MappingByIdRequest { mapping_id: mapping_id.into() };
+        self.call(tenant, "getMappingById", &body, Idempotency::Safe).await.map_err(|e| match e {
+            Error::NotFound { message, .. } => Error::NotFound { what: "mapping".into(), message },
+            other => other,
+        })
+    }
+
+    /// Sends `runScheduledJob` once. Not retried after an ambiguous failure:
+    /// the caller must look at the logs (see [`crate::schedule::start`]).
+    pub async fn trigger(&self, tenant: &str, schedule_id: &str, mapping_id: Option<&str>) -> Result<()> {
+        let body =
+            RunScheduledJobRequest { schedule_id: schedule_id.into(), mapping_id: mapping_id.map(str::to_string) };
+        let _: serde_json::Value =
+            self.call(tenant, "runScheduledJob", &body, Idempotency::Unsafe).await.map_err(|e| match e {
+                Error::NotFound { message, .. } => Error::NotFound { what: "data import".into(), message },
+                other => other,
+            })?;
+        Ok(())
+    }
+
+    /// The rejected rows of a run, as SAC's CSV (`Source,Target,Issue,Value,Records`).
+    pub async fn rejections(&self, execution_id: &str) -> Result<String> {
+        let prefix = REJECTIONS_PATH_PREFIX.trim_end_matches('/');
+        let mut url = self.client.tenant_url(prefix, &[execution_id, "rejections"]);
+        url.query_pairs_mut().append_pair("app", "SAC");
+        let answer = self.client.ui_request(Method::GET, url, None, Idempotency::Safe).await.map_err(|e| match e {
+            Error::NotFound { message, .. } => Error::NotFound { what: "execution".into(), message },
+            other => other,
+        })?;
+        Ok(answer.body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tenant_of;
+
+    #[test]
+    fn tenant_ids_come_from_object_names() {
+        assert_eq!(tenant_of("t.G:ZEPPART_001"), Some("G"));
+        assert_eq!(tenant_of("t.TEST:CEEF"), Some("TEST"));
+        assert_eq!(tenant_of("ZEPPART_001"), None);
+        assert_eq!(tenant_of("t.G:"), None);
+    }
+}
