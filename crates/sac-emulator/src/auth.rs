@@ -202,8 +202,9 @@ mod tests {
         assert_eq!(bearer(&headers(&[("authorization", "bearer abc")])).as_deref(), Some("abc"));
         assert_eq!(bearer(&headers(&[("authorization", "Basic abc")])), None);
         assert_eq!(bearer(&headers(&[("authorization", "Bearer ")])), None);
-        let b = headers(&[("authorization", "Basic c2FjY3RsLWFwaTpzJTNBZWNyZXQ=")]);
-        assert_eq!(basic(&b), Some(("sacctl-api".into(), "s%3Aecret".into())));
+        let encoded = format!("Basic {}", STANDARD.encode("sacctl-api:s%3Aecret:x"));
+        let b = headers(&[("authorization", encoded.as_str())]);
+        assert_eq!(basic(&b), Some(("sacctl-api".into(), "s%3Aecret:x".into())));
         let c = headers(&[("cookie", "a=1; JSESSIONID=xyz"), ("cookie", "b=2")]);
         assert_eq!(session_cookie(&c).as_deref(), Some("xyz"));
         assert!(wants_csrf(&headers(&[("x-csrf-token", "Fetch")])));
