@@ -35,10 +35,7 @@ pub fn basic(headers: &HeaderMap) -> Option<(String, String)> {
     }
     let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
     let (id, secret) = decoded.split_once(':')?;
-    // RFC 6749 2.3.1: both parts are form-urlencoded before Basic encoding.
-    let unescape =
-        |s: &str| url::form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.into_owned());
-    Some((unescape(id)?, unescape(secret)?))
+    Some((id.to_string(), secret.to_string()))
 }
 
 /// The value of the session cookie, if sent.
