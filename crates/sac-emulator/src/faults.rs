@@ -21,7 +21,8 @@ use crate::state::{now_secs, AppState};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FaultSpec {
-    /// Path prefix to match (`/api/v1/csrf`, `/sap/fpa/services/rest/fpa/dataintegration`).
+    /// Path prefix to match (`/api/v1/csrf`, `/sap/fpa/services/rest/fpa/dataintegration`);
+    /// with a `?`, a prefix of path and query (`...dataintegration?action=runScheduledJob`).
     #[serde(default)]
     pub path: Option<String>,
     /// HTTP method to match; any when absent.
@@ -42,9 +43,13 @@ pub struct FaultSpec {
     /// Wait this long before answering.
     #[serde(default)]
     pub delay_ms: Option<u64>,
-    /// Close the connection without any answer.
+    /// Close the connection without any answer (the request is not handled).
     #[serde(default)]
     pub drop: bool,
+    /// Handle the request, then close the connection instead of answering
+    /// (the caller cannot know whether it took effect).
+    #[serde(default)]
+    pub drop_response: bool,
     /// `csrf`: the session's CSRF token goes stale before the request is
     /// handled; `token`: the bearer token expires before it is checked.
     #[serde(default)]
@@ -74,7 +79,11 @@ pub struct Fault {
 impl FaultSpec {
     /// Checks that the fault does something and can match.
     pub fn validate(&self) -> Result<(), String> {
-        let acts = self.status.is_some() || self.delay_ms.is_some() || self.drop || self.expire.is_some();
+        let acts = self.status.is_some()
+            || self.delay_ms.is_some()
+            || self.drop
+            || self.drop_response
+            || self.expire.is_some();
         if self.fail_runs.is_some() {
             if acts || self.path.is_some() {
                 return Err("fail_runs is a fault of its own: give it only with an optional message".into());
@@ -82,7 +91,7 @@ impl FaultSpec {
             return Ok(());
         }
         if !acts {
-            return Err("a fault needs one of status, delay_ms, drop, expire or fail_runs".into());
+            return Err("a fault needs one of status, delay_ms, drop, drop_response, expire or fail_runs".into());
         }
         if self.path.as_deref().is_none_or(|p| !p.starts_with('/')) {
             return Err("a fault needs a path prefix starting with /".into());
@@ -98,8 +107,11 @@ impl FaultSpec {
         Ok(())
     }
 
-    fn matches(&self, method: &str, path: &str) -> bool {
-        self.path.as_deref().is_some_and(|p| path.starts_with(p))
+    /// `target` is the path, followed by `?query` when there is one; a fault
+    /// path with a `?` matches against the query too.
+    fn matches(&self, method: &str, target: &str) -> bool {
+        let path = target.split('?').next().unwrap_or(target);
+        self.path.as_deref().is_some_and(|p| if p.contains('?') { target.starts_with(p) } else { path.starts_with(p) })
             && self.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method))
     }
 }
@@ -126,7 +138,11 @@ pub async fn inject(State(state): State<AppState>, request: Request, next: Next)
     if path.starts_with("/emulator/") {
         return next.run(request).await;
     }
-    let Some(fault) = take_matching(&state, request.method().as_str(), &path) else {
+    let target = match request.uri().query() {
+        Some(query) => format!("{path}?{query}"),
+        None => path.clone(),
+    };
+    let Some(fault) = take_matching(&state, request.method().as_str(), &target) else {
         return next.run(request).await;
     };
     tracing::info!(path, method = %request.method(), ?fault, "injecting fault");
@@ -156,7 +172,11 @@ pub async fn inject(State(state): State<AppState>, request: Request, next: Next)
         }
         None => {}
     }
-    next.run(request).await
+    let mut response = next.run(request).await;
+    if fault.drop_response {
+        response.extensions_mut().insert(DropConnection);
+    }
+    response
 }
 
 fn fault_response(fault: &FaultSpec, status: u16) -> Response {
@@ -204,5 +224,9 @@ mod tests {
         assert!(f.matches("POST", "/api/v1/csrf"));
         assert!(!f.matches("GET", "/api/v1/csrf"));
         assert!(!f.matches("POST", "/sap/fpa"));
+        let by_action = spec(r#"{"path":"/s?action=run","status":500}"#);
+        assert!(by_action.matches("POST", "/s?action=run&tenant=G"));
+        assert!(!by_action.matches("POST", "/s?action=logs&tenant=G"));
+        assert!(spec(r#"{"path":"/s","status":500}"#).matches("POST", "/s?action=logs"));
     }
 }

@@ -96,7 +96,9 @@ pub async fn record(State((state, domain)): State<(AppState, Domain)>, request: 
         cookies: cookie_names(request.headers()),
     };
     let response = next.run(request).await;
-    record.status = response.status().as_u16();
+    // A dropped connection answered nothing: status 0.
+    let dropped = response.extensions().get::<crate::faults::DropConnection>().is_some();
+    record.status = if dropped { 0 } else { response.status().as_u16() };
     record.duration_ms = started.elapsed().as_millis() as u64;
     tracing::debug!(method = %record.method, path = %record.path, status = record.status, "request");
     let mut log = state.requests();

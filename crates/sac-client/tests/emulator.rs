@@ -1,0 +1,362 @@
+//! The client against the emulator over loopback HTTP: the seed story with
+//! each grant, every refusal as a typed error, and the failures a scheduler
+//! meets (expired tokens and CSRF, 429/503 bursts, lost answers, timeouts).
+
+use std::time::Duration;
+
+use sac_client::config::{parse_url, SamlSource};
+use sac_client::schedule::{self, IfRunning, Silent, Target, WaitOutcome, WaitPolicy};
+use sac_client::{Client, ClientConfig, Error, ErrorClass, Grant, RetryPolicy, Secret};
+use sac_emulator::{ClockMode, Config, RunningEmulator};
+use sac_types::legacy::RunStatus;
+use serde_json::{json, Value};
+
+const MODEL: &str = "t.G:ZEPPART_001";
+const SCHEDULE: &str = "F58CA15F78AA9039E200586F05E2BB93";
+const SERVICE: &str = "/sap/fpa/services/rest/fpa/dataintegration";
+
+async fn emulator(clock: ClockMode) -> RunningEmulator {
+    sac_emulator::spawn(Config { clock, ..Config::default() }).await.unwrap()
+}
+
+fn config(emu: &RunningEmulator, grant: Grant) -> ClientConfig {
+    let (id, secret) = match grant {
+        Grant::ClientCredentials => ("sacctl-api", "sacctl-api-secret"),
+        _ => ("sacctl-user", "sacctl-user-secret"),
+    };
+    let mut config = ClientConfig::new(
+        parse_url("tenant", &emu.urls.tenant_url).unwrap(),
+        parse_url("token", &emu.urls.token_url).unwrap(),
+        id,
+        Secret::new(secret),
+        grant,
+    );
+    config.user = Some("JDOE".into());
+    config.password = Some(Secret::new("Welcome1!"));
+    config.retry = RetryPolicy {
+        max_attempts: 4,
+        base_delay: Duration::from_millis(20),
+        max_delay: Duration::from_millis(200),
+        budget: Duration::from_secs(10),
+    };
+    config
+}
+
+fn client(emu: &RunningEmulator, grant: Grant) -> Client {
+    Client::new(config(emu, grant)).unwrap()
+}
+
+fn target() -> Target {
+    Target { model: MODEL.into(), schedule_id: SCHEDULE.into(), mapping_id: None }
+}
+
+fn fast(timeout: Duration) -> WaitPolicy {
+    WaitPolicy {
+        first_interval: Duration::from_millis(20),
+        max_interval: Duration::from_millis(100),
+        timeout,
+        appear_grace: Duration::from_millis(500),
+    }
+}
+
+async fn admin(emu: &RunningEmulator, path: &str, body: Value) -> Value {
+    let response =
+        reqwest::Client::new().post(format!("{}{path}", emu.urls.tenant_url)).json(&body).send().await.unwrap();
+    assert!(response.status().is_success(), "{path}");
+    response.json().await.unwrap_or(Value::Null)
+}
+
+async fn requests(emu: &RunningEmulator) -> Vec<Value> {
+    let log: Value =
+        reqwest::get(format!("{}/emulator/requests", emu.urls.tenant_url)).await.unwrap().json().await.unwrap();
+    log["requests"].as_array().unwrap().clone()
+}
+
+fn count(requests: &[Value], path: &str, query: &str) -> usize {
+    requests.iter().filter(|r| r["path"] == path && r["query"].as_str().unwrap().contains(query)).count()
+}
+
+async fn run_to_end(client: &Client, policy: &WaitPolicy) -> sac_types::legacy::RefreshLog {
+    let di = client.data_integration();
+    let started = schedule::start(&di, &target(), IfRunning::Fail, policy, &Silent).await.unwrap();
+    match schedule::wait(&di, &target(), &started.execution_id, policy, &Silent).await.unwrap() {
+        WaitOutcome::Finished(log) => log,
+        WaitOutcome::TimedOut(log) => panic!("timed out: {log:?}"),
+    }
+}
+
+#[tokio::test]
+async fn seed_story_with_the_password_grant() {
+    let emu = emulator(ClockMode::Polls { polls: 2 }).await;
+    let client = client(&emu, Grant::Password);
+    let schedules = client.data_integration().schedules(MODEL).await.unwrap();
+    assert_eq!(schedules[0].schedule_id, SCHEDULE);
+    assert_eq!(schedules[0].refresh_logs.len(), 1);
+    let run = run_to_end(&client, &fast(Duration::from_secs(20))).await;
+    assert_eq!(run.status, RunStatus::Succeeded);
+    assert_eq!(run.wrangling_and_update_result.data.inserted_count, 89);
+    assert_eq!(run.user, "JDOE");
+    let requests = requests(&emu).await;
+    assert_eq!(count(&requests, SERVICE, "runScheduledJob"), 1);
+    assert_eq!(count(&requests, "/oauth/token", ""), 1, "one token for the whole story");
+    assert_eq!(count(&requests, "/sap/fpa/services/rest/epm/session", ""), 1, "one CSRF fetch");
+}
+
+#[tokio::test]
+async fn saml_bearer_from_a_file_and_from_a_command() {
+    let emu = emulator(ClockMode::Immediate).await;
+    let assertion = admin(&emu, "/emulator/idp/assertion", json!({"user": "JDOE"})).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("assertion.xml");
+    std::fs::write(&file, assertion["xml"].as_str().unwrap()).unwrap();
+    let mut from_file = config(&emu, Grant::Saml2Bearer);
+    from_file.saml = Some(SamlSource::File(file.clone()));
+    let client = Client::new(from_file).unwrap();
+    assert_eq!(run_to_end(&client, &fast(Duration::from_secs(10))).await.status, RunStatus::Succeeded);
+
+    let mut from_command = config(&emu, Grant::Saml2Bearer);
+    from_command.saml = Some(SamlSource::Command(format!("cat {}", file.display())));
+    let schedules = Client::new(from_command).unwrap().data_integration().schedules(MODEL).await.unwrap();
+    assert_eq!(schedules[0].refresh_logs.len(), 2);
+}
+
+#[tokio::test]
+async fn authorization_code_login_through_the_loopback_redirect() {
+    let emu = sac_emulator::spawn(Config {
+        clock: ClockMode::Immediate,
+        auto_approve_user: Some("JDOE".into()),
+        ..Config::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(&emu, Grant::AuthorizationCode);
+    cfg.cache_dir = Some(dir.path().to_path_buf());
+    let client = Client::new(cfg.clone()).unwrap();
+    let err = client.data_integration().schedules(MODEL).await.unwrap_err();
+    assert!(matches!(err, Error::Login(_)), "no login yet: {err}");
+
+    let flow = sac_client::auth::login::LoginFlow::start(client.config(), 0).await.unwrap();
+    assert!(flow.authorize_url.as_str().contains("code_challenge_method=S256"));
+    let browser = tokio::spawn({
+        let url = flow.authorize_url.clone();
+        async move { reqwest::get(url).await.unwrap().text().await.unwrap() }
+    });
+    let status = flow.finish(client.tokens(), Duration::from_secs(10)).await.unwrap();
+    assert!(browser.await.unwrap().contains("Signed in"));
+    assert_eq!(status.user.as_deref(), Some("JDOE"));
+    assert!(status.has_refresh_token);
+
+    // A new process (a new client) uses the cached login.
+    let later = Client::new(cfg).unwrap();
+    assert_eq!(run_to_end(&later, &fast(Duration::from_secs(10))).await.status, RunStatus::Succeeded);
+    assert!(later.tokens().logout().await.unwrap());
+    assert!(later.tokens().status().await.is_none());
+}
+
+#[tokio::test]
+async fn tokens_are_cached_on_disk_across_clients() {
+    let emu = emulator(ClockMode::Immediate).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(&emu, Grant::Password);
+    cfg.cache_dir = Some(dir.path().to_path_buf());
+    for _ in 0..3 {
+        Client::new(cfg.clone()).unwrap().data_integration().schedules(MODEL).await.unwrap();
+    }
+    assert_eq!(count(&requests(&emu).await, "/oauth/token", ""), 1, "three processes, one token");
+    let text = std::fs::read_to_string(dir.path().join("tokens-default.json")).unwrap();
+    assert!(!text.contains("Welcome1!"), "the password is never cached");
+}
+
+#[tokio::test]
+async fn refusals_are_typed_and_explained() {
+    let emu = emulator(ClockMode::Immediate).await;
+
+    let err = client(&emu, Grant::ClientCredentials).data_integration().schedules(MODEL).await.unwrap_err();
+    assert!(matches!(err, Error::LoginPage { .. }), "{err}");
+    assert_eq!(err.class(), ErrorClass::Auth);
+    assert!(err.hints().join(" ").contains("Interactive Usage"));
+
+    let mut unknown_user = config(&emu, Grant::Password);
+    unknown_user.user = Some("KSMITH".into());
+    let err = Client::new(unknown_user).unwrap().data_integration().schedules(MODEL).await.unwrap_err();
+    match &err {
+        Error::UserNotInTenant { user, message, .. } => {
+            assert_eq!(user.as_deref(), Some("KSMITH"));
+            assert!(message.contains("user may not exist in tenant"));
+        }
+        other => panic!("{other}"),
+    }
+
+    let mut bad_secret = config(&emu, Grant::Password);
+    bad_secret.client_secret = Secret::new("wrong");
+    let err = Client::new(bad_secret).unwrap().data_integration().schedules(MODEL).await.unwrap_err();
+    assert!(matches!(&err, Error::OAuth { error, .. } if error == "invalid_client"), "{err}");
+    assert!(!err.to_string().contains("wrong") && !format!("{err:?}").contains("wrong"), "no secret in errors");
+
+    let mut bad_password = config(&emu, Grant::Password);
+    bad_password.password = Some(Secret::new("nope"));
+    let err = Client::new(bad_password).unwrap().data_integration().schedules(MODEL).await.unwrap_err();
+    assert!(matches!(&err, Error::OAuth { error, .. } if error == "invalid_grant"), "{err}");
+
+    let password = client(&emu, Grant::Password);
+    let di = password.data_integration();
+    let missing = Target { schedule_id: "NOPE".into(), ..target() };
+    let err =
+        schedule::start(&di, &missing, IfRunning::Fail, &fast(Duration::from_secs(5)), &Silent).await.unwrap_err();
+    assert_eq!(err.class(), ErrorClass::NotFound, "{err}");
+    let err = di.rejections("NOPE").await.unwrap_err();
+    assert_eq!(err.class(), ErrorClass::NotFound, "{err}");
+    let err = di.schedules("ZEPPART_001").await.unwrap_err();
+    assert_eq!(err.class(), ErrorClass::Usage);
+    let err = di.schedules("t.X:ZEPPART_001").await.unwrap_err();
+    assert!(err.to_string().contains("tenant id"), "{err}");
+
+    let viewer = {
+        let mut c = config(&emu, Grant::Password);
+        c.user = Some("VIEWER".into());
+        Client::new(c).unwrap()
+    };
+    let err =
+        schedule::start(&viewer.data_integration(), &target(), IfRunning::Fail, &fast(Duration::from_secs(5)), &Silent)
+            .await
+            .unwrap_err();
+    assert!(matches!(err, Error::Forbidden { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn unreachable_sac_is_reported_after_bounded_retries() {
+    let emu = emulator(ClockMode::Immediate).await;
+    let cfg = config(&emu, Grant::Password);
+    emu.stop().await;
+    let err = Client::new(cfg).unwrap().data_integration().schedules(MODEL).await.unwrap_err();
+    assert_eq!(err.class(), ErrorClass::Unreachable);
+    assert!(matches!(err, Error::Transport { attempts: 4, .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn bursts_of_429_and_503_are_survived_with_exactly_one_run() {
+    let emu = emulator(ClockMode::Polls { polls: 1 }).await;
+    admin(&emu, "/emulator/faults", json!({"path": SERVICE, "status": 429, "retry_after": 0, "times": 2})).await;
+    admin(&emu, "/emulator/faults", json!({"path": "/oauth/token", "status": 503, "times": 2})).await;
+    let client = client(&emu, Grant::Password);
+    let run = run_to_end(&client, &fast(Duration::from_secs(20))).await;
+    assert_eq!(run.status, RunStatus::Succeeded);
+    // The trigger itself meets a 503 burst: not processed, so sent again.
+    admin(&emu, "/emulator/faults", json!({"path": SERVICE, "method": "POST", "status": 503, "times": 3})).await;
+    let run = run_to_end(&client, &fast(Duration::from_secs(20))).await;
+    assert_eq!(run.status, RunStatus::Succeeded);
+    let requests = requests(&emu).await;
+    let started = requests
+        .iter()
+        .filter(|r| r["query"].as_str().unwrap().contains("runScheduledJob") && r["status"] == 200)
+        .count();
+    assert_eq!(started, 2, "one run per start");
+    let logs = client.data_integration().schedules(MODEL).await.unwrap();
+    assert_eq!(logs[0].refresh_logs.len(), 3);
+}
+
+#[tokio::test]
+async fn token_and_csrf_expiry_during_a_wait_are_survived() {
+    let emu = emulator(ClockMode::Polls { polls: 6 }).await;
+    let client = client(&emu, Grant::Password);
+    let di = client.data_integration();
+    let policy = fast(Duration::from_secs(20));
+    let started = schedule::start(&di, &target(), IfRunning::Fail, &policy, &Silent).await.unwrap();
+    admin(&emu, "/emulator/faults", json!({"path": SERVICE, "expire": "token"})).await;
+    admin(&emu, "/emulator/faults", json!({"path": SERVICE, "expire": "csrf"})).await;
+    let outcome = schedule::wait(&di, &target(), &started.execution_id, &policy, &Silent).await.unwrap();
+    assert!(matches!(outcome, WaitOutcome::Finished(ref log) if log.status == RunStatus::Succeeded), "{outcome:?}");
+    let requests = requests(&emu).await;
+    assert!(requests.iter().any(|r| r["path"] == "/oauth/token" && r["query"] == ""), "a refresh happened");
+    assert!(count(&requests, "/sap/fpa/services/rest/epm/session", "") >= 2, "the CSRF token was fetched again");
+}
+
+#[tokio::test]
+async fn a_lost_trigger_answer_is_resolved_from_the_logs_without_a_second_trigger() {
+    let trigger = format!("{SERVICE}?action=runScheduledJob");
+    let emu = emulator(ClockMode::Immediate).await;
+    let client = client(&emu, Grant::Password);
+    let di = client.data_integration();
+    // Safe reads whose answers are lost are simply read again.
+    admin(
+        &emu,
+        "/emulator/faults",
+        json!({"path": format!("{SERVICE}?action=getScheduleLogsByModel"), "drop_response": true}),
+    )
+    .await;
+    // The trigger is handled, but its answer is lost.
+    admin(&emu, "/emulator/faults", json!({"path": trigger, "drop_response": true})).await;
+    let started =
+        schedule::start(&di, &target(), IfRunning::Fail, &fast(Duration::from_secs(5)), &Silent).await.unwrap();
+    assert_eq!(started.status, RunStatus::Succeeded, "the logs show the run started");
+    assert_eq!(count(&requests(&emu).await, SERVICE, "runScheduledJob"), 1, "and the trigger was not sent again");
+
+    // A trigger that never took effect: no new run appears, and the client
+    // says the outcome is unknown instead of triggering again.
+    admin(&emu, "/emulator/faults", json!({"path": trigger, "drop": true})).await;
+    let err =
+        schedule::start(&di, &target(), IfRunning::Fail, &fast(Duration::from_secs(5)), &Silent).await.unwrap_err();
+    assert!(matches!(err, Error::TriggerUnknown { .. }), "{err}");
+    assert_eq!(err.class(), ErrorClass::Unreachable);
+    assert!(err.hints().join(" ").contains("schedule logs"));
+    assert_eq!(count(&requests(&emu).await, SERVICE, "runScheduledJob"), 2, "one more trigger, not two");
+
+    // A 500 to the trigger may or may not have started it: same rule.
+    admin(&emu, "/emulator/faults", json!({"path": trigger, "status": 500})).await;
+    let err =
+        schedule::start(&di, &target(), IfRunning::Fail, &fast(Duration::from_secs(5)), &Silent).await.unwrap_err();
+    assert!(matches!(err, Error::TriggerUnknown { .. }), "{err}");
+    assert_eq!(count(&requests(&emu).await, SERVICE, "runScheduledJob"), 3);
+}
+
+#[tokio::test]
+async fn timeouts_already_running_and_if_running_wait() {
+    let emu = emulator(ClockMode::Manual).await;
+    let client = client(&emu, Grant::Password);
+    let di = client.data_integration();
+    let policy = fast(Duration::from_millis(300));
+    let started = schedule::start(&di, &target(), IfRunning::Fail, &policy, &Silent).await.unwrap();
+    assert_eq!(started.status, RunStatus::Running);
+    let outcome = schedule::wait(&di, &target(), &started.execution_id, &policy, &Silent).await.unwrap();
+    assert!(matches!(outcome, WaitOutcome::TimedOut(ref log) if log.status == RunStatus::Running));
+
+    let err = schedule::start(&di, &target(), IfRunning::Fail, &policy, &Silent).await.unwrap_err();
+    assert!(matches!(&err, Error::AlreadyRunning { execution_id, .. } if *execution_id == started.execution_id));
+    assert_eq!(err.class(), ErrorClass::AlreadyRunning);
+
+    // --if-running wait: release the run in flight a little later, then ours starts.
+    let url = emu.urls.tenant_url.clone();
+    let releaser = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        reqwest::Client::new().post(format!("{url}/emulator/clock/release")).json(&json!({})).send().await.unwrap();
+    });
+    let second =
+        schedule::start(&di, &target(), IfRunning::Wait, &fast(Duration::from_secs(10)), &Silent).await.unwrap();
+    releaser.await.unwrap();
+    assert_ne!(second.execution_id, started.execution_id);
+    assert_eq!(second.status, RunStatus::Running);
+    let first = di.schedules(MODEL).await.unwrap()[0]
+        .refresh_logs
+        .iter()
+        .find(|l| l.execution_id == started.execution_id)
+        .cloned()
+        .unwrap();
+    assert_eq!(first.status, RunStatus::Succeeded, "the first run was not stopped");
+}
+
+#[tokio::test]
+async fn rejected_rows_come_back_as_csv() {
+    let emu = emulator(ClockMode::Immediate).await;
+    admin(&emu, "/emulator/sources/ZW2_IMPORT/ZEPPART/rows", json!({"rows": [{"ZEPPART": "P0090", "COUNTRY": "XX"}]}))
+        .await;
+    let client = client(&emu, Grant::Password);
+    let run = run_to_end(&client, &fast(Duration::from_secs(10))).await;
+    assert_eq!(run.status, RunStatus::SucceededWithRejects);
+    let csv = client.data_integration().rejections(&run.execution_id).await.unwrap();
+    assert!(csv.starts_with("Source,Target,Issue,Value,Records\n"));
+    assert!(csv.contains("XX,1"));
+    // Ids are percent-encoded into the path: no way to reach another path.
+    let err = client.data_integration().rejections("../../../emulator/health").await.unwrap_err();
+    assert_eq!(err.class(), ErrorClass::NotFound, "{err}");
+}
