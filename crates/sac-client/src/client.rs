@@ -81,6 +81,36 @@ impl Client {
         &self.tokens
     }
 
+    /// Opens the browser-domain session: a token, then a CSRF token with its
+    /// cookie (what `sacctl auth doctor` checks).
+    pub async fn open_session(&self) -> Result<()> {
+        let token = self.tokens.access_token().await?;
+        self.csrf_token(&token).await.map(|_| ())
+    }
+
+    /// Checks that the public API layer accepts the token: `GET /api/v1/csrf`
+    /// on the direct API domain (or the browser domain when none is set).
+    pub async fn check_public_api(&self) -> Result<()> {
+        let token = self.tokens.access_token().await?;
+        let base = self.config.api_url.clone().unwrap_or_else(|| self.config.tenant_url.clone());
+        let mut url = base;
+        let path = format!("{}/api/v1/csrf", url.path().trim_end_matches('/'));
+        url.set_path(&path);
+        let response = http::send(&self.config.retry, Idempotency::Safe, || {
+            self.http.get(url.clone()).bearer_auth(token.expose()).header("x-sap-sac-custom-auth", "true")
+        })
+        .await?;
+        let answer = Answer::read(response).await?;
+        if answer.is_login_page() {
+            return Err(Error::LoginPage { endpoint: answer.endpoint, grant: self.config.grant.as_str().into() });
+        }
+        if answer.status.is_success() {
+            Ok(())
+        } else {
+            Err(self.refusal(answer).await)
+        }
+    }
+
     /// The UI layer's data integration service (Data Management schedules).
     pub fn data_integration(&self) -> DataIntegration<'_> {
         DataIntegration::new(self)

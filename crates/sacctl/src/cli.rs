@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -11,15 +11,27 @@ use clap::{Args, Parser, Subcommand};
     version,
     about = "Trigger, watch and feed SAP Analytics Cloud data loads from any scheduler",
     after_help = "Exit codes: 0 ok, 1 job failed, 2 usage/config, 3 auth, 4 not found, 5 timeout (still running),\n\
-                  6 warnings/rejected rows, 7 already running, 8 unreachable, 9 cancelled, 130/143 interrupted.\n\
-                  See docs/exit-codes.md."
+                  6 warnings/rejected rows, 7 already running, 8 unreachable, 9 cancelled/stopped, 130/143 interrupted.\n\
+                  Settings: flags > SACCTL_* environment variables > profile in the config file. See docs/quickstart.md."
 )]
 pub struct Cli {
     /// More logs on stderr (-v info, -vv debug).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// Results as text or JSON (on stdout either way; progress goes to stderr).
+    #[arg(long, global = true, value_enum, default_value = "human")]
+    pub output: OutputFormat,
+    /// No progress or notes on stderr (errors are still shown).
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
     #[command(subcommand)]
     pub command: Command,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Human,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -29,6 +41,185 @@ pub enum Command {
     /// Run the SAC emulator: a local tenant with token service, sessions,
     /// data integration service and job engine.
     Emulator(EmulatorArgs),
+    /// Log in as a user (authorization code with PKCE) and keep the refresh token.
+    Login(LoginArgs),
+    /// Forget the cached tokens of a profile.
+    Logout(ConnectionArgs),
+    /// Check authentication.
+    #[command(subcommand)]
+    Auth(AuthCommand),
+    /// Data Management schedules (data imports) through SAC's data integration service.
+    #[command(subcommand)]
+    Schedule(ScheduleCommand),
+}
+
+/// Where to connect and as whom. Secrets are never flags: they come from
+/// SACCTL_CLIENT_SECRET / SACCTL_PASSWORD (or their _FILE / _CMD forms) or
+/// the profile's *_file / *_cmd settings.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ConnectionArgs {
+    /// Profile in the config file [env: SACCTL_PROFILE] (default: "default").
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Config file [env: SACCTL_CONFIG] (default: $XDG_CONFIG_HOME/sacctl/config.toml).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Tenant (browser domain) URL [env: SACCTL_TENANT_URL].
+    #[arg(long)]
+    pub tenant_url: Option<String>,
+    /// Direct API domain URL [env: SACCTL_API_URL].
+    #[arg(long)]
+    pub api_url: Option<String>,
+    /// Full token endpoint URL [env: SACCTL_TOKEN_URL].
+    #[arg(long)]
+    pub token_url: Option<String>,
+    /// Tenant id, the X in t.X:MODEL [env: SACCTL_TENANT_ID].
+    #[arg(long)]
+    pub tenant_id: Option<String>,
+    /// OAuth client id [env: SACCTL_CLIENT_ID].
+    #[arg(long)]
+    pub client_id: Option<String>,
+    /// client_credentials, authorization_code, password or saml2_bearer [env: SACCTL_GRANT].
+    #[arg(long)]
+    pub grant: Option<String>,
+    /// User for the password grant [env: SACCTL_USER].
+    #[arg(long)]
+    pub user: Option<String>,
+    /// Do not read or write the on-disk token cache.
+    #[arg(long)]
+    pub no_token_cache: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    /// Loopback port for the redirect (0: any free port; the OAuth client must allow it).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Only print the URL to open; do not start a browser.
+    #[arg(long)]
+    pub no_browser: bool,
+    /// How long to wait for the browser.
+    #[arg(long, default_value = "5m", value_parser = humantime::parse_duration)]
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuthCommand {
+    /// Show the cached login of a profile.
+    Status(ConnectionArgs),
+    /// Walk the whole chain (settings, token, CSRF session, each API) and say what fails and how to fix it.
+    Doctor(DoctorArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    /// A model to read schedules of (t.X:ID), to check the data integration service.
+    #[arg(long)]
+    pub model: Option<String>,
+}
+
+/// Which schedule, and of which model.
+#[derive(Debug, Args)]
+pub struct ScheduleTarget {
+    /// The data import (schedule) id.
+    pub schedule_id: String,
+    /// The model or dimension it loads, t.X:ID (found from --mapping when omitted).
+    #[arg(long)]
+    pub model: Option<String>,
+    /// The mapping id (checked; read from the logs when omitted).
+    #[arg(long)]
+    pub mapping: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct WaitArgs {
+    /// Give up waiting after this long (exit 5; the run goes on).
+    #[arg(long, default_value = "30m", value_parser = humantime::parse_duration)]
+    pub timeout: Duration,
+    /// Longest pause between two status reads (they start at 1s and grow).
+    #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
+    pub poll_interval: Duration,
+    /// How long a new run may be missing from SAC's logs (they lag).
+    #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
+    pub appear_timeout: Duration,
+    /// Exit 0 instead of 6 when the run finished with rejected rows.
+    #[arg(long)]
+    pub warnings_ok: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum IfRunningArg {
+    /// Refuse with exit 7 (SAC would stop both runs).
+    Fail,
+    /// Wait for the run in flight, then start.
+    Wait,
+    /// Start anyway (SAC stops both).
+    Start,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScheduleCommand {
+    /// The data imports of a model, with their last run.
+    List {
+        #[command(flatten)]
+        connection: ConnectionArgs,
+        /// Model or dimension, t.X:ID.
+        #[arg(long)]
+        model: String,
+    },
+    /// The runs of a model's data imports, newest first.
+    Logs {
+        #[command(flatten)]
+        connection: ConnectionArgs,
+        #[arg(long)]
+        model: String,
+        /// Only this data import.
+        #[arg(long)]
+        schedule: Option<String>,
+        /// At most this many runs per data import.
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+    },
+    /// Start a data import; with --wait, wait for it and exit with its outcome.
+    Run {
+        #[command(flatten)]
+        connection: ConnectionArgs,
+        #[command(flatten)]
+        target: ScheduleTarget,
+        /// Wait for the run to finish.
+        #[arg(long)]
+        wait: bool,
+        /// What to do when a run of this data import is already in flight.
+        #[arg(long, value_enum, default_value = "fail")]
+        if_running: IfRunningArg,
+        #[command(flatten)]
+        wait_args: WaitArgs,
+    },
+    /// Wait for a run (the newest, or --execution) and exit with its outcome.
+    Wait {
+        #[command(flatten)]
+        connection: ConnectionArgs,
+        #[command(flatten)]
+        target: ScheduleTarget,
+        /// The run's execution id (default: the newest run).
+        #[arg(long)]
+        execution: Option<String>,
+        #[command(flatten)]
+        wait_args: WaitArgs,
+    },
+    /// The rejected rows of a run, as CSV.
+    Rejections {
+        #[command(flatten)]
+        connection: ConnectionArgs,
+        execution_id: String,
+        /// Write to this file instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]

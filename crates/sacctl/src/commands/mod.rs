@@ -1,15 +1,54 @@
-//! One module per command.
+//! One module per command group.
 
+mod auth;
 mod demo;
 mod emulator;
+mod schedule;
 
-use crate::cli::{Cli, Command};
+use sac_client::Client;
+
+use crate::cli::{AuthCommand, Cli, Command, ConnectionArgs};
 use crate::exit::ExitStatus;
+use crate::output::Printer;
+use crate::settings::{self, Settings};
 use crate::Failure;
 
 pub async fn run(cli: Cli) -> Result<ExitStatus, Failure> {
+    let printer = Printer { format: cli.output, quiet: cli.quiet };
     match cli.command {
-        Command::Demo => demo::demo().await,
+        Command::Demo => demo::demo(printer).await,
         Command::Emulator(args) => emulator::emulator(args).await,
+        Command::Login(args) => auth::login(printer, args).await,
+        Command::Logout(args) => auth::logout(printer, args).await,
+        Command::Auth(AuthCommand::Status(args)) => auth::status(printer, args).await,
+        Command::Auth(AuthCommand::Doctor(args)) => auth::doctor(printer, args).await,
+        Command::Schedule(command) => schedule::schedule(printer, command).await,
+    }
+}
+
+/// Resolves the settings and builds a client.
+fn connect(args: &ConnectionArgs) -> Result<(Settings, Client), Failure> {
+    let settings = settings::resolve(args)?;
+    let client = Client::new(settings.client.clone())?;
+    Ok((settings, client))
+}
+
+/// Completes on SIGINT (130) or SIGTERM (143).
+pub async fn interrupted() -> ExitStatus {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let (Ok(mut int), Ok(mut term)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) else {
+            return std::future::pending().await;
+        };
+        tokio::select! {
+            _ = int.recv() => ExitStatus::Interrupted,
+            _ = term.recv() => ExitStatus::Terminated,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        ExitStatus::Interrupted
     }
 }

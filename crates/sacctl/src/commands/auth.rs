@@ -1,0 +1,307 @@
+//! `sacctl login`, `logout`, `auth status` and `auth doctor`.
+
+use sac_client::auth::login::LoginFlow;
+use sac_client::{Client, Grant};
+use serde_json::{json, Value};
+
+use super::connect;
+use crate::cli::{ConnectionArgs, DoctorArgs, LoginArgs};
+use crate::exit::ExitStatus;
+use crate::output::Printer;
+use crate::settings;
+use crate::Failure;
+
+fn expires_in(expires_at: i64) -> String {
+    let secs = expires_at - chrono::Utc::now().timestamp();
+    if secs <= 0 {
+        "expired".into()
+    } else {
+        format!("valid for {}", humantime::format_duration(std::time::Duration::from_secs(secs as u64)))
+    }
+}
+
+pub async fn login(printer: Printer, args: LoginArgs) -> Result<ExitStatus, Failure> {
+    let mut settings = settings::resolve(&args.connection)?;
+    if settings.client.grant != Grant::AuthorizationCode {
+        printer.note(&format!(
+            "note: profile {:?} uses the {} grant; this login is used with SACCTL_GRANT=authorization_code (grant = \"authorization_code\" in the profile)",
+            settings.profile,
+            settings.client.grant.as_str()
+        ));
+        settings.client.grant = Grant::AuthorizationCode;
+    }
+    if settings.client.cache_dir.is_none() {
+        return Err(Failure::usage("a login needs the token cache: drop --no-token-cache (or set SACCTL_CACHE_DIR)"));
+    }
+    let client = Client::new(settings.client.clone())?;
+    let flow = LoginFlow::start(client.config(), args.port).await?;
+    printer.note(&format!(
+        "Open this URL in a browser to sign in to SAC (redirect to {}):\n  {}",
+        flow.redirect_uri, flow.authorize_url
+    ));
+    if !args.no_browser {
+        open_browser(flow.authorize_url.as_str());
+    }
+    let status = flow.finish(client.tokens(), args.timeout).await?;
+    let user = status.user.clone().unwrap_or_else(|| "(unknown user)".into());
+    if printer.json() {
+        printer.result_json(&json!({
+            "profile": settings.profile,
+            "user": status.user,
+            "expires_at": status.expires_at,
+            "refresh_token": status.has_refresh_token,
+            "cache_file": status.cache_file,
+        }));
+    } else {
+        printer.result(&format!(
+            "logged in as {user} (profile {}); the token is {}, {}",
+            settings.profile,
+            expires_in(status.expires_at),
+            if status.has_refresh_token {
+                "and a refresh token keeps the login alive"
+            } else {
+                "and there is no refresh token"
+            }
+        ));
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// Tries the desktop's URL opener; the printed URL is the fallback.
+fn open_browser(url: &str) {
+    let opener = if cfg!(target_os = "macos") {
+        "open"
+    } else if cfg!(windows) {
+        "explorer"
+    } else {
+        "xdg-open"
+    };
+    let spawned = std::process::Command::new(opener)
+        .arg(url)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+    if let Err(e) = spawned {
+        tracing::info!(opener, error = %e, "could not start a browser; open the URL by hand");
+    }
+}
+
+pub async fn logout(printer: Printer, args: ConnectionArgs) -> Result<ExitStatus, Failure> {
+    let (settings, client) = connect(&args)?;
+    let had = client.tokens().logout().await?;
+    printer.note(&if had {
+        format!("logged out of profile {} (cached tokens removed)", settings.profile)
+    } else {
+        format!("profile {} had no cached tokens", settings.profile)
+    });
+    Ok(ExitStatus::Success)
+}
+
+pub async fn status(printer: Printer, args: ConnectionArgs) -> Result<ExitStatus, Failure> {
+    let (settings, client) = connect(&args)?;
+    let status = client.tokens().status().await;
+    let grant = settings.client.grant;
+    let exit = match (&status, grant) {
+        (None, Grant::AuthorizationCode) => ExitStatus::Auth,
+        _ => ExitStatus::Success,
+    };
+    if printer.json() {
+        printer.result_json(&json!({
+            "profile": settings.profile,
+            "grant": grant.as_str(),
+            "client_id": settings.client.client_id,
+            "tenant_url": settings.client.tenant_url.as_str(),
+            "token_url": settings.client.token_url.as_str(),
+            "cached": status.as_ref().map(|s| json!({
+                "user": s.user, "expires_at": s.expires_at, "refresh_token": s.has_refresh_token, "cache_file": s.cache_file,
+            })),
+        }));
+    } else {
+        printer.result(&format!(
+            "profile {}: client {} with the {} grant at {}",
+            settings.profile,
+            settings.client.client_id,
+            grant.as_str(),
+            settings.client.tenant_url
+        ));
+        printer.result(&match &status {
+            Some(s) => format!(
+                "cached token: {} for {}{}",
+                expires_in(s.expires_at),
+                s.user.as_deref().unwrap_or("a technical client (no user)"),
+                if s.has_refresh_token { ", refresh token kept" } else { "" }
+            ),
+            None if grant == Grant::AuthorizationCode => "not logged in: run `sacctl login`".into(),
+            None => "no cached token: one is fetched on first use".into(),
+        });
+    }
+    Ok(exit)
+}
+
+/// One line of the doctor's report.
+struct Check {
+    name: &'static str,
+    ok: Option<bool>,
+    detail: String,
+    hints: Vec<String>,
+}
+
+impl Check {
+    fn from_result(
+        name: &'static str,
+        result: Result<String, sac_client::Error>,
+    ) -> (Check, Option<sac_client::Error>) {
+        match result {
+            Ok(detail) => (Check { name, ok: Some(true), detail, hints: vec![] }, None),
+            Err(e) => (Check { name, ok: Some(false), detail: e.to_string(), hints: e.hints() }, Some(e)),
+        }
+    }
+
+    fn skipped(name: &'static str, why: &str) -> Check {
+        Check { name, ok: None, detail: why.into(), hints: vec![] }
+    }
+
+    fn json(&self) -> Value {
+        json!({"check": self.name, "ok": self.ok, "detail": self.detail, "hints": self.hints})
+    }
+}
+
+pub async fn doctor(printer: Printer, args: DoctorArgs) -> Result<ExitStatus, Failure> {
+    let mut checks = Vec::new();
+    let mut first_failure: Option<Failure> = None;
+    let settings = match settings::resolve(&args.connection) {
+        Ok(s) => {
+            checks.push(Check {
+                name: "settings",
+                ok: Some(true),
+                detail: format!(
+                    "profile {}, client {}, {} grant, tenant {}, token URL {}{}",
+                    s.profile,
+                    s.client.client_id,
+                    s.client.grant.as_str(),
+                    s.client.tenant_url,
+                    s.client.token_url,
+                    s.client.api_url.as_ref().map(|u| format!(", API domain {u}")).unwrap_or_default()
+                ),
+                hints: vec![],
+            });
+            Some(s)
+        }
+        Err(e) => {
+            let failure = Failure::from(e);
+            checks.push(Check {
+                name: "settings",
+                ok: Some(false),
+                detail: failure.error.to_string(),
+                hints: failure.hints.clone(),
+            });
+            first_failure = Some(failure);
+            None
+        }
+    };
+    let mut capabilities = json!({});
+    if let Some(settings) = &settings {
+        let client = Client::new(settings.client.clone())?;
+        let grant = settings.client.grant;
+        let mut record = |check: (Check, Option<sac_client::Error>), checks: &mut Vec<Check>| {
+            let ok = check.0.ok == Some(true);
+            if let (Some(e), None) = (check.1, &first_failure) {
+                first_failure = Some(Failure::from(e));
+            }
+            checks.push(check.0);
+            ok
+        };
+        let token = client.tokens().access_token().await.map(|_| ());
+        let token_ok = record(
+            Check::from_result(
+                "token",
+                match token {
+                    Ok(()) => {
+                        let status = client.tokens().status().await;
+                        let who =
+                            status.as_ref().and_then(|s| s.user.clone()).map(|u| format!("user {u}")).unwrap_or_else(
+                                || {
+                                    if grant.has_user() {
+                                        "a user".into()
+                                    } else {
+                                        "the technical client (no user context)".into()
+                                    }
+                                },
+                            );
+                        Ok(format!("{} grant: a token for {who}", grant.as_str()))
+                    }
+                    Err(e) => Err(e),
+                },
+            ),
+            &mut checks,
+        );
+        if token_ok {
+            let api = client.check_public_api().await.map(|()| "GET /api/v1/csrf accepted the token".to_string());
+            let api_ok = record(Check::from_result("public API", api), &mut checks);
+            let session = client
+                .open_session()
+                .await
+                .map(|()| "CSRF token and session cookie from the browser domain".to_string());
+            let session_ok = record(Check::from_result("session", session), &mut checks);
+            let ui_ok = match (&args.model, session_ok) {
+                (Some(model), true) => {
+                    let read = client
+                        .data_integration()
+                        .schedules(model)
+                        .await
+                        .map(|s| format!("{} data import(s) of {model}", s.len()));
+                    record(Check::from_result("data integration", read), &mut checks)
+                }
+                (Some(_), false) => {
+                    checks.push(Check::skipped("data integration", "needs the session"));
+                    false
+                }
+                (None, _) => {
+                    checks
+                        .push(Check::skipped("data integration", "give --model t.<TENANT>:<ID> to read its schedules"));
+                    session_ok && grant.has_user()
+                }
+            };
+            capabilities = json!({
+                "run_data_management_schedules": ui_ok,
+                "run_multi_actions": grant.has_user() && session_ok && !matches!(grant, Grant::Password),
+                "public_apis": api_ok,
+            });
+        } else {
+            checks.push(Check::skipped("public API", "needs a token"));
+            checks.push(Check::skipped("session", "needs a token"));
+            checks.push(Check::skipped("data integration", "needs a token"));
+        }
+    }
+    if printer.json() {
+        printer.result_json(&json!({
+            "checks": checks.iter().map(Check::json).collect::<Vec<_>>(),
+            "capabilities": capabilities,
+        }));
+    } else {
+        for check in &checks {
+            let mark = match check.ok {
+                Some(true) => "OK  ",
+                Some(false) => "FAIL",
+                None => "SKIP",
+            };
+            printer.result(&format!("{mark} {:<17} {}", check.name, check.detail));
+            for hint in &check.hints {
+                printer.result(&format!("     fix: {hint}"));
+            }
+        }
+        if let Some(map) = capabilities.as_object() {
+            let yes = |k: &str| if map.get(k).and_then(Value::as_bool).unwrap_or(false) { "yes" } else { "no" };
+            if !map.is_empty() {
+                printer.result(&format!(
+                    "this identity can run Data Management schedules: {}; multi actions: {} (they need a user: authorization_code or saml2_bearer); public APIs: {}",
+                    yes("run_data_management_schedules"),
+                    yes("run_multi_actions"),
+                    yes("public_apis")
+                ));
+            }
+        }
+    }
+    Ok(first_failure.map(|f| f.status).unwrap_or(ExitStatus::Success))
+}

@@ -1,0 +1,229 @@
+//! `sacctl schedule ...`: Data Management schedules through the data
+//! integration service.
+
+use std::time::Duration;
+
+use sac_client::legacy::DataIntegration;
+use sac_client::schedule::{self, IfRunning, Target, WaitOutcome, WaitPolicy};
+
+use super::{connect, interrupted};
+use crate::cli::{IfRunningArg, ScheduleCommand, ScheduleTarget, WaitArgs};
+use crate::exit::ExitStatus;
+use crate::output::Printer;
+use crate::report::{exit_for, run_json, run_line, state};
+use crate::settings::Settings;
+use crate::Failure;
+
+pub async fn schedule(printer: Printer, command: ScheduleCommand) -> Result<ExitStatus, Failure> {
+    match command {
+        ScheduleCommand::List { connection, model } => {
+            let (_, client) = connect(&connection)?;
+            let schedules = client.data_integration().schedules(&model).await?;
+            if printer.json() {
+                printer.result_json(&serde_json::to_value(&schedules).expect("schedules serialize"));
+            } else if schedules.is_empty() {
+                printer.note(&format!("model {model} has no data imports (check the name: t.<TENANT>:<ID>)"));
+            } else {
+                for s in &schedules {
+                    let last = s.refresh_logs.first().map(|r| format!("{} at {}", state(r.status), r.start_time));
+                    printer.result(&format!(
+                        "{}  mapping {}  {}  last run: {}",
+                        s.schedule_id,
+                        s.mapping_id,
+                        s.mapping_name,
+                        last.as_deref().unwrap_or("none")
+                    ));
+                }
+            }
+            Ok(ExitStatus::Success)
+        }
+        ScheduleCommand::Logs { connection, model, schedule, limit } => {
+            let (_, client) = connect(&connection)?;
+            let mut schedules = client.data_integration().schedules(&model).await?;
+            if let Some(id) = &schedule {
+                schedules.retain(|s| s.schedule_id == *id);
+                if schedules.is_empty() {
+                    return Err(sac_client::Error::NotFound {
+                        what: "data import".into(),
+                        message: format!("model {model} has no data import {id}"),
+                    }
+                    .into());
+                }
+            }
+            for s in &mut schedules {
+                s.refresh_logs.truncate(limit);
+            }
+            if printer.json() {
+                printer.result_json(&serde_json::to_value(&schedules).expect("schedules serialize"));
+            } else {
+                for s in &schedules {
+                    printer.result(&format!("data import {} ({}):", s.schedule_id, s.mapping_name));
+                    if s.refresh_logs.is_empty() {
+                        printer.result("  no runs");
+                    }
+                    for run in &s.refresh_logs {
+                        printer.result(&format!("  {}", run_line(run)));
+                    }
+                }
+            }
+            Ok(ExitStatus::Success)
+        }
+        ScheduleCommand::Run { connection, target, wait, if_running, wait_args } => {
+            let (settings, client) = connect(&connection)?;
+            let di = client.data_integration();
+            let target = resolve_target(&di, &settings, &target).await?;
+            let policy = policy(&wait_args);
+            let if_running = match if_running {
+                IfRunningArg::Fail => IfRunning::Fail,
+                IfRunningArg::Wait => IfRunning::Wait,
+                IfRunningArg::Start => IfRunning::Start,
+            };
+            let progress = printer.progress(&format!("data import {}", target.schedule_id));
+            let started = tokio::select! {
+                started = schedule::start(&di, &target, if_running, &policy, &progress) => started?,
+                status = interrupted() => {
+                    progress.finish();
+                    printer.note(&format!(
+                        "interrupted before the run showed in SAC's logs; check `sacctl schedule logs --model {}` before starting it again",
+                        target.model
+                    ));
+                    return Ok(status);
+                }
+            };
+            progress.finish();
+            let resume = resume_command(&settings, &target, &started.execution_id);
+            printer.note(&format!(
+                "started run {} of data import {} (resume: {resume})",
+                started.execution_id, target.schedule_id
+            ));
+            if !wait {
+                if printer.json() {
+                    printer.result_json(&run_json(
+                        &target.model,
+                        &target.schedule_id,
+                        &started,
+                        false,
+                        ExitStatus::Success,
+                    ));
+                } else {
+                    printer.result(&started.execution_id);
+                }
+                return Ok(ExitStatus::Success);
+            }
+            wait_and_report(printer, &di, &settings, &target, &started.execution_id, &policy, wait_args.warnings_ok)
+                .await
+        }
+        ScheduleCommand::Wait { connection, target, execution, wait_args } => {
+            let (settings, client) = connect(&connection)?;
+            let di = client.data_integration();
+            let target = resolve_target(&di, &settings, &target).await?;
+            let execution = match execution {
+                Some(id) => id,
+                None => schedule::newest_run(&di, &target).await?.map(|r| r.execution_id).ok_or_else(|| {
+                    Failure::from(sac_client::Error::NotFound {
+                        what: "run".into(),
+                        message: format!("data import {} has never run", target.schedule_id),
+                    })
+                })?,
+            };
+            wait_and_report(printer, &di, &settings, &target, &execution, &policy(&wait_args), wait_args.warnings_ok)
+                .await
+        }
+        ScheduleCommand::Rejections { connection, execution_id, out } => {
+            let (_, client) = connect(&connection)?;
+            let csv = client.data_integration().rejections(&execution_id).await?;
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, &csv).map_err(|e| {
+                        Failure::new(ExitStatus::Usage, anyhow::anyhow!("cannot write {}: {e}", path.display()))
+                    })?;
+                    let rows = csv.lines().count().saturating_sub(1);
+                    printer.note(&format!("{rows} rejection lines written to {}", path.display()));
+                }
+                None => {
+                    use std::io::Write;
+                    let _ = std::io::stdout().lock().write_all(csv.as_bytes());
+                }
+            }
+            Ok(ExitStatus::Success)
+        }
+    }
+}
+
+fn policy(args: &WaitArgs) -> WaitPolicy {
+    WaitPolicy {
+        first_interval: Duration::from_secs(1).min(args.poll_interval),
+        max_interval: args.poll_interval,
+        timeout: args.timeout,
+        appear_grace: args.appear_timeout,
+    }
+}
+
+/// The model of a schedule: given, or read from its mapping.
+async fn resolve_target(
+    di: &DataIntegration<'_>,
+    settings: &Settings,
+    target: &ScheduleTarget,
+) -> Result<Target, Failure> {
+    let model = match (&target.model, &target.mapping, &settings.tenant_id) {
+        (Some(model), _, _) => model.clone(),
+        (None, Some(mapping), Some(tenant)) => di.mapping(tenant, mapping).await?.model_name,
+        (None, Some(_), None) => {
+            return Err(Failure::usage(
+                "to find the model from --mapping, the tenant id is needed: give --model t.<TENANT>:<ID>, or --tenant-id (SACCTL_TENANT_ID)",
+            ))
+        }
+        (None, None, _) => return Err(Failure::usage("give --model t.<TENANT>:<ID> (or --mapping with --tenant-id)")),
+    };
+    Ok(Target { model, schedule_id: target.schedule_id.clone(), mapping_id: target.mapping.clone() })
+}
+
+fn resume_command(settings: &Settings, target: &Target, execution_id: &str) -> String {
+    let profile =
+        if settings.profile == "default" { String::new() } else { format!(" --profile {}", settings.profile) };
+    format!("sacctl schedule wait {} --model {} --execution {execution_id}{profile}", target.schedule_id, target.model)
+}
+
+async fn wait_and_report(
+    printer: Printer,
+    di: &DataIntegration<'_>,
+    settings: &Settings,
+    target: &Target,
+    execution_id: &str,
+    policy: &WaitPolicy,
+    warnings_ok: bool,
+) -> Result<ExitStatus, Failure> {
+    let progress = printer.progress(&format!("data import {}", target.schedule_id));
+    let resume = resume_command(settings, target, execution_id);
+    let outcome = tokio::select! {
+        outcome = schedule::wait(di, target, execution_id, policy, &progress) => outcome?,
+        status = interrupted() => {
+            progress.finish();
+            printer.note(&format!("interrupted: run {execution_id} keeps running in SAC; resume with: {resume}"));
+            return Ok(status);
+        }
+    };
+    progress.finish();
+    let (run, timed_out) = match outcome {
+        WaitOutcome::Finished(run) => (run, false),
+        WaitOutcome::TimedOut(run) => (run, true),
+    };
+    let exit = if timed_out { ExitStatus::Timeout } else { exit_for(run.status, warnings_ok) };
+    if printer.json() {
+        printer.result_json(&run_json(&target.model, &target.schedule_id, &run, timed_out, exit));
+    } else {
+        printer.result(&run_line(&run));
+    }
+    if timed_out {
+        printer.note(&format!(
+            "gave up waiting after {}; run {execution_id} is still running. Resume with: {resume}",
+            humantime::format_duration(policy.timeout)
+        ));
+    } else if run.wrangling_and_update_result.data.rejected_count > 0 {
+        printer.note(&format!(
+            "{} rows were rejected: `sacctl schedule rejections {execution_id}` lists them",
+            run.wrangling_and_update_result.data.rejected_count
+        ));
+    }
+    Ok(exit)
+}

@@ -1,0 +1,93 @@
+//! Where output goes: results on stdout (text or JSON), progress and notes
+//! on stderr, nothing at all on stderr but errors with `--quiet`.
+
+use std::io::{IsTerminal, Write};
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use sac_client::schedule::Reporter;
+use sac_types::legacy::RefreshLog;
+
+use crate::cli::OutputFormat;
+
+#[derive(Clone, Copy, Debug)]
+pub struct Printer {
+    pub format: OutputFormat,
+    pub quiet: bool,
+}
+
+impl Printer {
+    pub fn json(&self) -> bool {
+        self.format == OutputFormat::Json
+    }
+
+    /// A result line (human format) on stdout.
+    pub fn result(&self, text: &str) {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{text}");
+    }
+
+    /// A JSON result document on stdout.
+    pub fn result_json(&self, value: &serde_json::Value) {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{}", serde_json::to_string_pretty(value).expect("JSON values serialize"));
+    }
+
+    /// A note for people, on stderr (not with --quiet).
+    #[allow(clippy::print_stderr)]
+    pub fn note(&self, text: &str) {
+        if !self.quiet {
+            eprintln!("{text}");
+        }
+    }
+
+    /// A live spinner on stderr while waiting (only on a terminal).
+    pub fn progress(&self, label: &str) -> Progress {
+        let bar = if self.quiet || !std::io::stderr().is_terminal() {
+            None
+        } else {
+            let bar = ProgressBar::new_spinner();
+            bar.set_style(ProgressStyle::with_template("{spinner} {msg}").expect("a valid template"));
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar.set_message(label.to_string());
+            Some(bar)
+        };
+        Progress { bar, label: label.to_string() }
+    }
+}
+
+/// Progress of a wait; implements the client's [`Reporter`].
+pub struct Progress {
+    bar: Option<ProgressBar>,
+    label: String,
+}
+
+impl Progress {
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}
+
+impl Reporter for Progress {
+    fn polled(&self, run: Option<&RefreshLog>, elapsed: Duration) {
+        let secs = elapsed.as_secs();
+        let text = match run {
+            Some(run) => {
+                format!("{}: run {} {} ({secs} s)", self.label, run.execution_id, crate::report::state(run.status))
+            }
+            None => format!("{}: waiting for the run to show in SAC's logs ({secs} s)", self.label),
+        };
+        match &self.bar {
+            Some(bar) => bar.set_message(text),
+            None => tracing::info!("{text}"),
+        }
+    }
+}

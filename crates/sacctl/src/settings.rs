@@ -1,0 +1,274 @@
+//! Settings: flags over `SACCTL_*` environment variables over the profile
+//! in the config file. Secrets come only from the environment, a file or a
+//! command, never from a flag (process arguments are visible to everyone).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use sac_client::config::{parse_url, SamlSource};
+use sac_client::{ClientConfig, Grant, Secret};
+use serde::Deserialize;
+
+use crate::cli::ConnectionArgs;
+
+/// Every environment variable sacctl reads.
+pub mod env {
+    pub const PROFILE: &str = "SACCTL_PROFILE";
+    pub const CONFIG: &str = "SACCTL_CONFIG";
+    pub const CACHE_DIR: &str = "SACCTL_CACHE_DIR";
+    pub const TENANT_URL: &str = "SACCTL_TENANT_URL";
+    pub const API_URL: &str = "SACCTL_API_URL";
+    pub const TOKEN_URL: &str = "SACCTL_TOKEN_URL";
+    pub const TENANT_ID: &str = "SACCTL_TENANT_ID";
+    pub const CLIENT_ID: &str = "SACCTL_CLIENT_ID";
+    pub const CLIENT_SECRET: &str = "SACCTL_CLIENT_SECRET";
+    pub const CLIENT_SECRET_FILE: &str = "SACCTL_CLIENT_SECRET_FILE";
+    pub const CLIENT_SECRET_CMD: &str = "SACCTL_CLIENT_SECRET_CMD";
+    pub const GRANT: &str = "SACCTL_GRANT";
+    pub const USER: &str = "SACCTL_USER";
+    pub const PASSWORD: &str = "SACCTL_PASSWORD";
+    pub const PASSWORD_FILE: &str = "SACCTL_PASSWORD_FILE";
+    pub const PASSWORD_CMD: &str = "SACCTL_PASSWORD_CMD";
+    pub const SAML_ASSERTION_FILE: &str = "SACCTL_SAML_ASSERTION_FILE";
+    pub const SAML_ASSERTION_CMD: &str = "SACCTL_SAML_ASSERTION_CMD";
+    pub const CA_BUNDLE: &str = "SACCTL_CA_BUNDLE";
+    pub const PROXY: &str = "SACCTL_PROXY";
+    pub const RETRY_ATTEMPTS: &str = "SACCTL_RETRY_ATTEMPTS";
+}
+
+/// The config file: `[profiles.NAME]` tables.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    #[serde(default)]
+    pub default_profile: Option<String>,
+    #[serde(default)]
+    pub profiles: BTreeMap<String, Profile>,
+}
+
+/// One profile. Secrets only by file or command.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    pub tenant_url: Option<String>,
+    pub api_url: Option<String>,
+    pub token_url: Option<String>,
+    pub tenant_id: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret_file: Option<PathBuf>,
+    pub client_secret_cmd: Option<String>,
+    pub grant: Option<String>,
+    pub user: Option<String>,
+    pub password_file: Option<PathBuf>,
+    pub password_cmd: Option<String>,
+    pub saml_assertion_file: Option<PathBuf>,
+    pub saml_assertion_cmd: Option<String>,
+    pub ca_bundle: Option<PathBuf>,
+    pub proxy: Option<String>,
+}
+
+/// Why the settings cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("cannot read the config file {path}: {message}")]
+    File { path: String, message: String },
+    #[error("profile {0:?} is not in the config file {1}")]
+    NoProfile(String, String),
+    #[error("{0}")]
+    Missing(String),
+    #[error(transparent)]
+    Client(#[from] sac_client::Error),
+}
+
+/// Where the config file is: `--config`, `SACCTL_CONFIG`, or
+/// `$XDG_CONFIG_HOME/sacctl/config.toml`.
+pub fn config_path(flag: Option<&Path>) -> Option<PathBuf> {
+    flag.map(Path::to_path_buf)
+        .or_else(|| std::env::var_os(env::CONFIG).map(PathBuf::from))
+        .or_else(|| dirs::config_dir().map(|d| d.join("sacctl").join("config.toml")))
+}
+
+/// Where tokens are cached: `SACCTL_CACHE_DIR` or `$XDG_CACHE_HOME/sacctl`.
+pub fn cache_dir() -> Option<PathBuf> {
+    std::env::var_os(env::CACHE_DIR).map(PathBuf::from).or_else(|| dirs::cache_dir().map(|d| d.join("sacctl")))
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+}
+
+fn read_secret_file(path: &Path, what: &str) -> Result<Secret, SettingsError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| SettingsError::Missing(format!("cannot read the {what} file {}: {e}", path.display())))?;
+    Ok(Secret::new(text.trim_end_matches(['\n', '\r']).to_string()))
+}
+
+fn run_secret_command(command: &str, what: &str) -> Result<Secret, SettingsError> {
+    let output = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| SettingsError::Missing(format!("cannot run the {what} command: {e}")))?;
+    if !output.status.success() {
+        return Err(SettingsError::Missing(format!("the {what} command failed ({})", output.status)));
+    }
+    let text = String::from_utf8(output.stdout)
+        .map_err(|_| SettingsError::Missing(format!("the {what} command printed something that is not UTF-8")))?;
+    Ok(Secret::new(text.trim_end_matches(['\n', '\r']).to_string()))
+}
+
+/// A secret from (in order) its variable, its file variable, its command
+/// variable, the profile's file, the profile's command.
+fn secret(
+    what: &str,
+    var_name: &str,
+    file_var: &str,
+    cmd_var: &str,
+    file: Option<&PathBuf>,
+    cmd: Option<&String>,
+) -> Result<Option<Secret>, SettingsError> {
+    if let Ok(value) = std::env::var(var_name) {
+        if !value.is_empty() {
+            return Ok(Some(Secret::new(value)));
+        }
+    }
+    if let Some(path) = var(file_var) {
+        return read_secret_file(Path::new(&path), what).map(Some);
+    }
+    if let Some(command) = var(cmd_var) {
+        return run_secret_command(&command, what).map(Some);
+    }
+    if let Some(path) = file {
+        return read_secret_file(path, what).map(Some);
+    }
+    if let Some(command) = cmd {
+        return run_secret_command(command, what).map(Some);
+    }
+    Ok(None)
+}
+
+/// The resolved settings of one invocation.
+#[derive(Debug)]
+pub struct Settings {
+    pub profile: String,
+    pub client: ClientConfig,
+    pub tenant_id: Option<String>,
+    pub config_file: Option<PathBuf>,
+}
+
+/// Loads the config file (absent is fine unless it was named explicitly).
+pub fn load_file(flag: Option<&Path>) -> Result<(ConfigFile, Option<PathBuf>), SettingsError> {
+    let Some(path) = config_path(flag) else {
+        return Ok((ConfigFile::default(), None));
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            let file: ConfigFile = toml::from_str(&text)
+                .map_err(|e| SettingsError::File { path: path.display().to_string(), message: e.to_string() })?;
+            Ok((file, Some(path)))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && flag.is_none() && var(env::CONFIG).is_none() => {
+            Ok((ConfigFile::default(), None))
+        }
+        Err(e) => Err(SettingsError::File { path: path.display().to_string(), message: e.to_string() }),
+    }
+}
+
+/// Resolves flags, environment and profile into a client configuration.
+pub fn resolve(args: &ConnectionArgs) -> Result<Settings, SettingsError> {
+    let (file, config_file) = load_file(args.config.as_deref())?;
+    let profile_name = args
+        .profile
+        .clone()
+        .or_else(|| var(env::PROFILE))
+        .or(file.default_profile.clone())
+        .unwrap_or_else(|| "default".into());
+    let profile = match file.profiles.get(&profile_name) {
+        Some(p) => p.clone(),
+        None if args.profile.is_some() || var(env::PROFILE).is_some() => {
+            let where_ = config_file.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "(none found)".into());
+            return Err(SettingsError::NoProfile(profile_name, where_));
+        }
+        None => Profile::default(),
+    };
+    let pick = |flag: &Option<String>, var_name: &str, from_profile: &Option<String>| {
+        flag.clone().or_else(|| var(var_name)).or_else(|| from_profile.clone())
+    };
+    let missing = |what: &str, var_name: &str, key: &str| {
+        SettingsError::Missing(format!(
+            "no {what}: set {var_name}, or `{key}` in profile {profile_name:?} of the config file, or the flag"
+        ))
+    };
+    let tenant_url = pick(&args.tenant_url, env::TENANT_URL, &profile.tenant_url)
+        .ok_or_else(|| missing("tenant URL", env::TENANT_URL, "tenant_url"))?;
+    let token_url = pick(&args.token_url, env::TOKEN_URL, &profile.token_url)
+        .ok_or_else(|| missing("token URL", env::TOKEN_URL, "token_url"))?;
+    let client_id = pick(&args.client_id, env::CLIENT_ID, &profile.client_id)
+        .ok_or_else(|| missing("OAuth client id", env::CLIENT_ID, "client_id"))?;
+    let grant = pick(&args.grant, env::GRANT, &profile.grant).unwrap_or_else(|| "client_credentials".into());
+    let grant = Grant::parse(&grant)?;
+    let client_secret = secret(
+        "client secret",
+        env::CLIENT_SECRET,
+        env::CLIENT_SECRET_FILE,
+        env::CLIENT_SECRET_CMD,
+        profile.client_secret_file.as_ref(),
+        profile.client_secret_cmd.as_ref(),
+    )?
+    .ok_or_else(|| {
+        SettingsError::Missing(format!(
+            "no OAuth client secret: set {}, {} or {}, or client_secret_file / client_secret_cmd in the profile",
+            env::CLIENT_SECRET,
+            env::CLIENT_SECRET_FILE,
+            env::CLIENT_SECRET_CMD
+        ))
+    })?;
+    let mut client = ClientConfig::new(
+        parse_url(env::TENANT_URL, &tenant_url)?,
+        parse_url(env::TOKEN_URL, &token_url)?,
+        client_id,
+        client_secret,
+        grant,
+    );
+    client.api_url =
+        pick(&args.api_url, env::API_URL, &profile.api_url).map(|u| parse_url(env::API_URL, &u)).transpose()?;
+    client.user = pick(&args.user, env::USER, &profile.user);
+    if grant == Grant::Password {
+        client.password = secret(
+            "password",
+            env::PASSWORD,
+            env::PASSWORD_FILE,
+            env::PASSWORD_CMD,
+            profile.password_file.as_ref(),
+            profile.password_cmd.as_ref(),
+        )?;
+    }
+    if grant == Grant::Saml2Bearer {
+        client.saml = var(env::SAML_ASSERTION_FILE)
+            .map(|p| SamlSource::File(PathBuf::from(p)))
+            .or_else(|| var(env::SAML_ASSERTION_CMD).map(SamlSource::Command))
+            .or_else(|| profile.saml_assertion_file.clone().map(SamlSource::File))
+            .or_else(|| profile.saml_assertion_cmd.clone().map(SamlSource::Command));
+    }
+    client.ca_bundle = var(env::CA_BUNDLE).map(PathBuf::from).or(profile.ca_bundle.clone());
+    client.proxy = var(env::PROXY).or(profile.proxy.clone()).map(|p| parse_url(env::PROXY, &p)).transpose()?;
+    if let Some(attempts) = var(env::RETRY_ATTEMPTS) {
+        client.retry.max_attempts =
+            attempts.parse::<u32>().ok().filter(|n| (1..=100).contains(n)).ok_or_else(|| {
+                SettingsError::Missing(format!(
+                    "{} must be a number from 1 to 100 (got {attempts:?})",
+                    env::RETRY_ATTEMPTS
+                ))
+            })?;
+    }
+    client.cache_dir = if args.no_token_cache { None } else { cache_dir() };
+    client.profile = profile_name.clone();
+    client.validate()?;
+    Ok(Settings {
+        profile: profile_name,
+        client,
+        tenant_id: pick(&args.tenant_id, env::TENANT_ID, &profile.tenant_id),
+        config_file,
+    })
+}
