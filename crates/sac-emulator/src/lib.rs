@@ -224,6 +224,11 @@ pub struct RunningEmulator {
 impl RunningEmulator {
     /// Stops serving and waits until the server is down.
     pub async fn stop(mut self) {
+        self.shutdown().await;
+    }
+
+    /// Like [`RunningEmulator::stop`], for an emulator that is borrowed.
+    pub async fn shutdown(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }

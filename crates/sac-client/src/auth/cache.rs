@@ -35,12 +35,19 @@ impl std::fmt::Debug for CachedTokens {
     }
 }
 
-/// The cache key of a configuration: token URL, client, grant and user.
+/// The cache key of a configuration: token URL, client and its secret,
+/// grant and user (a changed secret or user never reuses old tokens). Only
+/// a digest is stored.
 pub fn key(config: &ClientConfig) -> String {
     let mut hasher = Sha256::new();
-    for part in
-        [config.token_url.as_str(), &config.client_id, config.grant.as_str(), config.user.as_deref().unwrap_or("")]
-    {
+    let parts = [
+        config.token_url.as_str(),
+        &config.client_id,
+        config.client_secret.expose(),
+        config.grant.as_str(),
+        config.user.as_deref().unwrap_or(""),
+    ];
+    for part in parts {
         hasher.update(part.as_bytes());
         hasher.update([0]);
     }

@@ -1,0 +1,438 @@
+//! `sacctl` as a scheduler runs it, against the emulator on free ports:
+//! exit codes, output on the right stream, hints, signals, and no secret
+//! anywhere in what it prints.
+
+use std::path::PathBuf;
+use std::process::Output;
+use std::time::Duration;
+
+use sac_emulator::{ClockMode, Config, RunningEmulator};
+use serde_json::{json, Value};
+use tokio::process::Command;
+
+const MODEL: &str = "t.G:ZEPPART_001";
+const SCHEDULE: &str = "F58CA15F78AA9039E200586F05E2BB93";
+const SERVICE: &str = "/sap/fpa/services/rest/fpa/dataintegration";
+
+struct Env {
+    emu: RunningEmulator,
+    home: tempfile::TempDir,
+    vars: Vec<(String, String)>,
+}
+
+async fn setup(clock: ClockMode) -> Env {
+    setup_with(Config { clock, ..Config::default() }).await
+}
+
+async fn setup_with(config: Config) -> Env {
+    let emu = sac_emulator::spawn(config).await.unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let vars = vec![
+        ("SACCTL_TENANT_URL", emu.urls.tenant_url.clone()),
+        ("SACCTL_API_URL", emu.urls.api_url.clone()),
+        ("SACCTL_TOKEN_URL", emu.urls.token_url.clone()),
+        ("SACCTL_CLIENT_ID", "sacctl-user".into()),
+        ("SACCTL_CLIENT_SECRET", "sacctl-user-secret".into()),
+        ("SACCTL_GRANT", "password".into()),
+        ("SACCTL_USER", "JDOE".into()),
+        ("SACCTL_PASSWORD", "Welcome1!".into()),
+        ("SACCTL_RETRY_ATTEMPTS", "3".into()),
+    ];
+    let vars = vars.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    Env { emu, home, vars }
+}
+
+impl Env {
+    fn set(&mut self, key: &str, value: &str) {
+        self.vars.retain(|(k, _)| k != key);
+        self.vars.push((key.into(), value.into()));
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_sacctl"));
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", self.home.path())
+            .env("XDG_CONFIG_HOME", self.home.path().join("config"))
+            .env("XDG_CACHE_HOME", self.home.path().join("cache"))
+            .envs(self.vars.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .args(args)
+            .kill_on_drop(true);
+        cmd
+    }
+
+    async fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().await.unwrap()
+    }
+
+    async fn admin(&self, path: &str, body: Value) {
+        let r = reqwest::Client::new()
+            .post(format!("{}{path}", self.emu.urls.tenant_url))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{path}");
+    }
+
+    async fn requests(&self) -> Vec<Value> {
+        let log: Value = reqwest::get(format!("{}/emulator/requests", self.emu.urls.tenant_url))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        log["requests"].as_array().unwrap().clone()
+    }
+
+    async fn triggers(&self) -> usize {
+        self.requests()
+            .await
+            .iter()
+            .filter(|r| r["query"].as_str().unwrap().contains("runScheduledJob") && r["status"] == 200)
+            .count()
+    }
+
+    fn cache_file(&self) -> PathBuf {
+        self.home.path().join("cache").join("sacctl").join("tokens-default.json")
+    }
+}
+
+fn code(output: &Output) -> i32 {
+    output.status.code().expect("exited normally")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn describe(output: &Output) -> String {
+    format!("exit {:?}\n--- stdout\n{}\n--- stderr\n{}", output.status.code(), stdout(output), stderr(output))
+}
+
+const RUN: &[&str] = &["schedule", "run", SCHEDULE, "--model", MODEL, "--wait", "--poll-interval", "200ms"];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn success_prints_89_rows_on_stdout_and_exits_0() {
+    let env = setup(ClockMode::Delay { seconds: 0.5 }).await;
+    let output = env.run(RUN).await;
+    assert_eq!(code(&output), 0, "{}", describe(&output));
+    let out = stdout(&output);
+    assert!(out.contains("succeeded: 89 rows inserted (89 read, 0 rejected)"), "{out}");
+    assert_eq!(out.lines().count(), 1, "stdout holds the result only");
+    assert!(stderr(&output).contains("started run"), "the run id is announced at once on stderr");
+    assert_eq!(env.triggers().await, 1);
+
+    let json = env.run(&[RUN, &["--output", "json"]].concat()).await;
+    assert_eq!(code(&json), 0, "{}", describe(&json));
+    let doc: Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(doc["state"], "succeeded");
+    assert_eq!(doc["status"], 1);
+    assert_eq!(doc["rows"], json!({"read": 89, "rejected": 0, "inserted": 89}));
+    assert_eq!(doc["exit_code"], 0);
+    assert_eq!(doc["timed_out"], false);
+    assert_eq!(doc["model"], MODEL);
+    assert_eq!(doc["schedule_id"], SCHEDULE);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn failed_rejected_timed_out_and_already_running() {
+    let env = setup(ClockMode::Immediate).await;
+    env.admin("/emulator/faults", json!({"fail_runs": 1, "message": "BW system ZW2 is not reachable"})).await;
+    let failed = env.run(RUN).await;
+    assert_eq!(code(&failed), 1, "{}", describe(&failed));
+    assert!(stdout(&failed).contains("failed") && stdout(&failed).contains("BW system ZW2 is not reachable"));
+
+    env.admin("/emulator/sources/ZW2_IMPORT/ZEPPART/rows", json!({"rows": [{"ZEPPART": "P0090", "COUNTRY": "XX"}]}))
+        .await;
+    let rejected = env.run(RUN).await;
+    assert_eq!(code(&rejected), 6, "{}", describe(&rejected));
+    assert!(stderr(&rejected).contains("sacctl schedule rejections"), "{}", describe(&rejected));
+    let ok = env.run(&[RUN, &["--warnings-ok"]].concat()).await;
+    assert_eq!(code(&ok), 0, "{}", describe(&ok));
+    let doc: Value = serde_json::from_slice(&env.run(&[RUN, &["--output", "json"]].concat()).await.stdout).unwrap();
+    let execution = doc["execution_id"].as_str().unwrap().to_string();
+    let csv = env.run(&["schedule", "rejections", &execution]).await;
+    assert_eq!(code(&csv), 0);
+    assert!(stdout(&csv).starts_with("Source,Target,Issue,Value,Records"));
+
+    env.admin("/emulator/clock", json!({"mode": "manual"})).await;
+    let timed_out = env.run(&[RUN, &["--timeout", "1s", "--output", "json"]].concat()).await;
+    assert_eq!(code(&timed_out), 5, "{}", describe(&timed_out));
+    let doc: Value = serde_json::from_slice(&timed_out.stdout).unwrap();
+    assert_eq!(doc["timed_out"], true);
+    assert_eq!(doc["state"], "running");
+    let running = doc["execution_id"].as_str().unwrap().to_string();
+    assert!(stderr(&timed_out).contains(&format!("--execution {running}")), "how to resume");
+
+    let refused = env.run(&["schedule", "run", SCHEDULE, "--model", MODEL, "--if-running", "fail"]).await;
+    assert_eq!(code(&refused), 7, "{}", describe(&refused));
+    assert!(stderr(&refused).contains(&running));
+
+    // Resume the wait on the run in flight, and let it finish.
+    let waiter = env
+        .command(&["schedule", "wait", SCHEDULE, "--model", MODEL, "--execution", &running, "--poll-interval", "200ms"])
+        .output();
+    let release = async {
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        env.admin("/emulator/clock/release", json!({})).await;
+    };
+    let (resumed, ()) = tokio::join!(waiter, release);
+    let resumed = resumed.unwrap();
+    assert_eq!(code(&resumed), 6, "{}", describe(&resumed));
+    assert!(stdout(&resumed).contains(&running));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn authentication_failures_exit_3_with_hints() {
+    let mut env = setup(ClockMode::Immediate).await;
+
+    env.set("SACCTL_CLIENT_ID", "sacctl-api");
+    env.set("SACCTL_CLIENT_SECRET", "sacctl-api-secret");
+    env.set("SACCTL_GRANT", "client_credentials");
+    let login_page = env.run(RUN).await;
+    assert_eq!(code(&login_page), 3, "{}", describe(&login_page));
+    let err = stderr(&login_page);
+    assert!(err.contains("HTML login page"), "{err}");
+    assert!(err.contains("hint:") && err.contains("Interactive Usage") && err.contains("sacctl login"), "{err}");
+
+    env.set("SACCTL_CLIENT_ID", "sacctl-user");
+    env.set("SACCTL_CLIENT_SECRET", "sacctl-user-secret");
+    env.set("SACCTL_GRANT", "password");
+    env.set("SACCTL_USER", "KSMITH");
+    let unknown_user = env.run(RUN).await;
+    assert_eq!(code(&unknown_user), 3, "{}", describe(&unknown_user));
+    assert!(stderr(&unknown_user).contains("Error Code: 3000"), "{}", describe(&unknown_user));
+    assert!(stderr(&unknown_user).contains("KSMITH"));
+
+    env.set("SACCTL_USER", "JDOE");
+    env.set("SACCTL_CLIENT_SECRET", "not-the-secret");
+    let bad_secret = env.run(RUN).await;
+    assert_eq!(code(&bad_secret), 3, "{}", describe(&bad_secret));
+    assert!(stderr(&bad_secret).contains("invalid_client"));
+    assert!(!stderr(&bad_secret).contains("not-the-secret"), "the secret is not echoed");
+    assert_eq!(env.triggers().await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn not_found_usage_and_unreachable() {
+    let mut env = setup(ClockMode::Immediate).await;
+    let missing = env.run(&["schedule", "run", "NOPE", "--model", MODEL]).await;
+    assert_eq!(code(&missing), 4, "{}", describe(&missing));
+    assert!(stderr(&missing).contains("NOPE"));
+    let no_model = env.run(&["schedule", "run", SCHEDULE]).await;
+    assert_eq!(code(&no_model), 2, "{}", describe(&no_model));
+    assert!(stderr(&no_model).contains("--model"));
+    env.set("SACCTL_TENANT_ID", "G");
+    let by_mapping = env
+        .run(&[
+            "schedule",
+            "run",
+            SCHEDULE,
+            "--mapping",
+            "F48CA15F78AA9039E200586F05E2BB93",
+            "--wait",
+            "--poll-interval",
+            "200ms",
+        ])
+        .await;
+    assert_eq!(code(&by_mapping), 0, "the model comes from the mapping: {}", describe(&by_mapping));
+
+    let mut unconfigured = setup(ClockMode::Immediate).await;
+    unconfigured.vars.retain(|(k, _)| k != "SACCTL_TENANT_URL");
+    let usage = unconfigured.run(RUN).await;
+    assert_eq!(code(&usage), 2, "{}", describe(&usage));
+    assert!(stderr(&usage).contains("SACCTL_TENANT_URL"));
+
+    env.emu.shutdown().await;
+    let started = std::time::Instant::now();
+    let down = env.run(RUN).await;
+    assert_eq!(code(&down), 8, "{}", describe(&down));
+    assert!(stderr(&down).contains("cannot reach") && stderr(&down).contains("(3 attempts)"), "{}", describe(&down));
+    assert!(started.elapsed() < Duration::from_secs(60), "bounded");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bursts_and_expiry_during_a_wait_are_survived_with_one_run() {
+    let env = setup(ClockMode::Polls { polls: 4 }).await;
+    env.admin("/emulator/faults", json!({"path": SERVICE, "status": 429, "retry_after": 0, "times": 2})).await;
+    env.admin(
+        "/emulator/faults",
+        json!({"path": format!("{SERVICE}?action=runScheduledJob"), "status": 503, "times": 2}),
+    )
+    .await;
+    env.admin("/emulator/faults", json!({"path": "/oauth/token", "status": 503, "times": 1})).await;
+    let output = env.run(RUN).await;
+    assert_eq!(code(&output), 0, "{}", describe(&output));
+    assert_eq!(env.triggers().await, 1, "exactly one run started");
+
+    // Token and CSRF expire while the next run is being waited for.
+    let waiting = env.command(RUN).output();
+    let faults = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        env.admin(
+            "/emulator/faults",
+            json!({"path": format!("{SERVICE}?action=getScheduleLogsByModel"), "expire": "token"}),
+        )
+        .await;
+        env.admin(
+            "/emulator/faults",
+            json!({"path": format!("{SERVICE}?action=getScheduleLogsByModel"), "expire": "csrf"}),
+        )
+        .await;
+    };
+    let (output, ()) = tokio::join!(waiting, faults);
+    let output = output.unwrap();
+    assert_eq!(code(&output), 0, "{}", describe(&output));
+    assert_eq!(env.triggers().await, 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigint_and_sigterm_while_waiting_print_the_run_id() {
+    let env = setup(ClockMode::Manual).await;
+    for (signal, expected) in [("-INT", 130), ("-TERM", 143)] {
+        let child =
+            env.command(RUN).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+        let pid = child.id().unwrap().to_string();
+        // Wait until the run is in the logs, then signal the waiter.
+        for _ in 0..100 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            if env
+                .requests()
+                .await
+                .iter()
+                .filter(|r| r["query"].as_str().unwrap().contains("getScheduleLogsByModel"))
+                .count()
+                >= 3
+            {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(std::process::Command::new("kill").args([signal, &pid]).status().unwrap().success());
+        let output = child.wait_with_output().await.unwrap();
+        assert_eq!(code(&output), expected, "{}", describe(&output));
+        assert!(stderr(&output).contains("keeps running in SAC"), "{}", describe(&output));
+        assert!(stderr(&output).contains("sacctl schedule wait"), "{}", describe(&output));
+        env.admin("/emulator/clock/release", json!({})).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn doctor_reports_each_step() {
+    let mut env = setup(ClockMode::Immediate).await;
+    let good = env.run(&["auth", "doctor", "--model", MODEL]).await;
+    assert_eq!(code(&good), 0, "{}", describe(&good));
+    let out = stdout(&good);
+    for step in ["OK   settings", "OK   token", "OK   public API", "OK   session", "OK   data integration"] {
+        assert!(out.contains(step), "{step}: {out}");
+    }
+    assert!(out.contains("user JDOE"));
+    assert!(out.contains("can run Data Management schedules: yes"));
+
+    env.set("SACCTL_CLIENT_ID", "sacctl-api");
+    env.set("SACCTL_CLIENT_SECRET", "sacctl-api-secret");
+    env.set("SACCTL_GRANT", "client_credentials");
+    let technical = env.run(&["auth", "doctor", "--model", MODEL, "--output", "json"]).await;
+    assert_eq!(code(&technical), 3, "{}", describe(&technical));
+    let doc: Value = serde_json::from_slice(&technical.stdout).unwrap();
+    let checks = doc["checks"].as_array().unwrap();
+    let by_name = |n: &str| checks.iter().find(|c| c["check"] == n).unwrap().clone();
+    assert_eq!(by_name("token")["ok"], true);
+    assert_eq!(by_name("public API")["ok"], true);
+    assert_eq!(by_name("session")["ok"], false);
+    assert!(by_name("session")["hints"].to_string().contains("Interactive Usage"));
+    assert_eq!(doc["capabilities"]["run_data_management_schedules"], false);
+
+    env.set("SACCTL_CLIENT_SECRET", "wrong");
+    let bad = env.run(&["auth", "doctor"]).await;
+    assert_eq!(code(&bad), 3, "{}", describe(&bad));
+    assert!(stdout(&bad).contains("FAIL token") && stdout(&bad).contains("fix:"), "{}", describe(&bad));
+    assert!(stdout(&bad).contains("SKIP session"));
+
+    env.vars.retain(|(k, _)| k != "SACCTL_TOKEN_URL");
+    let unset = env.run(&["auth", "doctor"]).await;
+    assert_eq!(code(&unset), 2, "{}", describe(&unset));
+    assert!(stdout(&unset).contains("FAIL settings") && stdout(&unset).contains("SACCTL_TOKEN_URL"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tokens_are_reused_across_runs_and_no_secret_is_ever_printed() {
+    let env = setup(ClockMode::Immediate).await;
+    let mut outputs = Vec::new();
+    for args in [
+        RUN,
+        &["-vv", "schedule", "logs", "--model", MODEL],
+        &["-vv", "auth", "status"],
+        &["auth", "status", "--output", "json"],
+    ] {
+        let output = env.run(args).await;
+        assert_eq!(code(&output), 0, "{}", describe(&output));
+        outputs.push(output);
+    }
+    let tokens = env.requests().await.iter().filter(|r| r["path"] == "/oauth/token").count();
+    assert_eq!(tokens, 1, "one token for several invocations");
+    let cached: Value = serde_json::from_str(&std::fs::read_to_string(env.cache_file()).unwrap()).unwrap();
+    let access = cached["access_token"].as_str().unwrap().to_string();
+    let refresh = cached["refresh_token"].as_str().unwrap().to_string();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(env.cache_file()).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    for output in &outputs {
+        let text = describe(output);
+        for secret in [access.as_str(), refresh.as_str(), "sacctl-user-secret", "Welcome1!"] {
+            assert!(!text.contains(secret), "a secret reached the output:\n{text}");
+        }
+    }
+    let status: Value = serde_json::from_slice(&outputs[3].stdout).unwrap();
+    assert_eq!(status["cached"]["user"], "JDOE");
+    assert_eq!(status["grant"], "password");
+    let logout = env.run(&["logout"]).await;
+    assert_eq!(code(&logout), 0);
+    assert!(!env.cache_file().exists());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn login_with_the_authorization_code_grant_then_run() {
+    let mut env =
+        setup_with(Config { clock: ClockMode::Immediate, auto_approve_user: Some("JDOE".into()), ..Config::default() })
+            .await;
+    env.set("SACCTL_GRANT", "authorization_code");
+    env.vars.retain(|(k, _)| k != "SACCTL_USER" && k != "SACCTL_PASSWORD");
+    let not_yet = env.run(&["auth", "status"]).await;
+    assert_eq!(code(&not_yet), 3, "{}", describe(&not_yet));
+    let before = env.run(RUN).await;
+    assert_eq!(code(&before), 3, "{}", describe(&before));
+    assert!(stderr(&before).contains("sacctl login"));
+
+    let mut child = env
+        .command(&["login", "--no-browser", "--timeout", "20s"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr_pipe = child.stderr.take().unwrap();
+    let mut lines = tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(stderr_pipe));
+    let url = loop {
+        let line = lines.next_line().await.unwrap().expect("the login URL is printed");
+        if let Some(url) = line.trim().strip_prefix("http") {
+            break format!("http{url}");
+        }
+    };
+    // The "browser": the emulator approves JDOE and redirects to the loopback.
+    let page = reqwest::get(&url).await.unwrap().text().await.unwrap();
+    assert!(page.contains("Signed in"));
+    let output = child.wait_with_output().await.unwrap();
+    assert_eq!(code(&output), 0, "{}", describe(&output));
+    assert!(stdout(&output).contains("logged in as JDOE"));
+
+    let after = env.run(RUN).await;
+    assert_eq!(code(&after), 0, "{}", describe(&after));
+    assert!(stdout(&after).contains("by JDOE"));
+}
