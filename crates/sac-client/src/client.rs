@@ -37,6 +37,9 @@ impl std::fmt::Debug for Client {
 fn build_http(config: &ClientConfig, cookies: bool) -> Result<reqwest::Client> {
     let mut headers = HeaderMap::new();
     headers.insert("accept", HeaderValue::from_static("application/json"));
+    // Asks SAC for token-based rather than browser-style authentication
+    // (SAP's CSRF documentation for the public APIs).
+    headers.insert("x-sap-sac-custom-auth", HeaderValue::from_static("true"));
     let mut builder = reqwest::Client::builder()
         .user_agent(concat!("sacctl/", env!("CARGO_PKG_VERSION")))
         .default_headers(headers)

@@ -220,6 +220,20 @@ mod tests {
     }
 
     #[test]
+    fn debug_output_hides_secrets() {
+        let mut c = ClientConfig::new(
+            parse_url("t", "https://t.example").unwrap(),
+            parse_url("k", "https://auth.example/oauth/token").unwrap(),
+            "id",
+            "client-secret-value".into(),
+            Grant::Password,
+        );
+        c.password = Some("password-value".into());
+        let debug = format!("{c:?}");
+        assert!(!debug.contains("client-secret-value") && !debug.contains("password-value"), "{debug}");
+    }
+
+    #[test]
     fn authorize_url_sits_beside_the_token_url() {
         let c = ClientConfig::new(
             parse_url("t", "https://t.example").unwrap(),
