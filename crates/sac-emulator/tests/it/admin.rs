@@ -199,7 +199,7 @@ async fn the_dashboard_shows_runs_and_dimensions() {
     let token = emu.password_token("JDOE").await;
     let session = emu.csrf_fetch(&token).await;
     emu.run_schedule(&token, &session).await;
-    let page = emu.http.get(emu.tenant("/emulator/")).send().await.unwrap();
+    let page = emu.get("/emulator/").await;
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     assert!(html.contains("E1A0C3F2B5D74E6A9C8B7A6F5E4D3C21"), "the historic run");

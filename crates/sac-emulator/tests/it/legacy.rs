@@ -99,7 +99,7 @@ async fn malformed_bodies_unknown_actions_and_ids_get_sac_shaped_errors() {
     );
 
     // GET is not how the service is called.
-    let get = emu.http.get(emu.tenant(sac_types::legacy::SERVICE_PATH)).send().await.unwrap();
+    let get = emu.get(sac_types::legacy::SERVICE_PATH).await;
     assert_eq!(get.status(), StatusCode::METHOD_NOT_ALLOWED);
 }
 
@@ -171,8 +171,7 @@ async fn rows_with_unknown_countries_are_rejected_with_reasons() {
         .await
         .unwrap();
     assert_eq!(missing.status(), 404);
-    let anonymous =
-        emu.http.get(emu.tenant(&format!("/wrangling/api/dm/executions/{id}/rejections"))).send().await.unwrap();
+    let anonymous = emu.get(&format!("/wrangling/api/dm/executions/{id}/rejections")).await;
     assert!(is_login_page(anonymous).await);
 }
 

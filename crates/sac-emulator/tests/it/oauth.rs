@@ -146,7 +146,7 @@ async fn authorization_code_with_pkce_through_the_login_form() {
         "response_type=code&client_id=sacctl-user&redirect_uri={}&state=xyz&code_challenge={challenge}&code_challenge_method=S256",
         urlencode(redirect)
     );
-    let form = emu.http.get(emu.tenant(&format!("/oauth/authorize?{query}"))).send().await.unwrap();
+    let form = emu.get(&format!("/oauth/authorize?{query}")).await;
     assert_eq!(form.status(), 200);
     let html = form.text().await.unwrap();
     assert!(html.contains("name=\"username\"") && html.contains("name=\"password\""));
@@ -195,7 +195,7 @@ async fn authorization_code_with_pkce_through_the_login_form() {
     let (_, e) = oauth_error(exchange(code.clone(), verifier.clone(), "http://127.0.0.1:45678/other").await).await;
     assert!(e.error_description.unwrap().contains("Redirect URI mismatch"));
 
-    let again = emu.http.get(emu.tenant(&format!("/oauth/authorize?{query}"))).send().await.unwrap();
+    let again = emu.get(&format!("/oauth/authorize?{query}")).await;
     assert_eq!(again.status(), 200, "no session, so the form again");
 }
 
@@ -211,12 +211,7 @@ async fn auto_approve_and_authorize_refusals() {
     let redirect = "http://localhost:5555/cb";
     let base =
         format!("/oauth/authorize?response_type=code&client_id=sacctl-user&redirect_uri={}", urlencode(redirect));
-    let approved = emu
-        .http
-        .get(emu.tenant(&format!("{base}&code_challenge={challenge}&code_challenge_method=S256")))
-        .send()
-        .await
-        .unwrap();
+    let approved = emu.get(&format!("{base}&code_challenge={challenge}&code_challenge_method=S256")).await;
     assert_eq!(approved.status(), 302);
     let code = query_param(approved.headers()["location"].to_str().unwrap(), "code").unwrap();
     let token = emu
@@ -233,40 +228,23 @@ async fn auto_approve_and_authorize_refusals() {
     assert!(token.refresh_token.is_some());
 
     // Unknown client or unregistered redirect: shown, never redirected.
-    let unknown =
-        emu.http.get(emu.tenant("/oauth/authorize?response_type=code&client_id=nobody")).send().await.unwrap();
+    let unknown = emu.get("/oauth/authorize?response_type=code&client_id=nobody").await;
     assert_eq!(unknown.status(), 400);
     let evil = emu
-        .http
-        .get(emu.tenant(
-            "/oauth/authorize?response_type=code&client_id=sacctl-user&redirect_uri=https%3A%2F%2Fevil.example%2F",
-        ))
-        .send()
-        .await
-        .unwrap();
+        .get("/oauth/authorize?response_type=code&client_id=sacctl-user&redirect_uri=https%3A%2F%2Fevil.example%2F")
+        .await;
     assert_eq!(evil.status(), 400);
     // Other errors go back to the client.
-    let token_type =
-        emu.http.get(emu.tenant(&base.replace("response_type=code", "response_type=token"))).send().await.unwrap();
+    let token_type = emu.get(&base.replace("response_type=code", "response_type=token")).await;
     assert_eq!(token_type.status(), 302);
     assert_eq!(
         query_param(token_type.headers()["location"].to_str().unwrap(), "error").as_deref(),
         Some("unsupported_response_type")
     );
-    let plain = emu
-        .http
-        .get(emu.tenant(&format!("{base}&code_challenge=abc&code_challenge_method=plain")))
-        .send()
-        .await
-        .unwrap();
+    let plain = emu.get(&format!("{base}&code_challenge=abc&code_challenge_method=plain")).await;
     assert_eq!(query_param(plain.headers()["location"].to_str().unwrap(), "error").as_deref(), Some("invalid_request"));
     // Without the verifier, a PKCE code is refused.
-    let approved = emu
-        .http
-        .get(emu.tenant(&format!("{base}&code_challenge={challenge}&code_challenge_method=S256")))
-        .send()
-        .await
-        .unwrap();
+    let approved = emu.get(&format!("{base}&code_challenge={challenge}&code_challenge_method=S256")).await;
     let code = query_param(approved.headers()["location"].to_str().unwrap(), "code").unwrap();
     let (_, e) = oauth_error(
         emu.token_request(

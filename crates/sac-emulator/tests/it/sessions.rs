@@ -38,9 +38,9 @@ async fn no_token_or_bad_token_gets_the_login_page_on_the_tenant_and_401_on_the_
     assert_eq!(bad.status(), 401);
     assert_eq!(bad.json::<Value>().await.unwrap()["error"], "invalid_token");
     // Other UI-layer paths answer the same way.
-    let other = emu.http.get(emu.tenant("/sap/fpa/ui/app.html")).send().await.unwrap();
+    let other = emu.get("/sap/fpa/ui/app.html").await;
     assert!(is_login_page(other).await);
-    let home = emu.http.get(emu.tenant("/")).send().await.unwrap();
+    let home = emu.get("/").await;
     assert!(is_login_page(home).await);
 }
 

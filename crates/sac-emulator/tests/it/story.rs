@@ -94,7 +94,7 @@ async fn saml_bearer_user_runs_the_import() {
 async fn browser_login_session_runs_the_import_without_any_token() {
     let emu = start().await;
     // The login page sends browsers to the approuter, which sends them to the form.
-    let redirect = emu.http.get(emu.tenant("/approuter/v1/redirect?url=%2F")).send().await.unwrap();
+    let redirect = emu.get("/approuter/v1/redirect?url=%2F").await;
     assert_eq!(redirect.status(), 302);
     assert!(redirect.headers()["location"].to_str().unwrap().starts_with("/login?url="));
     let login = emu

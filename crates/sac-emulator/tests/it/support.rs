@@ -60,6 +60,11 @@ impl Emu {
         format!("{}{path}", self.emu.urls.tenant_url)
     }
 
+    /// A plain GET on the tenant domain.
+    pub async fn get(&self, path: &str) -> Response {
+        self.http.get(self.tenant(path)).send().await.unwrap()
+    }
+
     pub fn api(&self, path: &str) -> String {
         format!("{}{path}", self.emu.urls.api_url)
     }
