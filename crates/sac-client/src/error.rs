@@ -116,12 +116,13 @@ impl Error {
                 "this service (SAC's UI layer, /sap/fpa/...) needs a user context; a client-credentials token has no user, \
                  so SAC's approuter sends it to the login page"
                     .into(),
-                format!("{user_grants}"),
+                format!("this call used the client_credentials grant: {user_grants}"),
             ],
-            Error::LoginPage { .. } => vec![
-                "the token was not accepted for the browser domain: check that SACCTL_TENANT_URL and SACCTL_TOKEN_URL belong \
-                 to the same tenant and region"
-                    .into(),
+            Error::LoginPage { grant, .. } => vec![
+                format!(
+                    "the token ({grant} grant) was not accepted for the browser domain: check that SACCTL_TENANT_URL and \
+                     SACCTL_TOKEN_URL belong to the same tenant and region"
+                ),
                 "run `sacctl auth doctor` to check the whole chain".into(),
             ],
             Error::UserNotInTenant { grant, user, .. } => {
