@@ -103,7 +103,9 @@ pub async fn release(State(state): State<AppState>, body: Bytes) -> Response {
         Ok(r) => r,
         Err(r) => return r,
     };
-    match engine::release(&state, request.id.as_deref()) {
+    let released = engine::release(&state, request.id.as_deref())
+        .and_then(|runs| crate::multiactions::release(&state, request.id.as_deref()).map(|mas| runs + mas));
+    match released {
         Ok(0) if request.id.is_some() => {
             not_found(format!("no running run with execution id {}", request.id.unwrap_or_default()))
         }
@@ -126,6 +128,12 @@ pub async fn add_fault(State(state): State<AppState>, body: Bytes) -> Response {
         *state.fail_runs() = (count > 0).then_some(FailRuns { count, message });
         return (StatusCode::CREATED, Json(json!({"fail_runs": *state.fail_runs()}))).into_response();
     }
+    if let Some(count) = spec.fail_data_actions {
+        let message =
+            spec.message.clone().unwrap_or_else(|| "The data action failed: the target version is locked".into());
+        *state.fail_data_actions() = (count > 0).then_some(FailRuns { count, message });
+        return (StatusCode::CREATED, Json(json!({"fail_data_actions": *state.fail_data_actions()}))).into_response();
+    }
     let fault = Fault { remaining: spec.times.unwrap_or(1), spec };
     state.faults().push(fault.clone());
     (StatusCode::CREATED, Json(fault)).into_response()
@@ -133,12 +141,14 @@ pub async fn add_fault(State(state): State<AppState>, body: Bytes) -> Response {
 
 pub async fn list_faults(State(state): State<AppState>) -> Response {
     let faults = state.faults().clone();
-    Json(json!({"faults": faults, "fail_runs": *state.fail_runs()})).into_response()
+    Json(json!({"faults": faults, "fail_runs": *state.fail_runs(), "fail_data_actions": *state.fail_data_actions()}))
+        .into_response()
 }
 
 pub async fn clear_faults(State(state): State<AppState>) -> Response {
     state.faults().clear();
     *state.fail_runs() = None;
+    *state.fail_data_actions() = None;
     StatusCode::NO_CONTENT.into_response()
 }
 
@@ -152,8 +162,10 @@ pub async fn clear_requests(State(state): State<AppState>) -> Response {
     StatusCode::NO_CONTENT.into_response()
 }
 
-/// `GET /emulator/models/{id}/rows?offset=0&limit=1000`: stored members of a
-/// dimension (by `t.G:ID` or bare id), ordered by key.
+/// `GET /emulator/models/{id}/rows?offset=0&limit=1000[&Version=public.Plan...]`:
+/// the stored members of a dimension (ordered by key) or the fact rows of a
+/// planning model (ordered by their dimension values, filtered by any
+/// `column=value` given), by `t.G:ID` or bare id.
 pub async fn model_rows(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -161,23 +173,32 @@ pub async fn model_rows(
 ) -> Response {
     let tenant = state.tenant();
     let bare = tenant.strip_package(&id).unwrap_or(&id).to_string();
-    if tenant.dimension(&bare).is_none() {
+    let is_model = tenant.model(&bare).is_some();
+    if !is_model && tenant.dimension(&bare).is_none() {
         return not_found(format!("no model or dimension {id} in tenant {}", tenant.letter));
     }
     let number = |name: &str, default: i64| q.get(name).map(|v| v.parse::<i64>()).unwrap_or(Ok(default));
     let (Ok(offset), Ok(limit)) = (number("offset", 0), number("limit", 1000)) else {
         return bad_request("offset and limit must be whole numbers");
     };
+    let (offset, limit) = (offset.max(0), limit.clamp(0, 1_000_000));
     if let Err(e) = engine::advance(&state) {
         return internal(e);
     }
     let store = state.store();
-    match (store.member_count(&bare), store.members(&bare, offset.max(0), limit.clamp(0, 100_000))) {
-        (Ok(total), Ok(rows)) => {
+    let result = if is_model {
+        let filter: Vec<(String, String)> =
+            q.iter().filter(|(k, _)| *k != "offset" && *k != "limit").map(|(k, v)| (k.clone(), v.clone())).collect();
+        store.fact_count(&bare).and_then(|total| store.facts(&bare, &filter, offset, limit).map(|rows| (total, rows)))
+    } else {
+        store.member_count(&bare).and_then(|total| store.members(&bare, offset, limit).map(|rows| (total, rows)))
+    };
+    match result {
+        Ok((total, rows)) => {
             Json(json!({"model": tenant.object_name(&bare), "total": total, "offset": offset, "rows": rows}))
                 .into_response()
         }
-        (Err(e), _) | (_, Err(e)) => internal(e),
+        Err(e) => internal(e),
     }
 }
 

@@ -23,20 +23,7 @@ use crate::tenant::{Row, ScheduleDef};
 pub fn start_run(state: &AppState, schedule: &ScheduleDef, user: &str) -> StoreResult<RunRecord> {
     let store = state.store();
     let now = now_ms();
-    let fail_message = {
-        let mut fail = state.fail_runs();
-        match fail.as_mut() {
-            Some(f) if f.count > 0 => {
-                f.count -= 1;
-                let message = f.message.clone();
-                if f.count == 0 {
-                    *fail = None;
-                }
-                Some(message)
-            }
-            _ => None,
-        }
-    };
+    let fail_message = take(&mut state.fail_runs());
     let (due_at_ms, polls_left) = match state.clock() {
         ClockMode::Immediate => (Some(now), None),
         ClockMode::Delay { seconds } => (Some(now + (seconds * 1000.0) as i64), None),
@@ -80,6 +67,45 @@ pub fn start_run(state: &AppState, schedule: &ScheduleDef, user: &str) -> StoreR
     Ok(run)
 }
 
+/// Takes one firing of a counted failure.
+fn take(slot: &mut Option<crate::state::FailRuns>) -> Option<String> {
+    let f = slot.as_mut()?;
+    f.count = f.count.saturating_sub(1);
+    let message = f.message.clone();
+    if f.count == 0 {
+        *slot = None;
+    }
+    Some(message)
+}
+
+/// The message of an injected data-action failure, if one is due.
+pub fn take_data_action_failure(state: &AppState) -> Option<String> {
+    take(&mut state.fail_data_actions())
+}
+
+/// Runs a schedule to its end at once (a multi action's data-import step).
+pub fn run_now(state: &AppState, schedule: &ScheduleDef, user: &str) -> StoreResult<RunRecord> {
+    let now = now_ms();
+    let mut run = RunRecord {
+        execution_id: random_id(),
+        schedule_id: schedule.schedule_id.clone(),
+        status: RunStatus::Running.code(),
+        start_time: utc_timestamp(now),
+        end_time: None,
+        user: user.to_string(),
+        all_count: 0,
+        rejected_count: 0,
+        inserted_count: 0,
+        message: None,
+        due_at_ms: None,
+        polls_left: None,
+        fail_message: take(&mut state.fail_runs()),
+    };
+    state.store().insert_run(&run)?;
+    finish(state, &mut run, now)?;
+    Ok(run)
+}
+
 fn stop(run: &mut RunRecord, now: i64, why: &str) {
     run.status = RunStatus::Stopped.code();
     run.end_time = Some(utc_timestamp(now));
@@ -88,8 +114,9 @@ fn stop(run: &mut RunRecord, now: i64, why: &str) {
     run.polls_left = None;
 }
 
-/// Finishes every timed run whose time has come.
+/// Finishes every timed run (and multi action execution) whose time has come.
 pub fn advance(state: &AppState) -> StoreResult<()> {
+    crate::multiactions::advance(state)?;
     let now = now_ms();
     for mut run in state.store().runs_with_status(RunStatus::Running.code())? {
         if run.due_at_ms.is_some_and(|due| due <= now) {

@@ -57,6 +57,9 @@ pub struct FaultSpec {
     /// The next N runs that start fail with `message` (not path-matched).
     #[serde(default)]
     pub fail_runs: Option<u32>,
+    /// The next N data-action steps of multi actions fail with `message`.
+    #[serde(default)]
+    pub fail_data_actions: Option<u32>,
     #[serde(default)]
     pub message: Option<String>,
 }
@@ -84,14 +87,20 @@ impl FaultSpec {
             || self.drop
             || self.drop_response
             || self.expire.is_some();
-        if self.fail_runs.is_some() {
-            if acts || self.path.is_some() {
-                return Err("fail_runs is a fault of its own: give it only with an optional message".into());
+        if self.fail_runs.is_some() || self.fail_data_actions.is_some() {
+            if acts || self.path.is_some() || (self.fail_runs.is_some() && self.fail_data_actions.is_some()) {
+                return Err(
+                    "fail_runs and fail_data_actions are faults of their own: give one, with an optional message"
+                        .into(),
+                );
             }
             return Ok(());
         }
         if !acts {
-            return Err("a fault needs one of status, delay_ms, drop, drop_response, expire or fail_runs".into());
+            return Err(
+                "a fault needs one of status, delay_ms, drop, drop_response, expire, fail_runs or fail_data_actions"
+                    .into(),
+            );
         }
         if self.path.as_deref().is_none_or(|p| !p.starts_with('/')) {
             return Err("a fault needs a path prefix starting with /".into());

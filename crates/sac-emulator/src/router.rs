@@ -10,7 +10,7 @@ use axum::{Extension, Router};
 use crate::auth::{current_session, Principal};
 use crate::responses::{api_error, escape, internal, legacy_error, login_page};
 use crate::state::AppState;
-use crate::{admin, csrf, faults, legacy, oauth, requests, Domain};
+use crate::{admin, csrf, faults, legacy, multiactions, oauth, requests, Domain};
 use sac_types::legacy::{EPM_SESSION_PATH, SERVICE_PATH};
 
 /// Routes both domains share: the UI layer's services and the CSRF fetch.
@@ -19,6 +19,8 @@ fn shared() -> Router<AppState> {
         .route("/api/v1/csrf", get(csrf::api_csrf))
         .route(SERVICE_PATH, post(legacy::dataintegration).fallback(method_not_allowed))
         .route("/wrangling/api/dm/executions/{id}/rejections", get(legacy::rejections))
+        .route("/api/v1/multiActions/{id}/executions", post(multiactions::start))
+        .route("/api/v1/multiActions/{id}/executions/{execution}", get(multiactions::status))
 }
 
 /// The browser domain: token service, login, UI layer, admin API.

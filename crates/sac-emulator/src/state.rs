@@ -52,7 +52,7 @@ pub struct Options {
     pub access_token_secs: Option<u64>,
 }
 
-/// Run-level fault: the next `count` runs fail with `message`.
+/// A counted failure: the next `count` runs (or data-action steps) fail with `message`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct FailRuns {
     pub count: u32,
@@ -75,6 +75,7 @@ struct Inner {
     clock: Mutex<ClockMode>,
     faults: Mutex<Vec<Fault>>,
     fail_runs: Mutex<Option<FailRuns>>,
+    fail_data_actions: Mutex<Option<FailRuns>>,
     requests: Mutex<VecDeque<RequestRecord>>,
     options: Options,
     urls: OnceLock<Urls>,
@@ -118,6 +119,7 @@ impl AppState {
                 clock: Mutex::new(clock),
                 faults: Mutex::new(Vec::new()),
                 fail_runs: Mutex::new(None),
+                fail_data_actions: Mutex::new(None),
                 requests: Mutex::new(VecDeque::new()),
                 options,
                 urls: OnceLock::new(),
@@ -170,6 +172,10 @@ impl AppState {
         lock(&self.inner.fail_runs)
     }
 
+    pub(crate) fn fail_data_actions(&self) -> MutexGuard<'_, Option<FailRuns>> {
+        lock(&self.inner.fail_data_actions)
+    }
+
     pub(crate) fn requests(&self) -> MutexGuard<'_, VecDeque<RequestRecord>> {
         lock(&self.inner.requests)
     }
@@ -200,8 +206,10 @@ impl AppState {
         *self.inner.tenant.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(tenant);
         self.load_keys()?;
         crate::engine::replay_history(self)?;
+        crate::planning::seed_facts(self)?;
         self.faults().clear();
         *self.fail_runs() = None;
+        *self.fail_data_actions() = None;
         Ok(())
     }
 

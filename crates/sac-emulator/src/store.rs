@@ -42,11 +42,27 @@ CREATE TABLE IF NOT EXISTS rejections (
     execution_id TEXT NOT NULL, seq INTEGER NOT NULL, source_col TEXT NOT NULL,
     target_col TEXT NOT NULL, issue TEXT NOT NULL, value TEXT NOT NULL, records INTEGER NOT NULL,
     PRIMARY KEY (execution_id, seq));
+CREATE TABLE IF NOT EXISTS facts (
+    model TEXT NOT NULL, key TEXT NOT NULL, row TEXT NOT NULL, PRIMARY KEY (model, key));
+CREATE TABLE IF NOT EXISTS ma_executions (
+    execution_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, multi_action TEXT NOT NULL, status TEXT NOT NULL,
+    user TEXT NOT NULL, start_time TEXT NOT NULL, end_time TEXT, parameters TEXT NOT NULL, messages TEXT NOT NULL,
+    due_at_ms INTEGER, polls_left INTEGER);
 "#;
 
 /// Tables that hold the tenant's state (everything but the schema).
-const STATE_TABLES: [&str; 8] =
-    ["meta", "tokens", "auth_codes", "sessions", "source_rows", "members", "runs", "rejections"];
+const STATE_TABLES: [&str; 10] = [
+    "meta",
+    "tokens",
+    "auth_codes",
+    "sessions",
+    "source_rows",
+    "members",
+    "runs",
+    "rejections",
+    "facts",
+    "ma_executions",
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -137,6 +153,24 @@ pub struct RunRecord {
     pub polls_left: Option<i64>,
     /// Set when an injected fault makes the run fail at its end.
     pub fail_message: Option<String>,
+}
+
+/// One execution of a multi action.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MaExecutionRecord {
+    pub execution_id: String,
+    pub multi_action: String,
+    /// `running`, `successful`, `warning` or `failed`.
+    pub status: String,
+    pub user: String,
+    pub start_time: String,
+    pub end_time: Option<String>,
+    /// The `parameterValues` as posted (JSON).
+    pub parameters: String,
+    /// `executionResult.messages` (JSON array).
+    pub messages: String,
+    pub due_at_ms: Option<i64>,
+    pub polls_left: Option<i64>,
 }
 
 /// One line of a run's rejection CSV.
@@ -535,6 +569,137 @@ impl Store {
     }
 }
 
+impl Store {
+    // ---- facts ---------------------------------------------------------
+
+    /// Inserts or replaces fact rows by their key.
+    pub fn upsert_facts(&self, model: &str, rows: &[(String, Row)]) -> StoreResult<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        {
+            let mut stmt = tx.prepare(
+                "INSERT INTO facts (model, key, row) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (model, key) DO UPDATE SET row = excluded.row",
+            )?;
+            for (key, row) in rows {
+                stmt.execute(params![model, key, serde_json::to_string(row).expect("rows serialize")])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Deletes the facts whose columns equal all of `conditions`; returns how many.
+    pub fn delete_facts(&self, model: &str, conditions: &[(String, String)]) -> StoreResult<usize> {
+        let mut sql = String::from("DELETE FROM facts WHERE model = ?1");
+        let mut args: Vec<String> = vec![model.to_string()];
+        for (column, value) in conditions {
+            args.push(format!("$.\"{}\"", column.replace('"', "")));
+            args.push(value.clone());
+            sql.push_str(&format!(" AND json_extract(row, ?{}) = ?{}", args.len() - 1, args.len()));
+        }
+        Ok(self.conn().execute(&sql, rusqlite::params_from_iter(args))?)
+    }
+
+    /// Facts ordered by key, one page; `conditions` as in [`Store::delete_facts`].
+    pub fn facts(
+        &self,
+        model: &str,
+        conditions: &[(String, String)],
+        offset: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<Row>> {
+        let mut sql = String::from("SELECT row FROM facts WHERE model = ?1");
+        let mut args: Vec<String> = vec![model.to_string()];
+        for (column, value) in conditions {
+            args.push(format!("$.\"{}\"", column.replace('"', "")));
+            args.push(value.clone());
+            sql.push_str(&format!(" AND json_extract(row, ?{}) = ?{}", args.len() - 1, args.len()));
+        }
+        sql.push_str(&format!(" ORDER BY key LIMIT {} OFFSET {}", limit.max(0), offset.max(0)));
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&sql)?;
+        let texts = stmt
+            .query_map(rusqlite::params_from_iter(args), |r| r.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        texts.iter().map(|t| parse_row(t)).collect()
+    }
+
+    pub fn fact_count(&self, model: &str) -> StoreResult<i64> {
+        Ok(self.conn().query_row("SELECT COUNT(*) FROM facts WHERE model = ?1", [model], |r| r.get(0))?)
+    }
+
+    // ---- multi action executions ----------------------------------------
+
+    pub fn insert_ma_execution(&self, e: &MaExecutionRecord) -> StoreResult<()> {
+        self.conn().execute(
+            "INSERT INTO ma_executions (execution_id, seq, multi_action, status, user, start_time, end_time,
+                parameters, messages, due_at_ms, polls_left)
+             VALUES (?1, (SELECT COALESCE(MAX(seq) + 1, 0) FROM ma_executions), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                e.execution_id,
+                e.multi_action,
+                e.status,
+                e.user,
+                e.start_time,
+                e.end_time,
+                e.parameters,
+                e.messages,
+                e.due_at_ms,
+                e.polls_left
+            ],
+        )?;
+        Ok(())
+    }
+
+    pub fn update_ma_execution(&self, e: &MaExecutionRecord) -> StoreResult<()> {
+        self.conn().execute(
+            "UPDATE ma_executions SET status = ?2, end_time = ?3, messages = ?4, due_at_ms = ?5, polls_left = ?6
+             WHERE execution_id = ?1",
+            params![e.execution_id, e.status, e.end_time, e.messages, e.due_at_ms, e.polls_left],
+        )?;
+        Ok(())
+    }
+
+    pub fn ma_execution(&self, execution_id: &str) -> StoreResult<Option<MaExecutionRecord>> {
+        Ok(self.query_ma("WHERE execution_id = ?1", params![execution_id])?.into_iter().next())
+    }
+
+    pub fn running_ma_executions(&self) -> StoreResult<Vec<MaExecutionRecord>> {
+        self.query_ma("WHERE status = 'running' ORDER BY seq", params![])
+    }
+
+    /// The executions of a multi action, newest first.
+    pub fn ma_executions_of(&self, multi_action: &str) -> StoreResult<Vec<MaExecutionRecord>> {
+        self.query_ma("WHERE multi_action = ?1 ORDER BY seq DESC", params![multi_action])
+    }
+
+    fn query_ma(&self, filter: &str, args: impl rusqlite::Params) -> StoreResult<Vec<MaExecutionRecord>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT execution_id, multi_action, status, user, start_time, end_time, parameters, messages,
+                due_at_ms, polls_left FROM ma_executions {filter}"
+        ))?;
+        let rows = stmt
+            .query_map(args, |r| {
+                Ok(MaExecutionRecord {
+                    execution_id: r.get(0)?,
+                    multi_action: r.get(1)?,
+                    status: r.get(2)?,
+                    user: r.get(3)?,
+                    start_time: r.get(4)?,
+                    end_time: r.get(5)?,
+                    parameters: r.get(6)?,
+                    messages: r.get(7)?,
+                    due_at_ms: r.get(8)?,
+                    polls_left: r.get(9)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+}
+
 fn insert_source_rows(
     tx: &rusqlite::Transaction<'_>,
     source: &str,
@@ -571,6 +736,23 @@ mod tests {
         assert_eq!(store.members("M", 0, 10).unwrap()[0]["Country"], "FR");
         assert!(store.member_exists("M", "B").unwrap());
         assert!(!store.member_exists("M", "C").unwrap());
+    }
+
+    #[test]
+    fn facts_by_key_with_conditions() {
+        let store = Store::open(None).unwrap();
+        let fact = |v: &str, d: &str, a: &str| (format!("{v}|{d}"), row(&[("Version", v), ("Date", d), ("Amount", a)]));
+        store.upsert_facts("M", &[fact("A", "1", "1.5"), fact("A", "2", "2"), fact("P", "1", "3")]).unwrap();
+        store.upsert_facts("M", &[fact("A", "1", "9")]).unwrap();
+        assert_eq!(store.fact_count("M").unwrap(), 3);
+        let actual = store.facts("M", &[("Version".into(), "A".into())], 0, 10).unwrap();
+        assert_eq!(actual.len(), 2);
+        assert_eq!(actual[0]["Amount"], "9");
+        let cond = [("Version".to_string(), "A".to_string()), ("Date".to_string(), "2".to_string())];
+        assert_eq!(store.delete_facts("M", &cond).unwrap(), 1);
+        assert_eq!(store.fact_count("M").unwrap(), 2);
+        // A column name cannot break out of its JSON path.
+        assert_eq!(store.delete_facts("M", &[(r#"x") OR 1=1 --"#.into(), "y".into())]).unwrap(), 0);
     }
 
     #[test]

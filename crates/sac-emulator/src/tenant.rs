@@ -49,6 +49,11 @@ pub struct Tenant {
     /// Runs that happened before the emulator started (replayed at seed time).
     #[serde(default)]
     pub history: Vec<PastRun>,
+    /// Planning models (fact data).
+    #[serde(default)]
+    pub models: Vec<ModelDef>,
+    #[serde(default)]
+    pub multi_actions: Vec<MultiActionDef>,
 }
 
 fn default_access_secs() -> u64 {
@@ -218,6 +223,78 @@ fn default_job_type() -> String {
     sac_types::legacy::JOB_TYPE_DATA_IMPORT.into()
 }
 
+/// A planning model: dimensions, measures and its fact rows.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ModelDef {
+    /// Object id without package prefix, e.g. `SALES_PLAN`.
+    pub id: String,
+    #[serde(default)]
+    pub description: String,
+    pub dimensions: Vec<ModelDimension>,
+    /// Numeric columns (accounts / measures).
+    pub measures: Vec<String>,
+    /// Members of the Version dimension (`public.Actual`, ...).
+    #[serde(default)]
+    pub versions: Vec<String>,
+    /// Fact rows at seed time: dimension and measure columns.
+    #[serde(default)]
+    pub facts: Vec<Row>,
+}
+
+/// A dimension of a planning model.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ModelDimension {
+    pub name: String,
+    pub kind: DimensionKind,
+    /// For `generic`: the dimension whose members are valid values.
+    #[serde(default)]
+    pub members_of: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum DimensionKind {
+    /// Values are the model's versions.
+    Version,
+    /// Months as `YYYYMM`.
+    Date,
+    /// Values are members of `members_of`.
+    Generic,
+}
+
+/// A multi action: parameters and steps run in order.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MultiActionDef {
+    /// Object id without package prefix, e.g. `MA_LOAD_ZEPPART`.
+    pub id: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub parameters: Vec<MultiActionParameter>,
+    pub steps: Vec<MultiActionStep>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MultiActionParameter {
+    pub id: String,
+    /// The model whose Version dimension the value must be a member of.
+    pub version_of: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum MultiActionStep {
+    /// Runs a data import schedule.
+    DataImport { schedule_id: String },
+    /// A data action that copies a version of a model into the version a
+    /// parameter names.
+    CopyVersion { model: String, from: String, to_parameter: String },
+}
+
 /// A finished run recorded before the emulator started.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -289,6 +366,33 @@ impl Tenant {
                 }
             }
         }
+        for m in &self.models {
+            for d in &m.dimensions {
+                if d.kind == DimensionKind::Generic
+                    && d.members_of.as_deref().and_then(|id| self.dimension(id)).is_none()
+                {
+                    return bad(format!("model {} dimension {} needs members_of naming a dimension", m.id, d.name));
+                }
+            }
+        }
+        for ma in &self.multi_actions {
+            for step in &ma.steps {
+                match step {
+                    MultiActionStep::DataImport { schedule_id } if self.schedule(schedule_id).is_none() => {
+                        return bad(format!("multi action {} runs unknown data import {schedule_id}", ma.id));
+                    }
+                    MultiActionStep::CopyVersion { model, to_parameter, .. } => {
+                        if self.model(model).is_none() {
+                            return bad(format!("multi action {} copies in unknown model {model}", ma.id));
+                        }
+                        if !ma.parameters.iter().any(|p| p.id == *to_parameter) {
+                            return bad(format!("multi action {} has no parameter {to_parameter}", ma.id));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
         for run in &self.history {
             if self.schedule(&run.schedule_id).is_none() {
                 return bad(format!("history names unknown schedule {}", run.schedule_id));
@@ -315,6 +419,14 @@ impl Tenant {
 
     pub fn source_system(&self, source: &str) -> Option<&SourceSystem> {
         self.sources.iter().find(|s| s.name == source)
+    }
+
+    pub fn model(&self, id: &str) -> Option<&ModelDef> {
+        self.models.iter().find(|m| m.id == id)
+    }
+
+    pub fn multi_action(&self, id: &str) -> Option<&MultiActionDef> {
+        self.multi_actions.iter().find(|m| m.id == id)
     }
 
     pub fn schedule(&self, id: &str) -> Option<&ScheduleDef> {
@@ -436,8 +548,61 @@ impl Tenant {
                 start_time: "2020-11-13T09:15:02Z".into(),
                 end_time: "2020-11-13T09:15:40Z".into(),
             }],
+            models: vec![ModelDef {
+                id: "SALES_PLAN".into(),
+                description: "Sales planning by part and country".into(),
+                dimensions: vec![
+                    ModelDimension { name: "Version".into(), kind: DimensionKind::Version, members_of: None },
+                    ModelDimension { name: "Date".into(), kind: DimensionKind::Date, members_of: None },
+                    ModelDimension {
+                        name: "Part".into(),
+                        kind: DimensionKind::Generic,
+                        members_of: Some("ZEPPART_001".into()),
+                    },
+                    ModelDimension {
+                        name: "Country".into(),
+                        kind: DimensionKind::Generic,
+                        members_of: Some("Country".into()),
+                    },
+                ],
+                measures: vec!["Amount".into(), "Quantity".into()],
+                versions: vec!["public.Actual".into(), "public.Plan".into(), "public.Forecast".into()],
+                facts: sales_facts(),
+            }],
+            multi_actions: vec![MultiActionDef {
+                id: "MA_LOAD_ZEPPART".into(),
+                description: "Load ZEPPART from BW, then copy Actual into the target version".into(),
+                parameters: vec![MultiActionParameter { id: "TargetVersion".into(), version_of: "SALES_PLAN".into() }],
+                steps: vec![
+                    MultiActionStep::DataImport { schedule_id: "F58CA15F78AA9039E200586F05E2BB93".into() },
+                    MultiActionStep::CopyVersion {
+                        model: "SALES_PLAN".into(),
+                        from: "public.Actual".into(),
+                        to_parameter: "TargetVersion".into(),
+                    },
+                ],
+            }],
         }
     }
+}
+
+/// Actual sales of the first ten parts in their countries, January to June 2026.
+fn sales_facts() -> Vec<Row> {
+    let mut facts = Vec::new();
+    for part in 1..=10 {
+        let country = zeppart_row(part)["COUNTRY"].clone();
+        for month in 1..=6 {
+            facts.push(Row::from([
+                ("Version".to_string(), "public.Actual".to_string()),
+                ("Date".to_string(), format!("2026{month:02}")),
+                ("Part".to_string(), format!("P{part:04}")),
+                ("Country".to_string(), country.clone()),
+                ("Amount".to_string(), format!("{}.{:02}", 1000 + part * 100 + month * 7, (part * month) % 100)),
+                ("Quantity".to_string(), (10 + part * month).to_string()),
+            ]));
+        }
+    }
+    facts
 }
 
 /// Record `n` (1-based) of the demo InfoObject ZEPPART: key `P000n` and a

@@ -3,6 +3,7 @@
 
 mod admin;
 mod legacy;
+mod multiactions;
 mod oauth;
 mod persistence;
 mod sessions;

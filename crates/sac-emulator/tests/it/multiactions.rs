@@ -1,0 +1,187 @@
+//! The Multi Actions API: user context only, real steps, every outcome.
+
+use reqwest::StatusCode;
+use sac_emulator::{ClockMode, Config};
+use serde_json::{json, Value};
+
+use crate::support::*;
+
+const MA: &str = "t.G:MA_LOAD_ZEPPART";
+
+fn body(version: &str) -> Value {
+    json!({"parameterValues": [{"parameterId": "TargetVersion", "value": {"memberIds": [version], "hierarchyId": null}}]})
+}
+
+async fn start_ma(emu: &Emu, token: &str, body: &Value) -> reqwest::Response {
+    emu.http
+        .post(emu.api(&format!("/api/v1/multiActions/{MA}/executions")))
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn status(emu: &Emu, token: &str, execution: &str) -> Value {
+    let r = emu
+        .http
+        .get(emu.api(&format!("/api/v1/multiActions/{MA}/executions/{execution}")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r.json().await.unwrap()
+}
+
+async fn plan_rows(emu: &Emu, version: &str) -> u64 {
+    let rows = emu.get(&format!("/emulator/models/t.G:SALES_PLAN/rows?Version={version}&limit=1000")).await;
+    rows.json::<Value>().await.unwrap()["rows"].as_array().unwrap().len() as u64
+}
+
+#[tokio::test]
+async fn a_user_runs_the_multi_action_and_its_steps_really_run() {
+    let emu = start_with(Config { clock: ClockMode::Polls { polls: 1 }, ..Config::default() }).await;
+    let token = emu.password_token("JDOE").await;
+    assert_eq!(plan_rows(&emu, "public.Plan").await, 0);
+    let started = start_ma(&emu, &token, &body("public.Plan")).await;
+    assert_eq!(started.status(), StatusCode::ACCEPTED);
+    let started: Value = started.json().await.unwrap();
+    let id = started["executionId"].as_str().unwrap();
+    assert_eq!(id.len(), 32);
+    assert_eq!(started["status"], "running");
+    assert_eq!(started["links"][0]["rel"], "STATUS");
+    assert_eq!(started["links"][0]["href"], format!("/api/v1/multiActions/{MA}/executions/{id}"));
+
+    let first = status(&emu, &token, id).await;
+    assert_eq!(first["status"], "running");
+    assert!(
+        first["utcStartDate"].as_str().unwrap().ends_with(".000Z")
+            || first["utcStartDate"].as_str().unwrap().ends_with('Z')
+    );
+    let done = status(&emu, &token, id).await;
+    assert_eq!(done["status"], "successful", "{done}");
+    let messages = done["executionResult"]["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 2);
+    assert!(messages[0]["message"].as_str().unwrap().contains("imported 89 rows"));
+    assert!(messages[1]["message"].as_str().unwrap().contains("copied 60 rows"));
+    assert_eq!(plan_rows(&emu, "public.Plan").await, 60);
+    // The import step ran the schedule as JDOE: it shows in the schedule's logs.
+    let session = emu.csrf_fetch(&token).await;
+    assert_eq!(emu.newest_run(&token, &session).await["user"], "JDOE");
+}
+
+#[tokio::test]
+async fn refusals_of_the_multi_actions_api() {
+    let emu = start().await;
+    let technical = emu.client_credentials_token().await;
+    let refused = start_ma(&emu, &technical, &body("public.Plan")).await;
+    assert_eq!(refused.status(), 401);
+    let e: sac_types::error::ApiErrorBody = refused.json().await.unwrap();
+    assert!(e.error.message.contains("business user"), "{}", e.error.message);
+
+    let token = emu.password_token("JDOE").await;
+    let no_params = start_ma(&emu, &token, &json!({})).await;
+    assert_eq!(no_params.status(), 400);
+    let missing = start_ma(&emu, &token, &json!({"parameterValues": []})).await;
+    assert_eq!(missing.status(), 400);
+    assert!(missing.text().await.unwrap().contains("No value was provided for the parameter TargetVersion"));
+    let unknown_param =
+        start_ma(&emu, &token, &json!({"parameterValues": [{"parameterId": "Nope", "value": {"memberIds": ["x"]}}]}))
+            .await;
+    assert_eq!(unknown_param.status(), 400);
+    let malformed = emu
+        .http
+        .post(emu.api(&format!("/api/v1/multiActions/{MA}/executions")))
+        .bearer_auth(&token)
+        .body("{")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(malformed.status(), 400);
+    for id in ["t.G:NOPE", "MULTIACTIONS:t.G:MA_LOAD_ZEPPART", "MA_LOAD_ZEPPART"] {
+        let r = emu
+            .http
+            .post(emu.api(&format!("/api/v1/multiActions/{id}/executions")))
+            .bearer_auth(&token)
+            .json(&body("public.Plan"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404, "{id}");
+    }
+    let viewer = emu.password_token("VIEWER").await;
+    assert_eq!(start_ma(&emu, &viewer, &body("public.Plan")).await.status(), 403);
+    let stranger = emu.password_token("KSMITH").await;
+    assert_eq!(start_ma(&emu, &stranger, &body("public.Plan")).await.status(), 403);
+    let no_such = emu
+        .http
+        .get(emu.api(&format!("/api/v1/multiActions/{MA}/executions/NOPE")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_such.status(), 404);
+    // On the browser domain the POST needs the CSRF token of the caller's session.
+    let browser = emu
+        .http
+        .post(emu.tenant(&format!("/api/v1/multiActions/{MA}/executions")))
+        .bearer_auth(&token)
+        .json(&body("public.Plan"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(browser.status(), 403);
+    assert_eq!(browser.headers()["x-csrf-token"], "Required");
+}
+
+#[tokio::test]
+async fn a_wrong_member_fails_the_execution_with_sacs_message() {
+    let emu = start().await;
+    let token = emu.password_token("JDOE").await;
+    let started: Value = start_ma(&emu, &token, &body("public.Budget")).await.json().await.unwrap();
+    let done = status(&emu, &token, started["executionId"].as_str().unwrap()).await;
+    assert_eq!(done["status"], "failed");
+    let message = &done["executionResult"]["messages"][0];
+    assert_eq!(message["code"], "501000515");
+    assert_eq!(message["severity"], "error");
+    assert_eq!(
+        message["message"],
+        "Member \"public.Budget\" does not exist in the dimension or selected hierarchy or is hidden."
+    );
+    assert_eq!(message["details"][0]["parameterId"], "TargetVersion");
+}
+
+#[tokio::test]
+async fn a_later_step_failing_is_a_warning_a_first_step_failing_is_a_failure() {
+    let emu = start().await;
+    let token = emu.password_token("JDOE").await;
+    emu.post_admin("/emulator/faults", json!({"fail_data_actions": 1, "message": "version public.Forecast is locked"}))
+        .await;
+    let started: Value = start_ma(&emu, &token, &body("public.Forecast")).await.json().await.unwrap();
+    let done = status(&emu, &token, started["executionId"].as_str().unwrap()).await;
+    assert_eq!(done["status"], "warning", "{done}");
+    let messages = done["executionResult"]["messages"].as_array().unwrap();
+    assert_eq!(messages[0]["severity"], "info");
+    assert_eq!(messages[1]["severity"], "error");
+    assert!(messages[1]["message"].as_str().unwrap().contains("locked"));
+    assert_eq!(plan_rows(&emu, "public.Forecast").await, 0, "the failed step wrote nothing");
+
+    emu.post_admin("/emulator/faults", json!({"fail_runs": 1, "message": "BW system ZW2 is not reachable"})).await;
+    let started: Value = start_ma(&emu, &token, &body("public.Plan")).await.json().await.unwrap();
+    let done = status(&emu, &token, started["executionId"].as_str().unwrap()).await;
+    assert_eq!(done["status"], "failed");
+    assert!(done["executionResult"]["messages"][0]["message"].as_str().unwrap().contains("ZW2 is not reachable"));
+    assert_eq!(plan_rows(&emu, "public.Plan").await, 0, "later steps do not run");
+}
+
+#[tokio::test]
+async fn pinned_executions_are_released() {
+    let emu = start_with(Config { clock: ClockMode::Manual, ..Config::default() }).await;
+    let token = emu.password_token("JDOE").await;
+    let started: Value = start_ma(&emu, &token, &body("public.Plan")).await.json().await.unwrap();
+    let id = started["executionId"].as_str().unwrap();
+    assert_eq!(status(&emu, &token, id).await["status"], "running");
+    emu.post_admin("/emulator/clock/release", json!({"id": id})).await;
+    assert_eq!(status(&emu, &token, id).await["status"], "successful");
+}
