@@ -15,13 +15,29 @@ use crate::http::{self, Answer, Idempotency};
 use crate::legacy::DataIntegration;
 use crate::secret::Secret;
 
+/// Which CSRF token a browser-domain write needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Layer {
+    /// The UI layer (`/sap/fpa/...`), token from `epm/session?action=logon`.
+    Ui,
+    /// The public APIs (`/api/v1/...`), token from `GET /api/v1/csrf`.
+    Api,
+}
+
+/// A request body.
+pub(crate) enum Body<'a> {
+    Json(&'a serde_json::Value),
+}
+
 /// A client for one SAC tenant and one identity.
 pub struct Client {
     config: Arc<ClientConfig>,
     http: reqwest::Client,
     tokens: TokenSource,
-    /// The CSRF token of the browser-domain session (the cookie is in the jar).
-    csrf: tokio::sync::Mutex<Option<Secret>>,
+    /// The CSRF tokens of the browser-domain session, one per layer (the
+    /// cookie is in the jar).
+    csrf_ui: tokio::sync::Mutex<Option<Secret>>,
+    csrf_api: tokio::sync::Mutex<Option<Secret>>,
 }
 
 impl std::fmt::Debug for Client {
@@ -73,7 +89,13 @@ impl Client {
         let token_http = build_http(&config, false)?;
         let config = Arc::new(config);
         let tokens = TokenSource::new(config.clone(), token_http);
-        Ok(Client { config, http, tokens, csrf: tokio::sync::Mutex::new(None) })
+        Ok(Client {
+            config,
+            http,
+            tokens,
+            csrf_ui: tokio::sync::Mutex::new(None),
+            csrf_api: tokio::sync::Mutex::new(None),
+        })
     }
 
     pub fn config(&self) -> &ClientConfig {
@@ -88,7 +110,7 @@ impl Client {
     /// cookie (what `sacctl auth doctor` checks).
     pub async fn open_session(&self) -> Result<()> {
         let token = self.tokens.access_token().await?;
-        self.csrf_token(&token).await.map(|_| ())
+        self.csrf_token(&token, Layer::Ui).await.map(|_| ())
     }
 
     /// Checks that the public API layer accepts the token: `GET /api/v1/csrf`
@@ -114,6 +136,11 @@ impl Client {
         }
     }
 
+    /// The Multi Actions API.
+    pub fn multi_actions(&self) -> crate::multiaction::MultiActions<'_> {
+        crate::multiaction::MultiActions::new(self)
+    }
+
     /// The UI layer's data integration service (Data Management schedules).
     pub fn data_integration(&self) -> DataIntegration<'_> {
         DataIntegration::new(self)
@@ -131,17 +158,30 @@ impl Client {
         url
     }
 
-    /// The CSRF token of our session, fetched once (one fetch at a time).
-    async fn csrf_token(&self, token: &Secret) -> Result<Secret> {
-        let mut csrf = self.csrf.lock().await;
+    fn csrf_slot(&self, layer: Layer) -> &tokio::sync::Mutex<Option<Secret>> {
+        match layer {
+            Layer::Ui => &self.csrf_ui,
+            Layer::Api => &self.csrf_api,
+        }
+    }
+
+    /// The CSRF token of our session for a layer, fetched once (one fetch at
+    /// a time): the UI layer's logon call, or `GET /api/v1/csrf`.
+    async fn csrf_token(&self, token: &Secret, layer: Layer) -> Result<Secret> {
+        let mut csrf = self.csrf_slot(layer).lock().await;
         if let Some(existing) = csrf.as_ref() {
             return Ok(existing.clone());
         }
-        let url = self.tenant_url(EPM_SESSION_PATH, &[]);
+        let mut url = match layer {
+            Layer::Ui => self.tenant_url(EPM_SESSION_PATH, &[]),
+            Layer::Api => self.tenant_url("/api/v1/csrf", &[]),
+        };
+        if layer == Layer::Ui {
+            url.query_pairs_mut().append_pair("action", "logon");
+        }
         let response = http::send(&self.config.retry, Idempotency::Safe, || {
             self.http
                 .get(url.clone())
-                .query(&[("action", "logon")])
                 .bearer_auth(token.expose())
                 .header("x-csrf-token", "fetch")
                 .header("x-sap-sac-custom-auth", "true")
@@ -170,8 +210,8 @@ impl Client {
     }
 
     /// Forgets the CSRF token `used`, unless another task already replaced it.
-    async fn drop_csrf(&self, used: &Secret) {
-        let mut csrf = self.csrf.lock().await;
+    async fn drop_csrf(&self, used: &Secret, layer: Layer) {
+        let mut csrf = self.csrf_slot(layer).lock().await;
         if csrf.as_ref().is_some_and(|c| c.expose() == used.expose()) {
             *csrf = None;
         }
@@ -187,24 +227,68 @@ impl Client {
         body: Option<&serde_json::Value>,
         idempotency: Idempotency,
     ) -> Result<Answer> {
+        self.request(method, url, body.map(Body::Json), idempotency, Some(Layer::Ui)).await
+    }
+
+    /// A request to a public API (`/api/v1/...`): on the direct API domain
+    /// when one is configured (no CSRF), else on the browser domain with the
+    /// CSRF token of `GET /api/v1/csrf`.
+    pub(crate) async fn api_request(
+        &self,
+        method: Method,
+        path: &str,
+        segments: &[&str],
+        body: Option<Body<'_>>,
+        idempotency: Idempotency,
+    ) -> Result<Answer> {
+        match &self.config.api_url {
+            Some(api) => {
+                let mut url = api.clone();
+                let base = url.path().trim_end_matches('/').to_string();
+                url.set_path(&format!("{base}{path}"));
+                if !segments.is_empty() {
+                    url.path_segments_mut().expect("http URLs have paths").extend(segments);
+                }
+                self.request(method, url, body, idempotency, None).await
+            }
+            None => {
+                let url = self.tenant_url(path, segments);
+                self.request(method, url, body, idempotency, Some(Layer::Api)).await
+            }
+        }
+    }
+
+    /// Sends with the bearer token and, for writes on the browser domain,
+    /// the CSRF token of `csrf_layer`.
+    async fn request(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<Body<'_>>,
+        idempotency: Idempotency,
+        csrf_layer: Option<Layer>,
+    ) -> Result<Answer> {
         let write = method != Method::GET;
         let mut token_renewed = false;
         let mut csrf_refetched = false;
         loop {
             let token = self.tokens.access_token().await?;
             let attempt = async {
-                let csrf = if write { Some(self.csrf_token(&token).await?) } else { None };
+                let csrf = match csrf_layer {
+                    Some(layer) if write => Some((self.csrf_token(&token, layer).await?, layer)),
+                    _ => None,
+                };
                 let response = http::send(&self.config.retry, idempotency, || {
                     let mut request = self
                         .http
                         .request(method.clone(), url.clone())
                         .bearer_auth(token.expose())
                         .header("x-requested-with", "XMLHttpRequest");
-                    if let Some(csrf) = &csrf {
+                    if let Some((csrf, _)) = &csrf {
                         request = request.header("x-csrf-token", csrf.expose());
                     }
-                    if let Some(body) = body {
-                        request = request.json(body);
+                    if let Some(Body::Json(json)) = &body {
+                        request = request.json(json);
                     }
                     request
                 })
@@ -218,13 +302,13 @@ impl Client {
                 Ok((answer, _)) if answer.status == StatusCode::UNAUTHORIZED => {
                     Err(Error::Unauthorized { status: 401, description: answer.message() })
                 }
-                Ok((answer, Some(csrf))) if answer.csrf_required() => {
+                Ok((answer, Some((csrf, layer)))) if answer.csrf_required() => {
                     if csrf_refetched {
                         return Err(Error::Csrf);
                     }
                     tracing::info!("SAC refused the CSRF token; fetching a new one");
                     csrf_refetched = true;
-                    self.drop_csrf(&csrf).await;
+                    self.drop_csrf(&csrf, layer).await;
                     continue;
                 }
                 Ok((answer, _)) if answer.status.is_success() => return Ok(answer),
@@ -236,7 +320,8 @@ impl Client {
                     tracing::info!(error = %e, "SAC refused the token; getting a new one");
                     token_renewed = true;
                     self.tokens.invalidate(&token).await;
-                    *self.csrf.lock().await = None;
+                    *self.csrf_ui.lock().await = None;
+                    *self.csrf_api.lock().await = None;
                 }
                 Err(e) => return Err(e),
                 Ok(never) => match never {},

@@ -28,6 +28,9 @@ pub enum Error {
     #[error("SAC error 3000: {message}")]
     UserNotInTenant { message: String, grant: String, user: Option<String> },
 
+    #[error("{api} run under a business user, and the {grant} grant gives a token without one")]
+    NeedsUser { api: String, grant: String },
+
     #[error("SAC error 3401: {message}")]
     ClientNotAllowed { message: String },
 
@@ -89,6 +92,7 @@ impl Error {
     pub fn class(&self) -> ErrorClass {
         match self {
             Error::LoginPage { .. }
+            | Error::NeedsUser { .. }
             | Error::UserNotInTenant { .. }
             | Error::ClientNotAllowed { .. }
             | Error::OAuth { .. }
@@ -137,6 +141,9 @@ impl Error {
                 });
                 hints
             }
+            Error::NeedsUser { .. } => vec![
+                format!("SAP: multi action APIs are conducted under business user context; {user_grants}"),
+            ],
             Error::ClientNotAllowed { .. } => vec![
                 "add the API (e.g. Data Import Service) to the OAuth client's Access list in System > Administration > App Integration".into(),
             ],

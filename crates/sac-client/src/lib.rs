@@ -26,6 +26,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod legacy;
+pub mod multiaction;
 pub mod schedule;
 mod secret;
 

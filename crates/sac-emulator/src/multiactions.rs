@@ -13,6 +13,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
+use sac_types::multiaction::{ExecutionResult, ExecutionStarted, ExecutionStatus, Link, MultiActionStatus};
 use serde_json::{json, Value};
 
 use crate::auth::{check_bearer, current_session, Principal, TokenCheck};
@@ -195,15 +196,12 @@ pub async fn start(
         return internal(e);
     }
     let href = format!("/api/v1/multiActions/{}/executions/{}", tenant.object_name(&ma.id), execution.execution_id);
-    (
-        StatusCode::ACCEPTED,
-        Json(json!({
-            "executionId": execution.execution_id,
-            "status": execution.status,
-            "links": [{"rel": "STATUS", "href": href}],
-        })),
-    )
-        .into_response()
+    let started = ExecutionStarted {
+        execution_id: execution.execution_id,
+        status: Some(MultiActionStatus::from(execution.status)),
+        links: vec![Link { rel: "STATUS".into(), href }],
+    };
+    (StatusCode::ACCEPTED, Json(started)).into_response()
 }
 
 /// `GET /api/v1/multiActions/{id}/executions/{executionId}`
@@ -236,16 +234,13 @@ pub async fn status(
         Ok(e) => e,
         Err(e) => return internal(e),
     };
-    let messages: Value = serde_json::from_str(&execution.messages).unwrap_or_else(|_| json!([]));
-    let mut body = json!({
-        "executionId": execution.execution_id,
-        "status": execution.status,
-        "utcStartDate": execution.start_time,
-        "executionResult": {"messages": messages},
-    });
-    if let Some(end) = execution.end_time {
-        body["utcEndDate"] = Value::String(end);
-    }
+    let body = ExecutionStatus {
+        execution_id: execution.execution_id,
+        status: MultiActionStatus::from(execution.status),
+        utc_start_date: Some(execution.start_time),
+        utc_end_date: execution.end_time,
+        execution_result: ExecutionResult { messages: serde_json::from_str(&execution.messages).unwrap_or_default() },
+    };
     Json(body).into_response()
 }
 

@@ -11,4 +11,5 @@
 
 pub mod error;
 pub mod legacy;
+pub mod multiaction;
 pub mod oauth;

@@ -109,3 +109,18 @@ fn api_error() {
     let e: ApiErrorBody = round_trip("api_error.json");
     assert_eq!(e.error.code, "3401");
 }
+
+#[test]
+fn multi_action_shapes_from_sap_help() {
+    use sac_types::multiaction::{ExecutionRequest, ExecutionStatus, MultiActionStatus};
+    let ok: ExecutionStatus = round_trip("multiaction_status_successful.json");
+    assert_eq!(ok.status, MultiActionStatus::Successful);
+    let failed: ExecutionStatus = round_trip("multiaction_status_failed.json");
+    assert_eq!(failed.status, MultiActionStatus::Failed);
+    assert_eq!(failed.execution_result.messages[0].code, "501000515");
+    assert_eq!(failed.execution_result.messages[0].details[0]["parameterId"], "TargetVersion");
+    let request: ExecutionRequest = round_trip("multiaction_request.json");
+    assert_eq!(request.parameter_values[0].value.member_ids, vec!["public.Plan"]);
+    let other: MultiActionStatus = serde_json::from_str("\"paused\"").unwrap();
+    assert!(other.is_terminal() && other.as_str() == "paused");
+}

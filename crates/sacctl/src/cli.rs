@@ -51,6 +51,44 @@ pub enum Command {
     /// Data Management schedules (data imports) through SAC's data integration service.
     #[command(subcommand)]
     Schedule(ScheduleCommand),
+    /// Multi actions through SAC's Multi Actions API (needs a user: authorization_code or saml2_bearer).
+    #[command(subcommand, name = "multiaction")]
+    MultiAction(MultiActionCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MultiActionCommand {
+    /// Start a multi action; with --wait, wait for it and exit with its outcome.
+    Run {
+        #[command(flatten)]
+        connection: ConnectionArgs,
+        /// The multi action, <package>:<object> (e.g. t.G:MA_LOAD_ZEPPART).
+        id: String,
+        /// A parameter value, NAME=MEMBER[,MEMBER]; repeat for each parameter.
+        #[arg(long = "param", value_name = "NAME=MEMBER[,MEMBER]")]
+        params: Vec<String>,
+        /// Wait for the execution to finish.
+        #[arg(long)]
+        wait: bool,
+        #[command(flatten)]
+        wait_args: WaitArgs,
+    },
+    /// Show an execution's status and messages (exit 5 while it runs).
+    Status {
+        #[command(flatten)]
+        connection: ConnectionArgs,
+        id: String,
+        execution_id: String,
+    },
+    /// Wait for an execution and exit with its outcome.
+    Wait {
+        #[command(flatten)]
+        connection: ConnectionArgs,
+        id: String,
+        execution_id: String,
+        #[command(flatten)]
+        wait_args: WaitArgs,
+    },
 }
 
 /// Where to connect and as whom. Secrets are never flags: they come from
@@ -146,7 +184,7 @@ pub struct WaitArgs {
     /// How long a new run may be missing from SAC's logs (they lag).
     #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
     pub appear_timeout: Duration,
-    /// Exit 0 instead of 6 when the run finished with rejected rows.
+    /// Exit 0 instead of 6 when the run finished with rejected rows (or a multi action with a warning).
     #[arg(long)]
     pub warnings_ok: bool,
 }

@@ -63,6 +63,15 @@ pub struct Progress {
 }
 
 impl Progress {
+    /// Shows `text` (spinner) or logs it (no terminal).
+    pub fn set(&self, text: &str) {
+        let text = format!("{}: {text}", self.label);
+        match &self.bar {
+            Some(bar) => bar.set_message(text),
+            None => tracing::info!("{text}"),
+        }
+    }
+
     pub fn finish(&self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
@@ -79,15 +88,9 @@ impl Drop for Progress {
 impl Reporter for Progress {
     fn polled(&self, run: Option<&RefreshLog>, elapsed: Duration) {
         let secs = elapsed.as_secs();
-        let text = match run {
-            Some(run) => {
-                format!("{}: run {} {} ({secs} s)", self.label, run.execution_id, crate::report::state(run.status))
-            }
-            None => format!("{}: waiting for the run to show in SAC's logs ({secs} s)", self.label),
-        };
-        match &self.bar {
-            Some(bar) => bar.set_message(text),
-            None => tracing::info!("{text}"),
-        }
+        self.set(&match run {
+            Some(run) => format!("run {} {} ({secs} s)", run.execution_id, crate::report::state(run.status)),
+            None => format!("waiting for the run to show in SAC's logs ({secs} s)"),
+        });
     }
 }

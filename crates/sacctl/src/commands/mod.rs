@@ -3,6 +3,7 @@
 mod auth;
 mod demo;
 mod emulator;
+mod multiaction;
 mod schedule;
 
 use sac_client::Client;
@@ -23,6 +24,7 @@ pub async fn run(cli: Cli) -> Result<ExitStatus, Failure> {
         Command::Auth(AuthCommand::Status(args)) => auth::status(printer, args).await,
         Command::Auth(AuthCommand::Doctor(args)) => auth::doctor(printer, args).await,
         Command::Schedule(command) => schedule::schedule(printer, command).await,
+        Command::MultiAction(command) => multiaction::multiaction(printer, command).await,
     }
 }
 

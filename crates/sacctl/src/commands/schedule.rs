@@ -150,7 +150,7 @@ pub async fn schedule(printer: Printer, command: ScheduleCommand) -> Result<Exit
     }
 }
 
-fn policy(args: &WaitArgs) -> WaitPolicy {
+pub(super) fn policy(args: &WaitArgs) -> WaitPolicy {
     WaitPolicy {
         first_interval: Duration::from_secs(1).min(args.poll_interval),
         max_interval: args.poll_interval,

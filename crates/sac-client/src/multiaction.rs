@@ -1,0 +1,170 @@
+//! The Multi Actions API: start a multi action with parameter values, read
+//! its status, wait for it. SAP's supported way to run an import (a
+//! multi action with a data-import step) from outside, under a user.
+
+use std::time::{Duration, Instant};
+
+use reqwest::Method;
+use sac_types::multiaction::{ExecutionRequest, ExecutionStarted, ExecutionStatus, MemberValue, ParameterValue};
+
+use crate::client::{Body, Client};
+use crate::config::Grant;
+use crate::error::{Error, Result};
+use crate::http::Idempotency;
+use crate::schedule::WaitPolicy;
+
+const BASE: &str = "/api/v1/multiActions";
+
+/// A parameter value: the parameter and its member ids.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Param {
+    pub id: String,
+    pub members: Vec<String>,
+}
+
+impl Param {
+    /// Parses `NAME=MEMBER[,MEMBER...]`.
+    pub fn parse(text: &str) -> Result<Self> {
+        let (id, members) = text
+            .split_once('=')
+            .ok_or_else(|| Error::Config(format!("parameter {text:?} must look like NAME=MEMBER[,MEMBER]")))?;
+        let members: Vec<String> = members.split(',').map(|m| m.trim().to_string()).filter(|m| !m.is_empty()).collect();
+        if id.trim().is_empty() || members.is_empty() {
+            return Err(Error::Config(format!("parameter {text:?} must look like NAME=MEMBER[,MEMBER]")));
+        }
+        Ok(Param { id: id.trim().to_string(), members })
+    }
+}
+
+/// How a wait for an execution ended.
+#[derive(Clone, Debug, PartialEq)]
+pub enum MaOutcome {
+    Finished(ExecutionStatus),
+    TimedOut(ExecutionStatus),
+}
+
+/// Progress while waiting.
+pub trait MaReporter: Send + Sync {
+    fn polled(&self, status: &ExecutionStatus, elapsed: Duration);
+}
+
+pub struct MultiActions<'c> {
+    client: &'c Client,
+}
+
+fn check_id(id: &str) -> Result<()> {
+    if crate::legacy::tenant_of(id).is_none() {
+        return Err(Error::Config(format!(
+            "multi action id {id:?} must be <package>:<object>, e.g. t.G:MA_LOAD_ZEPPART"
+        )));
+    }
+    Ok(())
+}
+
+fn not_found(e: Error, what: &str) -> Error {
+    match e {
+        Error::NotFound { message, .. } => Error::NotFound { what: what.into(), message },
+        other => other,
+    }
+}
+
+impl<'c> MultiActions<'c> {
+    pub(crate) fn new(client: &'c Client) -> Self {
+        MultiActions { client }
+    }
+
+    fn needs_user(&self) -> Result<()> {
+        let grant = self.client.config().grant;
+        if grant == Grant::ClientCredentials {
+            return Err(Error::NeedsUser { api: "multi actions".into(), grant: grant.as_str().into() });
+        }
+        Ok(())
+    }
+
+    /// Starts an execution. The POST is sent once: it is retried only when
+    /// SAC certainly did not act on it (429, 503, connection refused).
+    pub async fn start(&self, id: &str, params: &[Param]) -> Result<ExecutionStarted> {
+        self.needs_user()?;
+        check_id(id)?;
+        let request = ExecutionRequest {
+            parameter_values: params
+                .iter()
+                .map(|p| ParameterValue {
+                    parameter_id: p.id.clone(),
+                    value: MemberValue { member_ids: p.members.clone(), hierarchy_id: None },
+                })
+                .collect(),
+        };
+        let body = serde_json::to_value(&request).expect("requests serialize");
+        let answer = self
+            .client
+            .api_request(Method::POST, BASE, &[id, "executions"], Some(Body::Json(&body)), Idempotency::Unsafe)
+            .await
+            .map_err(|e| match e {
+                Error::Transport { .. } | Error::Decode { .. } => Error::TriggerUnknown {
+                    schedule_id: id.into(),
+                    reason: format!("the answer to the start was lost ({e}); the Multi Actions API has no list of executions to check"),
+                },
+                other => not_found(other, "multi action"),
+            })?;
+        answer.json()
+    }
+
+    pub async fn status(&self, id: &str, execution_id: &str) -> Result<ExecutionStatus> {
+        self.needs_user()?;
+        check_id(id)?;
+        let answer = self
+            .client
+            .api_request(Method::GET, BASE, &[id, "executions", execution_id], None, Idempotency::Safe)
+            .await
+            .map_err(|e| not_found(e, "multi action execution"))?;
+        answer.json()
+    }
+
+    /// Polls until the execution ends or the policy's timeout.
+    pub async fn wait(
+        &self,
+        id: &str,
+        execution_id: &str,
+        policy: &WaitPolicy,
+        reporter: &dyn MaReporter,
+    ) -> Result<MaOutcome> {
+        let began = Instant::now();
+        let mut interval = policy.first_interval;
+        loop {
+            let status = match self.status(id, execution_id).await {
+                // Right after the start SAC may not know the execution yet.
+                Err(Error::NotFound { .. }) if began.elapsed() < policy.appear_grace => None,
+                other => Some(other?),
+            };
+            if let Some(status) = status {
+                reporter.polled(&status, began.elapsed());
+                if status.status.is_terminal() {
+                    return Ok(MaOutcome::Finished(status));
+                }
+                if began.elapsed() >= policy.timeout {
+                    return Ok(MaOutcome::TimedOut(status));
+                }
+            }
+            let remaining = policy.timeout.saturating_sub(began.elapsed());
+            tokio::time::sleep(interval.min(remaining).max(Duration::from_millis(10))).await;
+            interval = interval.mul_f64(1.5).min(policy.max_interval);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Param;
+
+    #[test]
+    fn params_parse() {
+        assert_eq!(
+            Param::parse("TargetVersion=public.Plan").unwrap(),
+            Param { id: "TargetVersion".into(), members: vec!["public.Plan".into()] }
+        );
+        assert_eq!(Param::parse("Time=202601, 202602").unwrap().members, vec!["202601", "202602"]);
+        assert!(Param::parse("NoEquals").is_err());
+        assert!(Param::parse("X=").is_err());
+    }
+}

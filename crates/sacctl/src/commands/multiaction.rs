@@ -1,0 +1,138 @@
+//! `sacctl multiaction ...`: multi actions through the Multi Actions API.
+
+use std::time::Duration;
+
+use sac_client::multiaction::{MaOutcome, MaReporter, Param};
+use sac_types::multiaction::{ExecutionStatus, MultiActionStatus};
+use serde_json::json;
+
+use super::schedule::policy;
+use super::{connect, interrupted};
+use crate::cli::MultiActionCommand;
+use crate::exit::ExitStatus;
+use crate::output::{Printer, Progress};
+use crate::Failure;
+
+/// The exit status an execution's state means.
+pub fn exit_for(status: &MultiActionStatus, warnings_ok: bool) -> ExitStatus {
+    match status {
+        MultiActionStatus::Successful => ExitStatus::Success,
+        MultiActionStatus::Warning if warnings_ok => ExitStatus::Success,
+        MultiActionStatus::Warning => ExitStatus::Warnings,
+        MultiActionStatus::Running => ExitStatus::Timeout,
+        MultiActionStatus::Failed | MultiActionStatus::Other(_) => ExitStatus::JobFailed,
+    }
+}
+
+impl MaReporter for Progress {
+    fn polled(&self, status: &ExecutionStatus, elapsed: Duration) {
+        self.set(&format!("execution {} {} ({} s)", status.execution_id, status.status.as_str(), elapsed.as_secs()));
+    }
+}
+
+fn report(printer: Printer, id: &str, status: &ExecutionStatus, timed_out: bool, exit: ExitStatus) {
+    if printer.json() {
+        printer.result_json(&json!({
+            "multi_action": id,
+            "execution_id": status.execution_id,
+            "status": status.status.as_str(),
+            "timed_out": timed_out,
+            "start_time": status.utc_start_date,
+            "end_time": status.utc_end_date,
+            "messages": status.execution_result.messages,
+            "exit_code": exit.code(),
+        }));
+        return;
+    }
+    printer.result(&format!(
+        "multi action {id} execution {}: {}{}{}",
+        status.execution_id,
+        status.status.as_str(),
+        status.utc_start_date.as_deref().map(|s| format!(", started {s}")).unwrap_or_default(),
+        status.utc_end_date.as_deref().map(|s| format!(", ended {s}")).unwrap_or_default(),
+    ));
+    for m in &status.execution_result.messages {
+        let code = if m.code.is_empty() || m.code == "0" { String::new() } else { format!(" {}", m.code) };
+        printer.result(&format!("  [{}{code}] {}", m.severity, m.message));
+    }
+}
+
+pub async fn multiaction(printer: Printer, command: MultiActionCommand) -> Result<ExitStatus, Failure> {
+    match command {
+        MultiActionCommand::Run { connection, id, params, wait, wait_args } => {
+            let params = params.iter().map(|p| Param::parse(p)).collect::<Result<Vec<_>, _>>()?;
+            let (settings, client) = connect(&connection)?;
+            let ma = client.multi_actions();
+            let started = ma.start(&id, &params).await?;
+            let profile =
+                if settings.profile == "default" { String::new() } else { format!(" --profile {}", settings.profile) };
+            let resume = format!("sacctl multiaction wait {id} {}{profile}", started.execution_id);
+            printer.note(&format!("started execution {} of {id} (resume: {resume})", started.execution_id));
+            if !wait {
+                if printer.json() {
+                    printer.result_json(
+                        &json!({"multi_action": id, "execution_id": started.execution_id, "status": "running"}),
+                    );
+                } else {
+                    printer.result(&started.execution_id);
+                }
+                return Ok(ExitStatus::Success);
+            }
+            wait_and_report(
+                printer,
+                &client,
+                &id,
+                &started.execution_id,
+                &policy(&wait_args),
+                wait_args.warnings_ok,
+                &resume,
+            )
+            .await
+        }
+        MultiActionCommand::Wait { connection, id, execution_id, wait_args } => {
+            let (_, client) = connect(&connection)?;
+            let resume = format!("sacctl multiaction wait {id} {execution_id}");
+            wait_and_report(printer, &client, &id, &execution_id, &policy(&wait_args), wait_args.warnings_ok, &resume)
+                .await
+        }
+        MultiActionCommand::Status { connection, id, execution_id } => {
+            let (_, client) = connect(&connection)?;
+            let status = client.multi_actions().status(&id, &execution_id).await?;
+            let exit = exit_for(&status.status, false);
+            report(printer, &id, &status, false, exit);
+            Ok(exit)
+        }
+    }
+}
+
+async fn wait_and_report(
+    printer: Printer,
+    client: &sac_client::Client,
+    id: &str,
+    execution_id: &str,
+    policy: &sac_client::schedule::WaitPolicy,
+    warnings_ok: bool,
+    resume: &str,
+) -> Result<ExitStatus, Failure> {
+    let progress = printer.progress(&format!("multi action {id}"));
+    let multi_actions = client.multi_actions();
+    let outcome = tokio::select! {
+        outcome = multi_actions.wait(id, execution_id, policy, &progress) => outcome?,
+        status = interrupted() => {
+            progress.finish();
+            printer.note(&format!("interrupted: execution {execution_id} keeps running in SAC; resume with: {resume}"));
+            return Ok(status);
+        }
+    };
+    progress.finish();
+    let (status, timed_out) = match outcome {
+        MaOutcome::Finished(s) => (s, false),
+        MaOutcome::TimedOut(s) => (s, true),
+    };
+    let exit = if timed_out { ExitStatus::Timeout } else { exit_for(&status.status, warnings_ok) };
+    report(printer, id, &status, timed_out, exit);
+    if timed_out {
+        printer.note(&format!("gave up waiting; execution {execution_id} is still running. Resume with: {resume}"));
+    }
+    Ok(exit)
+}
