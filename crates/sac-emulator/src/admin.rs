@@ -104,7 +104,8 @@ pub async fn release(State(state): State<AppState>, body: Bytes) -> Response {
         Err(r) => return r,
     };
     let released = engine::release(&state, request.id.as_deref())
-        .and_then(|runs| crate::multiactions::release(&state, request.id.as_deref()).map(|mas| runs + mas));
+        .and_then(|runs| crate::multiactions::release(&state, request.id.as_deref()).map(|mas| runs + mas))
+        .and_then(|n| crate::dataimport::release(&state, request.id.as_deref()).map(|jobs| n + jobs));
     match released {
         Ok(0) if request.id.is_some() => {
             not_found(format!("no running run with execution id {}", request.id.unwrap_or_default()))

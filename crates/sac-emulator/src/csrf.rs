@@ -41,6 +41,24 @@ fn with_csrf(
     }
 }
 
+/// Adds a CSRF token to the answer of a public-API GET that asked for one
+/// (SAP: any GET on the Data Import or Data Export service hands one out).
+pub(crate) fn attach(state: &crate::state::AppState, headers: &HeaderMap, response: Response) -> Response {
+    if !auth::wants_csrf(headers) {
+        return response;
+    }
+    match check_bearer(state, headers) {
+        Ok(TokenCheck::Valid(t)) => with_csrf(state, headers, &Principal::from_token(&t), response),
+        _ => match current_session(state, headers) {
+            Ok(Some(s)) => match Principal::from_browser_session(&s) {
+                Some(p) => with_csrf(state, headers, &p, response),
+                None => response,
+            },
+            _ => response,
+        },
+    }
+}
+
 /// `GET /api/v1/csrf`: any valid bearer token (any grant) or a browser
 /// session may fetch a token. Without either: 401.
 pub async fn api_csrf(

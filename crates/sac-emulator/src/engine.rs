@@ -78,6 +78,11 @@ fn take(slot: &mut Option<crate::state::FailRuns>) -> Option<String> {
     Some(message)
 }
 
+/// The message of an injected run failure, if one is due (import jobs).
+pub fn take_run_failure(state: &AppState) -> Option<String> {
+    take(&mut state.fail_runs())
+}
+
 /// The message of an injected data-action failure, if one is due.
 pub fn take_data_action_failure(state: &AppState) -> Option<String> {
     take(&mut state.fail_data_actions())
@@ -117,6 +122,7 @@ fn stop(run: &mut RunRecord, now: i64, why: &str) {
 /// Finishes every timed run (and multi action execution) whose time has come.
 pub fn advance(state: &AppState) -> StoreResult<()> {
     crate::multiactions::advance(state)?;
+    crate::dataimport::advance(state)?;
     let now = now_ms();
     for mut run in state.store().runs_with_status(RunStatus::Running.code())? {
         if run.due_at_ms.is_some_and(|due| due <= now) {

@@ -26,6 +26,7 @@
 pub mod admin;
 pub mod auth;
 pub mod csrf;
+pub mod dataimport;
 pub mod engine;
 pub mod faults;
 pub mod legacy;
@@ -82,6 +83,8 @@ pub struct Config {
     pub session_idle: Duration,
     /// Lifetime of access tokens, overriding the tenant's (default 3599 s).
     pub access_token_secs: Option<u64>,
+    /// Row and size limits of Data Import API requests.
+    pub import_limits: state::ImportLimits,
 }
 
 impl Default for Config {
@@ -93,6 +96,7 @@ impl Default for Config {
             auto_approve_user: None,
             session_idle: Duration::from_secs(15 * 60),
             access_token_secs: None,
+            import_limits: state::ImportLimits::default(),
         }
     }
 }
@@ -119,6 +123,7 @@ impl Emulator {
             auto_approve_user: config.auto_approve_user,
             session_idle: config.session_idle,
             access_token_secs: config.access_token_secs,
+            import_limits: config.import_limits,
         };
         let seed = config.tenant.unwrap_or_else(Tenant::demo);
         let state = AppState::open(store, seed, config.clock, options)?;

@@ -10,7 +10,8 @@ use axum::{Extension, Router};
 use crate::auth::{current_session, Principal};
 use crate::responses::{api_error, escape, internal, legacy_error, login_page};
 use crate::state::AppState;
-use crate::{admin, csrf, faults, legacy, multiactions, oauth, requests, Domain};
+use crate::{admin, csrf, dataimport, faults, legacy, multiactions, oauth, requests, Domain};
+use axum::extract::DefaultBodyLimit;
 use sac_types::legacy::{EPM_SESSION_PATH, SERVICE_PATH};
 
 /// Routes both domains share: the UI layer's services and the CSRF fetch.
@@ -19,6 +20,21 @@ fn shared() -> Router<AppState> {
         .route("/api/v1/csrf", get(csrf::api_csrf))
         .route(SERVICE_PATH, post(legacy::dataintegration).fallback(method_not_allowed))
         .route("/wrangling/api/dm/executions/{id}/rejections", get(legacy::rejections))
+        .route("/api/v1/dataimport/models", get(dataimport::models))
+        .route("/api/v1/dataimport/models/{id}", get(dataimport::model).post(dataimport::create_model_job))
+        .route("/api/v1/dataimport/models/{id}/metadata", get(dataimport::metadata))
+        .route("/api/v1/dataimport/models/{id}/{import_type}", post(dataimport::create_model_job))
+        .route("/api/v1/dataimport/publicDimensions", get(dataimport::public_dimensions))
+        .route("/api/v1/dataimport/publicDimensions/{id}/publicDimensionData", post(dataimport::create_dimension_job))
+        .route("/api/v1/dataimport/jobs", get(dataimport::list_jobs))
+        .route(
+            "/api/v1/dataimport/jobs/{id}",
+            post(dataimport::upload).delete(dataimport::delete_job).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/api/v1/dataimport/jobs/{id}/validate", post(dataimport::validate_job))
+        .route("/api/v1/dataimport/jobs/{id}/invalidRows", get(dataimport::invalid_rows))
+        .route("/api/v1/dataimport/jobs/{id}/run", post(dataimport::run_job))
+        .route("/api/v1/dataimport/jobs/{id}/status", get(dataimport::job_status_handler))
         .route("/api/v1/multiActions/{id}/executions", post(multiactions::start))
         .route("/api/v1/multiActions/{id}/executions/{execution}", get(multiactions::status))
 }

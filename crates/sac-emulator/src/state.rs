@@ -50,6 +50,22 @@ pub struct Options {
     pub session_idle: Duration,
     /// Overrides the tenant's access token lifetime.
     pub access_token_secs: Option<u64>,
+    pub import_limits: ImportLimits,
+}
+
+/// Limits of one Data Import API request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ImportLimits {
+    /// Rows in one `POST /jobs/{id}` (default 100,000).
+    pub max_rows_per_request: usize,
+    /// Bytes of one request body (default 64 MiB).
+    pub max_body_bytes: usize,
+}
+
+impl Default for ImportLimits {
+    fn default() -> Self {
+        ImportLimits { max_rows_per_request: 100_000, max_body_bytes: 64 << 20 }
+    }
 }
 
 /// A counted failure: the next `count` runs (or data-action steps) fail with `message`.

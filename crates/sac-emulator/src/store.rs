@@ -44,6 +44,12 @@ CREATE TABLE IF NOT EXISTS rejections (
     PRIMARY KEY (execution_id, seq));
 CREATE TABLE IF NOT EXISTS facts (
     model TEXT NOT NULL, key TEXT NOT NULL, row TEXT NOT NULL, PRIMARY KEY (model, key));
+CREATE TABLE IF NOT EXISTS import_jobs (
+    job_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, model TEXT NOT NULL, import_type TEXT NOT NULL,
+    owner TEXT NOT NULL, status TEXT NOT NULL, settings TEXT NOT NULL, total INTEGER NOT NULL DEFAULT 0,
+    failed INTEGER NOT NULL DEFAULT 0, error TEXT, updated TEXT NOT NULL, due_at_ms INTEGER, polls_left INTEGER);
+CREATE TABLE IF NOT EXISTS import_rows (
+    job_id TEXT NOT NULL, seq INTEGER NOT NULL, row TEXT NOT NULL, reason TEXT, PRIMARY KEY (job_id, seq));
 CREATE TABLE IF NOT EXISTS ma_executions (
     execution_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, multi_action TEXT NOT NULL, status TEXT NOT NULL,
     user TEXT NOT NULL, start_time TEXT NOT NULL, end_time TEXT, parameters TEXT NOT NULL, messages TEXT NOT NULL,
@@ -51,7 +57,9 @@ CREATE TABLE IF NOT EXISTS ma_executions (
 "#;
 
 /// Tables that hold the tenant's state (everything but the schema).
-const STATE_TABLES: [&str; 10] = [
+const STATE_TABLES: [&str; 12] = [
+    "import_jobs",
+    "import_rows",
     "meta",
     "tokens",
     "auth_codes",
@@ -169,6 +177,27 @@ pub struct MaExecutionRecord {
     pub parameters: String,
     /// `executionResult.messages` (JSON array).
     pub messages: String,
+    pub due_at_ms: Option<i64>,
+    pub polls_left: Option<i64>,
+}
+
+/// A Data Import API job.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportJobRecord {
+    pub job_id: String,
+    /// Object id of the model or public dimension (no package prefix).
+    pub model: String,
+    pub import_type: String,
+    /// Client id (technical) or user the job belongs to.
+    pub owner: String,
+    /// READY_FOR_DATA, READY_FOR_WRITE, PROCESSING, COMPLETED, FAILED.
+    pub status: String,
+    /// Mapping, DefaultValues and JobSettings as posted (JSON).
+    pub settings: String,
+    pub total: i64,
+    pub failed: i64,
+    pub error: Option<String>,
+    pub updated: String,
     pub due_at_ms: Option<i64>,
     pub polls_left: Option<i64>,
 }
@@ -572,14 +601,15 @@ impl Store {
 impl Store {
     // ---- facts ---------------------------------------------------------
 
-    /// Inserts or replaces fact rows by their key.
+    /// Inserts fact rows, or updates the columns they carry (measures they
+    /// do not carry keep their values).
     pub fn upsert_facts(&self, model: &str, rows: &[(String, Row)]) -> StoreResult<()> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         {
             let mut stmt = tx.prepare(
                 "INSERT INTO facts (model, key, row) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (model, key) DO UPDATE SET row = excluded.row",
+                 ON CONFLICT (model, key) DO UPDATE SET row = json_patch(facts.row, excluded.row)",
             )?;
             for (key, row) in rows {
                 stmt.execute(params![model, key, serde_json::to_string(row).expect("rows serialize")])?;
@@ -623,6 +653,14 @@ impl Store {
             .query_map(rusqlite::params_from_iter(args), |r| r.get::<_, String>(0))?
             .collect::<Result<Vec<_>, _>>()?;
         texts.iter().map(|t| parse_row(t)).collect()
+    }
+
+    pub fn fact(&self, model: &str, key: &str) -> StoreResult<Option<Row>> {
+        let text: Option<String> = self
+            .conn()
+            .query_row("SELECT row FROM facts WHERE model = ?1 AND key = ?2", params![model, key], |r| r.get(0))
+            .optional()?;
+        text.map(|t| parse_row(&t)).transpose()
     }
 
     pub fn fact_count(&self, model: &str) -> StoreResult<i64> {
@@ -697,6 +735,138 @@ impl Store {
             })?
             .collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
+    }
+}
+
+impl Store {
+    // ---- data import jobs ------------------------------------------------
+
+    pub fn insert_import_job(&self, j: &ImportJobRecord) -> StoreResult<()> {
+        self.conn().execute(
+            "INSERT INTO import_jobs (job_id, seq, model, import_type, owner, status, settings, total, failed, error,
+                updated, due_at_ms, polls_left)
+             VALUES (?1, (SELECT COALESCE(MAX(seq) + 1, 0) FROM import_jobs), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            params![
+                j.job_id, j.model, j.import_type, j.owner, j.status, j.settings, j.total, j.failed, j.error, j.updated,
+                j.due_at_ms, j.polls_left
+            ],
+        )?;
+        Ok(())
+    }
+
+    pub fn update_import_job(&self, j: &ImportJobRecord) -> StoreResult<()> {
+        self.conn().execute(
+            "UPDATE import_jobs SET status = ?2, settings = ?3, total = ?4, failed = ?5, error = ?6, updated = ?7,
+                due_at_ms = ?8, polls_left = ?9 WHERE job_id = ?1",
+            params![j.job_id, j.status, j.settings, j.total, j.failed, j.error, j.updated, j.due_at_ms, j.polls_left],
+        )?;
+        Ok(())
+    }
+
+    pub fn import_job(&self, job_id: &str) -> StoreResult<Option<ImportJobRecord>> {
+        Ok(self.query_jobs("WHERE job_id = ?1", params![job_id])?.into_iter().next())
+    }
+
+    /// Jobs of an owner, oldest first.
+    pub fn import_jobs_of(&self, owner: &str) -> StoreResult<Vec<ImportJobRecord>> {
+        self.query_jobs("WHERE owner = ?1 ORDER BY seq", params![owner])
+    }
+
+    pub fn processing_import_jobs(&self) -> StoreResult<Vec<ImportJobRecord>> {
+        self.query_jobs("WHERE status = 'PROCESSING' ORDER BY seq", params![])
+    }
+
+    fn query_jobs(&self, filter: &str, args: impl rusqlite::Params) -> StoreResult<Vec<ImportJobRecord>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT job_id, model, import_type, owner, status, settings, total, failed, error, updated, due_at_ms,
+                polls_left FROM import_jobs {filter}"
+        ))?;
+        let jobs = stmt
+            .query_map(args, |r| {
+                Ok(ImportJobRecord {
+                    job_id: r.get(0)?,
+                    model: r.get(1)?,
+                    import_type: r.get(2)?,
+                    owner: r.get(3)?,
+                    status: r.get(4)?,
+                    settings: r.get(5)?,
+                    total: r.get(6)?,
+                    failed: r.get(7)?,
+                    error: r.get(8)?,
+                    updated: r.get(9)?,
+                    due_at_ms: r.get(10)?,
+                    polls_left: r.get(11)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(jobs)
+    }
+
+    pub fn delete_import_job(&self, job_id: &str) -> StoreResult<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute("DELETE FROM import_rows WHERE job_id = ?1", [job_id])?;
+        tx.execute("DELETE FROM import_jobs WHERE job_id = ?1", [job_id])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Appends staged rows to a job; returns the job's row count after.
+    pub fn append_import_rows(&self, job_id: &str, rows: &[Row]) -> StoreResult<i64> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let next: i64 =
+            tx.query_row("SELECT COALESCE(MAX(seq) + 1, 0) FROM import_rows WHERE job_id = ?1", [job_id], |r| {
+                r.get(0)
+            })?;
+        {
+            let mut stmt = tx.prepare("INSERT INTO import_rows (job_id, seq, row) VALUES (?1, ?2, ?3)")?;
+            for (i, row) in rows.iter().enumerate() {
+                stmt.execute(params![job_id, next + i as i64, serde_json::to_string(row).expect("rows serialize")])?;
+            }
+        }
+        tx.commit()?;
+        Ok(next + rows.len() as i64)
+    }
+
+    /// Staged rows of a job with their rejection reason, from `after` (exclusive), at most `limit`.
+    pub fn import_rows(&self, job_id: &str, after: i64, limit: i64) -> StoreResult<Vec<(i64, Row, Option<String>)>> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare("SELECT seq, row, reason FROM import_rows WHERE job_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3")?;
+        let raw = stmt
+            .query_map(params![job_id, after, limit], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        raw.into_iter().map(|(seq, text, reason)| Ok((seq, parse_row(&text)?, reason))).collect()
+    }
+
+    /// Rejected staged rows of a job, at most `limit`.
+    pub fn rejected_import_rows(&self, job_id: &str, limit: i64) -> StoreResult<Vec<(Row, String)>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT row, reason FROM import_rows WHERE job_id = ?1 AND reason IS NOT NULL ORDER BY seq LIMIT ?2",
+        )?;
+        let raw = stmt
+            .query_map(params![job_id, limit], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        raw.into_iter().map(|(text, reason)| Ok((parse_row(&text)?, reason))).collect()
+    }
+
+    /// Records the validation outcome of staged rows (`None`: valid).
+    pub fn set_import_reasons(&self, job_id: &str, reasons: &[(i64, Option<String>)]) -> StoreResult<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        {
+            let mut stmt = tx.prepare("UPDATE import_rows SET reason = ?3 WHERE job_id = ?1 AND seq = ?2")?;
+            for (seq, reason) in reasons {
+                stmt.execute(params![job_id, seq, reason])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
     }
 }
 

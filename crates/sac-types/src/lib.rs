@@ -9,6 +9,7 @@
 //! project's API reference; `tests/fixtures.rs` proves both directions parse
 //! them.
 
+pub mod dataimport;
 pub mod error;
 pub mod legacy;
 pub mod multiaction;

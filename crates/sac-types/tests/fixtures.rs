@@ -124,3 +124,18 @@ fn multi_action_shapes_from_sap_help() {
     let other: MultiActionStatus = serde_json::from_str("\"paused\"").unwrap();
     assert!(other.is_terminal() && other.as_str() == "paused");
 }
+
+#[test]
+fn data_import_shapes_from_sap_help() {
+    use sac_types::dataimport::{CreateJob, InvalidRows, ValidateResult, REJECTION_REASON};
+    let v: ValidateResult = round_trip("dataimport_validate.json");
+    assert_eq!(v.job_status, "READY_FOR_WRITE");
+    assert_eq!(v.total_number_rows_in_job, 1000);
+    let rows: InvalidRows = round_trip("dataimport_invalid_rows.json");
+    assert_eq!(rows.failed_rows[0][REJECTION_REASON], "Invalid column value for: Date");
+    let create: CreateJob = round_trip("dataimport_create_job.json");
+    let settings = create.job_settings.unwrap();
+    assert_eq!(settings.import_method.as_deref(), Some("CleanAndReplace"));
+    assert_eq!(settings.dimension_scope.unwrap(), vec!["Version", "Bicycle"]);
+    assert_eq!(create.mapping.unwrap()["Bicycle"], "Bike");
+}

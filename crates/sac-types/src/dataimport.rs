@@ -1,0 +1,200 @@
+//! The Data Import API (`/api/v1/dataimport`). Field names follow SAP's
+//! help pages where they show them (validate, invalidRows) and the public
+//! clients that read them elsewhere (`jobID`, `jobURL`, `upsertedNumberRows`,
+//! `jobStatus`, `additionalInformation`).
+
+use serde::{Deserialize, Serialize};
+
+/// Job states: READY_FOR_DATA -> READY_FOR_WRITE -> PROCESSING -> COMPLETED | FAILED.
+pub mod status {
+    pub const READY_FOR_DATA: &str = "READY_FOR_DATA";
+    pub const READY_FOR_WRITE: &str = "READY_FOR_WRITE";
+    pub const PROCESSING: &str = "PROCESSING";
+    pub const COMPLETED: &str = "COMPLETED";
+    pub const FAILED: &str = "FAILED";
+}
+
+/// `GET /models`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelList {
+    pub models: Vec<ModelSummary>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelSummary {
+    #[serde(rename = "modelID")]
+    pub model_id: String,
+    #[serde(rename = "modelName", default)]
+    pub model_name: String,
+    #[serde(rename = "modelDescription", default)]
+    pub model_description: String,
+    #[serde(rename = "modelURL", default, skip_serializing_if = "Option::is_none")]
+    pub model_url: Option<String>,
+}
+
+/// `GET /models/{id}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelDetail {
+    #[serde(rename = "modelID")]
+    pub model_id: String,
+    #[serde(rename = "modelName", default)]
+    pub model_name: String,
+    #[serde(rename = "modelDescription", default)]
+    pub model_description: String,
+    #[serde(default)]
+    pub versions: Vec<Version>,
+    #[serde(rename = "importTypes", default)]
+    pub import_types: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Version {
+    pub id: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+/// `GET /models/{id}/metadata`: the columns of each import type.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ColumnSet {
+    pub keys: Vec<String>,
+    pub columns: Vec<Column>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Column {
+    pub column_name: String,
+    pub column_data_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_length: Option<u32>,
+    pub is_key: bool,
+}
+
+/// Body of `POST /models/{id}[/{importType}]`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateJob {
+    /// `{"<model column>": "<source column>"}`.
+    #[serde(rename = "Mapping", default, skip_serializing_if = "Option::is_none")]
+    pub mapping: Option<std::collections::BTreeMap<String, String>>,
+    /// Values for columns the data does not carry.
+    #[serde(rename = "DefaultValues", default, skip_serializing_if = "Option::is_none")]
+    pub default_values: Option<std::collections::BTreeMap<String, String>>,
+    #[serde(rename = "JobSettings", default, skip_serializing_if = "Option::is_none")]
+    pub job_settings: Option<JobSettings>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobSettings {
+    /// `Update` (default), `Append`, `CleanAndReplace`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub import_method: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dimension_scope: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub execute_with_failed_rows: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ignore_additional_columns: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_formats: Option<std::collections::BTreeMap<String, String>>,
+}
+
+/// Answer to a job creation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobCreated {
+    #[serde(rename = "jobID")]
+    pub job_id: String,
+    #[serde(rename = "jobURL")]
+    pub job_url: String,
+}
+
+/// Answer to `POST /jobs/{id}` (a chunk of rows).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UploadResult {
+    pub total_number_rows_in_current_request: u64,
+    pub upserted_number_rows: u64,
+    pub failed_number_rows: u64,
+    #[serde(default)]
+    pub failed_rows: Vec<serde_json::Value>,
+    pub total_number_rows_in_job: u64,
+    #[serde(rename = "validateJobURL", default)]
+    pub validate_job_url: String,
+    #[serde(rename = "runJobURL", default)]
+    pub run_job_url: String,
+}
+
+/// Answer to `POST /jobs/{id}/validate` (SAP help example).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ValidateResult {
+    pub job_status: String,
+    pub total_number_rows_in_job: u64,
+    pub failed_number_rows: u64,
+    #[serde(rename = "invalidRowsURL", default)]
+    pub invalid_rows_url: String,
+    #[serde(rename = "jobStatusURL", default)]
+    pub job_status_url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub additional_information: Option<serde_json::Value>,
+}
+
+/// `GET /jobs/{id}/invalidRows`: rows with `_REJECTION_REASON`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InvalidRows {
+    pub failed_rows: Vec<std::collections::BTreeMap<String, serde_json::Value>>,
+}
+
+/// The column that says why a row was rejected.
+pub const REJECTION_REASON: &str = "_REJECTION_REASON";
+
+/// `GET /jobs/{id}/status` and the answer to `POST /jobs/{id}/run`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobStatus {
+    #[serde(rename = "jobID", default)]
+    pub job_id: String,
+    pub job_status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_status_description: Option<String>,
+    #[serde(default)]
+    pub additional_information: JobCounts,
+    #[serde(rename = "invalidRowsURL", default, skip_serializing_if = "Option::is_none")]
+    pub invalid_rows_url: Option<String>,
+    #[serde(rename = "jobStatusURL", default, skip_serializing_if = "Option::is_none")]
+    pub job_status_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<JobError>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobCounts {
+    #[serde(default)]
+    pub total_number_rows_in_job: u64,
+    #[serde(default)]
+    pub failed_number_rows: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobError {
+    pub message: String,
+}
+
+/// One entry of `GET /jobs`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobSummary {
+    #[serde(rename = "jobID")]
+    pub job_id: String,
+    #[serde(rename = "modelID")]
+    pub model_id: String,
+    pub owner: String,
+    pub status: String,
+    #[serde(rename = "importType")]
+    pub import_type: String,
+    #[serde(rename = "lastUpdatedTime")]
+    pub last_updated_time: String,
+}
