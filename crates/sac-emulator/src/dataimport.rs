@@ -353,9 +353,13 @@ async fn read_body(body: Body, limit: usize) -> Result<Bytes, Response> {
 }
 
 /// Parses the rows of a chunk: JSON `{"Data":[...]}` or CSV with a header row.
-fn parse_rows(content_type: &str, body: &[u8]) -> Result<(Vec<Row>, Vec<Value>, Option<CreateJob>), String> {
+/// Rows that parsed, rows that did not (with a reason), and any Mapping or
+/// DefaultValues sent with the chunk.
+type ParsedChunk = (Vec<Row>, Vec<Value>, Option<CreateJob>);
+
+fn parse_rows(content_type: &str, body: &[u8]) -> Result<ParsedChunk, String> {
     if content_type.starts_with("text/csv") {
-        let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(body);
+        let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(body);
         let headers = reader.headers().map_err(|e| format!("Invalid CSV: {e}"))?.clone();
         let mut rows = Vec::new();
         let mut failed = Vec::new();
