@@ -27,6 +27,11 @@ pub(crate) enum Layer {
 /// A request body.
 pub(crate) enum Body<'a> {
     Json(&'a serde_json::Value),
+    /// A body of another type (CSV chunks); cheap to clone for retries.
+    Text {
+        content_type: &'static str,
+        text: bytes::Bytes,
+    },
 }
 
 /// A client for one SAC tenant and one identity.
@@ -134,6 +139,11 @@ impl Client {
         } else {
             Err(self.refusal(answer).await)
         }
+    }
+
+    /// The Data Import API.
+    pub fn data_import(&self) -> crate::dataimport::DataImport<'_> {
+        crate::dataimport::DataImport::new(self)
     }
 
     /// The Multi Actions API.
@@ -287,8 +297,12 @@ impl Client {
                     if let Some((csrf, _)) = &csrf {
                         request = request.header("x-csrf-token", csrf.expose());
                     }
-                    if let Some(Body::Json(json)) = &body {
-                        request = request.json(json);
+                    match &body {
+                        Some(Body::Json(json)) => request = request.json(json),
+                        Some(Body::Text { content_type, text }) => {
+                            request = request.header("content-type", *content_type).body(text.clone())
+                        }
+                        None => {}
                     }
                     request
                 })

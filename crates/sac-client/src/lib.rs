@@ -23,6 +23,7 @@
 pub mod auth;
 mod client;
 pub mod config;
+pub mod dataimport;
 pub mod error;
 pub mod http;
 pub mod legacy;

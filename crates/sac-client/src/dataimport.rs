@@ -1,0 +1,476 @@
+//! The Data Import API (`/api/v1/dataimport`): models, jobs, and a push
+//! pipeline that streams a CSV file of any size into a model in chunks.
+//!
+//! Nothing is written to the model before the job runs, so a push that
+//! fails half-way (a lost chunk, too many invalid rows) deletes its job and
+//! leaves the model as it was.
+
+use std::io::Read;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use reqwest::Method;
+use sac_types::dataimport::{
+    status, CreateJob, InvalidRows, JobCreated, JobStatus, JobSummary, ModelDetail, ModelList, ModelSummary,
+    UploadResult, ValidateResult, REJECTION_REASON,
+};
+
+use crate::client::{Body, Client};
+use crate::error::{Error, Result};
+use crate::http::Idempotency;
+use crate::schedule::WaitPolicy;
+
+const BASE: &str = "/api/v1/dataimport";
+
+pub struct DataImport<'c> {
+    client: &'c Client,
+}
+
+fn not_found(e: Error, what: &str) -> Error {
+    match e {
+        Error::NotFound { message, .. } => Error::NotFound { what: what.into(), message },
+        other => other,
+    }
+}
+
+/// A model named `SALES_PLAN` or `t.G:SALES_PLAN`: the API takes the id.
+pub fn model_id(name: &str) -> &str {
+    name.split_once(':').map(|(_, id)| id).filter(|_| name.starts_with("t.")).unwrap_or(name)
+}
+
+impl<'c> DataImport<'c> {
+    pub(crate) fn new(client: &'c Client) -> Self {
+        DataImport { client }
+    }
+
+    async fn get<T: serde::de::DeserializeOwned>(&self, segments: &[&str], what: &str) -> Result<T> {
+        let answer = self
+            .client
+            .api_request(Method::GET, BASE, segments, None, Idempotency::Safe)
+            .await
+            .map_err(|e| not_found(e, what))?;
+        answer.json()
+    }
+
+    pub async fn models(&self) -> Result<Vec<ModelSummary>> {
+        Ok(self.get::<ModelList>(&["models"], "model").await?.models)
+    }
+
+    pub async fn model(&self, model: &str) -> Result<ModelDetail> {
+        self.get(&["models", model_id(model)], "model").await
+    }
+
+    pub async fn metadata(&self, model: &str) -> Result<serde_json::Value> {
+        self.get(&["models", model_id(model), "metadata"], "model").await
+    }
+
+    /// Creates a job (`import_type` e.g. `factData`; `publicDimensionData`
+    /// for a public dimension's master data).
+    pub async fn create_job(&self, model: &str, import_type: &str, settings: &CreateJob) -> Result<JobCreated> {
+        let body = serde_json::to_value(settings).expect("settings serialize");
+        let id = model_id(model);
+        let segments: Vec<&str> = if import_type == "publicDimensionData" {
+            vec!["publicDimensions", id, "publicDimensionData"]
+        } else {
+            vec!["models", id, import_type]
+        };
+        let answer = self
+            .client
+            .api_request(Method::POST, BASE, &segments, Some(Body::Json(&body)), Idempotency::Unsafe)
+            .await
+            .map_err(|e| not_found(e, "model"))?;
+        answer.json()
+    }
+
+    /// Sends one chunk of CSV (header line first). Sent again only when SAC
+    /// certainly did not take it (429, 503, connection refused).
+    pub async fn upload_csv(&self, job_id: &str, csv: bytes::Bytes) -> Result<UploadResult> {
+        let body = Body::Text { content_type: "text/csv", text: csv };
+        let answer = self
+            .client
+            .api_request(Method::POST, BASE, &["jobs", job_id], Some(body), Idempotency::Unsafe)
+            .await
+            .map_err(|e| not_found(e, "job"))?;
+        answer.json()
+    }
+
+    pub async fn validate(&self, job_id: &str) -> Result<ValidateResult> {
+        let answer = self
+            .client
+            .api_request(Method::POST, BASE, &["jobs", job_id, "validate"], None, Idempotency::Safe)
+            .await
+            .map_err(|e| not_found(e, "job"))?;
+        answer.json()
+    }
+
+    pub async fn invalid_rows(&self, job_id: &str) -> Result<InvalidRows> {
+        self.get(&["jobs", job_id, "invalidRows"], "job").await
+    }
+
+    /// Starts writing. After an answer that leaves the outcome open, the
+    /// job's status tells whether it started; the run is never sent twice.
+    pub async fn run(&self, job_id: &str, override_failed_rows: bool) -> Result<JobStatus> {
+        let body = serde_json::json!({"overrideExecuteWithFailedRows": override_failed_rows});
+        match self
+            .client
+            .api_request(Method::POST, BASE, &["jobs", job_id, "run"], Some(Body::Json(&body)), Idempotency::Unsafe)
+            .await
+        {
+            Ok(answer) => answer.json(),
+            Err(e @ (Error::Transport { .. } | Error::Decode { .. } | Error::Unavailable { .. })) => {
+                let status = self.status(job_id).await?;
+                if status.job_status == status::READY_FOR_DATA || status.job_status == status::READY_FOR_WRITE {
+                    Err(e)
+                } else {
+                    Ok(status)
+                }
+            }
+            Err(e) => Err(not_found(e, "job")),
+        }
+    }
+
+    pub async fn status(&self, job_id: &str) -> Result<JobStatus> {
+        self.get(&["jobs", job_id, "status"], "job").await
+    }
+
+    pub async fn delete(&self, job_id: &str) -> Result<()> {
+        self.client
+            .api_request(Method::DELETE, BASE, &["jobs", job_id], None, Idempotency::Safe)
+            .await
+            .map_err(|e| not_found(e, "job"))?;
+        Ok(())
+    }
+
+    pub async fn jobs(&self) -> Result<Vec<JobSummary>> {
+        self.get(&["jobs"], "job").await
+    }
+
+    /// Polls the job until it is COMPLETED or FAILED, or the timeout.
+    /// Returns the last status and whether it timed out.
+    pub async fn wait(&self, job_id: &str, policy: &WaitPolicy) -> Result<(JobStatus, bool)> {
+        let began = Instant::now();
+        let mut interval = policy.first_interval;
+        loop {
+            let status = self.status(job_id).await?;
+            if status.job_status == status::COMPLETED || status.job_status == status::FAILED {
+                return Ok((status, false));
+            }
+            if began.elapsed() >= policy.timeout {
+                return Ok((status, true));
+            }
+            let remaining = policy.timeout.saturating_sub(began.elapsed());
+            tokio::time::sleep(interval.min(remaining).max(Duration::from_millis(10))).await;
+            interval = interval.mul_f64(1.5).min(policy.max_interval);
+        }
+    }
+}
+
+/// Progress of a push, for a progress bar.
+pub trait PushReporter: Send + Sync {
+    /// `rows` uploaded so far, `bytes` of the input read so far.
+    fn uploaded(&self, rows: u64, bytes: u64);
+    /// A new phase: "validating", "writing", ...
+    fn phase(&self, text: &str);
+}
+
+/// How to push.
+#[derive(Clone, Debug)]
+pub struct PushOptions {
+    pub model: String,
+    pub import_type: String,
+    pub settings: CreateJob,
+    /// Rows per chunk (SAP practitioners' advice: about 50k).
+    pub chunk_rows: usize,
+    /// Chunks uploading at once.
+    pub parallel: usize,
+    /// Stop before writing when more rows than this are invalid.
+    pub max_failed_rows: Option<u64>,
+    /// Validate only: report, delete the job, write nothing.
+    pub dry_run: bool,
+    pub wait: WaitPolicy,
+}
+
+/// What a push did.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PushOutcome {
+    pub job_id: String,
+    pub rows_read: u64,
+    pub validated: ValidateResult,
+    /// The final status (None for a dry run or a stop before the run).
+    pub status: Option<JobStatus>,
+    pub timed_out: bool,
+    /// Why nothing was written, when the push stopped before the run.
+    pub stopped: Option<String>,
+    /// The rows SAC rejected, with `_REJECTION_REASON` (at most SAC's sample).
+    pub invalid_rows: InvalidRows,
+}
+
+/// Counts the bytes read through it.
+struct Counting<R> {
+    inner: R,
+    count: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// What the CSV reader thread sends: a chunk (CSV text with the header
+/// line, and its row count), or the end of the input.
+enum Piece {
+    Chunk(bytes::Bytes, u64),
+    End,
+}
+
+/// Splits CSV from `input` into chunks of `chunk_rows` rows on a blocking
+/// thread; at most `bound` chunks wait in memory. A record whose field
+/// count differs from the header's is an error with its line number.
+fn chunk_csv(
+    input: Box<dyn Read + Send>,
+    chunk_rows: usize,
+    bound: usize,
+    bytes_read: Arc<std::sync::atomic::AtomicU64>,
+) -> tokio::sync::mpsc::Receiver<std::result::Result<Piece, String>> {
+    let (tx, rx) = tokio::sync::mpsc::channel(bound.max(1));
+    std::thread::spawn(move || {
+        let result = (|| -> std::result::Result<(), String> {
+            let mut reader =
+                csv::ReaderBuilder::new().flexible(true).from_reader(Counting { inner: input, count: bytes_read });
+            let header = reader.byte_headers().map_err(|e| format!("cannot read the CSV header: {e}"))?.clone();
+            if header.is_empty() || header.iter().all(|h| h.is_empty()) {
+                return Err("the CSV has no header line".into());
+            }
+            let new_writer = || -> std::result::Result<csv::Writer<Vec<u8>>, String> {
+                let mut w = csv::Writer::from_writer(Vec::with_capacity(1 << 20));
+                w.write_byte_record(&header).map_err(|e| e.to_string())?;
+                Ok(w)
+            };
+            let finish = |w: csv::Writer<Vec<u8>>| w.into_inner().map_err(|e| e.to_string()).map(bytes::Bytes::from);
+            let mut writer = new_writer()?;
+            let mut rows = 0u64;
+            let mut record = csv::ByteRecord::new();
+            loop {
+                match reader.read_byte_record(&mut record) {
+                    Ok(true) => {
+                        if record.len() != header.len() {
+                            let line = record.position().map(|p| p.line()).unwrap_or(0);
+                            return Err(format!(
+                                "line {line} of the CSV has {} fields, the header has {}",
+                                record.len(),
+                                header.len()
+                            ));
+                        }
+                        writer.write_byte_record(&record).map_err(|e| e.to_string())?;
+                        rows += 1;
+                        if rows as usize == chunk_rows {
+                            let full = finish(std::mem::replace(&mut writer, new_writer()?))?;
+                            if tx.blocking_send(Ok(Piece::Chunk(full, rows))).is_err() {
+                                return Ok(());
+                            }
+                            rows = 0;
+                        }
+                    }
+                    Ok(false) => break,
+                    Err(e) => {
+                        let line = e.position().map(|p| p.line()).unwrap_or(0);
+                        return Err(format!("the CSV is malformed at line {line}: {e}"));
+                    }
+                }
+            }
+            if rows > 0 {
+                let _ = tx.blocking_send(Ok(Piece::Chunk(finish(writer)?, rows)));
+            }
+            let _ = tx.blocking_send(Ok(Piece::End));
+            Ok(())
+        })();
+        if let Err(why) = result {
+            let _ = tx.blocking_send(Err(why));
+        }
+    });
+    rx
+}
+
+/// Streams CSV rows into a new job, validates, and (unless stopped) runs
+/// and waits. Memory stays bounded by `chunk_rows * (parallel + 1)` rows.
+pub async fn push_csv(
+    di: &DataImport<'_>,
+    input: Box<dyn Read + Send>,
+    options: &PushOptions,
+    reporter: &dyn PushReporter,
+) -> Result<PushOutcome> {
+    let created = di.create_job(&options.model, &options.import_type, &options.settings).await?;
+    let job_id = created.job_id.clone();
+    match upload_and_finish(di, &job_id, input, options, reporter).await {
+        Ok(outcome) => Ok(outcome),
+        Err(e) => {
+            // Nothing was written yet: leave no half-filled job behind.
+            if let Err(cleanup) = di.delete(&job_id).await {
+                tracing::warn!(job = %job_id, error = %cleanup, "could not delete the unfinished job");
+            }
+            Err(e)
+        }
+    }
+}
+
+async fn upload_and_finish(
+    di: &DataImport<'_>,
+    job_id: &str,
+    input: Box<dyn Read + Send>,
+    options: &PushOptions,
+    reporter: &dyn PushReporter,
+) -> Result<PushOutcome> {
+    let bytes_read = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let parallel = options.parallel.max(1);
+    let mut chunks = chunk_csv(input, options.chunk_rows.max(1), parallel, bytes_read.clone());
+    let mut in_flight = futures_util::stream::FuturesUnordered::new();
+    let mut rows_read = 0u64;
+    let mut rows_sent = 0u64;
+    let mut input_done = false;
+    loop {
+        while !input_done && in_flight.len() < parallel {
+            match chunks.recv().await {
+                Some(Ok(Piece::Chunk(csv, rows))) => {
+                    rows_read += rows;
+                    in_flight.push(async move { di.upload_csv(job_id, csv).await.map(|r| (r, rows)) });
+                }
+                Some(Ok(Piece::End)) => input_done = true,
+                Some(Err(why)) => return Err(Error::Config(why)),
+                None => return Err(Error::Config("reading the input stopped before its end".into())),
+            }
+        }
+        match futures_util::StreamExt::next(&mut in_flight).await {
+            Some(result) => {
+                let (_, rows) = result?;
+                rows_sent += rows;
+                reporter.uploaded(rows_sent, bytes_read.load(std::sync::atomic::Ordering::Relaxed));
+            }
+            None if input_done => break,
+            None => {}
+        }
+    }
+    if rows_read == 0 {
+        return Err(Error::Config("the input has a header line but no rows".into()));
+    }
+    reporter.phase("validating");
+    let validated = di.validate(job_id).await?;
+    let invalid_rows = if validated.failed_number_rows > 0 {
+        di.invalid_rows(job_id).await?
+    } else {
+        InvalidRows { failed_rows: vec![] }
+    };
+    let mut outcome = PushOutcome {
+        job_id: job_id.to_string(),
+        rows_read,
+        validated: validated.clone(),
+        status: None,
+        timed_out: false,
+        stopped: None,
+        invalid_rows,
+    };
+    if let Some(max) = options.max_failed_rows {
+        if validated.failed_number_rows > max {
+            outcome.stopped = Some(format!(
+                "{} rows are invalid, more than --max-failed-rows {max}: nothing was written",
+                validated.failed_number_rows
+            ));
+        }
+    }
+    if options.dry_run && outcome.stopped.is_none() {
+        outcome.stopped = Some("dry run: validated only, nothing was written".into());
+    }
+    if outcome.stopped.is_some() {
+        di.delete(job_id).await?;
+        return Ok(outcome);
+    }
+    reporter.phase("writing");
+    let started = di.run(job_id, false).await?;
+    let (status, timed_out) = if started.job_status == status::COMPLETED || started.job_status == status::FAILED {
+        (started, false)
+    } else {
+        di.wait(job_id, &options.wait).await?
+    };
+    outcome.status = Some(status);
+    outcome.timed_out = timed_out;
+    Ok(outcome)
+}
+
+/// Writes rejected rows as CSV: the columns of the rows, then the reason.
+pub fn rejects_csv(rows: &InvalidRows, out: impl std::io::Write) -> std::io::Result<()> {
+    let mut columns: Vec<String> = Vec::new();
+    for row in &rows.failed_rows {
+        for k in row.keys() {
+            if k != REJECTION_REASON && !columns.contains(k) {
+                columns.push(k.clone());
+            }
+        }
+    }
+    let mut writer = csv::Writer::from_writer(out);
+    let mut header = columns.clone();
+    header.push(REJECTION_REASON.into());
+    writer.write_record(&header)?;
+    for row in &rows.failed_rows {
+        let record: Vec<String> = header
+            .iter()
+            .map(|c| match row.get(c) {
+                Some(serde_json::Value::String(s)) => s.clone(),
+                Some(serde_json::Value::Null) | None => String::new(),
+                Some(other) => other.to_string(),
+            })
+            .collect();
+        writer.write_record(&record)?;
+    }
+    writer.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn model_names_become_ids() {
+        assert_eq!(model_id("t.G:SALES_PLAN"), "SALES_PLAN");
+        assert_eq!(model_id("SALES_PLAN"), "SALES_PLAN");
+    }
+
+    #[tokio::test]
+    async fn csv_is_cut_into_chunks_with_the_header() {
+        let input = "A,B\n1,2\n3,\"x,y\"\n5,6\n".as_bytes().to_vec();
+        let len = input.len() as u64;
+        let count = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let mut rx = chunk_csv(Box::new(std::io::Cursor::new(input)), 2, 1, count.clone());
+        let chunk = |piece: std::result::Result<Piece, String>| match piece.unwrap() {
+            Piece::Chunk(text, rows) => (String::from_utf8(text.to_vec()).unwrap(), rows),
+            Piece::End => panic!("end too early"),
+        };
+        assert_eq!(chunk(rx.recv().await.unwrap()), ("A,B\n1,2\n3,\"x,y\"\n".to_string(), 2));
+        assert_eq!(chunk(rx.recv().await.unwrap()), ("A,B\n5,6\n".to_string(), 1));
+        assert!(matches!(rx.recv().await, Some(Ok(Piece::End))));
+        assert!(rx.recv().await.is_none());
+        assert_eq!(count.load(std::sync::atomic::Ordering::Relaxed), len);
+    }
+
+    #[tokio::test]
+    async fn a_ragged_line_is_an_error_with_its_number() {
+        let input = b"A,B\n1,2\n1,2,3\n".to_vec();
+        let mut rx = chunk_csv(Box::new(std::io::Cursor::new(input)), 10, 1, Arc::default());
+        match rx.recv().await.unwrap() {
+            Err(why) => assert!(why.contains("line 3") && why.contains("3 fields"), "{why}"),
+            Ok(_) => panic!("accepted a ragged line"),
+        }
+    }
+
+    #[test]
+    fn rejects_are_written_with_their_reason() {
+        let rows: InvalidRows = serde_json::from_str(
+            r#"{"failedRows":[{"Date":"A02301","_REJECTION_REASON":"Invalid column value for: Date"}]}"#,
+        )
+        .unwrap();
+        let mut out = Vec::new();
+        rejects_csv(&rows, &mut out).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "Date,_REJECTION_REASON\nA02301,Invalid column value for: Date\n");
+    }
+}
