@@ -171,6 +171,8 @@ pub trait PushReporter: Send + Sync {
     fn uploaded(&self, rows: u64, bytes: u64);
     /// A new phase: "validating", "writing", ...
     fn phase(&self, text: &str);
+    /// The validation's answer (for CleanAndReplace: the scope it will clear).
+    fn validated(&self, _result: &ValidateResult) {}
 }
 
 /// How to push.
@@ -357,6 +359,7 @@ async fn upload_and_finish(
     }
     reporter.phase("validating");
     let validated = di.validate(job_id).await?;
+    reporter.validated(&validated);
     let invalid_rows = if validated.failed_number_rows > 0 {
         di.invalid_rows(job_id).await?
     } else {

@@ -54,6 +54,107 @@ pub enum Command {
     /// Multi actions through SAC's Multi Actions API (needs a user: authorization_code or saml2_bearer).
     #[command(subcommand, name = "multiaction")]
     MultiAction(MultiActionCommand),
+    /// Push rows into models through the Data Import API, and manage its jobs.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Models the Data Import API can load.
+    #[command(subcommand)]
+    Models(ModelsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelsCommand {
+    /// The models, with their ids.
+    List {
+        #[command(flatten)]
+        connection: ConnectionArgs,
+    },
+    /// A model's versions, import types and columns.
+    Show {
+        #[command(flatten)]
+        connection: ConnectionArgs,
+        /// Model id or name (SALES_PLAN, t.G:SALES_PLAN).
+        model: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Stream a CSV (or JSON) file into a model: create a job, upload in chunks, validate, run, wait.
+    Push(PushArgs),
+    /// The jobs of this identity.
+    Jobs {
+        #[command(flatten)]
+        connection: ConnectionArgs,
+    },
+    /// A job's status.
+    Status {
+        #[command(flatten)]
+        connection: ConnectionArgs,
+        job_id: String,
+    },
+    /// A job's rejected rows with their reason, as CSV.
+    InvalidRows {
+        #[command(flatten)]
+        connection: ConnectionArgs,
+        job_id: String,
+        /// Write to this file instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Delete a job.
+    Delete {
+        #[command(flatten)]
+        connection: ConnectionArgs,
+        job_id: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    /// Model id or name (SALES_PLAN, t.G:SALES_PLAN), or a public dimension with --type publicDimensionData.
+    #[arg(long)]
+    pub model: String,
+    /// factData, privateFactData or publicDimensionData.
+    #[arg(long = "type", default_value = "factData")]
+    pub import_type: String,
+    /// The rows: a CSV file with a header line (streamed), a JSON file ({"Data":[...]} or [...], read whole), or - for CSV on stdin.
+    #[arg(long)]
+    pub file: PathBuf,
+    /// Source column to model column, SRC=DST; repeat.
+    #[arg(long = "mapping", value_name = "SRC=DST")]
+    pub mappings: Vec<String>,
+    /// A value for a column the file does not have, DIM=VALUE; repeat.
+    #[arg(long = "default", value_name = "DIM=VALUE")]
+    pub defaults: Vec<String>,
+    /// Update (default), Append or CleanAndReplace.
+    #[arg(long)]
+    pub method: Option<String>,
+    /// Dimensions CleanAndReplace clears by, comma separated.
+    #[arg(long, value_delimiter = ',')]
+    pub scope: Vec<String>,
+    /// Rows per upload request.
+    #[arg(long, default_value_t = 50_000)]
+    pub chunk_rows: usize,
+    /// Upload requests in flight at once.
+    #[arg(long, default_value_t = 2)]
+    pub parallel: usize,
+    /// Stop before writing (and write nothing) when more rows than this are invalid.
+    #[arg(long)]
+    pub max_failed_rows: Option<u64>,
+    /// Write the rejected rows with their reason to this CSV file.
+    #[arg(long)]
+    pub rejects_out: Option<PathBuf>,
+    /// Validate only; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Drop columns the model does not have instead of rejecting the rows.
+    #[arg(long)]
+    pub ignore_additional_columns: bool,
+    #[command(flatten)]
+    pub wait_args: WaitArgs,
 }
 
 #[derive(Debug, Subcommand)]

@@ -3,6 +3,7 @@
 mod auth;
 mod demo;
 mod emulator;
+mod import;
 mod multiaction;
 mod schedule;
 
@@ -25,6 +26,8 @@ pub async fn run(cli: Cli) -> Result<ExitStatus, Failure> {
         Command::Auth(AuthCommand::Doctor(args)) => auth::doctor(printer, args).await,
         Command::Schedule(command) => schedule::schedule(printer, command).await,
         Command::MultiAction(command) => multiaction::multiaction(printer, command).await,
+        Command::Import(command) => import::import(printer, command).await,
+        Command::Models(command) => import::models(printer, command).await,
     }
 }
 

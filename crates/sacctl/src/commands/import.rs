@@ -1,0 +1,359 @@
+//! `sacctl import ...` and `sacctl models ...`: the Data Import API.
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Read};
+use std::path::Path;
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use sac_client::dataimport::{push_csv, rejects_csv, PushOptions, PushReporter};
+use sac_types::dataimport::{status, CreateJob, JobSettings, ValidateResult};
+use serde_json::{json, Value};
+
+use super::connect;
+use super::schedule::policy;
+use crate::cli::{ImportCommand, ModelsCommand, PushArgs};
+use crate::exit::ExitStatus;
+use crate::output::Printer;
+use crate::Failure;
+
+pub async fn models(printer: Printer, command: ModelsCommand) -> Result<ExitStatus, Failure> {
+    match command {
+        ModelsCommand::List { connection } => {
+            let (_, client) = connect(&connection)?;
+            let models = client.data_import().models().await?;
+            if printer.json() {
+                printer.result_json(&serde_json::to_value(&models).expect("models serialize"));
+            } else {
+                for m in &models {
+                    printer.result(&format!("{}  {}  {}", m.model_id, m.model_name, m.model_description));
+                }
+            }
+        }
+        ModelsCommand::Show { connection, model } => {
+            let (_, client) = connect(&connection)?;
+            let di = client.data_import();
+            let detail = di.model(&model).await?;
+            let metadata = di.metadata(&model).await?;
+            if printer.json() {
+                printer.result_json(&json!({"model": detail, "metadata": metadata}));
+            } else {
+                printer.result(&format!("{} ({})", detail.model_id, detail.model_description));
+                printer.result(&format!(
+                    "versions: {}",
+                    detail.versions.iter().map(|v| v.id.as_str()).collect::<Vec<_>>().join(", ")
+                ));
+                printer.result(&format!("import types: {}", detail.import_types.join(", ")));
+                if let Some(columns) = metadata["factData"]["columns"].as_array() {
+                    for c in columns {
+                        printer.result(&format!(
+                            "  {:<12} {:<8}{}",
+                            c["columnName"].as_str().unwrap_or_default(),
+                            c["columnDataType"].as_str().unwrap_or_default(),
+                            if c["isKey"].as_bool().unwrap_or(false) { " key" } else { "" }
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    Ok(ExitStatus::Success)
+}
+
+pub async fn import(printer: Printer, command: ImportCommand) -> Result<ExitStatus, Failure> {
+    match command {
+        ImportCommand::Push(args) => push(printer, args).await,
+        ImportCommand::Jobs { connection } => {
+            let (_, client) = connect(&connection)?;
+            let jobs = client.data_import().jobs().await?;
+            if printer.json() {
+                printer.result_json(&serde_json::to_value(&jobs).expect("jobs serialize"));
+            } else {
+                for j in &jobs {
+                    printer.result(&format!(
+                        "{}  {}  {}  {}  {}",
+                        j.job_id, j.model_id, j.import_type, j.status, j.last_updated_time
+                    ));
+                }
+            }
+            Ok(ExitStatus::Success)
+        }
+        ImportCommand::Status { connection, job_id } => {
+            let (_, client) = connect(&connection)?;
+            let job = client.data_import().status(&job_id).await?;
+            if printer.json() {
+                printer.result_json(&serde_json::to_value(&job).expect("status serializes"));
+            } else {
+                printer.result(&format!(
+                    "job {job_id}: {} ({} rows, {} failed){}",
+                    job.job_status,
+                    job.additional_information.total_number_rows_in_job,
+                    job.additional_information.failed_number_rows,
+                    job.error.as_ref().map(|e| format!(": {}", e.message)).unwrap_or_default()
+                ));
+            }
+            Ok(match job.job_status.as_str() {
+                status::COMPLETED if job.additional_information.failed_number_rows > 0 => ExitStatus::Warnings,
+                status::COMPLETED => ExitStatus::Success,
+                status::FAILED => ExitStatus::JobFailed,
+                _ => ExitStatus::Timeout,
+            })
+        }
+        ImportCommand::InvalidRows { connection, job_id, out } => {
+            let (_, client) = connect(&connection)?;
+            let rows = client.data_import().invalid_rows(&job_id).await?;
+            write_rejects(printer, &rows, out.as_deref())?;
+            Ok(ExitStatus::Success)
+        }
+        ImportCommand::Delete { connection, job_id } => {
+            let (_, client) = connect(&connection)?;
+            client.data_import().delete(&job_id).await?;
+            printer.note(&format!("deleted job {job_id}"));
+            Ok(ExitStatus::Success)
+        }
+    }
+}
+
+fn write_rejects(
+    printer: Printer,
+    rows: &sac_types::dataimport::InvalidRows,
+    out: Option<&Path>,
+) -> Result<(), Failure> {
+    let io =
+        |e: std::io::Error| Failure::new(ExitStatus::Usage, anyhow::anyhow!("cannot write the rejected rows: {e}"));
+    match out {
+        Some(path) => {
+            let file = std::fs::File::create(path).map_err(io)?;
+            rejects_csv(rows, std::io::BufWriter::new(file)).map_err(io)?;
+            printer.note(&format!("{} rejected rows written to {}", rows.failed_rows.len(), path.display()));
+        }
+        None => rejects_csv(rows, std::io::stdout().lock()).map_err(io)?,
+    }
+    Ok(())
+}
+
+/// `NAME=VALUE` pairs.
+fn pairs(items: &[String], flag: &str) -> Result<BTreeMap<String, String>, Failure> {
+    items
+        .iter()
+        .map(|item| {
+            item.split_once('=')
+                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                .filter(|(k, _)| !k.is_empty())
+                .ok_or_else(|| Failure::usage(format!("{flag} {item:?} must look like NAME=VALUE")))
+        })
+        .collect()
+}
+
+/// The rows of a JSON file (`{"Data":[...]}` or `[...]`) as CSV text.
+fn json_to_csv(text: &str) -> Result<Vec<u8>, Failure> {
+    let value: Value =
+        serde_json::from_str(text).map_err(|e| Failure::usage(format!("the JSON file is not valid: {e}")))?;
+    let rows = value
+        .get("Data")
+        .cloned()
+        .unwrap_or(value)
+        .as_array()
+        .cloned()
+        .ok_or_else(|| Failure::usage("the JSON file must hold {\"Data\":[{...}]} or [{...}]"))?;
+    let mut columns: Vec<String> = Vec::new();
+    for row in &rows {
+        let object = row.as_object().ok_or_else(|| Failure::usage("every row of the JSON file must be an object"))?;
+        for k in object.keys() {
+            if !columns.contains(k) {
+                columns.push(k.clone());
+            }
+        }
+    }
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let io = |e: csv::Error| Failure::usage(e.to_string());
+    writer.write_record(&columns).map_err(io)?;
+    for row in &rows {
+        let record: Vec<String> = columns
+            .iter()
+            .map(|c| match row.get(c) {
+                Some(Value::String(s)) => s.clone(),
+                Some(Value::Null) | None => String::new(),
+                Some(other) => other.to_string(),
+            })
+            .collect();
+        writer.write_record(&record).map_err(io)?;
+    }
+    writer.into_inner().map_err(|e| Failure::usage(e.to_string()))
+}
+
+/// `Version=public.Actual Part=P0001` for each scope tuple.
+fn tuples_of(scope: &[Value]) -> Vec<String> {
+    scope
+        .iter()
+        .filter_map(Value::as_object)
+        .map(|t| t.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default())).collect::<Vec<_>>().join(" "))
+        .collect()
+}
+
+/// The push's progress: a bar on a terminal, notes otherwise.
+struct PushProgress {
+    bar: Option<ProgressBar>,
+    started: Instant,
+    printer: Printer,
+}
+
+impl PushReporter for PushProgress {
+    fn uploaded(&self, rows: u64, bytes: u64) {
+        let rate = rows as f64 / self.started.elapsed().as_secs_f64().max(0.001);
+        match &self.bar {
+            Some(bar) => {
+                if bar.length().is_some() {
+                    bar.set_position(bytes);
+                }
+                bar.set_message(format!("{rows} rows uploaded, {rate:.0} rows/s"));
+            }
+            None => tracing::info!(rows, rate, "uploaded"),
+        }
+    }
+
+    fn phase(&self, text: &str) {
+        match &self.bar {
+            Some(bar) => bar.set_message(text.to_string()),
+            None => tracing::info!("{text}"),
+        }
+    }
+
+    fn validated(&self, result: &ValidateResult) {
+        if let Some(scope) = result
+            .additional_information
+            .as_ref()
+            .and_then(|info| info.get("cleanAndReplaceAffectedRows"))
+            .and_then(Value::as_array)
+        {
+            let tuples = tuples_of(scope);
+            let text = format!(
+                "warning: CleanAndReplace deletes the existing rows of {} scope(s) before writing: {}",
+                tuples.len(),
+                tuples.join("; ")
+            );
+            match &self.bar {
+                Some(bar) => bar.suspend(|| self.printer.note(&text)),
+                None => self.printer.note(&text),
+            }
+        }
+    }
+}
+
+async fn push(printer: Printer, args: PushArgs) -> Result<ExitStatus, Failure> {
+    let (_, client) = connect(&args.connection)?;
+    let mut mapping = BTreeMap::new();
+    for (source, target) in pairs(&args.mappings, "--mapping")? {
+        mapping.insert(target, source);
+    }
+    let defaults = pairs(&args.defaults, "--default")?;
+    let settings = CreateJob {
+        mapping: (!mapping.is_empty()).then_some(mapping),
+        default_values: (!defaults.is_empty()).then_some(defaults),
+        job_settings: Some(JobSettings {
+            import_method: args.method.clone(),
+            dimension_scope: (!args.scope.is_empty()).then(|| args.scope.clone()),
+            ignore_additional_columns: args.ignore_additional_columns.then_some(true),
+            ..Default::default()
+        }),
+    };
+    let stdin = args.file.as_os_str() == "-";
+    let is_json = args.file.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let (input, size): (Box<dyn Read + Send>, Option<u64>) = if stdin {
+        (Box::new(std::io::stdin()), None)
+    } else {
+        let file = std::fs::File::open(&args.file)
+            .map_err(|e| Failure::usage(format!("cannot open {}: {e}", args.file.display())))?;
+        if is_json {
+            let mut text = String::new();
+            std::io::BufReader::new(file)
+                .read_to_string(&mut text)
+                .map_err(|e| Failure::usage(format!("cannot read {}: {e}", args.file.display())))?;
+            let csv = json_to_csv(&text)?;
+            let len = csv.len() as u64;
+            (Box::new(std::io::Cursor::new(csv)), Some(len))
+        } else {
+            let len = file.metadata().ok().map(|m| m.len());
+            (Box::new(std::io::BufReader::with_capacity(1 << 20, file)), len)
+        }
+    };
+    let bar = (!printer.quiet && std::io::stderr().is_terminal()).then(|| {
+        let bar = match size {
+            Some(len) => ProgressBar::new(len).with_style(
+                ProgressStyle::with_template("{bar:30} {percent:>3}% {msg} (ETA {eta})").expect("a valid template"),
+            ),
+            None => ProgressBar::new_spinner()
+                .with_style(ProgressStyle::with_template("{spinner} {msg}").expect("a valid template")),
+        };
+        bar.enable_steady_tick(std::time::Duration::from_millis(200));
+        bar
+    });
+    let reporter = PushProgress { bar, started: Instant::now(), printer };
+    let options = PushOptions {
+        model: args.model.clone(),
+        import_type: args.import_type.clone(),
+        settings,
+        chunk_rows: args.chunk_rows,
+        parallel: args.parallel,
+        max_failed_rows: args.max_failed_rows,
+        dry_run: args.dry_run,
+        wait: policy(&args.wait_args),
+    };
+    let outcome = push_csv(&client.data_import(), input, &options, &reporter).await;
+    if let Some(bar) = &reporter.bar {
+        bar.finish_and_clear();
+    }
+    let outcome = outcome?;
+    if let Some(path) = &args.rejects_out {
+        write_rejects(printer, &outcome.invalid_rows, Some(path))?;
+    }
+    let failed = outcome.validated.failed_number_rows;
+    let job_status = outcome.status.as_ref().map(|s| s.job_status.clone());
+    let exit = match (&outcome.stopped, job_status.as_deref()) {
+        (Some(_), _) if args.dry_run && args.max_failed_rows.is_none_or(|max| failed <= max) => {
+            if failed > 0 && !args.wait_args.warnings_ok {
+                ExitStatus::Warnings
+            } else {
+                ExitStatus::Success
+            }
+        }
+        (Some(_), _) => ExitStatus::JobFailed,
+        _ if outcome.timed_out => ExitStatus::Timeout,
+        (None, Some(status::COMPLETED)) if failed > 0 && !args.wait_args.warnings_ok => ExitStatus::Warnings,
+        (None, Some(status::COMPLETED)) => ExitStatus::Success,
+        _ => ExitStatus::JobFailed,
+    };
+    let error = outcome.status.as_ref().and_then(|s| s.error.as_ref()).map(|e| e.message.clone());
+    let written =
+        if job_status.as_deref() == Some(status::COMPLETED) { outcome.rows_read.saturating_sub(failed) } else { 0 };
+    if printer.json() {
+        printer.result_json(&json!({
+            "model": args.model,
+            "job_id": outcome.job_id,
+            "rows_read": outcome.rows_read,
+            "rows_failed": failed,
+            "rows_written": written,
+            "status": job_status,
+            "stopped": outcome.stopped,
+            "error": error,
+            "timed_out": outcome.timed_out,
+            "clean_and_replace_scope": outcome.validated.additional_information.as_ref().and_then(|i| i.get("cleanAndReplaceAffectedRows")),
+            "exit_code": exit.code(),
+        }));
+    } else {
+        let end = match (&outcome.stopped, &job_status, &error) {
+            (Some(why), _, _) => why.clone(),
+            (None, Some(s), Some(e)) => format!("job {s}: {e}"),
+            (None, Some(s), None) => format!("job {s}"),
+            (None, None, _) => "no status".into(),
+        };
+        printer.result(&format!(
+            "{written} rows written to {} ({} read, {failed} rejected), job {}: {end}",
+            args.model, outcome.rows_read, outcome.job_id
+        ));
+    }
+    if failed > 0 && args.rejects_out.is_none() {
+        printer.note(&format!("{failed} rows were rejected: --rejects-out FILE writes them with their reasons"));
+    }
+    Ok(exit)
+}

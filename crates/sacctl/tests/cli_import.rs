@@ -1,0 +1,218 @@
+//! `sacctl import ...` and `sacctl models ...` against the emulator.
+
+mod common;
+
+use common::*;
+use sac_emulator::ClockMode;
+use serde_json::{json, Value};
+
+const HEADER: &str = "Version,Date,Part,Country,Amount,Quantity\n";
+
+fn rows(n: usize, version: &str, bad_every: Option<usize>) -> String {
+    let mut csv = String::from(HEADER);
+    for i in 0..n {
+        let part =
+            if bad_every.is_some_and(|k| i % k == k - 1) { "P9999".to_string() } else { format!("P{:04}", i % 89 + 1) };
+        csv.push_str(&format!("{version},2027{:02},{part},DE,{i},1\n", (i / 89) % 12 + 1));
+    }
+    csv
+}
+
+async fn stored(env: &Env, filter: &str) -> Vec<Value> {
+    let rows: Value =
+        reqwest::get(format!("{}/emulator/models/t.G:SALES_PLAN/rows?limit=100000&{filter}", env.emu.urls.tenant_url))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    rows["rows"].as_array().unwrap().clone()
+}
+
+async fn technical() -> Env {
+    let mut env = setup(ClockMode::Polls { polls: 1 }).await;
+    env.set("SACCTL_CLIENT_ID", "sacctl-api");
+    env.set("SACCTL_CLIENT_SECRET", "sacctl-api-secret");
+    env.set("SACCTL_GRANT", "client_credentials");
+    env
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn push_writes_valid_rows_reports_rejects_and_exits_by_outcome() {
+    let env = technical().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("plan.csv");
+    std::fs::write(&file, rows(1000, "public.Plan", Some(50))).unwrap();
+    let rejects = dir.path().join("rejects.csv");
+    let args = [
+        "import",
+        "push",
+        "--model",
+        "t.G:SALES_PLAN",
+        "--file",
+        file.to_str().unwrap(),
+        "--chunk-rows",
+        "150",
+        "--rejects-out",
+        rejects.to_str().unwrap(),
+        "--poll-interval",
+        "100ms",
+        "--output",
+        "json",
+    ];
+    let output = env.run(&args).await;
+    assert_eq!(code(&output), 6, "rejected rows: {}", describe(&output));
+    let doc: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(doc["rows_read"], 1000);
+    assert_eq!(doc["rows_failed"], 20);
+    assert_eq!(doc["rows_written"], 980);
+    assert_eq!(doc["status"], "COMPLETED");
+    assert_eq!(stored(&env, "Version=public.Plan").await.len(), 980);
+    let text = std::fs::read_to_string(&rejects).unwrap();
+    assert_eq!(text.lines().count(), 21);
+    assert!(text.lines().next().unwrap().ends_with("_REJECTION_REASON"));
+    assert!(text.contains("Invalid column value for: Part"));
+
+    let ok = env.run(&[&args[..], &["--warnings-ok"]].concat()).await;
+    assert_eq!(code(&ok), 0, "{}", describe(&ok));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn max_failed_rows_dry_run_clean_and_replace_json_and_stdin() {
+    let env = technical().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("forecast.csv");
+    std::fs::write(&file, rows(100, "public.Forecast", Some(10))).unwrap();
+    let stop = env
+        .run(&["import", "push", "--model", "SALES_PLAN", "--file", file.to_str().unwrap(), "--max-failed-rows", "5"])
+        .await;
+    assert_eq!(code(&stop), 1, "{}", describe(&stop));
+    assert!(stdout(&stop).contains("nothing was written"));
+    assert!(stored(&env, "Version=public.Forecast").await.is_empty());
+
+    let dry =
+        env.run(&["import", "push", "--model", "SALES_PLAN", "--file", file.to_str().unwrap(), "--dry-run"]).await;
+    assert_eq!(code(&dry), 6, "{}", describe(&dry));
+    assert!(stored(&env, "Version=public.Forecast").await.is_empty());
+
+    let replace = dir.path().join("actual.csv");
+    std::fs::write(&replace, format!("{HEADER}public.Actual,202701,P0001,DE,5,1\n")).unwrap();
+    let output = env
+        .run(&[
+            "import",
+            "push",
+            "--model",
+            "SALES_PLAN",
+            "--file",
+            replace.to_str().unwrap(),
+            "--method",
+            "CleanAndReplace",
+            "--scope",
+            "Version,Part",
+            "--poll-interval",
+            "100ms",
+        ])
+        .await;
+    assert_eq!(code(&output), 0, "{}", describe(&output));
+    assert!(
+        stderr(&output).contains("CleanAndReplace deletes the existing rows of 1 scope(s)"),
+        "{}",
+        describe(&output)
+    );
+    assert!(stderr(&output).contains("Part=P0001 Version=public.Actual"));
+    assert_eq!(stored(&env, "Version=public.Actual&Part=P0001").await.len(), 1);
+    assert_eq!(stored(&env, "Version=public.Actual").await.len(), 55, "other parts untouched");
+
+    let json_file = dir.path().join("rows.json");
+    std::fs::write(
+        &json_file,
+        json!({"Data": [{"Date": "202702", "MATERIAL": "P0002", "Country": "FR", "Amount": 7, "Quantity": 1}]})
+            .to_string(),
+    )
+    .unwrap();
+    let output = env
+        .run(&[
+            "import",
+            "push",
+            "--model",
+            "SALES_PLAN",
+            "--file",
+            json_file.to_str().unwrap(),
+            "--mapping",
+            "MATERIAL=Part",
+            "--default",
+            "Version=public.Plan",
+            "--poll-interval",
+            "100ms",
+        ])
+        .await;
+    assert_eq!(code(&output), 0, "{}", describe(&output));
+    assert_eq!(stored(&env, "Version=public.Plan&Part=P0002").await[0]["Amount"], "7");
+
+    let mut child = env
+        .command(&["import", "push", "--model", "SALES_PLAN", "--file", "-", "--poll-interval", "100ms"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    tokio::io::AsyncWriteExt::write_all(&mut stdin, rows(10, "public.Forecast", None).as_bytes()).await.unwrap();
+    drop(stdin);
+    let output = child.wait_with_output().await.unwrap();
+    assert_eq!(code(&output), 0, "{}", describe(&output));
+    assert_eq!(stored(&env, "Version=public.Forecast").await.len(), 10);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_input_refusals_jobs_and_models() {
+    let mut env = technical().await;
+    let dir = tempfile::tempdir().unwrap();
+    let ragged = dir.path().join("ragged.csv");
+    std::fs::write(&ragged, format!("{HEADER}public.Plan,202701,P0001\n")).unwrap();
+    let output = env.run(&["import", "push", "--model", "SALES_PLAN", "--file", ragged.to_str().unwrap()]).await;
+    assert_eq!(code(&output), 2, "{}", describe(&output));
+    assert!(stderr(&output).contains("line 2 of the CSV has 3 fields"));
+    let missing = env.run(&["import", "push", "--model", "SALES_PLAN", "--file", "/nonexistent.csv"]).await;
+    assert_eq!(code(&missing), 2);
+    let no_model = env.run(&["import", "push", "--model", "NOPE", "--file", ragged.to_str().unwrap()]).await;
+    assert_eq!(code(&no_model), 4, "{}", describe(&no_model));
+    let jobs = env.run(&["import", "jobs", "--output", "json"]).await;
+    let jobs: Value = serde_json::from_slice(&jobs.stdout).unwrap();
+    assert_eq!(jobs, json!([]), "failed pushes leave no jobs behind");
+
+    let models = env.run(&["models", "list"]).await;
+    assert_eq!(code(&models), 0);
+    assert!(stdout(&models).starts_with("SALES_PLAN"));
+    let show = env.run(&["models", "show", "t.G:SALES_PLAN"]).await;
+    assert!(stdout(&show).contains("public.Forecast") && stdout(&show).contains("Amount"), "{}", describe(&show));
+
+    env.admin("/emulator/faults", json!({"fail_runs": 1, "message": "write conflict"})).await;
+    let file = dir.path().join("ok.csv");
+    std::fs::write(&file, rows(5, "public.Plan", None)).unwrap();
+    let failed = env
+        .run(&["import", "push", "--model", "SALES_PLAN", "--file", file.to_str().unwrap(), "--output", "json"])
+        .await;
+    assert_eq!(code(&failed), 1, "{}", describe(&failed));
+    let doc: Value = serde_json::from_slice(&failed.stdout).unwrap();
+    assert_eq!(doc["error"], "write conflict");
+    let job = doc["job_id"].as_str().unwrap().to_string();
+    let status = env.run(&["import", "status", &job]).await;
+    assert_eq!(code(&status), 1);
+    assert!(stdout(&status).contains("FAILED"));
+    assert_eq!(code(&env.run(&["import", "delete", &job]).await), 0);
+    assert_eq!(code(&env.run(&["import", "status", &job]).await), 4);
+
+    // A technical client without the Data Import Service access.
+    let mut tenant = sac_emulator::Tenant::demo();
+    tenant.clients[0].access = vec!["Data Export Service".into()];
+    reqwest::Client::new()
+        .post(format!("{}/emulator/tenant", env.emu.urls.tenant_url))
+        .body(tenant.to_toml())
+        .send()
+        .await
+        .unwrap();
+    env.set("SACCTL_CACHE_DIR", dir.path().join("fresh-cache").to_str().unwrap());
+    let refused = env.run(&["models", "list"]).await;
+    assert_eq!(code(&refused), 3, "{}", describe(&refused));
+    assert!(stderr(&refused).contains("3401") && stderr(&refused).contains("Access list"), "{}", describe(&refused));
+}
