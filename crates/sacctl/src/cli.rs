@@ -81,7 +81,7 @@ pub enum ModelsCommand {
 #[derive(Debug, Subcommand)]
 pub enum ImportCommand {
     /// Stream a CSV (or JSON) file into a model: create a job, upload in chunks, validate, run, wait.
-    Push(PushArgs),
+    Push(Box<PushArgs>),
     /// The jobs of this identity.
     Jobs {
         #[command(flatten)]

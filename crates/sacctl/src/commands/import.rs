@@ -62,7 +62,7 @@ pub async fn models(printer: Printer, command: ModelsCommand) -> Result<ExitStat
 
 pub async fn import(printer: Printer, command: ImportCommand) -> Result<ExitStatus, Failure> {
     match command {
-        ImportCommand::Push(args) => push(printer, args).await,
+        ImportCommand::Push(args) => push(printer, *args).await,
         ImportCommand::Jobs { connection } => {
             let (_, client) = connect(&connection)?;
             let jobs = client.data_import().jobs().await?;
