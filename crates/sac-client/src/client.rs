@@ -146,6 +146,11 @@ impl Client {
         crate::dataimport::DataImport::new(self)
     }
 
+    /// The Data Export API.
+    pub fn data_export(&self) -> crate::dataexport::DataExport<'_> {
+        crate::dataexport::DataExport::new(self)
+    }
+
     /// The Multi Actions API.
     pub fn multi_actions(&self) -> crate::multiaction::MultiActions<'_> {
         crate::multiaction::MultiActions::new(self)
@@ -266,6 +271,31 @@ impl Client {
                 self.request(method, url, body, idempotency, Some(Layer::Api)).await
             }
         }
+    }
+
+    /// A GET on a public API with query parameters.
+    pub(crate) async fn api_request_query(
+        &self,
+        method: Method,
+        path: &str,
+        segments: &[&str],
+        query: &[(&str, &str)],
+    ) -> Result<Answer> {
+        let base = self.config.api_url.clone().unwrap_or_else(|| self.config.tenant_url.clone());
+        let mut url = base;
+        let prefix = url.path().trim_end_matches('/').to_string();
+        url.set_path(&format!("{prefix}{path}"));
+        url.path_segments_mut().expect("http URLs have paths").extend(segments);
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
+        let layer = if self.config.api_url.is_some() { None } else { Some(Layer::Api) };
+        self.request(method, url, None, Idempotency::Safe, layer).await
+    }
+
+    /// A GET of a URL SAC handed out (a next page), with the bearer token.
+    pub(crate) async fn api_get_url(&self, url: Url) -> Result<Answer> {
+        self.request(Method::GET, url, None, Idempotency::Safe, None).await
     }
 
     /// Sends with the bearer token and, for writes on the browser domain,

@@ -23,6 +23,7 @@
 pub mod auth;
 mod client;
 pub mod config;
+pub mod dataexport;
 pub mod dataimport;
 pub mod error;
 pub mod http;

@@ -26,6 +26,7 @@
 pub mod admin;
 pub mod auth;
 pub mod csrf;
+pub mod dataexport;
 pub mod dataimport;
 pub mod engine;
 pub mod faults;
@@ -85,6 +86,8 @@ pub struct Config {
     pub access_token_secs: Option<u64>,
     /// Row and size limits of Data Import API requests.
     pub import_limits: state::ImportLimits,
+    /// Rows per page of the Data Export API (server-side paging).
+    pub export_page_size: usize,
 }
 
 impl Default for Config {
@@ -97,6 +100,7 @@ impl Default for Config {
             session_idle: Duration::from_secs(15 * 60),
             access_token_secs: None,
             import_limits: state::ImportLimits::default(),
+            export_page_size: 10_000,
         }
     }
 }
@@ -124,6 +128,7 @@ impl Emulator {
             session_idle: config.session_idle,
             access_token_secs: config.access_token_secs,
             import_limits: config.import_limits,
+            export_page_size: config.export_page_size.max(1),
         };
         let seed = config.tenant.unwrap_or_else(Tenant::demo);
         let state = AppState::open(store, seed, config.clock, options)?;

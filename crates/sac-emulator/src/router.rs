@@ -10,7 +10,7 @@ use axum::{Extension, Router};
 use crate::auth::{current_session, Principal};
 use crate::responses::{api_error, escape, internal, legacy_error, login_page};
 use crate::state::AppState;
-use crate::{admin, csrf, dataimport, faults, legacy, multiactions, oauth, requests, Domain};
+use crate::{admin, csrf, dataexport, dataimport, faults, legacy, multiactions, oauth, requests, Domain};
 use axum::extract::DefaultBodyLimit;
 use sac_types::legacy::{EPM_SESSION_PATH, SERVICE_PATH};
 
@@ -35,6 +35,9 @@ fn shared() -> Router<AppState> {
         .route("/api/v1/dataimport/jobs/{id}/invalidRows", get(dataimport::invalid_rows))
         .route("/api/v1/dataimport/jobs/{id}/run", post(dataimport::run_job))
         .route("/api/v1/dataimport/jobs/{id}/status", get(dataimport::job_status_handler))
+        .route("/api/v1/dataexport/administration/{namespace}/Providers", get(dataexport::providers))
+        .route("/api/v1/dataexport/providers/{namespace}/{id}", get(dataexport::service))
+        .route("/api/v1/dataexport/providers/{namespace}/{id}/{set}", get(dataexport::entity_set))
         .route("/api/v1/multiActions/{id}/executions", post(multiactions::start))
         .route("/api/v1/multiActions/{id}/executions/{execution}", get(multiactions::status))
 }

@@ -51,6 +51,8 @@ pub struct Options {
     /// Overrides the tenant's access token lifetime.
     pub access_token_secs: Option<u64>,
     pub import_limits: ImportLimits,
+    /// Rows per page of the Data Export API.
+    pub export_page_size: usize,
 }
 
 /// Limits of one Data Import API request.

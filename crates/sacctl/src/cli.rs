@@ -60,6 +60,23 @@ pub enum Command {
     /// Models the Data Import API can load.
     #[command(subcommand)]
     Models(ModelsCommand),
+    /// Read a model's fact data through the Data Export API, as CSV (all pages, streamed).
+    Export {
+        #[command(flatten)]
+        connection: ConnectionArgs,
+        /// Model id or name (SALES_PLAN, t.G:SALES_PLAN).
+        #[arg(long)]
+        model: String,
+        /// OData filter, e.g. "Version eq 'public.Plan' and Date eq '202601'".
+        #[arg(long)]
+        filter: Option<String>,
+        /// Columns, comma separated (default: all).
+        #[arg(long)]
+        select: Option<String>,
+        /// Write to this file instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -3,6 +3,7 @@
 mod auth;
 mod demo;
 mod emulator;
+mod export;
 mod import;
 mod multiaction;
 mod schedule;
@@ -28,6 +29,9 @@ pub async fn run(cli: Cli) -> Result<ExitStatus, Failure> {
         Command::MultiAction(command) => multiaction::multiaction(printer, command).await,
         Command::Import(command) => import::import(printer, command).await,
         Command::Models(command) => import::models(printer, command).await,
+        Command::Export { connection, model, filter, select, out } => {
+            export::export(printer, connection, model, filter, select, out).await
+        }
     }
 }
 

@@ -1,0 +1,345 @@
+//! The Data Export API (`/api/v1/dataexport`, OData v4, read only): the
+//! providers list, a provider's service document and `$metadata`, `FactData`
+//! with `$filter` (`eq` joined by `and`), `$select`, `$top`, `$skip` and
+//! server-side paging through `@odata.nextLink`, and master data per
+//! dimension (`<Dimension>Master`).
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use serde_json::{json, Map, Value};
+
+use crate::multiactions::api_principal;
+use crate::responses::{api_error, escape, internal};
+use crate::state::AppState;
+use crate::tenant::{DimensionKind, ModelDef, Role, Tenant};
+use crate::Domain;
+
+const NAMESPACE: &str = "sac";
+
+/// Any user of the tenant, or a technical client with the Data Export
+/// Service in its access list (else SAC's 3401).
+fn reader(state: &AppState, domain: Domain, headers: &HeaderMap) -> Result<(), Response> {
+    let principal = api_principal(state, domain, headers)?;
+    let tenant = state.tenant();
+    match principal.user {
+        None => {
+            let client_id = principal.client_id.unwrap_or_default();
+            if tenant.client(&client_id).is_some_and(|c| c.access.iter().any(|a| a == "Data Export Service")) {
+                Ok(())
+            } else {
+                Err(api_error(
+                    StatusCode::BAD_REQUEST,
+                    "3401",
+                    "OAuth Client is not allowed to interact with API [3401]",
+                ))
+            }
+        }
+        Some(user) => match tenant.user(&user) {
+            Some(u) if u.in_tenant && matches!(u.role, Role::Planner | Role::Viewer) => Ok(()),
+            _ => Err(api_error(
+                StatusCode::FORBIDDEN,
+                "403",
+                &format!("User {user} does not exist in tenant {}", tenant.letter),
+            )),
+        },
+    }
+}
+
+fn base(state: &AppState, domain: Domain) -> String {
+    let urls = state.urls();
+    let host = match domain {
+        Domain::Tenant => urls.map(|u| u.tenant_url.clone()),
+        Domain::Api => urls.map(|u| u.api_url.clone()),
+    };
+    format!("{}/api/v1/dataexport", host.unwrap_or_default())
+}
+
+fn model<'t>(tenant: &'t Tenant, namespace: &str, id: &str) -> Result<&'t ModelDef, Response> {
+    let bare = tenant.strip_package(id).unwrap_or(id);
+    match (namespace == NAMESPACE, tenant.model(bare)) {
+        (true, Some(m)) => Ok(m),
+        _ => Err(api_error(StatusCode::NOT_FOUND, "404", &format!("The provider {namespace}/{id} does not exist"))),
+    }
+}
+
+/// `GET /administration/Namespaces(NamespaceID='sac')/Providers`
+pub async fn providers(
+    State(state): State<AppState>,
+    Extension(domain): Extension<Domain>,
+    headers: HeaderMap,
+    Path(namespace): Path<String>,
+) -> Response {
+    if let Err(r) = reader(&state, domain, &headers) {
+        return r;
+    }
+    if namespace != "Namespaces(NamespaceID='sac')" {
+        return api_error(
+            StatusCode::NOT_FOUND,
+            "404",
+            &format!("Unknown namespace {namespace}: use Namespaces(NamespaceID='sac')"),
+        );
+    }
+    let tenant = state.tenant();
+    let base = base(&state, domain);
+    let value: Vec<Value> = tenant
+        .models
+        .iter()
+        .map(|m| {
+            json!({
+                "NamespaceID": NAMESPACE,
+                "ProviderID": m.id,
+                "ProviderName": m.id,
+                "Description": m.description,
+                "ServiceURL": format!("{base}/providers/{NAMESPACE}/{}", m.id),
+            })
+        })
+        .collect();
+    let body = json!({"@odata.context": format!("{base}/administration/$metadata#Providers"), "value": value});
+    crate::csrf::attach(&state, &headers, Json(body).into_response())
+}
+
+fn entity_sets(m: &ModelDef) -> Vec<String> {
+    std::iter::once("FactData".to_string()).chain(m.dimensions.iter().map(|d| format!("{}Master", d.name))).collect()
+}
+
+/// `GET /providers/sac/{model}`: the service document.
+pub async fn service(
+    State(state): State<AppState>,
+    Extension(domain): Extension<Domain>,
+    headers: HeaderMap,
+    Path((namespace, id)): Path<(String, String)>,
+) -> Response {
+    if let Err(r) = reader(&state, domain, &headers) {
+        return r;
+    }
+    let tenant = state.tenant();
+    let m = match model(&tenant, &namespace, &id) {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let value: Vec<Value> =
+        entity_sets(m).into_iter().map(|name| json!({"name": name, "kind": "EntitySet", "url": name})).collect();
+    let url = format!("{}/providers/{NAMESPACE}/{}", base(&state, domain), m.id);
+    Json(json!({"@odata.context": format!("{url}/$metadata"), "value": value})).into_response()
+}
+
+/// `GET /providers/sac/{model}/{set}`: `$metadata`, `FactData` or `<Dim>Master`.
+pub async fn entity_set(
+    State(state): State<AppState>,
+    Extension(domain): Extension<Domain>,
+    headers: HeaderMap,
+    Path((namespace, id, set)): Path<(String, String, String)>,
+    Query(q): Query<HashMap<String, String>>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    if let Err(r) = reader(&state, domain, &headers) {
+        return r;
+    }
+    let tenant = state.tenant();
+    let m = match model(&tenant, &namespace, &id) {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let url = format!("{}/providers/{NAMESPACE}/{}/{set}", base(&state, domain), m.id);
+    if set == "$metadata" {
+        return metadata_xml(m);
+    }
+    if let Some(unknown) = q.keys().find(|k| {
+        k.starts_with('$')
+            && !["$filter", "$select", "$top", "$skip", "$skiptoken", "$format", "$count"].contains(&k.as_str())
+    }) {
+        return api_error(StatusCode::NOT_IMPLEMENTED, "501", &format!("The query option {unknown} is not supported"));
+    }
+    let number =
+        |name: &str| q.get(name).map(|v| v.parse::<i64>().map_err(|_| format!("{name} must be a whole number")));
+    let (top, skip, token) =
+        match (number("$top").transpose(), number("$skip").transpose(), number("$skiptoken").transpose()) {
+            (Ok(top), Ok(skip), Ok(token)) => (top, skip.unwrap_or(0), token.unwrap_or(0)),
+            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return api_error(StatusCode::BAD_REQUEST, "400", &e),
+        };
+    let columns: Vec<String> = if set == "FactData" {
+        m.dimensions.iter().map(|d| d.name.clone()).chain(m.measures.iter().cloned()).collect()
+    } else {
+        vec!["ID".into()]
+    };
+    let conditions = match q.get("$filter").map(|f| parse_filter(f, &columns)).transpose() {
+        Ok(c) => c.unwrap_or_default(),
+        Err(e) => return api_error(StatusCode::BAD_REQUEST, "400", &e),
+    };
+    let select: Option<Vec<String>> = q.get("$select").map(|s| s.split(',').map(|c| c.trim().to_string()).collect());
+    if let Some(bad) = select.iter().flatten().find(|c| !columns.contains(c)) {
+        return api_error(
+            StatusCode::BAD_REQUEST,
+            "400",
+            &format!("$select names {bad}, which is not a property of {set}"),
+        );
+    }
+    let page = state.options().export_page_size as i64;
+    let offset = skip + token;
+    // $top bounds what the client wants in all; the server pages within it.
+    let wanted = top.map(|t| (t - token).max(0)).unwrap_or(i64::MAX);
+    let take = wanted.min(page);
+    let rows = if set == "FactData" {
+        match state.store().facts(&m.id, &conditions, offset, take + 1) {
+            Ok(rows) => rows.into_iter().map(|r| fact_json(m, r)).collect::<Vec<_>>(),
+            Err(e) => return internal(e),
+        }
+    } else {
+        match master_rows(&state, m, &set) {
+            Ok(Some(rows)) => rows
+                .into_iter()
+                .filter(|r| conditions.iter().all(|(k, v)| r.get(k).and_then(Value::as_str) == Some(v)))
+                .skip(offset as usize)
+                .take((take + 1) as usize)
+                .collect(),
+            Ok(None) => {
+                return api_error(
+                    StatusCode::NOT_FOUND,
+                    "404",
+                    &format!("The provider {} has no entity set {set}", m.id),
+                )
+            }
+            Err(e) => return internal(e),
+        }
+    };
+    let more = rows.len() as i64 > take && wanted > take;
+    let mut value: Vec<Value> = rows.into_iter().take(take as usize).collect();
+    if let Some(select) = &select {
+        for row in &mut value {
+            if let Some(object) = row.as_object_mut() {
+                object.retain(|k, _| select.contains(k));
+            }
+        }
+    }
+    let mut body = Map::new();
+    body.insert("@odata.context".into(), json!(format!("$metadata#{set}")));
+    body.insert("value".into(), Value::Array(value));
+    if more {
+        let kept: Vec<String> = url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+            .filter(|(k, _)| k != "$skiptoken")
+            .map(|(k, v)| format!("{}={}", k, url::form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>()))
+            .collect();
+        let next =
+            format!("{url}?{}{}$skiptoken={}", kept.join("&"), if kept.is_empty() { "" } else { "&" }, token + take);
+        body.insert("@odata.nextLink".into(), json!(next));
+    }
+    let mut response = Json(Value::Object(body)).into_response();
+    response.headers_mut().insert("odata-version", HeaderValue::from_static("4.0"));
+    response
+}
+
+/// `Col eq 'value' and Col2 eq 'value2'` into conditions.
+fn parse_filter(filter: &str, columns: &[String]) -> Result<Vec<(String, String)>, String> {
+    let mut conditions = Vec::new();
+    for clause in filter.split(" and ") {
+        let parts: Vec<&str> = clause.trim().splitn(3, ' ').collect();
+        let [column, op, value] = parts.as_slice() else {
+            return Err(format!("$filter clause {clause:?} is not of the form Column eq 'value'"));
+        };
+        if *op != "eq" {
+            return Err(format!("$filter operator {op} is not supported (eq joined by and)"));
+        }
+        if !columns.iter().any(|c| c == column) {
+            return Err(format!("$filter names {column}, which is not a property"));
+        }
+        let value = value.trim();
+        let literal = value
+            .strip_prefix('\'')
+            .and_then(|v| v.strip_suffix('\''))
+            .map(|v| v.replace("''", "'"))
+            .unwrap_or_else(|| value.to_string());
+        conditions.push((column.to_string(), literal));
+    }
+    Ok(conditions)
+}
+
+/// A fact as OData JSON: dimensions as strings, measures as numbers.
+fn fact_json(m: &ModelDef, row: crate::tenant::Row) -> Value {
+    let mut object = Map::new();
+    for d in &m.dimensions {
+        object.insert(d.name.clone(), json!(row.get(&d.name).cloned().unwrap_or_default()));
+    }
+    for name in &m.measures {
+        let value = row.get(name).and_then(|v| v.parse::<f64>().ok()).map(|f| json!(f)).unwrap_or(Value::Null);
+        object.insert(name.clone(), value);
+    }
+    Value::Object(object)
+}
+
+fn master_rows(state: &AppState, m: &ModelDef, set: &str) -> crate::store::StoreResult<Option<Vec<Value>>> {
+    let Some(dim) = set.strip_suffix("Master").and_then(|name| m.dimensions.iter().find(|d| d.name == name)) else {
+        return Ok(None);
+    };
+    let ids: Vec<String> = match (dim.kind, &dim.members_of) {
+        (DimensionKind::Version, _) => m.versions.clone(),
+        (DimensionKind::Generic, Some(members)) => {
+            let mut ids: Vec<String> = state.store().member_ids(members)?.into_iter().collect();
+            ids.sort();
+            ids
+        }
+        _ => {
+            let mut dates: Vec<String> = state
+                .store()
+                .facts(&m.id, &[], 0, i64::MAX)?
+                .into_iter()
+                .filter_map(|r| r.get(&dim.name).cloned())
+                .collect();
+            dates.sort();
+            dates.dedup();
+            dates
+        }
+    };
+    Ok(Some(ids.into_iter().map(|id| json!({"ID": id})).collect()))
+}
+
+fn metadata_xml(m: &ModelDef) -> Response {
+    let mut properties = String::new();
+    for d in &m.dimensions {
+        properties
+            .push_str(&format!("<Property Name=\"{}\" Type=\"Edm.String\" Nullable=\"false\"/>", escape(&d.name)));
+    }
+    for name in &m.measures {
+        properties.push_str(&format!("<Property Name=\"{}\" Type=\"Edm.Decimal\"/>", escape(name)));
+    }
+    let keys: String = m.dimensions.iter().map(|d| format!("<PropertyRef Name=\"{}\"/>", escape(&d.name))).collect();
+    let sets: String = entity_sets(m)
+        .iter()
+        .map(|s| {
+            let ty = if s == "FactData" { "FactDataType" } else { "MasterType" };
+            format!("<EntitySet Name=\"{s}\" EntityType=\"sap.{}.{ty}\"/>", escape(&m.id))
+        })
+        .collect();
+    let xml = format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?><edmx:Edmx xmlns:edmx=\"http://docs.oasis-open.org/odata/ns/edmx\" Version=\"4.0\">\
+<edmx:DataServices><Schema xmlns=\"http://docs.oasis-open.org/odata/ns/edm\" Namespace=\"sap.{id}\">\
+<EntityType Name=\"FactDataType\"><Key>{keys}</Key>{properties}</EntityType>\
+<EntityType Name=\"MasterType\"><Key><PropertyRef Name=\"ID\"/></Key><Property Name=\"ID\" Type=\"Edm.String\" Nullable=\"false\"/></EntityType>\
+<EntityContainer Name=\"Container\">{sets}</EntityContainer></Schema></edmx:DataServices></edmx:Edmx>",
+        id = escape(&m.id)
+    );
+    let mut response = xml.into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/xml"));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_filter;
+
+    #[test]
+    fn filters() {
+        let cols = vec!["Version".to_string(), "Date".to_string()];
+        assert_eq!(
+            parse_filter("Version eq 'public.Plan' and Date eq '202601'", &cols).unwrap(),
+            vec![("Version".into(), "public.Plan".into()), ("Date".into(), "202601".into())]
+        );
+        assert_eq!(parse_filter("Version eq 'it''s'", &cols).unwrap()[0].1, "it's");
+        assert!(parse_filter("Version gt 'x'", &cols).is_err());
+        assert!(parse_filter("Nope eq 'x'", &cols).is_err());
+        assert!(parse_filter("Version", &cols).is_err());
+    }
+}
