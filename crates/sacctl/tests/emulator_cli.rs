@@ -170,6 +170,11 @@ fn demo_imports_89_rows() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
     assert!(stdout.starts_with("89 rows imported into t.G:ZEPPART_001"), "{stdout}");
+    assert!(stdout.contains("multi action t.G:MA_LOAD_ZEPPART: successful"), "{stdout}");
+    assert!(
+        stdout.contains("2 fact rows pushed into t.G:SALES_PLAN (1 rejected); Data Export reads back 2"),
+        "{stdout}"
+    );
     assert!(stderr.contains("runScheduledJob"), "progress goes to stderr: {stderr}");
 }
 

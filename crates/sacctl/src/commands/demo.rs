@@ -83,6 +83,10 @@ async fn walk(printer: Printer, urls: &sac_emulator::Urls) -> Result<ExitStatus,
         printer.result(&format!("{} rows imported into {MODEL}", rows.inserted_count));
         printer.result(&run_line(&run));
     }
+    if exit != ExitStatus::Success {
+        return Ok(exit);
+    }
+    supported_path(printer, &client).await?;
     printer.note(
         "\n==> The same against a real tenant (see docs/quickstart.md for the OAuth client to create):\n\
          export SACCTL_TENANT_URL=https://<tenant>.<region>.hcs.cloud.sap\n\
@@ -90,7 +94,84 @@ async fn walk(printer: Printer, urls: &sac_emulator::Urls) -> Result<ExitStatus,
          export SACCTL_CLIENT_ID='<client id>' SACCTL_CLIENT_SECRET_FILE=~/.sac-client-secret SACCTL_GRANT=authorization_code\n\
          sacctl login\n\
          sacctl auth doctor --model t.<TENANT>:<MODEL>\n\
-         sacctl schedule run <SCHEDULE_ID> --model t.<TENANT>:<MODEL> --wait --timeout 30m",
+         sacctl schedule run <SCHEDULE_ID> --model t.<TENANT>:<MODEL> --wait --timeout 30m\n\
+         sacctl multiaction run t.<TENANT>:<MULTI_ACTION> --param TargetVersion=public.Plan --wait\n\
+         sacctl import push --model <MODEL> --file facts.csv --rejects-out rejects.csv",
     );
     Ok(exit)
+}
+
+/// SAP's supported path: the multi action that wraps the same import, and
+/// a fact-data push through the Data Import API, checked through Data Export.
+async fn supported_path(printer: Printer, client: &Client) -> Result<(), Failure> {
+    use sac_client::dataimport::{push_csv, PushOptions, PushReporter};
+    use sac_client::multiaction::{MaOutcome, MaReporter, Param};
+    use sac_types::multiaction::ExecutionStatus;
+
+    struct Quiet;
+    impl MaReporter for Quiet {
+        fn polled(&self, _: &ExecutionStatus, _: Duration) {}
+    }
+    impl PushReporter for Quiet {
+        fn uploaded(&self, _: u64, _: u64) {}
+        fn phase(&self, _: &str) {}
+    }
+    let policy = WaitPolicy {
+        first_interval: Duration::from_millis(500),
+        max_interval: Duration::from_secs(1),
+        timeout: Duration::from_secs(120),
+        appear_grace: Duration::from_secs(30),
+    };
+    const MA: &str = "t.G:MA_LOAD_ZEPPART";
+    printer.note(&format!(
+        "\n==> The supported path: multi action {MA} (import step + copy Actual to Plan), TargetVersion=public.Plan"
+    ));
+    let ma = client.multi_actions();
+    let started = ma.start(MA, &[Param::parse("TargetVersion=public.Plan")?]).await?;
+    let status = match ma.wait(MA, &started.execution_id, &policy, &Quiet).await? {
+        MaOutcome::Finished(s) | MaOutcome::TimedOut(s) => s,
+    };
+    printer.result(&format!("multi action {MA}: {}", status.status.as_str()));
+    for m in &status.execution_result.messages {
+        printer.note(&format!("    [{}] {}", m.severity, m.message));
+    }
+
+    printer.note("==> Data Import API: pushing 3 fact rows (one invalid) into t.G:SALES_PLAN, version public.Forecast");
+    let csv = "Version,Date,Part,Country,Amount,Quantity\n\
+               public.Forecast,202607,P0001,AT,1200.50,12\n\
+               public.Forecast,202607,P0002,IN,980,9\n\
+               public.Forecast,202607,P9999,US,10,1\n";
+    let options = PushOptions {
+        model: "t.G:SALES_PLAN".into(),
+        import_type: "factData".into(),
+        settings: Default::default(),
+        chunk_rows: 50_000,
+        parallel: 1,
+        max_failed_rows: None,
+        dry_run: false,
+        wait: policy,
+    };
+    let outcome =
+        push_csv(&client.data_import(), Box::new(std::io::Cursor::new(csv.as_bytes().to_vec())), &options, &Quiet)
+            .await?;
+    for row in &outcome.invalid_rows.failed_rows {
+        printer.note(&format!(
+            "    rejected: {}",
+            row.get(sac_types::dataimport::REJECTION_REASON).and_then(|v| v.as_str()).unwrap_or("?")
+        ));
+    }
+    let mut forecast = 0;
+    client
+        .data_export()
+        .fact_data("t.G:SALES_PLAN", Some("Version eq 'public.Forecast'"), None, |page| {
+            forecast += page.len();
+            Ok(())
+        })
+        .await?;
+    printer.result(&format!(
+        "{} fact rows pushed into t.G:SALES_PLAN ({} rejected); Data Export reads back {forecast} public.Forecast rows",
+        outcome.rows_read - outcome.validated.failed_number_rows,
+        outcome.validated.failed_number_rows
+    ));
+    Ok(())
 }
