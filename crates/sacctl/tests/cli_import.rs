@@ -296,3 +296,35 @@ async fn pushed_rows_read_back_through_data_export_equal_the_valid_rows_despite_
         .count();
     assert_eq!(uploads, 10, "each chunk staged once");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_an_api_domain_the_push_goes_through_the_browser_domain_with_csrf() {
+    let mut env = technical().await;
+    env.vars.retain(|(k, _)| k != "SACCTL_API_URL");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("plan.csv");
+    std::fs::write(&file, rows(300, "public.Plan", None)).unwrap();
+    let output = env
+        .run(&[
+            "import",
+            "push",
+            "--model",
+            "SALES_PLAN",
+            "--file",
+            file.to_str().unwrap(),
+            "--chunk-rows",
+            "100",
+            "--poll-interval",
+            "100ms",
+        ])
+        .await;
+    assert_eq!(code(&output), 0, "{}", describe(&output));
+    assert_eq!(stored(&env, "Version=public.Plan").await.len(), 300);
+    let requests = env.requests().await;
+    assert!(requests.iter().all(|r| r["domain"] == "tenant"));
+    assert_eq!(requests.iter().filter(|r| r["path"] == "/api/v1/csrf").count(), 1, "one CSRF fetch for the whole push");
+    assert!(requests
+        .iter()
+        .filter(|r| r["method"] == "POST" && r["path"].as_str().unwrap().starts_with("/api/v1/dataimport"))
+        .all(|r| r["csrf"] == "***"));
+}
