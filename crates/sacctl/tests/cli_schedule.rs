@@ -224,7 +224,15 @@ async fn doctor_reports_each_step() {
     let good = env.run(&["auth", "doctor", "--model", MODEL]).await;
     assert_eq!(code(&good), 0, "{}", describe(&good));
     let out = stdout(&good);
-    for step in ["OK   settings", "OK   token", "OK   public API", "OK   session", "OK   data integration"] {
+    for step in [
+        "OK   settings",
+        "OK   token",
+        "OK   public API",
+        "OK   data import",
+        "OK   data export",
+        "OK   session",
+        "OK   data integration",
+    ] {
         assert!(out.contains(step), "{step}: {out}");
     }
     assert!(out.contains("user JDOE"));
@@ -243,6 +251,8 @@ async fn doctor_reports_each_step() {
     assert_eq!(by_name("session")["ok"], false);
     assert!(by_name("session")["hints"].to_string().contains("Interactive Usage"));
     assert_eq!(doc["capabilities"]["run_data_management_schedules"], false);
+    assert_eq!(doc["capabilities"]["import_data"], true, "the technical client has the Data Import access");
+    assert_eq!(doc["capabilities"]["export_data"], true);
 
     env.set("SACCTL_CLIENT_SECRET", "wrong");
     let bad = env.run(&["auth", "doctor"]).await;

@@ -239,6 +239,14 @@ pub async fn doctor(printer: Printer, args: DoctorArgs) -> Result<ExitStatus, Fa
         if token_ok {
             let api = client.check_public_api().await.map(|()| "GET /api/v1/csrf accepted the token".to_string());
             let api_ok = record(Check::from_result("public API", api), &mut checks);
+            // The API families: what this identity may do. A refusal here is
+            // an answer, not a broken profile, so it does not set the exit code.
+            let import = client.data_import().models().await.map(|m| format!("{} model(s) can be loaded", m.len()));
+            let import_ok = import.is_ok();
+            checks.push(Check::from_result("data import", import).0);
+            let export = client.data_export().providers().await.map(|p| format!("{} model(s) can be read", p.len()));
+            let export_ok = export.is_ok();
+            checks.push(Check::from_result("data export", export).0);
             let session = client
                 .open_session()
                 .await
@@ -267,9 +275,13 @@ pub async fn doctor(printer: Printer, args: DoctorArgs) -> Result<ExitStatus, Fa
                 "run_data_management_schedules": ui_ok,
                 "run_multi_actions": grant.has_user() && session_ok && !matches!(grant, Grant::Password),
                 "public_apis": api_ok,
+                "import_data": import_ok,
+                "export_data": export_ok,
             });
         } else {
             checks.push(Check::skipped("public API", "needs a token"));
+            checks.push(Check::skipped("data import", "needs a token"));
+            checks.push(Check::skipped("data export", "needs a token"));
             checks.push(Check::skipped("session", "needs a token"));
             checks.push(Check::skipped("data integration", "needs a token"));
         }
@@ -295,10 +307,11 @@ pub async fn doctor(printer: Printer, args: DoctorArgs) -> Result<ExitStatus, Fa
             let yes = |k: &str| if map.get(k).and_then(Value::as_bool).unwrap_or(false) { "yes" } else { "no" };
             if !map.is_empty() {
                 printer.result(&format!(
-                    "this identity can run Data Management schedules: {}; multi actions: {} (they need a user: authorization_code or saml2_bearer); public APIs: {}",
+                    "this identity can run Data Management schedules: {}; multi actions: {} (they need a user: authorization_code or saml2_bearer); load data (Data Import API): {}; read data (Data Export API): {}",
                     yes("run_data_management_schedules"),
                     yes("run_multi_actions"),
-                    yes("public_apis")
+                    yes("import_data"),
+                    yes("export_data")
                 ));
             }
         }
