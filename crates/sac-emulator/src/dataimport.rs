@@ -108,6 +108,18 @@ fn importer(state: &AppState, domain: Domain, headers: &HeaderMap, write: bool) 
     }
 }
 
+/// The caller's job: who may use the API, and whether the job is theirs (else 404).
+fn job_for(
+    state: &AppState,
+    domain: Domain,
+    headers: &HeaderMap,
+    job_id: &str,
+    write: bool,
+) -> Result<ImportJobRecord, Response> {
+    let owner = importer(state, domain, headers, write)?;
+    owned_job(state, &owner, job_id)
+}
+
 /// A job of this owner, or 404.
 fn owned_job(state: &AppState, owner: &str, job_id: &str) -> Result<ImportJobRecord, Response> {
     match state.store().import_job(job_id).map_err(internal)? {
@@ -433,11 +445,7 @@ pub async fn upload(
     Path(job_id): Path<String>,
     body: Body,
 ) -> Response {
-    let owner = match importer(&state, domain, &headers, true) {
-        Ok(o) => o,
-        Err(r) => return r,
-    };
-    let mut job = match owned_job(&state, &owner, &job_id) {
+    let mut job = match job_for(&state, domain, &headers, &job_id, true) {
         Ok(j) => j,
         Err(r) => return r,
     };
@@ -640,11 +648,7 @@ pub async fn validate_job(
     headers: HeaderMap,
     Path(job_id): Path<String>,
 ) -> Response {
-    let owner = match importer(&state, domain, &headers, true) {
-        Ok(o) => o,
-        Err(r) => return r,
-    };
-    let mut job = match owned_job(&state, &owner, &job_id) {
+    let mut job = match job_for(&state, domain, &headers, &job_id, true) {
         Ok(j) => j,
         Err(r) => return r,
     };
@@ -676,11 +680,7 @@ pub async fn invalid_rows(
     headers: HeaderMap,
     Path(job_id): Path<String>,
 ) -> Response {
-    let owner = match importer(&state, domain, &headers, false) {
-        Ok(o) => o,
-        Err(r) => return r,
-    };
-    if let Err(r) = owned_job(&state, &owner, &job_id) {
+    if let Err(r) = job_for(&state, domain, &headers, &job_id, false) {
         return r;
     }
     match state.store().rejected_import_rows(&job_id, INVALID_ROWS_CAP) {
@@ -708,11 +708,7 @@ pub async fn run_job(
     Path(job_id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let owner = match importer(&state, domain, &headers, true) {
-        Ok(o) => o,
-        Err(r) => return r,
-    };
-    let mut job = match owned_job(&state, &owner, &job_id) {
+    let mut job = match job_for(&state, domain, &headers, &job_id, true) {
         Ok(j) => j,
         Err(r) => return r,
     };
@@ -739,12 +735,7 @@ pub async fn run_job(
             return state.store().update_import_job(&job);
         }
         let now = now_ms();
-        (job.due_at_ms, job.polls_left) = match state.clock() {
-            ClockMode::Immediate => (Some(now), None),
-            ClockMode::Delay { seconds } => (Some(now + (seconds * 1000.0) as i64), None),
-            ClockMode::Polls { polls } => (None, Some(i64::from(polls))),
-            ClockMode::Manual => (None, None),
-        };
+        (job.due_at_ms, job.polls_left) = state.clock().finish_plan(now);
         job.status = status::PROCESSING.into();
         job.updated = utc_timestamp(now);
         state.store().update_import_job(&job)?;
@@ -791,11 +782,7 @@ pub async fn job_status_handler(
     headers: HeaderMap,
     Path(job_id): Path<String>,
 ) -> Response {
-    let owner = match importer(&state, domain, &headers, false) {
-        Ok(o) => o,
-        Err(r) => return r,
-    };
-    let mut job = match owned_job(&state, &owner, &job_id) {
+    let mut job = match job_for(&state, domain, &headers, &job_id, false) {
         Ok(j) => j,
         Err(r) => return r,
     };
@@ -829,11 +816,7 @@ pub async fn delete_job(
     headers: HeaderMap,
     Path(job_id): Path<String>,
 ) -> Response {
-    let owner = match importer(&state, domain, &headers, true) {
-        Ok(o) => o,
-        Err(r) => return r,
-    };
-    if let Err(r) = owned_job(&state, &owner, &job_id) {
+    if let Err(r) = job_for(&state, domain, &headers, &job_id, true) {
         return r;
     }
     match state.store().delete_import_job(&job_id) {

@@ -24,27 +24,8 @@ pub fn start_run(state: &AppState, schedule: &ScheduleDef, user: &str) -> StoreR
     let store = state.store();
     let now = now_ms();
     let fail_message = take(&mut state.fail_runs());
-    let (due_at_ms, polls_left) = match state.clock() {
-        ClockMode::Immediate => (Some(now), None),
-        ClockMode::Delay { seconds } => (Some(now + (seconds * 1000.0) as i64), None),
-        ClockMode::Polls { polls } => (None, Some(i64::from(polls))),
-        ClockMode::Manual => (None, None),
-    };
-    let mut run = RunRecord {
-        execution_id: random_id(),
-        schedule_id: schedule.schedule_id.clone(),
-        status: RunStatus::Running.code(),
-        start_time: utc_timestamp(now),
-        end_time: None,
-        user: user.to_string(),
-        all_count: 0,
-        rejected_count: 0,
-        inserted_count: 0,
-        message: None,
-        due_at_ms,
-        polls_left,
-        fail_message,
-    };
+    let (due_at_ms, polls_left) = state.clock().finish_plan(now);
+    let mut run = new_run(schedule, user, now, due_at_ms, polls_left, fail_message);
     let in_flight: Vec<RunRecord> =
         store.runs_of(&schedule.schedule_id)?.into_iter().filter(|r| r.status == RunStatus::Running.code()).collect();
     if !in_flight.is_empty() {
@@ -65,6 +46,32 @@ pub fn start_run(state: &AppState, schedule: &ScheduleDef, user: &str) -> StoreR
         finish(state, &mut run, now)?;
     }
     Ok(run)
+}
+
+/// A run that starts now.
+fn new_run(
+    schedule: &ScheduleDef,
+    user: &str,
+    now: i64,
+    due_at_ms: Option<i64>,
+    polls_left: Option<i64>,
+    fail_message: Option<String>,
+) -> RunRecord {
+    RunRecord {
+        execution_id: random_id(),
+        schedule_id: schedule.schedule_id.clone(),
+        status: RunStatus::Running.code(),
+        start_time: utc_timestamp(now),
+        end_time: None,
+        user: user.to_string(),
+        all_count: 0,
+        rejected_count: 0,
+        inserted_count: 0,
+        message: None,
+        due_at_ms,
+        polls_left,
+        fail_message,
+    }
 }
 
 /// Takes one firing of a counted failure.
@@ -91,21 +98,7 @@ pub fn take_data_action_failure(state: &AppState) -> Option<String> {
 /// Runs a schedule to its end at once (a multi action's data-import step).
 pub fn run_now(state: &AppState, schedule: &ScheduleDef, user: &str) -> StoreResult<RunRecord> {
     let now = now_ms();
-    let mut run = RunRecord {
-        execution_id: random_id(),
-        schedule_id: schedule.schedule_id.clone(),
-        status: RunStatus::Running.code(),
-        start_time: utc_timestamp(now),
-        end_time: None,
-        user: user.to_string(),
-        all_count: 0,
-        rejected_count: 0,
-        inserted_count: 0,
-        message: None,
-        due_at_ms: None,
-        polls_left: None,
-        fail_message: take(&mut state.fail_runs()),
-    };
+    let mut run = new_run(schedule, user, now, None, None, take(&mut state.fail_runs()));
     state.store().insert_run(&run)?;
     finish(state, &mut run, now)?;
     Ok(run)

@@ -145,12 +145,7 @@ pub async fn start(
         return bad_request(&format!("No value was provided for the parameter {}", missing.id));
     }
     let now = now_ms();
-    let (due_at_ms, polls_left) = match state.clock() {
-        ClockMode::Immediate => (Some(now), None),
-        ClockMode::Delay { seconds } => (Some(now + (seconds * 1000.0) as i64), None),
-        ClockMode::Polls { polls } => (None, Some(i64::from(polls))),
-        ClockMode::Manual => (None, None),
-    };
+    let (due_at_ms, polls_left) = state.clock().finish_plan(now);
     let mut execution = MaExecutionRecord {
         execution_id: random_id(),
         multi_action: ma.id.clone(),

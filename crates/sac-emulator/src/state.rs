@@ -30,6 +30,20 @@ pub enum ClockMode {
     Manual,
 }
 
+impl ClockMode {
+    /// When something started at `now_ms` under this clock finishes: a due
+    /// time (timed), a number of status reads (poll-counted), or neither
+    /// (pinned until released).
+    pub fn finish_plan(self, now_ms: i64) -> (Option<i64>, Option<i64>) {
+        match self {
+            ClockMode::Immediate => (Some(now_ms), None),
+            ClockMode::Delay { seconds } => (Some(now_ms + (seconds * 1000.0) as i64), None),
+            ClockMode::Polls { polls } => (None, Some(i64::from(polls))),
+            ClockMode::Manual => (None, None),
+        }
+    }
+}
+
 /// The public URLs of a running emulator.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Urls {
