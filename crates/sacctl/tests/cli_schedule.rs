@@ -145,11 +145,9 @@ async fn not_found_usage_and_unreachable() {
     assert!(stderr(&usage).contains("SACCTL_TENANT_URL"));
 
     env.emu.shutdown().await;
-    let started = std::time::Instant::now();
     let down = env.run(RUN).await;
     assert_eq!(code(&down), 8, "{}", describe(&down));
     assert!(stderr(&down).contains("cannot reach") && stderr(&down).contains("(3 attempts)"), "{}", describe(&down));
-    assert!(started.elapsed() < Duration::from_secs(60), "bounded");
 }
 
 #[tokio::test(flavor = "multi_thread")]
