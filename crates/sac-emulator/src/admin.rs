@@ -332,6 +332,37 @@ pub async fn dashboard(State(state): State<AppState>) -> Response {
             )
         })
         .collect();
+    let mut executions = String::new();
+    for ma in &tenant.multi_actions {
+        for e in store.ma_executions_of(&ma.id).unwrap_or_default().into_iter().take(10) {
+            executions.push_str(&format!(
+                "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                escape(&tenant.object_name(&ma.id)),
+                escape(&e.execution_id),
+                escape(&e.status),
+                escape(&e.user),
+                escape(&e.start_time),
+                escape(e.end_time.as_deref().unwrap_or(""))
+            ));
+        }
+    }
+    let jobs: String = store
+        .recent_import_jobs(10)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|j| {
+            format!(
+                "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}/{}</td><td>{}</td></tr>",
+                escape(&j.job_id),
+                escape(&j.model),
+                escape(&j.owner),
+                escape(&j.status),
+                j.total,
+                j.failed,
+                escape(&j.updated)
+            )
+        })
+        .collect();
     let faults = serde_json::to_string(&*state.faults()).unwrap_or_default();
     let requests: String = state
         .requests()
@@ -358,6 +389,8 @@ pub async fn dashboard(State(state): State<AppState>) -> Response {
 </head><body><h1>SAC emulator &mdash; tenant {letter}</h1>
 <p>Browser domain and token service: <code>{tenant_url}</code> &middot; direct API domain: <code>{api_url}</code> &middot; clock: <code>{clock}</code></p>
 <h2>Data imports</h2>{schedules}
+<h2>Multi action executions</h2><table><tr><th>multi action</th><th>execution</th><th>status</th><th>user</th><th>start (UTC)</th><th>end (UTC)</th></tr>{executions}</table>
+<h2>Data Import jobs</h2><table><tr><th>job</th><th>model</th><th>owner</th><th>status</th><th>rows/failed</th><th>updated</th></tr>{jobs}</table>
 <h2>Dimensions</h2><ul>{dimensions}</ul>
 <h2>Faults in force</h2><pre>{faults}</pre>
 <h2>Last requests</h2><table><tr><th>time</th><th>domain</th><th>request</th><th>status</th><th>took</th></tr>{requests}</table>

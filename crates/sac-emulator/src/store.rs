@@ -772,6 +772,11 @@ impl Store {
         self.query_jobs("WHERE owner = ?1 ORDER BY seq", params![owner])
     }
 
+    /// The newest jobs of every owner.
+    pub fn recent_import_jobs(&self, limit: i64) -> StoreResult<Vec<ImportJobRecord>> {
+        self.query_jobs("ORDER BY seq DESC LIMIT ?1", params![limit])
+    }
+
     pub fn processing_import_jobs(&self) -> StoreResult<Vec<ImportJobRecord>> {
         self.query_jobs("WHERE status = 'PROCESSING' ORDER BY seq", params![])
     }

@@ -206,4 +206,5 @@ async fn the_dashboard_shows_runs_and_dimensions() {
     assert!(html.contains("t.G:ZEPPART_001</code></a>: 89 members"));
     assert!(html.contains("runScheduledJob"), "the request log");
     assert!(!html.contains(&token));
+    assert!(html.contains("Multi action executions") && html.contains("Data Import jobs"));
 }
