@@ -600,3 +600,20 @@ mod data_import {
         assert_eq!(err.class(), ErrorClass::NotFound, "{err}");
     }
 }
+
+#[tokio::test]
+async fn a_run_that_shows_late_in_the_logs_is_waited_for_within_the_grace() {
+    let emu = emulator(ClockMode::Immediate).await;
+    let client = client(&emu, Grant::Password);
+    let di = client.data_integration();
+    admin(&emu, "/emulator/faults", json!({"log_lag_reads": 3})).await;
+    let started =
+        schedule::start(&di, &target(), IfRunning::Fail, &fast(Duration::from_secs(10)), &Silent).await.unwrap();
+    assert_eq!(started.status, RunStatus::Succeeded);
+    admin(&emu, "/emulator/faults", json!({"log_lag_reads": 100000})).await;
+    let err =
+        schedule::start(&di, &target(), IfRunning::Fail, &fast(Duration::from_secs(10)), &Silent).await.unwrap_err();
+    assert!(matches!(err, Error::TriggerUnknown { .. }), "{err}");
+    assert!(err.to_string().contains("no new run appeared"), "{err}");
+    assert_eq!(count(&requests(&emu).await, SERVICE, "runScheduledJob"), 2, "one trigger each, never a second");
+}

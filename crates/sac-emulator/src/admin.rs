@@ -129,6 +129,11 @@ pub async fn add_fault(State(state): State<AppState>, body: Bytes) -> Response {
         *state.fail_runs() = (count > 0).then_some(FailRuns { count, message });
         return (StatusCode::CREATED, Json(json!({"fail_runs": *state.fail_runs()}))).into_response();
     }
+    if let Some(reads) = spec.log_lag_reads {
+        let runs = spec.times.unwrap_or(1);
+        *state.log_lag() = (reads > 0).then_some((runs, reads));
+        return (StatusCode::CREATED, Json(json!({"log_lag_reads": reads, "runs": runs}))).into_response();
+    }
     if let Some(count) = spec.fail_data_actions {
         let message =
             spec.message.clone().unwrap_or_else(|| "The data action failed: the target version is locked".into());

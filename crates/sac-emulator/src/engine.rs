@@ -26,6 +26,7 @@ pub fn start_run(state: &AppState, schedule: &ScheduleDef, user: &str) -> StoreR
     let fail_message = take(&mut state.fail_runs());
     let (due_at_ms, polls_left) = state.clock().finish_plan(now);
     let mut run = new_run(schedule, user, now, due_at_ms, polls_left, fail_message);
+    run.hidden_reads = take_log_lag(state);
     let in_flight: Vec<RunRecord> =
         store.runs_of(&schedule.schedule_id)?.into_iter().filter(|r| r.status == RunStatus::Running.code()).collect();
     if !in_flight.is_empty() {
@@ -71,6 +72,7 @@ fn new_run(
         due_at_ms,
         polls_left,
         fail_message,
+        hidden_reads: 0,
     }
 }
 
@@ -125,13 +127,43 @@ pub fn advance(state: &AppState) -> StoreResult<()> {
     Ok(())
 }
 
+/// The number of log reads the next run stays out of the logs (a fault).
+fn take_log_lag(state: &AppState) -> i64 {
+    let mut lag = state.log_lag();
+    match lag.as_mut() {
+        Some((count, reads)) if *count > 0 => {
+            *count -= 1;
+            let reads = *reads;
+            if *count == 0 {
+                *lag = None;
+            }
+            i64::from(reads)
+        }
+        _ => 0,
+    }
+}
+
+/// After a log read of `schedule_ids` that did not show the runs hidden by
+/// log lag: each comes one read closer to showing.
+pub fn note_hidden_read(state: &AppState, schedule_ids: &[String]) -> StoreResult<()> {
+    for schedule_id in schedule_ids {
+        for mut run in state.store().runs_of(schedule_id)? {
+            if run.hidden_reads > 0 {
+                run.hidden_reads -= 1;
+                state.store().update_run(&run)?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Counts one log read of each schedule in `schedule_ids`: poll-counted runs
 /// that have been seen running often enough finish now.
 pub fn note_log_read(state: &AppState, schedule_ids: &[String]) -> StoreResult<()> {
     advance(state)?;
     let now = now_ms();
     for mut run in state.store().runs_with_status(RunStatus::Running.code())? {
-        if !schedule_ids.contains(&run.schedule_id) {
+        if !schedule_ids.contains(&run.schedule_id) || run.hidden_reads > 0 {
             continue;
         }
         match run.polls_left {
@@ -177,6 +209,7 @@ pub(crate) fn replay_history(state: &AppState) -> StoreResult<()> {
             due_at_ms: None,
             polls_left: None,
             fail_message: None,
+            hidden_reads: 0,
         };
         state.store().insert_run(&run)?;
         finish(state, &mut run, now_ms())?;

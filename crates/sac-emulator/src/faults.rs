@@ -60,6 +60,10 @@ pub struct FaultSpec {
     /// The next N data-action steps of multi actions fail with `message`.
     #[serde(default)]
     pub fail_data_actions: Option<u32>,
+    /// The next run stays out of the schedule's logs for this many log
+    /// reads (SAC's logs lag behind the execution); `times` runs (default 1).
+    #[serde(default)]
+    pub log_lag_reads: Option<u32>,
     #[serde(default)]
     pub message: Option<String>,
 }
@@ -87,18 +91,18 @@ impl FaultSpec {
             || self.drop
             || self.drop_response
             || self.expire.is_some();
-        if self.fail_runs.is_some() || self.fail_data_actions.is_some() {
-            if acts || self.path.is_some() || (self.fail_runs.is_some() && self.fail_data_actions.is_some()) {
-                return Err(
-                    "fail_runs and fail_data_actions are faults of their own: give one, with an optional message"
-                        .into(),
-                );
+        let run_level = [self.fail_runs.is_some(), self.fail_data_actions.is_some(), self.log_lag_reads.is_some()];
+        if run_level.iter().any(|b| *b) {
+            if acts || self.path.is_some() || run_level.iter().filter(|b| **b).count() > 1 {
+                return Err("fail_runs, fail_data_actions and log_lag_reads are faults of their own: give one \
+                            (with an optional message or times)"
+                    .into());
             }
             return Ok(());
         }
         if !acts {
             return Err(
-                "a fault needs one of status, delay_ms, drop, drop_response, expire, fail_runs or fail_data_actions"
+                "a fault needs one of status, delay_ms, drop, drop_response, expire, fail_runs, fail_data_actions or log_lag_reads"
                     .into(),
             );
         }

@@ -130,9 +130,10 @@ fn schedule_logs(state: &AppState, tenant: &Tenant, body: &Bytes) -> Result<Resp
             model_name: tenant.object_name(&s.target),
             job_type: s.job_type.clone(),
             status: "STOPPED".into(),
-            refresh_logs: runs.into_iter().map(refresh_log).collect(),
+            refresh_logs: runs.into_iter().filter(|r| r.hidden_reads == 0).map(refresh_log).collect(),
         });
     }
+    engine::note_hidden_read(state, &ids).map_err(internal)?;
     Ok(ok(schedules))
 }
 

@@ -108,6 +108,8 @@ struct Inner {
     faults: Mutex<Vec<Fault>>,
     fail_runs: Mutex<Option<FailRuns>>,
     fail_data_actions: Mutex<Option<FailRuns>>,
+    /// (runs left, log reads each stays hidden)
+    log_lag: Mutex<Option<(u32, u32)>>,
     requests: Mutex<VecDeque<RequestRecord>>,
     options: Options,
     urls: OnceLock<Urls>,
@@ -152,6 +154,7 @@ impl AppState {
                 faults: Mutex::new(Vec::new()),
                 fail_runs: Mutex::new(None),
                 fail_data_actions: Mutex::new(None),
+                log_lag: Mutex::new(None),
                 requests: Mutex::new(VecDeque::new()),
                 options,
                 urls: OnceLock::new(),
@@ -208,6 +211,10 @@ impl AppState {
         lock(&self.inner.fail_data_actions)
     }
 
+    pub(crate) fn log_lag(&self) -> MutexGuard<'_, Option<(u32, u32)>> {
+        lock(&self.inner.log_lag)
+    }
+
     pub(crate) fn requests(&self) -> MutexGuard<'_, VecDeque<RequestRecord>> {
         lock(&self.inner.requests)
     }
@@ -242,6 +249,7 @@ impl AppState {
         self.faults().clear();
         *self.fail_runs() = None;
         *self.fail_data_actions() = None;
+        *self.log_lag() = None;
         Ok(())
     }
 

@@ -36,7 +36,7 @@ CREATE TABLE IF NOT EXISTS runs (
     status INTEGER NOT NULL, start_time TEXT NOT NULL, end_time TEXT, user TEXT NOT NULL,
     all_count INTEGER NOT NULL DEFAULT 0, rejected_count INTEGER NOT NULL DEFAULT 0,
     inserted_count INTEGER NOT NULL DEFAULT 0, message TEXT,
-    due_at_ms INTEGER, polls_left INTEGER, fail_message TEXT);
+    due_at_ms INTEGER, polls_left INTEGER, fail_message TEXT, hidden_reads INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS runs_by_schedule ON runs (schedule_id, seq);
 CREATE TABLE IF NOT EXISTS rejections (
     execution_id TEXT NOT NULL, seq INTEGER NOT NULL, source_col TEXT NOT NULL,
@@ -161,6 +161,8 @@ pub struct RunRecord {
     pub polls_left: Option<i64>,
     /// Set when an injected fault makes the run fail at its end.
     pub fail_message: Option<String>,
+    /// How many more log reads do not show the run yet (SAC's logs lag).
+    pub hidden_reads: i64,
 }
 
 /// One execution of a multi action.
@@ -478,12 +480,12 @@ impl Store {
     pub fn insert_run(&self, run: &RunRecord) -> StoreResult<()> {
         self.conn().execute(
             "INSERT INTO runs (execution_id, seq, schedule_id, status, start_time, end_time, user,
-                all_count, rejected_count, inserted_count, message, due_at_ms, polls_left, fail_message)
-             VALUES (?1, (SELECT COALESCE(MAX(seq) + 1, 0) FROM runs), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                all_count, rejected_count, inserted_count, message, due_at_ms, polls_left, fail_message, hidden_reads)
+             VALUES (?1, (SELECT COALESCE(MAX(seq) + 1, 0) FROM runs), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             params![
                 run.execution_id, run.schedule_id, run.status, run.start_time, run.end_time, run.user,
                 run.all_count, run.rejected_count, run.inserted_count, run.message, run.due_at_ms,
-                run.polls_left, run.fail_message
+                run.polls_left, run.fail_message, run.hidden_reads
             ],
         )?;
         Ok(())
@@ -492,7 +494,8 @@ impl Store {
     pub fn update_run(&self, run: &RunRecord) -> StoreResult<()> {
         self.conn().execute(
             "UPDATE runs SET status = ?2, end_time = ?3, all_count = ?4, rejected_count = ?5,
-                inserted_count = ?6, message = ?7, due_at_ms = ?8, polls_left = ?9, fail_message = ?10
+                inserted_count = ?6, message = ?7, due_at_ms = ?8, polls_left = ?9, fail_message = ?10,
+                hidden_reads = ?11
              WHERE execution_id = ?1",
             params![
                 run.execution_id,
@@ -504,7 +507,8 @@ impl Store {
                 run.message,
                 run.due_at_ms,
                 run.polls_left,
-                run.fail_message
+                run.fail_message,
+                run.hidden_reads
             ],
         )?;
         Ok(())
@@ -528,7 +532,7 @@ impl Store {
         let conn = self.conn();
         let mut stmt = conn.prepare(&format!(
             "SELECT execution_id, schedule_id, status, start_time, end_time, user, all_count,
-                rejected_count, inserted_count, message, due_at_ms, polls_left, fail_message
+                rejected_count, inserted_count, message, due_at_ms, polls_left, fail_message, hidden_reads
              FROM runs {filter}"
         ))?;
         let runs = stmt
@@ -547,6 +551,7 @@ impl Store {
                     due_at_ms: r.get(10)?,
                     polls_left: r.get(11)?,
                     fail_message: r.get(12)?,
+                    hidden_reads: r.get(13)?,
                 })
             })?
             .collect::<Result<Vec<_>, _>>()?;

@@ -215,3 +215,18 @@ async fn pinned_runs_finish_when_released_and_injected_failures_fail_runs() {
     emu.run_schedule(&token, &session).await;
     assert_eq!(emu.newest_run(&token, &session).await["status"], 1, "the fault was counted: one run only");
 }
+
+#[tokio::test]
+async fn runs_can_lag_behind_in_the_logs() {
+    let emu = start().await;
+    let (token, session) = signed_in(&emu).await;
+    emu.post_admin("/emulator/faults", json!({"log_lag_reads": 2})).await;
+    assert_eq!(emu.run_schedule(&token, &session).await.status(), 200);
+    for _ in 0..2 {
+        let logs = emu.schedule_logs(&token, &session).await;
+        assert_eq!(logs["data"][0]["refreshLogs"].as_array().unwrap().len(), 1, "not in the logs yet");
+    }
+    let logs = emu.schedule_logs(&token, &session).await;
+    assert_eq!(logs["data"][0]["refreshLogs"].as_array().unwrap().len(), 2);
+    assert_eq!(logs["data"][0]["refreshLogs"][0]["status"], 1);
+}
