@@ -404,6 +404,15 @@ pub struct EmulatorArgs {
     /// Lifetime of access tokens (default: the tenant's, 3599s for the demo).
     #[arg(long, value_parser = humantime::parse_duration)]
     pub token_lifetime: Option<Duration>,
+    /// Rows allowed in one Data Import upload request.
+    #[arg(long, default_value_t = 100_000)]
+    pub import_max_rows: usize,
+    /// Bytes allowed in one Data Import request body.
+    #[arg(long, default_value_t = 64 << 20)]
+    pub import_max_bytes: usize,
+    /// Rows per page of the Data Export API.
+    #[arg(long, default_value_t = 10_000)]
+    pub export_page_size: usize,
     /// Print SACCTL_TENANT_URL, SACCTL_API_URL and SACCTL_TOKEN_URL on stdout once ready.
     #[arg(long)]
     pub print_env: bool,
