@@ -121,9 +121,11 @@ impl Answer {
         Ok(Answer { status, headers, body, endpoint })
     }
 
+    /// SAC's login page, or a redirect (to the login page or the IdP): the
+    /// call was not authenticated for this service.
     pub fn is_login_page(&self) -> bool {
         let content_type = self.headers.get("content-type").and_then(|v| v.to_str().ok());
-        is_login_page(content_type, &self.body)
+        self.status.is_redirection() || is_login_page(content_type, &self.body)
     }
 
     pub fn csrf_required(&self) -> bool {
