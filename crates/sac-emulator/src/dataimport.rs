@@ -120,6 +120,22 @@ fn job_for(
     owned_job(state, &owner, job_id)
 }
 
+/// The caller's job while it still takes data or can be validated and run
+/// (READY_FOR_DATA, READY_FOR_WRITE); else 400 "The job X <what> (status S)".
+fn open_job_for(
+    state: &AppState,
+    domain: Domain,
+    headers: &HeaderMap,
+    job_id: &str,
+    what: &str,
+) -> Result<ImportJobRecord, Response> {
+    let job = job_for(state, domain, headers, job_id, true)?;
+    if job.status != status::READY_FOR_DATA && job.status != status::READY_FOR_WRITE {
+        return Err(bad_request(&format!("The job {job_id} {what} (status {})", job.status)));
+    }
+    Ok(job)
+}
+
 /// A job of this owner, or 404.
 fn owned_job(state: &AppState, owner: &str, job_id: &str) -> Result<ImportJobRecord, Response> {
     match state.store().import_job(job_id).map_err(internal)? {
@@ -445,13 +461,10 @@ pub async fn upload(
     Path(job_id): Path<String>,
     body: Body,
 ) -> Response {
-    let mut job = match job_for(&state, domain, &headers, &job_id, true) {
+    let mut job = match open_job_for(&state, domain, &headers, &job_id, "is not accepting data") {
         Ok(j) => j,
         Err(r) => return r,
     };
-    if job.status != status::READY_FOR_DATA && job.status != status::READY_FOR_WRITE {
-        return bad_request(&format!("The job {job_id} is not accepting data (status {})", job.status));
-    }
     let limits = state.options().import_limits;
     let bytes = match read_body(body, limits.max_body_bytes).await {
         Ok(b) => b,
@@ -648,13 +661,10 @@ pub async fn validate_job(
     headers: HeaderMap,
     Path(job_id): Path<String>,
 ) -> Response {
-    let mut job = match job_for(&state, domain, &headers, &job_id, true) {
+    let mut job = match open_job_for(&state, domain, &headers, &job_id, "cannot be validated") {
         Ok(j) => j,
         Err(r) => return r,
     };
-    if job.status != status::READY_FOR_DATA && job.status != status::READY_FOR_WRITE {
-        return bad_request(&format!("The job {job_id} cannot be validated (status {})", job.status));
-    }
     let affected = match validate(&state, &mut job) {
         Ok(a) => a,
         Err(e) => return internal(e),
@@ -708,13 +718,10 @@ pub async fn run_job(
     Path(job_id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let mut job = match job_for(&state, domain, &headers, &job_id, true) {
+    let mut job = match open_job_for(&state, domain, &headers, &job_id, "cannot run") {
         Ok(j) => j,
         Err(r) => return r,
     };
-    if job.status != status::READY_FOR_DATA && job.status != status::READY_FOR_WRITE {
-        return bad_request(&format!("The job {job_id} cannot run (status {})", job.status));
-    }
     let override_failed = serde_json::from_slice::<Value>(&body)
         .ok()
         .and_then(|v| v.get("overrideExecuteWithFailedRows").and_then(Value::as_bool))
