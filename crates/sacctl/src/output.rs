@@ -41,6 +41,13 @@ impl Printer {
         }
     }
 
+    /// Something the caller must see even with --quiet (how to resume a
+    /// run that goes on without us), on stderr.
+    #[allow(clippy::print_stderr)]
+    pub fn important(&self, text: &str) {
+        eprintln!("{text}");
+    }
+
     /// A live spinner on stderr while waiting (only on a terminal).
     pub fn progress(&self, label: &str) -> Progress {
         let bar = if self.quiet || !std::io::stderr().is_terminal() {

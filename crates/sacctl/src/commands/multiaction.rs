@@ -120,7 +120,7 @@ async fn wait_and_report(
         outcome = multi_actions.wait(id, execution_id, policy, &progress) => outcome?,
         status = interrupted() => {
             progress.finish();
-            printer.note(&format!("interrupted: execution {execution_id} keeps running in SAC; resume with: {resume}"));
+            printer.important(&format!("interrupted: execution {execution_id} keeps running in SAC; resume with: {resume}"));
             return Ok(status);
         }
     };
@@ -132,7 +132,8 @@ async fn wait_and_report(
     let exit = if timed_out { ExitStatus::Timeout } else { exit_for(&status.status, warnings_ok) };
     report(printer, id, &status, timed_out, exit);
     if timed_out {
-        printer.note(&format!("gave up waiting; execution {execution_id} is still running. Resume with: {resume}"));
+        printer
+            .important(&format!("gave up waiting; execution {execution_id} is still running. Resume with: {resume}"));
     }
     Ok(exit)
 }

@@ -83,7 +83,7 @@ pub async fn schedule(printer: Printer, command: ScheduleCommand) -> Result<Exit
                 started = schedule::start(&di, &target, if_running, &policy, &progress) => started?,
                 status = interrupted() => {
                     progress.finish();
-                    printer.note(&format!(
+                    printer.important(&format!(
                         "interrupted before the run showed in SAC's logs; check `sacctl schedule logs --model {}` before starting it again",
                         target.model
                     ));
@@ -199,7 +199,7 @@ async fn wait_and_report(
         outcome = schedule::wait(di, target, execution_id, policy, &progress) => outcome?,
         status = interrupted() => {
             progress.finish();
-            printer.note(&format!("interrupted: run {execution_id} keeps running in SAC; resume with: {resume}"));
+            printer.important(&format!("interrupted: run {execution_id} keeps running in SAC; resume with: {resume}"));
             return Ok(status);
         }
     };
@@ -215,7 +215,7 @@ async fn wait_and_report(
         printer.result(&run_line(&run));
     }
     if timed_out {
-        printer.note(&format!(
+        printer.important(&format!(
             "gave up waiting after {}; run {execution_id} is still running. Resume with: {resume}",
             humantime::format_duration(policy.timeout)
         ));
