@@ -65,7 +65,7 @@ pub async fn emulator(args: EmulatorArgs) -> Result<ExitStatus, Failure> {
             None => "state in memory".to_string(),
         };
         eprintln!(
-            "SAC emulator, tenant {}: browser domain and token service on {tenant_url}, direct API domain on {api_url} ({store}). Ctrl-C stops it.",
+            "SAC emulator, tenant {}: browser domain and token service on {tenant_url}, direct API domain on {api_url} ({store}); dashboard {tenant_url}/emulator/. Ctrl-C stops it.",
             emulator.state().tenant().letter
         );
     }
