@@ -380,7 +380,7 @@ pub async fn dashboard(State(state): State<AppState>) -> Response {
                 escape(&r.time),
                 r.domain,
                 escape(&r.method),
-                escape(&format!("{}?{}", r.path, r.query)),
+                escape(&if r.query.is_empty() { r.path.clone() } else { format!("{}?{}", r.path, r.query) }),
                 r.status,
                 r.duration_ms
             )
