@@ -230,3 +230,57 @@ async fn runs_can_lag_behind_in_the_logs() {
     assert_eq!(logs["data"][0]["refreshLogs"].as_array().unwrap().len(), 2);
     assert_eq!(logs["data"][0]["refreshLogs"][0]["status"], 1);
 }
+
+/// Garbage in never gives a 500: every endpoint that takes a body answers
+/// bad input with a 4xx in SAC's shape.
+#[tokio::test]
+async fn garbage_bodies_never_give_a_server_error() {
+    let emu = start().await;
+    let (token, session) = signed_in(&emu).await;
+    let technical = emu.client_credentials_token().await;
+    let job: Value = emu
+        .http
+        .post(emu.api("/api/v1/dataimport/models/SALES_PLAN/factData"))
+        .bearer_auth(&technical)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let job = job["jobID"].as_str().unwrap().to_string();
+    let bodies: [&[u8]; 8] =
+        [b"", b"{", b"[]", b"null", b"{\"Data\":5}", b"\xff\xfe\x00", b"{\"parameterValues\":[{}]}", b"a,b\n\"x"];
+    let service = sac_types::legacy::SERVICE_PATH;
+    let targets: Vec<(String, &str, &str)> = vec![
+        (emu.tenant(&format!("{service}?action=getScheduleLogsByModel&tenant=G")), "legacy", "application/json"),
+        (emu.tenant(&format!("{service}?action=runScheduledJob&tenant=G")), "legacy", "application/json"),
+        (emu.tenant(&format!("{service}?action=getMappingById&tenant=G")), "legacy", "application/json"),
+        (emu.api("/api/v1/multiActions/t.G:MA_LOAD_ZEPPART/executions"), "user", "application/json"),
+        (emu.api("/api/v1/dataimport/models/SALES_PLAN/factData"), "technical", "application/json"),
+        (emu.api(&format!("/api/v1/dataimport/jobs/{job}")), "technical", "application/json"),
+        (emu.api(&format!("/api/v1/dataimport/jobs/{job}")), "technical", "text/csv"),
+        (emu.tenant("/oauth/token"), "none", "application/x-www-form-urlencoded"),
+        (emu.tenant("/emulator/faults"), "none", "application/json"),
+        (emu.tenant("/emulator/clock"), "none", "application/json"),
+        (emu.tenant("/emulator/tenant"), "none", "text/plain"),
+        (emu.tenant("/emulator/idp/assertion"), "none", "application/json"),
+    ];
+    for (url, who, content_type) in &targets {
+        for body in bodies {
+            let mut request = emu.http.post(url).header("content-type", *content_type).body(body.to_vec());
+            request = match *who {
+                "legacy" => {
+                    request.bearer_auth(&token).header("x-csrf-token", &session.csrf).header("cookie", &session.cookie)
+                }
+                "user" => request.bearer_auth(&token),
+                "technical" => request.bearer_auth(&technical),
+                _ => request,
+            };
+            let response = request.send().await.unwrap();
+            let status = response.status();
+            assert!(!status.is_server_error(), "{url} with {:?} gave {status}", String::from_utf8_lossy(body));
+        }
+    }
+}
