@@ -340,3 +340,26 @@ async fn login_with_the_authorization_code_grant_then_run() {
     assert_eq!(code(&after), 0, "{}", describe(&after));
     assert!(stdout(&after).contains("by JDOE"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn answers_of_the_wrong_shape_are_reported_not_trusted() {
+    let env = setup(ClockMode::Immediate).await;
+    let logs = format!("{SERVICE}?action=getScheduleLogsByModel");
+    env.admin(
+        "/emulator/faults",
+        json!({"path": logs, "status": 200, "body": "{\"status\":200,\"data\":\"oops\"}", "times": 10}),
+    )
+    .await;
+    let output = env.run(RUN).await;
+    assert_eq!(code(&output), 8, "{}", describe(&output));
+    assert!(stderr(&output).contains("is not what was expected"), "{}", describe(&output));
+    reqwest::Client::new().delete(format!("{}/emulator/faults", env.emu.urls.tenant_url)).send().await.unwrap();
+    env.admin(
+        "/emulator/faults",
+        json!({"path": logs, "status": 200, "body": "<html>maintenance</html>", "times": 10}),
+    )
+    .await;
+    let output = env.run(RUN).await;
+    assert_eq!(code(&output), 3, "an HTML page is a login page to the client: {}", describe(&output));
+    assert_eq!(env.triggers().await, 0, "nothing was triggered on a misread");
+}
