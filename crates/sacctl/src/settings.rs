@@ -34,6 +34,7 @@ pub mod env {
     pub const CA_BUNDLE: &str = "SACCTL_CA_BUNDLE";
     pub const PROXY: &str = "SACCTL_PROXY";
     pub const RETRY_ATTEMPTS: &str = "SACCTL_RETRY_ATTEMPTS";
+    pub const HTTP_TIMEOUT: &str = "SACCTL_HTTP_TIMEOUT";
 }
 
 /// The config file: `[profiles.NAME]` tables.
@@ -65,6 +66,8 @@ pub struct Profile {
     pub saml_assertion_cmd: Option<String>,
     pub ca_bundle: Option<PathBuf>,
     pub proxy: Option<String>,
+    /// Longest wait for one HTTP answer, e.g. "60s".
+    pub http_timeout: Option<String>,
 }
 
 /// Why the settings cannot be used.
@@ -261,6 +264,14 @@ pub fn resolve(args: &ConnectionArgs) -> Result<Settings, SettingsError> {
                     env::RETRY_ATTEMPTS
                 ))
             })?;
+    }
+    if let Some(timeout) = var(env::HTTP_TIMEOUT).or(profile.http_timeout.clone()) {
+        client.request_timeout = humantime::parse_duration(&timeout).map_err(|e| {
+            SettingsError::Missing(format!(
+                "{} / http_timeout {timeout:?} is not a duration like 60s: {e}",
+                env::HTTP_TIMEOUT
+            ))
+        })?;
     }
     client.cache_dir = if args.no_token_cache { None } else { cache_dir() };
     client.profile = profile_name.clone();

@@ -363,3 +363,19 @@ async fn answers_of_the_wrong_shape_are_reported_not_trusted() {
     assert_eq!(code(&output), 3, "an HTML page is a login page to the client: {}", describe(&output));
     assert_eq!(env.triggers().await, 0, "nothing was triggered on a misread");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn proxy_variables_and_timeouts_are_honoured() {
+    let mut env = setup(ClockMode::Immediate).await;
+    env.set("SACCTL_RETRY_ATTEMPTS", "1");
+    env.set("HTTP_PROXY", "http://127.0.0.1:9");
+    let through_proxy = env.run(&["schedule", "list", "--model", MODEL]).await;
+    assert_eq!(code(&through_proxy), 8, "the (dead) proxy was used: {}", describe(&through_proxy));
+    env.set("NO_PROXY", "127.0.0.1");
+    let direct = env.run(&["schedule", "list", "--model", MODEL]).await;
+    assert_eq!(code(&direct), 0, "{}", describe(&direct));
+    env.set("SACCTL_HTTP_TIMEOUT", "soon");
+    let bad = env.run(&["schedule", "list", "--model", MODEL]).await;
+    assert_eq!(code(&bad), 2, "{}", describe(&bad));
+    assert!(stderr(&bad).contains("SACCTL_HTTP_TIMEOUT"));
+}
