@@ -379,3 +379,41 @@ async fn proxy_variables_and_timeouts_are_honoured() {
     assert_eq!(code(&bad), 2, "{}", describe(&bad));
     assert!(stderr(&bad).contains("SACCTL_HTTP_TIMEOUT"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn profiles_from_the_config_file_with_secrets_from_files_and_commands() {
+    let mut env = setup(ClockMode::Immediate).await;
+    let urls = env.emu.urls.clone();
+    env.vars.clear();
+    let config_dir = env.home.path().join("config").join("sacctl");
+    std::fs::create_dir_all(&config_dir).unwrap();
+    let password_file = env.home.path().join("password");
+    std::fs::write(&password_file, "Welcome1!\n").unwrap();
+    let prod = format!(
+        "default_profile = \"prod\"\n\n[profiles.prod]\ntenant_url = \"{}\"\ntoken_url = \"{}\"\nclient_id = \"sacctl-user\"\n\
+         client_secret_cmd = \"echo sacctl-user-secret\"\ngrant = \"password\"\nuser = \"JDOE\"\npassword_file = \"{}\"\n",
+        urls.tenant_url,
+        urls.token_url,
+        password_file.display(),
+    );
+    std::fs::write(config_dir.join("config.toml"), &prod).unwrap();
+    let output = env.run(RUN).await;
+    assert_eq!(code(&output), 0, "the default profile works: {}", describe(&output));
+
+    env.set("SACCTL_USER", "VIEWER");
+    let viewer = env.run(RUN).await;
+    assert_eq!(code(&viewer), 3, "the environment overrides the profile: {}", describe(&viewer));
+    let flag = env.run(&[RUN, &["--user", "JDOE"]].concat()).await;
+    assert_eq!(code(&flag), 0, "flags override the environment: {}", describe(&flag));
+
+    let missing = env.run(&[RUN, &["--profile", "nope"]].concat()).await;
+    assert_eq!(code(&missing), 2, "{}", describe(&missing));
+    assert!(stderr(&missing).contains("profile \"nope\" is not in the config file"));
+
+    // Secrets are never plain settings of a profile.
+    std::fs::write(config_dir.join("config.toml"), format!("{prod}\n[profiles.other]\nclient_secret = \"inline\"\n"))
+        .unwrap();
+    let inline = env.run(RUN).await;
+    assert_eq!(code(&inline), 2, "{}", describe(&inline));
+    assert!(stderr(&inline).contains("client_secret"), "{}", describe(&inline));
+}
