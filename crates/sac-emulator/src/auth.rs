@@ -10,9 +10,13 @@ use axum::http::{HeaderMap, HeaderValue};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
+use axum::response::Response;
+
+use crate::responses::{internal, unauthorized};
 use crate::secrets::{constant_time_eq, digest, random_token};
 use crate::state::{now_secs, AppState};
 use crate::store::{SessionKind, SessionRecord, StoreResult, TokenKind, TokenRecord};
+use crate::Domain;
 
 /// Name of the session cookie (the approuter's).
 pub const SESSION_COOKIE: &str = "JSESSIONID";
@@ -180,6 +184,22 @@ pub fn open_session(
     state.store().insert_session(&record)?;
     let cookie = format!("{SESSION_COOKIE}={id}; Path=/; HttpOnly; SameSite=Lax");
     Ok((HeaderValue::from_str(&cookie).expect("cookie is ASCII"), record))
+}
+
+/// Who a public-API request acts for: any valid bearer token, or on the
+/// browser domain a browser session. Otherwise 401.
+pub fn api_principal(state: &AppState, domain: Domain, headers: &HeaderMap) -> Result<Principal, Response> {
+    match check_bearer(state, headers).map_err(internal)? {
+        TokenCheck::Valid(t) => Ok(Principal::from_token(&t)),
+        TokenCheck::Expired => Err(unauthorized("The access token has expired")),
+        TokenCheck::Unknown => Err(unauthorized("Invalid access token")),
+        TokenCheck::Missing if domain == Domain::Tenant => current_session(state, headers)
+            .map_err(internal)?
+            .as_ref()
+            .and_then(Principal::from_browser_session)
+            .ok_or_else(|| unauthorized("Authentication required")),
+        TokenCheck::Missing => Err(unauthorized("Authentication required")),
+    }
 }
 
 #[cfg(test)]

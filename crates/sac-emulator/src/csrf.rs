@@ -10,7 +10,7 @@ use axum::{Extension, Json};
 use std::collections::HashMap;
 
 use crate::auth::{self, check_bearer, current_session, fetch_csrf, Principal, TokenCheck};
-use crate::responses::{csrf_required, internal, legacy_error, login_page, unauthorized};
+use crate::responses::{csrf_required, internal, legacy_error, login_page};
 use crate::Domain;
 
 /// Adds the CSRF token (and a session cookie) to `response` when the
@@ -66,22 +66,10 @@ pub async fn api_csrf(
     Extension(domain): Extension<Domain>,
     headers: HeaderMap,
 ) -> Response {
-    let principal = match check_bearer(&state, &headers) {
-        Ok(TokenCheck::Valid(t)) => Principal::from_token(&t),
-        Ok(TokenCheck::Missing) if domain == Domain::Tenant => match current_session(&state, &headers) {
-            Ok(Some(s)) => match Principal::from_browser_session(&s) {
-                Some(p) => p,
-                None => return unauthorized("Authentication required"),
-            },
-            Ok(None) => return unauthorized("Authentication required"),
-            Err(e) => return internal(e),
-        },
-        Ok(TokenCheck::Missing) => return unauthorized("Authentication required"),
-        Ok(TokenCheck::Expired) => return unauthorized("The access token has expired"),
-        Ok(TokenCheck::Unknown) => return unauthorized("Invalid access token"),
-        Err(e) => return internal(e),
-    };
-    with_csrf(&state, &headers, &principal, StatusCode::OK.into_response())
+    match auth::api_principal(&state, domain, &headers) {
+        Ok(principal) => with_csrf(&state, &headers, &principal, StatusCode::OK.into_response()),
+        Err(refusal) => refusal,
+    }
 }
 
 /// `GET /sap/fpa/services/rest/epm/session?action=logon`: the UI's logon

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde_json::{json, Map, Value};
 
-use crate::multiactions::api_principal;
+use crate::auth::api_principal;
 use crate::responses::{api_error, escape, internal};
 use crate::state::AppState;
 use crate::tenant::{DimensionKind, ModelDef, Role, Tenant};
@@ -50,12 +50,7 @@ fn reader(state: &AppState, domain: Domain, headers: &HeaderMap) -> Result<(), R
 }
 
 fn base(state: &AppState, domain: Domain) -> String {
-    let urls = state.urls();
-    let host = match domain {
-        Domain::Tenant => urls.map(|u| u.tenant_url.clone()),
-        Domain::Api => urls.map(|u| u.api_url.clone()),
-    };
-    format!("{}/api/v1/dataexport", host.unwrap_or_default())
+    format!("{}/api/v1/dataexport", state.domain_url(domain))
 }
 
 fn model<'t>(tenant: &'t Tenant, namespace: &str, id: &str) -> Result<&'t ModelDef, Response> {

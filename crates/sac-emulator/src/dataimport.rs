@@ -20,8 +20,8 @@ use sac_types::dataimport::{
 };
 use serde_json::{json, Value};
 
+use crate::auth::api_principal;
 use crate::auth::Principal;
-use crate::multiactions::api_principal;
 use crate::planning::fact_key;
 use crate::responses::{api_error, internal};
 use crate::secrets::random_id;
@@ -145,12 +145,7 @@ fn owned_job(state: &AppState, owner: &str, job_id: &str) -> Result<ImportJobRec
 }
 
 fn base_url(state: &AppState, domain: Domain) -> String {
-    let urls = state.urls();
-    let base = match domain {
-        Domain::Tenant => urls.map(|u| u.tenant_url.clone()),
-        Domain::Api => urls.map(|u| u.api_url.clone()),
-    };
-    format!("{}/api/v1/dataimport", base.unwrap_or_default())
+    format!("{}/api/v1/dataimport", state.domain_url(domain))
 }
 
 // ---- models ------------------------------------------------------------------

@@ -16,29 +16,13 @@ use axum::{Extension, Json};
 use sac_types::multiaction::{ExecutionResult, ExecutionStarted, ExecutionStatus, Link, MultiActionStatus};
 use serde_json::{json, Value};
 
-use crate::auth::{check_bearer, current_session, Principal, TokenCheck};
-use crate::responses::{api_error, internal, unauthorized};
+use crate::auth::api_principal;
+use crate::responses::{api_error, internal};
 use crate::secrets::random_id;
 use crate::state::{now_ms, AppState, ClockMode};
 use crate::store::{MaExecutionRecord, StoreResult};
 use crate::tenant::{MultiActionDef, MultiActionStep, Role, Tenant};
 use crate::Domain;
-
-/// Who a public-API request acts for: any valid bearer token, or on the
-/// browser domain a browser session. Otherwise 401.
-pub(crate) fn api_principal(state: &AppState, domain: Domain, headers: &HeaderMap) -> Result<Principal, Response> {
-    match check_bearer(state, headers).map_err(internal)? {
-        TokenCheck::Valid(t) => Ok(Principal::from_token(&t)),
-        TokenCheck::Expired => Err(unauthorized("The access token has expired")),
-        TokenCheck::Unknown => Err(unauthorized("Invalid access token")),
-        TokenCheck::Missing if domain == Domain::Tenant => current_session(state, headers)
-            .map_err(internal)?
-            .as_ref()
-            .and_then(Principal::from_browser_session)
-            .ok_or_else(|| unauthorized("Authentication required")),
-        TokenCheck::Missing => Err(unauthorized("Authentication required")),
-    }
-}
 
 /// The SAC user a multi action request runs as, or SAC's refusal.
 fn business_user(state: &AppState, domain: Domain, headers: &HeaderMap) -> Result<(String, Role), Response> {

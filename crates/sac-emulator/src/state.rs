@@ -187,6 +187,16 @@ impl AppState {
         self.inner.urls.get()
     }
 
+    /// The base URL of a domain (empty before the emulator serves).
+    pub fn domain_url(&self, domain: crate::Domain) -> String {
+        self.urls()
+            .map(|u| match domain {
+                crate::Domain::Tenant => u.tenant_url.clone(),
+                crate::Domain::Api => u.api_url.clone(),
+            })
+            .unwrap_or_default()
+    }
+
     pub(crate) fn set_urls(&self, urls: Urls) {
         let _ = self.inner.urls.set(urls);
     }

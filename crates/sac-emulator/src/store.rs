@@ -626,14 +626,8 @@ impl Store {
 
     /// Deletes the facts whose columns equal all of `conditions`; returns how many.
     pub fn delete_facts(&self, model: &str, conditions: &[(String, String)]) -> StoreResult<usize> {
-        let mut sql = String::from("DELETE FROM facts WHERE model = ?1");
-        let mut args: Vec<String> = vec![model.to_string()];
-        for (column, value) in conditions {
-            args.push(format!("$.\"{}\"", column.replace('"', "")));
-            args.push(value.clone());
-            sql.push_str(&format!(" AND json_extract(row, ?{}) = ?{}", args.len() - 1, args.len()));
-        }
-        Ok(self.conn().execute(&sql, rusqlite::params_from_iter(args))?)
+        let (filter, args) = fact_filter(model, conditions);
+        Ok(self.conn().execute(&format!("DELETE FROM facts {filter}"), rusqlite::params_from_iter(args))?)
     }
 
     /// Facts ordered by key, one page; `conditions` as in [`Store::delete_facts`].
@@ -644,13 +638,8 @@ impl Store {
         offset: i64,
         limit: i64,
     ) -> StoreResult<Vec<Row>> {
-        let mut sql = String::from("SELECT row FROM facts WHERE model = ?1");
-        let mut args: Vec<String> = vec![model.to_string()];
-        for (column, value) in conditions {
-            args.push(format!("$.\"{}\"", column.replace('"', "")));
-            args.push(value.clone());
-            sql.push_str(&format!(" AND json_extract(row, ?{}) = ?{}", args.len() - 1, args.len()));
-        }
+        let (filter, args) = fact_filter(model, conditions);
+        let mut sql = format!("SELECT row FROM facts {filter}");
         sql.push_str(&format!(" ORDER BY key LIMIT {} OFFSET {}", limit.max(0), offset.max(0)));
         let conn = self.conn();
         let mut stmt = conn.prepare(&sql)?;
@@ -878,6 +867,19 @@ impl Store {
         tx.commit()?;
         Ok(())
     }
+}
+
+/// `WHERE model = ? AND json_extract(row, '$."Col"') = ? ...` with its
+/// arguments; column names are bound as JSON paths, never spliced into SQL.
+fn fact_filter(model: &str, conditions: &[(String, String)]) -> (String, Vec<String>) {
+    let mut sql = String::from("WHERE model = ?1");
+    let mut args: Vec<String> = vec![model.to_string()];
+    for (column, value) in conditions {
+        args.push(format!("$.\"{}\"", column.replace('"', "")));
+        args.push(value.clone());
+        sql.push_str(&format!(" AND json_extract(row, ?{}) = ?{}", args.len() - 1, args.len()));
+    }
+    (sql, args)
 }
 
 fn insert_source_rows(
