@@ -55,6 +55,17 @@ impl std::fmt::Debug for Client {
     }
 }
 
+/// `base` + `path` + percent-encoded `segments`, keeping any path `base` has.
+fn join(base: &Url, path: &str, segments: &[&str]) -> Url {
+    let mut url = base.clone();
+    let prefix = url.path().trim_end_matches('/').to_string();
+    url.set_path(&format!("{prefix}{path}"));
+    if !segments.is_empty() {
+        url.path_segments_mut().expect("http URLs have paths").extend(segments);
+    }
+    url
+}
+
 fn build_http(config: &ClientConfig, cookies: bool) -> Result<reqwest::Client> {
     let mut headers = HeaderMap::new();
     headers.insert("accept", HeaderValue::from_static("application/json"));
@@ -121,24 +132,7 @@ impl Client {
     /// Checks that the public API layer accepts the token: `GET /api/v1/csrf`
     /// on the direct API domain (or the browser domain when none is set).
     pub async fn check_public_api(&self) -> Result<()> {
-        let token = self.tokens.access_token().await?;
-        let base = self.config.api_url.clone().unwrap_or_else(|| self.config.tenant_url.clone());
-        let mut url = base;
-        let path = format!("{}/api/v1/csrf", url.path().trim_end_matches('/'));
-        url.set_path(&path);
-        let response = http::send(&self.config.retry, Idempotency::Safe, || {
-            self.http.get(url.clone()).bearer_auth(token.expose()).header("x-sap-sac-custom-auth", "true")
-        })
-        .await?;
-        let answer = Answer::read(response).await?;
-        if answer.is_login_page() {
-            return Err(Error::LoginPage { endpoint: answer.endpoint, grant: self.config.grant.as_str().into() });
-        }
-        if answer.status.is_success() {
-            Ok(())
-        } else {
-            Err(self.refusal(answer).await)
-        }
+        self.api_request(Method::GET, "/api/v1/csrf", &[], None, Idempotency::Safe).await.map(|_| ())
     }
 
     /// The Data Import API.
@@ -164,13 +158,16 @@ impl Client {
     /// A URL on the browser domain. `segments` are percent-encoded, so an id
     /// can never change the path.
     pub(crate) fn tenant_url(&self, path: &str, segments: &[&str]) -> Url {
-        let mut url = self.config.tenant_url.clone();
-        let base = url.path().trim_end_matches('/').to_string();
-        url.set_path(&format!("{base}{path}"));
-        if !segments.is_empty() {
-            url.path_segments_mut().expect("http URLs have paths").extend(segments);
+        join(&self.config.tenant_url, path, segments)
+    }
+
+    /// Where a public API call goes: the direct API domain when configured
+    /// (no CSRF), else the browser domain with the CSRF token of `/api/v1/csrf`.
+    fn api_url(&self, path: &str, segments: &[&str]) -> (Url, Option<Layer>) {
+        match &self.config.api_url {
+            Some(api) => (join(api, path, segments), None),
+            None => (self.tenant_url(path, segments), Some(Layer::Api)),
         }
-        url
     }
 
     fn csrf_slot(&self, layer: Layer) -> &tokio::sync::Mutex<Option<Secret>> {
@@ -245,9 +242,7 @@ impl Client {
         self.request(method, url, body.map(Body::Json), idempotency, Some(Layer::Ui)).await
     }
 
-    /// A request to a public API (`/api/v1/...`): on the direct API domain
-    /// when one is configured (no CSRF), else on the browser domain with the
-    /// CSRF token of `GET /api/v1/csrf`.
+    /// A request to a public API (`/api/v1/...`), see [`Client::api_url`].
     pub(crate) async fn api_request(
         &self,
         method: Method,
@@ -256,41 +251,17 @@ impl Client {
         body: Option<Body<'_>>,
         idempotency: Idempotency,
     ) -> Result<Answer> {
-        match &self.config.api_url {
-            Some(api) => {
-                let mut url = api.clone();
-                let base = url.path().trim_end_matches('/').to_string();
-                url.set_path(&format!("{base}{path}"));
-                if !segments.is_empty() {
-                    url.path_segments_mut().expect("http URLs have paths").extend(segments);
-                }
-                self.request(method, url, body, idempotency, None).await
-            }
-            None => {
-                let url = self.tenant_url(path, segments);
-                self.request(method, url, body, idempotency, Some(Layer::Api)).await
-            }
-        }
+        let (url, layer) = self.api_url(path, segments);
+        self.request(method, url, body, idempotency, layer).await
     }
 
     /// A GET on a public API with query parameters.
-    pub(crate) async fn api_request_query(
-        &self,
-        method: Method,
-        path: &str,
-        segments: &[&str],
-        query: &[(&str, &str)],
-    ) -> Result<Answer> {
-        let base = self.config.api_url.clone().unwrap_or_else(|| self.config.tenant_url.clone());
-        let mut url = base;
-        let prefix = url.path().trim_end_matches('/').to_string();
-        url.set_path(&format!("{prefix}{path}"));
-        url.path_segments_mut().expect("http URLs have paths").extend(segments);
+    pub(crate) async fn api_get_query(&self, path: &str, segments: &[&str], query: &[(&str, &str)]) -> Result<Answer> {
+        let (mut url, layer) = self.api_url(path, segments);
         if !query.is_empty() {
             url.query_pairs_mut().extend_pairs(query);
         }
-        let layer = if self.config.api_url.is_some() { None } else { Some(Layer::Api) };
-        self.request(method, url, None, Idempotency::Safe, layer).await
+        self.request(Method::GET, url, None, Idempotency::Safe, layer).await
     }
 
     /// A GET of a URL SAC handed out (a next page), with the bearer token.

@@ -62,14 +62,12 @@ impl<'c> DataExport<'c> {
         if let Some(s) = select {
             query.push(("$select", s));
         }
-        let first = self
-            .client
-            .api_request_query(Method::GET, BASE, &["providers", "sac", id, "FactData"], &query)
-            .await
-            .map_err(|e| match e {
+        let first = self.client.api_get_query(BASE, &["providers", "sac", id, "FactData"], &query).await.map_err(
+            |e| match e {
                 Error::NotFound { message, .. } => Error::NotFound { what: "model".into(), message },
                 other => other,
-            })?;
+            },
+        )?;
         let origin = Url::parse(&first.endpoint).map(|u| u.origin()).map_err(|e| Error::Config(e.to_string()))?;
         let mut page: Page = first.json()?;
         let mut rows = 0u64;
