@@ -30,7 +30,13 @@ async fn stored(env: &Env, filter: &str) -> Vec<Value> {
 }
 
 async fn technical() -> Env {
-    let mut env = setup(ClockMode::Polls { polls: 1 }).await;
+    technical_with(sac_emulator::Config { clock: ClockMode::Polls { polls: 1 }, ..sac_emulator::Config::default() })
+        .await
+}
+
+/// An emulator and a profile of the technical client `sacctl-api` (Data Import and Export access).
+async fn technical_with(config: sac_emulator::Config) -> Env {
+    let mut env = setup_with(config).await;
     env.set("SACCTL_CLIENT_ID", "sacctl-api");
     env.set("SACCTL_CLIENT_SECRET", "sacctl-api-secret");
     env.set("SACCTL_GRANT", "client_credentials");
@@ -219,15 +225,12 @@ async fn bad_input_refusals_jobs_and_models() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn pushed_rows_read_back_through_data_export_equal_the_valid_rows_despite_429_and_503() {
-    let mut env = setup_with(sac_emulator::Config {
+    let env = technical_with(sac_emulator::Config {
         clock: ClockMode::Polls { polls: 1 },
         export_page_size: 97,
         ..sac_emulator::Config::default()
     })
     .await;
-    env.set("SACCTL_CLIENT_ID", "sacctl-api");
-    env.set("SACCTL_CLIENT_SECRET", "sacctl-api-secret");
-    env.set("SACCTL_GRANT", "client_credentials");
     env.admin(
         "/emulator/faults",
         json!({"path": "/api/v1/dataimport/jobs/", "method": "POST", "status": 429, "retry_after": 0, "times": 3}),
