@@ -173,6 +173,8 @@ pub trait PushReporter: Send + Sync {
     fn phase(&self, text: &str);
     /// The validation's answer (for CleanAndReplace: the scope it will clear).
     fn validated(&self, _result: &ValidateResult) {}
+    /// The job exists (so a caller that stops can name it).
+    fn job_created(&self, _job_id: &str) {}
 }
 
 /// How to push.
@@ -306,19 +308,37 @@ pub async fn push_csv(
 ) -> Result<PushOutcome> {
     let created = di.create_job(&options.model, &options.import_type, &options.settings).await?;
     let job_id = created.job_id.clone();
-    match upload_and_finish(di, &job_id, input, options, reporter).await {
-        Ok(outcome) => Ok(outcome),
+    reporter.job_created(&job_id);
+    let mut outcome = match upload_and_validate(di, &job_id, input, options, reporter).await {
+        Ok(outcome) => outcome,
         Err(e) => {
             // Nothing was written yet: leave no half-filled job behind.
             if let Err(cleanup) = di.delete(&job_id).await {
                 tracing::warn!(job = %job_id, error = %cleanup, "could not delete the unfinished job");
             }
-            Err(e)
+            return Err(e);
         }
+    };
+    if outcome.stopped.is_some() {
+        di.delete(&job_id).await?;
+        return Ok(outcome);
     }
+    // From here on the job may write: it is never deleted behind the caller's back.
+    reporter.phase("writing");
+    let started = di.run(&job_id, false).await?;
+    let (status, timed_out) = if started.job_status == status::COMPLETED || started.job_status == status::FAILED {
+        (started, false)
+    } else {
+        di.wait(&job_id, &options.wait).await?
+    };
+    outcome.status = Some(status);
+    outcome.timed_out = timed_out;
+    Ok(outcome)
 }
 
-async fn upload_and_finish(
+/// Uploads every chunk and validates; says in `stopped` when the job must
+/// not run (too many invalid rows, a dry run).
+async fn upload_and_validate(
     di: &DataImport<'_>,
     job_id: &str,
     input: Box<dyn Read + Send>,
@@ -385,19 +405,6 @@ async fn upload_and_finish(
     if options.dry_run && outcome.stopped.is_none() {
         outcome.stopped = Some("dry run: validated only, nothing was written".into());
     }
-    if outcome.stopped.is_some() {
-        di.delete(job_id).await?;
-        return Ok(outcome);
-    }
-    reporter.phase("writing");
-    let started = di.run(job_id, false).await?;
-    let (status, timed_out) = if started.job_status == status::COMPLETED || started.job_status == status::FAILED {
-        (started, false)
-    } else {
-        di.wait(job_id, &options.wait).await?
-    };
-    outcome.status = Some(status);
-    outcome.timed_out = timed_out;
     Ok(outcome)
 }
 

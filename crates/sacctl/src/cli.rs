@@ -28,6 +28,13 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// Whether raw arguments ask for `--output json` (for the one document
+/// that reports arguments clap could not parse).
+pub fn wants_json(args: impl IntoIterator<Item = std::ffi::OsString>) -> bool {
+    let args: Vec<String> = args.into_iter().map(|a| a.to_string_lossy().into_owned()).collect();
+    args.iter().any(|a| a == "--output=json") || args.windows(2).any(|w| w[0] == "--output" && w[1] == "json")
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
     Human,

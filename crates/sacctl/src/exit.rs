@@ -47,6 +47,24 @@ impl ExitStatus {
             ExitStatus::Terminated => 143,
         }
     }
+
+    /// A stable name for the `outcome` field of the JSON documents.
+    pub fn outcome(self) -> &'static str {
+        match self {
+            ExitStatus::Success => "success",
+            ExitStatus::JobFailed => "job_failed",
+            ExitStatus::Usage => "usage_error",
+            ExitStatus::Auth => "auth_failed",
+            ExitStatus::NotFound => "not_found",
+            ExitStatus::Timeout => "timed_out",
+            ExitStatus::Warnings => "warnings",
+            ExitStatus::AlreadyRunning => "already_running",
+            ExitStatus::Unreachable => "unreachable",
+            ExitStatus::Cancelled => "cancelled",
+            ExitStatus::Interrupted => "interrupted",
+            ExitStatus::Terminated => "terminated",
+        }
+    }
 }
 
 impl From<ExitStatus> for std::process::ExitCode {

@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod commands;
 pub mod exit;
+pub mod logging;
 pub mod output;
 pub mod report;
 pub mod settings;
@@ -11,6 +12,7 @@ pub mod settings;
 use clap::Parser;
 
 use crate::exit::ExitStatus;
+use crate::report::Going;
 
 /// Parses the command line, runs the command and maps the outcome to an
 /// exit code. Errors go to stderr as `error: ...`, their causes, and hints.
@@ -18,49 +20,48 @@ pub fn main() -> std::process::ExitCode {
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let _ = e.print();
-            return match e.kind() {
-                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => ExitStatus::Success,
-                _ => ExitStatus::Usage,
+            if matches!(e.kind(), clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion) {
+                let _ = e.print();
+                return ExitStatus::Success.into();
             }
-            .into();
+            // The arguments did not parse, but a scheduler that asked for
+            // JSON still gets its one document.
+            if cli::wants_json(std::env::args_os()) {
+                let message = e.kind().as_str().unwrap_or("invalid arguments").to_string();
+                let mut failure = Failure::usage(format!("{message} (see `sacctl --help`)"));
+                failure.hints.push(e.render().to_string().trim().to_string());
+                report(&failure, true);
+            } else {
+                let _ = e.print();
+            }
+            return ExitStatus::Usage.into();
         }
     };
-    init_logging(cli.verbose);
+    logging::init(cli.verbose);
+    let json = cli.output == cli::OutputFormat::Json;
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
-            report(&Failure::new(
-                ExitStatus::Unreachable,
-                anyhow::anyhow!(e).context("cannot start the async runtime"),
-            ));
-            return ExitStatus::Unreachable.into();
+            let failure =
+                Failure::new(ExitStatus::Unreachable, anyhow::anyhow!(e).context("cannot start the async runtime"));
+            report(&failure, json);
+            return failure.status.into();
         }
     };
     match runtime.block_on(commands::run(cli)) {
         Ok(status) => status.into(),
         Err(failure) => {
-            report(&failure);
+            report(&failure, json);
             failure.status.into()
         }
     }
 }
 
-/// Logs go to stderr; `-v` shows info, `-vv` debug, `RUST_LOG` overrides.
-fn init_logging(verbose: u8) {
-    let default = match verbose {
-        0 => "warn",
-        1 => "info,hyper=warn,reqwest=warn",
-        _ => "debug,hyper=info",
-    };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
-}
-
-/// Prints an error, its causes and its hints on stderr.
+/// Prints an error, its causes and its hints on stderr, and the run that
+/// may go on with the command that resumes it (also with `--quiet`). With
+/// `json`, the error document goes to stdout as well.
 #[allow(clippy::print_stderr)]
-fn report(failure: &Failure) {
+fn report(failure: &Failure, json: bool) {
     eprintln!("error: {}", failure.error);
     for cause in failure.error.chain().skip(1) {
         eprintln!("  caused by: {cause}");
@@ -71,23 +72,54 @@ fn report(failure: &Failure) {
             eprintln!("hint: {hint}");
         }
     }
+    if let Some(going) = &failure.going {
+        eprintln!("{}", going.note());
+    }
+    if json {
+        output::print_json(&report::failure_json(failure));
+    }
 }
 
-/// An error together with the exit status it means and what to do about it.
+/// An error together with the exit status it means, what to do about it,
+/// and the run, execution or job that may go on without us.
 #[derive(Debug)]
 pub struct Failure {
     pub status: ExitStatus,
     pub error: anyhow::Error,
     pub hints: Vec<String>,
+    pub going: Option<Going>,
 }
 
 impl Failure {
     pub fn new(status: ExitStatus, error: impl Into<anyhow::Error>) -> Self {
-        Failure { status, error: error.into(), hints: Vec::new() }
+        Failure { status, error: error.into(), hints: Vec::new(), going: None }
     }
 
     pub fn usage(message: impl Into<String>) -> Self {
         Failure::new(ExitStatus::Usage, anyhow::anyhow!(message.into()))
+    }
+
+    /// A signal ended the command (130 or 143).
+    pub fn interrupted(status: ExitStatus) -> Self {
+        let signal = if status == ExitStatus::Terminated { "SIGTERM" } else { "SIGINT" };
+        Failure::new(status, anyhow::anyhow!("stopped by {signal}"))
+    }
+
+    /// Names the run that may go on (kept when one is named already).
+    pub fn going(mut self, going: &Going) -> Self {
+        self.going.get_or_insert_with(|| going.clone());
+        self
+    }
+}
+
+/// Attaches the run that may go on to any error on its way out.
+pub trait WithGoing<T> {
+    fn going(self, going: &Going) -> Result<T, Failure>;
+}
+
+impl<T, E: Into<Failure>> WithGoing<T> for Result<T, E> {
+    fn going(self, going: &Going) -> Result<T, Failure> {
+        self.map_err(|e| e.into().going(going))
     }
 }
 
@@ -102,7 +134,7 @@ impl From<sac_client::Error> for Failure {
             ErrorClass::Usage => ExitStatus::Usage,
         };
         let hints = error.hints();
-        Failure { status, error: error.into(), hints }
+        Failure { status, error: error.into(), hints, going: None }
     }
 }
 

@@ -29,8 +29,7 @@ impl Printer {
 
     /// A JSON result document on stdout.
     pub fn result_json(&self, value: &serde_json::Value) {
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "{}", serde_json::to_string_pretty(value).expect("JSON values serialize"));
+        print_json(value);
     }
 
     /// A note for people, on stderr (not with --quiet).
@@ -61,6 +60,12 @@ impl Printer {
         };
         Progress { bar, label: label.to_string() }
     }
+}
+
+/// One JSON document on stdout, pretty-printed.
+pub fn print_json(value: &serde_json::Value) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{}", serde_json::to_string_pretty(value).expect("JSON values serialize"));
 }
 
 /// Progress of a wait; implements the client's [`Reporter`].

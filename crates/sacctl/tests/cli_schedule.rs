@@ -210,7 +210,7 @@ async fn sigint_and_sigterm_while_waiting_print_the_run_id() {
         assert!(std::process::Command::new("kill").args([signal, &pid]).status().unwrap().success());
         let output = child.wait_with_output().await.unwrap();
         assert_eq!(code(&output), expected, "{}", describe(&output));
-        assert!(stderr(&output).contains("keeps running in SAC"), "{}", describe(&output));
+        assert!(stderr(&output).contains("may still be going on in SAC"), "{}", describe(&output));
         assert!(stderr(&output).contains("sacctl schedule wait"), "{}", describe(&output));
         env.admin("/emulator/clock/release", json!({})).await;
     }

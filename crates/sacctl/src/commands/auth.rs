@@ -8,6 +8,7 @@ use super::connect;
 use crate::cli::{ConnectionArgs, DoctorArgs, LoginArgs};
 use crate::exit::ExitStatus;
 use crate::output::Printer;
+use crate::report::finish;
 use crate::settings;
 use crate::Failure;
 
@@ -45,13 +46,17 @@ pub async fn login(printer: Printer, args: LoginArgs) -> Result<ExitStatus, Fail
     let status = flow.finish(client.tokens(), args.timeout).await?;
     let user = status.user.clone().unwrap_or_else(|| "(unknown user)".into());
     if printer.json() {
-        printer.result_json(&json!({
-            "profile": settings.profile,
-            "user": status.user,
-            "expires_at": status.expires_at,
-            "refresh_token": status.has_refresh_token,
-            "cache_file": status.cache_file,
-        }));
+        printer.result_json(&finish(
+            json!({
+                "profile": settings.profile,
+                "user": status.user,
+                "expires_at": status.expires_at,
+                "refresh_token": status.has_refresh_token,
+                "cache_file": status.cache_file,
+            }),
+            ExitStatus::Success,
+            None,
+        ));
     } else {
         printer.result(&format!(
             "logged in as {user} (profile {}); the token is {}, {}",
@@ -95,6 +100,13 @@ pub async fn logout(printer: Printer, args: ConnectionArgs) -> Result<ExitStatus
     } else {
         format!("profile {} had no cached tokens", settings.profile)
     });
+    if printer.json() {
+        printer.result_json(&finish(
+            json!({"profile": settings.profile, "tokens_removed": had}),
+            ExitStatus::Success,
+            None,
+        ));
+    }
     Ok(ExitStatus::Success)
 }
 
@@ -107,7 +119,7 @@ pub async fn status(printer: Printer, args: ConnectionArgs) -> Result<ExitStatus
         _ => ExitStatus::Success,
     };
     if printer.json() {
-        printer.result_json(&json!({
+        printer.result_json(&finish(json!({
             "profile": settings.profile,
             "grant": grant.as_str(),
             "client_id": settings.client.client_id,
@@ -116,7 +128,7 @@ pub async fn status(printer: Printer, args: ConnectionArgs) -> Result<ExitStatus
             "cached": status.as_ref().map(|s| json!({
                 "user": s.user, "expires_at": s.expires_at, "refresh_token": s.has_refresh_token, "cache_file": s.cache_file,
             })),
-        }));
+        }), exit, None));
     } else {
         printer.result(&format!(
             "profile {}: client {} with the {} grant at {}",
@@ -286,11 +298,16 @@ pub async fn doctor(printer: Printer, args: DoctorArgs) -> Result<ExitStatus, Fa
             checks.push(Check::skipped("data integration", "needs a token"));
         }
     }
+    let exit = first_failure.map(|f| f.status).unwrap_or(ExitStatus::Success);
     if printer.json() {
-        printer.result_json(&json!({
-            "checks": checks.iter().map(Check::json).collect::<Vec<_>>(),
-            "capabilities": capabilities,
-        }));
+        printer.result_json(&finish(
+            json!({
+                "checks": checks.iter().map(Check::json).collect::<Vec<_>>(),
+                "capabilities": capabilities,
+            }),
+            exit,
+            None,
+        ));
     } else {
         for check in &checks {
             let mark = match check.ok {
@@ -316,5 +333,5 @@ pub async fn doctor(printer: Printer, args: DoctorArgs) -> Result<ExitStatus, Fa
             }
         }
     }
-    Ok(first_failure.map(|f| f.status).unwrap_or(ExitStatus::Success))
+    Ok(exit)
 }

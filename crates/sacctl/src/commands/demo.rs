@@ -6,10 +6,11 @@ use std::time::Duration;
 use sac_client::config::parse_url;
 use sac_client::schedule::{self, IfRunning, Target, WaitOutcome, WaitPolicy};
 use sac_client::{Client, ClientConfig, Grant, Secret};
+use serde_json::{json, Value};
 
 use crate::exit::ExitStatus;
 use crate::output::Printer;
-use crate::report::{exit_for, run_json, run_line};
+use crate::report::{exit_for, finish, run_json, run_line};
 use crate::Failure;
 
 const MODEL: &str = "t.G:ZEPPART_001";
@@ -71,22 +72,29 @@ async fn walk(printer: Printer, urls: &sac_emulator::Urls) -> Result<ExitStatus,
     let run = match outcome {
         WaitOutcome::Finished(run) => run,
         WaitOutcome::TimedOut(run) => {
-            printer.note(&format!("the demo run did not finish in time: {}", run_line(&run)));
-            return Ok(ExitStatus::Timeout);
+            return Err(Failure::new(
+                ExitStatus::Timeout,
+                anyhow::anyhow!("the demo run did not finish in time: {}", run_line(&run)),
+            ))
         }
     };
     let exit = exit_for(run.status, false);
     let rows = &run.wrangling_and_update_result.data;
-    if printer.json() {
-        printer.result_json(&run_json(MODEL, SCHEDULE, &run, false, exit));
-    } else {
+    let schedule_run = run_json(MODEL, SCHEDULE, &run, false, exit, None);
+    if !printer.json() {
         printer.result(&format!("{} rows imported into {MODEL}", rows.inserted_count));
         printer.result(&run_line(&run));
+    }
+    let mut doc = json!({"schedule_run": schedule_run});
+    if exit == ExitStatus::Success {
+        doc["supported_path"] = supported_path(printer, &client).await?;
+    }
+    if printer.json() {
+        printer.result_json(&finish(doc, exit, None));
     }
     if exit != ExitStatus::Success {
         return Ok(exit);
     }
-    supported_path(printer, &client).await?;
     printer.note(
         "\n==> The same against a real tenant (see docs/quickstart.md for the OAuth client to create):\n\
          export SACCTL_TENANT_URL=https://<tenant>.<region>.hcs.cloud.sap\n\
@@ -103,7 +111,8 @@ async fn walk(printer: Printer, urls: &sac_emulator::Urls) -> Result<ExitStatus,
 
 /// SAP's supported path: the multi action that wraps the same import, and
 /// a fact-data push through the Data Import API, checked through Data Export.
-async fn supported_path(printer: Printer, client: &Client) -> Result<(), Failure> {
+/// Returns what it did for the JSON document; prints it in human format.
+async fn supported_path(printer: Printer, client: &Client) -> Result<Value, Failure> {
     use sac_client::dataimport::{push_csv, PushOptions, PushReporter};
     use sac_client::multiaction::{MaOutcome, MaReporter, Param};
     use sac_types::multiaction::ExecutionStatus;
@@ -131,7 +140,9 @@ async fn supported_path(printer: Printer, client: &Client) -> Result<(), Failure
     let status = match ma.wait(MA, &started.execution_id, &policy, &Quiet).await? {
         MaOutcome::Finished(s) | MaOutcome::TimedOut(s) => s,
     };
-    printer.result(&format!("multi action {MA}: {}", status.status.as_str()));
+    if !printer.json() {
+        printer.result(&format!("multi action {MA}: {}", status.status.as_str()));
+    }
     for m in &status.execution_result.messages {
         printer.note(&format!("    [{}] {}", m.severity, m.message));
     }
@@ -168,10 +179,16 @@ async fn supported_path(printer: Printer, client: &Client) -> Result<(), Failure
             Ok(())
         })
         .await?;
-    printer.result(&format!(
-        "{} fact rows pushed into t.G:SALES_PLAN ({} rejected); Data Export reads back {forecast} public.Forecast rows",
-        outcome.rows_read - outcome.validated.failed_number_rows,
-        outcome.validated.failed_number_rows
-    ));
-    Ok(())
+    let pushed = outcome.rows_read - outcome.validated.failed_number_rows;
+    let rejected = outcome.validated.failed_number_rows;
+    if !printer.json() {
+        printer.result(&format!(
+            "{pushed} fact rows pushed into t.G:SALES_PLAN ({rejected} rejected); Data Export reads back {forecast} public.Forecast rows",
+        ));
+    }
+    Ok(json!({
+        "multi_action": {"id": MA, "execution_id": status.execution_id, "status": status.status.as_str()},
+        "import": {"model": "t.G:SALES_PLAN", "job_id": outcome.job_id, "rows_written": pushed, "rows_rejected": rejected},
+        "export": {"model": "t.G:SALES_PLAN", "filter": "Version eq 'public.Forecast'", "rows": forecast},
+    }))
 }

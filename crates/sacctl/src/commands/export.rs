@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
-use super::connect;
+use super::{connect, csv_out_for, csv_written};
 use crate::cli::ConnectionArgs;
 use crate::exit::ExitStatus;
 use crate::output::Printer;
@@ -32,6 +32,7 @@ pub async fn export(
     select: Option<String>,
     out: Option<PathBuf>,
 ) -> Result<ExitStatus, Failure> {
+    csv_out_for(printer, out.as_deref())?;
     let (_, client) = connect(&connection)?;
     let sink: Box<dyn Write> = match &out {
         Some(path) => Box::new(std::io::BufWriter::new(
@@ -61,7 +62,10 @@ pub async fn export(
         .await?;
     writer.flush().map_err(|e| Failure::usage(format!("cannot write the CSV: {e}")))?;
     match &out {
-        Some(path) => printer.note(&format!("{rows} rows of {model} written to {}", path.display())),
+        Some(path) => {
+            printer.note(&format!("{rows} rows of {model} written to {}", path.display()));
+            csv_written(printer, path, rows as u64);
+        }
         None => printer.note(&format!("{rows} rows of {model}")),
     }
     Ok(ExitStatus::Success)

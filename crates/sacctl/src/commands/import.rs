@@ -10,11 +10,12 @@ use sac_client::dataimport::{push_csv, rejects_csv, PushOptions, PushReporter};
 use sac_types::dataimport::{status, CreateJob, JobSettings, ValidateResult};
 use serde_json::{json, Value};
 
-use super::connect;
 use super::schedule::policy;
+use super::{connect, csv_out_for, csv_written};
 use crate::cli::{ImportCommand, ModelsCommand, PushArgs};
 use crate::exit::ExitStatus;
 use crate::output::Printer;
+use crate::report::{finish, profile_flag, Going};
 use crate::Failure;
 
 pub async fn models(printer: Printer, command: ModelsCommand) -> Result<ExitStatus, Failure> {
@@ -100,15 +101,22 @@ pub async fn import(printer: Printer, command: ImportCommand) -> Result<ExitStat
             })
         }
         ImportCommand::InvalidRows { connection, job_id, out } => {
+            csv_out_for(printer, out.as_deref())?;
             let (_, client) = connect(&connection)?;
             let rows = client.data_import().invalid_rows(&job_id).await?;
             write_rejects(printer, &rows, out.as_deref())?;
+            if let Some(path) = &out {
+                csv_written(printer, path, rows.failed_rows.len() as u64);
+            }
             Ok(ExitStatus::Success)
         }
         ImportCommand::Delete { connection, job_id } => {
             let (_, client) = connect(&connection)?;
             client.data_import().delete(&job_id).await?;
             printer.note(&format!("deleted job {job_id}"));
+            if printer.json() {
+                printer.result_json(&finish(json!({"job_id": job_id, "deleted": true}), ExitStatus::Success, None));
+            }
             Ok(ExitStatus::Success)
         }
     }
@@ -191,14 +199,48 @@ fn tuples_of(scope: &[Value]) -> Vec<String> {
         .collect()
 }
 
-/// The push's progress: a bar on a terminal, notes otherwise.
+/// The push's progress: a bar on a terminal, notes otherwise. Keeps the
+/// job id and whether the job may write, for a push that stops half-way.
 struct PushProgress {
     bar: Option<ProgressBar>,
     started: Instant,
     printer: Printer,
+    job: std::sync::Mutex<Option<String>>,
+    writing: std::sync::atomic::AtomicBool,
+    model: String,
+    profile: String,
+}
+
+impl PushProgress {
+    /// The job, once created, as it stands: open (nothing written) or writing.
+    fn going(&self) -> Option<Going> {
+        let job = self.job.lock().expect("not poisoned").clone()?;
+        let (model, profile) = (&self.model, profile_flag(&self.profile));
+        let going = if self.writing.load(std::sync::atomic::Ordering::SeqCst) {
+            Going::new(format!("job {job} writing into {model}"), format!("sacctl import status {job}{profile}"))
+        } else {
+            Going::new(
+                format!("job {job} of {model} (not run: nothing was written; pushing again starts a new job)"),
+                format!("sacctl import delete {job}{profile}"),
+            )
+        };
+        Some(going.id("model", model.as_str()).id("job_id", job))
+    }
+
+    /// Tells a signal handler about the job as it stands now.
+    fn declare(&self) {
+        if let Some(going) = self.going() {
+            going.declare();
+        }
+    }
 }
 
 impl PushReporter for PushProgress {
+    fn job_created(&self, job_id: &str) {
+        *self.job.lock().expect("not poisoned") = Some(job_id.to_string());
+        self.declare();
+    }
+
     fn uploaded(&self, rows: u64, bytes: u64) {
         let rate = rows as f64 / self.started.elapsed().as_secs_f64().max(0.001);
         match &self.bar {
@@ -213,6 +255,10 @@ impl PushReporter for PushProgress {
     }
 
     fn phase(&self, text: &str) {
+        if text == "writing" {
+            self.writing.store(true, std::sync::atomic::Ordering::SeqCst);
+            self.declare();
+        }
         match &self.bar {
             Some(bar) => bar.set_message(text.to_string()),
             None => tracing::info!("{text}"),
@@ -241,7 +287,7 @@ impl PushReporter for PushProgress {
 }
 
 async fn push(printer: Printer, args: PushArgs) -> Result<ExitStatus, Failure> {
-    let (_, client) = connect(&args.connection)?;
+    let (connection, client) = connect(&args.connection)?;
     let mut mapping = BTreeMap::new();
     for (source, target) in pairs(&args.mappings, "--mapping")? {
         mapping.insert(target, source);
@@ -288,7 +334,15 @@ async fn push(printer: Printer, args: PushArgs) -> Result<ExitStatus, Failure> {
         bar.enable_steady_tick(std::time::Duration::from_millis(200));
         bar
     });
-    let reporter = PushProgress { bar, started: Instant::now(), printer };
+    let reporter = PushProgress {
+        bar,
+        started: Instant::now(),
+        printer,
+        job: Default::default(),
+        writing: Default::default(),
+        model: args.model.clone(),
+        profile: connection.profile.clone(),
+    };
     let options = PushOptions {
         model: args.model.clone(),
         import_type: args.import_type.clone(),
@@ -299,11 +353,15 @@ async fn push(printer: Printer, args: PushArgs) -> Result<ExitStatus, Failure> {
         dry_run: args.dry_run,
         wait: policy(&args.wait_args),
     };
-    let outcome = push_csv(&client.data_import(), input, &options, &reporter).await;
+    let data_import = client.data_import();
+    let outcome = push_csv(&data_import, input, &options, &reporter).await.map_err(Failure::from);
     if let Some(bar) = &reporter.bar {
         bar.finish_and_clear();
     }
-    let outcome = outcome?;
+    let outcome = outcome.map_err(|failure| match reporter.going() {
+        Some(going) => failure.going(&going),
+        None => failure,
+    })?;
     if let Some(path) = &args.rejects_out {
         write_rejects(printer, &outcome.invalid_rows, Some(path))?;
     }
@@ -326,8 +384,11 @@ async fn push(printer: Printer, args: PushArgs) -> Result<ExitStatus, Failure> {
     let error = outcome.status.as_ref().and_then(|s| s.error.as_ref()).map(|e| e.message.clone());
     let written =
         if job_status.as_deref() == Some(status::COMPLETED) { outcome.rows_read.saturating_sub(failed) } else { 0 };
+    let resume = outcome
+        .timed_out
+        .then(|| format!("sacctl import status {}{}", outcome.job_id, profile_flag(&connection.profile)));
     if printer.json() {
-        printer.result_json(&json!({
+        printer.result_json(&finish(json!({
             "model": args.model,
             "job_id": outcome.job_id,
             "rows_read": outcome.rows_read,
@@ -338,8 +399,7 @@ async fn push(printer: Printer, args: PushArgs) -> Result<ExitStatus, Failure> {
             "error": error,
             "timed_out": outcome.timed_out,
             "clean_and_replace_scope": outcome.validated.additional_information.as_ref().and_then(|i| i.get("cleanAndReplaceAffectedRows")),
-            "exit_code": exit.code(),
-        }));
+        }), exit, resume.as_deref()));
     } else {
         let end = match (&outcome.stopped, &job_status, &error) {
             (Some(why), _, _) => why.clone(),
@@ -351,6 +411,9 @@ async fn push(printer: Printer, args: PushArgs) -> Result<ExitStatus, Failure> {
             "{written} rows written to {} ({} read, {failed} rejected), job {}: {end}",
             args.model, outcome.rows_read, outcome.job_id
         ));
+    }
+    if let Some(resume) = &resume {
+        printer.important(&format!("job {} is still writing; follow it with: {resume}", outcome.job_id));
     }
     if failed > 0 && args.rejects_out.is_none() {
         printer.note(&format!("{failed} rows were rejected: --rejects-out FILE writes them with their reasons"));

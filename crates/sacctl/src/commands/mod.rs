@@ -13,10 +13,23 @@ use sac_client::Client;
 use crate::cli::{AuthCommand, Cli, Command, ConnectionArgs};
 use crate::exit::ExitStatus;
 use crate::output::Printer;
+use crate::report::Going;
 use crate::settings::{self, Settings};
 use crate::Failure;
 
+/// Runs a command. SIGINT and SIGTERM end it with 130 or 143, naming the
+/// run the command declared as going (see [`Going::declare`]).
 pub async fn run(cli: Cli) -> Result<ExitStatus, Failure> {
+    tokio::select! {
+        result = dispatch(cli) => result,
+        status = interrupted() => Err(match Going::declared() {
+            Some(going) => Failure::interrupted(status).going(&going),
+            None => Failure::interrupted(status),
+        }),
+    }
+}
+
+async fn dispatch(cli: Cli) -> Result<ExitStatus, Failure> {
     let printer = Printer { format: cli.output, quiet: cli.quiet };
     match cli.command {
         Command::Demo => demo::demo(printer).await,
@@ -42,8 +55,30 @@ fn connect(args: &ConnectionArgs) -> Result<(Settings, Client), Failure> {
     Ok((settings, client))
 }
 
+/// CSV results go to stdout, or to `--out`; with `--output json` stdout
+/// holds the one JSON document, so the CSV needs `--out`.
+fn csv_out_for(printer: Printer, out: Option<&std::path::Path>) -> Result<(), Failure> {
+    if printer.json() && out.is_none() {
+        return Err(Failure::usage(
+            "this command writes CSV; with --output json give --out FILE (the CSV goes there, the JSON document to stdout)",
+        ));
+    }
+    Ok(())
+}
+
+/// The document of a CSV written to a file.
+fn csv_written(printer: Printer, path: &std::path::Path, rows: u64) {
+    if printer.json() {
+        printer.result_json(&crate::report::finish(
+            serde_json::json!({"file": path.display().to_string(), "rows": rows}),
+            ExitStatus::Success,
+            None,
+        ));
+    }
+}
+
 /// Completes on SIGINT (130) or SIGTERM (143).
-pub async fn interrupted() -> ExitStatus {
+async fn interrupted() -> ExitStatus {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};

@@ -6,12 +6,13 @@ use sac_client::multiaction::{MaOutcome, MaReporter, Param};
 use sac_types::multiaction::{ExecutionStatus, MultiActionStatus};
 use serde_json::json;
 
+use super::connect;
 use super::schedule::policy;
-use super::{connect, interrupted};
 use crate::cli::MultiActionCommand;
 use crate::exit::ExitStatus;
 use crate::output::{Printer, Progress};
-use crate::Failure;
+use crate::report::{finish, profile_flag, Going};
+use crate::{Failure, WithGoing};
 
 /// The exit status an execution's state means.
 pub fn exit_for(status: &MultiActionStatus, warnings_ok: bool) -> ExitStatus {
@@ -30,18 +31,38 @@ impl MaReporter for Progress {
     }
 }
 
-fn report(printer: Printer, id: &str, status: &ExecutionStatus, timed_out: bool, exit: ExitStatus) {
+/// The execution `execution_id` of multi action `id`, for error documents and notes.
+fn going(profile: &str, id: &str, execution_id: &str) -> Going {
+    Going::new(
+        format!("execution {execution_id} of multi action {id}"),
+        format!("sacctl multiaction wait {id} {execution_id}{}", profile_flag(profile)),
+    )
+    .id("multi_action", id)
+    .id("execution_id", execution_id)
+}
+
+fn report(
+    printer: Printer,
+    id: &str,
+    status: &ExecutionStatus,
+    timed_out: bool,
+    exit: ExitStatus,
+    resume: Option<&str>,
+) {
     if printer.json() {
-        printer.result_json(&json!({
-            "multi_action": id,
-            "execution_id": status.execution_id,
-            "status": status.status.as_str(),
-            "timed_out": timed_out,
-            "start_time": status.utc_start_date,
-            "end_time": status.utc_end_date,
-            "messages": status.execution_result.messages,
-            "exit_code": exit.code(),
-        }));
+        printer.result_json(&finish(
+            json!({
+                "multi_action": id,
+                "execution_id": status.execution_id,
+                "status": status.status.as_str(),
+                "timed_out": timed_out,
+                "start_time": status.utc_start_date,
+                "end_time": status.utc_end_date,
+                "messages": status.execution_result.messages,
+            }),
+            exit,
+            resume,
+        ));
         return;
     }
     printer.result(&format!(
@@ -64,42 +85,33 @@ pub async fn multiaction(printer: Printer, command: MultiActionCommand) -> Resul
             let (settings, client) = connect(&connection)?;
             let ma = client.multi_actions();
             let started = ma.start(&id, &params).await?;
-            let profile =
-                if settings.profile == "default" { String::new() } else { format!(" --profile {}", settings.profile) };
-            let resume = format!("sacctl multiaction wait {id} {}{profile}", started.execution_id);
-            printer.note(&format!("started execution {} of {id} (resume: {resume})", started.execution_id));
+            let going = going(&settings.profile, &id, &started.execution_id);
+            printer.note(&format!("started execution {} of {id} (resume: {})", started.execution_id, going.resume));
             if !wait {
                 if printer.json() {
-                    printer.result_json(
-                        &json!({"multi_action": id, "execution_id": started.execution_id, "status": "running"}),
-                    );
+                    printer.result_json(&finish(
+                        json!({"multi_action": id, "execution_id": started.execution_id, "status": "running"}),
+                        ExitStatus::Success,
+                        Some(&going.resume),
+                    ));
                 } else {
                     printer.result(&started.execution_id);
                 }
                 return Ok(ExitStatus::Success);
             }
-            wait_and_report(
-                printer,
-                &client,
-                &id,
-                &started.execution_id,
-                &policy(&wait_args),
-                wait_args.warnings_ok,
-                &resume,
-            )
-            .await
+            wait_and_report(printer, &client, &id, &going, &policy(&wait_args), wait_args.warnings_ok).await
         }
         MultiActionCommand::Wait { connection, id, execution_id, wait_args } => {
-            let (_, client) = connect(&connection)?;
-            let resume = format!("sacctl multiaction wait {id} {execution_id}");
-            wait_and_report(printer, &client, &id, &execution_id, &policy(&wait_args), wait_args.warnings_ok, &resume)
-                .await
+            let (settings, client) = connect(&connection)?;
+            let going = going(&settings.profile, &id, &execution_id);
+            wait_and_report(printer, &client, &id, &going, &policy(&wait_args), wait_args.warnings_ok).await
         }
         MultiActionCommand::Status { connection, id, execution_id } => {
-            let (_, client) = connect(&connection)?;
+            let (settings, client) = connect(&connection)?;
             let status = client.multi_actions().status(&id, &execution_id).await?;
             let exit = exit_for(&status.status, false);
-            report(printer, &id, &status, false, exit);
+            let resume = going(&settings.profile, &id, &execution_id).resume;
+            report(printer, &id, &status, false, exit, (exit == ExitStatus::Timeout).then_some(resume.as_str()));
             Ok(exit)
         }
     }
@@ -109,28 +121,23 @@ async fn wait_and_report(
     printer: Printer,
     client: &sac_client::Client,
     id: &str,
-    execution_id: &str,
+    going: &Going,
     policy: &sac_client::schedule::WaitPolicy,
     warnings_ok: bool,
-    resume: &str,
 ) -> Result<ExitStatus, Failure> {
     let progress = printer.progress(&format!("multi action {id}"));
     let multi_actions = client.multi_actions();
-    let outcome = tokio::select! {
-        outcome = multi_actions.wait(id, execution_id, policy, &progress) => outcome?,
-        status = interrupted() => {
-            progress.finish();
-            printer.important(&format!("interrupted: execution {execution_id} keeps running in SAC; resume with: {resume}"));
-            return Ok(status);
-        }
-    };
+    let execution_id = going.ids["execution_id"].as_str().unwrap_or_default();
+    let resume = going.resume.as_str();
+    going.declare();
+    let outcome = multi_actions.wait(id, execution_id, policy, &progress).await.going(going)?;
     progress.finish();
     let (status, timed_out) = match outcome {
         MaOutcome::Finished(s) => (s, false),
         MaOutcome::TimedOut(s) => (s, true),
     };
     let exit = if timed_out { ExitStatus::Timeout } else { exit_for(&status.status, warnings_ok) };
-    report(printer, id, &status, timed_out, exit);
+    report(printer, id, &status, timed_out, exit, timed_out.then_some(resume));
     if timed_out {
         printer
             .important(&format!("gave up waiting; execution {execution_id} is still running. Resume with: {resume}"));

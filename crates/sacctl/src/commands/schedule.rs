@@ -6,13 +6,13 @@ use std::time::Duration;
 use sac_client::legacy::DataIntegration;
 use sac_client::schedule::{self, IfRunning, Target, WaitOutcome, WaitPolicy};
 
-use super::{connect, interrupted};
+use super::{connect, csv_out_for, csv_written};
 use crate::cli::{IfRunningArg, ScheduleCommand, ScheduleTarget, WaitArgs};
 use crate::exit::ExitStatus;
 use crate::output::Printer;
-use crate::report::{exit_for, run_json, run_line, state};
+use crate::report::{exit_for, profile_flag, run_json, run_line, state, Going};
 use crate::settings::Settings;
-use crate::Failure;
+use crate::{Failure, WithGoing};
 
 pub async fn schedule(printer: Printer, command: ScheduleCommand) -> Result<ExitStatus, Failure> {
     match command {
@@ -79,16 +79,23 @@ pub async fn schedule(printer: Printer, command: ScheduleCommand) -> Result<Exit
                 IfRunningArg::Start => IfRunning::Start,
             };
             let progress = printer.progress(&format!("data import {}", target.schedule_id));
-            let started = tokio::select! {
-                started = schedule::start(&di, &target, if_running, &policy, &progress) => started?,
-                status = interrupted() => {
-                    progress.finish();
-                    printer.important(&format!(
-                        "interrupted before the run showed in SAC's logs; check `sacctl schedule logs --model {}` before starting it again",
-                        target.model
-                    ));
-                    return Ok(status);
-                }
+            // Until the run shows in the logs, its id is not known: a run may
+            // still have started, and the logs tell.
+            let unknown = Going::new(
+                format!("a run of data import {} (its id is not known yet)", target.schedule_id),
+                format!(
+                    "sacctl schedule logs --model {} --schedule {}{}",
+                    target.model,
+                    target.schedule_id,
+                    profile_flag(&settings.profile)
+                ),
+            )
+            .id("model", target.model.clone())
+            .id("schedule_id", target.schedule_id.clone());
+            unknown.declare();
+            let started = match schedule::start(&di, &target, if_running, &policy, &progress).await {
+                Ok(run) => run,
+                Err(e) => return Err(start_failure(e, &settings, &target, &unknown)),
             };
             progress.finish();
             let resume = resume_command(&settings, &target, &started.execution_id);
@@ -104,6 +111,7 @@ pub async fn schedule(printer: Printer, command: ScheduleCommand) -> Result<Exit
                         &started,
                         false,
                         ExitStatus::Success,
+                        Some(&resume),
                     ));
                 } else {
                     printer.result(&started.execution_id);
@@ -130,6 +138,7 @@ pub async fn schedule(printer: Printer, command: ScheduleCommand) -> Result<Exit
                 .await
         }
         ScheduleCommand::Rejections { connection, execution_id, out } => {
+            csv_out_for(printer, out.as_deref())?;
             let (_, client) = connect(&connection)?;
             let csv = client.data_integration().rejections(&execution_id).await?;
             match out {
@@ -139,6 +148,7 @@ pub async fn schedule(printer: Printer, command: ScheduleCommand) -> Result<Exit
                     })?;
                     let rows = csv.lines().count().saturating_sub(1);
                     printer.note(&format!("{rows} rejection lines written to {}", path.display()));
+                    csv_written(printer, &path, rows as u64);
                 }
                 None => {
                     use std::io::Write;
@@ -179,9 +189,42 @@ async fn resolve_target(
 }
 
 fn resume_command(settings: &Settings, target: &Target, execution_id: &str) -> String {
-    let profile =
-        if settings.profile == "default" { String::new() } else { format!(" --profile {}", settings.profile) };
-    format!("sacctl schedule wait {} --model {} --execution {execution_id}{profile}", target.schedule_id, target.model)
+    format!(
+        "sacctl schedule wait {} --model {} --execution {execution_id}{}",
+        target.schedule_id,
+        target.model,
+        profile_flag(&settings.profile)
+    )
+}
+
+/// The run `execution_id` of `target`, for error documents and notes.
+fn going(settings: &Settings, target: &Target, execution_id: &str) -> Going {
+    Going::new(
+        format!("run {execution_id} of data import {}", target.schedule_id),
+        resume_command(settings, target, execution_id),
+    )
+    .id("model", target.model.clone())
+    .id("schedule_id", target.schedule_id.clone())
+    .id("execution_id", execution_id)
+}
+
+/// A failed start: a run already in flight is named with the command that
+/// waits for it; a trigger whose fate is open names the logs to read.
+fn start_failure(error: sac_client::Error, settings: &Settings, target: &Target, unknown: &Going) -> Failure {
+    use sac_client::{Error, ErrorClass};
+    match &error {
+        Error::AlreadyRunning { execution_id, .. } => {
+            let going = going(settings, target, execution_id);
+            let mut failure = Failure::from(error);
+            failure.hints = vec![
+                format!("wait for it with `{}`", going.resume),
+                "or use --if-running wait (start after it) or --if-running start (SAC then stops both runs)".into(),
+            ];
+            failure.going(&going)
+        }
+        _ if error.class() == ErrorClass::Unreachable => Failure::from(error).going(unknown),
+        _ => error.into(),
+    }
 }
 
 async fn wait_and_report(
@@ -194,15 +237,10 @@ async fn wait_and_report(
     warnings_ok: bool,
 ) -> Result<ExitStatus, Failure> {
     let progress = printer.progress(&format!("data import {}", target.schedule_id));
-    let resume = resume_command(settings, target, execution_id);
-    let outcome = tokio::select! {
-        outcome = schedule::wait(di, target, execution_id, policy, &progress) => outcome?,
-        status = interrupted() => {
-            progress.finish();
-            printer.important(&format!("interrupted: run {execution_id} keeps running in SAC; resume with: {resume}"));
-            return Ok(status);
-        }
-    };
+    let going = going(settings, target, execution_id);
+    let resume = going.resume.clone();
+    going.declare();
+    let outcome = schedule::wait(di, target, execution_id, policy, &progress).await.going(&going)?;
     progress.finish();
     let (run, timed_out) = match outcome {
         WaitOutcome::Finished(run) => (run, false),
@@ -210,7 +248,14 @@ async fn wait_and_report(
     };
     let exit = if timed_out { ExitStatus::Timeout } else { exit_for(run.status, warnings_ok) };
     if printer.json() {
-        printer.result_json(&run_json(&target.model, &target.schedule_id, &run, timed_out, exit));
+        printer.result_json(&run_json(
+            &target.model,
+            &target.schedule_id,
+            &run,
+            timed_out,
+            exit,
+            timed_out.then_some(resume.as_str()),
+        ));
     } else {
         printer.result(&run_line(&run));
     }

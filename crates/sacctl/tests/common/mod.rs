@@ -83,6 +83,16 @@ impl Env {
         log["requests"].as_array().unwrap().clone()
     }
 
+    /// Forgets the request log (so counts start again from zero).
+    pub async fn requests_clear(&self) {
+        let r = reqwest::Client::new()
+            .delete(format!("{}/emulator/requests", self.emu.urls.tenant_url))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success());
+    }
+
     pub async fn triggers(&self) -> usize {
         self.requests()
             .await
