@@ -20,6 +20,10 @@ use crate::Failure;
 /// Runs a command. SIGINT and SIGTERM end it with 130 or 143, naming the
 /// run the command declared as going (see [`Going::declare`]).
 pub async fn run(cli: Cli) -> Result<ExitStatus, Failure> {
+    if let Command::Emulator(args) = cli.command {
+        // A server: it stops cleanly on the signals itself (exit 0).
+        return emulator::emulator(args).await;
+    }
     tokio::select! {
         result = dispatch(cli) => result,
         status = interrupted() => Err(match Going::declared() {
