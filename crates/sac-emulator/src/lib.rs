@@ -23,23 +23,13 @@
 // refusals; the size of `Response` is irrelevant on these paths.
 #![allow(clippy::result_large_err)]
 
-pub mod admin;
+// Layers, calls going down only: api -> auth | engine -> store -> tenant,
+// clock, secrets (see docs/architecture.md).
+pub mod api;
 pub mod auth;
-pub mod csrf;
-pub mod dataexport;
-pub mod dataimport;
+pub mod clock;
 pub mod engine;
-pub mod faults;
-pub mod legacy;
-pub mod multiactions;
-mod oauth;
-pub mod planning;
-pub mod requests;
-pub mod responses;
-mod router;
-pub mod saml;
 pub mod secrets;
-pub mod state;
 pub mod store;
 pub mod tenant;
 
@@ -56,7 +46,8 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower::ServiceExt;
 
-pub use state::{AppState, ClockMode, Urls};
+pub use api::state::{AppState, ImportLimits, Options, Urls};
+pub use clock::ClockMode;
 pub use tenant::Tenant;
 
 /// Which of SAC's two domains a request reached.
@@ -85,7 +76,7 @@ pub struct Config {
     /// Lifetime of access tokens, overriding the tenant's (default 3599 s).
     pub access_token_secs: Option<u64>,
     /// Row and size limits of Data Import API requests.
-    pub import_limits: state::ImportLimits,
+    pub import_limits: ImportLimits,
     /// Rows per page of the Data Export API (server-side paging).
     pub export_page_size: usize,
 }
@@ -99,7 +90,7 @@ impl Default for Config {
             auto_approve_user: None,
             session_idle: Duration::from_secs(15 * 60),
             access_token_secs: None,
-            import_limits: state::ImportLimits::default(),
+            import_limits: ImportLimits::default(),
             export_page_size: 10_000,
         }
     }
@@ -123,7 +114,7 @@ impl Emulator {
     /// Opens (or creates) the store and seeds it when it is new.
     pub fn open(config: Config) -> Result<Self, StartError> {
         let store = store::Store::open(config.data_dir.as_deref())?;
-        let options = state::Options {
+        let options = Options {
             auto_approve_user: config.auto_approve_user,
             session_idle: config.session_idle,
             access_token_secs: config.access_token_secs,
@@ -150,12 +141,14 @@ impl Emulator {
         let urls = urls_for(&tenant, &api)?;
         self.state.set_urls(urls);
         let (stop_tx, stop_rx) = watch::channel(false);
-        let tenant_task = tokio::spawn(serve_listener(tenant, router::tenant(self.state.clone()), stop_rx.clone()));
-        let api_task = tokio::spawn(serve_listener(api, router::api(self.state.clone()), stop_rx.clone()));
+        let tenant_task = tokio::spawn(serve_listener(tenant, api::tenant(self.state.clone()), stop_rx.clone()));
+        let api_task = tokio::spawn(serve_listener(api, api::api(self.state.clone()), stop_rx.clone()));
         let ticker = tokio::spawn(tick(self.state.clone(), stop_rx));
         shutdown.await;
         let _ = stop_tx.send(true);
         let _ = tokio::join!(tenant_task, api_task, ticker);
+        // Nothing writes any more: another emulator may have the directory.
+        self.state.store().release_lock();
         Ok(())
     }
 }
@@ -169,14 +162,19 @@ fn urls_for(tenant: &TcpListener, api: &TcpListener) -> std::io::Result<Urls> {
     Ok(Urls { token_url: format!("{tenant_url}/oauth/token"), tenant_url, api_url: base(api)? })
 }
 
-/// Finishes timed runs even when nobody polls.
+/// Finishes timed runs and jobs even when nobody polls (on the blocking
+/// pool: a tick may write a big job).
 async fn tick(state: AppState, mut stop: watch::Receiver<bool>) {
     let mut interval = tokio::time::interval(Duration::from_millis(100));
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             _ = interval.tick() => {
-                if let Err(e) = engine::advance(&state) {
-                    tracing::error!(error = %e, "advancing runs failed");
+                let engine = state.engine_handle();
+                match tokio::task::spawn_blocking(move || engine.tick()).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => tracing::error!(error = %e, "advancing runs failed"),
+                    Err(e) => tracing::error!(error = %e, "the clock's tick panicked"),
                 }
             }
             _ = stop.changed() => return,
@@ -185,7 +183,7 @@ async fn tick(state: AppState, mut stop: watch::Receiver<bool>) {
 }
 
 /// Accepts connections until told to stop. A response marked with
-/// [`faults::DropConnection`] closes its connection without an answer.
+/// [`api::faults::DropConnection`] closes its connection without an answer.
 async fn serve_listener(listener: TcpListener, router: Router, mut stop: watch::Receiver<bool>) {
     let graceful = GracefulShutdown::new();
     loop {
@@ -205,7 +203,7 @@ async fn serve_listener(listener: TcpListener, router: Router, mut stop: watch::
             let router = router.clone();
             async move {
                 let response = router.oneshot(request).await.unwrap_or_else(|never| match never {});
-                if response.extensions().get::<faults::DropConnection>().is_some() {
+                if response.extensions().get::<api::faults::DropConnection>().is_some() {
                     return Err(std::io::Error::other("connection dropped by an injected fault"));
                 }
                 Ok(response)

@@ -2,7 +2,7 @@
 //! the import methods, limits and refusals.
 
 use reqwest::{Method, StatusCode};
-use sac_emulator::state::ImportLimits;
+use sac_emulator::ImportLimits;
 use sac_emulator::{ClockMode, Config};
 use serde_json::{json, Value};
 

@@ -40,7 +40,7 @@ pub async fn emulator(args: EmulatorArgs) -> Result<ExitStatus, Failure> {
         clock,
         auto_approve_user: args.auto_approve_user.clone(),
         access_token_secs: args.token_lifetime.map(|d| d.as_secs().max(1)),
-        import_limits: sac_emulator::state::ImportLimits {
+        import_limits: sac_emulator::ImportLimits {
             max_rows_per_request: args.import_max_rows.max(1),
             max_body_bytes: args.import_max_bytes.max(1024),
         },

@@ -17,9 +17,10 @@ use ed25519_dalek::{Signature, Signer, Verifier};
 use quick_xml::events::Event;
 use quick_xml::Reader;
 
-use crate::responses::escape;
 use crate::secrets::random_id;
-use crate::state::AppState;
+use ed25519_dalek::SigningKey;
+
+use crate::tenant::Tenant;
 
 /// Algorithm URI the emulator writes into `<ds:SignatureMethod>`.
 pub const SIGNATURE_METHOD: &str = "urn:sacctl:emulator:xmldsig-ed25519-exact-bytes";
@@ -33,8 +34,7 @@ fn rfc3339(t: DateTime<Utc>) -> String {
 }
 
 /// A signed assertion for `user`, valid for `lifetime_secs`, as XML.
-pub fn issue(state: &AppState, user: &str, lifetime_secs: i64, recipient: &str) -> String {
-    let tenant = state.tenant();
+pub fn issue(idp: &SigningKey, tenant: &Tenant, user: &str, lifetime_secs: i64, recipient: &str) -> String {
     let now = Utc::now();
     let until = now + Duration::seconds(lifetime_secs);
     let signature_slot = "{SIGNATURE}";
@@ -54,14 +54,14 @@ pub fn issue(state: &AppState, user: &str, lifetime_secs: i64, recipient: &str) 
         id = random_id(),
         now = rfc3339(now),
         until = rfc3339(until),
-        issuer = escape(&tenant.idp_entity_id),
-        audience = escape(&tenant.sp_entity_id),
-        user = escape(user),
-        recipient = escape(recipient),
+        issuer = quick_xml::escape::escape(tenant.idp_entity_id.as_str()),
+        audience = quick_xml::escape::escape(&tenant.sp_entity_id),
+        user = quick_xml::escape::escape(user),
+        recipient = quick_xml::escape::escape(recipient),
         sig = signature_slot,
     );
     let unsigned = template.replace(signature_slot, "");
-    let signature = state.keys().idp.sign(unsigned.as_bytes());
+    let signature = idp.sign(unsigned.as_bytes());
     let element = format!(
         "{SIG_OPEN} xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"><ds:SignedInfo><ds:SignatureMethod Algorithm=\"{SIGNATURE_METHOD}\"/></ds:SignedInfo><ds:SignatureValue>{}</ds:SignatureValue>{SIG_CLOSE}",
         STANDARD.encode(signature.to_bytes())
@@ -70,13 +70,13 @@ pub fn issue(state: &AppState, user: &str, lifetime_secs: i64, recipient: &str) 
 }
 
 /// The IdP's public key, base64 (`GET /emulator/idp/metadata`).
-pub fn public_key(state: &AppState) -> String {
-    STANDARD.encode(state.keys().idp.verifying_key().to_bytes())
+pub fn public_key(idp: &SigningKey) -> String {
+    STANDARD.encode(idp.verifying_key().to_bytes())
 }
 
 /// Checks an assertion as sent in the `assertion` parameter (base64 or
 /// base64url of the XML) and returns the user it vouches for.
-pub fn verify(state: &AppState, encoded: &str) -> Result<String, String> {
+pub fn verify(idp: &SigningKey, tenant: &Tenant, encoded: &str) -> Result<String, String> {
     let compact: String = encoded.chars().filter(|c| !c.is_whitespace()).collect();
     let bytes = STANDARD
         .decode(&compact)
@@ -98,14 +98,10 @@ pub fn verify(state: &AppState, encoded: &str) -> Result<String, String> {
         .ok()
         .and_then(|b| b.try_into().ok())
         .ok_or("the assertion's signature value is malformed")?;
-    state
-        .keys()
-        .idp
-        .verifying_key()
+    idp.verifying_key()
         .verify(unsigned.as_bytes(), &Signature::from_bytes(&signature))
         .map_err(|_| "the assertion's signature does not verify against the trusted identity provider".to_string())?;
     let facts = parse(&unsigned)?;
-    let tenant = state.tenant();
     if facts.issuer != tenant.idp_entity_id {
         return Err(format!("the assertion's issuer {:?} is not a trusted identity provider", facts.issuer));
     }

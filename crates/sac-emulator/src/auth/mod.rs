@@ -10,13 +10,18 @@ use axum::http::{HeaderMap, HeaderValue};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
-use axum::response::Response;
-
-use crate::responses::{internal, unauthorized};
+use crate::clock::now_secs;
 use crate::secrets::{constant_time_eq, digest, random_token};
-use crate::state::{now_secs, AppState};
-use crate::store::{SessionKind, SessionRecord, StoreResult, TokenKind, TokenRecord};
-use crate::Domain;
+use crate::store::{SessionKind, SessionRecord, Store, StoreResult, TokenKind, TokenRecord};
+
+pub mod saml;
+
+/// How long a session lives without requests (it slides with each one).
+#[derive(Clone, Copy)]
+pub struct Sessions<'s> {
+    pub store: &'s Store,
+    pub idle_secs: i64,
+}
 
 /// Name of the session cookie (the approuter's).
 pub const SESSION_COOKIE: &str = "JSESSIONID";
@@ -64,11 +69,11 @@ pub enum TokenCheck {
     Valid(TokenRecord),
 }
 
-pub fn check_bearer(state: &AppState, headers: &HeaderMap) -> StoreResult<TokenCheck> {
+pub fn check_bearer(store: &Store, headers: &HeaderMap) -> StoreResult<TokenCheck> {
     let Some(token) = bearer(headers) else {
         return Ok(TokenCheck::Missing);
     };
-    Ok(match state.store().token(&digest(&token))? {
+    Ok(match store.token(&digest(&token))? {
         Some(t) if t.kind != TokenKind::Access => TokenCheck::Unknown,
         Some(t) if t.expires_at <= now_secs() => TokenCheck::Expired,
         Some(t) => TokenCheck::Valid(t),
@@ -77,14 +82,14 @@ pub fn check_bearer(state: &AppState, headers: &HeaderMap) -> StoreResult<TokenC
 }
 
 /// The live session named by the request's cookie; its idle timeout slides.
-pub fn current_session(state: &AppState, headers: &HeaderMap) -> StoreResult<Option<SessionRecord>> {
+pub fn current_session(sessions: Sessions<'_>, headers: &HeaderMap) -> StoreResult<Option<SessionRecord>> {
     let Some(cookie) = session_cookie(headers) else {
         return Ok(None);
     };
     let now = now_secs();
-    let session = state.store().session(&digest(&cookie), now)?;
+    let session = sessions.store.session(&digest(&cookie), now)?;
     if let Some(s) = &session {
-        state.store().touch_session(&s.digest, now + state.options().session_idle.as_secs() as i64)?;
+        sessions.store.touch_session(&s.digest, now + sessions.idle_secs)?;
     }
     Ok(session)
 }
@@ -145,12 +150,16 @@ pub struct CsrfGrant {
 
 /// Hands out the CSRF token of the principal's session, opening a session
 /// when the request has none of its own.
-pub fn fetch_csrf(state: &AppState, principal: &Principal, session: Option<SessionRecord>) -> StoreResult<CsrfGrant> {
+pub fn fetch_csrf(
+    sessions: Sessions<'_>,
+    principal: &Principal,
+    session: Option<SessionRecord>,
+) -> StoreResult<CsrfGrant> {
     let (session, set_cookie) = match session.filter(|s| principal.owns(s)) {
         Some(s) => (s, None),
         None => {
             let kind = if principal.by_token { SessionKind::Token } else { SessionKind::Browser };
-            let (cookie, s) = open_session(state, kind, principal.user.clone(), principal.client_id.clone())?;
+            let (cookie, s) = open_session(sessions, kind, principal.user.clone(), principal.client_id.clone())?;
             (s, Some(cookie))
         }
     };
@@ -158,7 +167,7 @@ pub fn fetch_csrf(state: &AppState, principal: &Principal, session: Option<Sessi
         Some(token) => token,
         None => {
             let token = random_token(24);
-            state.store().set_session_csrf(&session.digest, Some(&token))?;
+            sessions.store.set_session_csrf(&session.digest, Some(&token))?;
             token
         }
     };
@@ -167,7 +176,7 @@ pub fn fetch_csrf(state: &AppState, principal: &Principal, session: Option<Sessi
 
 /// Opens a session and returns the `Set-Cookie` value that names it.
 pub fn open_session(
-    state: &AppState,
+    sessions: Sessions<'_>,
     kind: SessionKind,
     user: Option<String>,
     client_id: Option<String>,
@@ -179,27 +188,11 @@ pub fn open_session(
         user,
         client_id,
         csrf: None,
-        expires_at: now_secs() + state.options().session_idle.as_secs() as i64,
+        expires_at: now_secs() + sessions.idle_secs,
     };
-    state.store().insert_session(&record)?;
+    sessions.store.insert_session(&record)?;
     let cookie = format!("{SESSION_COOKIE}={id}; Path=/; HttpOnly; SameSite=Lax");
     Ok((HeaderValue::from_str(&cookie).expect("cookie is ASCII"), record))
-}
-
-/// Who a public-API request acts for: any valid bearer token, or on the
-/// browser domain a browser session. Otherwise 401.
-pub fn api_principal(state: &AppState, domain: Domain, headers: &HeaderMap) -> Result<Principal, Response> {
-    match check_bearer(state, headers).map_err(internal)? {
-        TokenCheck::Valid(t) => Ok(Principal::from_token(&t)),
-        TokenCheck::Expired => Err(unauthorized("The access token has expired")),
-        TokenCheck::Unknown => Err(unauthorized("Invalid access token")),
-        TokenCheck::Missing if domain == Domain::Tenant => current_session(state, headers)
-            .map_err(internal)?
-            .as_ref()
-            .and_then(Principal::from_browser_session)
-            .ok_or_else(|| unauthorized("Authentication required")),
-        TokenCheck::Missing => Err(unauthorized("Authentication required")),
-    }
 }
 
 #[cfg(test)]

@@ -12,9 +12,11 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde_json::{json, Map, Value};
 
-use crate::auth::api_principal;
-use crate::responses::{api_error, escape, internal};
-use crate::state::AppState;
+use crate::api::principal::api_principal;
+use crate::api::responses::{api_error, escape, internal};
+use crate::api::state::AppState;
+use crate::store::facts::FactRow;
+use crate::store::{FactQuery, FactTable};
 use crate::tenant::{DimensionKind, ModelDef, Role, Tenant};
 use crate::Domain;
 
@@ -94,7 +96,7 @@ pub async fn providers(
         })
         .collect();
     let body = json!({"@odata.context": format!("{base}/administration/$metadata#Providers"), "value": value});
-    crate::csrf::attach(&state, &headers, Json(body).into_response())
+    crate::api::csrf::attach(&state, &headers, Json(body).into_response())
 }
 
 fn entity_sets(m: &ModelDef) -> Vec<String> {
@@ -179,8 +181,8 @@ pub async fn entity_set(
     let wanted = top.map(|t| (t - token).max(0)).unwrap_or(i64::MAX);
     let take = wanted.min(page);
     let rows = if set == "FactData" {
-        match state.store().facts(&m.id, &conditions, offset, take + 1) {
-            Ok(rows) => rows.into_iter().map(|r| fact_json(m, r)).collect::<Vec<_>>(),
+        match fact_page(&state, m, q.get("$filter").map(String::as_str).unwrap_or(""), &conditions, offset, take) {
+            Ok(rows) => rows,
             Err(e) => return internal(e),
         }
     } else {
@@ -252,15 +254,40 @@ fn parse_filter(filter: &str, columns: &[String]) -> Result<Vec<(String, String)
     Ok(conditions)
 }
 
-/// A fact as OData JSON: dimensions as strings, measures as numbers.
-fn fact_json(m: &ModelDef, row: crate::tenant::Row) -> Value {
-    let mut object = Map::new();
-    for d in &m.dimensions {
-        object.insert(d.name.clone(), json!(row.get(&d.name).cloned().unwrap_or_default()));
+/// Up to `take + 1` facts from position `offset` (the extra one tells
+/// whether another page follows). A page that continues the previous one
+/// seeks past that page's last key instead of skipping `offset` rows, so
+/// that every page costs what the first one does.
+fn fact_page(
+    state: &AppState,
+    m: &ModelDef,
+    filter: &str,
+    conditions: &[(String, String)],
+    offset: i64,
+    take: i64,
+) -> crate::store::StoreResult<Vec<Value>> {
+    let table = FactTable::of(m);
+    let cursor = state.export_cursors().take(&m.id, filter, offset);
+    let query = match &cursor {
+        Some(key) => FactQuery { conditions, after: Some(key), offset: 0, limit: take + 1 },
+        None => FactQuery { conditions, after: None, offset, limit: take + 1 },
+    };
+    let rows = state.store().read(|r| r.facts(&table, &query))?;
+    let last_of_page = usize::try_from(take).ok().and_then(|t| t.checked_sub(1)).and_then(|i| rows.get(i));
+    if let Some(last) = last_of_page {
+        state.export_cursors().put(&m.id, filter, offset + take, last.dimensions.clone());
     }
-    for name in &m.measures {
-        let value = row.get(name).and_then(|v| v.parse::<f64>().ok()).map(|f| json!(f)).unwrap_or(Value::Null);
-        object.insert(name.clone(), value);
+    Ok(rows.into_iter().map(|r| fact_json(&table, r)).collect())
+}
+
+/// A fact as OData JSON: dimensions as strings, measures as numbers.
+fn fact_json(table: &FactTable, row: FactRow) -> Value {
+    let mut object = Map::new();
+    for (name, value) in table.dimensions.iter().zip(row.dimensions) {
+        object.insert(name.clone(), json!(value));
+    }
+    for (name, value) in table.measures.iter().zip(row.measures) {
+        object.insert(name.clone(), value.map(|f| json!(f)).unwrap_or(Value::Null));
     }
     Value::Object(object)
 }
@@ -272,21 +299,11 @@ fn master_rows(state: &AppState, m: &ModelDef, set: &str) -> crate::store::Store
     let ids: Vec<String> = match (dim.kind, &dim.members_of) {
         (DimensionKind::Version, _) => m.versions.clone(),
         (DimensionKind::Generic, Some(members)) => {
-            let mut ids: Vec<String> = state.store().member_ids(members)?.into_iter().collect();
+            let mut ids: Vec<String> = state.store().read(|r| r.member_ids(members))?.into_iter().collect();
             ids.sort();
             ids
         }
-        _ => {
-            let mut dates: Vec<String> = state
-                .store()
-                .facts(&m.id, &[], 0, i64::MAX)?
-                .into_iter()
-                .filter_map(|r| r.get(&dim.name).cloned())
-                .collect();
-            dates.sort();
-            dates.dedup();
-            dates
-        }
+        _ => state.store().read(|r| r.fact_values(&FactTable::of(m), &dim.name))?,
     };
     Ok(Some(ids.into_iter().map(|id| json!({"ID": id})).collect()))
 }

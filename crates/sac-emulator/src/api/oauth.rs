@@ -14,10 +14,11 @@ use hmac::{Hmac, Mac};
 use sac_types::oauth::{TokenResponse, SAML2_BEARER_GRANT};
 use sha2::Sha256;
 
+use crate::api::responses::{error_page, found, internal, login_form, no_store, oauth_error};
+use crate::api::state::AppState;
 use crate::auth::{self, open_session, Principal};
-use crate::responses::{error_page, found, internal, login_form, no_store, oauth_error};
+use crate::clock::now_secs;
 use crate::secrets::{constant_time_eq, digest, pkce_s256, random_id, random_token};
-use crate::state::{now_secs, AppState};
 use crate::store::{AuthCodeRecord, SessionKind, TokenKind, TokenRecord};
 use crate::tenant::{OAuthClient, Tenant};
 
@@ -221,7 +222,7 @@ fn refresh_grant(state: &AppState, client: &OAuthClient, params: &Params) -> Res
 
 fn saml_grant(state: &AppState, client: &OAuthClient, params: &Params) -> Result<TokenResponse, Response> {
     let assertion = required(params, "assertion")?;
-    let user = crate::saml::verify(state, assertion).map_err(invalid_grant)?;
+    let user = crate::auth::saml::verify(&state.keys().idp, &state.tenant(), assertion).map_err(invalid_grant)?;
     issue(state, client, Some(&user), "saml2_bearer", None)
 }
 
@@ -436,7 +437,7 @@ pub async fn authorize_form(
         Ok(r) => r,
         Err(response) => return response,
     };
-    let signed_in = match auth::current_session(&state, &headers) {
+    let signed_in = match auth::current_session(state.sessions(), &headers) {
         Ok(session) => session.and_then(|s| Principal::from_browser_session(&s)).and_then(|p| p.user),
         Err(e) => return internal(e),
     };
@@ -481,7 +482,7 @@ pub async fn authorize_submit(
         Err(r) => return r,
     };
     // Signing in also opens a browser session (single sign-on).
-    match open_session(&state, SessionKind::Browser, Some(user.id.clone()), None) {
+    match open_session(state.sessions(), SessionKind::Browser, Some(user.id.clone()), None) {
         Ok((cookie, _)) => {
             response.headers_mut().append(header::SET_COOKIE, cookie);
         }
@@ -517,7 +518,7 @@ pub async fn login_submit(
         *form.status_mut() = StatusCode::UNAUTHORIZED;
         return form;
     };
-    match open_session(&state, SessionKind::Browser, Some(user.id.clone()), None) {
+    match open_session(state.sessions(), SessionKind::Browser, Some(user.id.clone()), None) {
         Ok((cookie, _)) => {
             let mut response = Redirect::to(&target).into_response();
             response.headers_mut().append(header::SET_COOKIE, cookie);
@@ -535,8 +536,7 @@ pub async fn approuter_redirect(
 ) -> Response {
     let target =
         q.get("url").filter(|u| u.starts_with('/') && !u.starts_with("//")).cloned().unwrap_or_else(|| "/".into());
-    let signed_in =
-        matches!(auth::current_session(&state, &headers), Ok(Some(s)) if Principal::from_browser_session(&s).is_some());
+    let signed_in = matches!(auth::current_session(state.sessions(), &headers), Ok(Some(s)) if Principal::from_browser_session(&s).is_some());
     if signed_in {
         found(&target)
     } else {

@@ -2,11 +2,8 @@
 //! and `GET .../executions/{executionId}` (SAP help: "Multi Actions API").
 //!
 //! Multi actions run under a business user: tokens without a user (client
-//! credentials) are refused with 401. Steps really run: a data-import step
-//! runs its schedule (a run shows in the schedule's logs), a copy step copies
-//! one version of a model into the version a parameter names. A step that
-//! fails after an earlier one committed ends the execution as `warning`
-//! (successful with warning), a failing first step as `failed`.
+//! credentials) are refused with 401. The steps run in the engine
+//! (`engine::multiactions`).
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -16,12 +13,14 @@ use axum::{Extension, Json};
 use sac_types::multiaction::{ExecutionResult, ExecutionStarted, ExecutionStatus, Link, MultiActionStatus};
 use serde_json::{json, Value};
 
-use crate::auth::api_principal;
-use crate::responses::{api_error, internal};
+use crate::api::principal::api_principal;
+use crate::api::responses::{api_error, internal};
+use crate::api::state::AppState;
+use crate::clock::now_ms;
+use crate::engine::multiactions::{message, utc_millis};
 use crate::secrets::random_id;
-use crate::state::{now_ms, AppState, ClockMode};
-use crate::store::{MaExecutionRecord, StoreResult};
-use crate::tenant::{MultiActionDef, MultiActionStep, Role, Tenant};
+use crate::store::MaExecutionRecord;
+use crate::tenant::{MultiActionDef, Role, Tenant};
 use crate::Domain;
 
 /// The SAC user a multi action request runs as, or SAC's refusal.
@@ -58,10 +57,6 @@ fn find<'t>(tenant: &'t Tenant, id: &str) -> Result<&'t MultiActionDef, Response
             &format!("The multi action {id} does not exist or you are not authorized to access it (use the id t.<TENANT>:<ID>)"),
         )
     })
-}
-
-fn message(code: &str, severity: &str, text: String, details: Value) -> Value {
-    json!({"code": code, "severity": severity, "message": text, "details": details})
 }
 
 fn bad_request(text: &str) -> Response {
@@ -148,32 +143,24 @@ pub async fn start(
         let valid = tenant.model(&p.version_of).is_some_and(|m| m.versions.iter().any(|v| v == member));
         (!valid).then(|| (p.id.clone(), member.to_string()))
     });
-    let result = match invalid {
-        Some((parameter, member)) => {
-            execution.status = "failed".into();
-            execution.end_time = Some(utc_millis(now));
-            execution.due_at_ms = None;
-            execution.polls_left = None;
-            execution.messages = json!([message(
-                "501000515",
-                "error",
-                format!("Member \"{member}\" does not exist in the dimension or selected hierarchy or is hidden."),
-                json!([{"parameterId": parameter}]),
-            )])
-            .to_string();
-            state.store().insert_ma_execution(&execution)
-        }
-        None => state.store().insert_ma_execution(&execution).and_then(|()| {
-            if state.clock() == ClockMode::Immediate {
-                finish(&state, &mut execution)
-            } else {
-                Ok(())
-            }
-        }),
-    };
-    if let Err(e) = result {
-        return internal(e);
+    if let Some((parameter, member)) = invalid {
+        execution.status = "failed".into();
+        execution.end_time = Some(utc_millis(now));
+        execution.due_at_ms = None;
+        execution.polls_left = None;
+        execution.messages = json!([message(
+            "501000515",
+            "error",
+            format!("Member \"{member}\" does not exist in the dimension or selected hierarchy or is hidden."),
+            json!([{"parameterId": parameter}]),
+        )])
+        .to_string();
     }
+    let engine = state.engine_handle();
+    let execution = match super::blocking(move || engine.start_execution(execution)).await {
+        Ok(e) => e,
+        Err(e) => return internal(e),
+    };
     let href = format!("/api/v1/multiActions/{}/executions/{}", tenant.object_name(&ma.id), execution.execution_id);
     let started = ExecutionStarted {
         execution_id: execution.execution_id,
@@ -198,7 +185,9 @@ pub async fn status(
         Ok(ma) => ma,
         Err(r) => return r,
     };
-    let execution = match state.store().ma_execution(&execution_id) {
+    let engine = state.engine_handle();
+    let wanted = execution_id.clone();
+    let execution = match super::blocking(move || engine.read_execution(&wanted)).await {
         Ok(Some(e)) if e.multi_action == ma.id => e,
         Ok(_) => {
             return api_error(
@@ -209,10 +198,6 @@ pub async fn status(
         }
         Err(e) => return internal(e),
     };
-    let execution = match note_read(&state, execution) {
-        Ok(e) => e,
-        Err(e) => return internal(e),
-    };
     let body = ExecutionStatus {
         execution_id: execution.execution_id,
         status: MultiActionStatus::from(execution.status),
@@ -221,107 +206,4 @@ pub async fn status(
         execution_result: ExecutionResult { messages: serde_json::from_str(&execution.messages).unwrap_or_default() },
     };
     Json(body).into_response()
-}
-
-/// A status read: advances poll-counted executions.
-fn note_read(state: &AppState, mut execution: MaExecutionRecord) -> StoreResult<MaExecutionRecord> {
-    advance(state)?;
-    if let Some(fresh) = state.store().ma_execution(&execution.execution_id)? {
-        execution = fresh;
-    }
-    if execution.status == "running" {
-        match execution.polls_left {
-            Some(0) => finish(state, &mut execution)?,
-            Some(n) => {
-                execution.polls_left = Some(n - 1);
-                state.store().update_ma_execution(&execution)?;
-            }
-            None => {}
-        }
-    }
-    Ok(execution)
-}
-
-/// Finishes executions whose time has come.
-pub fn advance(state: &AppState) -> StoreResult<()> {
-    let now = now_ms();
-    for mut execution in state.store().running_ma_executions()? {
-        if execution.due_at_ms.is_some_and(|due| due <= now) {
-            finish(state, &mut execution)?;
-        }
-    }
-    Ok(())
-}
-
-/// Finishes running executions: the one named, or all. Returns how many.
-pub fn release(state: &AppState, execution_id: Option<&str>) -> StoreResult<usize> {
-    let mut released = 0;
-    for mut execution in state.store().running_ma_executions()? {
-        if execution_id.is_none_or(|id| id == execution.execution_id) {
-            finish(state, &mut execution)?;
-            released += 1;
-        }
-    }
-    Ok(released)
-}
-
-/// Runs the steps in order and records the outcome.
-fn finish(state: &AppState, execution: &mut MaExecutionRecord) -> StoreResult<()> {
-    let tenant = state.tenant();
-    let parameters: serde_json::Map<String, Value> = serde_json::from_str(&execution.parameters).unwrap_or_default();
-    let mut messages = Vec::new();
-    let mut committed = 0usize;
-    let mut failed = false;
-    let steps = tenant.multi_action(&execution.multi_action).map(|m| m.steps.clone()).unwrap_or_default();
-    for (index, step) in steps.iter().enumerate() {
-        let number = index + 1;
-        let outcome = match step {
-            MultiActionStep::DataImport { schedule_id } => match tenant.schedule(schedule_id) {
-                Some(schedule) => crate::engine::run_now(state, schedule, &execution.user).map(|run| {
-                    let rows = run.inserted_count;
-                    match run.message {
-                        Some(why) if run.status == sac_types::legacy::RunStatus::Failed.code() => Err(why),
-                        _ => Ok(format!("Data import {schedule_id} imported {rows} rows (run {})", run.execution_id)),
-                    }
-                })?,
-                None => Err(format!("The data import {schedule_id} does not exist")),
-            },
-            MultiActionStep::CopyVersion { model, from, to_parameter } => {
-                let to = parameters.get(to_parameter).and_then(Value::as_str).unwrap_or_default().to_string();
-                match (crate::engine::take_data_action_failure(state), tenant.model(model)) {
-                    (Some(why), _) => Err(why),
-                    (None, Some(def)) => crate::planning::copy_version(state, def, from, &to)
-                        .map(|n| Ok(format!("Data action copied {n} rows of {model} from {from} to {to}")))?,
-                    (None, None) => Err(format!("The model {model} does not exist")),
-                }
-            }
-        };
-        match outcome {
-            Ok(text) => {
-                committed += 1;
-                messages.push(message("0", "info", format!("Step {number}: {text}"), json!([])));
-            }
-            Err(why) => {
-                failed = true;
-                messages.push(message("502004003", "error", format!("Step {number} failed: {why}"), json!([])));
-                break;
-            }
-        }
-    }
-    execution.status = match (failed, committed) {
-        (false, _) => "successful",
-        (true, 0) => "failed",
-        (true, _) => "warning",
-    }
-    .into();
-    execution.end_time = Some(utc_millis(now_ms()));
-    execution.messages = Value::Array(messages).to_string();
-    execution.due_at_ms = None;
-    execution.polls_left = None;
-    state.store().update_ma_execution(execution)
-}
-
-/// `2023-07-12T10:08:28.000Z`, as the Multi Actions API writes times.
-fn utc_millis(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }

@@ -15,10 +15,12 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::engine;
-use crate::faults::{Fault, FaultSpec};
-use crate::responses::internal;
-use crate::state::{AppState, ClockMode, FailRuns};
+use crate::api::faults::{Fault, FaultSpec};
+use crate::api::responses::internal;
+use crate::api::state::AppState;
+use crate::clock::ClockMode;
+use crate::engine::FailRuns;
+use crate::store::{FactQuery, FactTable};
 use crate::tenant::{Row, Tenant};
 
 fn bad_request(message: impl Into<String>) -> Response {
@@ -103,9 +105,9 @@ pub async fn release(State(state): State<AppState>, body: Bytes) -> Response {
         Ok(r) => r,
         Err(r) => return r,
     };
-    let released = engine::release(&state, request.id.as_deref())
-        .and_then(|runs| crate::multiactions::release(&state, request.id.as_deref()).map(|mas| runs + mas))
-        .and_then(|n| crate::dataimport::release(&state, request.id.as_deref()).map(|jobs| n + jobs));
+    let engine = state.engine_handle();
+    let id = request.id.clone();
+    let released = super::blocking(move || engine.release(id.as_deref())).await;
     match released {
         Ok(0) if request.id.is_some() => {
             not_found(format!("no running run with execution id {}", request.id.unwrap_or_default()))
@@ -126,19 +128,21 @@ pub async fn add_fault(State(state): State<AppState>, body: Bytes) -> Response {
     if let Some(count) = spec.fail_runs {
         let message =
             spec.message.clone().unwrap_or_else(|| "The data import failed: the source system did not answer".into());
-        *state.fail_runs() = (count > 0).then_some(FailRuns { count, message });
-        return (StatusCode::CREATED, Json(json!({"fail_runs": *state.fail_runs()}))).into_response();
+        let failures = state.engine().failures();
+        failures.set_fail_runs((count > 0).then_some(FailRuns { count, message }));
+        return (StatusCode::CREATED, Json(json!({"fail_runs": failures.fail_runs()}))).into_response();
     }
     if let Some(reads) = spec.log_lag_reads {
         let runs = spec.times.unwrap_or(1);
-        *state.log_lag() = (reads > 0).then_some((runs, reads));
+        state.engine().failures().set_log_lag((reads > 0).then_some((runs, reads)));
         return (StatusCode::CREATED, Json(json!({"log_lag_reads": reads, "runs": runs}))).into_response();
     }
     if let Some(count) = spec.fail_data_actions {
         let message =
             spec.message.clone().unwrap_or_else(|| "The data action failed: the target version is locked".into());
-        *state.fail_data_actions() = (count > 0).then_some(FailRuns { count, message });
-        return (StatusCode::CREATED, Json(json!({"fail_data_actions": *state.fail_data_actions()}))).into_response();
+        let failures = state.engine().failures();
+        failures.set_fail_data_actions((count > 0).then_some(FailRuns { count, message }));
+        return (StatusCode::CREATED, Json(json!({"fail_data_actions": failures.fail_data_actions()}))).into_response();
     }
     let fault = Fault { remaining: spec.times.unwrap_or(1), spec };
     state.faults().push(fault.clone());
@@ -147,14 +151,17 @@ pub async fn add_fault(State(state): State<AppState>, body: Bytes) -> Response {
 
 pub async fn list_faults(State(state): State<AppState>) -> Response {
     let faults = state.faults().clone();
-    Json(json!({"faults": faults, "fail_runs": *state.fail_runs(), "fail_data_actions": *state.fail_data_actions()}))
-        .into_response()
+    let failures = state.engine().failures();
+    Json(
+        json!({"faults": faults, "fail_runs": failures.fail_runs(), "fail_data_actions": failures.fail_data_actions()}),
+    )
+    .into_response()
 }
 
 pub async fn clear_faults(State(state): State<AppState>) -> Response {
     state.faults().clear();
-    *state.fail_runs() = None;
-    *state.fail_data_actions() = None;
+    state.engine().failures().set_fail_runs(None);
+    state.engine().failures().set_fail_data_actions(None);
     StatusCode::NO_CONTENT.into_response()
 }
 
@@ -188,17 +195,23 @@ pub async fn model_rows(
         return bad_request("offset and limit must be whole numbers");
     };
     let (offset, limit) = (offset.max(0), limit.clamp(0, 1_000_000));
-    if let Err(e) = engine::advance(&state) {
+    if let Err(e) = state.engine().tick() {
         return internal(e);
     }
-    let store = state.store();
-    let result = if is_model {
-        let filter: Vec<(String, String)> =
-            q.iter().filter(|(k, _)| *k != "offset" && *k != "limit").map(|(k, v)| (k.clone(), v.clone())).collect();
-        store.fact_count(&bare).and_then(|total| store.facts(&bare, &filter, offset, limit).map(|rows| (total, rows)))
-    } else {
-        store.member_count(&bare).and_then(|total| store.members(&bare, offset, limit).map(|rows| (total, rows)))
-    };
+    let result = state.store().read(|r| match tenant.model(&bare) {
+        Some(model) => {
+            let table = FactTable::of(model);
+            let filter: Vec<(String, String)> = q
+                .iter()
+                .filter(|(k, _)| *k != "offset" && *k != "limit")
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            let query = FactQuery { conditions: &filter, after: None, offset, limit };
+            let rows = r.facts(&table, &query)?.iter().map(|f| f.to_row(&table)).collect();
+            Ok((r.fact_count(&table)?, rows))
+        }
+        None => Ok((r.member_count(&bare)?, r.members(&bare, offset, limit)?)),
+    });
     match result {
         Ok((total, rows)) => {
             Json(json!({"model": tenant.object_name(&bare), "total": total, "offset": offset, "rows": rows}))
@@ -235,13 +248,15 @@ pub async fn source_rows(
     if let Some(bad) = request.rows.iter().flat_map(|r| r.keys()).find(|k| !def.fields.contains(k)) {
         return bad_request(format!("{source}/{object} has no field {bad} (fields: {})", def.fields.join(", ")));
     }
-    let store = state.store();
-    let written = if request.replace {
-        store.replace_source_rows(&source, &object, &request.rows)
-    } else {
-        store.append_source_rows(&source, &object, &request.rows)
-    };
-    match written.and_then(|()| store.source_rows(&source, &object)) {
+    let written = state.store().write(|w| {
+        if request.replace {
+            w.replace_source_rows(&source, &object, &request.rows)?;
+        } else {
+            w.append_source_rows(&source, &object, &request.rows)?;
+        }
+        w.source_rows(&source, &object)
+    });
+    match written {
         Ok(rows) => Json(json!({"source": source, "object": object, "rows": rows.len()})).into_response(),
         Err(e) => internal(e),
     }
@@ -270,7 +285,7 @@ pub async fn idp_assertion(State(state): State<AppState>, body: Bytes) -> Respon
         return not_found(format!("the identity provider knows no user {}", request.user));
     }
     let recipient = state.urls().map(|u| u.token_url.clone()).unwrap_or_default();
-    let xml = crate::saml::issue(&state, &request.user, request.lifetime_secs, &recipient);
+    let xml = crate::auth::saml::issue(&state.keys().idp, &tenant, &request.user, request.lifetime_secs, &recipient);
     Json(json!({"assertion": STANDARD.encode(&xml), "xml": xml})).into_response()
 }
 
@@ -279,132 +294,8 @@ pub async fn idp_metadata(State(state): State<AppState>) -> Response {
     Json(json!({
         "entity_id": tenant.idp_entity_id,
         "audience": tenant.sp_entity_id,
-        "signature_method": crate::saml::SIGNATURE_METHOD,
-        "public_key": crate::saml::public_key(&state),
+        "signature_method": crate::auth::saml::SIGNATURE_METHOD,
+        "public_key": crate::auth::saml::public_key(&state.keys().idp),
     }))
     .into_response()
-}
-
-/// `GET /emulator/`: a page that shows the emulator's state and refreshes itself.
-pub async fn dashboard(State(state): State<AppState>) -> Response {
-    use crate::responses::escape;
-    if let Err(e) = engine::advance(&state) {
-        return internal(e);
-    }
-    let tenant = state.tenant();
-    let store = state.store();
-    let mut schedules = String::new();
-    for s in &tenant.schedules {
-        let runs = match store.runs_of(&s.schedule_id) {
-            Ok(runs) => runs,
-            Err(e) => return internal(e),
-        };
-        let rows: String = runs
-            .iter()
-            .take(10)
-            .map(|r| {
-                format!(
-                    "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}/{}/{}</td><td>{}</td></tr>",
-                    escape(&r.execution_id),
-                    r.status,
-                    escape(&r.user),
-                    escape(&r.start_time),
-                    escape(r.end_time.as_deref().unwrap_or("")),
-                    r.all_count,
-                    r.rejected_count,
-                    r.inserted_count,
-                    escape(r.message.as_deref().unwrap_or(""))
-                )
-            })
-            .collect();
-        schedules.push_str(&format!(
-            "<h3>{} &rarr; {} <small><code>{}</code></small></h3><table><tr><th>execution</th><th>status</th><th>user</th>\
-<th>start (UTC)</th><th>end (UTC)</th><th>read/rejected/inserted</th><th>message</th></tr>{rows}</table>",
-            escape(&s.mapping_name),
-            escape(&tenant.object_name(&s.target)),
-            escape(&s.schedule_id)
-        ));
-    }
-    let dimensions: String = tenant
-        .dimensions
-        .iter()
-        .map(|d| {
-            let count = store.member_count(&d.id).unwrap_or(-1);
-            format!(
-                "<li><a href=\"/emulator/models/{id}/rows\"><code>{name}</code></a>: {count} members</li>",
-                id = escape(&d.id),
-                name = escape(&tenant.object_name(&d.id))
-            )
-        })
-        .collect();
-    let mut executions = String::new();
-    for ma in &tenant.multi_actions {
-        for e in store.ma_executions_of(&ma.id).unwrap_or_default().into_iter().take(10) {
-            executions.push_str(&format!(
-                "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                escape(&tenant.object_name(&ma.id)),
-                escape(&e.execution_id),
-                escape(&e.status),
-                escape(&e.user),
-                escape(&e.start_time),
-                escape(e.end_time.as_deref().unwrap_or(""))
-            ));
-        }
-    }
-    let jobs: String = store
-        .recent_import_jobs(10)
-        .unwrap_or_default()
-        .into_iter()
-        .map(|j| {
-            format!(
-                "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}/{}</td><td>{}</td></tr>",
-                escape(&j.job_id),
-                escape(&j.model),
-                escape(&j.owner),
-                escape(&j.status),
-                j.total,
-                j.failed,
-                escape(&j.updated)
-            )
-        })
-        .collect();
-    let faults = serde_json::to_string(&*state.faults()).unwrap_or_default();
-    let requests: String = state
-        .requests()
-        .iter()
-        .rev()
-        .take(20)
-        .map(|r| {
-            format!(
-                "<tr><td>{}</td><td>{:?}</td><td>{} {}</td><td>{}</td><td>{} ms</td></tr>",
-                escape(&r.time),
-                r.domain,
-                escape(&r.method),
-                escape(&if r.query.is_empty() { r.path.clone() } else { format!("{}?{}", r.path, r.query) }),
-                r.status,
-                r.duration_ms
-            )
-        })
-        .collect();
-    let urls = state.urls().cloned();
-    let body = format!(
-        r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="2">
-<title>SAC emulator - tenant {letter}</title>
-<style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.2em .5em;font-size:90%}}</style>
-</head><body><h1>SAC emulator &mdash; tenant {letter}</h1>
-<p>Browser domain and token service: <code>{tenant_url}</code> &middot; direct API domain: <code>{api_url}</code> &middot; clock: <code>{clock}</code></p>
-<h2>Data imports</h2>{schedules}
-<h2>Multi action executions</h2><table><tr><th>multi action</th><th>execution</th><th>status</th><th>user</th><th>start (UTC)</th><th>end (UTC)</th></tr>{executions}</table>
-<h2>Data Import jobs</h2><table><tr><th>job</th><th>model</th><th>owner</th><th>status</th><th>rows/failed</th><th>updated</th></tr>{jobs}</table>
-<h2>Dimensions</h2><ul>{dimensions}</ul>
-<h2>Faults in force</h2><pre>{faults}</pre>
-<h2>Last requests</h2><table><tr><th>time</th><th>domain</th><th>request</th><th>status</th><th>took</th></tr>{requests}</table>
-</body></html>"#,
-        letter = escape(&tenant.letter),
-        tenant_url = escape(&urls.as_ref().map(|u| u.tenant_url.clone()).unwrap_or_default()),
-        api_url = escape(&urls.as_ref().map(|u| u.api_url.clone()).unwrap_or_default()),
-        clock = escape(&serde_json::to_string(&state.clock()).unwrap_or_default()),
-        faults = escape(&faults),
-    );
-    axum::response::Html(body).into_response()
 }

@@ -9,14 +9,14 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use std::collections::HashMap;
 
+use crate::api::responses::{csrf_required, internal, legacy_error, login_page};
 use crate::auth::{self, check_bearer, current_session, fetch_csrf, Principal, TokenCheck};
-use crate::responses::{csrf_required, internal, legacy_error, login_page};
 use crate::Domain;
 
 /// Adds the CSRF token (and a session cookie) to `response` when the
 /// request asked for one with `x-csrf-token: fetch`.
 fn with_csrf(
-    state: &crate::state::AppState,
+    state: &crate::api::state::AppState,
     headers: &HeaderMap,
     principal: &Principal,
     mut response: Response,
@@ -24,11 +24,11 @@ fn with_csrf(
     if !auth::wants_csrf(headers) {
         return response;
     }
-    let session = match current_session(state, headers) {
+    let session = match current_session(state.sessions(), headers) {
         Ok(s) => s,
         Err(e) => return internal(e),
     };
-    match fetch_csrf(state, principal, session) {
+    match fetch_csrf(state.sessions(), principal, session) {
         Ok(grant) => {
             let value = grant.token.parse().expect("tokens are header-safe");
             response.headers_mut().insert("x-csrf-token", value);
@@ -43,13 +43,13 @@ fn with_csrf(
 
 /// Adds a CSRF token to the answer of a public-API GET that asked for one
 /// (SAP: any GET on the Data Import or Data Export service hands one out).
-pub(crate) fn attach(state: &crate::state::AppState, headers: &HeaderMap, response: Response) -> Response {
+pub(crate) fn attach(state: &crate::api::state::AppState, headers: &HeaderMap, response: Response) -> Response {
     if !auth::wants_csrf(headers) {
         return response;
     }
-    match check_bearer(state, headers) {
+    match check_bearer(state.store(), headers) {
         Ok(TokenCheck::Valid(t)) => with_csrf(state, headers, &Principal::from_token(&t), response),
-        _ => match current_session(state, headers) {
+        _ => match current_session(state.sessions(), headers) {
             Ok(Some(s)) => match Principal::from_browser_session(&s) {
                 Some(p) => with_csrf(state, headers, &p, response),
                 None => response,
@@ -62,11 +62,11 @@ pub(crate) fn attach(state: &crate::state::AppState, headers: &HeaderMap, respon
 /// `GET /api/v1/csrf`: any valid bearer token (any grant) or a browser
 /// session may fetch a token. Without either: 401.
 pub async fn api_csrf(
-    State(state): State<crate::state::AppState>,
+    State(state): State<crate::api::state::AppState>,
     Extension(domain): Extension<Domain>,
     headers: HeaderMap,
 ) -> Response {
-    match auth::api_principal(&state, domain, &headers) {
+    match super::principal::api_principal(&state, domain, &headers) {
         Ok(principal) => with_csrf(&state, &headers, &principal, StatusCode::OK.into_response()),
         Err(refusal) => refusal,
     }
@@ -75,13 +75,13 @@ pub async fn api_csrf(
 /// `GET /sap/fpa/services/rest/epm/session?action=logon`: the UI's logon
 /// call. Needs a user context; otherwise the login page.
 pub async fn epm_session(
-    State(state): State<crate::state::AppState>,
+    State(state): State<crate::api::state::AppState>,
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let principal = match check_bearer(&state, &headers) {
+    let principal = match check_bearer(state.store(), &headers) {
         Ok(TokenCheck::Valid(t)) if t.user.is_some() => Principal::from_token(&t),
-        Ok(TokenCheck::Missing) => match current_session(&state, &headers) {
+        Ok(TokenCheck::Missing) => match current_session(state.sessions(), &headers) {
             Ok(Some(s)) => match Principal::from_browser_session(&s) {
                 Some(p) => p,
                 None => return login_page(),
@@ -116,7 +116,7 @@ fn csrf_exempt(path: &str) -> bool {
 /// that session's cookie, else 403 with `x-csrf-token: Required`. Callers that
 /// are not authenticated pass on, to be refused by the service itself (401,
 /// or the login page) as SAC refuses them before it looks at CSRF.
-pub async fn guard(State(state): State<crate::state::AppState>, request: Request, next: Next) -> Response {
+pub async fn guard(State(state): State<crate::api::state::AppState>, request: Request, next: Next) -> Response {
     let method = request.method();
     let write = !(method.is_safe() || method == axum::http::Method::OPTIONS);
     if !write || csrf_exempt(request.uri().path()) {
@@ -124,9 +124,9 @@ pub async fn guard(State(state): State<crate::state::AppState>, request: Request
     }
     let headers = request.headers();
     let principal = if request.uri().path().starts_with("/api/") {
-        match check_bearer(&state, headers) {
+        match check_bearer(state.store(), headers) {
             Ok(TokenCheck::Valid(t)) => Some(Principal::from_token(&t)),
-            Ok(TokenCheck::Missing) => match current_session(&state, headers) {
+            Ok(TokenCheck::Missing) => match current_session(state.sessions(), headers) {
                 Ok(s) => s.as_ref().and_then(Principal::from_browser_session),
                 Err(e) => return internal(e),
             },
@@ -134,13 +134,13 @@ pub async fn guard(State(state): State<crate::state::AppState>, request: Request
             Err(e) => return internal(e),
         }
     } else {
-        match crate::legacy::ui_principal(&state, Domain::Tenant, headers) {
+        match crate::api::principal::ui_principal(&state, Domain::Tenant, headers) {
             Ok(p) => p,
             Err(refusal) => return refusal,
         }
     };
     if let Some(principal) = principal {
-        let session = match current_session(&state, headers) {
+        let session = match current_session(state.sessions(), headers) {
             Ok(s) => s,
             Err(e) => return internal(e),
         };

@@ -1,4 +1,21 @@
-//! The routes of the two domains.
+//! The HTTP layer: the routes of the two domains and one module per SAC
+//! service (HTTP shapes only). Handlers parse, check who is calling, ask the
+//! engine to change things or the store to read them, and serialise SAC's
+//! answers; they never write job rows themselves.
+
+pub mod admin;
+pub mod csrf;
+mod dashboard;
+pub mod dataexport;
+pub mod dataimport;
+pub mod faults;
+pub mod legacy;
+pub mod multiactions;
+mod oauth;
+pub mod principal;
+pub mod requests;
+pub mod responses;
+pub mod state;
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -7,12 +24,21 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 
+use self::responses::{api_error, escape, internal, legacy_error, login_page};
+use self::state::AppState;
 use crate::auth::{current_session, Principal};
-use crate::responses::{api_error, escape, internal, legacy_error, login_page};
-use crate::state::AppState;
-use crate::{admin, csrf, dataexport, dataimport, faults, legacy, multiactions, oauth, requests, Domain};
+use crate::Domain;
 use axum::extract::DefaultBodyLimit;
 use sac_types::legacy::{EPM_SESSION_PATH, SERVICE_PATH};
+
+/// Runs engine work that may write many rows on the blocking pool, so that
+/// a big write never stalls the workers that answer polls.
+pub(crate) async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(value) => value,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
+}
 
 /// Routes both domains share: the UI layer's services and the CSRF fetch.
 fn shared() -> Router<AppState> {
@@ -51,7 +77,7 @@ pub fn tenant(state: AppState) -> Router {
         .route("/login", get(oauth::login_page_form).post(oauth::login_submit))
         .route("/approuter/v1/redirect", get(oauth::approuter_redirect))
         .route(EPM_SESSION_PATH, get(csrf::epm_session))
-        .route("/emulator/", get(admin::dashboard))
+        .route("/emulator/", get(dashboard::dashboard))
         .route("/emulator/health", get(admin::health))
         .route("/emulator/reset", post(admin::reset))
         .route("/emulator/tenant", get(admin::get_tenant).post(admin::load_tenant))
@@ -89,8 +115,7 @@ async fn method_not_allowed() -> Response {
 /// login page, everything else with SAC's "endpoint not valid".
 async fn tenant_fallback(State(state): State<AppState>, headers: HeaderMap, uri: axum::http::Uri) -> Response {
     if uri.path().starts_with("/sap/fpa/") {
-        let signed_in =
-            matches!(current_session(&state, &headers), Ok(Some(s)) if Principal::from_browser_session(&s).is_some());
+        let signed_in = matches!(current_session(state.sessions(), &headers), Ok(Some(s)) if Principal::from_browser_session(&s).is_some());
         if !signed_in && crate::auth::bearer(&headers).is_none() {
             return login_page();
         }
@@ -108,7 +133,7 @@ fn endpoint_not_valid() -> Response {
 
 /// `/`: the tenant's start page for a signed-in browser, else the login page.
 async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let session = match current_session(&state, &headers) {
+    let session = match current_session(state.sessions(), &headers) {
         Ok(s) => s,
         Err(e) => return internal(e),
     };

@@ -18,21 +18,22 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use sac_types::legacy::{
     ColumnMapping, Envelope, Mapping, MappingByIdRequest, MappingSource, RefreshLog, RowCounts, RunScheduledJobData,
-    RunScheduledJobRequest, RunStatus, Schedule, ScheduleLogsRequest, WranglingResult,
+    RunScheduledJobRequest, RunStatus, ScheduleLogsRequest, WranglingResult,
 };
 use serde::de::DeserializeOwned;
 
-use crate::auth::{check_bearer, current_session, Principal, TokenCheck};
-use crate::engine;
-use crate::responses::{internal, legacy_error, login_page, unauthorized, user_not_in_tenant};
-use crate::state::AppState;
+use crate::api::responses::{internal, legacy_error, login_page, unauthorized, user_not_in_tenant};
+use crate::api::state::AppState;
+use crate::engine::ScheduleLog;
 use crate::store::RunRecord;
 use crate::tenant::{Role, ScheduleDef, Tenant};
 use crate::Domain;
 
+use super::principal::ui_principal;
+
 /// Decides whether a request may use the UI layer's services; returns the
 /// SAC user it acts for, or SAC's refusal. (On the browser domain the CSRF
-/// check of writes has already run, in [`crate::csrf::guard`].)
+/// check of writes has already run, in [`crate::api::csrf::guard`].)
 fn admit(state: &AppState, domain: Domain, headers: &HeaderMap) -> Result<String, Response> {
     let principal = match ui_principal(state, domain, headers)? {
         Some(p) => p,
@@ -44,28 +45,6 @@ fn admit(state: &AppState, domain: Domain, headers: &HeaderMap) -> Result<String
         Some(user) if user.in_tenant => Ok(user.id.clone()),
         _ => Err(user_not_in_tenant()),
     }
-}
-
-/// Who a UI-layer request acts for. On the browser domain the approuter lets
-/// only tokens with a user context and browser sessions through; on the API
-/// domain any valid token counts (a technical one then meets error 3000).
-pub(crate) fn ui_principal(
-    state: &AppState,
-    domain: Domain,
-    headers: &HeaderMap,
-) -> Result<Option<Principal>, Response> {
-    let token = check_bearer(state, headers).map_err(internal)?;
-    Ok(match (domain, token) {
-        (Domain::Api, TokenCheck::Valid(t)) => Some(Principal::from_token(&t)),
-        (Domain::Api, TokenCheck::Expired) => return Err(unauthorized("The access token has expired")),
-        (Domain::Api, TokenCheck::Unknown) => return Err(unauthorized("Invalid access token")),
-        (Domain::Api, TokenCheck::Missing) => None,
-        (Domain::Tenant, TokenCheck::Valid(t)) if t.user.is_some() => Some(Principal::from_token(&t)),
-        (Domain::Tenant, TokenCheck::Missing) => {
-            current_session(state, headers).map_err(internal)?.as_ref().and_then(Principal::from_browser_session)
-        }
-        (Domain::Tenant, _) => None,
-    })
 }
 
 fn parse_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, Response> {
@@ -119,22 +98,66 @@ fn schedule_logs(state: &AppState, tenant: &Tenant, body: &Bytes) -> Result<Resp
         .filter(|s| request.mapping_id.is_empty() || request.mapping_id.contains(&s.mapping_id))
         .collect();
     let ids: Vec<String> = matching.iter().map(|s| s.schedule_id.clone()).collect();
-    engine::note_log_read(state, &ids).map_err(internal)?;
+    let engine = state.engine();
+    engine.note_log_read(&ids).map_err(internal)?;
+    let logs: Vec<_> = matching.iter().map(|s| engine.schedule_log(&s.schedule_id)).collect();
+    let hidden = logs.iter().any(|log| log.has_hidden());
     let mut schedules = Vec::with_capacity(matching.len());
-    for s in matching {
-        let runs = state.store().runs_of(&s.schedule_id).map_err(internal)?;
-        schedules.push(Schedule {
-            schedule_id: s.schedule_id.clone(),
-            mapping_id: s.mapping_id.clone(),
-            mapping_name: s.mapping_name.clone(),
+    for (s, log) in matching.iter().zip(&logs) {
+        schedules.push(ScheduleAnswer {
+            schedule_id: &s.schedule_id,
+            mapping_id: &s.mapping_id,
+            mapping_name: &s.mapping_name,
             model_name: tenant.object_name(&s.target),
-            job_type: s.job_type.clone(),
-            status: "STOPPED".into(),
-            refresh_logs: runs.into_iter().filter(|r| r.hidden_reads == 0).map(refresh_log).collect(),
+            job_type: &s.job_type,
+            status: "STOPPED",
+            refresh_logs: refresh_logs(log),
         });
     }
-    engine::note_hidden_read(state, &ids).map_err(internal)?;
-    Ok(ok(schedules))
+    let body = serde_json::to_vec(&Envelope { status: 200, data: &schedules }).expect("logs serialize");
+    if hidden {
+        engine.note_hidden_read(&ids).map_err(internal)?;
+    }
+    let mut response = body.into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    Ok(response)
+}
+
+/// [`Schedule`] as it is serialised, with its refresh logs already in JSON:
+/// the same bytes, without serialising every run of a long log on each poll.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ScheduleAnswer<'a> {
+    schedule_id: &'a str,
+    mapping_id: &'a str,
+    mapping_name: &'a str,
+    model_name: String,
+    job_type: &'a str,
+    status: &'a str,
+    refresh_logs: RefreshLogs<'a>,
+}
+
+/// The refresh logs of a schedule as JSON: the runs the logs show, newest
+/// first. Memoised on the log unless runs are hidden (log lag), which
+/// changes with every read.
+fn refresh_logs(log: &ScheduleLog) -> RefreshLogs<'_> {
+    let render = || {
+        let shown: Vec<RefreshLog> =
+            log.runs.iter().filter(|r| r.hidden_reads == 0).cloned().map(refresh_log).collect();
+        serde_json::value::to_raw_value(&shown).expect("logs serialize")
+    };
+    if log.has_hidden() {
+        return RefreshLogs::Fresh(render());
+    }
+    RefreshLogs::Memo(log.memo.get_or_init(render))
+}
+
+/// Refresh logs already in JSON, written out as they are.
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+enum RefreshLogs<'a> {
+    Memo(&'a serde_json::value::RawValue),
+    Fresh(Box<serde_json::value::RawValue>),
 }
 
 fn refresh_log(run: RunRecord) -> RefreshLog {
@@ -178,7 +201,7 @@ fn run_scheduled_job(state: &AppState, tenant: &Tenant, user: &str, body: &Bytes
             format!("User {user} is not authorized to execute data import jobs"),
         ));
     }
-    let run = engine::start_run(state, schedule, user).map_err(internal)?;
+    let run = state.engine().start_run(schedule, user).map_err(internal)?;
     tracing::info!(schedule = %schedule.schedule_id, execution = %run.execution_id, user, "run started");
     Ok(ok(RunScheduledJobData { schedule_id: schedule.schedule_id.clone() }))
 }
@@ -225,14 +248,14 @@ pub async fn rejections(
     if let Err(refusal) = admit(&state, domain, &headers) {
         return refusal;
     }
-    match state.store().run(&execution_id) {
+    match state.store().read(|r| r.run(&execution_id)) {
         Ok(Some(_)) => {}
         Ok(None) => {
             return legacy_error(StatusCode::NOT_FOUND, None, format!("The execution {execution_id} does not exist"))
         }
         Err(e) => return internal(e),
     }
-    let lines = match state.store().rejections(&execution_id) {
+    let lines = match state.store().read(|r| r.rejections(&execution_id)) {
         Ok(lines) => lines,
         Err(e) => return internal(e),
     };

@@ -9,7 +9,8 @@ use axum::middleware::Next;
 use axum::response::Response;
 use serde::Serialize;
 
-use crate::state::{now_ms, utc_timestamp, AppState, REQUEST_LOG_CAPACITY};
+use super::state::{AppState, REQUEST_LOG_CAPACITY};
+use crate::clock::{now_ms, utc_timestamp};
 use crate::Domain;
 
 #[derive(Clone, Debug, Serialize)]
@@ -97,7 +98,7 @@ pub async fn record(State((state, domain)): State<(AppState, Domain)>, request: 
     };
     let response = next.run(request).await;
     // A dropped connection answered nothing: status 0.
-    let dropped = response.extensions().get::<crate::faults::DropConnection>().is_some();
+    let dropped = response.extensions().get::<crate::api::faults::DropConnection>().is_some();
     record.status = if dropped { 0 } else { response.status().as_u16() };
     record.duration_ms = started.elapsed().as_millis() as u64;
     tracing::debug!(method = %record.method, path = %record.path, status = record.status, "request");

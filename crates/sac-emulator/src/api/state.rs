@@ -1,48 +1,24 @@
-//! The emulator's shared state: the store, the current tenant, the signing
-//! keys, the run clock, the injected faults and the request log.
+//! The emulator's shared state, handed to every request handler: the store,
+//! the engine (which owns the tenant in force and the clock), the signing
+//! keys, the request faults and the request log. No behaviour of its own
+//! beyond seeding a fresh tenant.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock};
 use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
+use base64::Engine as _;
 use ed25519_dalek::SigningKey;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use crate::faults::Fault;
-use crate::requests::RequestRecord;
+use crate::api::faults::Fault;
+use crate::api::requests::RequestRecord;
+use crate::clock::ClockMode;
+use crate::engine::Engine;
 use crate::secrets::random_token;
 use crate::store::{Store, StoreError, StoreResult};
 use crate::tenant::Tenant;
-
-/// How runs progress from the moment they start.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "mode", rename_all = "snake_case")]
-pub enum ClockMode {
-    /// A run is finished by the time the trigger answers.
-    Immediate,
-    /// A run takes `seconds` of wall-clock time.
-    Delay { seconds: f64 },
-    /// A run reports "running" to `polls` log reads, then finishes.
-    Polls { polls: u32 },
-    /// A run stays running until `POST /emulator/clock/release`.
-    Manual,
-}
-
-impl ClockMode {
-    /// When something started at `now_ms` under this clock finishes: a due
-    /// time (timed), a number of status reads (poll-counted), or neither
-    /// (pinned until released).
-    pub fn finish_plan(self, now_ms: i64) -> (Option<i64>, Option<i64>) {
-        match self {
-            ClockMode::Immediate => (Some(now_ms), None),
-            ClockMode::Delay { seconds } => (Some(now_ms + (seconds * 1000.0) as i64), None),
-            ClockMode::Polls { polls } => (None, Some(i64::from(polls))),
-            ClockMode::Manual => (None, None),
-        }
-    }
-}
 
 /// The public URLs of a running emulator.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -84,13 +60,6 @@ impl Default for ImportLimits {
     }
 }
 
-/// A counted failure: the next `count` runs (or data-action steps) fail with `message`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct FailRuns {
-    pub count: u32,
-    pub message: String,
-}
-
 pub(crate) struct Keys {
     /// HMAC key that signs access tokens (they are JWTs, like XSUAA's).
     pub jwt: Vec<u8>,
@@ -98,21 +67,42 @@ pub(crate) struct Keys {
     pub idp: SigningKey,
 }
 
+/// Where the pages of Data Export reads end: (model, `$filter`, position)
+/// -> the key of the row before that position, so that the next page can
+/// seek to it. Bounded; losing an entry only costs the next page a skip.
+#[derive(Default)]
+pub struct ExportCursors {
+    cursors: Mutex<HashMap<(String, String, i64), Vec<String>>>,
+}
+
+/// How many page ends [`ExportCursors`] remembers.
+const EXPORT_CURSORS: usize = 1024;
+
+impl ExportCursors {
+    pub fn take(&self, model: &str, filter: &str, position: i64) -> Option<Vec<String>> {
+        lock(&self.cursors).remove(&(model.to_string(), filter.to_string(), position))
+    }
+
+    pub fn put(&self, model: &str, filter: &str, position: i64, key: Vec<String>) {
+        let mut cursors = lock(&self.cursors);
+        if cursors.len() >= EXPORT_CURSORS {
+            cursors.clear();
+        }
+        cursors.insert((model.to_string(), filter.to_string(), position), key);
+    }
+}
+
 struct Inner {
-    store: Store,
+    store: Arc<Store>,
+    engine: Arc<Engine>,
     /// What `POST /emulator/reset` goes back to.
     seed: RwLock<Tenant>,
-    tenant: RwLock<Arc<Tenant>>,
     keys: RwLock<Arc<Keys>>,
-    clock: Mutex<ClockMode>,
     faults: Mutex<Vec<Fault>>,
-    fail_runs: Mutex<Option<FailRuns>>,
-    fail_data_actions: Mutex<Option<FailRuns>>,
-    /// (runs left, log reads each stays hidden)
-    log_lag: Mutex<Option<(u32, u32)>>,
     requests: Mutex<VecDeque<RequestRecord>>,
     options: Options,
     urls: OnceLock<Urls>,
+    export_cursors: ExportCursors,
 }
 
 /// Cheap to clone: every clone shares the same emulator.
@@ -137,27 +127,26 @@ impl AppState {
     /// restart with `--data-dir` loses nothing); an empty one is seeded
     /// with `seed`.
     pub fn open(store: Store, seed: Tenant, clock: ClockMode, options: Options) -> StoreResult<Self> {
-        let stored = match store.meta(META_TENANT)? {
+        let store = Arc::new(store);
+        let stored = match store.read(|r| r.meta(META_TENANT))? {
             Some(json) => Some(
                 serde_json::from_str::<Tenant>(&json)
                     .map_err(|e| StoreError::Corrupt(format!("stored tenant: {e}")))?,
             ),
             None => None,
         };
+        let engine = Engine::new(store.clone(), stored.clone().unwrap_or_else(|| seed.clone()), clock)?;
         let state = AppState {
             inner: Arc::new(Inner {
                 store,
-                tenant: RwLock::new(Arc::new(stored.clone().unwrap_or_else(|| seed.clone()))),
+                engine: Arc::new(engine),
                 seed: RwLock::new(seed.clone()),
                 keys: RwLock::new(Arc::new(Keys { jwt: vec![], idp: SigningKey::from_bytes(&[0; 32]) })),
-                clock: Mutex::new(clock),
                 faults: Mutex::new(Vec::new()),
-                fail_runs: Mutex::new(None),
-                fail_data_actions: Mutex::new(None),
-                log_lag: Mutex::new(None),
                 requests: Mutex::new(VecDeque::new()),
                 options,
                 urls: OnceLock::new(),
+                export_cursors: ExportCursors::default(),
             }),
         };
         match stored {
@@ -171,8 +160,22 @@ impl AppState {
         &self.inner.store
     }
 
+    /// Sessions with this emulator's idle timeout.
+    pub fn sessions(&self) -> crate::auth::Sessions<'_> {
+        crate::auth::Sessions { store: self.store(), idle_secs: self.options().session_idle.as_secs() as i64 }
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+
+    /// The engine, to move into a blocking task.
+    pub fn engine_handle(&self) -> Arc<Engine> {
+        self.inner.engine.clone()
+    }
+
     pub fn tenant(&self) -> Arc<Tenant> {
-        self.inner.tenant.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.inner.engine.tenant()
     }
 
     pub(crate) fn keys(&self) -> Arc<Keys> {
@@ -202,27 +205,19 @@ impl AppState {
     }
 
     pub fn clock(&self) -> ClockMode {
-        *lock(&self.inner.clock)
+        self.inner.engine.clock()
     }
 
     pub fn set_clock(&self, mode: ClockMode) {
-        *lock(&self.inner.clock) = mode;
+        self.inner.engine.set_clock(mode);
     }
 
     pub(crate) fn faults(&self) -> MutexGuard<'_, Vec<Fault>> {
         lock(&self.inner.faults)
     }
 
-    pub(crate) fn fail_runs(&self) -> MutexGuard<'_, Option<FailRuns>> {
-        lock(&self.inner.fail_runs)
-    }
-
-    pub(crate) fn fail_data_actions(&self) -> MutexGuard<'_, Option<FailRuns>> {
-        lock(&self.inner.fail_data_actions)
-    }
-
-    pub(crate) fn log_lag(&self) -> MutexGuard<'_, Option<(u32, u32)>> {
-        lock(&self.inner.log_lag)
+    pub(crate) fn export_cursors(&self) -> &ExportCursors {
+        &self.inner.export_cursors
     }
 
     pub(crate) fn requests(&self) -> MutexGuard<'_, VecDeque<RequestRecord>> {
@@ -235,31 +230,18 @@ impl AppState {
     }
 
     /// Replaces the whole state with a fresh copy of `tenant`: definitions,
-    /// source rows, dimension members, past runs; all tokens and sessions
-    /// are forgotten and new signing keys are made.
+    /// source rows, dimension members, facts, past runs; all tokens and
+    /// sessions are forgotten and new signing keys are made.
     pub fn seed(&self, tenant: Tenant) -> StoreResult<()> {
-        let store = self.store();
-        store.wipe()?;
-        store.set_meta(META_JWT_KEY, &random_token(32))?;
         let idp = SigningKey::from_bytes(&rand::random::<[u8; 32]>());
-        store.set_meta(META_IDP_KEY, &STANDARD.encode(idp.to_bytes()))?;
-        for source in &tenant.sources {
-            for object in &source.objects {
-                store.replace_source_rows(&source.name, &object.name, &object.rows)?;
-            }
-        }
-        for dim in &tenant.dimensions {
-            store.upsert_members(&dim.id, dim.key_attribute(), &dim.members)?;
-        }
-        store.set_meta(META_TENANT, &serde_json::to_string(&tenant).expect("tenant serializes"))?;
-        *self.inner.tenant.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(tenant);
+        let tenant_json = serde_json::to_string(&tenant).expect("tenant serializes");
+        self.engine().reset(tenant, |w| {
+            w.set_meta(META_JWT_KEY, &random_token(32))?;
+            w.set_meta(META_IDP_KEY, &STANDARD.encode(idp.to_bytes()))?;
+            w.set_meta(META_TENANT, &tenant_json)
+        })?;
         self.load_keys()?;
-        crate::engine::replay_history(self)?;
-        crate::planning::seed_facts(self)?;
         self.faults().clear();
-        *self.fail_runs() = None;
-        *self.fail_data_actions() = None;
-        *self.log_lag() = None;
         Ok(())
     }
 
@@ -270,10 +252,10 @@ impl AppState {
     }
 
     fn load_keys(&self) -> StoreResult<()> {
-        let store = self.store();
         let missing = |k: &str| StoreError::Corrupt(format!("missing key {k}"));
-        let jwt = store.meta(META_JWT_KEY)?.ok_or_else(|| missing(META_JWT_KEY))?;
-        let idp = store.meta(META_IDP_KEY)?.ok_or_else(|| missing(META_IDP_KEY))?;
+        let (jwt, idp) = self.store().read(|r| Ok((r.meta(META_JWT_KEY)?, r.meta(META_IDP_KEY)?)))?;
+        let jwt = jwt.ok_or_else(|| missing(META_JWT_KEY))?;
+        let idp = idp.ok_or_else(|| missing(META_IDP_KEY))?;
         let idp: [u8; 32] = STANDARD
             .decode(idp)
             .ok()
@@ -283,19 +265,4 @@ impl AppState {
             Arc::new(Keys { jwt: jwt.into_bytes(), idp: SigningKey::from_bytes(&idp) });
         Ok(())
     }
-}
-
-/// Unix seconds now.
-pub fn now_secs() -> i64 {
-    chrono::Utc::now().timestamp()
-}
-
-/// Unix milliseconds now.
-pub fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
-
-/// UTC RFC 3339 with second precision (`2020-11-13T09:15:02Z`), as SAC logs.
-pub fn utc_timestamp(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }

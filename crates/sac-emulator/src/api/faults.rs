@@ -14,8 +14,9 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
+use crate::api::state::AppState;
 use crate::auth;
-use crate::state::{now_secs, AppState};
+use crate::clock::now_secs;
 
 /// What to break, as posted to `POST /emulator/faults`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,0 +1,461 @@
+//! The lifecycle of Data Import API jobs: READY_FOR_DATA (chunks arrive) ->
+//! READY_FOR_WRITE (validated) -> PROCESSING (run) -> COMPLETED or FAILED.
+//!
+//! Rows are really validated (members exist, Version and Date valid,
+//! measures numeric) and really written: Update replaces the measures a row
+//! carries, Append adds to them, CleanAndReplace first deletes the facts of
+//! each scope tuple the valid rows touch. The whole write of a job is one
+//! transaction, which also sets COMPLETED: after a crash a job is either
+//! written with every row once, or not at all and still PROCESSING (and the
+//! clock writes it again).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use sac_types::dataimport::{status, CreateJob};
+
+use super::staging::{self, Chunk};
+use super::Engine;
+use crate::clock::{now_ms, utc_timestamp, ClockMode};
+use crate::store::facts::{FactTable, WriteMode};
+use crate::store::{ChunkRecord, ImportJobRecord, Reader, StoreError, StoreResult, Writer};
+use crate::tenant::{Dimension, DimensionKind, ModelDef, Row, Tenant};
+
+/// What a job loads into.
+pub enum Target<'t> {
+    Model(&'t ModelDef),
+    Dimension(&'t Dimension),
+}
+
+impl Target<'_> {
+    pub fn id(&self) -> &str {
+        match self {
+            Target::Model(m) => &m.id,
+            Target::Dimension(d) => &d.id,
+        }
+    }
+
+    pub fn columns(&self) -> Vec<String> {
+        match self {
+            Target::Model(m) => m.dimensions.iter().map(|d| d.name.clone()).chain(m.measures.iter().cloned()).collect(),
+            Target::Dimension(d) => d.attributes.clone(),
+        }
+    }
+}
+
+/// The model or public dimension named `id` (`t.G:ID` or bare).
+pub fn find_target<'t>(tenant: &'t Tenant, id: &str) -> Option<Target<'t>> {
+    let bare = tenant.strip_package(id).unwrap_or(id);
+    tenant.model(bare).map(Target::Model).or_else(|| tenant.dimension(bare).map(Target::Dimension))
+}
+
+pub fn settings_of(job: &ImportJobRecord) -> CreateJob {
+    serde_json::from_str(&job.settings).unwrap_or_default()
+}
+
+pub fn method_of(settings: &CreateJob) -> String {
+    settings.job_settings.as_ref().and_then(|s| s.import_method.clone()).unwrap_or_else(|| "Update".into())
+}
+
+/// The dimensions a CleanAndReplace clears by (default: Version).
+fn scope_of(target: &Target<'_>, settings: &CreateJob) -> Vec<String> {
+    if method_of(settings) != "CleanAndReplace" {
+        return vec![];
+    }
+    match (target, settings.job_settings.as_ref().and_then(|s| s.dimension_scope.clone())) {
+        (_, Some(scope)) if !scope.is_empty() => scope,
+        (Target::Model(_), _) => vec!["Version".into()],
+        (Target::Dimension(d), _) => vec![d.key_attribute().to_string()],
+    }
+}
+
+fn is_open(job: &ImportJobRecord) -> bool {
+    job.status == status::READY_FOR_DATA || job.status == status::READY_FOR_WRITE
+}
+
+/// Scope tuples a CleanAndReplace clears, as the validate answer lists them.
+pub type Affected = Vec<BTreeMap<String, String>>;
+
+impl Engine {
+    pub fn create_job(&self, job: &ImportJobRecord) -> StoreResult<()> {
+        let _writer = self.transition();
+        self.store.write(|w| w.insert_import_job(job))
+    }
+
+    /// Stages an uploaded chunk of `job` (as the caller read it: the job
+    /// must still be in that state, else [`StoreError::Conflict`]); returns
+    /// the job as it is now.
+    pub fn upload(&self, job: &ImportJobRecord, chunk: &ChunkRecord) -> StoreResult<ImportJobRecord> {
+        let _writer = self.transition();
+        self.store.write(|w| {
+            let mut fresh = w.import_job(&job.job_id)?.ok_or_else(|| StoreError::Conflict("job deleted".into()))?;
+            if !is_open(&fresh) || fresh.status != job.status {
+                return Err(StoreError::Conflict(format!("job {} is {}", job.job_id, fresh.status)));
+            }
+            let expected = fresh.status.clone();
+            fresh.total = w.append_chunk(&job.job_id, chunk)?;
+            fresh.status = status::READY_FOR_DATA.into();
+            fresh.updated = utc_timestamp(now_ms());
+            w.update_import_job(&fresh, &expected)?;
+            Ok(fresh)
+        })
+    }
+
+    /// Validates an open job; `None` when it is not open (any more).
+    pub fn validate_job(&self, job_id: &str) -> StoreResult<Option<(ImportJobRecord, Affected)>> {
+        let _writer = self.transition();
+        match self.store.read(|r| r.import_job(job_id))? {
+            Some(mut job) if is_open(&job) => {
+                let affected = self.validate(&mut job)?;
+                Ok(Some((job, affected)))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Runs an open job (validating it first when needed): it fails at once
+    /// when it has failed rows it may not skip, else it starts writing
+    /// (asynchronously, as the clock says). `None` when it is not open.
+    pub fn run_job(&self, job_id: &str, override_failed: bool) -> StoreResult<Option<ImportJobRecord>> {
+        let _writer = self.transition();
+        let Some(mut job) = self.store.read(|r| r.import_job(job_id))?.filter(is_open) else { return Ok(None) };
+        if job.status == status::READY_FOR_DATA {
+            self.validate(&mut job)?;
+            if job.status == status::FAILED {
+                return Ok(Some(job));
+            }
+        }
+        let settings = settings_of(&job);
+        let with_failed = settings.job_settings.as_ref().and_then(|s| s.execute_with_failed_rows).unwrap_or(true);
+        let expected = job.status.clone();
+        if job.failed > 0 && !with_failed && !override_failed {
+            job.status = status::FAILED.into();
+            job.error = Some(format!(
+                "The job has {} failed rows and executeWithFailedRows is false: nothing was written",
+                job.failed
+            ));
+            job.updated = utc_timestamp(now_ms());
+            self.store.write(|w| w.update_import_job(&job, &expected))?;
+            return Ok(Some(job));
+        }
+        let now = now_ms();
+        let clock = self.clock();
+        (job.due_at_ms, job.polls_left) = clock.finish_plan(now);
+        job.status = status::PROCESSING.into();
+        job.updated = utc_timestamp(now);
+        self.store.write(|w| w.update_import_job(&job, &expected))?;
+        if clock == ClockMode::Immediate {
+            self.write_job(&job.job_id)?;
+            job = self.store.read(|r| r.import_job(job_id))?.unwrap_or(job);
+        }
+        Ok(Some(job))
+    }
+
+    /// A status read of a job: a processing job whose time has come is
+    /// written now; a poll-counted one comes one read closer.
+    pub fn read_job(&self, job_id: &str) -> StoreResult<Option<ImportJobRecord>> {
+        let Some(job) = self.store.read(|r| r.import_job(job_id))? else { return Ok(None) };
+        if job.status != status::PROCESSING {
+            return Ok(Some(job));
+        }
+        let _writer = self.transition();
+        let Some(mut job) = self.store.read(|r| r.import_job(job_id))? else { return Ok(None) };
+        if job.status == status::PROCESSING {
+            match (job.due_at_ms, job.polls_left) {
+                (Some(due), _) if due <= now_ms() => {
+                    self.write_job(job_id)?;
+                }
+                (_, Some(0)) => {
+                    self.write_job(job_id)?;
+                }
+                (_, Some(n)) => {
+                    job.polls_left = Some(n - 1);
+                    self.store.write(|w| w.update_import_job(&job, status::PROCESSING))?;
+                }
+                _ => {}
+            }
+        }
+        self.store.read(|r| r.import_job(job_id))
+    }
+
+    pub fn delete_job(&self, job_id: &str) -> StoreResult<()> {
+        let _writer = self.transition();
+        self.store.write(|w| w.delete_import_job(job_id))
+    }
+
+    /// Writes a processing job now; false when it was not processing.
+    pub(crate) fn finish_job(&self, job_id: &str) -> StoreResult<bool> {
+        let _writer = self.transition();
+        self.write_job(job_id)
+    }
+
+    /// Validates every staged row, records the rejected ones, and returns
+    /// the scope tuples a CleanAndReplace would clear. (Writer lock held.)
+    fn validate(&self, job: &mut ImportJobRecord) -> StoreResult<Affected> {
+        let tenant = self.tenant();
+        let expected = job.status.clone();
+        let Some(target) = find_target(&tenant, &job.model) else {
+            job.status = status::FAILED.into();
+            job.error = Some(format!("The model {} no longer exists", job.model));
+            self.store.write(|w| w.update_import_job(job, &expected))?;
+            return Ok(vec![]);
+        };
+        let settings = settings_of(job);
+        let checker = self.store.read(|r| Checker::new(r, &target, &settings))?;
+        let scope = scope_of(&target, &settings);
+        let mut affected = BTreeSet::new();
+        let mut rejected = Vec::new();
+        self.store.read(|r| {
+            for_each_chunk_in(r, &job.job_id, |first_row, chunk| {
+                let layout = checker.layout(&chunk);
+                for row in 0..chunk.len() {
+                    match checker.check(&chunk, &layout, row) {
+                        Some(reason) => rejected.push((first_row + row as i64, chunk.row(row), reason)),
+                        None if !scope.is_empty() => {
+                            affected.insert(scope_tuple(&chunk, &scope, row).into_iter().collect::<BTreeMap<_, _>>());
+                        }
+                        None => {}
+                    }
+                }
+            })
+        })?;
+        job.failed = rejected.len() as i64;
+        job.status = status::READY_FOR_WRITE.into();
+        job.updated = utc_timestamp(now_ms());
+        self.store.write(|w| {
+            w.set_rejected_rows(&job.job_id, &rejected)?;
+            w.update_import_job(job, &expected)
+        })?;
+        Ok(affected.into_iter().collect())
+    }
+
+    /// Writes the valid rows of a processing job and marks it COMPLETED (or
+    /// FAILED), in one transaction. (Writer lock held.)
+    fn write_job(&self, job_id: &str) -> StoreResult<bool> {
+        let tenant = self.tenant();
+        let failure = self.failures.take_run_failure();
+        self.store.write(|w| {
+            let Some(mut job) = w.import_job(job_id)?.filter(|j| j.status == status::PROCESSING) else {
+                return Ok(false);
+            };
+            job.due_at_ms = None;
+            job.polls_left = None;
+            job.updated = utc_timestamp(now_ms());
+            let target = find_target(&tenant, &job.model);
+            match (failure, target) {
+                (Some(message), _) => {
+                    job.status = status::FAILED.into();
+                    job.error = Some(message);
+                }
+                (None, None) => {
+                    job.status = status::FAILED.into();
+                    job.error = Some(format!("The model {} no longer exists", job.model));
+                }
+                (None, Some(target)) => {
+                    write_rows(w, &target, &job)?;
+                    job.status = status::COMPLETED.into();
+                }
+            }
+            w.update_import_job(&job, status::PROCESSING)?;
+            Ok(true)
+        })
+    }
+}
+
+/// Calls `f` with each staged chunk of a job, parsed and mapped, in order.
+fn for_each_chunk_in(r: &Reader<'_>, job_id: &str, mut f: impl FnMut(i64, Chunk)) -> StoreResult<()> {
+    let count = r.chunk_count(job_id)?;
+    for index in 0..count {
+        let Some(record) = r.chunk(job_id, index)? else { continue };
+        let mut chunk = staging::parse(&record.content_type, &record.body)
+            .map_err(|e| StoreError::Corrupt(format!("staged chunk {index} of job {job_id}: {e}")))?;
+        chunk.apply_mapping(&serde_json::from_str(&record.mapping).unwrap_or_default());
+        f(record.first_row, chunk);
+    }
+    Ok(())
+}
+
+fn scope_tuple(chunk: &Chunk, scope: &[String], row: usize) -> Vec<(String, String)> {
+    scope
+        .iter()
+        .map(|d| {
+            let value = chunk.columns.iter().position(|c| c == d).and_then(|c| chunk.get(row, c)).unwrap_or_default();
+            (d.clone(), value.to_string())
+        })
+        .collect()
+}
+
+/// Writes the rows validation kept, chunk by chunk.
+fn write_rows(w: &Writer<'_>, target: &Target<'_>, job: &ImportJobRecord) -> StoreResult<()> {
+    let settings = settings_of(job);
+    let rejected: HashSet<i64> = w.rejected_row_numbers(&job.job_id)?;
+    let scope = scope_of(target, &settings);
+    let mut cleared: BTreeSet<Vec<(String, String)>> = BTreeSet::new();
+    let columns = target.columns();
+    let mode = if method_of(&settings) == "Append" { WriteMode::Append } else { WriteMode::Update };
+    let table = match target {
+        Target::Model(m) => Some(FactTable::of(m)),
+        Target::Dimension(_) => None,
+    };
+    let mut outcome = Ok(());
+    for_each_chunk_in(w, &job.job_id, |first_row, chunk| {
+        if outcome.is_err() {
+            return;
+        }
+        let at: Vec<Option<usize>> = columns.iter().map(|c| chunk.columns.iter().position(|x| x == c)).collect();
+        let valid = (0..chunk.len()).filter(|row| !rejected.contains(&(first_row + *row as i64)));
+        outcome = match (target, &table) {
+            (Target::Model(m), Some(table)) => (|| {
+                let dims = m.dimensions.len();
+                let mut writer = w.fact_writer(table, mode)?;
+                let mut values: Vec<&str> = Vec::with_capacity(dims);
+                let mut measures: Vec<Option<f64>> = Vec::with_capacity(m.measures.len());
+                for row in valid {
+                    if !scope.is_empty() {
+                        let tuple = scope_tuple(&chunk, &scope, row);
+                        if !cleared.contains(&tuple) {
+                            w.delete_facts(table, &tuple)?;
+                            cleared.insert(tuple);
+                        }
+                    }
+                    values.clear();
+                    measures.clear();
+                    values.extend(at[..dims].iter().map(|c| c.and_then(|c| chunk.get(row, c)).unwrap_or("")));
+                    measures.extend(
+                        at[dims..].iter().map(|c| c.and_then(|c| chunk.get(row, c)).and_then(|v| v.parse().ok())),
+                    );
+                    writer.write(&values, &measures)?;
+                }
+                Ok(())
+            })(),
+            (Target::Dimension(d), _) => {
+                let members: Vec<Row> = valid
+                    .map(|row| {
+                        columns
+                            .iter()
+                            .zip(&at)
+                            .filter_map(|(name, c)| Some((name.clone(), chunk.get(row, (*c)?)?.to_string())))
+                            .collect()
+                    })
+                    .collect();
+                w.upsert_members(&d.id, d.key_attribute(), &members).map(|_| ())
+            }
+            _ => Ok(()),
+        };
+    })?;
+    outcome
+}
+
+/// Where each target column stands in a chunk, and the chunk's other columns.
+struct Layout {
+    at: HashMap<String, usize>,
+    extras: Vec<usize>,
+}
+
+/// Why a row cannot be written, if it cannot.
+struct Checker<'t> {
+    target: &'t Target<'t>,
+    ignore_additional: bool,
+    columns: HashSet<String>,
+    members: HashMap<String, HashSet<String>>,
+}
+
+impl<'t> Checker<'t> {
+    fn new(r: &Reader<'_>, target: &'t Target<'t>, settings: &CreateJob) -> StoreResult<Self> {
+        let mut members = HashMap::new();
+        if let Target::Model(m) = target {
+            for d in &m.dimensions {
+                if let Some(dim) = &d.members_of {
+                    members.insert(d.name.clone(), r.member_ids(dim)?);
+                }
+            }
+        }
+        let ignore_additional =
+            settings.job_settings.as_ref().and_then(|s| s.ignore_additional_columns).unwrap_or(false);
+        Ok(Checker { target, ignore_additional, columns: target.columns().into_iter().collect(), members })
+    }
+
+    fn layout(&self, chunk: &Chunk) -> Layout {
+        let mut at = HashMap::new();
+        let mut extras = Vec::new();
+        for (i, c) in chunk.columns.iter().enumerate() {
+            if self.columns.contains(c) {
+                at.entry(c.clone()).or_insert(i);
+            } else {
+                extras.push(i);
+            }
+        }
+        extras.sort_by(|a, b| chunk.columns[*a].cmp(&chunk.columns[*b]));
+        Layout { at, extras }
+    }
+
+    fn check(&self, chunk: &Chunk, layout: &Layout, row: usize) -> Option<String> {
+        if !self.ignore_additional {
+            let extra: Vec<&str> = layout
+                .extras
+                .iter()
+                .filter(|c| chunk.get(row, **c).is_some())
+                .map(|c| chunk.columns[*c].as_str())
+                .collect();
+            if !extra.is_empty() {
+                return Some(format!("Unknown column: {}", extra.join(", ")));
+            }
+        }
+        let value = |name: &str| layout.at.get(name).and_then(|c| chunk.get(row, *c));
+        match self.target {
+            Target::Dimension(d) => {
+                let key = d.key_attribute();
+                match value(key) {
+                    Some(v) if !v.is_empty() && !v.contains(char::is_whitespace) => None,
+                    Some(_) => Some(format!("Invalid column value for: {key}")),
+                    None => Some(format!("Missing value for column: {key}")),
+                }
+            }
+            Target::Model(m) => {
+                for d in &m.dimensions {
+                    let Some(v) = value(&d.name).filter(|v| !v.is_empty()) else {
+                        return Some(format!("Missing value for column: {}", d.name));
+                    };
+                    let valid = match d.kind {
+                        DimensionKind::Version => m.versions.iter().any(|x| x == v),
+                        DimensionKind::Date => valid_month(v),
+                        DimensionKind::Generic => self.members.get(&d.name).is_some_and(|ids| ids.contains(v)),
+                    };
+                    if !valid {
+                        return Some(format!("Invalid column value for: {}", d.name));
+                    }
+                }
+                if !m.measures.iter().any(|name| value(name).is_some()) {
+                    return Some(format!("Missing value: the row has none of the measures {}", m.measures.join(", ")));
+                }
+                for name in &m.measures {
+                    if let Some(v) = value(name) {
+                        if v.parse::<f64>().map(|f| !f.is_finite()).unwrap_or(true) {
+                            return Some(format!("Invalid column value for: {name}"));
+                        }
+                    }
+                }
+                None
+            }
+        }
+    }
+}
+
+fn valid_month(value: &str) -> bool {
+    value.len() == 6
+        && value.chars().all(|c| c.is_ascii_digit())
+        && (1900..=2100).contains(&value[..4].parse::<u32>().unwrap_or(0))
+        && (1..=12).contains(&value[4..].parse::<u32>().unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn months() {
+        assert!(valid_month("202601"));
+        assert!(!valid_month("202613"));
+        assert!(!valid_month("A02301"));
+        assert!(!valid_month("2026-01"));
+    }
+}

@@ -1,0 +1,152 @@
+//! Executions of multi actions. Steps really run, in one transaction: a
+//! data-import step runs its schedule (a run shows in the schedule's logs),
+//! a copy step copies one version of a model into the version a parameter
+//! names. A step that fails after an earlier one committed ends the
+//! execution as `warning` (successful with warning), a failing first step
+//! as `failed`.
+
+use serde_json::{json, Value};
+
+use super::{planning, runs, Engine};
+use crate::clock::{now_ms, ClockMode};
+use crate::store::{MaExecutionRecord, StoreResult, Writer};
+use crate::tenant::{MultiActionStep, Tenant};
+
+/// A message of `executionResult.messages`.
+pub fn message(code: &str, severity: &str, text: String, details: Value) -> Value {
+    json!({"code": code, "severity": severity, "message": text, "details": details})
+}
+
+/// `2023-07-12T10:08:28.000Z`, as the Multi Actions API writes times.
+pub fn utc_millis(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+impl Engine {
+    /// Records a new execution; a running one finishes at once under the
+    /// immediate clock. Returns it as stored.
+    pub fn start_execution(&self, execution: MaExecutionRecord) -> StoreResult<MaExecutionRecord> {
+        let _writer = self.transition();
+        self.store.write(|w| w.insert_ma_execution(&execution))?;
+        if execution.status == "running" && self.clock() == ClockMode::Immediate {
+            self.run_steps(&execution.execution_id)?;
+        }
+        Ok(self.store.read(|r| r.ma_execution(&execution.execution_id))?.unwrap_or(execution))
+    }
+
+    /// A status read: a running execution whose time has come finishes; a
+    /// poll-counted one comes one read closer.
+    pub fn read_execution(&self, execution_id: &str) -> StoreResult<Option<MaExecutionRecord>> {
+        let Some(execution) = self.store.read(|r| r.ma_execution(execution_id))? else { return Ok(None) };
+        if execution.status != "running" {
+            return Ok(Some(execution));
+        }
+        let _writer = self.transition();
+        if let Some(mut execution) = self.store.read(|r| r.ma_execution(execution_id))? {
+            match (execution.status.as_str(), execution.due_at_ms, execution.polls_left) {
+                ("running", Some(due), _) if due <= now_ms() => {
+                    self.run_steps(execution_id)?;
+                }
+                ("running", _, Some(0)) => {
+                    self.run_steps(execution_id)?;
+                }
+                ("running", _, Some(n)) => {
+                    execution.polls_left = Some(n - 1);
+                    self.store.write(|w| w.update_ma_execution(&execution, "running"))?;
+                }
+                _ => {}
+            }
+        }
+        self.store.read(|r| r.ma_execution(execution_id))
+    }
+
+    /// Finishes a running execution now; false when it was not running.
+    pub(crate) fn finish_execution(&self, execution_id: &str) -> StoreResult<bool> {
+        let _writer = self.transition();
+        self.run_steps(execution_id)
+    }
+
+    /// Runs the steps and records the outcome, in one transaction. (Writer lock held.)
+    fn run_steps(&self, execution_id: &str) -> StoreResult<bool> {
+        let tenant = self.tenant();
+        let mut schedules = Vec::new();
+        let done = self.store.write(|w| {
+            let Some(mut execution) = w.ma_execution(execution_id)?.filter(|e| e.status == "running") else {
+                return Ok(false);
+            };
+            finish(self, w, &tenant, &mut execution, &mut schedules)?;
+            w.update_ma_execution(&execution, "running")?;
+            Ok(true)
+        })?;
+        for schedule_id in schedules {
+            self.reload_logs(Some(&schedule_id))?;
+        }
+        Ok(done)
+    }
+}
+
+/// Runs the steps of `execution` in order and sets its outcome.
+fn finish(
+    engine: &Engine,
+    w: &Writer<'_>,
+    tenant: &Tenant,
+    execution: &mut MaExecutionRecord,
+    schedules: &mut Vec<String>,
+) -> StoreResult<()> {
+    let parameters: serde_json::Map<String, Value> = serde_json::from_str(&execution.parameters).unwrap_or_default();
+    let mut messages = Vec::new();
+    let mut committed = 0usize;
+    let mut failed = false;
+    let steps = tenant.multi_action(&execution.multi_action).map(|m| m.steps.clone()).unwrap_or_default();
+    for (index, step) in steps.iter().enumerate() {
+        let number = index + 1;
+        let outcome = match step {
+            MultiActionStep::DataImport { schedule_id } => match tenant.schedule(schedule_id) {
+                Some(schedule) => {
+                    let failure = engine.failures.take_run_failure();
+                    let run = runs::run_now(w, tenant, schedule, &execution.user, failure)?;
+                    schedules.push(schedule_id.clone());
+                    let rows = run.inserted_count;
+                    match run.message {
+                        Some(why) if run.status == sac_types::legacy::RunStatus::Failed.code() => Err(why),
+                        _ => Ok(format!("Data import {schedule_id} imported {rows} rows (run {})", run.execution_id)),
+                    }
+                }
+                None => Err(format!("The data import {schedule_id} does not exist")),
+            },
+            MultiActionStep::CopyVersion { model, from, to_parameter } => {
+                let to = parameters.get(to_parameter).and_then(Value::as_str).unwrap_or_default().to_string();
+                match (engine.failures.take_data_action_failure(), tenant.model(model)) {
+                    (Some(why), _) => Err(why),
+                    (None, Some(def)) => {
+                        let n = planning::copy_version(w, def, from, &to)?;
+                        Ok(format!("Data action copied {n} rows of {model} from {from} to {to}"))
+                    }
+                    (None, None) => Err(format!("The model {model} does not exist")),
+                }
+            }
+        };
+        match outcome {
+            Ok(text) => {
+                committed += 1;
+                messages.push(message("0", "info", format!("Step {number}: {text}"), json!([])));
+            }
+            Err(why) => {
+                failed = true;
+                messages.push(message("502004003", "error", format!("Step {number} failed: {why}"), json!([])));
+                break;
+            }
+        }
+    }
+    execution.status = match (failed, committed) {
+        (false, _) => "successful",
+        (true, 0) => "failed",
+        (true, _) => "warning",
+    }
+    .into();
+    execution.end_time = Some(utc_millis(now_ms()));
+    execution.messages = Value::Array(messages).to_string();
+    execution.due_at_ms = None;
+    execution.polls_left = None;
+    Ok(())
+}

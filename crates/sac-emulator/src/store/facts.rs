@@ -1,0 +1,361 @@
+//! Fact data of planning models: one table per model, created from the
+//! tenant description, with a TEXT column per dimension (together the
+//! primary key, so rows are stored and read in key order) and a REAL column
+//! per measure (NULL where a row carries no value).
+//!
+//! Identifiers come from the tenant description and are always quoted;
+//! values are always bound, never pasted into SQL.
+
+use rusqlite::{params, CachedStatement, OptionalExtension};
+
+use super::{Reader, StoreResult, Writer};
+use crate::tenant::{ModelDef, Row};
+
+/// Which models have a fact table, and its shape.
+pub(super) const REGISTRY_SCHEMA: &str =
+    "CREATE TABLE IF NOT EXISTS facts_tables (model TEXT PRIMARY KEY, dimensions TEXT NOT NULL, measures TEXT NOT NULL);";
+
+/// `"name"`, with quotes doubled: any string is a safe identifier this way.
+pub fn quote(identifier: &str) -> String {
+    format!("\"{}\"", identifier.replace('"', "\"\""))
+}
+
+/// The names of every fact table.
+pub(super) fn tables(r: &Reader<'_>) -> StoreResult<Vec<String>> {
+    let mut stmt = r.conn().prepare_cached("SELECT model FROM facts_tables")?;
+    let models = stmt.query_map([], |row| row.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
+    Ok(models.iter().map(|m| table_name(m)).collect())
+}
+
+fn table_name(model: &str) -> String {
+    format!("facts:{model}")
+}
+
+/// The shape of a model's fact table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FactTable {
+    pub model: String,
+    pub dimensions: Vec<String>,
+    pub measures: Vec<String>,
+}
+
+/// How a write treats a key that already holds a row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WriteMode {
+    /// Measures the row carries replace the stored ones; others are kept.
+    Update,
+    /// Measures the row carries are added to the stored ones.
+    Append,
+}
+
+/// Which facts to read: `column = value` conditions (all must hold), rows
+/// after a key (seek paging) or after skipping `offset` rows, at most `limit`.
+#[derive(Clone, Debug, Default)]
+pub struct FactQuery<'a> {
+    pub conditions: &'a [(String, String)],
+    pub after: Option<&'a [String]>,
+    pub offset: i64,
+    pub limit: i64,
+}
+
+/// A stored fact: dimension values in the model's order, then measures.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FactRow {
+    pub dimensions: Vec<String>,
+    pub measures: Vec<Option<f64>>,
+}
+
+impl FactTable {
+    pub fn of(model: &ModelDef) -> Self {
+        FactTable {
+            model: model.id.clone(),
+            dimensions: model.dimensions.iter().map(|d| d.name.clone()).collect(),
+            measures: model.measures.clone(),
+        }
+    }
+
+    fn table(&self) -> String {
+        quote(&table_name(&self.model))
+    }
+
+    fn has_column(&self, column: &str) -> bool {
+        self.dimensions.iter().chain(&self.measures).any(|c| c == column)
+    }
+
+    fn key_list(&self) -> String {
+        self.dimensions.iter().map(|d| quote(d)).collect::<Vec<_>>().join(", ")
+    }
+
+    fn column_list(&self) -> String {
+        self.dimensions.iter().chain(&self.measures).map(|c| quote(c)).collect::<Vec<_>>().join(", ")
+    }
+
+    /// `WHERE` for `conditions`, or `None` when one names no column of the
+    /// table (such a condition matches no row).
+    fn filter(&self, conditions: &[(String, String)], first_param: usize) -> Option<String> {
+        let mut clauses = Vec::new();
+        for (i, (column, _)) in conditions.iter().enumerate() {
+            if !self.has_column(column) {
+                return None;
+            }
+            clauses.push(format!("{} = ?{}", quote(column), first_param + i));
+        }
+        Some(clauses.join(" AND "))
+    }
+}
+
+impl FactRow {
+    /// The row as column -> text (measures without float noise; absent
+    /// measures left out).
+    pub fn to_row(&self, table: &FactTable) -> Row {
+        let mut row: Row = table.dimensions.iter().cloned().zip(self.dimensions.iter().cloned()).collect();
+        for (name, value) in table.measures.iter().zip(&self.measures) {
+            if let Some(v) = value {
+                row.insert(name.clone(), format_number(*v));
+            }
+        }
+        row
+    }
+}
+
+/// A number as SAC shows it: no float noise (`0.30000000000000004` -> `0.3`),
+/// whole numbers without a decimal point.
+pub fn format_number(value: f64) -> String {
+    let rounded = (value * 1e6).round() / 1e6;
+    if rounded.fract() == 0.0 && rounded.abs() < 1e15 {
+        format!("{}", rounded as i64)
+    } else {
+        format!("{rounded}")
+    }
+}
+
+impl Reader<'_> {
+    /// Facts in key order, one page.
+    pub fn facts(&self, table: &FactTable, q: &FactQuery<'_>) -> StoreResult<Vec<FactRow>> {
+        let Some(filter) = table.filter(q.conditions, 1) else { return Ok(vec![]) };
+        let mut clauses: Vec<String> = Some(filter).filter(|f| !f.is_empty()).into_iter().collect();
+        let after_first = q.conditions.len() + 1;
+        if q.after.is_some() {
+            let marks: Vec<String> = (0..table.dimensions.len()).map(|i| format!("?{}", after_first + i)).collect();
+            clauses.push(format!("({}) > ({})", table.key_list(), marks.join(", ")));
+        }
+        let where_clause = if clauses.is_empty() { String::new() } else { format!(" WHERE {}", clauses.join(" AND ")) };
+        let sql = format!(
+            "SELECT {} FROM {}{where_clause} ORDER BY {} LIMIT {} OFFSET {}",
+            table.column_list(),
+            table.table(),
+            table.key_list(),
+            q.limit.max(0),
+            q.offset.max(0)
+        );
+        let mut stmt = self.conn().prepare_cached(&sql)?;
+        let mut args: Vec<&str> = q.conditions.iter().map(|(_, v)| v.as_str()).collect();
+        args.extend(q.after.unwrap_or_default().iter().map(String::as_str));
+        let (dims, measures) = (table.dimensions.len(), table.measures.len());
+        let rows = stmt
+            .query_map(rusqlite::params_from_iter(args), |r| {
+                let mut row = FactRow { dimensions: Vec::with_capacity(dims), measures: Vec::with_capacity(measures) };
+                for i in 0..dims {
+                    row.dimensions.push(r.get(i)?);
+                }
+                for i in 0..measures {
+                    row.measures.push(r.get(dims + i)?);
+                }
+                Ok(row)
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    pub fn fact_count(&self, table: &FactTable) -> StoreResult<i64> {
+        let mut stmt = self.conn().prepare_cached(&format!("SELECT COUNT(*) FROM {}", table.table()))?;
+        Ok(stmt.query_row([], |r| r.get(0)).optional()?.unwrap_or(0))
+    }
+
+    /// The distinct values of one dimension column, sorted.
+    pub fn fact_values(&self, table: &FactTable, column: &str) -> StoreResult<Vec<String>> {
+        if !table.dimensions.iter().any(|d| d == column) {
+            return Ok(vec![]);
+        }
+        let c = quote(column);
+        let mut stmt =
+            self.conn().prepare_cached(&format!("SELECT DISTINCT {c} FROM {} ORDER BY {c}", table.table()))?;
+        let values = stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
+        Ok(values)
+    }
+}
+
+impl Writer<'_> {
+    /// Creates the model's table (and registers it) unless it exists.
+    pub fn create_fact_table(&self, table: &FactTable) -> StoreResult<()> {
+        let mut columns: Vec<String> = table.dimensions.iter().map(|d| format!("{} TEXT NOT NULL", quote(d))).collect();
+        columns.extend(table.measures.iter().map(|m| format!("{} REAL", quote(m))));
+        self.conn().execute_batch(&format!(
+            "CREATE TABLE IF NOT EXISTS {} ({}, PRIMARY KEY ({})) WITHOUT ROWID",
+            table.table(),
+            columns.join(", "),
+            table.key_list()
+        ))?;
+        self.conn()
+            .prepare_cached("INSERT OR REPLACE INTO facts_tables (model, dimensions, measures) VALUES (?1, ?2, ?3)")?
+            .execute(params![
+                table.model,
+                serde_json::to_string(&table.dimensions).expect("names serialize"),
+                serde_json::to_string(&table.measures).expect("names serialize")
+            ])?;
+        Ok(())
+    }
+
+    /// A prepared upsert into the model's table, for many rows.
+    pub fn fact_writer(&self, table: &FactTable, mode: WriteMode) -> StoreResult<FactWriter<'_>> {
+        let marks: Vec<String> = (1..=table.dimensions.len() + table.measures.len()).map(|i| format!("?{i}")).collect();
+        let on_conflict = if table.measures.is_empty() {
+            "DO NOTHING".to_string()
+        } else {
+            let sets: Vec<String> = table
+                .measures
+                .iter()
+                .map(|m| {
+                    let m = quote(m);
+                    match mode {
+                        WriteMode::Update => format!("{m} = COALESCE(excluded.{m}, {m})"),
+                        WriteMode::Append => format!(
+                            "{m} = CASE WHEN excluded.{m} IS NULL THEN {m} ELSE round(COALESCE({m}, 0) + excluded.{m}, 6) END"
+                        ),
+                    }
+                })
+                .collect();
+            format!("DO UPDATE SET {}", sets.join(", "))
+        };
+        let sql = format!(
+            "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT ({}) {on_conflict}",
+            table.table(),
+            table.column_list(),
+            marks.join(", "),
+            table.key_list()
+        );
+        Ok(FactWriter { stmt: self.conn().prepare_cached(&sql)?, dimensions: table.dimensions.len() })
+    }
+
+    /// Deletes the facts whose columns equal all of `conditions`; returns how many.
+    pub fn delete_facts(&self, table: &FactTable, conditions: &[(String, String)]) -> StoreResult<usize> {
+        let Some(filter) = table.filter(conditions, 1) else { return Ok(0) };
+        let where_clause = if filter.is_empty() { String::new() } else { format!(" WHERE {filter}") };
+        let mut stmt = self.conn().prepare_cached(&format!("DELETE FROM {}{where_clause}", table.table()))?;
+        Ok(stmt.execute(rusqlite::params_from_iter(conditions.iter().map(|(_, v)| v)))?)
+    }
+
+    /// Replaces the rows where `column = to` by copies of the rows where
+    /// `column = from`; returns how many were copied.
+    pub fn copy_facts(&self, table: &FactTable, column: &str, from: &str, to: &str) -> StoreResult<usize> {
+        if !table.dimensions.iter().any(|d| d == column) {
+            return Ok(0);
+        }
+        if from == to {
+            let c = quote(column);
+            let sql = format!("SELECT COUNT(*) FROM {} WHERE {c} = ?1", table.table());
+            let n: i64 = self.conn().prepare_cached(&sql)?.query_row([from], |r| r.get(0))?;
+            return Ok(n as usize);
+        }
+        self.delete_facts(table, &[(column.to_string(), to.to_string())])?;
+        let select: Vec<String> = table
+            .dimensions
+            .iter()
+            .chain(&table.measures)
+            .map(|c| if c == column { "?1".into() } else { quote(c) })
+            .collect();
+        let sql = format!(
+            "INSERT INTO {t} ({cols}) SELECT {sel} FROM {t} WHERE {c} = ?2",
+            t = table.table(),
+            cols = table.column_list(),
+            sel = select.join(", "),
+            c = quote(column)
+        );
+        Ok(self.conn().prepare_cached(&sql)?.execute(params![to, from])?)
+    }
+}
+
+/// An upsert prepared once and run for each row of a write.
+pub struct FactWriter<'c> {
+    stmt: CachedStatement<'c>,
+    dimensions: usize,
+}
+
+impl FactWriter<'_> {
+    /// Writes one fact: `dimensions` in the table's order, then `measures`.
+    pub fn write(&mut self, dimensions: &[&str], measures: &[Option<f64>]) -> StoreResult<()> {
+        debug_assert_eq!(dimensions.len(), self.dimensions);
+        for (i, value) in dimensions.iter().enumerate() {
+            self.stmt.raw_bind_parameter(i + 1, value)?;
+        }
+        for (i, value) in measures.iter().enumerate() {
+            self.stmt.raw_bind_parameter(self.dimensions + i + 1, value)?;
+        }
+        self.stmt.raw_execute()?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    fn table() -> FactTable {
+        FactTable {
+            model: "M\"x".into(),
+            dimensions: vec!["Version".into(), "Date".into()],
+            measures: vec!["Amount".into()],
+        }
+    }
+
+    fn write(store: &Store, mode: WriteMode, rows: &[(&str, &str, Option<f64>)]) {
+        store
+            .write(|w| {
+                w.create_fact_table(&table())?;
+                let mut writer = w.fact_writer(&table(), mode)?;
+                for (v, d, a) in rows {
+                    writer.write(&[v, d], &[*a])?;
+                }
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    #[test]
+    fn update_append_filter_seek_copy() {
+        let store = Store::open(None).unwrap();
+        let t = table();
+        write(&store, WriteMode::Update, &[("A", "1", Some(1.5)), ("A", "2", Some(2.0)), ("P", "1", Some(3.0))]);
+        write(&store, WriteMode::Update, &[("A", "1", Some(9.0)), ("A", "2", None)]);
+        write(&store, WriteMode::Append, &[("A", "2", Some(0.1)), ("A", "2", Some(0.2))]);
+        store
+            .read(|r| {
+                assert_eq!(r.fact_count(&t)?, 3);
+                let cond = [("Version".to_string(), "A".to_string())];
+                let actual = r.facts(&t, &FactQuery { conditions: &cond, limit: 10, ..Default::default() })?;
+                assert_eq!(actual.len(), 2);
+                assert_eq!(actual[0].measures, vec![Some(9.0)]);
+                assert_eq!(actual[1].to_row(&t)["Amount"], "2.3");
+                let key = actual[0].dimensions.clone();
+                let after = r.facts(&t, &FactQuery { after: Some(&key), limit: 10, ..Default::default() })?;
+                assert_eq!(after.len(), 2);
+                assert_eq!(after[0].dimensions, vec!["A", "2"]);
+                // A condition on an unknown column matches nothing, whatever it says.
+                let evil = [("x\") OR 1=1 --".to_string(), "y".to_string())];
+                assert!(r.facts(&t, &FactQuery { conditions: &evil, limit: 10, ..Default::default() })?.is_empty());
+                Ok(())
+            })
+            .unwrap();
+        let copied = store.write(|w| w.copy_facts(&t, "Version", "A", "P")).unwrap();
+        assert_eq!(copied, 2);
+        assert_eq!(store.read(|r| r.fact_values(&t, "Version")).unwrap(), vec!["A", "P"]);
+        assert_eq!(store.read(|r| r.fact_count(&t)).unwrap(), 4);
+    }
+
+    #[test]
+    fn numbers_add_up_cleanly() {
+        assert_eq!(format_number(0.1 + 0.2), "0.3");
+        assert_eq!(format_number(3.0), "3");
+    }
+}

@@ -1,0 +1,316 @@
+//! Everything the emulator remembers, in SQLite: the tenant description and
+//! keys (`meta`), tokens and sessions (as digests), source rows, dimension
+//! members, runs and their rejected rows, one typed table of facts per
+//! planning model, Data Import jobs with their uploaded chunks, and multi
+//! action executions.
+//!
+//! In memory by default; with a data directory the database lives in
+//! `<dir>/emulator.sqlite3` in WAL mode and survives restarts, and a lock
+//! file keeps a second emulator off the same directory.
+//!
+//! Access goes through [`Store::read`] and [`Store::write`]: a write runs in
+//! one transaction that commits only when the closure succeeds, so a crash
+//! leaves either all of a change or none of it. Statements are prepared
+//! once per connection (`prepare_cached`). Tokens and sessions, read on
+//! every request, are also kept in memory ([`auth`]).
+//!
+//! This layer holds data only: the rules live in `engine` and `auth`.
+
+use std::fs::File;
+use std::ops::Deref;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+
+pub mod auth;
+pub mod executions;
+pub mod facts;
+pub mod import_jobs;
+pub mod runs;
+pub mod sources;
+
+pub use auth::{AuthCodeRecord, SessionKind, SessionRecord, TokenKind, TokenRecord};
+pub use executions::MaExecutionRecord;
+pub use facts::{FactQuery, FactTable};
+pub use import_jobs::{ChunkRecord, ImportJobRecord};
+pub use runs::{Rejection, RunRecord};
+
+/// The schema version this build writes (`PRAGMA user_version`).
+const SCHEMA_VERSION: i64 = 2;
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tokens (
+    digest TEXT PRIMARY KEY, kind TEXT NOT NULL, jti TEXT NOT NULL, client_id TEXT NOT NULL,
+    user TEXT, grant_type TEXT NOT NULL, scope TEXT NOT NULL, expires_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS auth_codes (
+    digest TEXT PRIMARY KEY, client_id TEXT NOT NULL, user TEXT NOT NULL, redirect_uri TEXT,
+    challenge TEXT, expires_at INTEGER NOT NULL, used INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS sessions (
+    digest TEXT PRIMARY KEY, kind TEXT NOT NULL, user TEXT, client_id TEXT, csrf TEXT,
+    expires_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS source_rows (
+    source TEXT NOT NULL, object TEXT NOT NULL, seq INTEGER NOT NULL, fields TEXT NOT NULL,
+    PRIMARY KEY (source, object, seq));
+CREATE TABLE IF NOT EXISTS members (
+    model TEXT NOT NULL, member_id TEXT NOT NULL, attrs TEXT NOT NULL,
+    PRIMARY KEY (model, member_id));
+CREATE TABLE IF NOT EXISTS runs (
+    execution_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, schedule_id TEXT NOT NULL,
+    status INTEGER NOT NULL, start_time TEXT NOT NULL, end_time TEXT, user TEXT NOT NULL,
+    all_count INTEGER NOT NULL DEFAULT 0, rejected_count INTEGER NOT NULL DEFAULT 0,
+    inserted_count INTEGER NOT NULL DEFAULT 0, message TEXT,
+    due_at_ms INTEGER, polls_left INTEGER, fail_message TEXT, hidden_reads INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS runs_by_schedule ON runs (schedule_id, seq);
+CREATE INDEX IF NOT EXISTS runs_by_status ON runs (status);
+CREATE TABLE IF NOT EXISTS rejections (
+    execution_id TEXT NOT NULL, seq INTEGER NOT NULL, source_col TEXT NOT NULL,
+    target_col TEXT NOT NULL, issue TEXT NOT NULL, value TEXT NOT NULL, records INTEGER NOT NULL,
+    PRIMARY KEY (execution_id, seq));
+CREATE TABLE IF NOT EXISTS import_jobs (
+    job_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, model TEXT NOT NULL, import_type TEXT NOT NULL,
+    owner TEXT NOT NULL, status TEXT NOT NULL, settings TEXT NOT NULL, total INTEGER NOT NULL DEFAULT 0,
+    failed INTEGER NOT NULL DEFAULT 0, error TEXT, updated TEXT NOT NULL, due_at_ms INTEGER, polls_left INTEGER);
+CREATE INDEX IF NOT EXISTS import_jobs_by_status ON import_jobs (status);
+CREATE TABLE IF NOT EXISTS import_chunks (
+    job_id TEXT NOT NULL, chunk INTEGER NOT NULL, first_row INTEGER NOT NULL, rows INTEGER NOT NULL,
+    content_type TEXT NOT NULL, mapping TEXT NOT NULL, body BLOB NOT NULL, PRIMARY KEY (job_id, chunk));
+CREATE TABLE IF NOT EXISTS import_rejects (
+    job_id TEXT NOT NULL, row_seq INTEGER NOT NULL, row TEXT NOT NULL, reason TEXT NOT NULL,
+    PRIMARY KEY (job_id, row_seq));
+CREATE TABLE IF NOT EXISTS ma_executions (
+    execution_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, multi_action TEXT NOT NULL, status TEXT NOT NULL,
+    user TEXT NOT NULL, start_time TEXT NOT NULL, end_time TEXT, parameters TEXT NOT NULL, messages TEXT NOT NULL,
+    due_at_ms INTEGER, polls_left INTEGER);
+CREATE INDEX IF NOT EXISTS ma_executions_by_status ON ma_executions (status);
+"#;
+
+/// Tables that hold the tenant's state (the typed fact tables come on top).
+const STATE_TABLES: [&str; 13] = [
+    "import_jobs",
+    "import_chunks",
+    "import_rejects",
+    "meta",
+    "tokens",
+    "auth_codes",
+    "sessions",
+    "source_rows",
+    "members",
+    "runs",
+    "rejections",
+    "ma_executions",
+    "facts_tables",
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the emulator's database failed: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("cannot prepare the data directory {path}: {source}")]
+    DataDir { path: String, source: std::io::Error },
+    #[error(
+        "the data directory {path} is in use by another emulator (it holds {path}/emulator.lock): \
+         stop that emulator first, or start this one with another --data-dir"
+    )]
+    Locked { path: String },
+    #[error(
+        "the data directory {path} was written by an older emulator (schema version {found}, this one \
+         writes {SCHEMA_VERSION}): start with a new --data-dir, or delete {path}/emulator.sqlite3"
+    )]
+    OldSchema { path: String, found: i64 },
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    /// A write found the record in another state than it expected (a guard
+    /// against two paths advancing the same job); nothing was written.
+    #[error("conflict: {0}")]
+    Conflict(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The database: one connection, serialised.
+pub struct Store {
+    conn: Mutex<Connection>,
+    /// Tokens and sessions, read on every request.
+    pub(crate) auth: auth::AuthCache,
+    /// The data directory's lock, held while this store serves.
+    lock: Mutex<Option<File>>,
+}
+
+/// Read access inside [`Store::read`] or [`Store::write`].
+pub struct Reader<'c> {
+    conn: &'c Connection,
+}
+
+/// Write access: exists only inside the transaction of [`Store::write`].
+pub struct Writer<'c> {
+    reader: Reader<'c>,
+}
+
+impl<'c> Deref for Writer<'c> {
+    type Target = Reader<'c>;
+    fn deref(&self) -> &Reader<'c> {
+        &self.reader
+    }
+}
+
+impl Reader<'_> {
+    fn conn(&self) -> &Connection {
+        self.conn
+    }
+
+    pub fn meta(&self, key: &str) -> StoreResult<Option<String>> {
+        let mut stmt = self.conn.prepare_cached("SELECT value FROM meta WHERE key = ?1")?;
+        Ok(stmt.query_row([key], |r| r.get(0)).optional()?)
+    }
+}
+
+impl Writer<'_> {
+    pub fn set_meta(&self, key: &str, value: &str) -> StoreResult<()> {
+        self.conn()
+            .prepare_cached(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            )?
+            .execute(params![key, value])?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Opens the database in `data_dir` (taking its lock), or in memory when `None`.
+    pub fn open(data_dir: Option<&Path>) -> StoreResult<Self> {
+        let (conn, lock) = match data_dir {
+            Some(dir) => {
+                let io = |source| StoreError::DataDir { path: dir.display().to_string(), source };
+                std::fs::create_dir_all(dir).map_err(io)?;
+                let lock = lock_dir(dir)?;
+                let path = dir.join("emulator.sqlite3");
+                let conn = Connection::open(&path)?;
+                conn.pragma_update(None, "journal_mode", "WAL")?;
+                // FULL: a committed job survives a power cut too, not only a crash.
+                conn.pragma_update(None, "synchronous", "FULL")?;
+                check_schema(&conn, dir)?;
+                (conn, Some(lock))
+            }
+            None => (Connection::open_in_memory()?, None),
+        };
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.set_prepared_statement_cache_capacity(256);
+        conn.execute_batch(SCHEMA)?;
+        conn.execute_batch(facts::REGISTRY_SCHEMA)?;
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+        Ok(Store { conn: Mutex::new(conn), auth: auth::AuthCache::default(), lock: Mutex::new(lock) })
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves SQLite consistent (every
+        // change runs in a transaction that rolls back when dropped), so a
+        // poisoned lock is safe to keep using.
+        self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Runs `f` with read access.
+    pub fn read<T>(&self, f: impl FnOnce(&Reader<'_>) -> StoreResult<T>) -> StoreResult<T> {
+        let conn = self.conn();
+        f(&Reader { conn: &conn })
+    }
+
+    /// Runs `f` in one transaction: committed when `f` returns `Ok`, rolled
+    /// back (nothing written) when it returns `Err` or panics.
+    pub fn write<T>(&self, f: impl FnOnce(&Writer<'_>) -> StoreResult<T>) -> StoreResult<T> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let value = f(&Writer { reader: Reader { conn: &tx } })?;
+        tx.commit()?;
+        Ok(value)
+    }
+
+    /// Forgets everything: the state of a fresh emulator.
+    pub fn wipe(&self) -> StoreResult<()> {
+        self.write(|w| {
+            for table in facts::tables(w)? {
+                w.conn().execute_batch(&format!("DROP TABLE IF EXISTS {}", facts::quote(&table)))?;
+            }
+            for table in STATE_TABLES {
+                w.conn().execute(&format!("DELETE FROM {table}"), [])?;
+            }
+            Ok(())
+        })?;
+        // Statements prepared against dropped tables must not be reused.
+        self.conn().flush_prepared_statement_cache();
+        self.auth.clear();
+        Ok(())
+    }
+
+    /// Lets go of the data directory (at shutdown), so that another
+    /// emulator may open it even while this value still lives.
+    pub fn release_lock(&self) {
+        self.lock.lock().unwrap_or_else(|p| p.into_inner()).take();
+    }
+}
+
+/// Takes `<dir>/emulator.lock` for this process (the OS drops it when the
+/// process dies, `kill -9` included).
+fn lock_dir(dir: &Path) -> StoreResult<File> {
+    let path: PathBuf = dir.join("emulator.lock");
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|source| StoreError::DataDir { path: path.display().to_string(), source })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::Locked { path: dir.display().to_string() }),
+        Err(std::fs::TryLockError::Error(source)) => {
+            Err(StoreError::DataDir { path: path.display().to_string(), source })
+        }
+    }
+}
+
+/// Refuses a database written by an older layout instead of misreading it.
+fn check_schema(conn: &Connection, dir: &Path) -> StoreResult<()> {
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let has_tables: bool =
+        conn.query_row("SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'meta')", [], |r| r.get(0))?;
+    if has_tables && version != SCHEMA_VERSION {
+        return Err(StoreError::OldSchema { path: dir.display().to_string(), found: version });
+    }
+    Ok(())
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> StoreResult<T> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what} {text:?}: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_write_leaves_nothing() {
+        let store = Store::open(None).unwrap();
+        let result: StoreResult<()> = store.write(|w| {
+            w.set_meta("k", "v")?;
+            Err(StoreError::Conflict("stop".into()))
+        });
+        assert!(result.is_err());
+        assert_eq!(store.read(|r| r.meta("k")).unwrap(), None);
+    }
+
+    #[test]
+    fn data_dir_survives_reopen_and_is_locked_while_open() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = Store::open(Some(dir.path())).unwrap();
+            store.write(|w| w.set_meta("k", "v")).unwrap();
+            let second = Store::open(Some(dir.path())).err().expect("a second store is refused");
+            assert!(second.to_string().contains("in use by another emulator"), "{second}");
+            store.release_lock();
+            drop(Store::open(Some(dir.path())).expect("released"));
+        }
+        let store = Store::open(Some(dir.path())).unwrap();
+        assert_eq!(store.read(|r| r.meta("k")).unwrap().as_deref(), Some("v"));
+    }
+}

@@ -1,0 +1,183 @@
+//! The demo tenant of the design contract: tenant `G`, users `JDOE` and
+//! `VIEWER`, BW InfoObject `ZEPPART` with 89 records, the ZEPPART import
+//! schedule, the planning model `SALES_PLAN` and the multi action
+//! `MA_LOAD_ZEPPART`.
+
+use super::*;
+
+impl Tenant {
+    /// The demo tenant of the design contract.
+    pub fn demo() -> Self {
+        let countries: Vec<Row> =
+            ISO_COUNTRIES.split_whitespace().map(|code| Row::from([("ID".to_string(), code.to_string())])).collect();
+        let zeppart_rows: Vec<Row> = (1..=89).map(zeppart_row).collect();
+        let interactive_redirects = vec!["http://127.0.0.1:*".to_string(), "http://localhost:*".to_string()];
+        Tenant {
+            letter: "G".into(),
+            access_token_secs: DEFAULT_ACCESS_TOKEN_SECS,
+            refresh_token_secs: DEFAULT_REFRESH_TOKEN_SECS,
+            idp_entity_id: default_idp_entity(),
+            sp_entity_id: default_sp_entity(),
+            clients: vec![
+                OAuthClient {
+                    id: "sacctl-api".into(),
+                    secret: "sacctl-api-secret".into(),
+                    purpose: Purpose::Api,
+                    grants: vec!["client_credentials".into()],
+                    access: vec!["Data Import Service".into(), "Data Export Service".into()],
+                    redirect_uris: vec![],
+                },
+                OAuthClient {
+                    id: "sacctl-user".into(),
+                    secret: "sacctl-user-secret".into(),
+                    purpose: Purpose::Interactive,
+                    grants: vec![
+                        "authorization_code".into(),
+                        "refresh_token".into(),
+                        "password".into(),
+                        "saml2_bearer".into(),
+                    ],
+                    access: vec![],
+                    redirect_uris: interactive_redirects,
+                },
+            ],
+            users: vec![
+                User {
+                    id: "JDOE".into(),
+                    password: "Welcome1!".into(),
+                    display_name: "John Doe".into(),
+                    in_tenant: true,
+                    role: Role::Planner,
+                },
+                User {
+                    id: "VIEWER".into(),
+                    password: "Welcome1!".into(),
+                    display_name: "Vera Viewer".into(),
+                    in_tenant: true,
+                    role: Role::Viewer,
+                },
+                User {
+                    id: "KSMITH".into(),
+                    password: "Welcome1!".into(),
+                    display_name: "Kurt Smith (IdP only, no SAC user)".into(),
+                    in_tenant: false,
+                    role: Role::Planner,
+                },
+            ],
+            sources: vec![SourceSystem {
+                name: "ZW2_IMPORT".into(),
+                kind: "SAP BW (Including BW/4HANA)".into(),
+                system: "ZW2".into(),
+                objects: vec![SourceObject {
+                    name: "ZEPPART".into(),
+                    fields: vec!["ZEPPART".into(), "COUNTRY".into()],
+                    rows: zeppart_rows,
+                }],
+            }],
+            dimensions: vec![
+                Dimension {
+                    id: "ZEPPART_001".into(),
+                    description: "Parts (from BW InfoObject ZEPPART)".into(),
+                    attributes: vec!["ID".into(), "Description".into(), "Country".into()],
+                    members: vec![],
+                },
+                Dimension {
+                    id: "Country".into(),
+                    description: "Countries (ISO 3166 alpha-2)".into(),
+                    attributes: vec!["ID".into()],
+                    members: countries,
+                },
+            ],
+            schedules: vec![ScheduleDef {
+                schedule_id: "F58CA15F78AA9039E200586F05E2BB93".into(),
+                mapping_id: "F48CA15F78AA9039E200586F05E2BB93".into(),
+                mapping_name: "ZW2_IMPORT ZEPPART".into(),
+                target: "ZEPPART_001".into(),
+                source: "ZW2_IMPORT".into(),
+                object: "ZEPPART".into(),
+                job_type: default_job_type(),
+                columns: BTreeMap::from([
+                    ("ID".to_string(), "ZEPPART".to_string()),
+                    ("Country".to_string(), "COUNTRY".to_string()),
+                ]),
+                checks: BTreeMap::from([("Country".to_string(), "Country".to_string())]),
+            }],
+            history: vec![PastRun {
+                schedule_id: "F58CA15F78AA9039E200586F05E2BB93".into(),
+                execution_id: "E1A0C3F2B5D74E6A9C8B7A6F5E4D3C21".into(),
+                user: "JDOE".into(),
+                start_time: "2020-11-13T09:15:02Z".into(),
+                end_time: "2020-11-13T09:15:40Z".into(),
+            }],
+            models: vec![ModelDef {
+                id: "SALES_PLAN".into(),
+                description: "Sales planning by part and country".into(),
+                dimensions: vec![
+                    ModelDimension { name: "Version".into(), kind: DimensionKind::Version, members_of: None },
+                    ModelDimension { name: "Date".into(), kind: DimensionKind::Date, members_of: None },
+                    ModelDimension {
+                        name: "Part".into(),
+                        kind: DimensionKind::Generic,
+                        members_of: Some("ZEPPART_001".into()),
+                    },
+                    ModelDimension {
+                        name: "Country".into(),
+                        kind: DimensionKind::Generic,
+                        members_of: Some("Country".into()),
+                    },
+                ],
+                measures: vec!["Amount".into(), "Quantity".into()],
+                versions: vec!["public.Actual".into(), "public.Plan".into(), "public.Forecast".into()],
+                facts: sales_facts(),
+            }],
+            multi_actions: vec![MultiActionDef {
+                id: "MA_LOAD_ZEPPART".into(),
+                description: "Load ZEPPART from BW, then copy Actual into the target version".into(),
+                parameters: vec![MultiActionParameter { id: "TargetVersion".into(), version_of: "SALES_PLAN".into() }],
+                steps: vec![
+                    MultiActionStep::DataImport { schedule_id: "F58CA15F78AA9039E200586F05E2BB93".into() },
+                    MultiActionStep::CopyVersion {
+                        model: "SALES_PLAN".into(),
+                        from: "public.Actual".into(),
+                        to_parameter: "TargetVersion".into(),
+                    },
+                ],
+            }],
+        }
+    }
+}
+
+/// Actual sales of the first ten parts in their countries, January to June 2026.
+fn sales_facts() -> Vec<Row> {
+    let mut facts = Vec::new();
+    for part in 1..=10 {
+        let country = zeppart_row(part)["COUNTRY"].clone();
+        for month in 1..=6 {
+            facts.push(Row::from([
+                ("Version".to_string(), "public.Actual".to_string()),
+                ("Date".to_string(), format!("2026{month:02}")),
+                ("Part".to_string(), format!("P{part:04}")),
+                ("Country".to_string(), country.clone()),
+                ("Amount".to_string(), format!("{}.{:02}", 1000 + part * 100 + month * 7, (part * month) % 100)),
+                ("Quantity".to_string(), (10 + part * month).to_string()),
+            ]));
+        }
+    }
+    facts
+}
+
+/// Record `n` (1-based) of the demo InfoObject ZEPPART: key `P000n` and a
+/// country that cycles deterministically through twenty real ISO codes.
+fn zeppart_row(n: usize) -> Row {
+    const COUNTRIES: [&str; 20] = [
+        "DE", "US", "FR", "GB", "IT", "ES", "NL", "AT", "CH", "BE", "PL", "SE", "JP", "CN", "IN", "BR", "CA", "AU",
+        "MX", "ZA",
+    ];
+    Row::from([
+        ("ZEPPART".to_string(), format!("P{n:04}")),
+        ("COUNTRY".to_string(), COUNTRIES[(n * 7) % COUNTRIES.len()].to_string()),
+    ])
+}
+
+/// ISO 3166-1 alpha-2 codes (249 officially assigned).
+pub const ISO_COUNTRIES: &str = "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW";
