@@ -67,6 +67,9 @@ pub enum Command {
     /// Models the Data Import API can load.
     #[command(subcommand)]
     Models(ModelsCommand),
+    /// Load chains: steps of every kind with dependencies, run in parallel, resumable (docs/chains.md).
+    #[command(subcommand)]
+    Chain(ChainCommand),
     /// Read a model's fact data through the Data Export API, as CSV (all pages, streamed).
     Export {
         #[command(flatten)]
@@ -84,6 +87,42 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ChainCommand {
+    /// Run a chain: each step when the steps it needs succeeded, side by side up to --parallel.
+    Run(Box<ChainRunArgs>),
+    /// Check a chain file (keys, kinds, needs, cycles, durations, variables) without running it; exit 2 on any error.
+    Check(ChainFileArgs),
+    /// Show the order of a chain's steps and which may run side by side.
+    Plan(ChainFileArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ChainFileArgs {
+    /// The chain file (TOML).
+    pub file: PathBuf,
+    /// A variable's value, NAME=VALUE (over the file's [vars]); repeat.
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ChainRunArgs {
+    #[command(flatten)]
+    pub chain: ChainFileArgs,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    /// Write the state of each step to this file as the chain goes (default: <chain>.state.json next to the chain file).
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// Resume from this state file: skip steps that succeeded, wait again for runs still going, run the rest.
+    #[arg(long, value_name = "STATE")]
+    pub resume: Option<PathBuf>,
+    /// Steps running at once, at most.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
+    pub parallel: u16,
 }
 
 #[derive(Debug, Subcommand)]

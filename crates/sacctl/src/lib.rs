@@ -1,6 +1,7 @@
 //! The `sacctl` command line: arguments, settings, output and exit codes
 //! over the `sac-client` and `sac-emulator` libraries.
 
+pub mod chain;
 pub mod cli;
 pub mod commands;
 pub mod exit;

@@ -34,6 +34,25 @@ pub async fn export(
 ) -> Result<ExitStatus, Failure> {
     csv_out_for(printer, out.as_deref())?;
     let (_, client) = connect(&connection)?;
+    let rows = export_rows(&client, &model, filter.as_deref(), select.as_deref(), out.as_deref()).await?;
+    match &out {
+        Some(path) => {
+            printer.note(&format!("{rows} rows of {model} written to {}", path.display()));
+            csv_written(printer, path, rows);
+        }
+        None => printer.note(&format!("{rows} rows of {model}")),
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// Writes the rows of `model` as CSV to `out` (stdout when `None`); the number of rows.
+pub(crate) async fn export_rows(
+    client: &sac_client::Client,
+    model: &str,
+    filter: Option<&str>,
+    select: Option<&str>,
+    out: Option<&std::path::Path>,
+) -> Result<u64, Failure> {
     let sink: Box<dyn Write> = match &out {
         Some(path) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(path)
@@ -42,13 +61,12 @@ pub async fn export(
         None => Box::new(std::io::BufWriter::new(std::io::stdout())),
     };
     let mut writer = csv::Writer::from_writer(sink);
-    let mut columns: Option<Vec<String>> =
-        select.as_ref().map(|s| s.split(',').map(|c| c.trim().to_string()).collect());
+    let mut columns: Option<Vec<String>> = select.map(|s| s.split(',').map(|c| c.trim().to_string()).collect());
     let mut header_written = false;
     let io = |e: csv::Error| sac_client::Error::Config(format!("cannot write the CSV: {e}"));
     let rows = client
         .data_export()
-        .fact_data(&model, filter.as_deref(), select.as_deref(), |page| {
+        .fact_data(model, filter, select, |page| {
             for row in page {
                 let columns = columns.get_or_insert_with(|| row.keys().cloned().collect());
                 if !header_written {
@@ -61,12 +79,5 @@ pub async fn export(
         })
         .await?;
     writer.flush().map_err(|e| Failure::usage(format!("cannot write the CSV: {e}")))?;
-    match &out {
-        Some(path) => {
-            printer.note(&format!("{rows} rows of {model} written to {}", path.display()));
-            csv_written(printer, path, rows as u64);
-        }
-        None => printer.note(&format!("{rows} rows of {model}")),
-    }
-    Ok(ExitStatus::Success)
+    Ok(rows as u64)
 }

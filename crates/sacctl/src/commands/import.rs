@@ -93,12 +93,7 @@ pub async fn import(printer: Printer, command: ImportCommand) -> Result<ExitStat
                     job.error.as_ref().map(|e| format!(": {}", e.message)).unwrap_or_default()
                 ));
             }
-            Ok(match job.job_status.as_str() {
-                status::COMPLETED if job.additional_information.failed_number_rows > 0 => ExitStatus::Warnings,
-                status::COMPLETED => ExitStatus::Success,
-                status::FAILED => ExitStatus::JobFailed,
-                _ => ExitStatus::Timeout,
-            })
+            Ok(job_exit(&job, false))
         }
         ImportCommand::InvalidRows { connection, job_id, out } => {
             csv_out_for(printer, out.as_deref())?;
@@ -119,6 +114,16 @@ pub async fn import(printer: Printer, command: ImportCommand) -> Result<ExitStat
             }
             Ok(ExitStatus::Success)
         }
+    }
+}
+
+/// The exit status a job's status means (5 while it is not finished).
+pub(crate) fn job_exit(job: &sac_types::dataimport::JobStatus, warnings_ok: bool) -> ExitStatus {
+    match job.job_status.as_str() {
+        status::COMPLETED if job.additional_information.failed_number_rows > 0 && !warnings_ok => ExitStatus::Warnings,
+        status::COMPLETED => ExitStatus::Success,
+        status::FAILED => ExitStatus::JobFailed,
+        _ => ExitStatus::Timeout,
     }
 }
 
@@ -201,7 +206,9 @@ fn tuples_of(scope: &[Value]) -> Vec<String> {
 
 /// The push's progress: a bar on a terminal, notes otherwise. Keeps the
 /// job id and whether the job may write, for a push that stops half-way.
-struct PushProgress {
+struct PushProgress<'a> {
+    /// Told the job id as soon as the job exists (a chain's state file).
+    on_job: &'a (dyn Fn(&str) + Send + Sync),
     bar: Option<ProgressBar>,
     started: Instant,
     printer: Printer,
@@ -211,7 +218,7 @@ struct PushProgress {
     profile: String,
 }
 
-impl PushProgress {
+impl PushProgress<'_> {
     /// The job, once created, as it stands: open (nothing written) or writing.
     fn going(&self) -> Option<Going> {
         let job = self.job.lock().expect("not poisoned").clone()?;
@@ -235,8 +242,9 @@ impl PushProgress {
     }
 }
 
-impl PushReporter for PushProgress {
+impl PushReporter for PushProgress<'_> {
     fn job_created(&self, job_id: &str) {
+        (self.on_job)(job_id);
         *self.job.lock().expect("not poisoned") = Some(job_id.to_string());
         self.declare();
     }
@@ -288,6 +296,42 @@ impl PushReporter for PushProgress {
 
 async fn push(printer: Printer, args: PushArgs) -> Result<ExitStatus, Failure> {
     let (connection, client) = connect(&args.connection)?;
+    let pushed = push_rows(printer, &client, &connection.profile, &args, &|_| {}).await?;
+    if printer.json() {
+        printer.result_json(&pushed.json);
+    } else {
+        printer.result(&pushed.line);
+    }
+    if let Some(resume) = &pushed.resume {
+        printer.important(&format!("job {} is still writing; follow it with: {resume}", pushed.job_id));
+    }
+    if pushed.failed > 0 && args.rejects_out.is_none() {
+        printer
+            .note(&format!("{} rows were rejected: --rejects-out FILE writes them with their reasons", pushed.failed));
+    }
+    Ok(pushed.exit)
+}
+
+/// What a push did: its exit status, its JSON document and its line.
+pub(crate) struct Pushed {
+    pub exit: ExitStatus,
+    pub json: Value,
+    pub line: String,
+    pub job_id: String,
+    pub failed: u64,
+    /// How to follow a job still writing.
+    pub resume: Option<String>,
+}
+
+/// `import push` without printing its result; `on_job` learns the job id
+/// as soon as the job exists.
+pub(crate) async fn push_rows(
+    printer: Printer,
+    client: &sac_client::Client,
+    profile: &str,
+    args: &PushArgs,
+    on_job: &(dyn Fn(&str) + Send + Sync),
+) -> Result<Pushed, Failure> {
     let mut mapping = BTreeMap::new();
     for (source, target) in pairs(&args.mappings, "--mapping")? {
         mapping.insert(target, source);
@@ -335,13 +379,14 @@ async fn push(printer: Printer, args: PushArgs) -> Result<ExitStatus, Failure> {
         bar
     });
     let reporter = PushProgress {
+        on_job,
         bar,
         started: Instant::now(),
         printer,
         job: Default::default(),
         writing: Default::default(),
         model: args.model.clone(),
-        profile: connection.profile.clone(),
+        profile: profile.to_string(),
     };
     let options = PushOptions {
         model: args.model.clone(),
@@ -384,11 +429,9 @@ async fn push(printer: Printer, args: PushArgs) -> Result<ExitStatus, Failure> {
     let error = outcome.status.as_ref().and_then(|s| s.error.as_ref()).map(|e| e.message.clone());
     let written =
         if job_status.as_deref() == Some(status::COMPLETED) { outcome.rows_read.saturating_sub(failed) } else { 0 };
-    let resume = outcome
-        .timed_out
-        .then(|| format!("sacctl import status {}{}", outcome.job_id, profile_flag(&connection.profile)));
-    if printer.json() {
-        printer.result_json(&finish(json!({
+    let resume = outcome.timed_out.then(|| format!("sacctl import status {}{}", outcome.job_id, profile_flag(profile)));
+    let json = finish(
+        json!({
             "model": args.model,
             "job_id": outcome.job_id,
             "rows_read": outcome.rows_read,
@@ -399,24 +442,19 @@ async fn push(printer: Printer, args: PushArgs) -> Result<ExitStatus, Failure> {
             "error": error,
             "timed_out": outcome.timed_out,
             "clean_and_replace_scope": outcome.validated.additional_information.as_ref().and_then(|i| i.get("cleanAndReplaceAffectedRows")),
-        }), exit, resume.as_deref()));
-    } else {
-        let end = match (&outcome.stopped, &job_status, &error) {
-            (Some(why), _, _) => why.clone(),
-            (None, Some(s), Some(e)) => format!("job {s}: {e}"),
-            (None, Some(s), None) => format!("job {s}"),
-            (None, None, _) => "no status".into(),
-        };
-        printer.result(&format!(
-            "{written} rows written to {} ({} read, {failed} rejected), job {}: {end}",
-            args.model, outcome.rows_read, outcome.job_id
-        ));
-    }
-    if let Some(resume) = &resume {
-        printer.important(&format!("job {} is still writing; follow it with: {resume}", outcome.job_id));
-    }
-    if failed > 0 && args.rejects_out.is_none() {
-        printer.note(&format!("{failed} rows were rejected: --rejects-out FILE writes them with their reasons"));
-    }
-    Ok(exit)
+        }),
+        exit,
+        resume.as_deref(),
+    );
+    let end = match (&outcome.stopped, &job_status, &error) {
+        (Some(why), _, _) => why.clone(),
+        (None, Some(s), Some(e)) => format!("job {s}: {e}"),
+        (None, Some(s), None) => format!("job {s}"),
+        (None, None, _) => "no status".into(),
+    };
+    let line = format!(
+        "{written} rows written to {} ({} read, {failed} rejected), job {}: {end}",
+        args.model, outcome.rows_read, outcome.job_id
+    );
+    Ok(Pushed { exit, json, line, job_id: outcome.job_id, failed, resume })
 }

@@ -3,10 +3,10 @@
 mod auth;
 mod demo;
 mod emulator;
-mod export;
-mod import;
-mod multiaction;
-mod schedule;
+pub(crate) mod export;
+pub(crate) mod import;
+pub(crate) mod multiaction;
+pub(crate) mod schedule;
 
 use sac_client::Client;
 
@@ -23,6 +23,10 @@ pub async fn run(cli: Cli) -> Result<ExitStatus, Failure> {
     if let Command::Emulator(args) = cli.command {
         // A server: it stops cleanly on the signals itself (exit 0).
         return emulator::emulator(args).await;
+    }
+    if let Command::Chain(command) = cli.command {
+        // A chain records its steps as interrupted and prints its summary itself.
+        return crate::chain::chain(Printer { format: cli.output, quiet: cli.quiet }, command).await;
     }
     tokio::select! {
         result = dispatch(cli) => result,
@@ -46,6 +50,7 @@ async fn dispatch(cli: Cli) -> Result<ExitStatus, Failure> {
         Command::MultiAction(command) => multiaction::multiaction(printer, command).await,
         Command::Import(command) => import::import(printer, command).await,
         Command::Models(command) => import::models(printer, command).await,
+        Command::Chain(command) => crate::chain::chain(printer, command).await,
         Command::Export { connection, model, filter, select, out } => {
             export::export(printer, connection, model, filter, select, out).await
         }
@@ -53,7 +58,7 @@ async fn dispatch(cli: Cli) -> Result<ExitStatus, Failure> {
 }
 
 /// Resolves the settings and builds a client.
-fn connect(args: &ConnectionArgs) -> Result<(Settings, Client), Failure> {
+pub(crate) fn connect(args: &ConnectionArgs) -> Result<(Settings, Client), Failure> {
     let settings = settings::resolve(args)?;
     let client = Client::new(settings.client.clone())?;
     Ok((settings, client))
@@ -82,7 +87,7 @@ fn csv_written(printer: Printer, path: &std::path::Path, rows: u64) {
 }
 
 /// Completes on SIGINT (130) or SIGTERM (143).
-async fn interrupted() -> ExitStatus {
+pub(crate) async fn interrupted() -> ExitStatus {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};

@@ -41,6 +41,29 @@ fn going(profile: &str, id: &str, execution_id: &str) -> Going {
     .id("execution_id", execution_id)
 }
 
+/// The JSON document of an execution (docs/output.md).
+pub(crate) fn execution_json(
+    id: &str,
+    status: &ExecutionStatus,
+    timed_out: bool,
+    exit: ExitStatus,
+    resume: Option<&str>,
+) -> serde_json::Value {
+    finish(
+        json!({
+            "multi_action": id,
+            "execution_id": status.execution_id,
+            "status": status.status.as_str(),
+            "timed_out": timed_out,
+            "start_time": status.utc_start_date,
+            "end_time": status.utc_end_date,
+            "messages": status.execution_result.messages,
+        }),
+        exit,
+        resume,
+    )
+}
+
 fn report(
     printer: Printer,
     id: &str,
@@ -50,19 +73,7 @@ fn report(
     resume: Option<&str>,
 ) {
     if printer.json() {
-        printer.result_json(&finish(
-            json!({
-                "multi_action": id,
-                "execution_id": status.execution_id,
-                "status": status.status.as_str(),
-                "timed_out": timed_out,
-                "start_time": status.utc_start_date,
-                "end_time": status.utc_end_date,
-                "messages": status.execution_result.messages,
-            }),
-            exit,
-            resume,
-        ));
+        printer.result_json(&execution_json(id, status, timed_out, exit, resume));
         return;
     }
     printer.result(&format!(

@@ -160,7 +160,7 @@ pub async fn schedule(printer: Printer, command: ScheduleCommand) -> Result<Exit
     }
 }
 
-pub(super) fn policy(args: &WaitArgs) -> WaitPolicy {
+pub(crate) fn policy(args: &WaitArgs) -> WaitPolicy {
     WaitPolicy {
         first_interval: Duration::from_secs(1).min(args.poll_interval),
         max_interval: args.poll_interval,
@@ -170,7 +170,7 @@ pub(super) fn policy(args: &WaitArgs) -> WaitPolicy {
 }
 
 /// The model of a schedule: given, or read from its mapping.
-async fn resolve_target(
+pub(crate) async fn resolve_target(
     di: &DataIntegration<'_>,
     settings: &Settings,
     target: &ScheduleTarget,

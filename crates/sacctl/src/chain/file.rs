@@ -1,0 +1,610 @@
+//! A chain file: TOML with `[vars]` and one `[step.NAME]` table per step.
+//! Reading it checks everything that can be checked without SAC (keys,
+//! kinds, types, durations, variables, `needs`, cycles) and reports each
+//! problem at its file, line and column.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use sac_client::multiaction::Param;
+use sac_client::schedule::IfRunning;
+use serde::Deserialize;
+use toml::{Spanned, Value};
+
+use super::diag::{Diagnostic, Diagnostics, Source};
+use super::vars::expand;
+
+type Table = BTreeMap<Spanned<String>, Spanned<Value>>;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawChain {
+    #[serde(default)]
+    vars: Table,
+    #[serde(default)]
+    step: BTreeMap<Spanned<String>, Spanned<Table>>,
+}
+
+/// The kinds of step, named as in the file.
+pub const KINDS: &[&str] = &["schedule", "multiaction", "import", "export", "wait"];
+
+/// What to do when a step does not succeed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnFailure {
+    /// Start no further step (steps in flight are waited for).
+    Stop,
+    /// Go on with every step that does not need this one.
+    Continue,
+}
+
+/// How long and how to wait for a step's run in SAC.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WaitOptions {
+    pub timeout: Duration,
+    pub poll_interval: Duration,
+    pub appear_timeout: Duration,
+    pub warnings_ok: bool,
+}
+
+/// What a step does (the options of its sacctl command).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    Schedule {
+        schedule: String,
+        model: Option<String>,
+        mapping: Option<String>,
+        if_running: IfRunning,
+    },
+    MultiAction {
+        id: String,
+        params: Vec<Param>,
+    },
+    Import(Box<ImportAction>),
+    Export {
+        model: String,
+        filter: Option<String>,
+        select: Option<String>,
+        out: PathBuf,
+    },
+    /// A pause.
+    Pause(Duration),
+    /// Wait for a run of a data import started elsewhere (the newest, or `execution`).
+    WaitSchedule {
+        schedule: String,
+        model: String,
+        execution: Option<String>,
+    },
+    /// Wait for a multi action execution started elsewhere.
+    WaitMultiAction {
+        id: String,
+        execution: String,
+    },
+}
+
+/// The options of `sacctl import push`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImportAction {
+    pub model: String,
+    pub import_type: String,
+    pub file: PathBuf,
+    /// Source column to model column.
+    pub mapping: BTreeMap<String, String>,
+    pub defaults: BTreeMap<String, String>,
+    pub method: Option<String>,
+    pub scope: Vec<String>,
+    pub chunk_rows: usize,
+    pub parallel: usize,
+    pub max_failed_rows: Option<u64>,
+    pub rejects_out: Option<PathBuf>,
+    pub dry_run: bool,
+    pub ignore_additional_columns: bool,
+}
+
+/// One step, checked, with its variables replaced.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Step {
+    pub name: String,
+    pub kind: &'static str,
+    pub needs: Vec<String>,
+    pub retries: u32,
+    pub retry_delay: Duration,
+    pub on_failure: OnFailure,
+    pub profile: Option<String>,
+    pub wait: WaitOptions,
+    pub action: Action,
+    /// Where its table starts (line, column).
+    pub position: (usize, usize),
+}
+
+/// A checked chain: its steps in file order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Chain {
+    pub path: PathBuf,
+    pub vars: BTreeMap<String, String>,
+    pub steps: Vec<Step>,
+}
+
+impl Chain {
+    pub fn step(&self, name: &str) -> Option<&Step> {
+        self.steps.iter().find(|s| s.name == name)
+    }
+
+    /// Reads and checks `path`; `overrides` are the `--var` values.
+    pub fn load(path: &Path, overrides: &BTreeMap<String, String>) -> Result<Chain, Diagnostics> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Diagnostics(vec![Diagnostic {
+                file: path.to_path_buf(),
+                line: 1,
+                column: 1,
+                message: format!("cannot read the chain file: {e}"),
+            }])
+        })?;
+        Chain::parse(path, &text, overrides)
+    }
+
+    /// Checks the text of a chain file that lives at `path`.
+    pub fn parse(path: &Path, text: &str, overrides: &BTreeMap<String, String>) -> Result<Chain, Diagnostics> {
+        let src = Source { file: path, text };
+        let raw: RawChain = toml::from_str(text).map_err(|e| {
+            let span = e.span().unwrap_or(0..0);
+            Diagnostics(vec![src.at(&span, e.message().trim_end().replace('\n', "; "))])
+        })?;
+        let mut errors = Vec::new();
+        let mut vars = BTreeMap::new();
+        for (name, value) in &raw.vars {
+            let text = match value.get_ref() {
+                Value::String(s) => s.clone(),
+                Value::Integer(i) => i.to_string(),
+                Value::Float(f) => f.to_string(),
+                Value::Boolean(b) => b.to_string(),
+                _ => {
+                    errors.push(src.at(&value.span(), format!("variable `{}` must be a string", name.get_ref())));
+                    continue;
+                }
+            };
+            vars.insert(name.get_ref().clone(), text);
+        }
+        vars.extend(overrides.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let mut steps = Vec::new();
+        let mut needs_spans = BTreeMap::new();
+        let mut all_needs = Vec::new();
+        for (name, table) in &raw.step {
+            let mut reader = StepReader::new(&src, name, table.get_ref(), &vars, &dir);
+            if let Some(step) = reader.step() {
+                steps.push(step);
+            }
+            needs_spans.insert(name.get_ref().clone(), reader.needs_span.clone());
+            all_needs.push((name.get_ref().clone(), reader.needs.clone()));
+            errors.extend(reader.errors);
+        }
+        steps.sort_by_key(|s| s.position);
+        if raw.step.is_empty() {
+            errors.push(src.at(&(0..0), "the chain has no steps: add a [step.NAME] table with a kind"));
+        }
+        let declared: BTreeSet<&str> = raw.step.keys().map(|k| k.get_ref().as_str()).collect();
+        for (name, needs) in &all_needs {
+            let span = &needs_spans[name];
+            for need in needs {
+                if need == name {
+                    errors.push(src.at(&src.find(span, &format!("\"{need}\"")), format!("step `{need}` needs itself")));
+                } else if !declared.contains(need.as_str()) {
+                    errors.push(src.at(
+                        &src.find(span, &format!("\"{need}\"")),
+                        format!(
+                            "step `{name}` needs `{need}`, which is not a step of this chain (steps: {})",
+                            declared.iter().copied().collect::<Vec<_>>().join(", ")
+                        ),
+                    ));
+                }
+            }
+        }
+        if let Some(cycle) = super::plan::find_cycle(&all_needs).filter(|c| c.len() > 2) {
+            let first = &cycle[0];
+            let span = src.find(&needs_spans[first], &format!("\"{}\"", cycle[1]));
+            errors.push(src.at(&span, format!("the steps form a cycle: {}", cycle.join(" -> "))));
+        }
+        if errors.is_empty() {
+            Ok(Chain { path: path.to_path_buf(), vars, steps })
+        } else {
+            errors.sort_by_key(|d| (d.line, d.column));
+            Err(Diagnostics(errors))
+        }
+    }
+}
+
+/// Reads the keys of one step table, collecting errors, and remembers
+/// which keys the step's kind takes (the rest are unknown).
+struct StepReader<'a> {
+    src: &'a Source<'a>,
+    name: &'a Spanned<String>,
+    table: &'a Table,
+    vars: &'a BTreeMap<String, String>,
+    dir: &'a Path,
+    taken: Vec<&'static str>,
+    errors: Vec<Diagnostic>,
+    needs: Vec<String>,
+    needs_span: Range<usize>,
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text.trim())
+        .map_err(|e| format!("{text:?} is not a duration ({e}); write e.g. \"90s\", \"30m\" or \"1h 30m\""))
+}
+
+impl<'a> StepReader<'a> {
+    fn new(
+        src: &'a Source<'a>,
+        name: &'a Spanned<String>,
+        table: &'a Table,
+        vars: &'a BTreeMap<String, String>,
+        dir: &'a Path,
+    ) -> Self {
+        StepReader {
+            src,
+            name,
+            table,
+            vars,
+            dir,
+            taken: Vec::new(),
+            errors: Vec::new(),
+            needs: Vec::new(),
+            needs_span: name.span(),
+        }
+    }
+
+    fn error(&mut self, span: &Range<usize>, message: impl Into<String>) {
+        self.errors.push(self.src.at(span, message));
+    }
+
+    fn get(&mut self, key: &'static str) -> Option<&'a Spanned<Value>> {
+        self.taken.push(key);
+        self.table.iter().find(|(k, _)| k.get_ref() == key).map(|(_, v)| v)
+    }
+
+    /// Replaces the variables of a string found at `span`.
+    fn expand(&mut self, text: &str, span: &Range<usize>) -> Option<String> {
+        match expand(text, self.vars) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                let at = self.src.find(span, &text[e.at.clone()]);
+                self.error(&at, e.message);
+                None
+            }
+        }
+    }
+
+    fn string(&mut self, key: &'static str) -> Option<String> {
+        let value = self.get(key)?;
+        match value.get_ref() {
+            Value::String(s) => self.expand(s, &value.span()),
+            other => {
+                self.error(&value.span(), format!("`{key}` must be a string, not {}", other.type_str()));
+                None
+            }
+        }
+    }
+
+    fn required(&mut self, key: &'static str, what: &str) -> Option<String> {
+        let present = self.table.keys().any(|k| k.get_ref() == key);
+        let value = self.string(key);
+        if !present {
+            let span = self.name.span();
+            let name = self.name.get_ref().clone();
+            self.error(&span, format!("step `{name}` needs `{key}` ({what})"));
+        }
+        value
+    }
+
+    fn path(&mut self, key: &'static str) -> Option<PathBuf> {
+        self.string(key).map(|p| if p == "-" { PathBuf::from(p) } else { self.dir.join(p) })
+    }
+
+    fn duration(&mut self, key: &'static str, default: Duration) -> Duration {
+        let Some(value) = self.get(key) else { return default };
+        let parsed = match value.get_ref() {
+            Value::String(s) => self.expand(s, &value.span()).map(|s| parse_duration(&s)),
+            _ => Some(Err(format!("`{key}` must be a duration string like \"30m\""))),
+        };
+        match parsed {
+            Some(Ok(d)) => d,
+            Some(Err(message)) => {
+                self.error(&value.span(), format!("bad duration for `{key}`: {message}"));
+                default
+            }
+            None => default,
+        }
+    }
+
+    fn boolean(&mut self, key: &'static str) -> bool {
+        let Some(value) = self.get(key) else { return false };
+        match value.get_ref() {
+            Value::Boolean(b) => *b,
+            other => {
+                self.error(&value.span(), format!("`{key}` must be true or false, not {}", other.type_str()));
+                false
+            }
+        }
+    }
+
+    fn count(&mut self, key: &'static str) -> Option<u64> {
+        let value = self.get(key)?;
+        match value.get_ref() {
+            Value::Integer(i) if *i >= 0 => Some(*i as u64),
+            _ => {
+                self.error(&value.span(), format!("`{key}` must be a whole number, 0 or more"));
+                None
+            }
+        }
+    }
+
+    /// A string, or an array of strings.
+    fn strings(&mut self, key: &'static str) -> Option<Vec<String>> {
+        let value = self.get(key)?;
+        let span = value.span();
+        let items: Vec<&Value> = match value.get_ref() {
+            Value::Array(items) => items.iter().collect(),
+            single => vec![single],
+        };
+        let mut out = Vec::new();
+        for item in items {
+            match item {
+                Value::String(s) => out.push(self.expand(s, &span)?),
+                other => {
+                    self.error(&span, format!("`{key}` must hold strings, not {}", other.type_str()));
+                    return None;
+                }
+            }
+        }
+        Some(out)
+    }
+
+    /// A table of strings (or, with `lists`, of arrays of strings).
+    fn pairs(&mut self, key: &'static str) -> Option<BTreeMap<String, Vec<String>>> {
+        let value = self.get(key)?;
+        let span = value.span();
+        let Value::Table(table) = value.get_ref() else {
+            self.error(&span, format!("`{key}` must be a table, e.g. {key} = {{ NAME = \"VALUE\" }}"));
+            return None;
+        };
+        let mut out = BTreeMap::new();
+        for (k, v) in table {
+            let items: Vec<&Value> = match v {
+                Value::Array(items) => items.iter().collect(),
+                single => vec![single],
+            };
+            let mut values = Vec::new();
+            for item in items {
+                match item {
+                    Value::String(s) => values.push(self.expand(s, &span)?),
+                    other => {
+                        let at = self.src.find(&span, k);
+                        self.error(&at, format!("`{key}.{k}` must be a string, not {}", other.type_str()));
+                        return None;
+                    }
+                }
+            }
+            out.insert(k.clone(), values);
+        }
+        Some(out)
+    }
+
+    fn single_pairs(&mut self, key: &'static str) -> BTreeMap<String, String> {
+        let span = self.table.iter().find(|(k, _)| k.get_ref() == key).map(|(_, v)| v.span());
+        let mut out = BTreeMap::new();
+        for (k, mut values) in self.pairs(key).unwrap_or_default() {
+            if values.len() != 1 {
+                let span = span.clone().unwrap_or(0..0);
+                self.error(&self.src.find(&span, &k), format!("`{key}.{k}` must be one string"));
+                continue;
+            }
+            out.insert(k, values.remove(0));
+        }
+        out
+    }
+
+    fn step(&mut self) -> Option<Step> {
+        let name = self.name.get_ref().clone();
+        let kind_value = self.get("kind");
+        let kind = match kind_value.map(|v| (v.get_ref(), v.span())) {
+            None => {
+                let span = self.name.span();
+                self.error(&span, format!("step `{name}` has no `kind` (one of: {})", KINDS.join(", ")));
+                None
+            }
+            Some((Value::String(k), span)) => match KINDS.iter().find(|known| *known == k) {
+                Some(known) => Some(*known),
+                None => {
+                    self.error(&span, format!("unknown kind {k:?} (kinds: {})", KINDS.join(", ")));
+                    None
+                }
+            },
+            Some((_, span)) => {
+                self.error(&span, format!("`kind` must be a string, one of: {}", KINDS.join(", ")));
+                None
+            }
+        };
+        if let Some(value) = self.get("needs") {
+            self.needs_span = value.span();
+            self.needs = self.strings("needs").unwrap_or_default();
+        }
+        let needs = self.needs.clone();
+        let retries = self.count("retries").unwrap_or(0).min(u64::from(u32::MAX)) as u32;
+        let retry_delay = self.duration("retry_delay", Duration::from_secs(10));
+        let on_failure = match self.get("on_failure") {
+            None => OnFailure::Stop,
+            Some(v) => match v.get_ref().as_str() {
+                Some("stop") => OnFailure::Stop,
+                Some("continue") => OnFailure::Continue,
+                _ => {
+                    self.error(&v.span(), "`on_failure` must be \"stop\" or \"continue\"");
+                    OnFailure::Stop
+                }
+            },
+        };
+        let profile = self.string("profile");
+        let wait = WaitOptions {
+            timeout: self.duration("timeout", Duration::from_secs(30 * 60)),
+            poll_interval: self.duration("poll_interval", Duration::from_secs(5)),
+            appear_timeout: self.duration("appear_timeout", Duration::from_secs(60)),
+            warnings_ok: self.boolean("warnings_ok"),
+        };
+        let action = match kind {
+            Some("schedule") => self.schedule(),
+            Some("multiaction") => self.multiaction(),
+            Some("import") => self.import(),
+            Some("export") => self.export(),
+            Some("wait") => self.wait(),
+            _ => None,
+        };
+        if let Some(kind) = kind {
+            let unknown: Vec<_> = self
+                .table
+                .iter()
+                .filter(|(k, _)| !self.taken.contains(&k.get_ref().as_str()))
+                .map(|(k, _)| k)
+                .collect();
+            let mut keys: Vec<&str> = Vec::new();
+            for key in &self.taken {
+                if !keys.contains(key) {
+                    keys.push(key);
+                }
+            }
+            for key in unknown {
+                let message = format!(
+                    "unknown key `{}` in step `{name}` of kind {kind} (it takes: {})",
+                    key.get_ref(),
+                    keys.join(", ")
+                );
+                self.error(&key.span(), message);
+            }
+        }
+        let position = self.src.position(self.name.span().start);
+        Some(Step {
+            name,
+            kind: kind?,
+            needs,
+            retries,
+            retry_delay,
+            on_failure,
+            profile,
+            wait,
+            action: action?,
+            position,
+        })
+        .filter(|_| self.errors.is_empty())
+    }
+
+    fn schedule(&mut self) -> Option<Action> {
+        let schedule = self.required("schedule", "the data import id");
+        let model = self.string("model");
+        let mapping = self.string("mapping");
+        let if_running = match self.get("if_running") {
+            None => IfRunning::Fail,
+            Some(v) => match v.get_ref().as_str() {
+                Some("fail") => IfRunning::Fail,
+                Some("wait") => IfRunning::Wait,
+                Some("start") => IfRunning::Start,
+                _ => {
+                    self.error(&v.span(), "`if_running` must be \"fail\", \"wait\" or \"start\"");
+                    IfRunning::Fail
+                }
+            },
+        };
+        if model.is_none() && mapping.is_none() && self.get("model").is_none() {
+            let span = self.name.span();
+            self.error(&span, "a schedule step needs `model` (t.<TENANT>:<ID>) or `mapping`");
+        }
+        Some(Action::Schedule { schedule: schedule?, model, mapping, if_running })
+    }
+
+    fn multiaction(&mut self) -> Option<Action> {
+        let id = self.required("multiaction", "<package>:<object>, e.g. t.G:MA_LOAD_ZEPPART");
+        let params =
+            self.pairs("params").unwrap_or_default().into_iter().map(|(id, members)| Param { id, members }).collect();
+        Some(Action::MultiAction { id: id?, params })
+    }
+
+    fn import(&mut self) -> Option<Action> {
+        let model = self.required("model", "the model id or name");
+        let file = self.path("file");
+        if self.table.keys().all(|k| k.get_ref() != "file") {
+            let span = self.name.span();
+            self.error(&span, "an import step needs `file` (a CSV or JSON file, relative to the chain file)");
+        }
+        let import_type = self.string("type").unwrap_or_else(|| "factData".into());
+        let mapping = self.single_pairs("mapping");
+        let defaults = self.single_pairs("defaults");
+        let method = self.string("method");
+        let scope = self.strings("scope").unwrap_or_default();
+        let chunk_rows = self.count("chunk_rows").unwrap_or(50_000).max(1) as usize;
+        let parallel = self.count("parallel").unwrap_or(2).max(1) as usize;
+        let max_failed_rows = self.count("max_failed_rows");
+        let rejects_out = self.path("rejects_out");
+        let dry_run = self.boolean("dry_run");
+        let ignore_additional_columns = self.boolean("ignore_additional_columns");
+        Some(Action::Import(Box::new(ImportAction {
+            model: model?,
+            import_type,
+            file: file?,
+            mapping,
+            defaults,
+            method,
+            scope,
+            chunk_rows,
+            parallel,
+            max_failed_rows,
+            rejects_out,
+            dry_run,
+            ignore_additional_columns,
+        })))
+    }
+
+    fn export(&mut self) -> Option<Action> {
+        let model = self.required("model", "the model id or name");
+        let filter = self.string("filter");
+        let select = self.strings("select").map(|s| s.join(","));
+        let out = self.path("out");
+        if self.table.keys().all(|k| k.get_ref() != "out") {
+            let span = self.name.span();
+            self.error(&span, "an export step needs `out` (the CSV file to write, relative to the chain file)");
+        }
+        Some(Action::Export { model: model?, filter, select, out: out? })
+    }
+
+    fn wait(&mut self) -> Option<Action> {
+        let duration = self.get("duration").map(|_| self.duration("duration", Duration::ZERO));
+        let schedule = self.string("schedule");
+        let multiaction = self.string("multiaction");
+        let model = self.string("model");
+        let execution = self.string("execution");
+        let span = self.name.span();
+        match (duration, schedule, multiaction) {
+            (Some(d), None, None) => Some(Action::Pause(d)),
+            (None, Some(schedule), None) => match model {
+                Some(model) => Some(Action::WaitSchedule { schedule, model, execution }),
+                None => {
+                    self.error(&span, "a wait step on a schedule needs `model` (t.<TENANT>:<ID>)");
+                    None
+                }
+            },
+            (None, None, Some(id)) => match execution {
+                Some(execution) => Some(Action::WaitMultiAction { id, execution }),
+                None => {
+                    self.error(&span, "a wait step on a multi action needs `execution`");
+                    None
+                }
+            },
+            _ => {
+                self.error(
+                    &span,
+                    "a wait step takes exactly one of `duration` (a pause), `schedule` (with `model`) or `multiaction` (with `execution`)",
+                );
+                None
+            }
+        }
+    }
+}

@@ -1,0 +1,377 @@
+//! `sacctl chain run`: starts each step once the steps it needs succeeded,
+//! up to `--parallel` at once, records every change in the state file, and
+//! ends with the worst outcome of its steps.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use sac_client::Client;
+
+use super::file::{Chain, OnFailure, Step};
+use super::state::{self, ChainState, StepState, StepStatus};
+use super::steps::{self, Identity, Outcome, Recorder, Resume};
+use super::{load, summary, worst};
+use crate::cli::{ChainRunArgs, ConnectionArgs};
+use crate::commands::{connect, interrupted};
+use crate::exit::ExitStatus;
+use crate::output::Printer;
+use crate::settings::Settings;
+use crate::Failure;
+
+/// The state and the one place that writes it.
+struct Ledger {
+    state: Mutex<ChainState>,
+    path: PathBuf,
+    printer: Printer,
+}
+
+impl Ledger {
+    /// Changes the state and writes it at once (under the lock: one writer).
+    fn update<T>(&self, change: impl FnOnce(&mut ChainState) -> T) -> T {
+        let mut state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let out = change(&mut state);
+        if let Err(e) = state.write(&self.path) {
+            self.printer.important(&format!("warning: cannot write the state file {}: {e}", self.path.display()));
+        }
+        out
+    }
+
+    fn read<T>(&self, look: impl FnOnce(&ChainState) -> T) -> T {
+        look(&self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
+    }
+}
+
+struct StepRecorder<'a> {
+    ledger: &'a Ledger,
+    name: &'a str,
+}
+
+impl Recorder for StepRecorder<'_> {
+    fn execution(&self, id: &str) {
+        let known = self.ledger.update(|s| {
+            let step = s.step_mut(self.name);
+            let known = step.execution_id.as_deref() == Some(id);
+            step.execution_id = Some(id.to_string());
+            known
+        });
+        if !known {
+            self.ledger.printer.note(&format!("step {}: SAC run {id}", self.name));
+        }
+    }
+
+    fn job(&self, id: &str) {
+        self.ledger.update(|s| s.step_mut(self.name).job_id = Some(id.to_string()));
+        self.ledger.printer.note(&format!("step {}: Data Import job {id}", self.name));
+    }
+}
+
+/// What to pass on to a resumed run: `--var` values, quoted for a shell.
+fn resume_command(chain: &Path, state: &Path, vars: &[String]) -> String {
+    let quote = |s: &str| {
+        if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,@+".contains(c)) {
+            s.to_string()
+        } else {
+            format!("'{}'", s.replace('\'', "'\\''"))
+        }
+    };
+    let mut command =
+        format!("sacctl chain run {} --resume {}", quote(&chain.to_string_lossy()), quote(&state.to_string_lossy()));
+    for var in vars {
+        command.push_str(&format!(" --var {}", quote(var)));
+    }
+    command
+}
+
+/// The state to start from: fresh, or taken over from `previous`.
+fn initial_state(
+    chain: &Chain,
+    previous: Option<(&Path, &ChainState)>,
+    state_path: &Path,
+    resume: String,
+) -> (ChainState, BTreeMap<String, Resume>) {
+    let mut resumes = BTreeMap::new();
+    let mut steps = Vec::new();
+    for step in super::plan::order(chain) {
+        let mut fresh = StepState::new(&step.name, step.kind);
+        let before = previous.and_then(|(_, p)| p.step(&step.name)).filter(|p| p.kind == step.kind);
+        match before {
+            Some(done) if done.state == StepStatus::Succeeded => {
+                fresh = done.clone();
+                fresh.attempts = 0;
+                fresh.resumed = Some("done".into());
+            }
+            Some(going) if going.in_flight() => {
+                let resume = match (&going.execution_id, &going.job_id) {
+                    (Some(id), _) if step.kind != "import" => Resume::Execution(id.clone()),
+                    (_, Some(job)) => Resume::Job(job.clone()),
+                    (Some(id), None) => Resume::Execution(id.clone()),
+                    (None, None) => Resume::Fresh,
+                };
+                fresh.execution_id = going.execution_id.clone();
+                fresh.job_id = going.job_id.clone();
+                resumes.insert(step.name.clone(), resume);
+            }
+            _ => {}
+        }
+        steps.push(fresh);
+    }
+    let state = ChainState {
+        format: state::FORMAT,
+        chain: chain.path.clone(),
+        state_file: state_path.to_path_buf(),
+        vars: chain.vars.clone(),
+        outcome: "running".into(),
+        exit_code: None,
+        resumed_from: previous.map(|(path, _)| path.to_path_buf()),
+        started_at: state::now(),
+        ended_at: None,
+        resume,
+        steps,
+    };
+    (state, resumes)
+}
+
+/// The id recorded for a step, as a way to take it up again.
+fn recorded(ledger: &Ledger, step: &Step) -> Option<Resume> {
+    ledger.read(|s| {
+        let st = s.step(&step.name)?;
+        match (step.kind, &st.execution_id, &st.job_id) {
+            ("import", _, Some(job)) => Some(Resume::Job(job.clone())),
+            ("import", _, None) => None,
+            (_, Some(id), _) => Some(Resume::Execution(id.clone())),
+            _ => None,
+        }
+    })
+}
+
+/// A step with its retries; resolves to its name and last outcome.
+async fn run_step<'a>(
+    ledger: &'a Ledger,
+    step: &'a Step,
+    who: &'a Identity<'a>,
+    mut resume: Resume,
+) -> (&'a str, Outcome) {
+    let recorder = StepRecorder { ledger, name: &step.name };
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        ledger.update(|s| s.step_mut(&step.name).attempts = attempt);
+        let outcome = steps::attempt(step, who, &resume, &recorder).await;
+        if attempt > step.retries {
+            return (&step.name, outcome);
+        }
+        // A failed run is started again; a run SAC could not be asked about
+        // is waited for again. Nothing else is retried: it cannot get
+        // better by itself, or a second run could start beside the first.
+        resume = match outcome.exit {
+            ExitStatus::JobFailed => Resume::Fresh,
+            ExitStatus::Unreachable => match recorded(ledger, step) {
+                Some(again) => again,
+                None => return (&step.name, outcome),
+            },
+            _ => return (&step.name, outcome),
+        };
+        ledger.printer.note(&format!(
+            "step {}: attempt {attempt} ended with exit {} ({}); trying again in {}",
+            step.name,
+            outcome.exit.code(),
+            outcome.message.as_deref().unwrap_or("no message"),
+            humantime::format_duration(step.retry_delay)
+        ));
+        tokio::time::sleep(step.retry_delay).await;
+    }
+}
+
+/// The connection of a step: the chain's, with the step's profile.
+fn connection_of(base: &ConnectionArgs, step: &Step) -> ConnectionArgs {
+    let mut connection = base.clone();
+    if let Some(profile) = &step.profile {
+        connection.profile = Some(profile.clone());
+    }
+    connection
+}
+
+pub async fn run(printer: Printer, args: ChainRunArgs) -> Result<ExitStatus, Failure> {
+    let chain = load(&args.chain)?;
+    let previous = match &args.resume {
+        Some(path) => Some((path.as_path(), ChainState::read(path).map_err(Failure::usage)?)),
+        None => None,
+    };
+    if let Some((path, prev)) = &previous {
+        if prev.chain.file_name() != chain.path.file_name() {
+            printer.important(&format!(
+                "warning: {} was written for the chain {}, not {}",
+                path.display(),
+                prev.chain.display(),
+                chain.path.display()
+            ));
+        }
+    }
+    let state_path =
+        args.state.clone().or_else(|| args.resume.clone()).unwrap_or_else(|| state::default_path(&chain.path));
+    // One client per identity, shared by its steps (one token, one session).
+    let mut identities: BTreeMap<Option<String>, (ConnectionArgs, Settings, Client)> = BTreeMap::new();
+    for step in &chain.steps {
+        if !identities.contains_key(&step.profile) {
+            let connection = connection_of(&args.connection, step);
+            let (settings, client) = connect(&connection).map_err(|mut f| {
+                if let Some(profile) = &step.profile {
+                    f.error = f.error.context(format!("step {} runs as profile {profile}", step.name));
+                }
+                f
+            })?;
+            identities.insert(step.profile.clone(), (connection, settings, client));
+        }
+    }
+    let who: BTreeMap<&Option<String>, Identity<'_>> = identities
+        .iter()
+        .map(|(k, (connection, settings, client))| (k, Identity { settings, client, connection }))
+        .collect();
+    let resume = resume_command(&chain.path, &state_path, &args.chain.vars);
+    let (state, mut resumes) =
+        initial_state(&chain, previous.as_ref().map(|(p, s)| (*p, s)), &state_path, resume.clone());
+    state
+        .write(&state_path)
+        .map_err(|e| Failure::usage(format!("cannot write the state file {}: {e}", state_path.display())))?;
+    if args.state.is_none() && args.resume.is_none() {
+        printer.important(&format!("state file: {}", state_path.display()));
+    }
+    let ledger = Ledger { state: Mutex::new(state), path: state_path.clone(), printer };
+    let order = super::plan::order(&chain);
+    let mut running = FuturesUnordered::new();
+    let mut stopped_by: Option<String> = None;
+    let interrupt = loop {
+        skip_after_failures(&ledger, &order);
+        if stopped_by.is_none() {
+            for step in &order {
+                if running.len() >= usize::from(args.parallel) {
+                    break;
+                }
+                let ready = ledger.read(|s| {
+                    s.step(&step.name).is_some_and(|st| st.state == StepStatus::Pending)
+                        && step.needs.iter().all(|n| s.step(n).is_some_and(|d| d.state == StepStatus::Succeeded))
+                });
+                if !ready {
+                    continue;
+                }
+                let resume = resumes.remove(&step.name).unwrap_or(Resume::Fresh);
+                let how = if resume == Resume::Fresh { "starting" } else { "waiting again for its SAC run" };
+                printer.note(&format!("step {} ({}): {how}", step.name, step.kind));
+                ledger.update(|s| {
+                    let st = s.step_mut(&step.name);
+                    st.state = StepStatus::Running;
+                    st.started_at = Some(state::now());
+                    st.ended_at = None;
+                    st.exit_code = None;
+                    st.message = None;
+                    st.result = None;
+                    if resume != Resume::Fresh {
+                        st.resumed = Some("reattached".into());
+                    }
+                });
+                running.push(run_step(&ledger, step, &who[&step.profile], resume));
+            }
+        }
+        if running.is_empty() {
+            break None;
+        }
+        tokio::select! {
+            Some((name, outcome)) = running.next() => {
+                let step = chain.step(name).expect("a step of the chain");
+                let status = StepStatus::of_exit(outcome.exit);
+                printer.note(&format!("step {name}: {} (exit {})", status.name(), outcome.exit.code()));
+                ledger.update(|s| {
+                    let st = s.step_mut(name);
+                    st.state = status;
+                    st.exit_code = Some(outcome.exit.code());
+                    st.ended_at = Some(state::now());
+                    st.message = outcome.message;
+                    st.result = outcome.result;
+                });
+                if status != StepStatus::Succeeded && step.on_failure == OnFailure::Stop && stopped_by.is_none() {
+                    if ledger.read(|s| s.steps.iter().any(|st| st.state == StepStatus::Pending)) {
+                        printer.note(&format!("step {name} did not succeed: no further step starts (on_failure = \"stop\")"));
+                    }
+                    stopped_by = Some(name.to_string());
+                }
+            }
+            signal = interrupted() => break Some(signal),
+        }
+    };
+    drop(running);
+    let exit = ledger.update(|s| finish(s, interrupt, stopped_by.as_deref()));
+    let final_state = ledger.read(Clone::clone);
+    if printer.json() {
+        printer.result_json(&serde_json::to_value(&final_state).expect("the state serializes"));
+    }
+    printer.note(&summary(&final_state));
+    if exit != ExitStatus::Success {
+        printer.important(&format!(
+            "chain ended {} (exit {}); resume with: {resume}",
+            final_state.outcome,
+            exit.code()
+        ));
+    }
+    Ok(exit)
+}
+
+/// Marks pending steps whose needs did not succeed as skipped.
+fn skip_after_failures(ledger: &Ledger, order: &[&Step]) {
+    let blocked: Vec<(String, String)> = ledger.read(|s| {
+        let mut blocked = Vec::new();
+        // In order, so a skip reaches the steps after it in this one pass.
+        let mut skipped: Vec<&str> = Vec::new();
+        for step in order {
+            if s.step(&step.name).is_none_or(|st| st.state != StepStatus::Pending) {
+                continue;
+            }
+            let failed = step.needs.iter().find(|n| {
+                skipped.contains(&n.as_str())
+                    || s.step(n).is_some_and(|d| {
+                        !matches!(d.state, StepStatus::Pending | StepStatus::Running | StepStatus::Succeeded)
+                    })
+            });
+            if let Some(need) = failed {
+                let why = s.step(need).map(|d| d.state.name()).unwrap_or("skipped");
+                let why = if skipped.contains(&need.as_str()) { "skipped" } else { why };
+                blocked.push((step.name.clone(), format!("needs {need}, which ended {why}")));
+                skipped.push(&step.name);
+            }
+        }
+        blocked
+    });
+    if !blocked.is_empty() {
+        ledger.update(|s| {
+            for (name, why) in blocked {
+                let st = s.step_mut(&name);
+                st.state = StepStatus::Skipped;
+                st.message = Some(why);
+            }
+        });
+    }
+}
+
+/// Settles the end state and the chain's exit status.
+fn finish(state: &mut ChainState, interrupt: Option<ExitStatus>, stopped_by: Option<&str>) -> ExitStatus {
+    for st in &mut state.steps {
+        match st.state {
+            StepStatus::Pending => {
+                st.state = StepStatus::NotRun;
+                st.message = stopped_by.map(|s| format!("the chain stopped after step {s} did not succeed"));
+            }
+            StepStatus::Running => {
+                st.state = StepStatus::Interrupted;
+                st.message = Some("the chain was interrupted; its SAC run (if any) goes on".into());
+            }
+            _ => {}
+        }
+    }
+    let exits = state.steps.iter().filter_map(|s| s.exit_code).map(super::exit_of);
+    let exit = worst(exits.chain(interrupt));
+    state.outcome = exit.outcome().to_string();
+    state.exit_code = Some(exit.code());
+    state.ended_at = Some(state::now());
+    exit
+}

@@ -1,0 +1,151 @@
+//! Reading, checking and planning chain files (no SAC needed).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use super::file::{Action, Chain, OnFailure};
+use super::plan;
+
+const GOOD: &str = r#"
+[vars]
+version = "public.Plan"
+
+[step.master]
+kind = "schedule"
+schedule = "F58CA15F78AA9039E200586F05E2BB93"
+model = "t.G:ZEPPART_001"
+retries = 2
+timeout = "45m"
+
+[step.facts]
+kind = "import"
+needs = ["master"]
+model = "SALES_PLAN"
+file = "facts-{version}.csv"
+mapping = { Month = "Date" }
+profile = "technical"
+
+[step.copy]
+kind = "multiaction"
+needs = ["master"]
+multiaction = "t.G:MA_LOAD_ZEPPART"
+params = { TargetVersion = "{version}" }
+on_failure = "continue"
+
+[step.check]
+kind = "export"
+needs = ["facts", "copy"]
+model = "SALES_PLAN"
+filter = "Version eq '{version}'"
+out = "out/plan.csv"
+"#;
+
+fn parse(text: &str) -> Result<Chain, super::diag::Diagnostics> {
+    Chain::parse(Path::new("/chains/load.toml"), text, &BTreeMap::new())
+}
+
+#[test]
+fn a_good_chain_reads_with_variables_paths_and_defaults() {
+    let chain = parse(GOOD).unwrap();
+    assert_eq!(chain.steps.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["master", "facts", "copy", "check"]);
+    let master = chain.step("master").unwrap();
+    assert_eq!((master.retries, master.wait.timeout), (2, Duration::from_secs(45 * 60)));
+    assert_eq!(master.on_failure, OnFailure::Stop);
+    let Action::Import(facts) = &chain.step("facts").unwrap().action else { panic!("an import") };
+    assert_eq!(facts.file, Path::new("/chains/facts-public.Plan.csv"), "relative to the chain file");
+    assert_eq!(facts.mapping["Month"], "Date");
+    assert_eq!(chain.step("facts").unwrap().profile.as_deref(), Some("technical"));
+    let Action::MultiAction { params, .. } = &chain.step("copy").unwrap().action else { panic!("a multi action") };
+    assert_eq!(params[0].members, ["public.Plan"]);
+    let Action::Export { filter, out, .. } = &chain.step("check").unwrap().action else { panic!("an export") };
+    assert_eq!(filter.as_deref(), Some("Version eq 'public.Plan'"));
+    assert_eq!(out, Path::new("/chains/out/plan.csv"));
+
+    let overridden = Chain::parse(
+        Path::new("/chains/load.toml"),
+        GOOD,
+        &BTreeMap::from([("version".to_string(), "public.Forecast".to_string())]),
+    )
+    .unwrap();
+    let Action::Import(facts) = &overridden.step("facts").unwrap().action else { panic!("an import") };
+    assert_eq!(facts.file, Path::new("/chains/facts-public.Forecast.csv"), "--var wins over [vars]");
+}
+
+#[test]
+fn the_plan_groups_independent_steps() {
+    let chain = parse(GOOD).unwrap();
+    let waves: Vec<Vec<&str>> =
+        plan::waves(&chain).iter().map(|w| w.iter().map(|s| s.name.as_str()).collect()).collect();
+    assert_eq!(waves, vec![vec!["master"], vec!["facts", "copy"], vec!["check"]]);
+    let text = plan::describe(&chain);
+    assert!(
+        text.contains("2. facts (import, after master) | copy (multiaction, after master)  [in parallel]"),
+        "{text}"
+    );
+}
+
+/// Each malformed input, the line and column of its error, and words of the message.
+#[test]
+fn every_error_names_its_line_and_column() {
+    let step = "[step.a]\nkind = \"schedule\"\nschedule = \"S\"\nmodel = \"t.G:M\"\n";
+    let cases: Vec<(&str, String, (usize, usize), &str)> = vec![
+        ("TOML syntax", format!("{step}timeout = \n"), (5, 11), "invalid string; expected"),
+        ("unknown top-level table", "[steps.a]\nkind = \"schedule\"\n".into(), (1, 2), "unknown field `steps`"),
+        ("unknown key", format!("{step}filter = \"x\"\n"), (5, 1), "unknown key `filter` in step `a` of kind schedule"),
+        ("unknown kind", "[step.a]\nkind = \"shedule\"\n".into(), (2, 8), "unknown kind \"shedule\""),
+        ("no kind", "[step.a]\nmodel = \"x\"\n".into(), (1, 7), "has no `kind`"),
+        ("kind not a string", "[step.a]\nkind = 3\n".into(), (2, 8), "`kind` must be a string"),
+        ("missing required key", "[step.a]\nkind = \"multiaction\"\n".into(), (1, 7), "needs `multiaction`"),
+        ("needs a missing step", format!("{step}needs = [\"a\", \"b\"]\n"), (5, 15), "needs `b`, which is not a step"),
+        ("needs itself", format!("{step}needs = [\"a\"]\n"), (5, 10), "needs itself"),
+        (
+            "cycle",
+            format!("{step}needs = [\"b\"]\n[step.b]\nkind = \"wait\"\nduration = \"1s\"\nneeds = [\"a\"]\n"),
+            (5, 10),
+            "cycle: a -> b -> a",
+        ),
+        ("bad duration", format!("{step}timeout = \"10 fortnights\"\n"), (5, 11), "bad duration for `timeout`"),
+        ("duration not a string", format!("{step}poll_interval = 5\n"), (5, 17), "bad duration for `poll_interval`"),
+        ("unknown variable", format!("{step}mapping = \"x-{{nope}}\"\n"), (5, 14), "unknown variable `nope`"),
+        ("stray brace", format!("{step}mapping = \"x-{{\"\n"), (5, 14), "without its `}`"),
+        ("bad on_failure", format!("{step}on_failure = \"retry\"\n"), (5, 14), "\"stop\" or \"continue\""),
+        ("bad if_running", format!("{step}if_running = \"maybe\"\n"), (5, 14), "\"fail\", \"wait\" or \"start\""),
+        ("negative retries", format!("{step}retries = -1\n"), (5, 11), "whole number"),
+        ("wrong type", format!("{step}warnings_ok = \"yes\"\n"), (5, 15), "true or false"),
+        (
+            "wait with two targets",
+            "[step.w]\nkind = \"wait\"\nduration = \"1s\"\nschedule = \"S\"\n".into(),
+            (1, 7),
+            "exactly one of",
+        ),
+        (
+            "params not a table",
+            "[step.m]\nkind = \"multiaction\"\nmultiaction = \"t.G:MA\"\nparams = \"x\"\n".into(),
+            (4, 10),
+            "must be a table",
+        ),
+        (
+            "variable not a string",
+            "[vars]\nv = [1]\n[step.w]\nkind = \"wait\"\nduration = \"1s\"\n".into(),
+            (2, 5),
+            "must be a string",
+        ),
+        ("no steps", "[vars]\nv = \"1\"\n".into(), (1, 1), "no steps"),
+    ];
+    for (what, text, (line, column), words) in cases {
+        let errors = parse(&text).expect_err(what).0;
+        let hit = errors.iter().find(|d| d.message.contains(words));
+        let Some(d) = hit else { panic!("{what}: no error says {words:?}: {errors:?}") };
+        assert_eq!((d.line, d.column), (line, column), "{what}: {d}");
+        assert!(d.to_string().starts_with(&format!("/chains/load.toml:{line}:{column}: ")), "{what}: {d}");
+    }
+}
+
+#[test]
+fn all_errors_are_reported_at_once_in_file_order() {
+    let text = "[step.a]\nkind = \"nope\"\n[step.b]\nkind = \"wait\"\nduration = \"x\"\nneeds = [\"zz\"]\n";
+    let errors = parse(text).unwrap_err().0;
+    let lines: Vec<usize> = errors.iter().map(|d| d.line).collect();
+    assert_eq!(lines, [2, 5, 6], "{errors:?}");
+}

@@ -1,0 +1,179 @@
+//! `sacctl chain` against the emulator: order and parallel branches,
+//! stop on failure and resume from it, re-attaching to a run still going,
+//! and `chain check` errors with file, line and column.
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::*;
+use sac_emulator::{ClockMode, Config, Tenant};
+use serde_json::{json, Value};
+
+/// A chain file in the test's home directory.
+fn write_chain(env: &Env, name: &str, text: &str) -> PathBuf {
+    let path = env.home.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn json_doc(output: &std::process::Output) -> Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}: {}", describe(output)))
+}
+
+fn step<'a>(doc: &'a Value, name: &str) -> &'a Value {
+    doc["steps"].as_array().unwrap().iter().find(|s| s["name"] == name).unwrap()
+}
+
+/// The demo tenant plus a multi action whose only step is a data action,
+/// so `fail_data_actions` makes it fail outright (status `failed`).
+fn tenant_with_copy_action() -> Tenant {
+    let mut tenant = serde_json::to_value(Tenant::demo()).unwrap();
+    tenant["multi_actions"].as_array_mut().unwrap().push(json!({
+        "id": "MA_COPY_PLAN",
+        "description": "Copy Actual into the target version",
+        "parameters": [{"id": "TargetVersion", "version_of": "SALES_PLAN"}],
+        "steps": [{"type": "copy_version", "model": "SALES_PLAN", "from": "public.Actual", "to_parameter": "TargetVersion"}],
+    }));
+    serde_json::from_value(tenant).unwrap()
+}
+
+/// master (schedule) -> facts (import) and copy (multi action) side by side -> check (export).
+const CHAIN: &str = r#"
+[vars]
+version = "public.Plan"
+
+[step.master]
+kind = "schedule"
+schedule = "F58CA15F78AA9039E200586F05E2BB93"
+model = "t.G:ZEPPART_001"
+poll_interval = "100ms"
+
+[step.facts]
+kind = "import"
+needs = ["master"]
+model = "SALES_PLAN"
+file = "facts.csv"
+poll_interval = "100ms"
+
+[step.copy]
+kind = "multiaction"
+needs = ["master"]
+multiaction = "t.G:MA_COPY_PLAN"
+params = { TargetVersion = "{version}" }
+poll_interval = "100ms"
+
+[step.check]
+kind = "export"
+needs = ["facts", "copy"]
+model = "SALES_PLAN"
+filter = "Version eq '{version}'"
+out = "out.csv"
+"#;
+
+const FACTS: &str = "Version,Date,Part,Country,Amount,Quantity\npublic.Forecast,202601,P0001,DE,10,1\npublic.Forecast,202602,P0001,DE,20,2\n";
+
+async fn chain_env(clock: ClockMode) -> (Env, PathBuf) {
+    let env = setup_with(Config { clock, tenant: Some(tenant_with_copy_action()), ..Config::default() }).await;
+    std::fs::write(env.home.path().join("facts.csv"), FACTS).unwrap();
+    let chain = write_chain(&env, "load.toml", CHAIN);
+    (env, chain)
+}
+
+fn started(doc: &Value, name: &str) -> chrono::DateTime<chrono::FixedOffset> {
+    chrono::DateTime::parse_from_rfc3339(step(doc, name)["started_at"].as_str().unwrap()).unwrap()
+}
+
+fn ended(doc: &Value, name: &str) -> chrono::DateTime<chrono::FixedOffset> {
+    chrono::DateTime::parse_from_rfc3339(step(doc, name)["ended_at"].as_str().unwrap()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn four_steps_with_two_parallel_branches_run_in_order() {
+    let (env, chain) = chain_env(ClockMode::Delay { seconds: 1.0 }).await;
+    let chain_arg = chain.to_str().unwrap();
+    let output = env.run(&["chain", "run", chain_arg, "--output", "json"]).await;
+    assert_eq!(code(&output), 0, "{}", describe(&output));
+    let doc = json_doc(&output);
+    assert_eq!(doc["outcome"], "success");
+    assert_eq!(doc["exit_code"], 0);
+    let names: Vec<&str> = doc["steps"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["master", "facts", "copy", "check"]);
+    for name in names {
+        assert_eq!(step(&doc, name)["state"], "succeeded", "{name}: {doc:#}");
+    }
+    // Each branch starts after master ended; check starts after both ended.
+    assert!(started(&doc, "facts") >= ended(&doc, "master"));
+    assert!(started(&doc, "copy") >= ended(&doc, "master"));
+    assert!(started(&doc, "check") >= ended(&doc, "facts").max(ended(&doc, "copy")));
+    // The branches ran side by side: the multi action (1 s on the clock)
+    // started before the import ended, as the emulator's request log shows.
+    let requests = env.requests().await;
+    let position = |pred: &dyn Fn(&Value) -> bool| requests.iter().position(pred).unwrap();
+    let ma_start =
+        position(&|r| r["method"] == "POST" && r["path"].as_str().unwrap().ends_with("MA_COPY_PLAN/executions"));
+    let ma_done =
+        requests.iter().rposition(|r| r["path"].as_str().unwrap().contains("MA_COPY_PLAN/executions/")).unwrap();
+    let job_run = position(&|r| r["method"] == "POST" && r["path"].as_str().unwrap().ends_with("/run"));
+    assert!(job_run < ma_done && ma_start < ma_done, "the import ran while the multi action was going");
+    assert!(step(&doc, "master")["execution_id"].as_str().unwrap().len() == 32);
+    assert!(step(&doc, "facts")["job_id"].is_string());
+    assert_eq!(step(&doc, "check")["result"]["rows"], 60, "public.Plan holds the 60 copied rows");
+    assert!(std::fs::read_to_string(env.home.path().join("out.csv")).unwrap().lines().count() == 61);
+    // The state file next to the chain holds the same document.
+    let state: Value =
+        serde_json::from_str(&std::fs::read_to_string(env.home.path().join("load.state.json")).unwrap()).unwrap();
+    assert_eq!(state, doc);
+    assert!(stderr(&output).contains("state file:"), "the default state path is printed");
+}
+
+/// Runs of the schedule in SAC's logs.
+async fn schedule_runs(env: &Env) -> usize {
+    let output = env.run(&["schedule", "logs", "--model", MODEL, "--limit", "100", "--output", "json"]).await;
+    let logs: Value = serde_json::from_slice(&output.stdout).unwrap();
+    logs[0]["refreshLogs"].as_array().unwrap().len()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_multi_action_stops_the_chain_and_resume_reruns_only_it() {
+    let (env, chain) = chain_env(ClockMode::Immediate).await;
+    let chain_arg = chain.to_str().unwrap();
+    let runs_before = schedule_runs(&env).await;
+    env.admin("/emulator/faults", json!({"fail_data_actions": 1, "message": "version public.Plan is locked"})).await;
+    let state = env.home.path().join("state.json");
+    let state_arg = state.to_str().unwrap();
+    let failed = env.run(&["chain", "run", chain_arg, "--state", state_arg, "--output", "json"]).await;
+    assert_eq!(code(&failed), 1, "{}", describe(&failed));
+    let doc = json_doc(&failed);
+    assert_eq!(doc["outcome"], "job_failed");
+    assert_eq!(step(&doc, "master")["state"], "succeeded");
+    assert_eq!(step(&doc, "copy")["state"], "failed");
+    assert!(step(&doc, "copy")["message"].as_str().unwrap().contains("locked"), "{doc:#}");
+    assert_eq!(step(&doc, "check")["state"], "skipped");
+    assert!(stderr(&failed).contains(&format!("--resume {state_arg}")), "{}", describe(&failed));
+    let facts_job = step(&doc, "facts")["job_id"].clone();
+    assert_eq!(schedule_runs(&env).await, runs_before + 1);
+
+    let resumed = env.run(&["chain", "run", chain_arg, "--resume", state_arg, "--output", "json"]).await;
+    assert_eq!(code(&resumed), 0, "{}", describe(&resumed));
+    let doc = json_doc(&resumed);
+    assert_eq!(step(&doc, "master")["resumed"], "done");
+    assert_eq!(step(&doc, "master")["attempts"], 0);
+    assert_eq!(step(&doc, "facts")["resumed"], "done");
+    assert_eq!(step(&doc, "facts")["job_id"], facts_job, "the import was not pushed again");
+    assert_eq!(step(&doc, "copy")["state"], "succeeded");
+    assert_eq!(step(&doc, "copy")["attempts"], 1);
+    assert_eq!(step(&doc, "check")["state"], "succeeded");
+    assert_eq!(doc["resumed_from"], state_arg);
+    // The master-data run happened once over both runs of the chain; one import job was run.
+    assert_eq!(schedule_runs(&env).await, runs_before + 1);
+    let requests = env.requests().await;
+    let job_runs =
+        requests.iter().filter(|r| r["method"] == "POST" && r["path"].as_str().unwrap().ends_with("/run")).count();
+    assert_eq!(job_runs, 1);
+    let ma_starts = requests
+        .iter()
+        .filter(|r| r["method"] == "POST" && r["path"].as_str().unwrap().ends_with("MA_COPY_PLAN/executions"))
+        .count();
+    assert_eq!(ma_starts, 2, "the failed multi action ran again, once");
+}
