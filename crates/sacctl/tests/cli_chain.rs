@@ -177,3 +177,163 @@ async fn a_failed_multi_action_stops_the_chain_and_resume_reruns_only_it() {
         .count();
     assert_eq!(ma_starts, 2, "the failed multi action ran again, once");
 }
+
+/// master data, then a pause that needs it.
+const MASTER_CHAIN: &str = r#"
+[step.master]
+kind = "schedule"
+schedule = "F58CA15F78AA9039E200586F05E2BB93"
+model = "t.G:ZEPPART_001"
+poll_interval = "100ms"
+timeout = "{timeout}"
+
+[step.after]
+kind = "wait"
+needs = ["master"]
+duration = "10ms"
+"#;
+
+async fn read_state(path: &std::path::Path) -> Option<Value> {
+    serde_json::from_str(&tokio::fs::read_to_string(path).await.ok()?).ok()
+}
+
+/// Waits until the state file says `check`.
+async fn until_state(path: &std::path::Path, check: impl Fn(&Value) -> bool) -> Value {
+    for _ in 0..600 {
+        if let Some(state) = read_state(path).await {
+            if check(&state) {
+                return state;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the state file {} never got there", path.display());
+}
+
+fn master_known(state: &Value) -> bool {
+    step(state, "master")["execution_id"].is_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_timed_out_step_is_waited_for_again_not_started_again() {
+    let env = setup(ClockMode::Manual).await;
+    let chain = write_chain(&env, "master.toml", MASTER_CHAIN);
+    let chain_arg = chain.to_str().unwrap();
+    let timed_out = env.run(&["chain", "run", chain_arg, "--var", "timeout=1s", "--output", "json"]).await;
+    assert_eq!(code(&timed_out), 5, "{}", describe(&timed_out));
+    let doc = json_doc(&timed_out);
+    assert_eq!(doc["outcome"], "timed_out");
+    assert_eq!(step(&doc, "master")["state"], "timed_out");
+    assert_eq!(step(&doc, "after")["state"], "skipped");
+    let execution = step(&doc, "master")["execution_id"].as_str().unwrap().to_string();
+    assert!(doc["resume"].as_str().unwrap().contains("--var timeout=1s"), "the resume command keeps the variables");
+
+    // Still running: the resumed chain waits for the same run.
+    let state = env.home.path().join("master.state.json");
+    let resume = env
+        .command(&[
+            "chain",
+            "run",
+            chain_arg,
+            "--resume",
+            state.to_str().unwrap(),
+            "--var",
+            "timeout=1m",
+            "--output",
+            "json",
+        ])
+        .output();
+    let release = async {
+        until_state(&state, |s| step(s, "master")["resumed"] == "reattached").await;
+        env.admin("/emulator/clock/release", json!({})).await;
+    };
+    let (resumed, ()) = tokio::join!(resume, release);
+    let resumed = resumed.unwrap();
+    assert_eq!(code(&resumed), 0, "{}", describe(&resumed));
+    let doc = json_doc(&resumed);
+    assert_eq!(step(&doc, "master")["execution_id"], execution.as_str());
+    assert_eq!(step(&doc, "master")["state"], "succeeded");
+    assert_eq!(step(&doc, "after")["state"], "succeeded");
+    assert_eq!(env.triggers().await, 1, "the data import was started once");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_killed_or_stopped_chain_resumes_by_reattaching_to_the_run_in_flight() {
+    let env = setup(ClockMode::Manual).await;
+    let chain = write_chain(&env, "master.toml", MASTER_CHAIN);
+    let chain_arg = chain.to_str().unwrap();
+    let state = env.home.path().join("master.state.json");
+    let state_arg = state.to_str().unwrap();
+    let run = ["chain", "run", chain_arg, "--state", state_arg, "--var", "timeout=10m", "--output", "json"];
+
+    // SIGKILL: nothing runs after it, the state file is all that is left.
+    let mut child = env.command(&run).spawn().unwrap();
+    let running = until_state(&state, master_known).await;
+    child.kill().await.unwrap();
+    assert_eq!(step(&running, "master")["state"], "running");
+    assert_eq!(running["outcome"], "running");
+
+    // SIGTERM on the resumed chain: it stops waiting, records the step as
+    // interrupted with its run, prints its document and exits 143.
+    let child = env
+        .command(&["chain", "run", chain_arg, "--resume", state_arg, "--output", "json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    until_state(&state, |s| step(s, "master")["resumed"] == "reattached").await;
+    let pid = child.id().unwrap().to_string();
+    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let stopped = child.wait_with_output().await.unwrap();
+    assert_eq!(code(&stopped), 143, "{}", describe(&stopped));
+    let doc = json_doc(&stopped);
+    assert_eq!(doc["outcome"], "terminated");
+    assert_eq!(step(&doc, "master")["state"], "interrupted");
+    assert_eq!(step(&doc, "after")["state"], "not_run");
+    assert!(stderr(&stopped).contains("--resume"), "{}", describe(&stopped));
+
+    // Resumed again, it waits for the same run; the run ends when released.
+    let resume = env.command(&["chain", "run", chain_arg, "--resume", state_arg, "--output", "json"]).output();
+    let release = async {
+        until_state(&state, |s| step(s, "master")["state"] == "running").await;
+        env.admin("/emulator/clock/release", json!({})).await;
+    };
+    let (resumed, ()) = tokio::join!(resume, release);
+    let resumed = resumed.unwrap();
+    assert_eq!(code(&resumed), 0, "{}", describe(&resumed));
+    let doc = json_doc(&resumed);
+    assert_eq!(step(&doc, "master")["execution_id"], running_id(&running));
+    assert_eq!(step(&doc, "master")["resumed"], "reattached");
+    assert_eq!(env.triggers().await, 1, "three runs of the chain, one run of the data import");
+}
+
+fn running_id(state: &Value) -> &str {
+    step(state, "master")["execution_id"].as_str().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn check_and_plan_from_the_command_line() {
+    let env = setup(ClockMode::Immediate).await;
+    let good = write_chain(&env, "load.toml", CHAIN);
+    let checked = env.run(&["chain", "check", good.to_str().unwrap()]).await;
+    assert_eq!(code(&checked), 0, "{}", describe(&checked));
+    assert!(stdout(&checked).contains("4 steps, no errors"));
+    let plan = env.run(&["chain", "plan", good.to_str().unwrap(), "--output", "json"]).await;
+    assert_eq!(json_doc(&plan)["groups"], json!([["master"], ["facts", "copy"], ["check"]]));
+
+    let bad = write_chain(
+        &env,
+        "bad.toml",
+        "[step.a]\nkind = \"schedule\"\nschedule = \"S\"\nmodel = \"t.G:M\"\ntimeout = \"soon\"\nneeds = [\"b\"]\n",
+    );
+    let path = bad.to_str().unwrap();
+    for command in ["check", "plan", "run"] {
+        let output = env.run(&["chain", command, path]).await;
+        assert_eq!(code(&output), 2, "{command}: {}", describe(&output));
+        assert!(stderr(&output).contains(&format!("{path}:5:11: bad duration for `timeout`")), "{}", describe(&output));
+        assert!(stderr(&output).contains(&format!("{path}:6:10: step `a` needs `b`")), "{}", describe(&output));
+    }
+    assert!(!env.home.path().join("bad.state.json").exists(), "a chain with errors does not start");
+    let no_var = env.run(&["chain", "check", good.to_str().unwrap(), "--var", "oops"]).await;
+    assert_eq!(code(&no_var), 2, "{}", describe(&no_var));
+}

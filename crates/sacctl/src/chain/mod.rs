@@ -48,7 +48,13 @@ pub async fn chain(printer: Printer, command: ChainCommand) -> Result<ExitStatus
 
 /// Reads and checks the chain file; every problem is an exit-2 error.
 fn load(args: &ChainFileArgs) -> Result<Chain, Failure> {
-    let overrides = vars::parse_overrides(&args.vars).map_err(Failure::usage)?;
+    load_with(args, &Default::default())
+}
+
+/// [`load`], with variable values under the `--var` ones (those of a resumed run).
+fn load_with(args: &ChainFileArgs, base: &std::collections::BTreeMap<String, String>) -> Result<Chain, Failure> {
+    let mut overrides = base.clone();
+    overrides.extend(vars::parse_overrides(&args.vars).map_err(Failure::usage)?);
     Chain::load(&args.file, &overrides).map_err(|diagnostics| {
         let count = diagnostics.0.len();
         let list: Vec<String> = diagnostics.0.iter().map(|d| format!("  {d}")).collect();

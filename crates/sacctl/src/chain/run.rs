@@ -12,7 +12,7 @@ use sac_client::Client;
 use super::file::{Chain, OnFailure, Step};
 use super::state::{self, ChainState, StepState, StepStatus};
 use super::steps::{self, Identity, Outcome, Recorder, Resume};
-use super::{load, summary, worst};
+use super::{load_with, summary, worst};
 use crate::cli::{ChainRunArgs, ConnectionArgs};
 use crate::commands::{connect, interrupted};
 use crate::exit::ExitStatus;
@@ -194,11 +194,12 @@ fn connection_of(base: &ConnectionArgs, step: &Step) -> ConnectionArgs {
 }
 
 pub async fn run(printer: Printer, args: ChainRunArgs) -> Result<ExitStatus, Failure> {
-    let chain = load(&args.chain)?;
     let previous = match &args.resume {
         Some(path) => Some((path.as_path(), ChainState::read(path).map_err(Failure::usage)?)),
         None => None,
     };
+    // A resumed chain goes on with the variables it ran with, unless given again.
+    let chain = load_with(&args.chain, &previous.as_ref().map(|(_, s)| s.vars.clone()).unwrap_or_default())?;
     if let Some((path, prev)) = &previous {
         if prev.chain.file_name() != chain.path.file_name() {
             printer.important(&format!(
@@ -229,6 +230,17 @@ pub async fn run(printer: Printer, args: ChainRunArgs) -> Result<ExitStatus, Fai
         .iter()
         .map(|(k, (connection, settings, client))| (k, Identity { settings, client, connection }))
         .collect();
+    // Listen for SIGINT/SIGTERM before the first step starts (one poll
+    // registers the handlers), so no signal can end the chain unrecorded.
+    let mut interrupt = std::pin::pin!(interrupted());
+    let early = tokio::select! {
+        biased;
+        signal = &mut interrupt => Some(signal),
+        () = std::future::ready(()) => None,
+    };
+    if let Some(signal) = early {
+        return Ok(signal);
+    }
     let resume = resume_command(&chain.path, &state_path, &args.chain.vars);
     let (state, mut resumes) =
         initial_state(&chain, previous.as_ref().map(|(p, s)| (*p, s)), &state_path, resume.clone());
@@ -297,7 +309,7 @@ pub async fn run(printer: Printer, args: ChainRunArgs) -> Result<ExitStatus, Fai
                     stopped_by = Some(name.to_string());
                 }
             }
-            signal = interrupted() => break Some(signal),
+            signal = &mut interrupt => break Some(signal),
         }
     };
     drop(running);
@@ -308,11 +320,13 @@ pub async fn run(printer: Printer, args: ChainRunArgs) -> Result<ExitStatus, Fai
     }
     printer.note(&summary(&final_state));
     if exit != ExitStatus::Success {
-        printer.important(&format!(
-            "chain ended {} (exit {}); resume with: {resume}",
-            final_state.outcome,
-            exit.code()
-        ));
+        // The summary says how it ended, unless --quiet left it out.
+        let ended = if printer.quiet {
+            format!("chain ended {} (exit {}); ", final_state.outcome, exit.code())
+        } else {
+            String::new()
+        };
+        printer.important(&format!("{ended}resume with: {resume}"));
     }
     Ok(exit)
 }
