@@ -7,7 +7,7 @@
 
 use std::io::Read;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use reqwest::Method;
 use sac_types::dataimport::{
@@ -83,7 +83,8 @@ impl<'c> DataImport<'c> {
     }
 
     /// Sends one chunk of CSV (header line first). Sent again only when SAC
-    /// certainly did not take it (429, 503, connection refused).
+    /// certainly did not take it (429, connection refused); after a 5xx or a
+    /// lost answer the push fails and its job is deleted: nothing is written twice.
     pub async fn upload_csv(&self, job_id: &str, csv: bytes::Bytes) -> Result<UploadResult> {
         let body = Body::Text { content_type: "text/csv", text: csv };
         let answer = self
@@ -149,8 +150,8 @@ impl<'c> DataImport<'c> {
     /// Returns the last status and whether it timed out.
     pub async fn wait(&self, job_id: &str, policy: &WaitPolicy) -> Result<(JobStatus, bool)> {
         let began = Instant::now();
-        let mut interval = policy.first_interval;
         loop {
+            let read_started = Instant::now();
             let status = self.status(job_id).await?;
             if status.job_status == status::COMPLETED || status.job_status == status::FAILED {
                 return Ok((status, false));
@@ -158,9 +159,7 @@ impl<'c> DataImport<'c> {
             if began.elapsed() >= policy.timeout {
                 return Ok((status, true));
             }
-            let remaining = policy.timeout.saturating_sub(began.elapsed());
-            tokio::time::sleep(interval.min(remaining).max(Duration::from_millis(10))).await;
-            interval = interval.mul_f64(1.5).min(policy.max_interval);
+            policy.sleep_before_next(began, read_started, policy.timeout).await;
         }
     }
 }

@@ -72,6 +72,19 @@ pub enum Error {
     #[error("it is unknown whether data import {schedule_id} started: {reason}")]
     TriggerUnknown { schedule_id: String, reason: String },
 
+    #[error(
+        "data import {schedule_id} started, but which run is ours cannot be told: runs {} all fit the trigger (user and time)",
+        candidates.iter().map(|r| r.execution_id.as_str()).collect::<Vec<_>>().join(", ")
+    )]
+    RunAmbiguous { model: String, schedule_id: String, candidates: Vec<sac_types::legacy::RefreshLog> },
+
+    #[error("the lock file {path} cannot be used: {source}")]
+    Lock {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+
     #[error("invalid configuration: {0}")]
     Config(String),
 
@@ -105,8 +118,9 @@ impl Error {
             Error::Unavailable { .. }
             | Error::Transport { .. }
             | Error::Decode { .. }
-            | Error::TriggerUnknown { .. } => ErrorClass::Unreachable,
-            Error::Rejected { .. } | Error::Config(_) | Error::Cache { .. } => ErrorClass::Usage,
+            | Error::TriggerUnknown { .. }
+            | Error::RunAmbiguous { .. } => ErrorClass::Unreachable,
+            Error::Rejected { .. } | Error::Config(_) | Error::Cache { .. } | Error::Lock { .. } => ErrorClass::Usage,
         }
     }
 
@@ -198,6 +212,19 @@ impl Error {
             Error::TriggerUnknown { schedule_id, .. } => vec![format!(
                 "look at `sacctl schedule logs` before triggering {schedule_id} again: SAC stops both runs when a second one starts"
             )],
+            Error::RunAmbiguous { model, schedule_id, candidates } => vec![
+                format!(
+                    "another host or session (same user) started data import {schedule_id} at the same time; \
+                     SAC stops both runs when they overlap: keep one scheduler per data import"
+                ),
+                format!(
+                    "`sacctl schedule logs --model {model} --schedule {schedule_id}` shows {}",
+                    candidates.iter().map(|r| r.execution_id.as_str()).collect::<Vec<_>>().join(" and ")
+                ),
+            ],
+            Error::Lock { .. } => vec![
+                "sacctl keeps its trigger locks in its cache directory: point SACCTL_CACHE_DIR at a writable local directory".into(),
+            ],
             Error::Config(_) => vec!["`sacctl --help` and docs/quickstart.md list the settings".into()],
             Error::Cache { .. } => vec!["remove the file, or point SACCTL_CACHE_DIR elsewhere".into()],
             Error::Login(_) => vec!["run `sacctl login` for this profile".into()],

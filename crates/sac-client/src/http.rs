@@ -18,18 +18,27 @@ use crate::error::{Error, Result};
 pub enum Idempotency {
     /// Reads (and read-only POSTs): retried on 429, 5xx and transport errors.
     Safe,
-    /// Triggers: retried only when the server certainly did not act on it
-    /// (429, 503, connection refused); otherwise the error goes to the caller.
+    /// Triggers and other writes: sent again only when the server certainly
+    /// did not act on it (429, or a connection that was never made);
+    /// otherwise the error goes to the caller, who must find out what
+    /// happened before sending anything again.
     Unsafe,
 }
 
-/// Statuses after which a server has not acted on the request.
+/// Statuses that prove the request was not acted on.
+///
+/// Only 429: a rate limiter refuses before the service sees the request
+/// (SAC sends it with `Retry-After`). A 503 proves nothing: on SAC it may
+/// come from the approuter before the request reaches the backend, or from
+/// the backend (or a gateway timing out in front of it) after the request
+/// started its work, and the answer does not say which. So a 503 is an
+/// unknown fate, like 500, 502, 504 or a lost answer.
 fn not_processed(status: StatusCode) -> bool {
-    status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::SERVICE_UNAVAILABLE
+    status == StatusCode::TOO_MANY_REQUESTS
 }
 
 fn retryable(status: StatusCode, idempotency: Idempotency) -> bool {
-    not_processed(status) || (idempotency == Idempotency::Safe && matches!(status.as_u16(), 500 | 502 | 504))
+    not_processed(status) || (idempotency == Idempotency::Safe && matches!(status.as_u16(), 500 | 502 | 503 | 504))
 }
 
 /// Seconds of a `Retry-After` header (delta-seconds form; an HTTP date is
@@ -128,6 +137,12 @@ impl Answer {
         self.status.is_redirection() || is_login_page(content_type, &self.body)
     }
 
+    /// The server's time of the answer, from its `Date` header.
+    pub fn server_time(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        let date = self.headers.get(reqwest::header::DATE)?.to_str().ok()?;
+        chrono::DateTime::parse_from_rfc2822(date).ok().map(|t| t.with_timezone(&chrono::Utc))
+    }
+
     pub fn csrf_required(&self) -> bool {
         self.status == StatusCode::FORBIDDEN
             && self
@@ -190,7 +205,11 @@ mod tests {
     #[test]
     fn retry_policy_by_status() {
         assert!(retryable(StatusCode::TOO_MANY_REQUESTS, Idempotency::Unsafe));
-        assert!(retryable(StatusCode::SERVICE_UNAVAILABLE, Idempotency::Unsafe));
+        assert!(
+            !retryable(StatusCode::SERVICE_UNAVAILABLE, Idempotency::Unsafe),
+            "a 503 may come after the work began"
+        );
+        assert!(retryable(StatusCode::SERVICE_UNAVAILABLE, Idempotency::Safe));
         assert!(!retryable(StatusCode::INTERNAL_SERVER_ERROR, Idempotency::Unsafe));
         assert!(retryable(StatusCode::BAD_GATEWAY, Idempotency::Safe));
         assert!(!retryable(StatusCode::NOT_FOUND, Idempotency::Safe));

@@ -6,10 +6,11 @@
 //! code, SAML bearer or password grant) and a browser-domain session with
 //! its CSRF token; the client does all of that.
 
+use chrono::{DateTime, Utc};
 use reqwest::Method;
 use sac_types::legacy::{
-    Envelope, Mapping, MappingByIdRequest, RunScheduledJobRequest, Schedule, ScheduleLogsRequest, JOB_TYPE_DATA_IMPORT,
-    REJECTIONS_PATH_PREFIX, SERVICE_PATH,
+    Envelope, Mapping, MappingByIdRequest, RunScheduledJobData, RunScheduledJobRequest, Schedule, ScheduleLogsRequest,
+    JOB_TYPE_DATA_IMPORT, REJECTIONS_PATH_PREFIX, SERVICE_PATH,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -41,6 +42,17 @@ impl<'c> DataIntegration<'c> {
         body: &impl Serialize,
         idempotency: Idempotency,
     ) -> Result<T> {
+        Ok(self.call_dated(tenant, action, body, idempotency).await?.0)
+    }
+
+    /// A call, with the server's time of its answer (its `Date` header).
+    async fn call_dated<T: DeserializeOwned>(
+        &self,
+        tenant: &str,
+        action: &str,
+        body: &impl Serialize,
+        idempotency: Idempotency,
+    ) -> Result<(T, Option<DateTime<Utc>>)> {
         let mut url = self.client.tenant_url(SERVICE_PATH, &[]);
         url.query_pairs_mut().append_pair("action", action).append_pair("tenant", tenant);
         let body = serde_json::to_value(body).expect("request bodies serialize");
@@ -56,19 +68,29 @@ impl<'c> DataIntegration<'c> {
             problem: e.to_string(),
             snippet: crate::http::snippet(&answer.body),
         })?;
-        Ok(envelope.data)
+        Ok((envelope.data, answer.server_time()))
+    }
+
+    /// The SAC user our token names (or the configured one), if any.
+    pub async fn user(&self) -> Option<String> {
+        self.client.tokens().status().await.and_then(|s| s.user).or_else(|| self.client.config().user.clone())
     }
 
     /// The data imports (schedules) of a model with their runs, newest first.
     /// `model` is the full name, `t.G:ZEPPART_001`.
     pub async fn schedules(&self, model: &str) -> Result<Vec<Schedule>> {
+        Ok(self.schedules_dated(model).await?.0)
+    }
+
+    /// The schedules of a model, with the server's time of the answer.
+    pub async fn schedules_dated(&self, model: &str) -> Result<(Vec<Schedule>, Option<DateTime<Utc>>)> {
         let tenant = tenant_of(model).ok_or_else(|| {
             Error::Config(format!("{model:?} is not a model name of the form t.<TENANT>:<ID> (e.g. t.G:ZEPPART_001)"))
         })?;
         let body =
             ScheduleLogsRequest { job_type: JOB_TYPE_DATA_IMPORT.into(), model_name: model.into(), mapping_id: vec![] };
         // A read, although SAC wants it as POST: safe to repeat.
-        self.call(tenant, "getScheduleLogsByModel", &body, Idempotency::Safe).await
+        self.call_dated(tenant, "getScheduleLogsByModel", &body, Idempotency::Safe).await
     }
 
     /// One schedule of a model, or `NotFound`.
@@ -89,17 +111,32 @@ impl<'c> DataIntegration<'c> {
         })
     }
 
-    /// Sends `runScheduledJob` once. Not retried after an ambiguous failure:
-    /// the caller must look at the logs (see [`crate::schedule::start`]).
-    pub async fn trigger(&self, tenant: &str, schedule_id: &str, mapping_id: Option<&str>) -> Result<()> {
+    /// Sends `runScheduledJob` once and returns the server's time of its
+    /// answer. Sent again only after a 429 or a connection that was never
+    /// made; after any other failure the caller must look at the logs
+    /// before anything else (see [`crate::schedule::start`]).
+    pub async fn trigger(
+        &self,
+        tenant: &str,
+        schedule_id: &str,
+        mapping_id: Option<&str>,
+    ) -> Result<Option<DateTime<Utc>>> {
         let body =
             RunScheduledJobRequest { schedule_id: schedule_id.into(), mapping_id: mapping_id.map(str::to_string) };
-        let _: serde_json::Value =
-            self.call(tenant, "runScheduledJob", &body, Idempotency::Unsafe).await.map_err(|e| match e {
+        let (started, at): (RunScheduledJobData, _) =
+            self.call_dated(tenant, "runScheduledJob", &body, Idempotency::Unsafe).await.map_err(|e| match e {
                 Error::NotFound { message, .. } => Error::NotFound { what: "data import".into(), message },
                 other => other,
             })?;
-        Ok(())
+        // The answer names the schedule it started: the only evidence it gives.
+        if started.schedule_id != schedule_id {
+            return Err(Error::Decode {
+                context: "action runScheduledJob".into(),
+                problem: format!("the answer names data import {}, not {schedule_id}", started.schedule_id),
+                snippet: String::new(),
+            });
+        }
+        Ok(at)
     }
 
     /// The rejected rows of a run, as SAC's CSV (`Source,Target,Issue,Value,Records`).

@@ -20,6 +20,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod attribution;
 pub mod auth;
 mod client;
 pub mod config;
@@ -28,7 +29,9 @@ pub mod dataimport;
 pub mod error;
 pub mod http;
 pub mod legacy;
+pub mod lock;
 pub mod multiaction;
+pub mod poll;
 pub mod schedule;
 mod secret;
 

@@ -82,7 +82,7 @@ impl<'c> MultiActions<'c> {
     }
 
     /// Starts an execution. The POST is sent once: it is retried only when
-    /// SAC certainly did not act on it (429, 503, connection refused).
+    /// SAC certainly did not act on it (429, connection refused).
     pub async fn start(&self, id: &str, params: &[Param]) -> Result<ExecutionStarted> {
         self.needs_user()?;
         check_id(id)?;
@@ -101,7 +101,9 @@ impl<'c> MultiActions<'c> {
             .api_request(Method::POST, BASE, &[id, "executions"], Some(Body::Json(&body)), Idempotency::Unsafe)
             .await
             .map_err(|e| match e {
-                Error::Transport { .. } | Error::Decode { .. } => Error::TriggerUnknown {
+                // Any 5xx too: only a 429 or a refused connection prove that
+                // nothing started, and those were retried (see crate::http).
+                Error::Transport { .. } | Error::Decode { .. } | Error::Unavailable { status: 500.., .. } => Error::TriggerUnknown {
                     schedule_id: id.into(),
                     reason: format!("the answer to the start was lost ({e}); the Multi Actions API has no list of executions to check"),
                 },
@@ -130,8 +132,8 @@ impl<'c> MultiActions<'c> {
         reporter: &dyn MaReporter,
     ) -> Result<MaOutcome> {
         let began = Instant::now();
-        let mut interval = policy.first_interval;
         loop {
+            let read_started = Instant::now();
             let status = match self.status(id, execution_id).await {
                 // Right after the start SAC may not know the execution yet.
                 Err(Error::NotFound { .. }) if began.elapsed() < policy.appear_grace => None,
@@ -146,9 +148,7 @@ impl<'c> MultiActions<'c> {
                     return Ok(MaOutcome::TimedOut(status));
                 }
             }
-            let remaining = policy.timeout.saturating_sub(began.elapsed());
-            tokio::time::sleep(interval.min(remaining).max(Duration::from_millis(10))).await;
-            interval = interval.mul_f64(1.5).min(policy.max_interval);
+            policy.sleep_before_next(began, read_started, policy.timeout).await;
         }
     }
 }

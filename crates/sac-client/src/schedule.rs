@@ -1,14 +1,18 @@
 //! Starting a data import schedule and waiting for its run, the way a
-//! scheduler needs it: never two triggers for one request, the run id as
-//! soon as it is known, and waiting that stops on the status field alone.
+//! scheduler needs it: never two triggers for one request, our run told
+//! apart from others by evidence, the run id as soon as it is known, and
+//! waiting that sees the end at once and stops on the status field alone.
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use sac_types::legacy::{RefreshLog, RunStatus, Schedule};
 
+use crate::attribution::{attribute, overlaps, why_not_ours, Attribution, Evidence};
 use crate::error::{Error, Result};
 use crate::legacy::{tenant_of, DataIntegration};
+use crate::lock::TriggerLock;
+pub use crate::poll::WaitPolicy;
 
 /// What to do when a run of the schedule is already in flight.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,41 +25,14 @@ pub enum IfRunning {
     Start,
 }
 
-/// How to poll.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct WaitPolicy {
-    /// First pause between two reads of the logs.
-    pub first_interval: Duration,
-    /// The pause grows by half each time up to this.
-    pub max_interval: Duration,
-    /// Give up waiting after this long (the run goes on).
-    pub timeout: Duration,
-    /// How long a run may be missing from the logs right after the trigger
-    /// (SAC's logs lag behind the execution).
-    pub appear_grace: Duration,
-}
-
-impl Default for WaitPolicy {
-    fn default() -> Self {
-        WaitPolicy {
-            first_interval: Duration::from_secs(1),
-            max_interval: Duration::from_secs(5),
-            timeout: Duration::from_secs(30 * 60),
-            appear_grace: Duration::from_secs(60),
-        }
-    }
-}
-
-impl WaitPolicy {
-    fn next_interval(&self, current: Duration) -> Duration {
-        current.mul_f64(1.5).min(self.max_interval).max(Duration::from_millis(10))
-    }
-}
-
 /// Progress while waiting, for a spinner or a log.
 pub trait Reporter: Send + Sync {
     /// After each read of the logs: the run as seen (None: not visible yet).
     fn polled(&self, run: Option<&RefreshLog>, elapsed: Duration);
+    /// Another run of the schedule that is not ours started close to our
+    /// trigger or ran while ours ran (another host or user: SAC stops both
+    /// when they overlap). Reported once per run.
+    fn other_run(&self, _run: &RefreshLog, _why: &str) {}
 }
 
 /// A reporter that reports nothing.
@@ -92,11 +69,15 @@ fn runs_of<'a>(schedules: &'a [Schedule], schedule_id: &str) -> Option<&'a Sched
     schedules.iter().find(|s| s.schedule_id == schedule_id)
 }
 
-/// Errors after which the trigger may or may not have reached SAC.
+/// Errors after which the trigger may or may not have started a run: a
+/// lost or unreadable answer, and every 5xx (a 503 too: it may come from a
+/// gateway after the backend began, see [`crate::http`]). Only a 429 or a
+/// connection that was never made prove that nothing started, and those
+/// the HTTP layer already retried.
 fn ambiguous(error: &Error) -> bool {
     match error {
         Error::Transport { source, .. } => !source.is_connect(),
-        Error::Unavailable { status, .. } => matches!(status, 500 | 502 | 504),
+        Error::Unavailable { status, .. } => *status >= 500,
         Error::Decode { .. } => true,
         _ => false,
     }
@@ -104,21 +85,27 @@ fn ambiguous(error: &Error) -> bool {
 
 /// Starts a run of `target` and returns it as soon as it shows in the logs.
 ///
-/// Before the trigger the logs are read: a run in flight is handled as
-/// `if_running` says. The trigger is sent once. After an answer that leaves
-/// its fate open (timeout, connection lost, 500/502/504) the logs decide
-/// whether the run started; the trigger is never sent twice.
+/// The caller should hold the host's [`TriggerLock`] of the target (and
+/// pass it) from before this call until it returns: then no other process
+/// of this host can pass the "already running?" check in between, and runs
+/// it claimed are never taken for ours. Before the trigger the logs are
+/// read: a run in flight is handled as `if_running` says. The trigger is
+/// sent once. After an answer that leaves its fate open (timeout,
+/// connection lost, any 5xx) only the logs decide whether the run started;
+/// the trigger is never sent twice. The new run is told apart from others
+/// by [`crate::attribution`]; when that cannot be done, the error says so.
 pub async fn start(
     di: &DataIntegration<'_>,
     target: &Target,
     if_running: IfRunning,
     policy: &WaitPolicy,
     reporter: &dyn Reporter,
+    lock: Option<&TriggerLock>,
 ) -> Result<RefreshLog> {
     let tenant = tenant_of(&target.model)
         .ok_or_else(|| Error::Config(format!("{:?} is not a model name of the form t.<TENANT>:<ID>", target.model)))?
         .to_string();
-    let mut schedule = di.schedule(&target.model, &target.schedule_id).await?;
+    let (mut schedule, mut read_at) = read_schedule(di, target).await?;
     if let Some(mapping) = &target.mapping_id {
         if *mapping != schedule.mapping_id {
             return Err(Error::Config(format!(
@@ -151,51 +138,91 @@ pub async fn start(
                         });
                     }
                 }
-                schedule = di.schedule(&target.model, &target.schedule_id).await?;
+                (schedule, read_at) = read_schedule(di, target).await?;
             }
             IfRunning::Start => {
                 tracing::warn!(execution = %first, "a run is in flight and --if-running start was given: SAC will stop both")
             }
         }
     }
-    let known: HashSet<String> = schedule.refresh_logs.iter().map(|l| l.execution_id.clone()).collect();
+    let mut evidence = Evidence {
+        known: schedule.refresh_logs.iter().map(|l| l.execution_id.clone()).collect(),
+        user: di.user().await,
+        not_before: read_at,
+        not_after: None,
+    };
+    if let Some(lock) = lock {
+        evidence.known.extend(lock.claimed());
+    }
     let mapping = target.mapping_id.clone().unwrap_or(schedule.mapping_id.clone());
-    let triggered = di.trigger(&tenant, &target.schedule_id, Some(&mapping)).await;
-    let fate_open = match triggered {
-        Ok(()) => None,
+    let fate_open = match di.trigger(&tenant, &target.schedule_id, Some(&mapping)).await {
+        Ok(answered_at) => {
+            evidence.not_after = answered_at;
+            None
+        }
         Err(e) if ambiguous(&e) => {
-            tracing::warn!(error = %e, "the trigger's answer was lost; looking at the logs to learn whether the run started");
+            tracing::warn!(error = %e, "the trigger's fate is unknown; looking at the logs to learn whether the run started");
             Some(e.to_string())
         }
         Err(e) => return Err(e),
     };
-    find_new_run(di, target, &known, policy, reporter, fate_open).await
+    let run = find_new_run(di, target, &evidence, policy, reporter, fate_open).await?;
+    if let Some(lock) = lock {
+        lock.claim(&run.execution_id)?;
+    }
+    Ok(run)
 }
 
-/// Reads the logs until a run that was not there before the trigger shows.
+/// The schedule of `target` with the server's time of the answer.
+async fn read_schedule(
+    di: &DataIntegration<'_>,
+    target: &Target,
+) -> Result<(Schedule, Option<chrono::DateTime<chrono::Utc>>)> {
+    let (schedules, at) = di.schedules_dated(&target.model).await?;
+    let schedule =
+        schedules.into_iter().find(|s| s.schedule_id == target.schedule_id).ok_or_else(|| Error::NotFound {
+            what: "data import".into(),
+            message: format!("model {} has no data import {}", target.model, target.schedule_id),
+        })?;
+    Ok((schedule, at))
+}
+
+/// Reads the logs until the run our trigger started can be named.
 async fn find_new_run(
     di: &DataIntegration<'_>,
     target: &Target,
-    known: &HashSet<String>,
+    evidence: &Evidence,
     policy: &WaitPolicy,
     reporter: &dyn Reporter,
     fate_open: Option<String>,
 ) -> Result<RefreshLog> {
     let began = Instant::now();
-    let mut interval = policy.first_interval.min(Duration::from_millis(500));
     loop {
+        let read_started = Instant::now();
         let schedules = di.schedules(&target.model).await?;
-        // Newest first: the last new one is the one started right after our trigger.
-        let new_run = runs_of(&schedules, &target.schedule_id)
-            .and_then(|s| s.refresh_logs.iter().rev().find(|l| !known.contains(&l.execution_id)));
-        if let Some(run) = new_run {
-            return Ok(run.clone());
+        let runs = runs_of(&schedules, &target.schedule_id).map(|s| s.refresh_logs.as_slice()).unwrap_or_default();
+        match attribute(runs, evidence) {
+            Attribution::Ours { run, others } => {
+                for other in &others {
+                    let why = why_not_ours(other, evidence).unwrap_or_default();
+                    reporter.other_run(other, &format!("a new run that is not ours ({why})"));
+                }
+                return Ok(run);
+            }
+            Attribution::Ambiguous(candidates) => {
+                return Err(Error::RunAmbiguous {
+                    model: target.model.clone(),
+                    schedule_id: target.schedule_id.clone(),
+                    candidates,
+                })
+            }
+            Attribution::Missing => {}
         }
         reporter.polled(None, began.elapsed());
         if began.elapsed() >= policy.appear_grace {
             let reason = match fate_open {
                 Some(lost) => format!(
-                    "the trigger's answer was lost ({lost}) and no new run appeared in the logs within {} s",
+                    "the trigger's answer was lost or failed ({lost}) and no new run appeared in the logs within {} s",
                     policy.appear_grace.as_secs()
                 ),
                 None => format!(
@@ -205,14 +232,14 @@ async fn find_new_run(
             };
             return Err(Error::TriggerUnknown { schedule_id: target.schedule_id.clone(), reason });
         }
-        tokio::time::sleep(interval.min(policy.appear_grace.saturating_sub(began.elapsed()))).await;
-        interval = policy.next_interval(interval);
+        policy.sleep_before_next(began, read_started, policy.appear_grace).await;
     }
 }
 
 /// Waits for the run `execution_id` of `target` to finish, or for the
 /// policy's timeout. The run may be missing from the logs for the grace
-/// period; after that, a missing run is `NotFound`.
+/// period; after that, a missing run is `NotFound`. Other runs of the
+/// schedule that run while ours runs are reported (SAC stops both).
 pub async fn wait(
     di: &DataIntegration<'_>,
     target: &Target,
@@ -221,14 +248,22 @@ pub async fn wait(
     reporter: &dyn Reporter,
 ) -> Result<WaitOutcome> {
     let began = Instant::now();
-    let mut interval = policy.first_interval;
+    let mut reported = HashSet::new();
     loop {
+        let read_started = Instant::now();
         let schedules = di.schedules(&target.model).await?;
         let schedule = runs_of(&schedules, &target.schedule_id).ok_or_else(|| Error::NotFound {
             what: "data import".into(),
             message: format!("model {} has no data import {}", target.model, target.schedule_id),
         })?;
         let run = schedule.refresh_logs.iter().find(|l| l.execution_id == execution_id);
+        if let Some(ours) = run {
+            for other in schedule.refresh_logs.iter().filter(|o| overlaps(ours, o)) {
+                if reported.insert(other.execution_id.clone()) {
+                    reporter.other_run(other, "ran while ours ran: SAC stops both runs of a data import that overlap");
+                }
+            }
+        }
         reporter.polled(run, began.elapsed());
         match run {
             Some(run) if run.status.is_terminal() => return Ok(WaitOutcome::Finished(run.clone())),
@@ -242,9 +277,7 @@ pub async fn wait(
             }
             None => {}
         }
-        let remaining = policy.timeout.saturating_sub(began.elapsed());
-        tokio::time::sleep(interval.min(remaining).max(Duration::from_millis(10))).await;
-        interval = policy.next_interval(interval);
+        policy.sleep_before_next(began, read_started, policy.timeout).await;
     }
 }
 
@@ -252,21 +285,4 @@ pub async fn wait(
 pub async fn newest_run(di: &DataIntegration<'_>, target: &Target) -> Result<Option<RefreshLog>> {
     let schedule = di.schedule(&target.model, &target.schedule_id).await?;
     Ok(schedule.refresh_logs.into_iter().next())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn intervals_grow_to_the_cap() {
-        let policy = WaitPolicy {
-            first_interval: Duration::from_secs(1),
-            max_interval: Duration::from_secs(2),
-            ..Default::default()
-        };
-        let second = policy.next_interval(Duration::from_secs(1));
-        assert_eq!(second, Duration::from_millis(1500));
-        assert_eq!(policy.next_interval(second), Duration::from_secs(2));
-    }
 }

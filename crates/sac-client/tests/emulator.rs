@@ -52,7 +52,7 @@ fn target() -> Target {
 
 fn fast(timeout: Duration) -> WaitPolicy {
     WaitPolicy {
-        first_interval: Duration::from_millis(20),
+        min_interval: Duration::from_millis(20),
         max_interval: Duration::from_millis(100),
         timeout,
         appear_grace: Duration::from_millis(500),
@@ -78,7 +78,7 @@ fn count(requests: &[Value], path: &str, query: &str) -> usize {
 
 async fn run_to_end(client: &Client, policy: &WaitPolicy) -> sac_types::legacy::RefreshLog {
     let di = client.data_integration();
-    let started = schedule::start(&di, &target(), IfRunning::Fail, policy, &Silent).await.unwrap();
+    let started = schedule::start(&di, &target(), IfRunning::Fail, policy, &Silent, None).await.unwrap();
     match schedule::wait(&di, &target(), &started.execution_id, policy, &Silent).await.unwrap() {
         WaitOutcome::Finished(log) => log,
         WaitOutcome::TimedOut(log) => panic!("timed out: {log:?}"),
@@ -202,8 +202,9 @@ async fn refusals_are_typed_and_explained() {
     let password = client(&emu, Grant::Password);
     let di = password.data_integration();
     let missing = Target { schedule_id: "NOPE".into(), ..target() };
-    let err =
-        schedule::start(&di, &missing, IfRunning::Fail, &fast(Duration::from_secs(5)), &Silent).await.unwrap_err();
+    let err = schedule::start(&di, &missing, IfRunning::Fail, &fast(Duration::from_secs(5)), &Silent, None)
+        .await
+        .unwrap_err();
     assert_eq!(err.class(), ErrorClass::NotFound, "{err}");
     let err = di.rejections("NOPE").await.unwrap_err();
     assert_eq!(err.class(), ErrorClass::NotFound, "{err}");
@@ -217,10 +218,16 @@ async fn refusals_are_typed_and_explained() {
         c.user = Some("VIEWER".into());
         Client::new(c).unwrap()
     };
-    let err =
-        schedule::start(&viewer.data_integration(), &target(), IfRunning::Fail, &fast(Duration::from_secs(5)), &Silent)
-            .await
-            .unwrap_err();
+    let err = schedule::start(
+        &viewer.data_integration(),
+        &target(),
+        IfRunning::Fail,
+        &fast(Duration::from_secs(5)),
+        &Silent,
+        None,
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, Error::Forbidden { .. }), "{err}");
 }
 
@@ -242,7 +249,7 @@ async fn bursts_of_429_and_503_are_survived_with_exactly_one_run() {
     let client = client(&emu, Grant::Password);
     let run = run_to_end(&client, &fast(Duration::from_secs(20))).await;
     assert_eq!(run.status, RunStatus::Succeeded);
-    // The trigger itself meets a 503 burst: not processed, so sent again.
+    // The reads before the trigger (POSTs too) meet a 503 burst: read again.
     admin(&emu, "/emulator/faults", json!({"path": SERVICE, "method": "POST", "status": 503, "times": 3})).await;
     let run = run_to_end(&client, &fast(Duration::from_secs(20))).await;
     assert_eq!(run.status, RunStatus::Succeeded);
@@ -262,7 +269,7 @@ async fn token_and_csrf_expiry_during_a_wait_are_survived() {
     let client = client(&emu, Grant::Password);
     let di = client.data_integration();
     let policy = fast(Duration::from_secs(20));
-    let started = schedule::start(&di, &target(), IfRunning::Fail, &policy, &Silent).await.unwrap();
+    let started = schedule::start(&di, &target(), IfRunning::Fail, &policy, &Silent, None).await.unwrap();
     admin(&emu, "/emulator/faults", json!({"path": SERVICE, "expire": "token"})).await;
     admin(&emu, "/emulator/faults", json!({"path": SERVICE, "expire": "csrf"})).await;
     let outcome = schedule::wait(&di, &target(), &started.execution_id, &policy, &Silent).await.unwrap();
@@ -288,26 +295,43 @@ async fn a_lost_trigger_answer_is_resolved_from_the_logs_without_a_second_trigge
     // The trigger is handled, but its answer is lost.
     admin(&emu, "/emulator/faults", json!({"path": trigger, "drop_response": true})).await;
     let started =
-        schedule::start(&di, &target(), IfRunning::Fail, &fast(Duration::from_secs(5)), &Silent).await.unwrap();
+        schedule::start(&di, &target(), IfRunning::Fail, &fast(Duration::from_secs(5)), &Silent, None).await.unwrap();
     assert_eq!(started.status, RunStatus::Succeeded, "the logs show the run started");
     assert_eq!(count(&requests(&emu).await, SERVICE, "runScheduledJob"), 1, "and the trigger was not sent again");
 
     // A trigger that never took effect: no new run appears, and the client
     // says the outcome is unknown instead of triggering again.
     admin(&emu, "/emulator/faults", json!({"path": trigger, "drop": true})).await;
-    let err =
-        schedule::start(&di, &target(), IfRunning::Fail, &fast(Duration::from_secs(5)), &Silent).await.unwrap_err();
+    let err = schedule::start(&di, &target(), IfRunning::Fail, &fast(Duration::from_secs(5)), &Silent, None)
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::TriggerUnknown { .. }), "{err}");
     assert_eq!(err.class(), ErrorClass::Unreachable);
     assert!(err.hints().join(" ").contains("schedule logs"));
     assert_eq!(count(&requests(&emu).await, SERVICE, "runScheduledJob"), 2, "one more trigger, not two");
 
-    // A 500 to the trigger may or may not have started it: same rule.
-    admin(&emu, "/emulator/faults", json!({"path": trigger, "status": 500})).await;
-    let err =
-        schedule::start(&di, &target(), IfRunning::Fail, &fast(Duration::from_secs(5)), &Silent).await.unwrap_err();
-    assert!(matches!(err, Error::TriggerUnknown { .. }), "{err}");
-    assert_eq!(count(&requests(&emu).await, SERVICE, "runScheduledJob"), 3);
+    // A 500, 502, 503 or 504 to the trigger may or may not have started it
+    // (a 503 may come from a gateway after the backend began): same rule,
+    // the trigger is never sent again.
+    for (sent, status) in [500, 502, 503, 504].into_iter().enumerate() {
+        admin(&emu, "/emulator/faults", json!({"path": trigger, "status": status})).await;
+        let err = schedule::start(&di, &target(), IfRunning::Fail, &fast(Duration::from_secs(5)), &Silent, None)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::TriggerUnknown { .. }), "{status}: {err}");
+        assert!(err.to_string().contains(&status.to_string()), "{err}");
+        assert_eq!(count(&requests(&emu).await, SERVICE, "runScheduledJob"), 3 + sent, "{status}: one POST");
+    }
+    // A 429 proves the trigger was refused before the service: sent again.
+    admin(&emu, "/emulator/faults", json!({"path": trigger, "status": 429, "retry_after": 0})).await;
+    let started =
+        schedule::start(&di, &target(), IfRunning::Fail, &fast(Duration::from_secs(5)), &Silent, None).await.unwrap();
+    assert_eq!(started.status, RunStatus::Succeeded);
+    let triggers: Vec<Value> =
+        requests(&emu).await.into_iter().filter(|r| r["query"].as_str().unwrap().contains("runScheduledJob")).collect();
+    assert_eq!(triggers.len(), 8);
+    assert_eq!(triggers[6]["status"], 429);
+    assert_eq!(triggers[7]["status"], 200);
 }
 
 #[tokio::test]
@@ -316,12 +340,12 @@ async fn timeouts_already_running_and_if_running_wait() {
     let client = client(&emu, Grant::Password);
     let di = client.data_integration();
     let policy = fast(Duration::from_millis(300));
-    let started = schedule::start(&di, &target(), IfRunning::Fail, &policy, &Silent).await.unwrap();
+    let started = schedule::start(&di, &target(), IfRunning::Fail, &policy, &Silent, None).await.unwrap();
     assert_eq!(started.status, RunStatus::Running);
     let outcome = schedule::wait(&di, &target(), &started.execution_id, &policy, &Silent).await.unwrap();
     assert!(matches!(outcome, WaitOutcome::TimedOut(ref log) if log.status == RunStatus::Running));
 
-    let err = schedule::start(&di, &target(), IfRunning::Fail, &policy, &Silent).await.unwrap_err();
+    let err = schedule::start(&di, &target(), IfRunning::Fail, &policy, &Silent, None).await.unwrap_err();
     assert!(matches!(&err, Error::AlreadyRunning { execution_id, .. } if *execution_id == started.execution_id));
     assert_eq!(err.class(), ErrorClass::AlreadyRunning);
 
@@ -332,7 +356,7 @@ async fn timeouts_already_running_and_if_running_wait() {
         reqwest::Client::new().post(format!("{url}/emulator/clock/release")).json(&json!({})).send().await.unwrap();
     });
     let second =
-        schedule::start(&di, &target(), IfRunning::Wait, &fast(Duration::from_secs(10)), &Silent).await.unwrap();
+        schedule::start(&di, &target(), IfRunning::Wait, &fast(Duration::from_secs(10)), &Silent, None).await.unwrap();
     releaser.await.unwrap();
     assert_ne!(second.execution_id, started.execution_id);
     assert_eq!(second.status, RunStatus::Running);
@@ -487,19 +511,13 @@ mod data_import {
     }
 
     #[tokio::test]
-    async fn a_chunked_push_through_429_and_503_loses_and_doubles_nothing() {
+    async fn a_chunked_push_through_429_loses_and_doubles_nothing_and_a_503_writes_nothing() {
         let emu = emulator(ClockMode::Polls { polls: 1 }).await;
         let client = client(&emu, Grant::ClientCredentials);
         admin(
             &emu,
             "/emulator/faults",
             json!({"path": "/api/v1/dataimport/jobs/", "method": "POST", "status": 429, "retry_after": 0, "times": 2}),
-        )
-        .await;
-        admin(
-            &emu,
-            "/emulator/faults",
-            json!({"path": "/api/v1/dataimport/jobs/", "method": "POST", "status": 503, "times": 2}),
         )
         .await;
         let csv = sales_csv(2500, "public.Plan", Some(100));
@@ -534,6 +552,28 @@ mod data_import {
             })
             .collect();
         assert_eq!(got, expected);
+
+        // A 503 to a chunk leaves its fate unknown: it is not sent again; the
+        // push fails, its job is deleted, and nothing is written.
+        admin(
+            &emu,
+            "/emulator/faults",
+            json!({"path": "/api/v1/dataimport/jobs/", "method": "POST", "status": 503, "times": 1}),
+        )
+        .await;
+        let err = push_csv(
+            &client.data_import(),
+            Box::new(std::io::Cursor::new(sales_csv(2500, "public.Forecast", None).into_bytes())),
+            &options(300),
+            &Quiet,
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(err, Error::Unavailable { status: 503, .. }), "{err}");
+        assert!(plan_rows(&emu, "public.Forecast").await.is_empty(), "nothing written");
+        assert_eq!(plan_rows(&emu, "public.Plan").await.len(), 2475, "nothing doubled");
+        let jobs = client.data_import().jobs().await.unwrap();
+        assert!(jobs.iter().all(|j| j.status == "COMPLETED"), "the failed push left no job behind: {jobs:?}");
     }
 
     #[tokio::test]
@@ -608,12 +648,101 @@ async fn a_run_that_shows_late_in_the_logs_is_waited_for_within_the_grace() {
     let di = client.data_integration();
     admin(&emu, "/emulator/faults", json!({"log_lag_reads": 3})).await;
     let started =
-        schedule::start(&di, &target(), IfRunning::Fail, &fast(Duration::from_secs(10)), &Silent).await.unwrap();
+        schedule::start(&di, &target(), IfRunning::Fail, &fast(Duration::from_secs(10)), &Silent, None).await.unwrap();
     assert_eq!(started.status, RunStatus::Succeeded);
     admin(&emu, "/emulator/faults", json!({"log_lag_reads": 100000})).await;
-    let err =
-        schedule::start(&di, &target(), IfRunning::Fail, &fast(Duration::from_secs(10)), &Silent).await.unwrap_err();
+    let err = schedule::start(&di, &target(), IfRunning::Fail, &fast(Duration::from_secs(10)), &Silent, None)
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::TriggerUnknown { .. }), "{err}");
     assert!(err.to_string().contains("no new run appeared"), "{err}");
     assert_eq!(count(&requests(&emu).await, SERVICE, "runScheduledJob"), 2, "one trigger each, never a second");
+}
+
+/// Which run is ours when other runs of the schedule start close to our trigger.
+mod attribution {
+    use std::sync::Mutex;
+
+    use sac_types::legacy::RefreshLog;
+
+    use super::*;
+
+    /// Collects the runs reported as not ours.
+    #[derive(Default)]
+    struct Others(Mutex<Vec<(String, String)>>);
+
+    impl schedule::Reporter for Others {
+        fn polled(&self, _: Option<&RefreshLog>, _: Duration) {}
+        fn other_run(&self, run: &RefreshLog, why: &str) {
+            self.0.lock().unwrap().push((run.execution_id.clone(), why.to_string()));
+        }
+    }
+
+    async fn runs(di: &sac_client::legacy::DataIntegration<'_>) -> Vec<RefreshLog> {
+        di.schedules(MODEL).await.unwrap().remove(0).refresh_logs
+    }
+
+    #[tokio::test]
+    async fn an_older_run_of_another_host_that_shows_late_is_not_taken_for_ours() {
+        let emu = emulator(ClockMode::Manual).await;
+        // "Another host" (same user) starts a run that the logs hide from the
+        // next read, so our check before the trigger does not see it.
+        let other_host = client(&emu, Grant::Password);
+        let other_di = other_host.data_integration();
+        let before = runs(&other_di).await.len();
+        admin(&emu, "/emulator/faults", json!({"log_lag_reads": 1})).await;
+        other_di.trigger("G", SCHEDULE, None).await.unwrap();
+        // Whole seconds later (SAC's times count whole seconds).
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+
+        let ours = client(&emu, Grant::Password);
+        let di = ours.data_integration();
+        let reporter = Others::default();
+        let policy = fast(Duration::from_secs(10));
+        let started = schedule::start(&di, &target(), IfRunning::Fail, &policy, &reporter, None).await.unwrap();
+        let all = runs(&di).await;
+        assert_eq!(all.len(), before + 2);
+        // Newest first: ours, then the other host's, both stopped by SAC.
+        assert_eq!(started.execution_id, all[0].execution_id, "ours is the newer run, not the oldest new one");
+        let theirs = all[1].execution_id.clone();
+        assert!(all[..2].iter().all(|r| r.status == RunStatus::Stopped), "{all:?}");
+        let reported = reporter.0.lock().unwrap().clone();
+        assert_eq!(reported.len(), 1, "{reported:?}");
+        assert_eq!(reported[0].0, theirs);
+        assert!(reported[0].1.contains("before the trigger was sent"), "{reported:?}");
+
+        // Waiting reports it too, and ends with SAC's verdict on ours.
+        let reporter = Others::default();
+        let outcome = schedule::wait(&di, &target(), &started.execution_id, &policy, &reporter).await.unwrap();
+        assert!(matches!(outcome, WaitOutcome::Finished(ref r) if r.status == RunStatus::Stopped), "{outcome:?}");
+        assert!(reporter.0.lock().unwrap().iter().any(|(id, why)| *id == theirs && why.contains("SAC stops both")));
+    }
+
+    #[tokio::test]
+    async fn two_runs_that_fit_the_trigger_equally_are_reported_not_guessed() {
+        let emu = emulator(ClockMode::Manual).await;
+        let trigger = format!("{SERVICE}?action=runScheduledJob");
+        admin(&emu, "/emulator/faults", json!({"path": trigger, "delay_ms": 3000})).await;
+        let ours = client(&emu, Grant::Password);
+        let reads_before = count(&requests(&emu).await, SERVICE, "getScheduleLogsByModel");
+        let start = tokio::spawn(async move {
+            let di = ours.data_integration();
+            schedule::start(&di, &target(), IfRunning::Fail, &fast(Duration::from_secs(10)), &Silent, None).await
+        });
+        // Once our check before the trigger is done, our (slow) trigger is on
+        // its way; "another host" triggers while it is.
+        while count(&requests(&emu).await, SERVICE, "getScheduleLogsByModel") == reads_before {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let other_host = client(&emu, Grant::Password);
+        other_host.data_integration().trigger("G", SCHEDULE, None).await.unwrap();
+        let err = start.await.unwrap().unwrap_err();
+        let Error::RunAmbiguous { candidates, .. } = &err else { panic!("{err}") };
+        assert_eq!(candidates.len(), 2);
+        assert!(candidates.iter().all(|r| r.status == RunStatus::Stopped), "SAC stopped both: {candidates:?}");
+        assert!(err.to_string().contains("cannot be told"), "{err}");
+        assert_eq!(err.class(), ErrorClass::Unreachable);
+        assert_eq!(count(&requests(&emu).await, SERVICE, "runScheduledJob"), 2, "one trigger each");
+    }
 }

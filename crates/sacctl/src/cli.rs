@@ -342,7 +342,7 @@ pub struct WaitArgs {
     /// Give up waiting after this long (exit 5; the run goes on).
     #[arg(long, default_value = "30m", value_parser = humantime::parse_duration)]
     pub timeout: Duration,
-    /// Longest pause between two status reads (they start at 1s and grow).
+    /// Longest pause between two status reads (they start 250 ms apart and grow to 5% of the time waited).
     #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
     pub poll_interval: Duration,
     /// How long a new run may be missing from SAC's logs (they lag).

@@ -5,6 +5,7 @@ use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
+use sac_client::lock::LockReporter;
 use sac_client::schedule::Reporter;
 use sac_types::legacy::RefreshLog;
 
@@ -104,5 +105,28 @@ impl Reporter for Progress {
             Some(run) => format!("run {} {} ({secs} s)", run.execution_id, crate::report::state(run.status)),
             None => format!("waiting for the run to show in SAC's logs ({secs} s)"),
         });
+    }
+
+    /// Another run of the same data import: a warning, even with --quiet
+    /// (it may stop ours).
+    #[allow(clippy::print_stderr)]
+    fn other_run(&self, run: &RefreshLog, why: &str) {
+        let by = if run.user.is_empty() { "?" } else { &run.user };
+        let text = format!(
+            "warning: run {} of this data import ({}, started {} by {by}) {why}",
+            run.execution_id,
+            crate::report::state(run.status),
+            run.start_time
+        );
+        match &self.bar {
+            Some(bar) => bar.suspend(|| eprintln!("{text}")),
+            None => eprintln!("{text}"),
+        }
+    }
+}
+
+impl LockReporter for Progress {
+    fn waiting(&self, _lock: &std::path::Path) {
+        self.set("another sacctl of this host is starting it; waiting until it sees its run");
     }
 }

@@ -231,37 +231,42 @@ async fn pushed_rows_read_back_through_data_export_equal_the_valid_rows_despite_
         ..sac_emulator::Config::default()
     })
     .await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("plan.csv");
+    let csv = rows(1000, "public.Plan", Some(40));
+    std::fs::write(&file, &csv).unwrap();
+    let push_args = [
+        "import",
+        "push",
+        "--model",
+        "SALES_PLAN",
+        "--file",
+        file.to_str().unwrap(),
+        "--chunk-rows",
+        "100",
+        "--parallel",
+        "3",
+        "--warnings-ok",
+        "--poll-interval",
+        "100ms",
+    ];
+    // A 503 to a chunk leaves its fate unknown: never sent again; the push
+    // fails (exit 8) and deletes its job, so sending it all again is safe.
+    env.admin(
+        "/emulator/faults",
+        json!({"path": "/api/v1/dataimport/jobs/", "method": "POST", "status": 503, "times": 1}),
+    )
+    .await;
+    let failed = env.run(&push_args).await;
+    assert_eq!(code(&failed), 8, "{}", describe(&failed));
+    reqwest::Client::new().delete(format!("{}/emulator/requests", env.emu.urls.tenant_url)).send().await.unwrap();
+    // 429s prove the chunks were refused: sent again.
     env.admin(
         "/emulator/faults",
         json!({"path": "/api/v1/dataimport/jobs/", "method": "POST", "status": 429, "retry_after": 0, "times": 3}),
     )
     .await;
-    env.admin(
-        "/emulator/faults",
-        json!({"path": "/api/v1/dataimport/jobs/", "method": "POST", "status": 503, "times": 2}),
-    )
-    .await;
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("plan.csv");
-    let csv = rows(1000, "public.Plan", Some(40));
-    std::fs::write(&file, &csv).unwrap();
-    let push = env
-        .run(&[
-            "import",
-            "push",
-            "--model",
-            "SALES_PLAN",
-            "--file",
-            file.to_str().unwrap(),
-            "--chunk-rows",
-            "100",
-            "--parallel",
-            "3",
-            "--warnings-ok",
-            "--poll-interval",
-            "100ms",
-        ])
-        .await;
+    let push = env.run(&push_args).await;
     assert_eq!(code(&push), 0, "{}", describe(&push));
     let out = dir.path().join("export.csv");
     let export = env

@@ -154,9 +154,10 @@ async fn not_found_usage_and_unreachable() {
 async fn bursts_and_expiry_during_a_wait_are_survived_with_one_run() {
     let env = setup(ClockMode::Polls { polls: 4 }).await;
     env.admin("/emulator/faults", json!({"path": SERVICE, "status": 429, "retry_after": 0, "times": 2})).await;
+    // A 429 to the trigger proves it was refused: sent again (a 503 would not be, see cli_races.rs).
     env.admin(
         "/emulator/faults",
-        json!({"path": format!("{SERVICE}?action=runScheduledJob"), "status": 503, "times": 2}),
+        json!({"path": format!("{SERVICE}?action=runScheduledJob"), "status": 429, "retry_after": 0, "times": 2}),
     )
     .await;
     env.admin("/emulator/faults", json!({"path": "/oauth/token", "status": 503, "times": 1})).await;

@@ -165,7 +165,9 @@ async fn run_schedule(
     let policy = policy(step);
     let execution = match (resume, if_running) {
         (Resume::Execution(id), _) => id.clone(),
-        (_, Some(if_running)) => schedule::start(&di, &target, if_running, &policy, &Silent).await?.execution_id,
+        (_, Some(if_running)) => {
+            schedule_cmd::start_locked(&di, who.settings, &target, if_running, &policy, &Silent).await?.execution_id
+        }
         // A wait step without an execution: the newest run.
         (_, None) => schedule::newest_run(&di, &target).await?.map(|r| r.execution_id).ok_or_else(|| {
             Failure::from(sac_client::Error::NotFound {

@@ -59,14 +59,14 @@ async fn walk(printer: Printer, urls: &sac_emulator::Urls) -> Result<ExitStatus,
 
     let target = Target { model: MODEL.into(), schedule_id: SCHEDULE.into(), mapping_id: Some(MAPPING.into()) };
     let policy = WaitPolicy {
-        first_interval: Duration::from_millis(500),
+        min_interval: sac_client::poll::MIN_INTERVAL,
         max_interval: Duration::from_secs(1),
         timeout: Duration::from_secs(120),
         appear_grace: Duration::from_secs(30),
     };
     printer.note(&format!("==> Triggering data import {SCHEDULE} (runScheduledJob) and waiting"));
     let progress = printer.progress(&format!("data import {SCHEDULE}"));
-    let started = schedule::start(&di, &target, IfRunning::Fail, &policy, &progress).await?;
+    let started = schedule::start(&di, &target, IfRunning::Fail, &policy, &progress, None).await?;
     let outcome = schedule::wait(&di, &target, &started.execution_id, &policy, &progress).await?;
     progress.finish();
     let run = match outcome {
@@ -126,7 +126,7 @@ async fn supported_path(printer: Printer, client: &Client) -> Result<Value, Fail
         fn phase(&self, _: &str) {}
     }
     let policy = WaitPolicy {
-        first_interval: Duration::from_millis(500),
+        min_interval: sac_client::poll::MIN_INTERVAL,
         max_interval: Duration::from_secs(1),
         timeout: Duration::from_secs(120),
         appear_grace: Duration::from_secs(30),

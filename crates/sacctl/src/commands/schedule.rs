@@ -1,10 +1,12 @@
 //! `sacctl schedule ...`: Data Management schedules through the data
 //! integration service.
 
-use std::time::Duration;
+use std::path::PathBuf;
 
 use sac_client::legacy::DataIntegration;
-use sac_client::schedule::{self, IfRunning, Target, WaitOutcome, WaitPolicy};
+use sac_client::lock::{LockReporter, TriggerLock};
+use sac_client::schedule::{self, IfRunning, Reporter, Target, WaitOutcome, WaitPolicy};
+use sac_types::legacy::RefreshLog;
 
 use super::{connect, csv_out_for, csv_written};
 use crate::cli::{IfRunningArg, ScheduleCommand, ScheduleTarget, WaitArgs};
@@ -93,9 +95,9 @@ pub async fn schedule(printer: Printer, command: ScheduleCommand) -> Result<Exit
             .id("model", target.model.clone())
             .id("schedule_id", target.schedule_id.clone());
             unknown.declare();
-            let started = match schedule::start(&di, &target, if_running, &policy, &progress).await {
+            let started = match start_locked(&di, &settings, &target, if_running, &policy, &progress).await {
                 Ok(run) => run,
-                Err(e) => return Err(start_failure(e, &settings, &target, &unknown)),
+                Err(e) => return Err(start_failure(e, &settings, &target, &unknown, wait_args.warnings_ok)),
             };
             progress.finish();
             let resume = resume_command(&settings, &target, &started.execution_id);
@@ -160,9 +162,32 @@ pub async fn schedule(printer: Printer, command: ScheduleCommand) -> Result<Exit
     }
 }
 
+/// Starts a run of `target` under the host's trigger lock of the schedule,
+/// taken before the "already running?" check and held until the new run
+/// shows in the logs (or the attempt ends): one trigger per schedule per
+/// host, however many schedulers fire at once.
+pub(crate) async fn start_locked<R: Reporter + LockReporter>(
+    di: &DataIntegration<'_>,
+    settings: &Settings,
+    target: &Target,
+    if_running: IfRunning,
+    policy: &WaitPolicy,
+    reporter: &R,
+) -> Result<RefreshLog, sac_client::Error> {
+    let tenant = settings.client.tenant_url.as_str();
+    let lock = TriggerLock::acquire(&lock_dir(), tenant, "schedule", &target.schedule_id, reporter).await?;
+    schedule::start(di, target, if_running, policy, reporter, Some(&lock)).await
+}
+
+/// Where the trigger locks live: the cache directory (SACCTL_CACHE_DIR),
+/// so every sacctl of this OS user on this host shares them.
+fn lock_dir() -> PathBuf {
+    crate::settings::cache_dir().unwrap_or_else(|| std::env::temp_dir().join("sacctl")).join("locks")
+}
+
 pub(crate) fn policy(args: &WaitArgs) -> WaitPolicy {
     WaitPolicy {
-        first_interval: Duration::from_secs(1).min(args.poll_interval),
+        min_interval: sac_client::poll::MIN_INTERVAL,
         max_interval: args.poll_interval,
         timeout: args.timeout,
         appear_grace: args.appear_timeout,
@@ -209,8 +234,17 @@ fn going(settings: &Settings, target: &Target, execution_id: &str) -> Going {
 }
 
 /// A failed start: a run already in flight is named with the command that
-/// waits for it; a trigger whose fate is open names the logs to read.
-fn start_failure(error: sac_client::Error, settings: &Settings, target: &Target, unknown: &Going) -> Failure {
+/// waits for it; a trigger whose fate is open names the logs to read. When
+/// our run cannot be told apart from another one and they all ended the
+/// same way (SAC stops both when they overlap), that outcome is the exit
+/// status whichever run is ours.
+fn start_failure(
+    error: sac_client::Error,
+    settings: &Settings,
+    target: &Target,
+    unknown: &Going,
+    warnings_ok: bool,
+) -> Failure {
     use sac_client::{Error, ErrorClass};
     match &error {
         Error::AlreadyRunning { execution_id, .. } => {
@@ -221,6 +255,17 @@ fn start_failure(error: sac_client::Error, settings: &Settings, target: &Target,
                 "or use --if-running wait (start after it) or --if-running start (SAC then stops both runs)".into(),
             ];
             failure.going(&going)
+        }
+        Error::RunAmbiguous { candidates, .. } => {
+            let ends: Vec<Option<ExitStatus>> =
+                candidates.iter().map(|r| r.status.is_terminal().then(|| exit_for(r.status, warnings_ok))).collect();
+            let shared = ends.first().copied().flatten().filter(|first| ends.iter().all(|e| *e == Some(*first)));
+            let mut failure = Failure::from(error);
+            if let Some(status) = shared {
+                failure.status = status;
+                failure.hints.insert(0, format!("all of them ended the same way: exit {}", status.code()));
+            }
+            failure.going(unknown)
         }
         _ if error.class() == ErrorClass::Unreachable => Failure::from(error).going(unknown),
         _ => error.into(),
