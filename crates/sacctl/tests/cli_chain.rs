@@ -273,24 +273,47 @@ async fn a_killed_or_stopped_chain_resumes_by_reattaching_to_the_run_in_flight()
     assert_eq!(step(&running, "master")["state"], "running");
     assert_eq!(running["outcome"], "running");
 
+    // One state file, one chain at a time: a second resume is refused with exit 7.
+    let mut first =
+        env.command(&["chain", "run", chain_arg, "--resume", state_arg, "--output", "json"]).spawn().unwrap();
+    until_state(&state, |s| step(s, "master")["resumed"] == "reattached").await;
+    let second = env.run(&["chain", "run", chain_arg, "--resume", state_arg]).await;
+    assert_eq!(code(&second), 7, "{}", describe(&second));
+    assert!(stderr(&second).contains("another sacctl chain run is using the state file"));
+    first.kill().await.unwrap();
+
     // SIGTERM on the resumed chain: it stops waiting, records the step as
     // interrupted with its run, prints its document and exits 143.
-    let child = env
+    let mut child = env
         .command(&["chain", "run", chain_arg, "--resume", state_arg, "--output", "json"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    until_state(&state, |s| step(s, "master")["resumed"] == "reattached").await;
+    // Once it says it waits again, it listens for signals (it does before any step).
+    use tokio::io::AsyncBufReadExt;
+    let mut lines = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut err = String::new();
+    while let Some(line) = lines.next_line().await.unwrap() {
+        err.push_str(&line);
+        err.push('\n');
+        if line.contains("waiting again for its SAC run") {
+            break;
+        }
+    }
     let pid = child.id().unwrap().to_string();
     assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
     let stopped = child.wait_with_output().await.unwrap();
-    assert_eq!(code(&stopped), 143, "{}", describe(&stopped));
+    while let Some(line) = lines.next_line().await.unwrap() {
+        err.push_str(&line);
+        err.push('\n');
+    }
+    assert_eq!(code(&stopped), 143, "{}\n{err}", describe(&stopped));
     let doc = json_doc(&stopped);
     assert_eq!(doc["outcome"], "terminated");
     assert_eq!(step(&doc, "master")["state"], "interrupted");
     assert_eq!(step(&doc, "after")["state"], "not_run");
-    assert!(stderr(&stopped).contains("--resume"), "{}", describe(&stopped));
+    assert!(err.contains("--resume"), "{err}");
 
     // Resumed again, it waits for the same run; the run ends when released.
     let resume = env.command(&["chain", "run", chain_arg, "--resume", state_arg, "--output", "json"]).output();

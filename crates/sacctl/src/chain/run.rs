@@ -241,6 +241,20 @@ pub async fn run(printer: Printer, args: ChainRunArgs) -> Result<ExitStatus, Fai
     if let Some(signal) = early {
         return Ok(signal);
     }
+    let _lock = match state::lock(&state_path) {
+        Ok(Some(lock)) => lock,
+        Ok(None) => {
+            let mut failure = Failure::new(
+                ExitStatus::AlreadyRunning,
+                anyhow::anyhow!("another sacctl chain run is using the state file {}", state_path.display()),
+            );
+            failure.hints.push("wait for it to end, or give this run its own --state FILE".into());
+            return Err(failure);
+        }
+        Err(e) => {
+            return Err(Failure::usage(format!("cannot lock the state file {}: {e}", state_path.display())));
+        }
+    };
     let resume = resume_command(&chain.path, &state_path, &args.chain.vars);
     let (state, mut resumes) =
         initial_state(&chain, previous.as_ref().map(|(p, s)| (*p, s)), &state_path, resume.clone());

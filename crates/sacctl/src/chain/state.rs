@@ -186,6 +186,20 @@ impl ChainState {
     }
 }
 
+/// Takes `<state>.lock` for this process, so two chains never write one
+/// state file (the OS drops the lock when the process dies, `kill -9`
+/// included). `Ok(None)`: another process holds it.
+pub fn lock(state: &Path) -> std::io::Result<Option<std::fs::File>> {
+    let mut name = state.file_name().unwrap_or_default().to_os_string();
+    name.push(".lock");
+    let file = std::fs::File::options().create(true).truncate(false).write(true).open(state.with_file_name(name))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+        Err(std::fs::TryLockError::Error(e)) => Err(e),
+    }
+}
+
 /// Where the state goes without `--state`: `<chain>.state.json` next to the chain.
 pub fn default_path(chain: &Path) -> PathBuf {
     let stem = chain.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "chain".into());
