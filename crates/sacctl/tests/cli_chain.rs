@@ -267,15 +267,20 @@ async fn a_killed_or_stopped_chain_resumes_by_reattaching_to_the_run_in_flight()
     let run = ["chain", "run", chain_arg, "--state", state_arg, "--var", "timeout=10m", "--output", "json"];
 
     // SIGKILL: nothing runs after it, the state file is all that is left.
-    let mut child = env.command(&run).spawn().unwrap();
+    let mut child =
+        env.command(&run).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
     let running = until_state(&state, master_known).await;
     child.kill().await.unwrap();
     assert_eq!(step(&running, "master")["state"], "running");
     assert_eq!(running["outcome"], "running");
 
     // One state file, one chain at a time: a second resume is refused with exit 7.
-    let mut first =
-        env.command(&["chain", "run", chain_arg, "--resume", state_arg, "--output", "json"]).spawn().unwrap();
+    let mut first = env
+        .command(&["chain", "run", chain_arg, "--resume", state_arg, "--output", "json"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
     until_state(&state, |s| step(s, "master")["resumed"] == "reattached").await;
     let second = env.run(&["chain", "run", chain_arg, "--resume", state_arg]).await;
     assert_eq!(code(&second), 7, "{}", describe(&second));
@@ -359,4 +364,128 @@ async fn check_and_plan_from_the_command_line() {
     assert!(!env.home.path().join("bad.state.json").exists(), "a chain with errors does not start");
     let no_var = env.run(&["chain", "check", good.to_str().unwrap(), "--var", "oops"]).await;
     assert_eq!(code(&no_var), 2, "{}", describe(&no_var));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn retries_start_a_failed_run_again() {
+    let env = setup(ClockMode::Immediate).await;
+    let chain = write_chain(
+        &env,
+        "retry.toml",
+        "[step.master]\nkind = \"schedule\"\nschedule = \"F58CA15F78AA9039E200586F05E2BB93\"\nmodel = \"t.G:ZEPPART_001\"\n\
+         poll_interval = \"100ms\"\nretries = 2\nretry_delay = \"10ms\"\n",
+    );
+    env.admin("/emulator/faults", json!({"fail_runs": 1, "message": "BW system ZW2 is not reachable"})).await;
+    let output = env.run(&["chain", "run", chain.to_str().unwrap(), "--output", "json"]).await;
+    assert_eq!(code(&output), 0, "{}", describe(&output));
+    let doc = json_doc(&output);
+    assert_eq!(step(&doc, "master")["attempts"], 2, "one failed run, one good run, no third");
+    assert_eq!(env.triggers().await, 2);
+    assert!(stderr(&output).contains("attempt 1 ended with exit 1"), "{}", describe(&output));
+}
+
+/// Steps as different identities: profiles of the config file, no identity in the environment.
+#[tokio::test(flavor = "multi_thread")]
+async fn each_step_runs_as_its_profile_and_continue_lets_independent_steps_go_on() {
+    let mut env = setup(ClockMode::Immediate).await;
+    env.vars.retain(|(k, _)| k.ends_with("_URL"));
+    let secrets = env.home.path().join("secrets");
+    std::fs::create_dir_all(&secrets).unwrap();
+    std::fs::write(secrets.join("password"), "Welcome1!\n").unwrap();
+    std::fs::write(secrets.join("api"), "sacctl-api-secret\n").unwrap();
+    let config_dir = env.home.path().join("config").join("sacctl");
+    std::fs::create_dir_all(&config_dir).unwrap();
+    std::fs::write(
+        config_dir.join("config.toml"),
+        format!(
+            "[profiles.default]\nclient_id = \"sacctl-user\"\nclient_secret_cmd = \"echo sacctl-user-secret\"\n\
+             grant = \"password\"\nuser = \"JDOE\"\npassword_file = \"{0}/password\"\n\n\
+             [profiles.technical]\nclient_id = \"sacctl-api\"\nclient_secret_file = \"{0}/api\"\ngrant = \"client_credentials\"\n",
+            secrets.display()
+        ),
+    )
+    .unwrap();
+    std::fs::write(env.home.path().join("facts.csv"), FACTS).unwrap();
+    let chain = write_chain(
+        &env,
+        "who.toml",
+        r#"
+[step.as_user]
+kind = "multiaction"
+multiaction = "t.G:MA_LOAD_ZEPPART"
+params = { TargetVersion = "public.Plan" }
+poll_interval = "100ms"
+
+[step.as_technical_client]
+kind = "multiaction"
+multiaction = "t.G:MA_LOAD_ZEPPART"
+params = { TargetVersion = "public.Plan" }
+profile = "technical"
+on_failure = "continue"
+
+[step.facts]
+kind = "import"
+needs = ["as_user"]
+model = "SALES_PLAN"
+file = "facts.csv"
+profile = "technical"
+poll_interval = "100ms"
+"#,
+    );
+    let output = env.run(&["chain", "run", chain.to_str().unwrap(), "--parallel", "1", "--output", "json"]).await;
+    assert_eq!(code(&output), 3, "the worst step: an auth error: {}", describe(&output));
+    let doc = json_doc(&output);
+    assert_eq!(step(&doc, "as_user")["state"], "succeeded");
+    assert_eq!(step(&doc, "as_technical_client")["state"], "failed");
+    assert_eq!(step(&doc, "as_technical_client")["exit_code"], 3);
+    assert!(step(&doc, "as_technical_client")["message"].as_str().unwrap().contains("business user"), "{doc:#}");
+    assert_eq!(step(&doc, "facts")["state"], "succeeded", "on_failure = continue: steps that do not need it go on");
+    assert_eq!(step(&doc, "facts")["result"]["rows_written"], 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_resumed_import_waits_for_its_job_instead_of_pushing_again() {
+    let env = setup(ClockMode::Manual).await;
+    std::fs::write(env.home.path().join("facts.csv"), FACTS).unwrap();
+    let chain = write_chain(
+        &env,
+        "facts.toml",
+        "[step.facts]\nkind = \"import\"\nmodel = \"SALES_PLAN\"\nfile = \"facts.csv\"\npoll_interval = \"100ms\"\n",
+    );
+    let chain_arg = chain.to_str().unwrap();
+    let state = env.home.path().join("facts.state.json");
+    let mut child = env.command(&["chain", "run", chain_arg]).stderr(std::process::Stdio::null()).spawn().unwrap();
+    let running = until_state(&state, |s| step(s, "facts")["job_id"].is_string()).await;
+    let job = step(&running, "facts")["job_id"].as_str().unwrap().to_string();
+    // Kill it once the job writes (PROCESSING, held by the manual clock).
+    let mut processing = false;
+    for _ in 0..600 {
+        let status = env.run(&["import", "status", &job, "--output", "json"]).await;
+        if serde_json::from_slice::<Value>(&status.stdout).is_ok_and(|s| s["jobStatus"] == "PROCESSING") {
+            processing = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    child.kill().await.unwrap();
+    assert!(processing, "the job was writing when the chain was killed");
+
+    let resume =
+        env.command(&["chain", "run", chain_arg, "--resume", state.to_str().unwrap(), "--output", "json"]).output();
+    let release = async {
+        until_state(&state, |s| step(s, "facts")["resumed"] == "reattached").await;
+        env.admin("/emulator/clock/release", json!({})).await;
+    };
+    let (resumed, ()) = tokio::join!(resume, release);
+    let resumed = resumed.unwrap();
+    assert_eq!(code(&resumed), 0, "{}", describe(&resumed));
+    let doc = json_doc(&resumed);
+    assert_eq!(step(&doc, "facts")["job_id"], job.as_str());
+    assert_eq!(step(&doc, "facts")["result"]["status"], "COMPLETED");
+    let requests = env.requests().await;
+    let count = |suffix: &str| {
+        requests.iter().filter(|r| r["method"] == "POST" && r["path"].as_str().unwrap().ends_with(suffix)).count()
+    };
+    assert_eq!(count("/models/SALES_PLAN/factData"), 1, "one job created");
+    assert_eq!(count("/run"), 1, "one job run");
 }
