@@ -156,6 +156,8 @@ push() {
   log "push ($label): $(cut -d' ' -f1 "$work/push_$label.time") s for $rows rows"
 }
 
+# Other work on the machine skews every figure: the table states the load.
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 log "writing $rows fact rows"
 python3 bench/gen_facts.py "$rows" > "$work/facts.csv"
 
@@ -196,7 +198,8 @@ total=$(stored_rows)
 [ "$exported" = "$total" ] || die "export: $exported rows exported of $total stored"
 record export_rows "$exported"
 bearer sacctl-api sacctl-api-secret -d grant_type=client_credentials
-python3 bench/tools.py pages "$SACCTL_API_URL/api/v1/dataexport/providers/sac/SALES_PLAN/FactData" "$work/auth" >> "$results"
+python3 bench/tools.py pages "$SACCTL_API_URL/api/v1/dataexport/providers/sac/SALES_PLAN/FactData" "$work/auth" "$emu" \
+  >> "$results"
 paged=$(awk -F= '$1 == "pages_rows" {print $2}' "$results")
 [ "$paged" = "$total" ] || die "export pages: $paged rows read of $total stored"
 record emu_mem_hwm_mib "$(emu_status_mib VmHWM)"
@@ -222,10 +225,12 @@ check_poll() {
 }
 # load PREFIX CONNECTIONS URL [OHA FLAGS...]: one bounded oha run, summarised.
 load() {
-  local prefix=$1 c=$2 url=$3
+  local prefix=$1 c=$2 url=$3 before
   shift 3
+  before=$(emu_cpu_ticks)
   "$oha" --no-tui "${oha_json[@]}" -w -z "$load" -c "$c" "$@" "$url" > "$work/$prefix.oha.json" \
     || die "oha failed on $url"
+  record "${prefix}_emu_cpu_s" "$(ticks_to_s "$before" "$(emu_cpu_ticks)")"
   python3 bench/tools.py oha "$prefix" "$work/$prefix.oha.json" >> "$results"
 }
 poll_flags() {
@@ -263,7 +268,7 @@ commit=$(git rev-parse --short HEAD 2> /dev/null || echo unknown)
 dirty=$(git status --porcelain --untracked-files=no 2> /dev/null | grep -q . && echo ", uncommitted changes" || true)
 cpu=$(lscpu 2> /dev/null | sed -n 's/^Model name: *//p' | head -n 1)
 mem=$(awk '/MemTotal/ {printf "%.0f", $2 / 1048576}' /proc/meminfo)
-record caption "$(date -u '+%Y-%m-%d %H:%M UTC'), commit $commit$dirty; $(nproc) cores ($cpu), $mem GiB; push --chunk-rows $chunk_rows --parallel $parallel; oha $load per load, loopback"
+record caption "$(date -u '+%Y-%m-%d %H:%M UTC'), commit $commit$dirty; $(nproc) cores ($cpu), $mem GiB, load average $load_before at the start and $(cut -d' ' -f1-3 /proc/loadavg) at the end; push --chunk-rows $chunk_rows --parallel $parallel; oha $load per load, loopback"
 python3 bench/tools.py table "$results" > "$work/table.md"
 cat "$work/table.md"
 if [ -n "$out" ]; then cp "$work/table.md" "$out" && log "table written to $out"; fi
