@@ -13,11 +13,12 @@
 #   bash bench/run.sh --out table.md        # also write the table to a file
 #   bash bench/run.sh --smoke               # 10k rows, 1 s loads: does the script work?
 #   bash bench/run.sh --tune                # push timings for several --chunk-rows/--parallel, then exit
+#                                           # (tune_settings="50000:2 50000:4" picks which)
 #   bash bench/run.sh --rows 200000 --load 3s --chunk-rows 100000 --parallel 2
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { awk 'NR > 1 && /^#/ {sub(/^# ?/, ""); print; next} NR > 1 {exit}' "$0"; }
 
 rows=1000000 load=5s history=10000 chunk_rows=50000 parallel=2 out="" tune=false
 connections="1 16 64"
@@ -158,21 +159,24 @@ push() {
 
 # Other work on the machine skews every figure: the table states the load.
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+commit=$(git rev-parse --short HEAD 2> /dev/null || echo unknown)
+dirty=$(git status --porcelain --untracked-files=no 2> /dev/null | grep -q . && echo ", uncommitted changes" || true)
 log "writing $rows fact rows"
 python3 bench/gen_facts.py "$rows" > "$work/facts.csv"
 
 # --- --tune: which client settings push fastest ----------------------------------
 
 if $tune; then
-  printf '| --chunk-rows | --parallel | wall s | rows/s | sacctl peak RSS MiB |\n|---:|---:|---:|---:|---:|\n'
-  for setting in 25000:2 50000:1 50000:2 50000:4 100000:1 100000:2 100000:4; do
+  printf '| --chunk-rows | --parallel | wall s | rows/s | sacctl peak RSS MiB | emulator CPU s |\n|---:|---:|---:|---:|---:|---:|\n'
+  for setting in ${tune_settings:-25000:2 50000:1 50000:2 50000:4 100000:1 100000:2 100000:4}; do
     chunk_rows=${setting%:*} parallel=${setting#*:}
     start_emulator tune
     push tune
     stop_emulator
     read -r wall rss _ < "$work/push_tune.time"
-    python3 -c "import sys; c, p, w, r, n = sys.argv[1:]; print(f'| {int(c):,} | {p} | {float(w):.1f} | {int(n) / float(w):,.0f} | {int(r) / 1024:.0f} |')" \
-      "$chunk_rows" "$parallel" "$wall" "$rss" "$rows"
+    emu_cpu=$(awk -F= '$1 == "push_tune_emu_cpu_s" {print $2}' "$results")
+    python3 -c "import sys; c, p, w, r, n, e = sys.argv[1:]; print(f'| {int(c):,} | {p} | {float(w):.1f} | {int(n) / float(w):,.0f} | {int(r) / 1024:.0f} | {e} |')" \
+      "$chunk_rows" "$parallel" "$wall" "$rss" "$rows" "$emu_cpu"
     : > "$results"
   done
   exit 0
@@ -264,8 +268,6 @@ stop_emulator
 
 # --- the table -------------------------------------------------------------------
 
-commit=$(git rev-parse --short HEAD 2> /dev/null || echo unknown)
-dirty=$(git status --porcelain --untracked-files=no 2> /dev/null | grep -q . && echo ", uncommitted changes" || true)
 cpu=$(lscpu 2> /dev/null | sed -n 's/^Model name: *//p' | head -n 1)
 mem=$(awk '/MemTotal/ {printf "%.0f", $2 / 1048576}' /proc/meminfo)
 record caption "$(date -u '+%Y-%m-%d %H:%M UTC'), commit $commit$dirty; $(nproc) cores ($cpu), $mem GiB, load average $load_before at the start and $(cut -d' ' -f1-3 /proc/loadavg) at the end; push --chunk-rows $chunk_rows --parallel $parallel; oha $load per load, loopback"
