@@ -16,6 +16,7 @@
 #                                           # (tune_settings="50000:2 50000:4" picks which)
 #   bash bench/run.sh --rows 200000 --load 3s --chunk-rows 100000 --parallel 2
 set -euo pipefail
+called_from=$PWD
 cd "$(dirname "$0")/.."
 
 usage() { awk 'NR > 1 && /^#/ {sub(/^# ?/, ""); print; next} NR > 1 {exit}' "$0"; }
@@ -38,6 +39,7 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
+case "$out" in "" | /*) ;; *) out="$called_from/$out" ;; esac
 
 log() { printf 'bench: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
@@ -119,14 +121,19 @@ sacctl_figures() {
   record "$2_sacctl_cpu_s" "$(python3 -c "print(f'{$user + $sys:.2f}')")"
   record "$2_sacctl_rss_mib" "$(python3 -c "print(f'{$rss / 1024:.1f}')")"
 }
-# bearer CLIENT SECRET [FORM...]: a token from the token service, written as
-# an Authorization header to $work/auth (read by curl with -H @file).
+# bearer CURL_CONFIG: a token from the token service, written as an
+# Authorization header to $work/auth (curl reads it with -H @file). The
+# credentials reach curl as a config on stdin, not on its command line.
 bearer() {
-  local client=$1 secret=$2
-  shift 2
-  curl -sSf -u "$client:$secret" "$@" "$SACCTL_TOKEN_URL" \
+  printf '%s\n' "$1" | curl -sSf -K - "$SACCTL_TOKEN_URL" \
     | python3 -c 'import json, sys; print("Authorization: Bearer " + json.load(sys.stdin)["access_token"])' > "$work/auth"
 }
+api_client='user = "sacctl-api:sacctl-api-secret"
+data = "grant_type=client_credentials"'
+jdoe='user = "sacctl-user:sacctl-user-secret"
+data = "grant_type=password"
+data = "username=JDOE"
+data-urlencode = "password=Welcome1!"'
 # stored_rows: how many facts SALES_PLAN holds (the admin API's total).
 stored_rows() {
   curl -sSf "$SACCTL_TENANT_URL/emulator/models/t.G:SALES_PLAN/rows?limit=1" \
@@ -201,7 +208,7 @@ exported=$(($(wc -l < "$work/export.csv") - 1))
 total=$(stored_rows)
 [ "$exported" = "$total" ] || die "export: $exported rows exported of $total stored"
 record export_rows "$exported"
-bearer sacctl-api sacctl-api-secret -d grant_type=client_credentials
+bearer "$api_client"
 python3 bench/tools.py pages "$SACCTL_API_URL/api/v1/dataexport/providers/sac/SALES_PLAN/FactData" "$work/auth" "$emu" \
   >> "$results"
 paged=$(awk -F= '$1 == "pages_rows" {print $2}' "$results")
@@ -244,7 +251,7 @@ poll_flags() {
 
 log "polls and health at $connections connections, $load each"
 start_emulator polls
-bearer sacctl-user sacctl-user-secret -d grant_type=password -d username=JDOE --data-urlencode 'password=Welcome1!'
+bearer "$jdoe"
 runs=$(check_poll)
 [ "$runs" -ge 1 ] || die "the poll shows no runs"
 mapfile -d '' flags < <(poll_flags)
@@ -258,7 +265,7 @@ stop_emulator
 log "polls with $history more runs in the log"
 "$bin" emulator --print-tenant | python3 bench/tools.py history-tenant "$history" > "$work/history.toml"
 start_emulator history --tenant "$work/history.toml"
-bearer sacctl-user sacctl-user-secret -d grant_type=password -d username=JDOE --data-urlencode 'password=Welcome1!'
+bearer "$jdoe"
 runs=$(check_poll)
 [ "$runs" -gt "$history" ] || die "the poll shows $runs runs, expected more than $history"
 record history_runs "$runs"
