@@ -357,12 +357,9 @@ impl Client {
             (_, 404) => Error::NotFound { what: "resource".into(), message },
             (_, 401) => Error::Unauthorized { status: 401, description: message },
             (_, 403) => Error::Forbidden { status: 403, message },
-            (_, status @ (429 | 500..=599)) => Error::Unavailable {
-                status,
-                attempts: self.config.retry.max_attempts,
-                elapsed: Default::default(),
-                message,
-            },
+            (_, status @ (429 | 500..=599)) => {
+                Error::Unavailable { status, attempts: answer.tries.attempts, elapsed: answer.tries.elapsed, message }
+            }
             (_, status) => Error::Rejected { status, message },
         }
     }

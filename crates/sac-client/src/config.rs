@@ -35,10 +35,10 @@ impl Grant {
             "saml2_bearer" | "saml" | "saml_bearer" | "urn:ietf:params:oauth:grant-type:saml2-bearer" => {
                 Grant::Saml2Bearer
             }
-            other => {
-                return Err(Error::Config(format!(
-                    "unknown grant {other:?}: use client_credentials, authorization_code, password or saml2_bearer"
-                )))
+            _ => {
+                return Err(Error::Config(
+                    "unknown grant: use client_credentials, authorization_code, password or saml2_bearer".into(),
+                ))
             }
         })
     }
@@ -122,15 +122,16 @@ impl Default for RetryPolicy {
 
 /// Checks a URL given in settings: absolute, http(s), no query or fragment.
 pub fn parse_url(name: &str, value: &str) -> Result<Url> {
-    let url = Url::parse(value.trim()).map_err(|e| Error::Config(format!("{name} {value:?} is not a URL: {e}")))?;
+    // Messages never quote the value: a mistyped setting may hold a secret.
+    let url = Url::parse(value.trim()).map_err(|e| Error::Config(format!("{name} is not a URL ({e})")))?;
     if !matches!(url.scheme(), "https" | "http") {
-        return Err(Error::Config(format!("{name} must start with https:// (got {value:?})")));
+        return Err(Error::Config(format!("{name} must start with https://")));
     }
     if url.host_str().is_none() {
-        return Err(Error::Config(format!("{name} {value:?} has no host")));
+        return Err(Error::Config(format!("{name} has no host")));
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(Error::Config(format!("{name} must not carry a query or fragment (got {value:?})")));
+        return Err(Error::Config(format!("{name} must not carry a query or fragment")));
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err(Error::Config(format!("{name} must not carry credentials: give them as client id and secret")));

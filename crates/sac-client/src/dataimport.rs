@@ -191,6 +191,11 @@ pub struct PushOptions {
     /// Validate only: report, delete the job, write nothing.
     pub dry_run: bool,
     pub wait: WaitPolicy,
+    /// The file's name for error messages ("facts.csv", "standard input").
+    pub source: String,
+    /// The file's columns that make a row's key in the model (after the
+    /// mapping); rows whose key was seen earlier in the file are counted.
+    pub key_columns: Vec<String>,
 }
 
 /// What a push did.
@@ -206,6 +211,8 @@ pub struct PushOutcome {
     pub stopped: Option<String>,
     /// The rows SAC rejected, with `_REJECTION_REASON` (at most SAC's sample).
     pub invalid_rows: InvalidRows,
+    /// Rows whose key an earlier row of the file had (SAC keeps one row per key).
+    pub duplicate_keys: u64,
 }
 
 /// Counts the bytes read through it.
@@ -223,36 +230,135 @@ impl<R: Read> Read for Counting<R> {
 }
 
 /// What the CSV reader thread sends: a chunk (CSV text with the header
-/// line, and its row count), or the end of the input.
+/// line, and its row count), or the end of the input with the number of
+/// rows whose key an earlier row had.
 enum Piece {
     Chunk(bytes::Bytes, u64),
-    End,
+    End(KeyCounter),
+}
+
+/// A place in the input that is wrong: line and column (1-based), and why.
+#[derive(Debug, PartialEq, Eq)]
+struct BadInput {
+    line: u64,
+    column: u64,
+    message: String,
+}
+
+impl BadInput {
+    fn new(line: u64, column: u64, message: impl Into<String>) -> Self {
+        BadInput { line, column, message: message.into() }
+    }
+
+    /// A CSV error where it happened (a field's column when the reader knows it).
+    fn from_csv(e: &csv::Error) -> Self {
+        let line = e.position().map(|p| p.line()).unwrap_or(0);
+        let column = match e.kind() {
+            csv::ErrorKind::Utf8 { err, .. } => err.field() as u64 + 1,
+            _ => 1,
+        };
+        BadInput::new(line, column, format!("the CSV is malformed: {e}"))
+    }
+
+    fn into_error(self, file: &str) -> Error {
+        Error::DataFile { file: file.into(), line: self.line, column: self.column, message: self.message }
+    }
+}
+
+/// The header's columns: a column named twice is an error naming both.
+fn check_header(header: &csv::ByteRecord) -> std::result::Result<(), BadInput> {
+    if header.is_empty() || header.iter().all(|h| h.is_empty()) {
+        return Err(BadInput::new(1, 1, "the CSV has no header line"));
+    }
+    let mut seen: std::collections::HashMap<&[u8], usize> = std::collections::HashMap::new();
+    for (i, name) in header.iter().enumerate() {
+        if let Some(first) = seen.insert(name, i) {
+            return Err(BadInput::new(
+                1,
+                i as u64 + 1,
+                format!(
+                    "column {:?} is named twice, in columns {} and {}",
+                    String::from_utf8_lossy(name),
+                    first + 1,
+                    i + 1
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Counts the rows of each key (the values of the key columns), to tell how
+/// many rows repeat a key an earlier row had. Holds a 64-bit hash and a
+/// count per distinct key, not the rows.
+#[derive(Debug, Default)]
+struct KeyCounter {
+    indices: Vec<usize>,
+    counts: std::collections::HashMap<u64, u32>,
+}
+
+fn key_hash<'a>(values: impl Iterator<Item = Option<&'a [u8]>>) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    for value in values {
+        value.hash(&mut hasher);
+    }
+    hasher.finish()
+}
+
+impl KeyCounter {
+    fn new(header: &csv::ByteRecord, key_columns: &[String]) -> Self {
+        let indices =
+            key_columns.iter().filter_map(|k| header.iter().position(|h| h == k.as_bytes())).collect::<Vec<_>>();
+        KeyCounter { indices, counts: Default::default() }
+    }
+
+    fn count(&mut self, record: &csv::ByteRecord) {
+        if !self.indices.is_empty() {
+            *self.counts.entry(key_hash(self.indices.iter().map(|&i| record.get(i)))).or_default() += 1;
+        }
+    }
+
+    /// Takes out a row SAC rejected (`values` of the key columns, in order).
+    fn forget(&mut self, values: &[Option<&[u8]>]) {
+        if let Some(n) = self.counts.get_mut(&key_hash(values.iter().copied())) {
+            *n = n.saturating_sub(1);
+        }
+    }
+
+    /// Rows whose key an earlier (kept) row had.
+    fn repeats(&self) -> u64 {
+        self.counts.values().map(|&n| u64::from(n.saturating_sub(1))).sum()
+    }
 }
 
 /// Splits CSV from `input` into chunks of `chunk_rows` rows on a blocking
 /// thread; at most `bound` chunks wait in memory. A record whose field
-/// count differs from the header's is an error with its line number.
+/// count differs from the header's is an error with its line and column.
 fn chunk_csv(
     input: Box<dyn Read + Send>,
     chunk_rows: usize,
     bound: usize,
     bytes_read: Arc<std::sync::atomic::AtomicU64>,
-) -> tokio::sync::mpsc::Receiver<std::result::Result<Piece, String>> {
+    key_columns: Vec<String>,
+) -> tokio::sync::mpsc::Receiver<std::result::Result<Piece, BadInput>> {
     let (tx, rx) = tokio::sync::mpsc::channel(bound.max(1));
     std::thread::spawn(move || {
-        let result = (|| -> std::result::Result<(), String> {
+        let result = (|| -> std::result::Result<(), BadInput> {
             let mut reader =
                 csv::ReaderBuilder::new().flexible(true).from_reader(Counting { inner: input, count: bytes_read });
-            let header = reader.byte_headers().map_err(|e| format!("cannot read the CSV header: {e}"))?.clone();
-            if header.is_empty() || header.iter().all(|h| h.is_empty()) {
-                return Err("the CSV has no header line".into());
-            }
-            let new_writer = || -> std::result::Result<csv::Writer<Vec<u8>>, String> {
+            let header = reader.byte_headers().map_err(|e| BadInput::from_csv(&e))?.clone();
+            check_header(&header)?;
+            let mut keys = KeyCounter::new(&header, &key_columns);
+            let internal = |e: csv::Error| BadInput::new(0, 0, format!("cannot re-encode the CSV: {e}"));
+            let new_writer = || -> std::result::Result<csv::Writer<Vec<u8>>, BadInput> {
                 let mut w = csv::Writer::from_writer(Vec::with_capacity(1 << 20));
-                w.write_byte_record(&header).map_err(|e| e.to_string())?;
+                w.write_byte_record(&header).map_err(internal)?;
                 Ok(w)
             };
-            let finish = |w: csv::Writer<Vec<u8>>| w.into_inner().map_err(|e| e.to_string()).map(bytes::Bytes::from);
+            let finish = |w: csv::Writer<Vec<u8>>| {
+                w.into_inner().map_err(|e| BadInput::new(0, 0, e.to_string())).map(bytes::Bytes::from)
+            };
             let mut writer = new_writer()?;
             let mut rows = 0u64;
             let mut record = csv::ByteRecord::new();
@@ -261,13 +367,14 @@ fn chunk_csv(
                     Ok(true) => {
                         if record.len() != header.len() {
                             let line = record.position().map(|p| p.line()).unwrap_or(0);
-                            return Err(format!(
-                                "line {line} of the CSV has {} fields, the header has {}",
-                                record.len(),
-                                header.len()
+                            return Err(BadInput::new(
+                                line,
+                                record.len().min(header.len()) as u64 + 1,
+                                format!("the row has {} fields, the header has {}", record.len(), header.len()),
                             ));
                         }
-                        writer.write_byte_record(&record).map_err(|e| e.to_string())?;
+                        keys.count(&record);
+                        writer.write_byte_record(&record).map_err(internal)?;
                         rows += 1;
                         if rows as usize == chunk_rows {
                             let full = finish(std::mem::replace(&mut writer, new_writer()?))?;
@@ -278,16 +385,13 @@ fn chunk_csv(
                         }
                     }
                     Ok(false) => break,
-                    Err(e) => {
-                        let line = e.position().map(|p| p.line()).unwrap_or(0);
-                        return Err(format!("the CSV is malformed at line {line}: {e}"));
-                    }
+                    Err(e) => return Err(BadInput::from_csv(&e)),
                 }
             }
             if rows > 0 {
                 let _ = tx.blocking_send(Ok(Piece::Chunk(finish(writer)?, rows)));
             }
-            let _ = tx.blocking_send(Ok(Piece::End));
+            let _ = tx.blocking_send(Ok(Piece::End(keys)));
             Ok(())
         })();
         if let Err(why) = result {
@@ -346,10 +450,12 @@ async fn upload_and_validate(
 ) -> Result<PushOutcome> {
     let bytes_read = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let parallel = options.parallel.max(1);
-    let mut chunks = chunk_csv(input, options.chunk_rows.max(1), parallel, bytes_read.clone());
+    let mut chunks =
+        chunk_csv(input, options.chunk_rows.max(1), parallel, bytes_read.clone(), options.key_columns.clone());
     let mut in_flight = futures_util::stream::FuturesUnordered::new();
     let mut rows_read = 0u64;
     let mut rows_sent = 0u64;
+    let mut keys = KeyCounter::default();
     let mut input_done = false;
     loop {
         while !input_done && in_flight.len() < parallel {
@@ -358,9 +464,16 @@ async fn upload_and_validate(
                     rows_read += rows;
                     in_flight.push(async move { di.upload_csv(job_id, csv).await.map(|r| (r, rows)) });
                 }
-                Some(Ok(Piece::End)) => input_done = true,
-                Some(Err(why)) => return Err(Error::Config(why)),
-                None => return Err(Error::Config("reading the input stopped before its end".into())),
+                Some(Ok(Piece::End(counted))) => {
+                    keys = counted;
+                    input_done = true
+                }
+                Some(Err(bad)) => return Err(bad.into_error(&options.source)),
+                None => {
+                    return Err(
+                        BadInput::new(0, 0, "reading the input stopped before its end").into_error(&options.source)
+                    )
+                }
             }
         }
         match futures_util::StreamExt::next(&mut in_flight).await {
@@ -374,7 +487,7 @@ async fn upload_and_validate(
         }
     }
     if rows_read == 0 {
-        return Err(Error::Config("the input has a header line but no rows".into()));
+        return Err(BadInput::new(2, 1, "the file has a header line but no rows").into_error(&options.source));
     }
     reporter.phase("validating");
     let validated = di.validate(job_id).await?;
@@ -384,6 +497,7 @@ async fn upload_and_validate(
     } else {
         InvalidRows { failed_rows: vec![] }
     };
+    let duplicate_keys = repeats_among_valid(keys, &invalid_rows, validated.failed_number_rows, options);
     let mut outcome = PushOutcome {
         job_id: job_id.to_string(),
         rows_read,
@@ -392,6 +506,7 @@ async fn upload_and_validate(
         timed_out: false,
         stopped: None,
         invalid_rows,
+        duplicate_keys,
     };
     if let Some(max) = options.max_failed_rows {
         if validated.failed_number_rows > max {
@@ -405,6 +520,32 @@ async fn upload_and_validate(
         outcome.stopped = Some("dry run: validated only, nothing was written".into());
     }
     Ok(outcome)
+}
+
+/// Rows that repeat the key of an earlier row SAC keeps. Rejected rows are
+/// taken out when SAC listed all of them (its sample may be shorter; then
+/// a rejected row may still count).
+fn repeats_among_valid(mut keys: KeyCounter, invalid: &InvalidRows, failed: u64, options: &PushOptions) -> u64 {
+    if invalid.failed_rows.len() as u64 == failed {
+        // SAC may name a rejected row's columns by the file's names or the model's.
+        let target_of = |file_column: &String| {
+            options
+                .settings
+                .mapping
+                .as_ref()
+                .and_then(|m| m.iter().find(|(_, source)| *source == file_column).map(|(target, _)| target.clone()))
+                .unwrap_or_else(|| file_column.clone())
+        };
+        for row in &invalid.failed_rows {
+            let values: Vec<Option<&[u8]>> = options
+                .key_columns
+                .iter()
+                .map(|c| row.get(c).or_else(|| row.get(&target_of(c))).and_then(|v| v.as_str()).map(str::as_bytes))
+                .collect();
+            keys.forget(&values);
+        }
+    }
+    keys.repeats()
 }
 
 /// Writes rejected rows as CSV: the columns of the rows, then the reason.
@@ -450,26 +591,59 @@ mod tests {
         let input = "A,B\n1,2\n3,\"x,y\"\n5,6\n".as_bytes().to_vec();
         let len = input.len() as u64;
         let count = Arc::new(std::sync::atomic::AtomicU64::new(0));
-        let mut rx = chunk_csv(Box::new(std::io::Cursor::new(input)), 2, 1, count.clone());
-        let chunk = |piece: std::result::Result<Piece, String>| match piece.unwrap() {
+        let mut rx = chunk_csv(Box::new(std::io::Cursor::new(input)), 2, 1, count.clone(), vec!["A".into()]);
+        let chunk = |piece: std::result::Result<Piece, BadInput>| match piece.unwrap() {
             Piece::Chunk(text, rows) => (String::from_utf8(text.to_vec()).unwrap(), rows),
-            Piece::End => panic!("end too early"),
+            Piece::End { .. } => panic!("end too early"),
         };
         assert_eq!(chunk(rx.recv().await.unwrap()), ("A,B\n1,2\n3,\"x,y\"\n".to_string(), 2));
         assert_eq!(chunk(rx.recv().await.unwrap()), ("A,B\n5,6\n".to_string(), 1));
-        assert!(matches!(rx.recv().await, Some(Ok(Piece::End))));
+        assert!(matches!(rx.recv().await, Some(Ok(Piece::End(keys))) if keys.repeats() == 0));
         assert!(rx.recv().await.is_none());
         assert_eq!(count.load(std::sync::atomic::Ordering::Relaxed), len);
     }
 
     #[tokio::test]
-    async fn a_ragged_line_is_an_error_with_its_number() {
+    async fn a_ragged_line_is_an_error_with_its_line_and_column() {
         let input = b"A,B\n1,2\n1,2,3\n".to_vec();
-        let mut rx = chunk_csv(Box::new(std::io::Cursor::new(input)), 10, 1, Arc::default());
+        let mut rx = chunk_csv(Box::new(std::io::Cursor::new(input)), 10, 1, Arc::default(), vec![]);
         match rx.recv().await.unwrap() {
-            Err(why) => assert!(why.contains("line 3") && why.contains("3 fields"), "{why}"),
+            Err(bad) => assert_eq!(bad, BadInput::new(3, 3, "the row has 3 fields, the header has 2")),
             Ok(_) => panic!("accepted a ragged line"),
         }
+    }
+
+    #[tokio::test]
+    async fn a_column_named_twice_is_an_error_naming_both_positions() {
+        let input = b"Version,Date,Amount,Date\n1,2,3,4\n".to_vec();
+        let mut rx = chunk_csv(Box::new(std::io::Cursor::new(input)), 10, 1, Arc::default(), vec![]);
+        match rx.recv().await.unwrap() {
+            Err(bad) => {
+                assert_eq!((bad.line, bad.column), (1, 4));
+                assert!(bad.message.contains("\"Date\" is named twice, in columns 2 and 4"), "{}", bad.message);
+                let e = bad.into_error("facts.csv");
+                assert_eq!(e.class(), crate::ErrorClass::Usage);
+                assert!(e.to_string().starts_with("data file facts.csv, line 1, column 4: "), "{e}");
+            }
+            Ok(_) => panic!("accepted a column named twice"),
+        }
+    }
+
+    #[tokio::test]
+    async fn rows_with_a_key_seen_earlier_are_counted_across_chunks() {
+        let input = b"K1,V,K2\na,1,x\nb,2,x\na,3,x\na,4,y\nb,5,x\n".to_vec();
+        let keys = vec!["K1".to_string(), "K2".to_string(), "NOT_IN_FILE".to_string()];
+        let mut rx = chunk_csv(Box::new(std::io::Cursor::new(input)), 2, 1, Arc::default(), keys);
+        let mut end = None;
+        while let Some(piece) = rx.recv().await {
+            if let Piece::End(keys) = piece.unwrap() {
+                end = Some(keys);
+            }
+        }
+        let mut keys = end.unwrap();
+        assert_eq!(keys.repeats(), 2, "rows 3 (a,x) and 5 (b,x) repeat a key");
+        keys.forget(&[Some(b"a".as_slice()), Some(b"x".as_slice())]);
+        assert_eq!(keys.repeats(), 1, "a rejected (a,x) row leaves one row of that key");
     }
 
     #[test]

@@ -55,10 +55,10 @@ pub enum Error {
     #[error("SAC rejected the request (HTTP {status}): {message}")]
     Rejected { status: u16, message: String },
 
-    #[error("SAC kept answering HTTP {status} ({attempts} attempts in {:.1} s): {message}", elapsed.as_secs_f64())]
+    #[error("SAC kept answering HTTP {status} ({} in {:.1} s): {message}", count(*attempts, "attempt"), elapsed.as_secs_f64())]
     Unavailable { status: u16, attempts: u32, elapsed: Duration, message: String },
 
-    #[error("cannot reach {url} ({attempts} attempts)")]
+    #[error("cannot reach {url} ({})", count(*attempts, "attempt"))]
     Transport {
         url: String,
         attempts: u32,
@@ -88,6 +88,10 @@ pub enum Error {
     #[error("invalid configuration: {0}")]
     Config(String),
 
+    /// A data file (CSV or JSON rows) that cannot be used as it is.
+    #[error("data file {file}, line {line}, column {column}: {message}")]
+    DataFile { file: String, line: u64, column: u64, message: String },
+
     #[error("the token cache {path} cannot be used: {source}")]
     Cache {
         path: String,
@@ -100,6 +104,15 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// "1 attempt", "3 attempts".
+fn count(n: u32, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
 
 impl Error {
     pub fn class(&self) -> ErrorClass {
@@ -120,7 +133,11 @@ impl Error {
             | Error::Decode { .. }
             | Error::TriggerUnknown { .. }
             | Error::RunAmbiguous { .. } => ErrorClass::Unreachable,
-            Error::Rejected { .. } | Error::Config(_) | Error::Cache { .. } | Error::Lock { .. } => ErrorClass::Usage,
+            Error::Rejected { .. }
+            | Error::Config(_)
+            | Error::DataFile { .. }
+            | Error::Cache { .. }
+            | Error::Lock { .. } => ErrorClass::Usage,
         }
     }
 
@@ -189,19 +206,23 @@ impl Error {
                 "the direct API domain (SACCTL_API_URL, https://<tenant>.api.<region>.sapanalytics.cloud) needs no CSRF token".into(),
             ],
             Error::Forbidden { .. } => vec!["the user lacks the SAC permission for this action: ask a SAC administrator".into()],
-            Error::NotFound { what, .. } => vec![format!(
-                "check the {what} id; `sacctl schedule list --model <MODEL>` lists the data imports of a model"
-            )],
+            Error::NotFound { what, .. } => vec![match what.as_str() {
+                "model" => "check the model id or name; `sacctl models list` lists the models".into(),
+                "job" => "check the job id; `sacctl import jobs` lists the jobs of this identity".into(),
+                other => format!("check the {other} id"),
+            }],
             Error::AlreadyRunning { schedule_id, execution_id } => vec![
-                format!("wait for it with `sacctl schedule wait {schedule_id} --execution {execution_id}`"),
+                format!("wait for run {execution_id} of data import {schedule_id} to end before starting it again"),
                 "or use --if-running wait (start after it) or --if-running start (SAC then stops both runs)".into(),
             ],
-            Error::Rejected { .. } => vec!["check the ids and options given; `sacctl -v` shows the requests".into()],
+            Error::Rejected { .. } => {
+                vec!["check the ids and options given; the same command with -v shows the requests".into()]
+            }
             Error::Unavailable { status: 429, .. } => {
                 vec!["SAC is rate limiting: try again later or poll less often (--poll-interval)".into()]
             }
             Error::Unavailable { .. } => vec![
-                "SAC is having trouble; a job already started keeps running: check it with `sacctl schedule logs`".into(),
+                "SAC is having trouble: try again later; a run already started keeps running in SAC".into(),
             ],
             Error::Transport { .. } => vec![
                 "check the URL, the network and the proxy (HTTPS_PROXY, NO_PROXY) and, for TLS errors, the CA bundle (SACCTL_CA_BUNDLE)".into(),
@@ -210,7 +231,7 @@ impl Error {
                 "the URL may point at something that is not SAC (a proxy or portal page): check SACCTL_TENANT_URL and SACCTL_TOKEN_URL".into(),
             ],
             Error::TriggerUnknown { schedule_id, .. } => vec![format!(
-                "look at `sacctl schedule logs` before triggering {schedule_id} again: SAC stops both runs when a second one starts"
+                "look at the schedule's logs before triggering {schedule_id} again: SAC stops both runs when a second one starts"
             )],
             Error::RunAmbiguous { model, schedule_id, candidates } => vec![
                 format!(
@@ -226,6 +247,7 @@ impl Error {
                 "sacctl keeps its trigger locks in its cache directory: point SACCTL_CACHE_DIR at a writable local directory".into(),
             ],
             Error::Config(_) => vec!["`sacctl --help` and docs/quickstart.md list the settings".into()],
+            Error::DataFile { .. } => vec!["fix the file at that place; the first line names the columns".into()],
             Error::Cache { .. } => vec!["remove the file, or point SACCTL_CACHE_DIR elsewhere".into()],
             Error::Login(_) => vec!["run `sacctl login` for this profile".into()],
         }

@@ -65,8 +65,10 @@ pub async fn send(
     let mut attempt = 0u32;
     loop {
         attempt += 1;
-        let request = build();
-        let outcome = request.send().await;
+        let outcome = send_once(build()).await.map(|mut response| {
+            response.extensions_mut().insert(Tries { attempts: attempt, elapsed: started.elapsed() });
+            response
+        });
         let backoff = policy.base_delay.saturating_mul(1 << (attempt - 1).min(16)).min(policy.max_delay);
         let out_of_budget = |wait: Duration| attempt >= policy.max_attempts || started.elapsed() + wait > policy.budget;
         match outcome {
@@ -93,6 +95,38 @@ pub async fn send(
     }
 }
 
+/// How many requests an answer took and how long, for honest messages.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tries {
+    pub attempts: u32,
+    pub elapsed: Duration,
+}
+
+/// Sends one request and logs it at info level (`-v`): method, path,
+/// status, time. Never headers, query or body: they may hold secrets.
+async fn send_once(request: RequestBuilder) -> reqwest::Result<Response> {
+    let (client, request) = request.build_split();
+    let request = request?;
+    let (method, path) = (request.method().clone(), request.url().path().to_string());
+    let began = Instant::now();
+    let outcome = client.execute(request).await;
+    let ms = began.elapsed().as_millis() as u64;
+    match &outcome {
+        Ok(response) => tracing::info!("{method} {path} -> {} in {ms} ms", response.status().as_u16()),
+        Err(e) => {
+            let why = if e.is_timeout() {
+                "timed out"
+            } else if e.is_connect() {
+                "no connection"
+            } else {
+                "connection lost"
+            };
+            tracing::info!("{method} {path} -> no answer in {ms} ms ({why})")
+        }
+    }
+    outcome
+}
+
 /// A URL for messages: never its query (which may hold ids, never secrets,
 /// but keeps messages short).
 pub fn without_query(url: &str) -> String {
@@ -115,10 +149,13 @@ pub struct Answer {
     pub headers: HeaderMap,
     pub body: String,
     pub endpoint: String,
+    /// The requests this answer took (retries included) and their time.
+    pub tries: Tries,
 }
 
 impl Answer {
     pub async fn read(response: Response) -> Result<Self> {
+        let tries = response.extensions().get::<Tries>().copied().unwrap_or(Tries { attempts: 1, ..Tries::default() });
         let status = response.status();
         let headers = response.headers().clone();
         let endpoint = without_query(response.url().as_str());
@@ -127,7 +164,7 @@ impl Answer {
             problem: format!("the body could not be read completely ({e})"),
             snippet: String::new(),
         })?;
-        Ok(Answer { status, headers, body, endpoint })
+        Ok(Answer { status, headers, body, endpoint, tries })
     }
 
     /// SAC's login page, or a redirect (to the login page or the IdP): the

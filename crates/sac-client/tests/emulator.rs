@@ -307,7 +307,7 @@ async fn a_lost_trigger_answer_is_resolved_from_the_logs_without_a_second_trigge
         .unwrap_err();
     assert!(matches!(err, Error::TriggerUnknown { .. }), "{err}");
     assert_eq!(err.class(), ErrorClass::Unreachable);
-    assert!(err.hints().join(" ").contains("schedule logs"));
+    assert!(err.hints().join(" ").contains("logs before triggering"));
     assert_eq!(count(&requests(&emu).await, SERVICE, "runScheduledJob"), 2, "one more trigger, not two");
 
     // A 500, 502, 503 or 504 to the trigger may or may not have started it
@@ -494,6 +494,8 @@ mod data_import {
             max_failed_rows: None,
             dry_run: false,
             wait: fast(Duration::from_secs(20)),
+            source: "rows.csv".into(),
+            key_columns: vec![],
         }
     }
 

@@ -58,7 +58,7 @@ pub enum Command {
     /// Data Management schedules (data imports) through SAC's data integration service.
     #[command(subcommand)]
     Schedule(ScheduleCommand),
-    /// Multi actions through SAC's Multi Actions API (needs a user: authorization_code or saml2_bearer).
+    /// Multi actions through SAC's Multi Actions API (needs a user: authorization_code, password or saml2_bearer).
     #[command(subcommand, name = "multiaction")]
     MultiAction(MultiActionCommand),
     /// Push rows into models through the Data Import API, and manage its jobs.

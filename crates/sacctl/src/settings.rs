@@ -121,8 +121,13 @@ fn run_secret_command(command: &str, what: &str) -> Result<Secret, SettingsError
     Ok(Secret::new(text.trim_end_matches(['\n', '\r']).to_string()))
 }
 
-/// A secret from (in order) its variable, its file variable, its command
-/// variable, the profile's file, the profile's command.
+/// The rule every secret follows, for messages.
+pub const SECRET_RULE: &str =
+    "secrets come from a file, a command or the environment, never from the config file itself or a flag";
+
+/// A secret from the environment (its variable, its file variable or its
+/// command variable) or else the profile (its file or its command). Two
+/// sources at the same level are an error: which one wins would be a guess.
 fn secret(
     what: &str,
     var_name: &str,
@@ -131,6 +136,21 @@ fn secret(
     file: Option<&PathBuf>,
     cmd: Option<&String>,
 ) -> Result<Option<Secret>, SettingsError> {
+    let set_vars: Vec<&str> = [var_name, file_var, cmd_var]
+        .into_iter()
+        .filter(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty()))
+        .collect();
+    if set_vars.len() > 1 {
+        return Err(SettingsError::Missing(format!(
+            "the {what} is given twice, by {}: set only one of them",
+            set_vars.join(" and ")
+        )));
+    }
+    if set_vars.is_empty() && file.is_some() && cmd.is_some() {
+        return Err(SettingsError::Missing(format!(
+            "the profile gives the {what} twice, by a file and a command: keep only one"
+        )));
+    }
     if let Ok(value) = std::env::var(var_name) {
         if !value.is_empty() {
             return Ok(Some(Secret::new(value)));
@@ -167,14 +187,42 @@ pub fn load_file(flag: Option<&Path>) -> Result<(ConfigFile, Option<PathBuf>), S
     };
     match std::fs::read_to_string(&path) {
         Ok(text) => {
-            let file: ConfigFile = toml::from_str(&text)
-                .map_err(|e| SettingsError::File { path: path.display().to_string(), message: e.to_string() })?;
+            let file: ConfigFile = toml::from_str(&text).map_err(|e| SettingsError::File {
+                path: path.display().to_string(),
+                message: toml_message(&e, &text),
+            })?;
             Ok((file, Some(path)))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && flag.is_none() && var(env::CONFIG).is_none() => {
             Ok((ConfigFile::default(), None))
         }
         Err(e) => Err(SettingsError::File { path: path.display().to_string(), message: e.to_string() }),
+    }
+}
+
+/// Keys that would hold a secret inline (refused: see [`SECRET_RULE`]).
+const INLINE_SECRETS: &[&str] = &["client_secret", "password", "saml_assertion", "refresh_token", "access_token"];
+
+/// A config file error that never quotes the file (a line may hold a
+/// secret): where it is, what is wrong, and the rule for secrets.
+fn toml_message(e: &toml::de::Error, text: &str) -> String {
+    let place = e
+        .span()
+        .map(|span| {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.len() - before.rfind('\n').map(|i| i + 1).unwrap_or(0) + 1;
+            format!("line {line}, column {column}: ")
+        })
+        .unwrap_or_default();
+    let message = e.message().trim();
+    match INLINE_SECRETS.iter().find(|key| message.starts_with(&format!("unknown field `{key}`"))) {
+        Some(key) => format!(
+            "{place}`{key}` is not allowed in the config file: {SECRET_RULE} (`{key}_file`, `{key}_cmd` or SACCTL_{})",
+            key.to_ascii_uppercase()
+        ),
+        // The message names keys and types; never the values.
+        None => format!("{place}{}", message.split('\n').next().unwrap_or(message)),
     }
 }
 
@@ -259,18 +307,12 @@ pub fn resolve(args: &ConnectionArgs) -> Result<Settings, SettingsError> {
     if let Some(attempts) = var(env::RETRY_ATTEMPTS) {
         client.retry.max_attempts =
             attempts.parse::<u32>().ok().filter(|n| (1..=100).contains(n)).ok_or_else(|| {
-                SettingsError::Missing(format!(
-                    "{} must be a number from 1 to 100 (got {attempts:?})",
-                    env::RETRY_ATTEMPTS
-                ))
+                SettingsError::Missing(format!("{} must be a number from 1 to 100", env::RETRY_ATTEMPTS))
             })?;
     }
     if let Some(timeout) = var(env::HTTP_TIMEOUT).or(profile.http_timeout.clone()) {
         client.request_timeout = humantime::parse_duration(&timeout).map_err(|e| {
-            SettingsError::Missing(format!(
-                "{} / http_timeout {timeout:?} is not a duration like 60s: {e}",
-                env::HTTP_TIMEOUT
-            ))
+            SettingsError::Missing(format!("{} / http_timeout is not a duration like 60s ({e})", env::HTTP_TIMEOUT))
         })?;
     }
     client.cache_dir = if args.no_token_cache { None } else { cache_dir() };

@@ -177,7 +177,10 @@ async fn bad_input_refusals_jobs_and_models() {
     std::fs::write(&ragged, format!("{HEADER}public.Plan,202701,P0001\n")).unwrap();
     let output = env.run(&["import", "push", "--model", "SALES_PLAN", "--file", ragged.to_str().unwrap()]).await;
     assert_eq!(code(&output), 2, "{}", describe(&output));
-    assert!(stderr(&output).contains("line 2 of the CSV has 3 fields"));
+    let expected =
+        format!("error: data file {}, line 2, column 4: the row has 3 fields, the header has 6", ragged.display());
+    assert!(stderr(&output).contains(&expected), "{}", describe(&output));
+    assert!(!stderr(&output).contains("configuration"), "a data file is not the configuration");
     let missing = env.run(&["import", "push", "--model", "SALES_PLAN", "--file", "/nonexistent.csv"]).await;
     assert_eq!(code(&missing), 2);
     let no_model = env.run(&["import", "push", "--model", "NOPE", "--file", ragged.to_str().unwrap()]).await;
@@ -225,7 +228,7 @@ async fn bad_input_refusals_jobs_and_models() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn pushed_rows_read_back_through_data_export_equal_the_valid_rows_despite_429_and_503() {
-    let env = technical_with(sac_emulator::Config {
+    let mut env = technical_with(sac_emulator::Config {
         clock: ClockMode::Polls { polls: 1 },
         export_page_size: 97,
         ..sac_emulator::Config::default()
@@ -260,7 +263,9 @@ async fn pushed_rows_read_back_through_data_export_equal_the_valid_rows_despite_
     let failed = env.run(&push_args).await;
     assert_eq!(code(&failed), 8, "{}", describe(&failed));
     reqwest::Client::new().delete(format!("{}/emulator/requests", env.emu.urls.tenant_url)).send().await.unwrap();
-    // 429s prove the chunks were refused: sent again.
+    // 429s prove the chunks were refused: sent again. Three of them in all:
+    // whichever upload meets them, it has the attempts to get through.
+    env.set("SACCTL_RETRY_ATTEMPTS", "6");
     env.admin(
         "/emulator/faults",
         json!({"path": "/api/v1/dataimport/jobs/", "method": "POST", "status": 429, "retry_after": 0, "times": 3}),

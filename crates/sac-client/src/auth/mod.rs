@@ -227,8 +227,8 @@ impl TokenSource {
         Err(if answer.status.is_server_error() || answer.status.as_u16() == 429 {
             Error::Unavailable {
                 status: answer.status.as_u16(),
-                attempts: 1,
-                elapsed: Default::default(),
+                attempts: answer.tries.attempts,
+                elapsed: answer.tries.elapsed,
                 message: answer.message(),
             }
         } else if answer.is_login_page() || answer.status.as_u16() == 404 {

@@ -263,7 +263,17 @@ pub async fn doctor(printer: Printer, args: DoctorArgs) -> Result<ExitStatus, Fa
                 .open_session()
                 .await
                 .map(|()| "CSRF token and session cookie from the browser domain".to_string());
-            let session_ok = record(Check::from_result("session", session), &mut checks);
+            // A technical client has no session on the UI layer: that is an
+            // answer about what it may do (no schedules, no multi actions),
+            // not a broken profile, unless --model asked about schedules.
+            let session_ok = if grant.has_user() || args.model.is_some() {
+                record(Check::from_result("session", session), &mut checks)
+            } else {
+                let (check, _) = Check::from_result("session", session);
+                let ok = check.ok == Some(true);
+                checks.push(check);
+                ok
+            };
             let ui_ok = match (&args.model, session_ok) {
                 (Some(model), true) => {
                     let read = client
@@ -285,7 +295,7 @@ pub async fn doctor(printer: Printer, args: DoctorArgs) -> Result<ExitStatus, Fa
             };
             capabilities = json!({
                 "run_data_management_schedules": ui_ok,
-                "run_multi_actions": grant.has_user() && session_ok && !matches!(grant, Grant::Password),
+                "run_multi_actions": grant.has_user() && api_ok,
                 "public_apis": api_ok,
                 "import_data": import_ok,
                 "export_data": export_ok,
@@ -324,7 +334,7 @@ pub async fn doctor(printer: Printer, args: DoctorArgs) -> Result<ExitStatus, Fa
             let yes = |k: &str| if map.get(k).and_then(Value::as_bool).unwrap_or(false) { "yes" } else { "no" };
             if !map.is_empty() {
                 printer.result(&format!(
-                    "this identity can run Data Management schedules: {}; multi actions: {} (they need a user: authorization_code or saml2_bearer); load data (Data Import API): {}; read data (Data Export API): {}",
+                    "this identity can run Data Management schedules: {}; multi actions: {} (they need a user: authorization_code, password or saml2_bearer); load data (Data Import API): {}; read data (Data Export API): {}",
                     yes("run_data_management_schedules"),
                     yes("run_multi_actions"),
                     yes("import_data"),

@@ -161,6 +161,8 @@ async fn supported_path(printer: Printer, client: &Client) -> Result<Value, Fail
         max_failed_rows: None,
         dry_run: false,
         wait: policy,
+        source: "the demo's rows".into(),
+        key_columns: vec![],
     };
     let outcome =
         push_csv(&client.data_import(), Box::new(std::io::Cursor::new(csv.as_bytes().to_vec())), &options, &Quiet)

@@ -159,19 +159,27 @@ fn pairs(items: &[String], flag: &str) -> Result<BTreeMap<String, String>, Failu
 }
 
 /// The rows of a JSON file (`{"Data":[...]}` or `[...]`) as CSV text.
-fn json_to_csv(text: &str) -> Result<Vec<u8>, Failure> {
+fn json_to_csv(text: &str, file: &str) -> Result<Vec<u8>, Failure> {
+    let bad = |line: usize, column: usize, message: String| {
+        Failure::from(sac_client::Error::DataFile {
+            file: file.into(),
+            line: line as u64,
+            column: column as u64,
+            message,
+        })
+    };
     let value: Value =
-        serde_json::from_str(text).map_err(|e| Failure::usage(format!("the JSON file is not valid: {e}")))?;
+        serde_json::from_str(text).map_err(|e| bad(e.line(), e.column(), format!("not valid JSON: {e}")))?;
     let rows = value
         .get("Data")
         .cloned()
         .unwrap_or(value)
         .as_array()
         .cloned()
-        .ok_or_else(|| Failure::usage("the JSON file must hold {\"Data\":[{...}]} or [{...}]"))?;
+        .ok_or_else(|| bad(1, 1, "the file must hold {\"Data\":[{...}]} or [{...}]".into()))?;
     let mut columns: Vec<String> = Vec::new();
-    for row in &rows {
-        let object = row.as_object().ok_or_else(|| Failure::usage("every row of the JSON file must be an object"))?;
+    for (i, row) in rows.iter().enumerate() {
+        let object = row.as_object().ok_or_else(|| bad(1, 1, format!("row {} is not an object", i + 1)))?;
         for k in object.keys() {
             if !columns.contains(k) {
                 columns.push(k.clone());
@@ -294,6 +302,34 @@ impl PushReporter for PushProgress<'_> {
     }
 }
 
+/// The file columns that form a row's key in the model: the model's key
+/// columns, through the mapping. Empty (no counting) when the model's
+/// metadata cannot be read; the push goes on without it.
+async fn key_columns(
+    client: &sac_client::Client,
+    model: &str,
+    import_type: &str,
+    mapping: Option<&BTreeMap<String, String>>,
+) -> Vec<String> {
+    if import_type == "publicDimensionData" {
+        return Vec::new();
+    }
+    let metadata = match client.data_import().metadata(model).await {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::info!(error = %e, "no model metadata: rows repeating a key are not counted");
+            return Vec::new();
+        }
+    };
+    let columns = metadata[import_type]["columns"].as_array().cloned().unwrap_or_default();
+    columns
+        .iter()
+        .filter(|c| c["isKey"].as_bool().unwrap_or(false))
+        .filter_map(|c| c["columnName"].as_str())
+        .map(|target| mapping.and_then(|m| m.get(target)).cloned().unwrap_or_else(|| target.to_string()))
+        .collect()
+}
+
 async fn push(printer: Printer, args: PushArgs) -> Result<ExitStatus, Failure> {
     let (connection, client) = connect(&args.connection)?;
     let pushed = push_rows(printer, &client, &connection.profile, &args, &|_| {}).await?;
@@ -359,7 +395,7 @@ pub(crate) async fn push_rows(
             std::io::BufReader::new(file)
                 .read_to_string(&mut text)
                 .map_err(|e| Failure::usage(format!("cannot read {}: {e}", args.file.display())))?;
-            let csv = json_to_csv(&text)?;
+            let csv = json_to_csv(&text, &args.file.display().to_string())?;
             let len = csv.len() as u64;
             (Box::new(std::io::Cursor::new(csv)), Some(len))
         } else {
@@ -388,6 +424,7 @@ pub(crate) async fn push_rows(
         model: args.model.clone(),
         profile: profile.to_string(),
     };
+    let key_columns = key_columns(&client, &args.model, &args.import_type, settings.mapping.as_ref()).await;
     let options = PushOptions {
         model: args.model.clone(),
         import_type: args.import_type.clone(),
@@ -397,6 +434,8 @@ pub(crate) async fn push_rows(
         max_failed_rows: args.max_failed_rows,
         dry_run: args.dry_run,
         wait: policy(&args.wait_args),
+        source: if stdin { "standard input".into() } else { args.file.display().to_string() },
+        key_columns,
     };
     let data_import = client.data_import();
     let outcome = push_csv(&data_import, input, &options, &reporter).await.map_err(Failure::from);
@@ -427,8 +466,13 @@ pub(crate) async fn push_rows(
         _ => ExitStatus::JobFailed,
     };
     let error = outcome.status.as_ref().and_then(|s| s.error.as_ref()).map(|e| e.message.clone());
-    let written =
-        if job_status.as_deref() == Some(status::COMPLETED) { outcome.rows_read.saturating_sub(failed) } else { 0 };
+    // Rows that repeat a key become one row in the model: they are not extra rows written.
+    let duplicates = outcome.duplicate_keys;
+    let written = if job_status.as_deref() == Some(status::COMPLETED) {
+        outcome.rows_read.saturating_sub(failed).saturating_sub(duplicates)
+    } else {
+        0
+    };
     let resume = outcome.timed_out.then(|| format!("sacctl import status {}{}", outcome.job_id, profile_flag(profile)));
     let json = finish(
         json!({
@@ -437,6 +481,7 @@ pub(crate) async fn push_rows(
             "rows_read": outcome.rows_read,
             "rows_failed": failed,
             "rows_written": written,
+            "rows_duplicate_key": duplicates,
             "status": job_status,
             "stopped": outcome.stopped,
             "error": error,
@@ -456,5 +501,13 @@ pub(crate) async fn push_rows(
         "{written} rows written to {} ({} read, {failed} rejected), job {}: {end}",
         args.model, outcome.rows_read, outcome.job_id
     );
+    if duplicates > 0 {
+        let what = if args.method.as_deref().is_some_and(|m| m.eq_ignore_ascii_case("Append")) {
+            "Append adds their values to the row of that key"
+        } else {
+            "SAC keeps the last"
+        };
+        printer.note(&format!("{duplicates} rows had a key seen earlier in the file; {what}"));
+    }
     Ok(Pushed { exit, json, line, job_id: outcome.job_id, failed, resume })
 }

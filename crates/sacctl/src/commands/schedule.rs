@@ -14,7 +14,7 @@ use crate::exit::ExitStatus;
 use crate::output::Printer;
 use crate::report::{exit_for, profile_flag, run_json, run_line, state, Going};
 use crate::settings::Settings;
-use crate::{Failure, WithGoing};
+use crate::Failure;
 
 pub async fn schedule(printer: Printer, command: ScheduleCommand) -> Result<ExitStatus, Failure> {
     match command {
@@ -267,9 +267,32 @@ fn start_failure(
             }
             failure.going(unknown)
         }
+        Error::TriggerUnknown { schedule_id, .. } => {
+            let hint = format!(
+                "look at `{}` before triggering {schedule_id} again: SAC stops both runs when a second one starts",
+                unknown.resume
+            );
+            let mut failure = Failure::from(error);
+            failure.hints = vec![hint];
+            failure.going(unknown)
+        }
         _ if error.class() == ErrorClass::Unreachable => Failure::from(error).going(unknown),
-        _ => error.into(),
+        _ => schedule_failure(error, target),
     }
+}
+
+/// An error of a schedule command; a missing data import or run names the
+/// command that lists the model's data imports.
+fn schedule_failure(error: sac_client::Error, target: &Target) -> Failure {
+    let not_found = error.class() == sac_client::ErrorClass::NotFound;
+    let mut failure = Failure::from(error);
+    if not_found {
+        failure.hints = vec![format!(
+            "check the id; `sacctl schedule list --model {}` lists the data imports of the model with their last run",
+            target.model
+        )];
+    }
+    failure
 }
 
 async fn wait_and_report(
@@ -285,7 +308,11 @@ async fn wait_and_report(
     let going = going(settings, target, execution_id);
     let resume = going.resume.clone();
     going.declare();
-    let outcome = schedule::wait(di, target, execution_id, policy, &progress).await.going(&going)?;
+    let outcome = match schedule::wait(di, target, execution_id, policy, &progress).await {
+        Ok(outcome) => outcome,
+        Err(e) if e.class() == sac_client::ErrorClass::NotFound => return Err(schedule_failure(e, target)),
+        Err(e) => return Err(Failure::from(e).going(&going)),
+    };
     progress.finish();
     let (run, timed_out) = match outcome {
         WaitOutcome::Finished(run) => (run, false),
