@@ -132,6 +132,10 @@ pub async fn add_fault(State(state): State<AppState>, body: Bytes) -> Response {
         failures.set_fail_runs((count > 0).then_some(FailRuns { count, message }));
         return (StatusCode::CREATED, Json(json!({"fail_runs": failures.fail_runs()}))).into_response();
     }
+    if let Some(rows) = spec.crash_after_rows {
+        state.engine().failures().set_crash_after_rows(Some(rows));
+        return (StatusCode::CREATED, Json(json!({"crash_after_rows": rows}))).into_response();
+    }
     if let Some(reads) = spec.log_lag_reads {
         let runs = spec.times.unwrap_or(1);
         state.engine().failures().set_log_lag((reads > 0).then_some((runs, reads)));

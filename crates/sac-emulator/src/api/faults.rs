@@ -65,6 +65,11 @@ pub struct FaultSpec {
     /// reads (SAC's logs lag behind the execution); `times` runs (default 1).
     #[serde(default)]
     pub log_lag_reads: Option<u32>,
+    /// The emulator process aborts (as under `kill -9`: no cleanup, nothing
+    /// committed that was under way) when the next Data Import write has
+    /// written this many rows of its transaction. For crash tests.
+    #[serde(default)]
+    pub crash_after_rows: Option<u64>,
     #[serde(default)]
     pub message: Option<String>,
 }
@@ -92,10 +97,15 @@ impl FaultSpec {
             || self.drop
             || self.drop_response
             || self.expire.is_some();
-        let run_level = [self.fail_runs.is_some(), self.fail_data_actions.is_some(), self.log_lag_reads.is_some()];
+        let run_level = [
+            self.fail_runs.is_some(),
+            self.fail_data_actions.is_some(),
+            self.log_lag_reads.is_some(),
+            self.crash_after_rows.is_some(),
+        ];
         if run_level.iter().any(|b| *b) {
             if acts || self.path.is_some() || run_level.iter().filter(|b| **b).count() > 1 {
-                return Err("fail_runs, fail_data_actions and log_lag_reads are faults of their own: give one \
+                return Err("fail_runs, fail_data_actions, log_lag_reads and crash_after_rows are faults of their own: give one \
                             (with an optional message or times)"
                     .into());
             }
@@ -103,7 +113,7 @@ impl FaultSpec {
         }
         if !acts {
             return Err(
-                "a fault needs one of status, delay_ms, drop, drop_response, expire, fail_runs, fail_data_actions or log_lag_reads"
+                "a fault needs one of status, delay_ms, drop, drop_response, expire, fail_runs, fail_data_actions, log_lag_reads or crash_after_rows"
                     .into(),
             );
         }

@@ -19,6 +19,8 @@ pub struct Failures {
     fail_data_actions: Mutex<Option<FailRuns>>,
     /// (runs left, log reads each stays hidden)
     log_lag: Mutex<Option<(u32, u32)>>,
+    /// Abort the process when the next job write has written this many rows.
+    crash_after_rows: Mutex<Option<u64>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -49,6 +51,15 @@ impl Failures {
         *lock(&self.log_lag) = value;
     }
 
+    pub fn set_crash_after_rows(&self, rows: Option<u64>) {
+        *lock(&self.crash_after_rows) = rows;
+    }
+
+    /// The row count at which the job write that starts now aborts the process.
+    pub(crate) fn take_crash_after_rows(&self) -> Option<u64> {
+        lock(&self.crash_after_rows).take()
+    }
+
     pub fn fail_runs(&self) -> Option<FailRuns> {
         lock(&self.fail_runs).clone()
     }
@@ -61,6 +72,7 @@ impl Failures {
         self.set_fail_runs(None);
         self.set_fail_data_actions(None);
         self.set_log_lag(None);
+        self.set_crash_after_rows(None);
     }
 
     /// The message of an injected run (or import job) failure, if one is due.

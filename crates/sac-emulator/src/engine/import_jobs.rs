@@ -233,6 +233,7 @@ impl Engine {
     fn write_job(&self, job_id: &str) -> StoreResult<bool> {
         let tenant = self.tenant();
         let failure = self.failures.take_run_failure();
+        let crash_after = self.failures.take_crash_after_rows();
         self.store.write(|w| {
             let Some(mut job) = w.import_job(job_id)?.filter(|j| j.status == status::PROCESSING) else {
                 return Ok(false);
@@ -251,7 +252,7 @@ impl Engine {
                     job.error = Some(format!("The model {} no longer exists", job.model));
                 }
                 (None, Some(target)) => {
-                    write_rows(w, &target, &job)?;
+                    write_rows(w, &target, &job, crash_after)?;
                     job.status = status::COMPLETED.into();
                 }
             }
@@ -285,7 +286,16 @@ fn scope_tuple(chunk: &Chunk, scope: &[String], row: usize) -> Vec<(String, Stri
 }
 
 /// Writes the rows validation kept, chunk by chunk.
-fn write_rows(w: &Writer<'_>, target: &Target<'_>, job: &ImportJobRecord) -> StoreResult<()> {
+fn write_rows(w: &Writer<'_>, target: &Target<'_>, job: &ImportJobRecord, crash_after: Option<u64>) -> StoreResult<()> {
+    let mut written: u64 = 0;
+    let mut count_row = || {
+        if crash_after == Some(written) {
+            // The crash fault: die as `kill -9` would, mid-transaction.
+            tracing::warn!(rows = written, "crash fault: aborting the emulator in the middle of a write");
+            std::process::abort();
+        }
+        written += 1;
+    };
     let settings = settings_of(job);
     let rejected: HashSet<i64> = w.rejected_row_numbers(&job.job_id)?;
     let scope = scope_of(target, &settings);
@@ -310,6 +320,7 @@ fn write_rows(w: &Writer<'_>, target: &Target<'_>, job: &ImportJobRecord) -> Sto
                 let mut values: Vec<&str> = Vec::with_capacity(dims);
                 let mut measures: Vec<Option<f64>> = Vec::with_capacity(m.measures.len());
                 for row in valid {
+                    count_row();
                     if !scope.is_empty() {
                         let tuple = scope_tuple(&chunk, &scope, row);
                         if !cleared.contains(&tuple) {
@@ -329,6 +340,7 @@ fn write_rows(w: &Writer<'_>, target: &Target<'_>, job: &ImportJobRecord) -> Sto
             })(),
             (Target::Dimension(d), _) => {
                 let members: Vec<Row> = valid
+                    .inspect(|_| count_row())
                     .map(|row| {
                         columns
                             .iter()
@@ -342,6 +354,11 @@ fn write_rows(w: &Writer<'_>, target: &Target<'_>, job: &ImportJobRecord) -> Sto
             _ => Ok(()),
         };
     })?;
+    if outcome.is_ok() {
+        // A crash fault set to the job's row count fires here: every row is
+        // written, nothing is committed yet.
+        count_row();
+    }
     outcome
 }
 

@@ -1,0 +1,266 @@
+//! The emulator's writes under crashes and races: real `sacctl emulator`
+//! processes on a `--data-dir`, killed (`kill -9`, or the `crash_after_rows`
+//! fault that aborts the process in the middle of a write) and started
+//! again on the same directory. Every row must be applied exactly once and
+//! the job's status must tell the truth.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+/// A running `sacctl emulator` process and the URLs it printed.
+struct Emulator {
+    child: Child,
+    tenant_url: String,
+    api_url: String,
+    token_url: String,
+}
+
+impl Emulator {
+    fn start(dir: &Path) -> Emulator {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sacctl"))
+            .env_remove("RUST_LOG")
+            .args(["emulator", "--port", "0", "--api-port", "0", "--print-env", "--job-duration", "0s", "--data-dir"])
+            .arg(dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut value = |name: &str| {
+            let line = lines.next().expect("an env line").unwrap();
+            line.strip_prefix(&format!("{name}=")).unwrap_or_else(|| panic!("{line}")).to_string()
+        };
+        let (tenant_url, api_url, token_url) =
+            (value("SACCTL_TENANT_URL"), value("SACCTL_API_URL"), value("SACCTL_TOKEN_URL"));
+        Emulator { child, tenant_url, api_url, token_url }
+    }
+
+    fn kill_9(&mut self) {
+        let _ = self.child.kill(); // SIGKILL
+        self.wait_exit();
+    }
+
+    fn wait_exit(&mut self) -> std::process::ExitStatus {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "the emulator did not exit");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A technical client's token (Data Import and Data Export services).
+async fn token(http: &reqwest::Client, emu: &Emulator) -> String {
+    let answer: Value = http
+        .post(&emu.token_url)
+        .basic_auth("sacctl-api", Some("sacctl-api-secret"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    answer["access_token"].as_str().unwrap().to_string()
+}
+
+/// `n` fact rows of SALES_PLAN in version public.Forecast (which holds no
+/// seed facts), each with its own key and Amount 1.
+fn forecast_rows(n: usize) -> String {
+    let countries: Vec<&str> = sac_emulator::tenant::ISO_COUNTRIES.split_whitespace().collect();
+    let mut csv = String::from("Version,Date,Part,Country,Amount\n");
+    for i in 0..n {
+        let month = i / (89 * countries.len());
+        let (part, country) = (i % 89 + 1, countries[(i / 89) % countries.len()]);
+        csv.push_str(&format!("public.Forecast,{}{:02},P{part:04},{country},1\n", 2030 + month / 12, month % 12 + 1));
+    }
+    csv
+}
+
+/// Creates an Append job and uploads `csv` in chunks; returns the job id.
+async fn staged_append_job(http: &reqwest::Client, emu: &Emulator, token: &str, csv: &str) -> String {
+    let base = format!("{}/api/v1/dataimport", emu.api_url);
+    let created: Value = http
+        .post(format!("{base}/models/SALES_PLAN/factData"))
+        .bearer_auth(token)
+        .json(&json!({"JobSettings": {"importMethod": "Append"}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let job = created["jobID"].as_str().unwrap().to_string();
+    let mut lines = csv.lines();
+    let header = lines.next().unwrap();
+    let rows: Vec<&str> = lines.collect();
+    for chunk in rows.chunks(50_000) {
+        let body = format!("{header}\n{}\n", chunk.join("\n"));
+        let answer = http
+            .post(format!("{base}/jobs/{job}"))
+            .bearer_auth(token)
+            .header("content-type", "text/csv")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 201, "{}", answer.text().await.unwrap());
+    }
+    job
+}
+
+/// Waits until the job has ended, or is found open (a crash before the run
+/// took effect leaves it taking data); returns its status answer.
+async fn final_status(http: &reqwest::Client, emu: &Emulator, token: &str, job: &str) -> Value {
+    let url = format!("{}/api/v1/dataimport/jobs/{job}/status", emu.api_url);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let status: Value = http.get(&url).bearer_auth(token).send().await.unwrap().json().await.unwrap();
+        let ended = ["COMPLETED", "FAILED", "READY_FOR_DATA", "READY_FOR_WRITE"];
+        if ended.contains(&status["jobStatus"].as_str().unwrap_or_default()) {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "the job did not end: {status}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The stored public.Forecast facts: (rows, rows whose Amount is not 1).
+async fn forecast_facts(http: &reqwest::Client, emu: &Emulator) -> (usize, usize) {
+    let url = format!("{}/emulator/models/SALES_PLAN/rows?Version=public.Forecast&limit=1000000", emu.tenant_url);
+    let answer: Value = http.get(url).send().await.unwrap().json().await.unwrap();
+    let rows = answer["rows"].as_array().unwrap();
+    (rows.len(), rows.iter().filter(|r| r["Amount"] != "1").count())
+}
+
+/// How a write is interrupted.
+#[derive(Clone, Copy, Debug)]
+enum Crash {
+    /// The `crash_after_rows` fault aborts the process after this many rows.
+    AfterRows(u64),
+    /// `kill -9` this long after the run was requested.
+    KillAfter(Duration),
+}
+
+/// Stages `n` rows, runs the job, crashes the emulator during the write,
+/// starts it again on the same directory and checks what was written.
+async fn crash_during_write(n: usize, crash: Crash) {
+    let dir = tempfile::tempdir().unwrap();
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().unwrap();
+    let mut emu = Emulator::start(dir.path());
+    let token = token(&http, &emu).await;
+    let job = staged_append_job(&http, &emu, &token, &forecast_rows(n)).await;
+    if let Crash::AfterRows(rows) = crash {
+        let fault = http
+            .post(format!("{}/emulator/faults", emu.tenant_url))
+            .json(&json!({"crash_after_rows": rows}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(fault.status(), 201);
+    }
+    let run = http.post(format!("{}/api/v1/dataimport/jobs/{job}/run", emu.api_url)).bearer_auth(&token).send();
+    match crash {
+        Crash::AfterRows(_) => {
+            assert!(run.await.is_err(), "{crash:?}: the process died before it answered");
+            assert!(!emu.wait_exit().success());
+        }
+        Crash::KillAfter(delay) => {
+            let pending = tokio::spawn(run);
+            tokio::time::sleep(delay).await;
+            emu.kill_9();
+            let _ = pending.await;
+        }
+    }
+    drop(emu);
+
+    let emu = Emulator::start(dir.path());
+    let token = self::token(&http, &emu).await;
+    let status = final_status(&http, &emu, &token, &job).await;
+    let (stored, not_once) = forecast_facts(&http, &emu).await;
+    assert_eq!(not_once, 0, "{crash:?}: every row written exactly once (Amount 1)");
+    match status["jobStatus"].as_str() {
+        Some("COMPLETED") => assert_eq!(stored, n, "{crash:?}: COMPLETED means every row is in"),
+        _ => assert_eq!(stored, 0, "{crash:?}: a job that did not complete wrote nothing: {status}"),
+    }
+    if let Crash::AfterRows(_) = crash {
+        // The crash hit a job that was running: it is written after the restart.
+        assert_eq!(status["jobStatus"], "COMPLETED", "{crash:?}: {status}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_at_any_point_of_a_write_applies_every_row_once() {
+    let n = 30_000;
+    for crash in [Crash::AfterRows(0), Crash::AfterRows(n as u64 / 2), Crash::AfterRows(n as u64)] {
+        crash_during_write(n, crash).await;
+    }
+    for delay in [100, 400] {
+        crash_during_write(n, Crash::KillAfter(Duration::from_millis(delay))).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn append_with_a_data_dir_sums_right() {
+    // The race this guards against: the run handler and the clock's tick
+    // both writing the same job (every row appended twice).
+    let dir = tempfile::tempdir().unwrap();
+    let emu = Emulator::start(dir.path());
+    let file = dir.path().join("facts.csv");
+    std::fs::File::create(&file).unwrap().write_all(forecast_rows(100_000).as_bytes()).unwrap();
+    let push = || {
+        let output = Command::new(env!("CARGO_BIN_EXE_sacctl"))
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", dir.path())
+            .env("XDG_CACHE_HOME", dir.path().join("cache"))
+            .env("SACCTL_TENANT_URL", &emu.tenant_url)
+            .env("SACCTL_API_URL", &emu.api_url)
+            .env("SACCTL_TOKEN_URL", &emu.token_url)
+            .env("SACCTL_CLIENT_ID", "sacctl-api")
+            .env("SACCTL_CLIENT_SECRET", "sacctl-api-secret")
+            .env("SACCTL_GRANT", "client_credentials")
+            .args(["--quiet", "import", "push", "--model", "SALES_PLAN", "--method", "Append", "--file"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    };
+    push();
+    push();
+    let http = reqwest::Client::new();
+    let url = format!("{}/emulator/models/SALES_PLAN/rows?Version=public.Forecast&limit=1000000", emu.tenant_url);
+    let answer: Value = http.get(url).send().await.unwrap().json().await.unwrap();
+    let rows = answer["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 100_000);
+    let wrong: Vec<&Value> = rows.iter().filter(|r| r["Amount"] != "2").take(3).collect();
+    assert!(wrong.is_empty(), "two appends of 1 make 2 everywhere: {wrong:?}");
+}
+
+#[test]
+fn a_second_emulator_on_the_same_directory_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let _first = Emulator::start(dir.path());
+    let second = Command::new(env!("CARGO_BIN_EXE_sacctl"))
+        .args(["emulator", "--port", "0", "--api-port", "0", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(second.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(stderr.contains("in use by another emulator"), "{stderr}");
+}
