@@ -32,6 +32,7 @@ pub async fn emulator(args: EmulatorArgs) -> Result<ExitStatus, Failure> {
     } else {
         ClockMode::Delay { seconds: args.job_duration.as_secs_f64() }
     };
+    let shutdown = shutdown_signal().map_err(io_failure)?;
     let tenant_listener = bind(&args.host, args.port, "--port").await?;
     let api_listener = bind(&args.host, args.api_port, "--api-port").await?;
     let config = Config {
@@ -69,7 +70,7 @@ pub async fn emulator(args: EmulatorArgs) -> Result<ExitStatus, Failure> {
             emulator.state().tenant().letter
         );
     }
-    emulator.serve(tenant_listener, api_listener, shutdown_signal()).await.map_err(io_failure)?;
+    emulator.serve(tenant_listener, api_listener, shutdown).await.map_err(io_failure)?;
     Ok(ExitStatus::Success)
 }
 
@@ -91,25 +92,26 @@ fn write_stdout(text: &str) -> Result<(), Failure> {
     out.write_all(text.as_bytes()).and_then(|()| out.flush()).map_err(io_failure)
 }
 
-/// Completes on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Completes on Ctrl-C or SIGTERM. The handlers are installed when this is
+/// called, before the URLs are printed: a signal sent as soon as a caller
+/// has read them still stops the emulator cleanly (exit 0).
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
+        Ok(async move {
+            tokio::select! {
+                _ = interrupt.recv() => {},
+                _ = terminate.recv() => {},
             }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = terminate => {},
+            tracing::info!("shutting down");
+        })
     }
-    tracing::info!("shutting down");
+    #[cfg(not(unix))]
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutting down");
+    })
 }
