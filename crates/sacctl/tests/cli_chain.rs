@@ -39,37 +39,7 @@ fn tenant_with_copy_action() -> Tenant {
 }
 
 /// master (schedule) -> facts (import) and copy (multi action) side by side -> check (export).
-const CHAIN: &str = r#"
-[vars]
-version = "public.Plan"
-
-[step.master]
-kind = "schedule"
-schedule = "F58CA15F78AA9039E200586F05E2BB93"
-model = "t.G:ZEPPART_001"
-poll_interval = "100ms"
-
-[step.facts]
-kind = "import"
-needs = ["master"]
-model = "SALES_PLAN"
-file = "facts.csv"
-poll_interval = "100ms"
-
-[step.copy]
-kind = "multiaction"
-needs = ["master"]
-multiaction = "t.G:MA_COPY_PLAN"
-params = { TargetVersion = "{version}" }
-poll_interval = "100ms"
-
-[step.check]
-kind = "export"
-needs = ["facts", "copy"]
-model = "SALES_PLAN"
-filter = "Version eq '{version}'"
-out = "out.csv"
-"#;
+const CHAIN: &str = include_str!("chains/load.toml");
 
 const FACTS: &str = "Version,Date,Part,Country,Amount,Quantity\npublic.Forecast,202601,P0001,DE,10,1\npublic.Forecast,202602,P0001,DE,20,2\n";
 
@@ -210,6 +180,27 @@ async fn until_state(path: &std::path::Path, check: impl Fn(&Value) -> bool) -> 
     panic!("the state file {} never got there", path.display());
 }
 
+/// Runs sacctl; once the state file says `ready`, releases the emulator's clock (all runs end).
+async fn run_then_release(
+    env: &Env,
+    args: &[&str],
+    state: &std::path::Path,
+    ready: impl Fn(&Value) -> bool,
+) -> std::process::Output {
+    let run = env.command(args).output();
+    let release = async {
+        until_state(state, ready).await;
+        env.admin("/emulator/clock/release", json!({})).await;
+    };
+    let (output, ()) = tokio::join!(run, release);
+    output.unwrap()
+}
+
+/// Starts sacctl in the background, its output discarded.
+fn spawn_quiet(env: &Env, args: &[&str]) -> tokio::process::Child {
+    env.command(args).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap()
+}
+
 fn master_known(state: &Value) -> bool {
     step(state, "master")["execution_id"].is_string()
 }
@@ -230,31 +221,33 @@ async fn a_timed_out_step_is_waited_for_again_not_started_again() {
 
     // Still running: the resumed chain waits for the same run.
     let state = env.home.path().join("master.state.json");
-    let resume = env
-        .command(&[
-            "chain",
-            "run",
-            chain_arg,
-            "--resume",
-            state.to_str().unwrap(),
-            "--var",
-            "timeout=1m",
-            "--output",
-            "json",
-        ])
-        .output();
-    let release = async {
-        until_state(&state, |s| step(s, "master")["resumed"] == "reattached").await;
-        env.admin("/emulator/clock/release", json!({})).await;
-    };
-    let (resumed, ()) = tokio::join!(resume, release);
-    let resumed = resumed.unwrap();
+    let resumed = run_then_release(
+        &env,
+        &["chain", "run", chain_arg, "--resume", state.to_str().unwrap(), "--var", "timeout=1m", "--output", "json"],
+        &state,
+        |s| step(s, "master")["resumed"] == "reattached",
+    )
+    .await;
     assert_eq!(code(&resumed), 0, "{}", describe(&resumed));
     let doc = json_doc(&resumed);
     assert_eq!(step(&doc, "master")["execution_id"], execution.as_str());
     assert_eq!(step(&doc, "master")["state"], "succeeded");
     assert_eq!(step(&doc, "after")["state"], "succeeded");
     assert_eq!(env.triggers().await, 1, "the data import was started once");
+
+    // A wait step follows a run started elsewhere (the newest); people get a table on stderr.
+    let wait = write_chain(
+        &env,
+        "wait.toml",
+        "[step.landed]\nkind = \"wait\"\nschedule = \"F58CA15F78AA9039E200586F05E2BB93\"\nmodel = \"t.G:ZEPPART_001\"\n",
+    );
+    let waited = env.run(&["chain", "run", wait.to_str().unwrap()]).await;
+    assert_eq!(code(&waited), 0, "{}", describe(&waited));
+    assert_eq!(stdout(&waited), "", "results of a chain go to stderr unless --output json");
+    let table = stderr(&waited);
+    assert!(table.contains("step    kind  state      SAC id"), "{table}");
+    assert!(table.contains(&format!("landed  wait  succeeded  {execution}")), "{table}");
+    assert!(table.contains("chain ended success (exit 0)"), "{table}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -267,20 +260,14 @@ async fn a_killed_or_stopped_chain_resumes_by_reattaching_to_the_run_in_flight()
     let run = ["chain", "run", chain_arg, "--state", state_arg, "--var", "timeout=10m", "--output", "json"];
 
     // SIGKILL: nothing runs after it, the state file is all that is left.
-    let mut child =
-        env.command(&run).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
+    let mut child = spawn_quiet(&env, &run);
     let running = until_state(&state, master_known).await;
     child.kill().await.unwrap();
     assert_eq!(step(&running, "master")["state"], "running");
     assert_eq!(running["outcome"], "running");
 
     // One state file, one chain at a time: a second resume is refused with exit 7.
-    let mut first = env
-        .command(&["chain", "run", chain_arg, "--resume", state_arg, "--output", "json"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut first = spawn_quiet(&env, &["chain", "run", chain_arg, "--resume", state_arg]);
     until_state(&state, |s| step(s, "master")["resumed"] == "reattached").await;
     let second = env.run(&["chain", "run", chain_arg, "--resume", state_arg]).await;
     assert_eq!(code(&second), 7, "{}", describe(&second));
@@ -321,13 +308,11 @@ async fn a_killed_or_stopped_chain_resumes_by_reattaching_to_the_run_in_flight()
     assert!(err.contains("--resume"), "{err}");
 
     // Resumed again, it waits for the same run; the run ends when released.
-    let resume = env.command(&["chain", "run", chain_arg, "--resume", state_arg, "--output", "json"]).output();
-    let release = async {
-        until_state(&state, |s| step(s, "master")["state"] == "running").await;
-        env.admin("/emulator/clock/release", json!({})).await;
-    };
-    let (resumed, ()) = tokio::join!(resume, release);
-    let resumed = resumed.unwrap();
+    let resumed =
+        run_then_release(&env, &["chain", "run", chain_arg, "--resume", state_arg, "--output", "json"], &state, |s| {
+            step(s, "master")["state"] == "running"
+        })
+        .await;
     assert_eq!(code(&resumed), 0, "{}", describe(&resumed));
     let doc = json_doc(&resumed);
     assert_eq!(step(&doc, "master")["execution_id"], running_id(&running));
@@ -454,7 +439,7 @@ async fn a_resumed_import_waits_for_its_job_instead_of_pushing_again() {
     );
     let chain_arg = chain.to_str().unwrap();
     let state = env.home.path().join("facts.state.json");
-    let mut child = env.command(&["chain", "run", chain_arg]).stderr(std::process::Stdio::null()).spawn().unwrap();
+    let mut child = spawn_quiet(&env, &["chain", "run", chain_arg]);
     let running = until_state(&state, |s| step(s, "facts")["job_id"].is_string()).await;
     let job = step(&running, "facts")["job_id"].as_str().unwrap().to_string();
     // Kill it once the job writes (PROCESSING, held by the manual clock).
@@ -470,14 +455,8 @@ async fn a_resumed_import_waits_for_its_job_instead_of_pushing_again() {
     child.kill().await.unwrap();
     assert!(processing, "the job was writing when the chain was killed");
 
-    let resume =
-        env.command(&["chain", "run", chain_arg, "--resume", state.to_str().unwrap(), "--output", "json"]).output();
-    let release = async {
-        until_state(&state, |s| step(s, "facts")["resumed"] == "reattached").await;
-        env.admin("/emulator/clock/release", json!({})).await;
-    };
-    let (resumed, ()) = tokio::join!(resume, release);
-    let resumed = resumed.unwrap();
+    let resume = ["chain", "run", chain_arg, "--resume", state.to_str().unwrap(), "--output", "json"];
+    let resumed = run_then_release(&env, &resume, &state, |s| step(s, "facts")["resumed"] == "reattached").await;
     assert_eq!(code(&resumed), 0, "{}", describe(&resumed));
     let doc = json_doc(&resumed);
     assert_eq!(step(&doc, "facts")["job_id"], job.as_str());

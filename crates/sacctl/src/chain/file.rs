@@ -341,20 +341,18 @@ impl<'a> StepReader<'a> {
         }
     }
 
-    /// A string, or an array of strings.
-    fn strings(&mut self, key: &'static str) -> Option<Vec<String>> {
-        let value = self.get(key)?;
-        let span = value.span();
-        let items: Vec<&Value> = match value.get_ref() {
+    /// A string, or an array of strings, found at `span` (errors name `what`).
+    fn string_items(&mut self, value: &Value, span: &Range<usize>, what: &str) -> Option<Vec<String>> {
+        let items: Vec<&Value> = match value {
             Value::Array(items) => items.iter().collect(),
             single => vec![single],
         };
         let mut out = Vec::new();
         for item in items {
             match item {
-                Value::String(s) => out.push(self.expand(s, &span)?),
+                Value::String(s) => out.push(self.expand(s, span)?),
                 other => {
-                    self.error(&span, format!("`{key}` must hold strings, not {}", other.type_str()));
+                    self.error(span, format!("`{what}` must hold strings, not {}", other.type_str()));
                     return None;
                 }
             }
@@ -362,7 +360,13 @@ impl<'a> StepReader<'a> {
         Some(out)
     }
 
-    /// A table of strings (or, with `lists`, of arrays of strings).
+    /// A string, or an array of strings.
+    fn strings(&mut self, key: &'static str) -> Option<Vec<String>> {
+        let value = self.get(key)?;
+        self.string_items(value.get_ref(), &value.span(), key)
+    }
+
+    /// A table of strings or arrays of strings.
     fn pairs(&mut self, key: &'static str) -> Option<BTreeMap<String, Vec<String>>> {
         let value = self.get(key)?;
         let span = value.span();
@@ -372,21 +376,8 @@ impl<'a> StepReader<'a> {
         };
         let mut out = BTreeMap::new();
         for (k, v) in table {
-            let items: Vec<&Value> = match v {
-                Value::Array(items) => items.iter().collect(),
-                single => vec![single],
-            };
-            let mut values = Vec::new();
-            for item in items {
-                match item {
-                    Value::String(s) => values.push(self.expand(s, &span)?),
-                    other => {
-                        let at = self.src.find(&span, k);
-                        self.error(&at, format!("`{key}.{k}` must be a string, not {}", other.type_str()));
-                        return None;
-                    }
-                }
-            }
+            let at = self.src.find(&span, k).start..span.end;
+            let values = self.string_items(v, &at, &format!("{key}.{k}"))?;
             out.insert(k.clone(), values);
         }
         Some(out)

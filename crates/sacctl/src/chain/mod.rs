@@ -96,28 +96,6 @@ pub fn worst(exits: impl IntoIterator<Item = ExitStatus>) -> ExitStatus {
     exits.into_iter().max_by_key(|e| severity(*e)).unwrap_or(ExitStatus::Success)
 }
 
-/// The exit status of a code recorded in a state file.
-fn exit_of(code: u8) -> ExitStatus {
-    use ExitStatus::*;
-    [
-        Success,
-        JobFailed,
-        Usage,
-        Auth,
-        NotFound,
-        Timeout,
-        Warnings,
-        AlreadyRunning,
-        Unreachable,
-        Cancelled,
-        Interrupted,
-        Terminated,
-    ]
-    .into_iter()
-    .find(|e| e.code() == code)
-    .unwrap_or(JobFailed)
-}
-
 /// The summary table of a chain run (for stderr).
 pub fn summary(state: &ChainState) -> String {
     let mut rows = vec![["step", "kind", "state", "SAC id", "tries", "time", "exit"].map(String::from).to_vec()];

@@ -199,7 +199,10 @@ pub async fn run(printer: Printer, args: ChainRunArgs) -> Result<ExitStatus, Fai
         None => None,
     };
     // A resumed chain goes on with the variables it ran with, unless given again.
-    let chain = load_with(&args.chain, &previous.as_ref().map(|(_, s)| s.vars.clone()).unwrap_or_default())?;
+    let mut chain = load_with(&args.chain, &previous.as_ref().map(|(_, s)| s.vars.clone()).unwrap_or_default())?;
+    // Absolute paths in the state and the resume command: a scheduler may
+    // resume from another working directory.
+    chain.path = std::fs::canonicalize(&chain.path).unwrap_or(chain.path);
     if let Some((path, prev)) = &previous {
         if prev.chain.file_name() != chain.path.file_name() {
             printer.important(&format!(
@@ -212,6 +215,7 @@ pub async fn run(printer: Printer, args: ChainRunArgs) -> Result<ExitStatus, Fai
     }
     let state_path =
         args.state.clone().or_else(|| args.resume.clone()).unwrap_or_else(|| state::default_path(&chain.path));
+    let state_path = std::path::absolute(&state_path).unwrap_or(state_path);
     // One client per identity, shared by its steps (one token, one session).
     let mut identities: BTreeMap<Option<String>, (ConnectionArgs, Settings, Client)> = BTreeMap::new();
     for step in &chain.steps {
@@ -268,6 +272,8 @@ pub async fn run(printer: Printer, args: ChainRunArgs) -> Result<ExitStatus, Fai
     let order = super::plan::order(&chain);
     let mut running = FuturesUnordered::new();
     let mut stopped_by: Option<String> = None;
+    // The exit status of each step that ended in this run of the chain.
+    let mut exits: Vec<ExitStatus> = Vec::new();
     let interrupt = loop {
         skip_after_failures(&ledger, &order);
         if stopped_by.is_none() {
@@ -307,6 +313,7 @@ pub async fn run(printer: Printer, args: ChainRunArgs) -> Result<ExitStatus, Fai
             Some((name, outcome)) = running.next() => {
                 let step = chain.step(name).expect("a step of the chain");
                 let status = StepStatus::of_exit(outcome.exit);
+                exits.push(outcome.exit);
                 printer.note(&format!("step {name}: {} (exit {})", status.name(), outcome.exit.code()));
                 ledger.update(|s| {
                     let st = s.step_mut(name);
@@ -327,7 +334,9 @@ pub async fn run(printer: Printer, args: ChainRunArgs) -> Result<ExitStatus, Fai
         }
     };
     drop(running);
-    let exit = ledger.update(|s| finish(s, interrupt, stopped_by.as_deref()));
+    // Steps resumed as done succeeded: they add nothing worse than 0.
+    let exit = worst(exits.into_iter().chain(interrupt));
+    ledger.update(|s| finish(s, exit, stopped_by.as_deref()));
     let final_state = ledger.read(Clone::clone);
     if printer.json() {
         printer.result_json(&serde_json::to_value(&final_state).expect("the state serializes"));
@@ -381,8 +390,8 @@ fn skip_after_failures(ledger: &Ledger, order: &[&Step]) {
     }
 }
 
-/// Settles the end state and the chain's exit status.
-fn finish(state: &mut ChainState, interrupt: Option<ExitStatus>, stopped_by: Option<&str>) -> ExitStatus {
+/// Settles the end state with the chain's exit status.
+fn finish(state: &mut ChainState, exit: ExitStatus, stopped_by: Option<&str>) {
     for st in &mut state.steps {
         match st.state {
             StepStatus::Pending => {
@@ -396,10 +405,7 @@ fn finish(state: &mut ChainState, interrupt: Option<ExitStatus>, stopped_by: Opt
             _ => {}
         }
     }
-    let exits = state.steps.iter().filter_map(|s| s.exit_code).map(super::exit_of);
-    let exit = worst(exits.chain(interrupt));
     state.outcome = exit.outcome().to_string();
     state.exit_code = Some(exit.code());
     state.ended_at = Some(state::now());
-    exit
 }

@@ -7,38 +7,35 @@ use std::time::Duration;
 use super::file::{Action, Chain, OnFailure};
 use super::plan;
 
-const GOOD: &str = r#"
-[vars]
-version = "public.Plan"
+/// The chain of the end-to-end tests.
+const LOAD: &str = include_str!("../../tests/chains/load.toml");
 
-[step.master]
-kind = "schedule"
-schedule = "F58CA15F78AA9039E200586F05E2BB93"
-model = "t.G:ZEPPART_001"
-retries = 2
-timeout = "45m"
+/// Options of every sort.
+const OPTIONS: &str = r#"
+[vars]
+part = "P0001"
 
 [step.facts]
 kind = "import"
-needs = ["master"]
 model = "SALES_PLAN"
-file = "facts-{version}.csv"
+file = "facts-{part}.csv"
 mapping = { Month = "Date" }
+defaults = { Version = "public.Plan" }
 profile = "technical"
+retries = 2
+retry_delay = "1s"
+scope = ["Version", "Date"]
 
 [step.copy]
 kind = "multiaction"
-needs = ["master"]
 multiaction = "t.G:MA_LOAD_ZEPPART"
-params = { TargetVersion = "{version}" }
+params = { TargetVersion = "public.Plan", Parts = ["{part}", "P0002"] }
 on_failure = "continue"
 
-[step.check]
-kind = "export"
-needs = ["facts", "copy"]
-model = "SALES_PLAN"
-filter = "Version eq '{version}'"
-out = "out/plan.csv"
+[step.later]
+kind = "wait"
+needs = "copy"
+duration = "90s"
 "#;
 
 fn parse(text: &str) -> Result<Chain, super::diag::Diagnostics> {
@@ -47,34 +44,52 @@ fn parse(text: &str) -> Result<Chain, super::diag::Diagnostics> {
 
 #[test]
 fn a_good_chain_reads_with_variables_paths_and_defaults() {
-    let chain = parse(GOOD).unwrap();
+    let chain = parse(LOAD).unwrap();
     assert_eq!(chain.steps.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["master", "facts", "copy", "check"]);
     let master = chain.step("master").unwrap();
-    assert_eq!((master.retries, master.wait.timeout), (2, Duration::from_secs(45 * 60)));
+    assert_eq!((master.retries, master.wait.timeout), (0, Duration::from_secs(45 * 60)));
     assert_eq!(master.on_failure, OnFailure::Stop);
     let Action::Import(facts) = &chain.step("facts").unwrap().action else { panic!("an import") };
-    assert_eq!(facts.file, Path::new("/chains/facts-public.Plan.csv"), "relative to the chain file");
-    assert_eq!(facts.mapping["Month"], "Date");
-    assert_eq!(chain.step("facts").unwrap().profile.as_deref(), Some("technical"));
+    assert_eq!(facts.file, Path::new("/chains/facts.csv"), "relative to the chain file");
     let Action::MultiAction { params, .. } = &chain.step("copy").unwrap().action else { panic!("a multi action") };
     assert_eq!(params[0].members, ["public.Plan"]);
     let Action::Export { filter, out, .. } = &chain.step("check").unwrap().action else { panic!("an export") };
     assert_eq!(filter.as_deref(), Some("Version eq 'public.Plan'"));
-    assert_eq!(out, Path::new("/chains/out/plan.csv"));
+    assert_eq!(out, Path::new("/chains/out.csv"));
 
     let overridden = Chain::parse(
         Path::new("/chains/load.toml"),
-        GOOD,
+        LOAD,
         &BTreeMap::from([("version".to_string(), "public.Forecast".to_string())]),
     )
     .unwrap();
-    let Action::Import(facts) = &overridden.step("facts").unwrap().action else { panic!("an import") };
-    assert_eq!(facts.file, Path::new("/chains/facts-public.Forecast.csv"), "--var wins over [vars]");
+    let Action::Export { filter, .. } = &overridden.step("check").unwrap().action else { panic!("an export") };
+    assert_eq!(filter.as_deref(), Some("Version eq 'public.Forecast'"), "--var wins over [vars]");
+}
+
+#[test]
+fn options_of_every_sort_read() {
+    let chain = parse(OPTIONS).unwrap();
+    let facts = chain.step("facts").unwrap();
+    assert_eq!((facts.retries, facts.retry_delay), (2, Duration::from_secs(1)));
+    assert_eq!(facts.profile.as_deref(), Some("technical"));
+    let Action::Import(import) = &facts.action else { panic!("an import") };
+    assert_eq!(import.file, Path::new("/chains/facts-P0001.csv"));
+    assert_eq!(import.mapping["Month"], "Date");
+    assert_eq!(import.defaults["Version"], "public.Plan");
+    assert_eq!(import.scope, ["Version", "Date"]);
+    let copy = chain.step("copy").unwrap();
+    assert_eq!(copy.on_failure, OnFailure::Continue);
+    let Action::MultiAction { params, .. } = &copy.action else { panic!("a multi action") };
+    assert_eq!(params.iter().find(|p| p.id == "Parts").unwrap().members, ["P0001", "P0002"]);
+    let later = chain.step("later").unwrap();
+    assert_eq!(later.needs, ["copy"], "needs may be one string");
+    assert_eq!(later.action, Action::Pause(Duration::from_secs(90)));
 }
 
 #[test]
 fn the_plan_groups_independent_steps() {
-    let chain = parse(GOOD).unwrap();
+    let chain = parse(LOAD).unwrap();
     let waves: Vec<Vec<&str>> =
         plan::waves(&chain).iter().map(|w| w.iter().map(|s| s.name.as_str()).collect()).collect();
     assert_eq!(waves, vec![vec!["master"], vec!["facts", "copy"], vec!["check"]]);
