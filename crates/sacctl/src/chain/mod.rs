@@ -9,6 +9,7 @@
 pub mod diag;
 pub mod file;
 pub mod plan;
+mod reader;
 pub mod run;
 pub mod state;
 pub mod steps;
