@@ -424,7 +424,7 @@ pub(crate) async fn push_rows(
         model: args.model.clone(),
         profile: profile.to_string(),
     };
-    let key_columns = key_columns(&client, &args.model, &args.import_type, settings.mapping.as_ref()).await;
+    let key_columns = key_columns(client, &args.model, &args.import_type, settings.mapping.as_ref()).await;
     let options = PushOptions {
         model: args.model.clone(),
         import_type: args.import_type.clone(),
