@@ -193,8 +193,7 @@ async fn multi_actions_and_pushes_name_their_execution_or_job_when_stopped() {
 
     // A push whose write outlasts --timeout names its job and how to follow it.
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("facts.csv");
-    std::fs::write(&file, "Version,Date,Part,Country,Amount,Quantity\npublic.Plan,202601,P0001,AT,1,1\n").unwrap();
+    let file = one_fact_row(dir.path());
     let push = env
         .run(&[
             "import",
@@ -202,7 +201,7 @@ async fn multi_actions_and_pushes_name_their_execution_or_job_when_stopped() {
             "--model",
             "SALES_PLAN",
             "--file",
-            file.to_str().unwrap(),
+            &file,
             "--output",
             "json",
             "--timeout",

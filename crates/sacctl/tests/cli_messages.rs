@@ -180,12 +180,11 @@ async fn retry_messages_count_the_requests_sent_and_the_time_spent() {
         env
     };
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("facts.csv");
-    std::fs::write(&file, "Version,Date,Part,Country,Amount,Quantity\npublic.Plan,202601,P0001,AT,1,1\n").unwrap();
+    let file = one_fact_row(dir.path());
     technical
         .admin("/emulator/faults", json!({"path": "/api/v1/dataimport/models/SALES_PLAN/factData", "status": 500}))
         .await;
-    let once = technical.run(&["import", "push", "--model", "SALES_PLAN", "--file", file.to_str().unwrap()]).await;
+    let once = technical.run(&["import", "push", "--model", "SALES_PLAN", "--file", &file]).await;
     assert_eq!(code(&once), 8, "{}", describe(&once));
     assert!(stderr(&once).contains("(1 attempt in "), "a write is sent once: {}", describe(&once));
 }
@@ -227,9 +226,7 @@ async fn every_hint_command_works_as_printed() {
     let started = env.run(&["schedule", "run", SCHEDULE, "--model", MODEL]).await;
     assert_eq!(code(&started), 0, "{}", describe(&started));
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("facts.csv");
-    std::fs::write(&file, "Version,Date,Part,Country,Amount,Quantity\npublic.Plan,202601,P0001,AT,1,1\n").unwrap();
-    let file = file.to_str().unwrap().to_string();
+    let file = one_fact_row(dir.path());
     let mut cases: Vec<(Vec<&str>, i32)> = vec![
         ([RUN, &json].concat(), 7),
         (vec!["schedule", "run", "NOPE", "--model", MODEL, "--output", "json"], 4),

@@ -212,14 +212,16 @@ impl Cell {
     }
 }
 
-fn sacctl(emulator: &Emulator, home: &Path, op: Op, fault: Fault, out: &Path, data: &Path) -> Command {
+/// `sacctl` as JDOE (password grant) against `emulator`, with its own
+/// token cache `cache` under `home`.
+fn as_jdoe(emulator: &Emulator, home: &Path, cache: &str) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_sacctl"));
     command
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("HOME", home)
         .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("XDG_CACHE_HOME", home.join("cache"))
+        .env("XDG_CACHE_HOME", home.join(cache))
         // No API domain: the public APIs go through the browser domain,
         // with its CSRF token and session cookie, like the UI layer.
         .env("SACCTL_TENANT_URL", &emulator.base)
@@ -228,7 +230,13 @@ fn sacctl(emulator: &Emulator, home: &Path, op: Op, fault: Fault, out: &Path, da
         .env("SACCTL_CLIENT_SECRET", "sacctl-user-secret")
         .env("SACCTL_GRANT", "password")
         .env("SACCTL_USER", "JDOE")
-        .env("SACCTL_PASSWORD", "Welcome1!")
+        .env("SACCTL_PASSWORD", "Welcome1!");
+    command
+}
+
+fn sacctl(emulator: &Emulator, home: &Path, op: Op, fault: Fault, out: &Path, data: &Path) -> Command {
+    let mut command = as_jdoe(emulator, home, "cache");
+    command
         .env("SACCTL_RETRY_ATTEMPTS", "4")
         .env("SACCTL_HTTP_TIMEOUT", if fault == Fault::Delay { "1s" } else { "10s" })
         .stdout(Stdio::piped())
@@ -361,22 +369,9 @@ fn runs(emulator: &Emulator, home: &Path) -> usize {
     doc[0]["refreshLogs"].as_array().map(Vec::len).unwrap_or(0)
 }
 
+/// A read for measuring, with a token cache of its own.
 fn sacctl_read(emulator: &Emulator, home: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sacctl"))
-        .env_clear()
-        .env("HOME", home)
-        .env("XDG_CACHE_HOME", home.join("cache-reader"))
-        .env("SACCTL_TENANT_URL", &emulator.base)
-        .env("SACCTL_TOKEN_URL", format!("{}/oauth/token", emulator.base))
-        .env("SACCTL_CLIENT_ID", "sacctl-user")
-        .env("SACCTL_CLIENT_SECRET", "sacctl-user-secret")
-        .env("SACCTL_GRANT", "password")
-        .env("SACCTL_USER", "JDOE")
-        .env("SACCTL_PASSWORD", "Welcome1!")
-        .args(args)
-        .args(["--output", "json"])
-        .output()
-        .unwrap()
+    as_jdoe(emulator, home, "cache-reader").args(args).args(["--output", "json"]).output().unwrap()
 }
 
 fn describe(output: &Output) -> String {

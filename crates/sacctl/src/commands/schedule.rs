@@ -100,6 +100,7 @@ pub async fn schedule(printer: Printer, command: ScheduleCommand) -> Result<Exit
                 Err(e) => return Err(start_failure(e, &settings, &target, &unknown, wait_args.warnings_ok)),
             };
             progress.finish();
+            going(&settings, &target, &started.execution_id).declare();
             let resume = resume_command(&settings, &target, &started.execution_id);
             printer.note(&format!(
                 "started run {} of data import {} (resume: {resume})",

@@ -106,6 +106,13 @@ impl Env {
     }
 }
 
+/// A CSV file of one valid fact row of `t.G:SALES_PLAN`, in `dir`.
+pub fn one_fact_row(dir: &std::path::Path) -> String {
+    let file = dir.join("facts.csv");
+    std::fs::write(&file, "Version,Date,Part,Country,Amount,Quantity\npublic.Plan,202601,P0001,AT,1,1\n").unwrap();
+    file.to_str().unwrap().to_string()
+}
+
 pub fn code(output: &Output) -> i32 {
     output.status.code().expect("exited normally")
 }
