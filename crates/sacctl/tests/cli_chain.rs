@@ -352,6 +352,29 @@ async fn check_and_plan_from_the_command_line() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn parallel_bounds_the_steps_running_at_once() {
+    let env = setup(ClockMode::Immediate).await;
+    let chain = write_chain(
+        &env,
+        "pauses.toml",
+        "[step.one]\nkind = \"wait\"\nduration = \"1s\"\n[step.two]\nkind = \"wait\"\nduration = \"1s\"\n",
+    );
+    let output = env.run(&["chain", "run", chain.to_str().unwrap(), "--parallel", "1", "--output", "json"]).await;
+    assert_eq!(code(&output), 0, "{}", describe(&output));
+    let doc = json_doc(&output);
+    assert!(started(&doc, "two") >= ended(&doc, "one"), "one at a time: {doc:#}");
+    // Running the same chain again without --resume after a failure says it starts over.
+    let state = env.home.path().join("pauses.state.json");
+    let mut old: Value = serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
+    old["exit_code"] = json!(1);
+    old["outcome"] = json!("job_failed");
+    std::fs::write(&state, old.to_string()).unwrap();
+    let again = env.run(&["chain", "run", chain.to_str().unwrap()]).await;
+    assert_eq!(code(&again), 0, "{}", describe(&again));
+    assert!(stderr(&again).contains("ended job_failed; starting over"), "{}", describe(&again));
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn retries_start_a_failed_run_again() {
     let env = setup(ClockMode::Immediate).await;
     let chain = write_chain(

@@ -262,6 +262,20 @@ pub async fn run(printer: Printer, args: ChainRunArgs) -> Result<ExitStatus, Fai
     let resume = resume_command(&chain.path, &state_path, &args.chain.vars);
     let (state, mut resumes) =
         initial_state(&chain, previous.as_ref().map(|(p, s)| (*p, s)), &state_path, resume.clone());
+    if previous.is_none() {
+        // Starting over where an unfinished chain left its state runs its
+        // finished steps again: say so, with the way back.
+        if let Ok(old) = ChainState::read(&state_path) {
+            if old.exit_code != Some(0) {
+                printer.important(&format!(
+                    "note: {} held a chain that ended {}; starting over from the first step (to go on from it instead: sacctl chain run ... --resume {})",
+                    state_path.display(),
+                    old.outcome,
+                    state_path.display()
+                ));
+            }
+        }
+    }
     state
         .write(&state_path)
         .map_err(|e| Failure::usage(format!("cannot write the state file {}: {e}", state_path.display())))?;
