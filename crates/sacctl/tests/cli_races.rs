@@ -149,3 +149,59 @@ async fn two_hosts_starting_the_same_schedule_together_are_told_not_guessed() {
         assert!(err.contains(run["executionId"].as_str().unwrap()), "{err}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lock_holder_killed_with_sigkill_leaves_no_stale_lock() {
+    let env = setup(ClockMode::Immediate).await;
+    // The holder's check before the trigger hangs for 3 s: it holds the lock.
+    let logs = format!("{SERVICE}?action=getScheduleLogsByModel");
+    env.admin("/emulator/faults", json!({"path": logs, "delay_ms": 3000, "times": 1})).await;
+    let run = ["schedule", "run", SCHEDULE, "--model", MODEL, "--wait", "--poll-interval", "200ms"];
+    let mut holder = env.command(&run).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let locks = env.home.path().join("cache").join("sacctl").join("locks");
+    let held = |path: &std::path::Path| {
+        let file = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+        matches!(file.try_lock(), Err(std::fs::TryLockError::WouldBlock))
+    };
+    let mut holding = false;
+    for _ in 0..300 {
+        let lock_files: Vec<_> = std::fs::read_dir(&locks)
+            .map(|d| {
+                d.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.extension() == Some("lock".as_ref())).collect()
+            })
+            .unwrap_or_default();
+        if lock_files.iter().any(|p| held(p)) {
+            holding = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(holding, "the first process took the lock");
+    holder.start_kill().unwrap();
+    holder.wait().await.unwrap();
+
+    // The OS let go of the lock with the process: the next one goes ahead.
+    let next = env.run(&run).await;
+    assert_eq!(code(&next), 0, "{}", describe(&next));
+    assert_eq!(new_runs(&env).await.len(), 1, "the killed process never triggered; the next one did, once");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_if_running_wait_concurrent_schedulers_take_turns() {
+    let env = setup(ClockMode::Delay { seconds: 1.0 }).await;
+    env.admin("/emulator/faults", json!({"path": trigger_path(), "delay_ms": 300, "times": 3})).await;
+    let run =
+        ["schedule", "run", SCHEDULE, "--model", MODEL, "--wait", "--if-running", "wait", "--poll-interval", "200ms"];
+    let processes: Vec<_> = (0..3).map(|_| env.run(&run)).collect();
+    let outputs = futures_util::future::join_all(processes).await;
+    for output in &outputs {
+        assert_eq!(code(output), 0, "{}", describe(output));
+    }
+    let runs = new_runs(&env).await;
+    assert_eq!(runs.len(), 3, "{runs:?}");
+    assert!(runs.iter().all(|r| r["status"] == 1), "one after the other, none stopped: {runs:?}");
+    let mut named: Vec<String> = outputs.iter().map(stdout).collect();
+    named.sort();
+    named.dedup();
+    assert_eq!(named.len(), 3, "each names its own run: {named:?}");
+}

@@ -16,6 +16,8 @@ use crate::Domain;
 #[derive(Clone, Debug, Serialize)]
 pub struct RequestRecord {
     pub time: String,
+    /// The same instant in Unix milliseconds (for measuring, e.g. bench/detect.sh).
+    pub at_ms: i64,
     pub domain: Domain,
     pub method: String,
     pub path: String,
@@ -84,8 +86,10 @@ pub async fn record(State((state, domain)): State<(AppState, Domain)>, request: 
         return next.run(request).await;
     }
     let started = Instant::now();
+    let now = now_ms();
     let mut record = RequestRecord {
-        time: utc_timestamp(now_ms()),
+        time: utc_timestamp(now),
+        at_ms: now,
         domain,
         method: request.method().to_string(),
         query: mask_query(request.uri().query().unwrap_or("")),
