@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use sac_client::Client;
 
-use super::file::{Chain, OnFailure, Step};
+use super::file::{Action, Chain, OnFailure, Step};
 use super::state::{self, ChainState, StepState, StepStatus};
 use super::steps::{self, Identity, Outcome, Recorder, Resume};
 use super::{load_with, summary, worst};
@@ -46,6 +46,8 @@ impl Ledger {
 struct StepRecorder<'a> {
     ledger: &'a Ledger,
     name: &'a str,
+    /// What SAC calls the step's id: "SAC run" or "execution".
+    id_name: &'static str,
 }
 
 impl Recorder for StepRecorder<'_> {
@@ -57,7 +59,7 @@ impl Recorder for StepRecorder<'_> {
             known
         });
         if !known {
-            self.ledger.printer.note(&format!("step {}: SAC run {id}", self.name));
+            self.ledger.printer.note(&format!("step {}: {} {id}", self.name, self.id_name));
         }
     }
 
@@ -153,7 +155,11 @@ async fn run_step<'a>(
     who: &'a Identity<'a>,
     mut resume: Resume,
 ) -> (&'a str, Outcome) {
-    let recorder = StepRecorder { ledger, name: &step.name };
+    let id_name = match step.action {
+        Action::MultiAction { .. } | Action::WaitMultiAction { .. } => "multi action execution",
+        _ => "SAC run",
+    };
+    let recorder = StepRecorder { ledger, name: &step.name, id_name };
     let mut attempt = 0;
     loop {
         attempt += 1;
