@@ -491,3 +491,33 @@ async fn a_resumed_import_waits_for_its_job_instead_of_pushing_again() {
     assert_eq!(count("/models/SALES_PLAN/factData"), 1, "one job created");
     assert_eq!(count("/run"), 1, "one job run");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_resumed_multi_action_waits_for_its_execution() {
+    let env = setup(ClockMode::Manual).await;
+    let chain = write_chain(
+        &env,
+        "ma.toml",
+        "[step.copy]\nkind = \"multiaction\"\nmultiaction = \"t.G:MA_LOAD_ZEPPART\"\n\
+         params = { TargetVersion = \"public.Plan\" }\npoll_interval = \"100ms\"\ntimeout = \"1s\"\n",
+    );
+    let chain_arg = chain.to_str().unwrap();
+    let timed_out = env.run(&["chain", "run", chain_arg, "--output", "json"]).await;
+    assert_eq!(code(&timed_out), 5, "{}", describe(&timed_out));
+    let execution = step(&json_doc(&timed_out), "copy")["execution_id"].as_str().unwrap().to_string();
+    env.admin("/emulator/clock/release", json!({})).await;
+    let state = env.home.path().join("ma.state.json");
+    let resumed = env.run(&["chain", "run", chain_arg, "--resume", state.to_str().unwrap(), "--output", "json"]).await;
+    assert_eq!(code(&resumed), 0, "{}", describe(&resumed));
+    let doc = json_doc(&resumed);
+    assert_eq!(step(&doc, "copy")["execution_id"], execution.as_str());
+    assert_eq!(step(&doc, "copy")["resumed"], "reattached");
+    assert_eq!(step(&doc, "copy")["result"]["status"], "successful");
+    let starts = env
+        .requests()
+        .await
+        .iter()
+        .filter(|r| r["method"] == "POST" && r["path"].as_str().unwrap().ends_with("MA_LOAD_ZEPPART/executions"))
+        .count();
+    assert_eq!(starts, 1, "the multi action was started once");
+}
