@@ -9,7 +9,7 @@
 //! written with every row once, or not at all and still PROCESSING (and the
 //! clock writes it again).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use sac_types::dataimport::{status, CreateJob};
 
@@ -134,7 +134,10 @@ impl Engine {
                 job.failed
             ));
             job.updated = utc_timestamp(now_ms());
-            self.store.write(|w| w.update_import_job(&job, &expected))?;
+            self.store.write(|w| {
+                w.update_import_job(&job, &expected)?;
+                w.delete_chunks(&job.job_id)
+            })?;
             return Ok(Some(job));
         }
         let now = now_ms();
@@ -257,6 +260,8 @@ impl Engine {
                 }
             }
             w.update_import_job(&job, status::PROCESSING)?;
+            // The job has ended: its uploaded rows are not needed any more.
+            w.delete_chunks(job_id)?;
             Ok(true)
         })
     }
@@ -362,9 +367,10 @@ fn write_rows(w: &Writer<'_>, target: &Target<'_>, job: &ImportJobRecord, crash_
     outcome
 }
 
-/// Where each target column stands in a chunk, and the chunk's other columns.
+/// Where each target column stands in a chunk (`at[i]` for the target's
+/// column `i`), and the chunk's other columns.
 struct Layout {
-    at: HashMap<String, usize>,
+    at: Vec<Option<usize>>,
     extras: Vec<usize>,
 }
 
@@ -372,35 +378,32 @@ struct Layout {
 struct Checker<'t> {
     target: &'t Target<'t>,
     ignore_additional: bool,
-    columns: HashSet<String>,
-    members: HashMap<String, HashSet<String>>,
+    /// The target's columns; for a model its dimensions first, then its measures.
+    columns: Vec<String>,
+    /// Per model dimension: the members its values must be.
+    members: Vec<Option<HashSet<String>>>,
 }
 
 impl<'t> Checker<'t> {
     fn new(r: &Reader<'_>, target: &'t Target<'t>, settings: &CreateJob) -> StoreResult<Self> {
-        let mut members = HashMap::new();
+        let mut members = Vec::new();
         if let Target::Model(m) = target {
             for d in &m.dimensions {
-                if let Some(dim) = &d.members_of {
-                    members.insert(d.name.clone(), r.member_ids(dim)?);
-                }
+                members.push(match &d.members_of {
+                    Some(dim) => Some(r.member_ids(dim)?),
+                    None => None,
+                });
             }
         }
         let ignore_additional =
             settings.job_settings.as_ref().and_then(|s| s.ignore_additional_columns).unwrap_or(false);
-        Ok(Checker { target, ignore_additional, columns: target.columns().into_iter().collect(), members })
+        Ok(Checker { target, ignore_additional, columns: target.columns(), members })
     }
 
     fn layout(&self, chunk: &Chunk) -> Layout {
-        let mut at = HashMap::new();
-        let mut extras = Vec::new();
-        for (i, c) in chunk.columns.iter().enumerate() {
-            if self.columns.contains(c) {
-                at.entry(c.clone()).or_insert(i);
-            } else {
-                extras.push(i);
-            }
-        }
+        let at = self.columns.iter().map(|c| chunk.columns.iter().position(|x| x == c)).collect();
+        let mut extras: Vec<usize> =
+            (0..chunk.columns.len()).filter(|i| !self.columns.contains(&chunk.columns[*i])).collect();
         extras.sort_by(|a, b| chunk.columns[*a].cmp(&chunk.columns[*b]));
         Layout { at, extras }
     }
@@ -417,35 +420,36 @@ impl<'t> Checker<'t> {
                 return Some(format!("Unknown column: {}", extra.join(", ")));
             }
         }
-        let value = |name: &str| layout.at.get(name).and_then(|c| chunk.get(row, *c));
+        let value = |i: usize| layout.at[i].and_then(|c| chunk.get(row, c));
         match self.target {
             Target::Dimension(d) => {
                 let key = d.key_attribute();
-                match value(key) {
+                match self.columns.iter().position(|c| c == key).and_then(value) {
                     Some(v) if !v.is_empty() && !v.contains(char::is_whitespace) => None,
                     Some(_) => Some(format!("Invalid column value for: {key}")),
                     None => Some(format!("Missing value for column: {key}")),
                 }
             }
             Target::Model(m) => {
-                for d in &m.dimensions {
-                    let Some(v) = value(&d.name).filter(|v| !v.is_empty()) else {
+                for (i, d) in m.dimensions.iter().enumerate() {
+                    let Some(v) = value(i).filter(|v| !v.is_empty()) else {
                         return Some(format!("Missing value for column: {}", d.name));
                     };
                     let valid = match d.kind {
                         DimensionKind::Version => m.versions.iter().any(|x| x == v),
                         DimensionKind::Date => valid_month(v),
-                        DimensionKind::Generic => self.members.get(&d.name).is_some_and(|ids| ids.contains(v)),
+                        DimensionKind::Generic => self.members[i].as_ref().is_some_and(|ids| ids.contains(v)),
                     };
                     if !valid {
                         return Some(format!("Invalid column value for: {}", d.name));
                     }
                 }
-                if !m.measures.iter().any(|name| value(name).is_some()) {
+                let dims = m.dimensions.len();
+                if (0..m.measures.len()).all(|j| value(dims + j).is_none()) {
                     return Some(format!("Missing value: the row has none of the measures {}", m.measures.join(", ")));
                 }
-                for name in &m.measures {
-                    if let Some(v) = value(name) {
+                for (j, name) in m.measures.iter().enumerate() {
+                    if let Some(v) = value(dims + j) {
                         if v.parse::<f64>().map(|f| !f.is_finite()).unwrap_or(true) {
                             return Some(format!("Invalid column value for: {name}"));
                         }

@@ -180,6 +180,12 @@ impl Writer<'_> {
         Ok(())
     }
 
+    /// Forgets the uploaded rows of a job that has ended (its rejected rows stay).
+    pub fn delete_chunks(&self, job_id: &str) -> StoreResult<()> {
+        self.conn().prepare_cached("DELETE FROM import_chunks WHERE job_id = ?1")?.execute([job_id])?;
+        Ok(())
+    }
+
     /// Appends a chunk as its next one; returns the job's row count after.
     pub fn append_chunk(&self, job_id: &str, chunk: &ChunkRecord) -> StoreResult<i64> {
         let (index, first_row): (i64, i64) = self
