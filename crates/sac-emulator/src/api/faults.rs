@@ -5,18 +5,8 @@
 //! random faults: a test must be able to say exactly what goes wrong.
 //! Admin paths (`/emulator/...`) are never faulted.
 
-use std::time::Duration;
-
-use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-
-use crate::api::state::AppState;
-use crate::auth;
-use crate::clock::now_secs;
 
 /// What to break, as posted to `POST /emulator/faults`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -133,7 +123,7 @@ impl FaultSpec {
 
     /// `target` is the path, followed by `?query` when there is one; a fault
     /// path with a `?` matches against the query too.
-    fn matches(&self, method: &str, target: &str) -> bool {
+    pub(crate) fn matches(&self, method: &str, target: &str) -> bool {
         let path = target.split('?').next().unwrap_or(target);
         self.path.as_deref().is_some_and(|p| if p.contains('?') { target.starts_with(p) } else { path.starts_with(p) })
             && self.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method))
@@ -143,85 +133,6 @@ impl FaultSpec {
 /// Marker put on a response whose connection the server must drop.
 #[derive(Clone, Copy, Debug)]
 pub struct DropConnection;
-
-/// Takes one firing of the first fault matching the request, if any.
-fn take_matching(state: &AppState, method: &str, path: &str) -> Option<FaultSpec> {
-    let mut faults = state.faults();
-    let index = faults.iter().position(|f| f.remaining > 0 && f.spec.matches(method, path))?;
-    faults[index].remaining -= 1;
-    let spec = faults[index].spec.clone();
-    if faults[index].remaining == 0 {
-        faults.remove(index);
-    }
-    Some(spec)
-}
-
-/// Middleware applying the faults in force to every non-admin request.
-pub async fn inject(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let path = request.uri().path().to_string();
-    if path.starts_with("/emulator/") {
-        return next.run(request).await;
-    }
-    let target = match request.uri().query() {
-        Some(query) => format!("{path}?{query}"),
-        None => path.clone(),
-    };
-    let Some(fault) = take_matching(&state, request.method().as_str(), &target) else {
-        return next.run(request).await;
-    };
-    tracing::info!(path, method = %request.method(), ?fault, "injecting fault");
-    if let Some(ms) = fault.delay_ms {
-        tokio::time::sleep(Duration::from_millis(ms)).await;
-    }
-    if fault.drop {
-        let mut response = Response::new(Body::empty());
-        response.extensions_mut().insert(DropConnection);
-        return response;
-    }
-    if let Some(status) = fault.status {
-        return fault_response(&fault, status);
-    }
-    match fault.expire {
-        Some(Expire::Csrf) => {
-            if let Some(session) = auth::session_cookie(request.headers()) {
-                // The session gets a new token the client does not know yet.
-                let fresh = crate::secrets::random_token(24);
-                let _ = state.store().set_session_csrf(&crate::secrets::digest(&session), Some(&fresh));
-            }
-        }
-        Some(Expire::Token) => {
-            if let Some(token) = auth::bearer(request.headers()) {
-                let _ = state.store().expire_token(&crate::secrets::digest(&token), now_secs() - 1);
-            }
-        }
-        None => {}
-    }
-    let mut response = next.run(request).await;
-    if fault.drop_response {
-        response.extensions_mut().insert(DropConnection);
-    }
-    response
-}
-
-fn fault_response(fault: &FaultSpec, status: u16) -> Response {
-    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let body = fault.body.clone().unwrap_or_else(|| {
-        let reason = status.canonical_reason().unwrap_or("Error");
-        serde_json::to_string(&sac_types::error::ApiErrorBody::new(status.as_u16().to_string(), reason))
-            .expect("error bodies serialize")
-    });
-    let mut response = (status, body).into_response();
-    let content_type = if fault.body.as_deref().is_some_and(|b| b.trim_start().starts_with('<')) {
-        "text/html; charset=utf-8"
-    } else {
-        "application/json"
-    };
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    if let Some(secs) = fault.retry_after {
-        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
-    }
-    response
-}
 
 #[cfg(test)]
 mod tests {

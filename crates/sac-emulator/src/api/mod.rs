@@ -9,6 +9,7 @@ mod dashboard;
 pub mod dataexport;
 pub mod dataimport;
 pub mod faults;
+mod layers;
 pub mod legacy;
 pub mod multiactions;
 mod oauth;
@@ -92,8 +93,8 @@ pub fn tenant(state: AppState) -> Router {
         .fallback(tenant_fallback)
         .layer(from_fn_with_state(state.clone(), csrf::guard))
         .layer(Extension(Domain::Tenant))
-        .layer(from_fn_with_state(state.clone(), faults::inject))
-        .layer(from_fn_with_state((state.clone(), Domain::Tenant), requests::record))
+        .layer(from_fn_with_state(state.clone(), layers::inject))
+        .layer(from_fn_with_state((state.clone(), Domain::Tenant), layers::record))
         .with_state(state)
 }
 
@@ -102,8 +103,8 @@ pub fn api(state: AppState) -> Router {
     shared()
         .fallback(api_fallback)
         .layer(Extension(Domain::Api))
-        .layer(from_fn_with_state(state.clone(), faults::inject))
-        .layer(from_fn_with_state((state.clone(), Domain::Api), requests::record))
+        .layer(from_fn_with_state(state.clone(), layers::inject))
+        .layer(from_fn_with_state((state.clone(), Domain::Api), layers::record))
         .with_state(state)
 }
 

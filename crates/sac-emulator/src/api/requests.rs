@@ -1,16 +1,9 @@
 //! The request log behind `GET /emulator/requests`: what reached the
 //! emulator and what it answered, with every secret masked.
 
-use std::time::Instant;
-
-use axum::extract::{Request, State};
 use axum::http::HeaderMap;
-use axum::middleware::Next;
-use axum::response::Response;
 use serde::Serialize;
 
-use super::state::{AppState, REQUEST_LOG_CAPACITY};
-use crate::clock::{now_ms, utc_timestamp};
 use crate::Domain;
 
 #[derive(Clone, Debug, Serialize)]
@@ -56,18 +49,18 @@ pub fn mask_query(query: &str) -> String {
         .join("&")
 }
 
-fn mask_authorization(headers: &HeaderMap) -> Option<String> {
+pub(crate) fn mask_authorization(headers: &HeaderMap) -> Option<String> {
     let value = headers.get("authorization")?.to_str().unwrap_or("");
     let scheme = value.split_whitespace().next().unwrap_or("?");
     Some(format!("{scheme} ***"))
 }
 
-fn mask_csrf(headers: &HeaderMap) -> Option<String> {
+pub(crate) fn mask_csrf(headers: &HeaderMap) -> Option<String> {
     let value = headers.get("x-csrf-token")?.to_str().unwrap_or("");
     Some(if value.eq_ignore_ascii_case("fetch") { "fetch".into() } else { "***".into() })
 }
 
-fn cookie_names(headers: &HeaderMap) -> Vec<String> {
+pub(crate) fn cookie_names(headers: &HeaderMap) -> Vec<String> {
     headers
         .get_all("cookie")
         .iter()
@@ -77,41 +70,6 @@ fn cookie_names(headers: &HeaderMap) -> Vec<String> {
         .map(|name| name.trim().to_string())
         .filter(|name| !name.is_empty())
         .collect()
-}
-
-/// Middleware recording every request but the request log's own reads.
-pub async fn record(State((state, domain)): State<(AppState, Domain)>, request: Request, next: Next) -> Response {
-    let path = request.uri().path().to_string();
-    if path.starts_with("/emulator/requests") {
-        return next.run(request).await;
-    }
-    let started = Instant::now();
-    let now = now_ms();
-    let mut record = RequestRecord {
-        time: utc_timestamp(now),
-        at_ms: now,
-        domain,
-        method: request.method().to_string(),
-        query: mask_query(request.uri().query().unwrap_or("")),
-        path,
-        status: 0,
-        duration_ms: 0,
-        authorization: mask_authorization(request.headers()),
-        csrf: mask_csrf(request.headers()),
-        cookies: cookie_names(request.headers()),
-    };
-    let response = next.run(request).await;
-    // A dropped connection answered nothing: status 0.
-    let dropped = response.extensions().get::<crate::api::faults::DropConnection>().is_some();
-    record.status = if dropped { 0 } else { response.status().as_u16() };
-    record.duration_ms = started.elapsed().as_millis() as u64;
-    tracing::debug!(method = %record.method, path = %record.path, status = record.status, "request");
-    let mut log = state.requests();
-    if log.len() == REQUEST_LOG_CAPACITY {
-        log.pop_front();
-    }
-    log.push_back(record);
-    response
 }
 
 #[cfg(test)]
