@@ -210,7 +210,7 @@ pub async fn model_rows(
                 .filter(|(k, _)| *k != "offset" && *k != "limit")
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect();
-            let query = FactQuery { conditions: &filter, after: None, offset, limit };
+            let query = FactQuery { conditions: &filter, offset, limit, ..Default::default() };
             let rows = r.facts(&table, &query)?.iter().map(|f| f.to_row(&table)).collect();
             Ok((r.fact_count(&table)?, rows))
         }

@@ -1,8 +1,8 @@
 //! The Data Export API (`/api/v1/dataexport`, OData v4, read only): the
 //! providers list, a provider's service document and `$metadata`, `FactData`
-//! with `$filter` (`eq` joined by `and`), `$select`, `$top`, `$skip` and
-//! server-side paging through `@odata.nextLink`, and master data per
-//! dimension (`<Dimension>Master`).
+//! with `$filter` and `$orderby` (see [`crate::api::odata`]), `$select`,
+//! `$top`, `$skip` and server-side paging through `@odata.nextLink`, and
+//! master data per dimension (`<Dimension>Master`).
 
 use std::collections::HashMap;
 
@@ -12,10 +12,12 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde_json::{json, Map, Value};
 
+use crate::api::odata::{parse_filter, parse_orderby, Columns};
 use crate::api::principal::api_principal;
 use crate::api::responses::{api_error, escape, internal};
 use crate::api::state::AppState;
 use crate::store::facts::FactRow;
+use crate::store::filter::{Cell, Filter};
 use crate::store::{FactQuery, FactTable};
 use crate::tenant::{DimensionKind, ModelDef, Role, Tenant};
 use crate::Domain;
@@ -147,7 +149,8 @@ pub async fn entity_set(
     }
     if let Some(unknown) = q.keys().find(|k| {
         k.starts_with('$')
-            && !["$filter", "$select", "$top", "$skip", "$skiptoken", "$format", "$count"].contains(&k.as_str())
+            && !["$filter", "$orderby", "$select", "$top", "$skip", "$skiptoken", "$format", "$count"]
+                .contains(&k.as_str())
     }) {
         return api_error(StatusCode::NOT_IMPLEMENTED, "501", &format!("The query option {unknown} is not supported"));
     }
@@ -158,22 +161,36 @@ pub async fn entity_set(
             (Ok(top), Ok(skip), Ok(token)) => (top, skip.unwrap_or(0), token.unwrap_or(0)),
             (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return api_error(StatusCode::BAD_REQUEST, "400", &e),
         };
-    let columns: Vec<String> = if set == "FactData" {
-        m.dimensions.iter().map(|d| d.name.clone()).chain(m.measures.iter().cloned()).collect()
+    let (keys, measures): (Vec<String>, Vec<String>) = if set == "FactData" {
+        (m.dimensions.iter().map(|d| d.name.clone()).collect(), m.measures.clone())
     } else {
-        vec!["ID".into()]
+        (vec!["ID".into()], vec![])
     };
-    let conditions = match q.get("$filter").map(|f| parse_filter(f, &columns)).transpose() {
-        Ok(c) => c.unwrap_or_default(),
-        Err(e) => return api_error(StatusCode::BAD_REQUEST, "400", &e),
+    let known = Columns { dimensions: &keys, measures: &measures };
+    let (filter, order) = match (
+        q.get("$filter").map(|f| parse_filter(f, &known)).transpose(),
+        q.get("$orderby").map(|o| parse_orderby(o, &known)).transpose(),
+    ) {
+        (Ok(filter), Ok(order)) => (filter, order.unwrap_or_default()),
+        (Err(e), _) | (_, Err(e)) => return api_error(StatusCode::BAD_REQUEST, "400", &e),
     };
     let select: Option<Vec<String>> = q.get("$select").map(|s| s.split(',').map(|c| c.trim().to_string()).collect());
-    if let Some(bad) = select.iter().flatten().find(|c| !columns.contains(c)) {
+    if let Some(bad) = select.iter().flatten().find(|c| !keys.contains(c) && !measures.contains(c)) {
         return api_error(
             StatusCode::BAD_REQUEST,
             "400",
             &format!("$select names {bad}, which is not a property of {set}"),
         );
+    }
+    if let Some(select) = select.as_ref().filter(|_| set == "FactData") {
+        let missing: Vec<&str> = keys.iter().filter(|k| !select.contains(k)).map(String::as_str).collect();
+        if !missing.is_empty() {
+            return api_error(
+                StatusCode::BAD_REQUEST,
+                "1402",
+                &format!("$select must contain every key column of FactData; add {} [1402]", missing.join(", ")),
+            );
+        }
     }
     let page = state.options().export_page_size as i64;
     let offset = skip + token;
@@ -181,7 +198,8 @@ pub async fn entity_set(
     let wanted = top.map(|t| (t - token).max(0)).unwrap_or(i64::MAX);
     let take = wanted.min(page);
     let rows = if set == "FactData" {
-        match fact_page(&state, m, q.get("$filter").map(String::as_str).unwrap_or(""), &conditions, offset, take) {
+        let text = q.get("$filter").map(String::as_str).unwrap_or("");
+        match fact_page(&state, m, (text, filter.as_ref()), &order, offset, take) {
             Ok(rows) => rows,
             Err(e) => return internal(e),
         }
@@ -189,7 +207,9 @@ pub async fn entity_set(
         match master_rows(&state, m, &set) {
             Ok(Some(rows)) => rows
                 .into_iter()
-                .filter(|r| conditions.iter().all(|(k, v)| r.get(k).and_then(Value::as_str) == Some(v)))
+                .filter(|r| {
+                    filter.as_ref().is_none_or(|f| f.matches(&|c| r.get(c).and_then(Value::as_str).map(Cell::Text)))
+                })
                 .skip(offset as usize)
                 .take((take + 1) as usize)
                 .collect(),
@@ -229,53 +249,32 @@ pub async fn entity_set(
     response
 }
 
-/// `Col eq 'value' and Col2 eq 'value2'` into conditions.
-fn parse_filter(filter: &str, columns: &[String]) -> Result<Vec<(String, String)>, String> {
-    let mut conditions = Vec::new();
-    for clause in filter.split(" and ") {
-        let parts: Vec<&str> = clause.trim().splitn(3, ' ').collect();
-        let [column, op, value] = parts.as_slice() else {
-            return Err(format!("$filter clause {clause:?} is not of the form Column eq 'value'"));
-        };
-        if *op != "eq" {
-            return Err(format!("$filter operator {op} is not supported (eq joined by and)"));
-        }
-        if !columns.iter().any(|c| c == column) {
-            return Err(format!("$filter names {column}, which is not a property"));
-        }
-        let value = value.trim();
-        let literal = value
-            .strip_prefix('\'')
-            .and_then(|v| v.strip_suffix('\''))
-            .map(|v| v.replace("''", "'"))
-            .unwrap_or_else(|| value.to_string());
-        conditions.push((column.to_string(), literal));
-    }
-    Ok(conditions)
-}
-
 /// Up to `take + 1` facts from position `offset` (the extra one tells
 /// whether another page follows). A page that continues the previous one
 /// seeks past that page's last key instead of skipping `offset` rows, so
-/// that every page costs what the first one does.
+/// that every page costs what the first one does. Pages in an `$orderby`
+/// order skip `offset` rows (the cursors hold keys, which say nothing about
+/// a position in another order). `filter` is the `$filter` text (what the
+/// cursors are kept by) and its parsed form.
 fn fact_page(
     state: &AppState,
     m: &ModelDef,
-    filter: &str,
-    conditions: &[(String, String)],
+    (text, filter): (&str, Option<&Filter>),
+    order: &[(String, bool)],
     offset: i64,
     take: i64,
 ) -> crate::store::StoreResult<Vec<Value>> {
     let table = FactTable::of(m);
-    let cursor = state.export_cursors().take(&m.id, filter, offset);
+    let seek = order.is_empty();
+    let cursor = if seek { state.export_cursors().take(&m.id, text, offset) } else { None };
     let query = match &cursor {
-        Some(key) => FactQuery { conditions, after: Some(key), offset: 0, limit: take + 1 },
-        None => FactQuery { conditions, after: None, offset, limit: take + 1 },
+        Some(key) => FactQuery { filter, after: Some(key), offset: 0, limit: take + 1, ..Default::default() },
+        None => FactQuery { filter, order, offset, limit: take + 1, ..Default::default() },
     };
     let rows = state.store().read(|r| r.facts(&table, &query))?;
     let last_of_page = usize::try_from(take).ok().and_then(|t| t.checked_sub(1)).and_then(|i| rows.get(i));
-    if let Some(last) = last_of_page {
-        state.export_cursors().put(&m.id, filter, offset + take, last.dimensions.clone());
+    if let Some(last) = last_of_page.filter(|_| seek) {
+        state.export_cursors().put(&m.id, text, offset + take, last.dimensions.clone());
     }
     Ok(rows.into_iter().map(|r| fact_json(&table, r)).collect())
 }
@@ -336,22 +335,4 @@ fn metadata_xml(m: &ModelDef) -> Response {
     let mut response = xml.into_response();
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/xml"));
     response
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_filter;
-
-    #[test]
-    fn filters() {
-        let cols = vec!["Version".to_string(), "Date".to_string()];
-        assert_eq!(
-            parse_filter("Version eq 'public.Plan' and Date eq '202601'", &cols).unwrap(),
-            vec![("Version".into(), "public.Plan".into()), ("Date".into(), "202601".into())]
-        );
-        assert_eq!(parse_filter("Version eq 'it''s'", &cols).unwrap()[0].1, "it's");
-        assert!(parse_filter("Version gt 'x'", &cols).is_err());
-        assert!(parse_filter("Nope eq 'x'", &cols).is_err());
-        assert!(parse_filter("Version", &cols).is_err());
-    }
 }

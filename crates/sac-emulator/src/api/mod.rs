@@ -13,6 +13,7 @@ mod layers;
 pub mod legacy;
 pub mod multiactions;
 mod oauth;
+mod odata;
 pub mod principal;
 pub mod requests;
 pub mod responses;

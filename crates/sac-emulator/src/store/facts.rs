@@ -6,8 +6,10 @@
 //! Identifiers come from the tenant description and are always quoted;
 //! values are always bound, never pasted into SQL.
 
+use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, CachedStatement, OptionalExtension};
 
+use super::filter::{Cell, Filter};
 use super::{Reader, StoreResult, Writer};
 use crate::tenant::{ModelDef, Row};
 
@@ -48,11 +50,15 @@ pub enum WriteMode {
     Append,
 }
 
-/// Which facts to read: `column = value` conditions (all must hold), rows
-/// after a key (seek paging) or after skipping `offset` rows, at most `limit`.
+/// Which facts to read: `column = value` conditions and a `filter` (all
+/// must hold), in key order or in `order` (column, descending?) then key
+/// order, rows after a key (seek paging, key order only) or after skipping
+/// `offset` rows, at most `limit`.
 #[derive(Clone, Debug, Default)]
 pub struct FactQuery<'a> {
     pub conditions: &'a [(String, String)],
+    pub filter: Option<&'a Filter>,
+    pub order: &'a [(String, bool)],
     pub after: Option<&'a [String]>,
     pub offset: i64,
     pub limit: i64,
@@ -105,6 +111,14 @@ impl FactTable {
 }
 
 impl FactRow {
+    /// The cell of `column`, for evaluating a [`Filter`] in memory.
+    pub fn cell<'r>(&'r self, table: &FactTable, column: &str) -> Option<Cell<'r>> {
+        if let Some(i) = table.dimensions.iter().position(|d| d == column) {
+            return Some(Cell::Text(&self.dimensions[i]));
+        }
+        table.measures.iter().position(|m| m == column).map(|i| Cell::Number(self.measures[i]))
+    }
+
     /// The row as column -> text (measures without float noise; absent
     /// measures left out).
     pub fn to_row(&self, table: &FactTable) -> Row {
@@ -133,24 +147,39 @@ impl Reader<'_> {
     /// Facts in key order, one page.
     pub fn facts(&self, table: &FactTable, q: &FactQuery<'_>) -> StoreResult<Vec<FactRow>> {
         let Some(filter) = table.filter(q.conditions, 1) else { return Ok(vec![]) };
+        // An unknown name in quotes would be a string literal to SQLite: a
+        // filter naming no column of the table matches no row.
+        if q.filter.is_some_and(|f| !f.columns().iter().all(|c| table.has_column(c))) {
+            return Ok(vec![]);
+        }
         let mut clauses: Vec<String> = Some(filter).filter(|f| !f.is_empty()).into_iter().collect();
-        let after_first = q.conditions.len() + 1;
-        if q.after.is_some() {
-            let marks: Vec<String> = (0..table.dimensions.len()).map(|i| format!("?{}", after_first + i)).collect();
+        let mut args: Vec<SqlValue> = q.conditions.iter().map(|(_, v)| SqlValue::Text(v.clone())).collect();
+        if let Some(f) = q.filter {
+            clauses.push(f.to_sql(&mut args));
+        }
+        if let Some(key) = q.after {
+            let first = args.len() + 1;
+            let marks: Vec<String> = (0..table.dimensions.len()).map(|i| format!("?{}", first + i)).collect();
             clauses.push(format!("({}) > ({})", table.key_list(), marks.join(", ")));
+            args.extend(key.iter().map(|k| SqlValue::Text(k.clone())));
         }
         let where_clause = if clauses.is_empty() { String::new() } else { format!(" WHERE {}", clauses.join(" AND ")) };
+        let order: Vec<String> = q
+            .order
+            .iter()
+            .filter(|(c, _)| table.has_column(c))
+            .map(|(c, desc)| format!("{} {}", quote(c), if *desc { "DESC" } else { "ASC" }))
+            .chain(std::iter::once(table.key_list()))
+            .collect();
         let sql = format!(
             "SELECT {} FROM {}{where_clause} ORDER BY {} LIMIT {} OFFSET {}",
             table.column_list(),
             table.table(),
-            table.key_list(),
+            order.join(", "),
             q.limit.max(0),
             q.offset.max(0)
         );
         let mut stmt = self.conn().prepare_cached(&sql)?;
-        let mut args: Vec<&str> = q.conditions.iter().map(|(_, v)| v.as_str()).collect();
-        args.extend(q.after.unwrap_or_default().iter().map(String::as_str));
         let (dims, measures) = (table.dimensions.len(), table.measures.len());
         let rows = stmt
             .query_map(rusqlite::params_from_iter(args), |r| {

@@ -26,6 +26,7 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 pub mod auth;
 pub mod executions;
 pub mod facts;
+pub mod filter;
 pub mod import_jobs;
 pub mod runs;
 pub mod sources;
