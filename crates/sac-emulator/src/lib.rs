@@ -35,17 +35,19 @@ pub mod tenant;
 
 use std::future::Future;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use serde::Serialize;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{watch, Semaphore};
 use tower::ServiceExt;
 
+pub use api::admin_guard::AdminToken;
 pub use api::state::{AppState, ImportLimits, Options, Urls};
 pub use clock::ClockMode;
 pub use tenant::Tenant;
@@ -79,6 +81,31 @@ pub struct Config {
     pub import_limits: ImportLimits,
     /// Rows per page of the Data Export API (server-side paging).
     pub export_page_size: usize,
+    /// The name or address given to listen on (`--host`): admin requests
+    /// may name it in `Host`, besides `127.0.0.1`, `localhost` and `[::1]`.
+    pub host: Option<String>,
+    /// A secret every admin request must carry (`--admin-token`).
+    pub admin_token: Option<AdminToken>,
+    /// Timeouts and limits of the connections both ports accept.
+    pub connections: ConnectionLimits,
+}
+
+/// What the emulator allows a connection: a peer that sends nothing (or
+/// stays idle between requests) is cut off, and only so many are open.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// Time allowed to send a request's headers, counted from the
+    /// connection's start or the end of the previous response (default 20 s).
+    pub header_read_timeout: Duration,
+    /// Connections open at once per port; further ones wait in the
+    /// listen backlog until one closes (default 512).
+    pub max_connections: usize,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        ConnectionLimits { header_read_timeout: Duration::from_secs(20), max_connections: 512 }
+    }
 }
 
 impl Default for Config {
@@ -92,6 +119,9 @@ impl Default for Config {
             access_token_secs: None,
             import_limits: ImportLimits::default(),
             export_page_size: 10_000,
+            host: None,
+            admin_token: None,
+            connections: ConnectionLimits::default(),
         }
     }
 }
@@ -108,6 +138,7 @@ pub enum StartError {
 /// An emulator that is set up but not yet serving.
 pub struct Emulator {
     state: AppState,
+    connections: ConnectionLimits,
 }
 
 impl Emulator {
@@ -120,10 +151,12 @@ impl Emulator {
             access_token_secs: config.access_token_secs,
             import_limits: config.import_limits,
             export_page_size: config.export_page_size.max(1),
+            admin_host: config.host,
+            admin_token: config.admin_token,
         };
         let seed = config.tenant.unwrap_or_else(Tenant::demo);
         let state = AppState::open(store, seed, config.clock, options)?;
-        Ok(Emulator { state })
+        Ok(Emulator { state, connections: config.connections })
     }
 
     pub fn state(&self) -> &AppState {
@@ -141,8 +174,10 @@ impl Emulator {
         let urls = urls_for(&tenant, &api)?;
         self.state.set_urls(urls);
         let (stop_tx, stop_rx) = watch::channel(false);
-        let tenant_task = tokio::spawn(serve_listener(tenant, api::tenant(self.state.clone()), stop_rx.clone()));
-        let api_task = tokio::spawn(serve_listener(api, api::api(self.state.clone()), stop_rx.clone()));
+        let limits = self.connections;
+        let tenant_task =
+            tokio::spawn(serve_listener(tenant, api::tenant(self.state.clone()), limits, stop_rx.clone()));
+        let api_task = tokio::spawn(serve_listener(api, api::api(self.state.clone()), limits, stop_rx.clone()));
         let ticker = tokio::spawn(tick(self.state.clone(), stop_rx));
         shutdown.await;
         let _ = stop_tx.send(true);
@@ -182,11 +217,29 @@ async fn tick(state: AppState, mut stop: watch::Receiver<bool>) {
     }
 }
 
-/// Accepts connections until told to stop. A response marked with
-/// [`api::faults::DropConnection`] closes its connection without an answer.
-async fn serve_listener(listener: TcpListener, router: Router, mut stop: watch::Receiver<bool>) {
+/// Accepts connections until told to stop, at most `limits.max_connections`
+/// at once. A response marked with [`api::faults::DropConnection`] closes
+/// its connection without an answer.
+async fn serve_listener(
+    listener: TcpListener,
+    router: Router,
+    limits: ConnectionLimits,
+    mut stop: watch::Receiver<bool>,
+) {
     let graceful = GracefulShutdown::new();
+    let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new()).header_read_timeout(limits.header_read_timeout);
     loop {
+        // Waiting for a free slot before accepting leaves further peers in
+        // the kernel's backlog instead of holding a task for each.
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break,
+            },
+            _ = stop.changed() => break,
+        };
         let (stream, _) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(conn) => conn,
@@ -209,10 +262,11 @@ async fn serve_listener(listener: TcpListener, router: Router, mut stop: watch::
                 Ok(response)
             }
         });
-        let connection = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+        let connection = http.serve_connection(TokioIo::new(stream), service);
         let watched = graceful.watch(connection);
         tokio::spawn(async move {
             let _ = watched.await;
+            drop(slot);
         });
     }
     drop(listener);

@@ -424,6 +424,10 @@ pub enum ScheduleCommand {
     },
 }
 
+fn admin_token(value: &str) -> Result<sac_emulator::AdminToken, String> {
+    sac_emulator::AdminToken::new(value).ok_or_else(|| "the admin token must not be empty".to_string())
+}
+
 #[derive(Debug, Args)]
 pub struct EmulatorArgs {
     /// Port of the browser domain and token service (0: any free port).
@@ -432,9 +436,21 @@ pub struct EmulatorArgs {
     /// Port of the direct API domain (0: any free port).
     #[arg(long, default_value_t = 8031)]
     pub api_port: u16,
-    /// Address to listen on. Loopback by default: the admin API has no authentication.
+    /// Address to listen on. Loopback by default: without --admin-token the admin API has no authentication.
+    /// Admin requests must name this host or a loopback name in `Host`.
     #[arg(long, default_value = "127.0.0.1")]
     pub host: String,
+    /// A secret every admin API request (`/emulator/...`, health excepted) must send, as
+    /// `Authorization: Bearer TOKEN` or `x-emulator-admin-token: TOKEN`; for shared machines.
+    /// Prefer the environment variable: a flag's value shows in the process list.
+    #[arg(
+        long,
+        env = "SACCTL_EMULATOR_ADMIN_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN",
+        value_parser = admin_token
+    )]
+    pub admin_token: Option<sac_emulator::AdminToken>,
     /// Keep state in DIR/emulator.sqlite3 across restarts (default: in memory).
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,

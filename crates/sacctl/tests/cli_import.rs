@@ -216,6 +216,7 @@ async fn bad_input_refusals_jobs_and_models() {
     tenant.clients[0].access = vec!["Data Export Service".into()];
     reqwest::Client::new()
         .post(format!("{}/emulator/tenant", env.emu.urls.tenant_url))
+        .header("content-type", "application/toml")
         .body(tenant.to_toml())
         .send()
         .await

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::engine::general_purpose::STANDARD;
@@ -57,13 +57,18 @@ pub async fn get_tenant(State(state): State<AppState>) -> Response {
     Json(tenant).into_response()
 }
 
-/// `POST /emulator/tenant`: loads a tenant (TOML, or JSON when the body
-/// starts with `{`) and makes it what a reset goes back to.
-pub async fn load_tenant(State(state): State<AppState>, body: Bytes) -> Response {
+/// `POST /emulator/tenant`: loads a tenant (`application/toml` or
+/// `application/json`, which the admin guard has checked) and makes it what
+/// a reset goes back to.
+pub async fn load_tenant(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let Ok(text) = std::str::from_utf8(&body) else {
         return bad_request("the tenant must be UTF-8 text (TOML or JSON)");
     };
-    let parsed = if text.trim_start().starts_with('{') {
+    let is_toml = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.trim_start().to_ascii_lowercase().starts_with("application/toml"));
+    let parsed = if !is_toml {
         serde_json::from_str::<Tenant>(text)
             .map_err(|e| e.to_string())
             .and_then(|t| t.validate().map(|()| t).map_err(|e| e.to_string()))

@@ -4,6 +4,7 @@
 //! answers; they never write job rows themselves.
 
 pub mod admin;
+pub mod admin_guard;
 pub mod csrf;
 mod dashboard;
 pub mod dataexport;
@@ -93,6 +94,7 @@ pub fn tenant(state: AppState) -> Router {
         .route("/emulator/idp/metadata", get(admin::idp_metadata))
         .fallback(tenant_fallback)
         .layer(from_fn_with_state(state.clone(), csrf::guard))
+        .layer(from_fn_with_state(state.clone(), admin_guard::guard))
         .layer(Extension(Domain::Tenant))
         .layer(from_fn_with_state(state.clone(), layers::inject))
         .layer(from_fn_with_state((state.clone(), Domain::Tenant), layers::record))

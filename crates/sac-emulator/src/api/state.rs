@@ -43,6 +43,10 @@ pub struct Options {
     pub import_limits: ImportLimits,
     /// Rows per page of the Data Export API.
     pub export_page_size: usize,
+    /// A host name admin requests may give besides the loopback names (`--host`).
+    pub admin_host: Option<String>,
+    /// The secret admin requests must carry, when set (`--admin-token`).
+    pub admin_token: Option<crate::api::admin_guard::AdminToken>,
 }
 
 /// Limits of one Data Import API request.

@@ -184,9 +184,12 @@ impl Store {
         let (conn, lock) = match data_dir {
             Some(dir) => {
                 let io = |source| StoreError::DataDir { path: dir.display().to_string(), source };
-                std::fs::create_dir_all(dir).map_err(io)?;
+                owner_only::create_dir(dir).map_err(io)?;
                 let lock = lock_dir(dir)?;
                 let path = dir.join("emulator.sqlite3");
+                // SQLite gives the -wal and -shm files the database's mode.
+                owner_only::create_files(dir, &["emulator.sqlite3", "emulator.sqlite3-wal", "emulator.sqlite3-shm", "emulator.lock"])
+                    .map_err(io)?;
                 let conn = Connection::open(&path)?;
                 conn.pragma_update(None, "journal_mode", "WAL")?;
                 // FULL: a committed job survives a power cut too, not only a crash.
@@ -251,11 +254,52 @@ impl Store {
     }
 }
 
+/// The data directory holds the signing keys and the demo users' passwords:
+/// it is created 0700 and its files 0600 whatever the umask (on Unix).
+mod owner_only {
+    use std::fs::{DirBuilder, OpenOptions};
+    use std::path::Path;
+
+    /// Creates `dir` (and missing parents) 0700; an existing one is left as it is.
+    pub fn create_dir(dir: &Path) -> std::io::Result<()> {
+        let mut builder = DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(dir)
+    }
+
+    /// Open options that create a file 0600.
+    pub fn options() -> OpenOptions {
+        let mut options = OpenOptions::new();
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        options
+    }
+
+    /// Makes those of `names` that exist 0600 (files of an older emulator
+    /// may have been created 0644); creates the first one when missing.
+    pub fn create_files(dir: &Path, names: &[&str]) -> std::io::Result<()> {
+        for (i, name) in names.iter().enumerate() {
+            let path = dir.join(name);
+            if i == 0 {
+                options().create(true).truncate(false).write(true).open(&path)?;
+            }
+            #[cfg(unix)]
+            if path.exists() {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Takes `<dir>/emulator.lock` for this process (the OS drops it when the
 /// process dies, `kill -9` included).
 fn lock_dir(dir: &Path) -> StoreResult<File> {
     let path: PathBuf = dir.join("emulator.lock");
-    let file = File::options()
+    let file = owner_only::options()
         .create(true)
         .truncate(false)
         .write(true)

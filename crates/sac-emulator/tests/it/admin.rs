@@ -6,6 +6,8 @@ use reqwest::Method;
 use sac_types::legacy::SERVICE_PATH;
 use serde_json::json;
 
+use sac_emulator::{ClockMode, Config};
+
 use crate::support::*;
 
 #[tokio::test]
@@ -156,7 +158,7 @@ async fn reset_and_tenant_loading() {
     let mut tenant = sac_emulator::Tenant::demo();
     tenant.users.retain(|u| u.id != "VIEWER");
     tenant.history.clear();
-    let loaded = emu.http.post(emu.tenant("/emulator/tenant")).body(tenant.to_toml()).send().await.unwrap();
+    let loaded = emu.load_tenant_toml(tenant.to_toml()).await;
     assert_eq!(loaded.status(), 200);
     let refused = emu
         .token_request(USER_CLIENT, &[("grant_type", "password"), ("username", "VIEWER"), ("password", "Welcome1!")])
@@ -169,6 +171,7 @@ async fn reset_and_tenant_loading() {
     let bad = emu
         .http
         .post(emu.tenant("/emulator/tenant"))
+        .header("content-type", "application/toml")
         .body("letter = \"G\"\n[[schedules]]\nschedule_id = 1")
         .send()
         .await
@@ -207,4 +210,169 @@ async fn the_dashboard_shows_runs_and_dimensions() {
     assert!(html.contains("runScheduledJob"), "the request log");
     assert!(!html.contains(&token));
     assert!(html.contains("Multi action executions") && html.contains("Data Import jobs"));
+}
+
+/// The status and JSON body of an admin request with extra headers.
+async fn admin_with(
+    emu: &Emu,
+    method: Method,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<(&str, &str)>,
+) -> (reqwest::StatusCode, serde_json::Value) {
+    let mut request = emu.http.request(method, emu.tenant(path));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    if let Some((content_type, body)) = body {
+        request = request.header("content-type", content_type).body(body.to_string());
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap_or(serde_json::Value::Null))
+}
+
+#[tokio::test]
+async fn a_foreign_host_is_misdirected() {
+    let emu = start().await;
+    let port = emu.emu.urls.tenant_url.rsplit(':').next().unwrap().to_string();
+    let (status, body) = admin_with(&emu, Method::GET, "/emulator/requests", &[("host", "evil.example")], None).await;
+    assert_eq!(status, 421, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("evil.example"), "{body}");
+    assert!(body["accepted_hosts"].as_array().unwrap().contains(&json!(format!("localhost:{port}"))), "{body}");
+    // DNS rebinding keeps the port but not the name; a wrong port is as foreign.
+    for host in [format!("rebind.example:{port}"), "127.0.0.1:1".to_string()] {
+        let (status, _) = admin_with(&emu, Method::POST, "/emulator/reset", &[("host", &host)], None).await;
+        assert_eq!(status, 421, "{host}");
+    }
+    for host in [format!("localhost:{port}"), format!("[::1]:{port}"), format!("127.0.0.1:{port}")] {
+        let (status, _) = admin_with(&emu, Method::GET, "/emulator/", &[("host", &host)], None).await;
+        assert_eq!(status, 200, "{host}");
+    }
+}
+
+#[tokio::test]
+async fn a_foreign_origin_cannot_change_anything() {
+    let emu = start().await;
+    let fault = r#"{"path": "/api/v1/csrf", "status": 500}"#;
+    for origin in ["http://evil.example", "null", "http://localhost:1"] {
+        let (status, body) = admin_with(
+            &emu,
+            Method::POST,
+            "/emulator/faults",
+            &[("origin", origin)],
+            Some(("application/json", fault)),
+        )
+        .await;
+        assert_eq!(status, 403, "{origin}: {body}");
+        assert!(body["error"].as_str().unwrap().contains("another site"), "{body}");
+    }
+    assert_eq!(emu.admin(Method::GET, "/emulator/faults", None).await.1["faults"], json!([]), "nothing was added");
+    let own = emu.emu.urls.tenant_url.clone();
+    let (status, body) =
+        admin_with(&emu, Method::POST, "/emulator/faults", &[("origin", &own)], Some(("application/json", fault)))
+            .await;
+    assert_eq!(status, 201, "the emulator's own origin may: {body}");
+    let (status, _) =
+        admin_with(&emu, Method::GET, "/emulator/faults", &[("origin", "http://evil.example")], None).await;
+    assert_eq!(status, 200, "reading is not a change (the browser keeps the answer from the page)");
+}
+
+#[tokio::test]
+async fn bodies_that_are_not_json_are_refused() {
+    let emu = start().await;
+    let mut tenant = sac_emulator::Tenant::demo();
+    tenant.users.retain(|u| u.id != "VIEWER");
+    let (status, body) =
+        admin_with(&emu, Method::POST, "/emulator/tenant", &[], Some(("text/plain", &tenant.to_toml()))).await;
+    assert_eq!(status, 415, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("application/toml"), "{body}");
+    assert!(emu.admin(Method::GET, "/emulator/tenant", None).await.1.to_string().contains("VIEWER"), "not loaded");
+    for (path, content_type, text) in [
+        ("/emulator/faults", "text/plain", r#"{"path": "/x", "status": 500}"#),
+        ("/emulator/faults", "application/x-www-form-urlencoded", "path=/x&status=500"),
+        ("/emulator/reset", "multipart/form-data; boundary=x", "--x--"),
+        ("/emulator/faults", "application/toml", "path = \"/x\"\nstatus = 500"),
+    ] {
+        let (status, body) = admin_with(&emu, Method::POST, path, &[], Some((content_type, text))).await;
+        assert_eq!(status, 415, "{path} {content_type}: {body}");
+    }
+    assert_eq!(emu.admin(Method::GET, "/emulator/faults", None).await.1["faults"], json!([]));
+    // A body without a content type is refused too; no body at all is fine.
+    let bare = emu.http.post(emu.tenant("/emulator/reset")).body("{}").send().await.unwrap();
+    assert_eq!(bare.status(), 415);
+    let (status, _) = emu.admin(Method::DELETE, "/emulator/requests", None).await;
+    assert_eq!(status, 204);
+    assert_eq!(emu.http.post(emu.tenant("/emulator/reset")).send().await.unwrap().status(), 200);
+    // TOML and JSON both load a tenant.
+    assert_eq!(emu.load_tenant_toml(tenant.to_toml()).await.status(), 200);
+    let loaded = emu.http.post(emu.tenant("/emulator/tenant")).json(&sac_emulator::Tenant::demo()).send().await;
+    assert_eq!(loaded.unwrap().status(), 200);
+}
+
+#[tokio::test]
+async fn the_admin_token_is_required_when_set() {
+    let emu = start_with(Config {
+        clock: ClockMode::Immediate,
+        admin_token: sac_emulator::AdminToken::new("s3cret-admin"),
+        ..Config::default()
+    })
+    .await;
+    let (status, body) = emu.admin(Method::GET, "/emulator/requests", None).await;
+    assert_eq!(status, 401, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("x-emulator-admin-token"), "{body}");
+    assert!(!body.to_string().contains("s3cret-admin"));
+    let (status, _) =
+        admin_with(&emu, Method::GET, "/emulator/requests", &[("authorization", "Bearer wrong")], None).await;
+    assert_eq!(status, 401);
+    let (status, _) =
+        admin_with(&emu, Method::POST, "/emulator/reset", &[("x-emulator-admin-token", "s3cret-admi")], None).await;
+    assert_eq!(status, 401);
+    let (status, _) =
+        admin_with(&emu, Method::GET, "/emulator/requests", &[("authorization", "Bearer s3cret-admin")], None).await;
+    assert_eq!(status, 200);
+    let (status, _) =
+        admin_with(&emu, Method::POST, "/emulator/reset", &[("x-emulator-admin-token", "s3cret-admin")], None).await;
+    assert_eq!(status, 200);
+    assert_eq!(emu.get("/emulator/health").await.status(), 200, "health stays open for liveness probes");
+    assert!(!format!("{:?}", sac_emulator::AdminToken::new("s3cret-admin")).contains("s3cret"));
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_data_directory_is_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let parent = tempfile::tempdir().unwrap();
+    let dir = parent.path().join("state");
+    let emu = start_with(Config { data_dir: Some(dir.clone()), clock: ClockMode::Immediate, ..Config::default() }).await;
+    let token = emu.password_token("JDOE").await;
+    let session = emu.csrf_fetch(&token).await;
+    emu.run_schedule(&token, &session).await;
+    let mode = |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir), 0o700);
+    let names = ["emulator.sqlite3", "emulator.sqlite3-wal", "emulator.sqlite3-shm", "emulator.lock"];
+    for name in names {
+        assert_eq!(mode(&dir.join(name)), 0o600, "{name}");
+    }
+    let mut names: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    names.sort();
+    assert_eq!(names.len(), 4, "no other files: {names:?}");
+}
+
+#[tokio::test]
+async fn a_connection_that_sends_nothing_is_closed_and_frees_its_slot() {
+    use tokio::io::AsyncReadExt;
+    let connections =
+        sac_emulator::ConnectionLimits { header_read_timeout: Duration::from_millis(300), max_connections: 1 };
+    let emu = start_with(Config { clock: ClockMode::Immediate, connections, ..Config::default() }).await;
+    let address = emu.emu.urls.tenant_url.trim_start_matches("http://").to_string();
+    let mut idle = tokio::net::TcpStream::connect(&address).await.unwrap();
+    // The one slot is taken: this request waits until the idle peer is cut off.
+    let health = emu.http.get(emu.tenant("/emulator/health")).send();
+    let mut buffer = [0u8; 64];
+    // A hang guard only: the server closes long before.
+    let read = tokio::time::timeout(Duration::from_secs(60), idle.read(&mut buffer)).await;
+    let read = read.expect("the idle connection is closed");
+    assert!(matches!(read, Ok(0)) || read.is_err(), "closed without an answer: {read:?}");
+    assert_eq!(health.await.unwrap().status(), 200);
 }

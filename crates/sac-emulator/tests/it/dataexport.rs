@@ -69,7 +69,7 @@ async fn refusals() {
     assert_eq!(get(&emu, "bad-token", "/providers/sac/SALES_PLAN/FactData").await.0, 401);
     let mut tenant = sac_emulator::Tenant::demo();
     tenant.clients[0].access = vec!["Data Import Service".into()];
-    emu.http.post(emu.tenant("/emulator/tenant")).body(tenant.to_toml()).send().await.unwrap();
+    emu.load_tenant_toml(tenant.to_toml()).await;
     let token = emu.client_credentials_token().await;
     let (status, body) = get(&emu, &token, "/providers/sac/SALES_PLAN/FactData").await;
     assert_eq!(status, 400);

@@ -240,7 +240,7 @@ async fn refusals_limits_and_csrf() {
     let mut tenant = sac_emulator::Tenant::demo();
     tenant.clients[0].access = vec!["Data Export Service".into()];
     assert_eq!(
-        emu.http.post(emu.tenant("/emulator/tenant")).body(tenant.to_toml()).send().await.unwrap().status(),
+        emu.load_tenant_toml(tenant.to_toml()).await.status(),
         200
     );
     let token = emu.client_credentials_token().await;
@@ -249,7 +249,7 @@ async fn refusals_limits_and_csrf() {
     assert_eq!(body["error"]["code"], "3401");
     assert!(body["error"]["message"].as_str().unwrap().contains("OAuth Client is not allowed to interact with API"));
     emu.post_admin("/emulator/reset", json!({})).await;
-    emu.http.post(emu.tenant("/emulator/tenant")).body(sac_emulator::Tenant::demo().to_toml()).send().await.unwrap();
+    emu.load_tenant_toml(sac_emulator::Tenant::demo().to_toml()).await;
 
     let token = emu.client_credentials_token().await;
     let (status, _) = call(&emu, &token, Method::POST, "/models/NOPE/factData", Some(json!({}))).await;

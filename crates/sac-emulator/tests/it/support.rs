@@ -157,6 +157,12 @@ impl Emu {
         (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
     }
 
+    /// `POST /emulator/tenant` with a TOML body.
+    pub async fn load_tenant_toml(&self, toml: String) -> Response {
+        let request = self.http.post(self.tenant("/emulator/tenant")).header("content-type", "application/toml");
+        request.body(toml).send().await.unwrap()
+    }
+
     pub async fn post_admin(&self, path: &str, body: Value) -> Value {
         let (status, value) = self.admin(reqwest::Method::POST, path, Some(body)).await;
         assert!(status.is_success(), "{path}: {status} {value}");

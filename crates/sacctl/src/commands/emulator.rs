@@ -46,6 +46,8 @@ pub async fn emulator(args: EmulatorArgs) -> Result<ExitStatus, Failure> {
             max_body_bytes: args.import_max_bytes.max(1024),
         },
         export_page_size: args.export_page_size.max(1),
+        host: Some(args.host.clone()),
+        admin_token: args.admin_token.clone(),
         ..Config::default()
     };
     let emulator = Emulator::open(config)

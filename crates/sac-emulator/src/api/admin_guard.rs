@@ -1,0 +1,175 @@
+//! Who may use the admin API (`/emulator/...`, dashboard included).
+//!
+//! The admin API can reset the tenant, load clients and read the request
+//! log, so a web page the developer happens to open must not reach it:
+//! - the `Host` must name the emulator (loopback names or the `--host`
+//!   given, with the tenant port), else 421: this stops DNS rebinding;
+//! - state-changing requests (anything but GET/HEAD) are refused with 403
+//!   when they carry an `Origin` other than the emulator's own, and with
+//!   415 unless their body is JSON (`application/json`; `application/toml`
+//!   for `POST /emulator/tenant`) or empty without a content type: a
+//!   cross-site form can send neither;
+//! - with an admin token configured, every request but `GET /emulator/health`
+//!   must carry it (`Authorization: Bearer` or `x-emulator-admin-token`), else 401.
+
+use std::fmt;
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+use crate::api::state::AppState;
+
+/// The header that may carry the admin token instead of `Authorization`.
+pub const TOKEN_HEADER: &str = "x-emulator-admin-token";
+
+/// A shared secret admin requests must present. `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AdminToken(String);
+
+impl AdminToken {
+    /// `None` for an empty token: an empty secret protects nothing.
+    pub fn new(token: impl Into<String>) -> Option<Self> {
+        let token = token.into();
+        (!token.is_empty()).then_some(AdminToken(token))
+    }
+
+    /// Compares in time independent of where the strings first differ.
+    fn matches(&self, given: &str) -> bool {
+        let (a, b) = (self.0.as_bytes(), given.as_bytes());
+        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    }
+}
+
+impl fmt::Debug for AdminToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AdminToken(***)")
+    }
+}
+
+fn refuse(status: StatusCode, message: String, extra: serde_json::Value) -> Response {
+    let mut body = json!({"error": message});
+    if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+        body.extend(extra.clone());
+    }
+    (status, Json(body)).into_response()
+}
+
+/// The `host[:port]` values a request may name: the loopback names and the
+/// configured host, with the tenant port (bare too when that port is 80).
+pub fn accepted_hosts(state: &AppState) -> Vec<String> {
+    let port = state
+        .urls()
+        .and_then(|u| u.tenant_url.rsplit(':').next().and_then(|p| p.trim_end_matches('/').parse::<u16>().ok()))
+        .unwrap_or(80);
+    let mut names = vec!["127.0.0.1".to_string(), "localhost".to_string(), "[::1]".to_string()];
+    if let Some(host) = &state.options().admin_host {
+        let host = host.to_ascii_lowercase();
+        let host = if host.contains(':') && !host.starts_with('[') { format!("[{host}]") } else { host };
+        if !names.contains(&host) {
+            names.push(host);
+        }
+    }
+    let mut accepted: Vec<String> = names.iter().map(|n| format!("{n}:{port}")).collect();
+    if port == 80 {
+        accepted.extend(names);
+    }
+    accepted
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: impl header::AsHeaderName) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim)
+}
+
+/// The middleware on the tenant domain; paths outside `/emulator` pass.
+pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    if path != "/emulator" && !path.starts_with("/emulator/") {
+        return next.run(request).await;
+    }
+    if let Err(refusal) = check(&state, request.method(), path, request.headers()) {
+        return refusal;
+    }
+    next.run(request).await
+}
+
+fn check(state: &AppState, method: &Method, path: &str, headers: &HeaderMap) -> Result<(), Response> {
+    let accepted = accepted_hosts(state);
+    let host = header_str(headers, header::HOST).unwrap_or("").to_ascii_lowercase();
+    if !accepted.contains(&host) {
+        return Err(refuse(
+            StatusCode::MISDIRECTED_REQUEST,
+            format!(
+                "the admin API answers only requests addressed to the emulator itself (Host {host:?} is not one of {})",
+                accepted.join(", ")
+            ),
+            json!({"accepted_hosts": accepted}),
+        ));
+    }
+    let changes_state = !matches!(*method, Method::GET | Method::HEAD);
+    if changes_state {
+        if let Some(origin) = header_str(headers, header::ORIGIN) {
+            let own = accepted.iter().any(|h| origin.eq_ignore_ascii_case(&format!("http://{h}")));
+            if !own {
+                return Err(refuse(
+                    StatusCode::FORBIDDEN,
+                    format!("the admin API refuses changes requested by another site (Origin {origin})"),
+                    json!({"accepted_origins": accepted.iter().map(|h| format!("http://{h}")).collect::<Vec<_>>()}),
+                ));
+            }
+        }
+    }
+    if let Some(token) = &state.options().admin_token {
+        let exempt = path == "/emulator/health" && !changes_state;
+        let bearer = header_str(headers, header::AUTHORIZATION)
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .map(str::trim);
+        let given = header_str(headers, TOKEN_HEADER).or(bearer);
+        if !exempt && !given.is_some_and(|g| token.matches(g)) {
+            let mut refusal = refuse(
+                StatusCode::UNAUTHORIZED,
+                format!(
+                    "this emulator was started with --admin-token: send it as Authorization: Bearer <token> \
+                     or {TOKEN_HEADER}: <token>"
+                ),
+                json!({}),
+            );
+            refusal.headers_mut().insert(header::WWW_AUTHENTICATE, "Bearer realm=\"emulator admin\"".parse().unwrap());
+            return Err(refusal);
+        }
+    }
+    if changes_state {
+        check_body_type(method, path, headers)?;
+    }
+    Ok(())
+}
+
+/// JSON bodies only (TOML too for `POST /emulator/tenant`); an empty body
+/// may come without a content type (`DELETE /emulator/faults`, say).
+fn check_body_type(method: &Method, path: &str, headers: &HeaderMap) -> Result<(), Response> {
+    let toml_allowed = *method == Method::POST && path == "/emulator/tenant";
+    let media = header_str(headers, header::CONTENT_TYPE)
+        .map(|ct| ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
+    let allowed = match media.as_deref() {
+        Some("application/json") => true,
+        Some("application/toml") => toml_allowed,
+        Some(_) => false,
+        None => {
+            let length = header_str(headers, header::CONTENT_LENGTH);
+            !headers.contains_key(header::TRANSFER_ENCODING) && length.is_none_or(|l| l == "0")
+        }
+    };
+    if allowed {
+        return Ok(());
+    }
+    let wanted = if toml_allowed { "application/json or application/toml" } else { "application/json" };
+    let given = media.unwrap_or_else(|| "none".into());
+    Err(refuse(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        format!("the admin API takes {wanted} bodies (Content-Type was {given})"),
+        json!({}),
+    ))
+}
