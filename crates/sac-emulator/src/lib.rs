@@ -47,9 +47,9 @@ use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
 use tower::ServiceExt;
 
-pub use api::admin_guard::AdminToken;
 pub use api::state::{AppState, ImportLimits, Options, Urls};
 pub use clock::ClockMode;
+pub use secrets::AdminToken;
 pub use tenant::Tenant;
 
 /// Which of SAC's two domains a request reached.

@@ -1,4 +1,5 @@
-//! Random ids and secrets, and the digests under which secrets are stored.
+//! Random ids and secrets, the digests under which secrets are stored, and
+//! the admin token (compared in constant time, never shown by `Debug`).
 //!
 //! The store never holds an access or refresh token, code or session id in clear:
 //! only its SHA-256 digest, so a copied data directory leaks nothing usable.
@@ -42,6 +43,29 @@ pub fn constant_time_eq(a: &str, b: &str) -> bool {
         return false;
     }
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// A shared secret admin requests must present. `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AdminToken(String);
+
+impl AdminToken {
+    /// `None` for an empty token: an empty secret protects nothing.
+    pub fn new(token: impl Into<String>) -> Option<Self> {
+        let token = token.into();
+        (!token.is_empty()).then_some(AdminToken(token))
+    }
+
+    /// Compares in time independent of where the strings first differ.
+    pub(crate) fn matches(&self, given: &str) -> bool {
+        constant_time_eq(&self.0, given)
+    }
+}
+
+impl std::fmt::Debug for AdminToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AdminToken(***)")
+    }
 }
 
 #[cfg(test)]

@@ -12,8 +12,6 @@
 //! - with an admin token configured, every request but `GET /emulator/health`
 //!   must carry it (`Authorization: Bearer` or `x-emulator-admin-token`), else 401.
 
-use std::fmt;
-
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
@@ -22,33 +20,10 @@ use axum::Json;
 use serde_json::json;
 
 use crate::api::state::AppState;
+pub use crate::secrets::AdminToken;
 
 /// The header that may carry the admin token instead of `Authorization`.
 pub const TOKEN_HEADER: &str = "x-emulator-admin-token";
-
-/// A shared secret admin requests must present. `Debug` never shows it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct AdminToken(String);
-
-impl AdminToken {
-    /// `None` for an empty token: an empty secret protects nothing.
-    pub fn new(token: impl Into<String>) -> Option<Self> {
-        let token = token.into();
-        (!token.is_empty()).then_some(AdminToken(token))
-    }
-
-    /// Compares in time independent of where the strings first differ.
-    fn matches(&self, given: &str) -> bool {
-        let (a, b) = (self.0.as_bytes(), given.as_bytes());
-        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-    }
-}
-
-impl fmt::Debug for AdminToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("AdminToken(***)")
-    }
-}
 
 fn refuse(status: StatusCode, message: String, extra: serde_json::Value) -> Response {
     let mut body = json!({"error": message});

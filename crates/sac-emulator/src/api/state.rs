@@ -46,7 +46,7 @@ pub struct Options {
     /// A host name admin requests may give besides the loopback names (`--host`).
     pub admin_host: Option<String>,
     /// The secret admin requests must carry, when set (`--admin-token`).
-    pub admin_token: Option<crate::api::admin_guard::AdminToken>,
+    pub admin_token: Option<crate::secrets::AdminToken>,
 }
 
 /// Limits of one Data Import API request.
