@@ -289,12 +289,15 @@ fn check_header(header: &csv::ByteRecord) -> std::result::Result<(), BadInput> {
 }
 
 /// Counts the rows of each key (the values of the key columns), to tell how
-/// many rows repeat a key an earlier row had. Holds a 64-bit hash and a
-/// count per distinct key, not the rows.
+/// many rows repeat a key an earlier row had. Holds one 64-bit hash per row
+/// (8 bytes a row, sorted and counted at the end), not the rows and no
+/// table per key, so that a million-row push stays within a few MiB.
 #[derive(Debug, Default)]
 struct KeyCounter {
     indices: Vec<usize>,
-    counts: std::collections::HashMap<u64, u32>,
+    hashes: Vec<u64>,
+    /// Hashes of rows SAC rejected: they do not count.
+    forgotten: Vec<u64>,
 }
 
 fn key_hash<'a>(values: impl Iterator<Item = Option<&'a [u8]>>) -> u64 {
@@ -310,25 +313,32 @@ impl KeyCounter {
     fn new(header: &csv::ByteRecord, key_columns: &[String]) -> Self {
         let indices =
             key_columns.iter().filter_map(|k| header.iter().position(|h| h == k.as_bytes())).collect::<Vec<_>>();
-        KeyCounter { indices, counts: Default::default() }
+        KeyCounter { indices, ..Default::default() }
     }
 
     fn count(&mut self, record: &csv::ByteRecord) {
         if !self.indices.is_empty() {
-            *self.counts.entry(key_hash(self.indices.iter().map(|&i| record.get(i)))).or_default() += 1;
+            self.hashes.push(key_hash(self.indices.iter().map(|&i| record.get(i))));
         }
     }
 
     /// Takes out a row SAC rejected (`values` of the key columns, in order).
     fn forget(&mut self, values: &[Option<&[u8]>]) {
-        if let Some(n) = self.counts.get_mut(&key_hash(values.iter().copied())) {
-            *n = n.saturating_sub(1);
-        }
+        self.forgotten.push(key_hash(values.iter().copied()));
     }
 
     /// Rows whose key an earlier (kept) row had.
-    fn repeats(&self) -> u64 {
-        self.counts.values().map(|&n| u64::from(n.saturating_sub(1))).sum()
+    fn repeats(&mut self) -> u64 {
+        self.hashes.sort_unstable();
+        self.forgotten.sort_unstable();
+        let occurrences = |sorted: &[u64], h: u64| {
+            let start = sorted.partition_point(|&x| x < h);
+            sorted[start..].iter().take_while(|&&x| x == h).count() as u64
+        };
+        self.hashes
+            .chunk_by(|a, b| a == b)
+            .map(|run| (run.len() as u64).saturating_sub(occurrences(&self.forgotten, run[0])).saturating_sub(1))
+            .sum()
     }
 }
 
@@ -598,7 +608,10 @@ mod tests {
         };
         assert_eq!(chunk(rx.recv().await.unwrap()), ("A,B\n1,2\n3,\"x,y\"\n".to_string(), 2));
         assert_eq!(chunk(rx.recv().await.unwrap()), ("A,B\n5,6\n".to_string(), 1));
-        assert!(matches!(rx.recv().await, Some(Ok(Piece::End(keys))) if keys.repeats() == 0));
+        match rx.recv().await {
+            Some(Ok(Piece::End(mut keys))) => assert_eq!(keys.repeats(), 0),
+            _ => panic!("the end, with the keys"),
+        }
         assert!(rx.recv().await.is_none());
         assert_eq!(count.load(std::sync::atomic::Ordering::Relaxed), len);
     }

@@ -10,6 +10,7 @@ use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 use crate::api::odata::{parse_filter, parse_orderby, Columns};
@@ -197,22 +198,23 @@ pub async fn entity_set(
     // $top bounds what the client wants in all; the server pages within it.
     let wanted = top.map(|t| (t - token).max(0)).unwrap_or(i64::MAX);
     let take = wanted.min(page);
-    let rows = if set == "FactData" {
+    let mut rows = if set == "FactData" {
         let text = q.get("$filter").map(String::as_str).unwrap_or("");
         match fact_page(&state, m, (text, filter.as_ref()), &order, offset, take) {
-            Ok(rows) => rows,
+            Ok(rows) => Rows::Facts(FactTable::of(m), rows),
             Err(e) => return internal(e),
         }
     } else {
         match master_rows(&state, m, &set) {
-            Ok(Some(rows)) => rows
-                .into_iter()
-                .filter(|r| {
-                    filter.as_ref().is_none_or(|f| f.matches(&|c| r.get(c).and_then(Value::as_str).map(Cell::Text)))
-                })
-                .skip(offset as usize)
-                .take((take + 1) as usize)
-                .collect(),
+            Ok(Some(rows)) => Rows::Values(
+                rows.into_iter()
+                    .filter(|r| {
+                        filter.as_ref().is_none_or(|f| f.matches(&|c| r.get(c).and_then(Value::as_str).map(Cell::Text)))
+                    })
+                    .skip(offset as usize)
+                    .take((take + 1) as usize)
+                    .collect(),
+            ),
             Ok(None) => {
                 return api_error(
                     StatusCode::NOT_FOUND,
@@ -224,17 +226,8 @@ pub async fn entity_set(
         }
     };
     let more = rows.len() as i64 > take && wanted > take;
-    let mut value: Vec<Value> = rows.into_iter().take(take as usize).collect();
-    if let Some(select) = &select {
-        for row in &mut value {
-            if let Some(object) = row.as_object_mut() {
-                object.retain(|k, _| select.contains(k));
-            }
-        }
-    }
-    let mut body = Map::new();
-    body.insert("@odata.context".into(), json!(format!("$metadata#{set}")));
-    body.insert("value".into(), Value::Array(value));
+    rows.truncate(take as usize);
+    let mut next_link = None;
     if more {
         let kept: Vec<String> = url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
             .filter(|(k, _)| k != "$skiptoken")
@@ -242,9 +235,14 @@ pub async fn entity_set(
             .collect();
         let next =
             format!("{url}?{}{}$skiptoken={}", kept.join("&"), if kept.is_empty() { "" } else { "&" }, token + take);
-        body.insert("@odata.nextLink".into(), json!(next));
+        next_link = Some(next);
     }
-    let mut response = Json(Value::Object(body)).into_response();
+    let body = Page {
+        context: format!("$metadata#{set}"),
+        next_link,
+        value: PageRows { rows: &rows, select: select.as_deref() },
+    };
+    let mut response = Json(body).into_response();
     response.headers_mut().insert("odata-version", HeaderValue::from_static("4.0"));
     response
 }
@@ -263,7 +261,7 @@ fn fact_page(
     order: &[(String, bool)],
     offset: i64,
     take: i64,
-) -> crate::store::StoreResult<Vec<Value>> {
+) -> crate::store::StoreResult<Vec<FactRow>> {
     let table = FactTable::of(m);
     let seek = order.is_empty();
     let cursor = if seek { state.export_cursors().take(&m.id, text, offset) } else { None };
@@ -276,19 +274,96 @@ fn fact_page(
     if let Some(last) = last_of_page.filter(|_| seek) {
         state.export_cursors().put(&m.id, text, offset + take, last.dimensions.clone());
     }
-    Ok(rows.into_iter().map(|r| fact_json(&table, r)).collect())
+    Ok(rows)
 }
 
-/// A fact as OData JSON: dimensions as strings, measures as numbers.
-fn fact_json(table: &FactTable, row: FactRow) -> Value {
-    let mut object = Map::new();
-    for (name, value) in table.dimensions.iter().zip(row.dimensions) {
-        object.insert(name.clone(), json!(value));
+/// The rows of a page: facts as stored, or master data already in JSON.
+enum Rows {
+    Facts(FactTable, Vec<FactRow>),
+    Values(Vec<Value>),
+}
+
+impl Rows {
+    fn len(&self) -> usize {
+        match self {
+            Rows::Facts(_, rows) => rows.len(),
+            Rows::Values(rows) => rows.len(),
+        }
     }
-    for (name, value) in table.measures.iter().zip(row.measures) {
-        object.insert(name.clone(), value.map(|f| json!(f)).unwrap_or(Value::Null));
+
+    fn truncate(&mut self, n: usize) {
+        match self {
+            Rows::Facts(_, rows) => rows.truncate(n),
+            Rows::Values(rows) => rows.truncate(n),
+        }
     }
-    Value::Object(object)
+}
+
+/// An OData page; its keys in the order the answer has always had (sorted,
+/// as a JSON object's keys are serialised).
+#[derive(Serialize)]
+struct Page<'a> {
+    #[serde(rename = "@odata.context")]
+    context: String,
+    #[serde(rename = "@odata.nextLink", skip_serializing_if = "Option::is_none")]
+    next_link: Option<String>,
+    value: PageRows<'a>,
+}
+
+/// The rows of a page as JSON objects with `$select`'s columns (all when
+/// absent), keys sorted. Facts are written straight from the stored
+/// values, dimensions as strings and measures as numbers (null when absent),
+/// without building a JSON tree per row.
+struct PageRows<'a> {
+    rows: &'a Rows,
+    select: Option<&'a [String]>,
+}
+
+impl Serialize for PageRows<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        let wanted = |name: &str| self.select.is_none_or(|s| s.iter().any(|c| c == name));
+        let mut seq = serializer.serialize_seq(Some(self.rows.len()))?;
+        match self.rows {
+            Rows::Facts(table, rows) => {
+                // (name, Ok(dimension index) | Err(measure index)), sorted by name.
+                let mut columns: Vec<(&str, Result<usize, usize>)> = Vec::new();
+                columns.extend(table.dimensions.iter().enumerate().map(|(i, n)| (n.as_str(), Ok(i))));
+                columns.extend(table.measures.iter().enumerate().map(|(i, n)| (n.as_str(), Err(i))));
+                columns.retain(|(name, _)| wanted(name));
+                columns.sort_by(|a, b| a.0.cmp(b.0));
+                struct Fact<'r>(&'r [(&'r str, Result<usize, usize>)], &'r FactRow);
+                impl Serialize for Fact<'_> {
+                    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+                        for (name, at) in self.0 {
+                            match at {
+                                Ok(i) => map.serialize_entry(name, &self.1.dimensions[*i])?,
+                                Err(i) => map.serialize_entry(name, &self.1.measures[*i])?,
+                            }
+                        }
+                        map.end()
+                    }
+                }
+                for row in rows {
+                    seq.serialize_element(&Fact(&columns, row))?;
+                }
+            }
+            Rows::Values(rows) => {
+                for row in rows {
+                    match row.as_object() {
+                        Some(object) if self.select.is_some() => {
+                            let kept: Map<String, Value> =
+                                object.iter().filter(|(k, _)| wanted(k)).map(|(k, v)| (k.clone(), v.clone())).collect();
+                            seq.serialize_element(&kept)?;
+                        }
+                        _ => seq.serialize_element(row)?,
+                    }
+                }
+            }
+        }
+        seq.end()
+    }
 }
 
 fn master_rows(state: &AppState, m: &ModelDef, set: &str) -> crate::store::StoreResult<Option<Vec<Value>>> {

@@ -314,3 +314,18 @@ async fn refusals_limits_and_csrf() {
     let cookie = set_cookie(fetch.headers()).unwrap();
     assert_eq!(create(Some((csrf, cookie))).await.unwrap().status(), 201);
 }
+
+#[tokio::test]
+async fn append_sums_rows_of_one_key_within_one_chunk() {
+    let emu = start_with(Config { clock: ClockMode::Immediate, ..Config::default() }).await;
+    let token = emu.client_credentials_token().await;
+    let job = new_job(&emu, &token, json!({"JobSettings": {"importMethod": "Append"}})).await;
+    let row = fact("public.Forecast", "202601", "P0001", "DE", "1.5");
+    call(&emu, &token, Method::POST, &format!("/jobs/{job}"), Some(json!({"Data": [row, row, row]}))).await;
+    let (_, done) = call(&emu, &token, Method::POST, &format!("/jobs/{job}/run"), None).await;
+    assert_eq!(done["jobStatus"], "COMPLETED", "{done}");
+    let stored = facts(&emu, "Version=public.Forecast").await;
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0]["Amount"], "4.5", "three appends of 1.5 in one chunk");
+    assert_eq!(stored[0]["Quantity"], "3");
+}
