@@ -38,6 +38,9 @@ start_emulator() {
     EMULATOR_PID=$!
     export EMULATOR_PID
     trap 'kill "$EMULATOR_PID" 2>/dev/null || true' EXIT
+    # A TERM (e.g. from `timeout`) must still run the EXIT trap, so the emulator never outlives us.
+    trap 'exit 143' TERM
+    trap 'exit 130' INT
     local i
     for i in $(seq 1 300); do
         if [[ "$(grep -c '^SACCTL_' "$dir/env" 2>/dev/null)" == 3 ]]; then

@@ -158,6 +158,37 @@ else
     cat "$work/controlm.sh"
 fi
 
+# The chain job: a failed multi action makes it exit 6; the rerun resumes and runs only that step.
+count() {
+    curl -fsS "$EMULATOR_URL/emulator/requests" | python -c 'import json,sys
+method, path, query = sys.argv[1:]
+print(sum(1 for r in json.load(sys.stdin)["requests"] if r["method"] == method and r["path"] == path and query in r["query"]))' "$@"
+}
+counts() {
+    echo "$(count POST /sap/fpa/services/rest/fpa/dataintegration action=runScheduledJob)" \
+        "$(count POST /api/v1/dataimport/models/SALES_PLAN/factData '')" \
+        "$(count POST /api/v1/multiActions/t.G:MA_LOAD_ZEPPART/executions '')"
+}
+if check controlm "$work" "$root" sac-planning-chain.json >"$work/controlm-chain.sh"; then
+    ok "chain job definition"
+    sed -i 's/%%ODATE/20261127/g' "$work/controlm-chain.sh"
+    before="$(counts)"
+    curl -fsS -X POST "$EMULATOR_URL/emulator/faults" -H 'content-type: application/json' \
+        -d '{"fail_data_actions":1,"message":"version public.Plan is locked"}' >/dev/null
+    run_script "chain job, multi action fails" 6 "$work/controlm-chain.sh"
+    run_script "chain job rerun (resume)" 0 "$work/controlm-chain.sh"
+    read -r t0 i0 m0 <<<"$before"
+    read -r t1 i1 m1 <<<"$(counts)"
+    if [[ "$((t1 - t0)) $((i1 - i0)) $((m1 - m0))" == "1 1 2" ]]; then
+        ok "the rerun ran only the failed step (1 trigger, 1 import job, 2 multi actions)"
+    else
+        ko "triggers, import jobs, multi actions over both runs: $((t1 - t0)) $((i1 - i0)) $((m1 - m0)), want 1 1 2"
+    fi
+else
+    ko "chain job definition"
+    cat "$work/controlm-chain.sh"
+fi
+
 echo "== PowerShell (what the script relies on)"
 ps_command='sacctl schedule run F58CA15F78AA9039E200586F05E2BB93 --model t.G:ZEPPART_001 --wait --timeout 2h --if-running fail --output json'
 # The script's line with its parameters' defaults put in:
@@ -174,6 +205,13 @@ if check powershell "$work" "$root" Invoke-SacLoad.ps1 "$work/ps-ok.json" "$work
     ok "PowerShell fields and exit codes"
 else
     ko "PowerShell fields and exit codes"
+fi
+
+echo "== Airflow"
+if diff -u "$here/../../integrations/airflow/example_dags/sac_planning.py" "$files/sac_planning.py"; then
+    ok "the DAG on airflow.md is the example DAG run-tests.sh runs"
+else
+    ko "the DAG on airflow.md differs from integrations/airflow/example_dags/sac_planning.py"
 fi
 
 echo

@@ -1,0 +1,80 @@
+"""Checks what `airflow dags test` of an example DAG did, in Airflow's database and in the emulator.
+
+Usage: check_example_run.py DAG_ID DAGS_TEST_LOG   (AIRFLOW_HOME and EMULATOR_URL set)
+"""
+
+import json
+import os
+import sys
+import urllib.request
+
+from airflow.models import DagRun, TaskInstance, Variable
+from airflow.models.xcom import XComModel
+from airflow.utils.session import create_session
+
+TASKS = {
+    "sac_planning": ["master_data", "plan_facts", "copy_to_plan"],
+    "sac_planning_chain": ["plan_load"],
+}
+dag_id, log_file = sys.argv[1], sys.argv[2]
+problems = []
+
+
+def emulator(path):
+    with urllib.request.urlopen(os.environ["EMULATOR_URL"] + path) as answer:
+        return json.load(answer)
+
+
+def xcom(session, run, task_id, key):
+    row = session.query(XComModel).filter_by(dag_id=dag_id, run_id=run.run_id, task_id=task_id, key=key).one_or_none()
+    return None if row is None else row.value
+
+
+with create_session() as session:
+    runs = session.query(DagRun).filter_by(dag_id=dag_id).all()
+    if len(runs) != 1:
+        sys.exit(f"FAIL want one run of {dag_id}, found {len(runs)}")
+    run = runs[0]
+    if run.state != "success":
+        problems.append(f"the DAG run ended {run.state}")
+    states = {ti.task_id: ti.state for ti in session.query(TaskInstance).filter_by(dag_id=dag_id, run_id=run.run_id)}
+    for task in TASKS[dag_id]:
+        if states.get(task) != "success":
+            problems.append(f"task {task} ended {states.get(task)}")
+    results = {task: xcom(session, run, task, "return_value") or {} for task in TASKS[dag_id]}
+    ids = {task: xcom(session, run, task, "sac_run_id") for task in TASKS[dag_id]}
+    state_file = xcom(session, run, "plan_load", "sac_state_file")
+    left = [v.key for v in session.query(Variable).all() if v.key.startswith("sacctl_inflight")]
+    if left:
+        problems.append(f"in-flight records left behind: {left}")
+
+log = open(log_file).read()
+for secret in ("sacctl-user-secret", "sacctl-api-secret", "Welcome1!"):
+    if secret in log:
+        problems.append(f"a secret ({secret[:4]}...) appears in the task logs")
+
+if dag_id == "sac_planning":
+    for task, value in ids.items():
+        if not value:
+            problems.append(f"task {task} pushed no sac_run_id")
+    master = results["master_data"]
+    if master.get("state") != "succeeded" or master.get("execution_id") != ids["master_data"]:
+        problems.append(f"master_data returned {master}, want the succeeded run {ids['master_data']}")
+    if log.count("new_state=deferred") != 2:
+        problems.append("want master_data and copy_to_plan deferred once each")
+    rows = emulator("/emulator/models/t.G:SALES_PLAN/rows?Version=public.Plan&Date=202607&Part=P0005")
+    if rows.get("total", 0) < 1:
+        problems.append(f"the facts of plan_facts are not in SALES_PLAN: {rows}")
+else:
+    chain = results["plan_load"]
+    steps = [(s.get("name"), s.get("state")) for s in chain.get("steps", [])]
+    if chain.get("outcome") != "success" or steps != [("master", "succeeded"), ("facts", "succeeded"), ("copy", "succeeded")]:
+        problems.append(f"the chain returned {chain.get('outcome')} {steps}")
+    if not state_file or json.load(open(state_file)).get("outcome") != "success":
+        problems.append(f"the state file {state_file} does not say success")
+
+for problem in problems:
+    print(f"FAIL {problem}")
+if problems:
+    sys.exit(1)
+print(f"ok   {dag_id}: {len(TASKS[dag_id])} task(s) succeeded, SAC runs {ids}")
