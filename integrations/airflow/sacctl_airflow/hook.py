@@ -38,6 +38,26 @@ EXTRAS = {
 }
 
 
+# Each secret's sources: sacctl refuses two of one family at the same level (exit 2), so a
+# connection that gives one drops the worker's others.
+SECRET_FAMILIES = [
+    ("SACCTL_CLIENT_SECRET", "SACCTL_CLIENT_SECRET_FILE", "SACCTL_CLIENT_SECRET_CMD"),
+    ("SACCTL_PASSWORD", "SACCTL_PASSWORD_FILE", "SACCTL_PASSWORD_CMD"),
+    ("SACCTL_SAML_ASSERTION_FILE", "SACCTL_SAML_ASSERTION_CMD"),
+]
+
+
+def merged_environment(base: Mapping[str, str], settings: Mapping[str, str]) -> dict[str, str]:
+    """BASE (the worker's environment) with a connection's SETTINGS over it."""
+    env = dict(base)
+    for family in SECRET_FAMILIES:
+        if any(name in settings for name in family):
+            for name in family:
+                env.pop(name, None)
+    env.update(settings)
+    return env
+
+
 def connection_environment(conn: Any) -> dict[str, str]:
     """SACCTL_* variables from a connection: host is the tenant URL, login the OAuth client id,
     password its secret, the rest from the extras above (an unknown extra is an error)."""
@@ -85,16 +105,15 @@ class SacctlHook(BaseHook):
         }
 
     def environment(self) -> dict[str, str]:
-        env = dict(os.environ)
-        if self.sacctl_conn_id:
-            env.update(connection_environment(self.get_connection(self.sacctl_conn_id)))
-        return env
+        if not self.sacctl_conn_id:
+            return dict(os.environ)
+        return merged_environment(os.environ, connection_environment(self.get_connection(self.sacctl_conn_id)))
 
     async def aenvironment(self) -> dict[str, str]:
-        env = dict(os.environ)
-        if self.sacctl_conn_id:
-            env.update(connection_environment(await self.aget_connection(self.sacctl_conn_id)))
-        return env
+        if not self.sacctl_conn_id:
+            return dict(os.environ)
+        conn = await self.aget_connection(self.sacctl_conn_id)
+        return merged_environment(os.environ, connection_environment(conn))
 
     async def arun(
         self,

@@ -309,7 +309,11 @@ class SacImportPushOperator(SacctlRunOperator):
         return [*args, "--timeout", "0s"]
 
     def start_goes_on(self, result: SacctlResult) -> bool:
-        return result.exit_code == TIMED_OUT
+        # Exit 5 with the job writing; a job stopped before its run (resume: `import delete`)
+        # wrote nothing and is not waited for.
+        doc = result.document or {}
+        not_run = "import delete" in (result.resume or "") or doc.get("status") in ("READY_FOR_DATA", "READY_FOR_WRITE")
+        return result.exit_code == TIMED_OUT and not not_run
 
     def wait_args(self, run_id: str) -> list[str]:
         return ["import", "status", run_id]

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from sacctl_airflow.hook import connection_environment
+from sacctl_airflow.hook import connection_environment, merged_environment
 from sacctl_airflow.operators import SacImportPushOperator, SacMultiActionRunOperator, SacScheduleRunOperator
 from sacctl_airflow.result import Action, SacctlResult, action_for, parse_document
 
@@ -100,3 +100,18 @@ def test_command_lines_carry_no_secret_and_start_without_waiting():
     assert push.start_args() == ["import", "push", "--model", "M", "--file", "f.csv", "--method", "Append",
                                  "--mapping", "A=B", "--timeout", "0s"]
     assert push.wait_args("j") == ["import", "status", "j"]
+
+
+def test_an_import_push_is_waited_for_only_once_its_job_writes():
+    push = SacImportPushOperator(task_id="c", model="M", file="f.csv")
+    writing = SacctlResult(5, {"job_id": "j", "status": "PROCESSING", "resume": "sacctl import status j"})
+    not_run = SacctlResult(5, {"job_id": "j", "status": None, "resume": "sacctl import delete j"})
+    assert push.start_goes_on(writing)
+    assert not push.start_goes_on(not_run)
+    assert not push.start_goes_on(SacctlResult(0, {"job_id": "j", "status": "COMPLETED"}))
+
+
+def test_a_connection_secret_replaces_the_workers_other_sources_of_it():
+    worker = {"PATH": "/bin", "SACCTL_CLIENT_SECRET_FILE": "/etc/s", "SACCTL_PASSWORD_CMD": "pass x"}
+    env = merged_environment(worker, {"SACCTL_CLIENT_SECRET": "s3cret"})
+    assert env == {"PATH": "/bin", "SACCTL_CLIENT_SECRET": "s3cret", "SACCTL_PASSWORD_CMD": "pass x"}
