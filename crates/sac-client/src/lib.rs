@@ -24,6 +24,7 @@ pub mod attribution;
 pub mod auth;
 mod client;
 pub mod config;
+mod csv_input;
 pub mod dataexport;
 pub mod dataimport;
 pub mod error;

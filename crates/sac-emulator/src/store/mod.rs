@@ -188,8 +188,11 @@ impl Store {
                 let lock = lock_dir(dir)?;
                 let path = dir.join("emulator.sqlite3");
                 // SQLite gives the -wal and -shm files the database's mode.
-                owner_only::create_files(dir, &["emulator.sqlite3", "emulator.sqlite3-wal", "emulator.sqlite3-shm", "emulator.lock"])
-                    .map_err(io)?;
+                owner_only::create_files(
+                    dir,
+                    &["emulator.sqlite3", "emulator.sqlite3-wal", "emulator.sqlite3-shm", "emulator.lock"],
+                )
+                .map_err(io)?;
                 let conn = Connection::open(&path)?;
                 conn.pragma_update(None, "journal_mode", "WAL")?;
                 // FULL: a committed job survives a power cut too, not only a crash.

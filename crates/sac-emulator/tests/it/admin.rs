@@ -344,7 +344,8 @@ async fn the_data_directory_is_owner_only() {
     use std::os::unix::fs::PermissionsExt;
     let parent = tempfile::tempdir().unwrap();
     let dir = parent.path().join("state");
-    let emu = start_with(Config { data_dir: Some(dir.clone()), clock: ClockMode::Immediate, ..Config::default() }).await;
+    let emu =
+        start_with(Config { data_dir: Some(dir.clone()), clock: ClockMode::Immediate, ..Config::default() }).await;
     let token = emu.password_token("JDOE").await;
     let session = emu.csrf_fetch(&token).await;
     emu.run_schedule(&token, &session).await;

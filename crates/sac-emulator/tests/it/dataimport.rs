@@ -239,10 +239,7 @@ async fn refusals_limits_and_csrf() {
     // A technical client without the Data Import Service access: 3401.
     let mut tenant = sac_emulator::Tenant::demo();
     tenant.clients[0].access = vec!["Data Export Service".into()];
-    assert_eq!(
-        emu.load_tenant_toml(tenant.to_toml()).await.status(),
-        200
-    );
+    assert_eq!(emu.load_tenant_toml(tenant.to_toml()).await.status(), 200);
     let token = emu.client_credentials_token().await;
     let (status, body) = call(&emu, &token, Method::GET, "/models", None).await;
     assert_eq!(status, 400);
