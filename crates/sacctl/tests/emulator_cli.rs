@@ -1,9 +1,9 @@
 //! `sacctl emulator` and `sacctl demo` as a user runs them: real processes,
 //! real ports, real signals.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod common;
+
+use std::process::Command;
 
 use serde_json::{json, Value};
 
@@ -13,53 +13,10 @@ fn sacctl() -> Command {
     cmd
 }
 
-/// A running `sacctl emulator` process and the URLs it printed.
-struct Process {
-    child: Child,
-    tenant_url: String,
-    api_url: String,
-    token_url: String,
-}
+type Process = common::process::EmulatorProcess;
 
 fn start(args: &[&str]) -> Process {
-    let mut child = sacctl()
-        .args(["emulator", "--port", "0", "--api-port", "0", "--print-env", "--job-duration", "0s"])
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut value = |name: &str| {
-        let line = lines.next().expect("an env line").unwrap();
-        line.strip_prefix(&format!("{name}=")).unwrap_or_else(|| panic!("{line}")).to_string()
-    };
-    let tenant_url = value("SACCTL_TENANT_URL");
-    let api_url = value("SACCTL_API_URL");
-    let token_url = value("SACCTL_TOKEN_URL");
-    Process { child, tenant_url, api_url, token_url }
-}
-
-impl Process {
-    /// Sends SIGTERM and waits for the exit code.
-    fn terminate(mut self) -> i32 {
-        let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
-        assert!(status.success());
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status.code().expect("exited, not killed");
-            }
-            assert!(Instant::now() < deadline, "the emulator did not stop on SIGTERM");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-    }
+    Process::start(args)
 }
 
 /// Runs an import as JDOE over the API domain and returns the schedule's logs.

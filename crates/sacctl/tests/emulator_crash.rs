@@ -4,63 +4,20 @@
 //! again on the same directory. Every row must be applied exactly once and
 //! the job's status must tell the truth.
 
-use std::io::{BufRead, BufReader, Write};
+use std::ffi::OsStr;
+use std::io::Write;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-/// A running `sacctl emulator` process and the URLs it printed.
-struct Emulator {
-    child: Child,
-    tenant_url: String,
-    api_url: String,
-    token_url: String,
-}
+mod common;
 
-impl Emulator {
-    fn start(dir: &Path) -> Emulator {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_sacctl"))
-            .env_remove("RUST_LOG")
-            .args(["emulator", "--port", "0", "--api-port", "0", "--print-env", "--job-duration", "0s", "--data-dir"])
-            .arg(dir)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let mut value = |name: &str| {
-            let line = lines.next().expect("an env line").unwrap();
-            line.strip_prefix(&format!("{name}=")).unwrap_or_else(|| panic!("{line}")).to_string()
-        };
-        let (tenant_url, api_url, token_url) =
-            (value("SACCTL_TENANT_URL"), value("SACCTL_API_URL"), value("SACCTL_TOKEN_URL"));
-        Emulator { child, tenant_url, api_url, token_url }
-    }
+use common::process::EmulatorProcess as Emulator;
 
-    fn kill_9(&mut self) {
-        let _ = self.child.kill(); // SIGKILL
-        self.wait_exit();
-    }
-
-    fn wait_exit(&mut self) -> std::process::ExitStatus {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(Instant::now() < deadline, "the emulator did not exit");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+fn start(dir: &Path) -> Emulator {
+    Emulator::start([OsStr::new("--data-dir"), dir.as_os_str()])
 }
 
 /// A technical client's token (Data Import and Data Export services).
@@ -161,7 +118,7 @@ enum Crash {
 async fn crash_during_write(n: usize, crash: Crash) {
     let dir = tempfile::tempdir().unwrap();
     let http = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().unwrap();
-    let mut emu = Emulator::start(dir.path());
+    let mut emu = start(dir.path());
     let token = token(&http, &emu).await;
     let job = staged_append_job(&http, &emu, &token, &forecast_rows(n)).await;
     if let Crash::AfterRows(rows) = crash {
@@ -188,7 +145,7 @@ async fn crash_during_write(n: usize, crash: Crash) {
     }
     drop(emu);
 
-    let emu = Emulator::start(dir.path());
+    let emu = start(dir.path());
     let token = self::token(&http, &emu).await;
     let status = final_status(&http, &emu, &token, &job).await;
     let (stored, not_once) = forecast_facts(&http, &emu).await;
@@ -219,7 +176,7 @@ async fn append_with_a_data_dir_sums_right() {
     // The race this guards against: the run handler and the clock's tick
     // both writing the same job (every row appended twice).
     let dir = tempfile::tempdir().unwrap();
-    let emu = Emulator::start(dir.path());
+    let emu = start(dir.path());
     let file = dir.path().join("facts.csv");
     std::fs::File::create(&file).unwrap().write_all(forecast_rows(100_000).as_bytes()).unwrap();
     let push = || {
@@ -254,7 +211,7 @@ async fn append_with_a_data_dir_sums_right() {
 #[test]
 fn a_second_emulator_on_the_same_directory_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let _first = Emulator::start(dir.path());
+    let _first = start(dir.path());
     let second = Command::new(env!("CARGO_BIN_EXE_sacctl"))
         .args(["emulator", "--port", "0", "--api-port", "0", "--data-dir"])
         .arg(dir.path())

@@ -1,6 +1,8 @@
 //! Running `sacctl` against an emulator started in the test.
 #![allow(dead_code)]
 
+pub mod process;
+
 use std::path::PathBuf;
 use std::process::Output;
 
