@@ -5,19 +5,16 @@ use sac_client::dataimport::{push_csv, PushOptions, PushReporter};
 use sac_types::dataimport::{CreateJob, JobSettings};
 
 const COUNTRIES: [&str; 20] = [
-    "DE", "US", "FR", "GB", "IT", "ES", "NL", "AT", "CH", "BE", "PL", "SE", "JP", "CN", "IN", "BR", "CA", "AU",
-    "MX", "ZA",
+    "DE", "US", "FR", "GB", "IT", "ES", "NL", "AT", "CH", "BE", "PL", "SE", "JP", "CN", "IN", "BR", "CA", "AU", "MX",
+    "ZA",
 ];
 
 /// `n` rows with distinct keys in version `version`; every `bad_every`-th row has an unknown part.
 pub fn sales_csv(n: usize, version: &str, bad_every: Option<usize>) -> String {
     let mut csv = String::from("Version,Date,Part,Country,Amount,Quantity\n");
     for i in 0..n {
-        let part = if bad_every.is_some_and(|k| i % k == k - 1) {
-            "P9999".to_string()
-        } else {
-            format!("P{:04}", i % 89 + 1)
-        };
+        let part =
+            if bad_every.is_some_and(|k| i % k == k - 1) { "P9999".to_string() } else { format!("P{:04}", i % 89 + 1) };
         let month = (i / 89) % 12 + 1;
         let country = COUNTRIES[(i / 1068) % 20];
         csv.push_str(&format!("{version},2027{month:02},{part},{country},{}.25,{}\n", i, i % 7));
@@ -132,9 +129,8 @@ async fn max_failed_rows_and_dry_run_write_nothing() {
     let csv = sales_csv(200, "public.Forecast", Some(10)).into_bytes();
     let mut strict = options(50);
     strict.max_failed_rows = Some(5);
-    let outcome = push_csv(&client.data_import(), Box::new(std::io::Cursor::new(csv.clone())), &strict, &Quiet)
-        .await
-        .unwrap();
+    let outcome =
+        push_csv(&client.data_import(), Box::new(std::io::Cursor::new(csv.clone())), &strict, &Quiet).await.unwrap();
     assert!(outcome.stopped.unwrap().contains("more than --max-failed-rows 5"));
     assert!(plan_rows(&emu, "public.Forecast").await.is_empty());
     assert!(client.data_import().jobs().await.unwrap().is_empty(), "the job was deleted");

@@ -44,10 +44,7 @@ async fn refusals_and_outcomes() {
     let err = client(&emu, Grant::ClientCredentials).multi_actions().start(MA, &plan()).await.unwrap_err();
     assert!(matches!(err, Error::NeedsUser { .. }), "{err}");
     assert!(err.hints().join(" ").contains("authorization code"));
-    assert!(
-        requests(&emu).await.iter().all(|r| !r["path"].as_str().unwrap().contains("multiActions")),
-        "failed fast"
-    );
+    assert!(requests(&emu).await.iter().all(|r| !r["path"].as_str().unwrap().contains("multiActions")), "failed fast");
 
     let user = client(&emu, Grant::Password);
     let err = user.multi_actions().start("t.G:NOPE", &plan()).await.unwrap_err();

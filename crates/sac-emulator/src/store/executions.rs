@@ -1,6 +1,9 @@
 //! Executions of multi actions.
 
-use rusqlite::params;
+use rusqlite::types::ToSql;
+use rusqlite::{params, params_from_iter};
+
+use super::placeholders;
 
 use super::{Reader, StoreError, StoreResult, Writer};
 
@@ -24,6 +27,25 @@ pub struct MaExecutionRecord {
 
 const COLUMNS: &str =
     "execution_id, multi_action, status, user, start_time, end_time, parameters, messages, due_at_ms, polls_left";
+
+/// How many columns [`COLUMNS`] names.
+const VALUES: usize = 10;
+
+/// An execution's values in the order of [`COLUMNS`], for inserts and updates alike.
+fn values(e: &MaExecutionRecord) -> [&dyn ToSql; VALUES] {
+    [
+        &e.execution_id,
+        &e.multi_action,
+        &e.status,
+        &e.user,
+        &e.start_time,
+        &e.end_time,
+        &e.parameters,
+        &e.messages,
+        &e.due_at_ms,
+        &e.polls_left,
+    ]
+}
 
 impl Reader<'_> {
     pub fn ma_execution(&self, execution_id: &str) -> StoreResult<Option<MaExecutionRecord>> {
@@ -68,37 +90,25 @@ impl Reader<'_> {
 
 impl Writer<'_> {
     pub fn insert_ma_execution(&self, e: &MaExecutionRecord) -> StoreResult<()> {
-        self.conn()
-            .prepare_cached(
-                "INSERT INTO ma_executions (execution_id, seq, multi_action, status, user, start_time, end_time,
-                    parameters, messages, due_at_ms, polls_left)
-                 VALUES (?1, (SELECT COALESCE(MAX(seq) + 1, 0) FROM ma_executions), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            )?
-            .execute(params![
-                e.execution_id,
-                e.multi_action,
-                e.status,
-                e.user,
-                e.start_time,
-                e.end_time,
-                e.parameters,
-                e.messages,
-                e.due_at_ms,
-                e.polls_left
-            ])?;
+        let sql = format!(
+            "INSERT INTO ma_executions (seq, {COLUMNS})
+             VALUES ((SELECT COALESCE(MAX(seq) + 1, 0) FROM ma_executions), {})",
+            placeholders(VALUES)
+        );
+        self.conn().prepare_cached(&sql)?.execute(params_from_iter(values(e)))?;
         Ok(())
     }
 
     /// Writes `e` over the stored execution, which must still have status
     /// `expected` (else [`StoreError::Conflict`]).
     pub fn update_ma_execution(&self, e: &MaExecutionRecord, expected: &str) -> StoreResult<()> {
-        let changed = self
-            .conn()
-            .prepare_cached(
-                "UPDATE ma_executions SET status = ?2, end_time = ?3, messages = ?4, due_at_ms = ?5, polls_left = ?6
-                 WHERE execution_id = ?1 AND status = ?7",
-            )?
-            .execute(params![e.execution_id, e.status, e.end_time, e.messages, e.due_at_ms, e.polls_left, expected])?;
+        let sql = format!(
+            "UPDATE ma_executions SET ({COLUMNS}) = ({}) WHERE execution_id = ?1 AND status = ?{}",
+            placeholders(VALUES),
+            VALUES + 1
+        );
+        let values = values(e).into_iter().chain([&expected as &dyn ToSql]);
+        let changed = self.conn().prepare_cached(&sql)?.execute(params_from_iter(values))?;
         match changed {
             1 => Ok(()),
             _ => Err(StoreError::Conflict(format!("execution {} is no longer {expected}", e.execution_id))),

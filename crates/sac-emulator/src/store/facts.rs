@@ -237,7 +237,7 @@ impl Writer<'_> {
 
     /// A prepared upsert into the model's table, for many rows.
     pub fn fact_writer(&self, table: &FactTable, mode: WriteMode) -> StoreResult<FactWriter<'_>> {
-        let marks: Vec<String> = (1..=table.dimensions.len() + table.measures.len()).map(|i| format!("?{i}")).collect();
+        let marks = super::placeholders(table.dimensions.len() + table.measures.len());
         let on_conflict = if table.measures.is_empty() {
             "DO NOTHING".to_string()
         } else {
@@ -260,7 +260,7 @@ impl Writer<'_> {
             "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT ({}) {on_conflict}",
             table.table(),
             table.column_list(),
-            marks.join(", "),
+            marks,
             table.key_list()
         );
         Ok(FactWriter { stmt: self.conn().prepare_cached(&sql)?, dimensions: table.dimensions.len() })

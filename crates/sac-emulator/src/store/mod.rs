@@ -257,6 +257,11 @@ impl Store {
     }
 }
 
+/// `?1, ?2, …, ?n`: the numbered parameters of a statement with `n` values.
+fn placeholders(n: usize) -> String {
+    (1..=n).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ")
+}
+
 /// The data directory holds the signing keys and the demo users' passwords:
 /// it is created 0700 and its files 0600 whatever the umask (on Unix).
 mod owner_only {

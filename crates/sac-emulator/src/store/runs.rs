@@ -1,6 +1,9 @@
 //! Runs of data import schedules and the rejected rows of each run.
 
-use rusqlite::params;
+use rusqlite::types::ToSql;
+use rusqlite::{params, params_from_iter};
+
+use super::placeholders;
 
 use super::{Reader, StoreError, StoreResult, Writer};
 
@@ -39,6 +42,29 @@ pub struct Rejection {
 
 const RUN_COLUMNS: &str = "execution_id, schedule_id, status, start_time, end_time, user, all_count,
     rejected_count, inserted_count, message, due_at_ms, polls_left, fail_message, hidden_reads";
+
+/// How many columns [`RUN_COLUMNS`] names.
+const RUN_VALUES: usize = 14;
+
+/// A run's values in the order of [`RUN_COLUMNS`], for inserts and updates alike.
+fn run_values(run: &RunRecord) -> [&dyn ToSql; RUN_VALUES] {
+    [
+        &run.execution_id,
+        &run.schedule_id,
+        &run.status,
+        &run.start_time,
+        &run.end_time,
+        &run.user,
+        &run.all_count,
+        &run.rejected_count,
+        &run.inserted_count,
+        &run.message,
+        &run.due_at_ms,
+        &run.polls_left,
+        &run.fail_message,
+        &run.hidden_reads,
+    ]
+}
 
 fn run_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRecord> {
     Ok(RunRecord {
@@ -111,29 +137,11 @@ impl Reader<'_> {
 
 impl Writer<'_> {
     pub fn insert_run(&self, run: &RunRecord) -> StoreResult<()> {
-        self.conn()
-            .prepare_cached(
-                "INSERT INTO runs (execution_id, seq, schedule_id, status, start_time, end_time, user,
-                    all_count, rejected_count, inserted_count, message, due_at_ms, polls_left, fail_message, hidden_reads)
-                 VALUES (?1, (SELECT COALESCE(MAX(seq) + 1, 0) FROM runs), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,
-                    ?12, ?13, ?14)",
-            )?
-            .execute(params![
-                run.execution_id,
-                run.schedule_id,
-                run.status,
-                run.start_time,
-                run.end_time,
-                run.user,
-                run.all_count,
-                run.rejected_count,
-                run.inserted_count,
-                run.message,
-                run.due_at_ms,
-                run.polls_left,
-                run.fail_message,
-                run.hidden_reads
-            ])?;
+        let sql = format!(
+            "INSERT INTO runs (seq, {RUN_COLUMNS}) VALUES ((SELECT COALESCE(MAX(seq) + 1, 0) FROM runs), {})",
+            placeholders(RUN_VALUES)
+        );
+        self.conn().prepare_cached(&sql)?.execute(params_from_iter(run_values(run)))?;
         Ok(())
     }
 
@@ -141,28 +149,13 @@ impl Writer<'_> {
     /// `expected` (else [`StoreError::Conflict`] and the caller's
     /// transaction rolls back).
     pub fn update_run(&self, run: &RunRecord, expected: i64) -> StoreResult<()> {
-        let changed = self
-            .conn()
-            .prepare_cached(
-                "UPDATE runs SET status = ?2, end_time = ?3, all_count = ?4, rejected_count = ?5,
-                    inserted_count = ?6, message = ?7, due_at_ms = ?8, polls_left = ?9, fail_message = ?10,
-                    hidden_reads = ?11
-                 WHERE execution_id = ?1 AND status = ?12",
-            )?
-            .execute(params![
-                run.execution_id,
-                run.status,
-                run.end_time,
-                run.all_count,
-                run.rejected_count,
-                run.inserted_count,
-                run.message,
-                run.due_at_ms,
-                run.polls_left,
-                run.fail_message,
-                run.hidden_reads,
-                expected
-            ])?;
+        let sql = format!(
+            "UPDATE runs SET ({RUN_COLUMNS}) = ({}) WHERE execution_id = ?1 AND status = ?{}",
+            placeholders(RUN_VALUES),
+            RUN_VALUES + 1
+        );
+        let values = run_values(run).into_iter().chain([&expected as &dyn ToSql]);
+        let changed = self.conn().prepare_cached(&sql)?.execute(params_from_iter(values))?;
         match changed {
             1 => Ok(()),
             _ => Err(StoreError::Conflict(format!("run {} is no longer in status {expected}", run.execution_id))),
