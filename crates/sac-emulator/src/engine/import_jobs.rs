@@ -438,7 +438,9 @@ impl<'t> Checker<'t> {
                     let valid = match d.kind {
                         DimensionKind::Version => m.versions.iter().any(|x| x == v),
                         DimensionKind::Date => valid_month(v),
-                        DimensionKind::Generic => self.members[i].as_ref().is_some_and(|ids| ids.contains(v)),
+                        DimensionKind::Generic | DimensionKind::Account => {
+                            self.members[i].as_ref().is_some_and(|ids| ids.contains(v))
+                        }
                     };
                     if !valid {
                         return Some(format!("Invalid column value for: {}", d.name));

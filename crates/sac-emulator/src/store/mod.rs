@@ -28,6 +28,7 @@ pub mod executions;
 pub mod facts;
 pub mod filter;
 pub mod import_jobs;
+pub mod master;
 pub mod runs;
 pub mod sources;
 

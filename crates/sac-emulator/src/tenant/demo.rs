@@ -8,8 +8,7 @@ use super::*;
 impl Tenant {
     /// The demo tenant of the design contract.
     pub fn demo() -> Self {
-        let countries: Vec<Row> =
-            ISO_COUNTRIES.split_whitespace().map(|code| Row::from([("ID".to_string(), code.to_string())])).collect();
+        let countries: Vec<Row> = ISO_COUNTRIES.split_whitespace().map(country_row).collect();
         let zeppart_rows: Vec<Row> = (1..=89).map(zeppart_row).collect();
         let interactive_redirects = vec!["http://127.0.0.1:*".to_string(), "http://localhost:*".to_string()];
         Tenant {
@@ -80,12 +79,28 @@ impl Tenant {
                     description: "Parts (from BW InfoObject ZEPPART)".into(),
                     attributes: vec!["ID".into(), "Description".into(), "Country".into()],
                     members: vec![],
+                    hierarchies: vec![],
                 },
                 Dimension {
                     id: "Country".into(),
                     description: "Countries (ISO 3166 alpha-2)".into(),
-                    attributes: vec!["ID".into()],
+                    attributes: vec!["ID".into(), "Description".into()],
                     members: countries,
+                    hierarchies: vec![],
+                },
+                Dimension {
+                    id: "OPEX_ACCOUNT".into(),
+                    description: "Operating expense accounts".into(),
+                    attributes: vec!["ID".into(), "Description".into(), "accType".into()],
+                    members: opex_accounts(),
+                    hierarchies: vec![],
+                },
+                Dimension {
+                    id: "CostCenter".into(),
+                    description: "Cost centers (parent-child hierarchy H1)".into(),
+                    attributes: vec!["ID".into(), "Description".into(), "H1".into()],
+                    members: cost_centers(),
+                    hierarchies: vec!["H1".into()],
                 },
             ],
             schedules: vec![ScheduleDef {
@@ -109,27 +124,42 @@ impl Tenant {
                 start_time: "2020-11-13T09:15:02Z".into(),
                 end_time: "2020-11-13T09:15:40Z".into(),
             }],
-            models: vec![ModelDef {
-                id: "SALES_PLAN".into(),
-                description: "Sales planning by part and country".into(),
-                dimensions: vec![
-                    ModelDimension { name: "Version".into(), kind: DimensionKind::Version, members_of: None },
-                    ModelDimension { name: "Date".into(), kind: DimensionKind::Date, members_of: None },
-                    ModelDimension {
-                        name: "Part".into(),
-                        kind: DimensionKind::Generic,
-                        members_of: Some("ZEPPART_001".into()),
-                    },
-                    ModelDimension {
-                        name: "Country".into(),
-                        kind: DimensionKind::Generic,
-                        members_of: Some("Country".into()),
-                    },
-                ],
-                measures: vec!["Amount".into(), "Quantity".into()],
-                versions: vec!["public.Actual".into(), "public.Plan".into(), "public.Forecast".into()],
-                facts: sales_facts(),
-            }],
+            models: vec![
+                ModelDef {
+                    id: "SALES_PLAN".into(),
+                    description: "Sales planning by part and country".into(),
+                    dimensions: vec![
+                        dimension("Version", DimensionKind::Version, None),
+                        ModelDimension {
+                            date_range: Some(("202601".into(), "202612".into())),
+                            ..dimension("Date", DimensionKind::Date, None)
+                        },
+                        dimension("Part", DimensionKind::Generic, Some("ZEPPART_001")),
+                        dimension("Country", DimensionKind::Generic, Some("Country")),
+                    ],
+                    measures: vec!["Amount".into(), "Quantity".into()],
+                    versions: vec!["public.Actual".into(), "public.Plan".into(), "public.Forecast".into()],
+                    facts: sales_facts(),
+                    audit: true,
+                },
+                ModelDef {
+                    id: "OPEX_PLAN".into(),
+                    description: "Operating expenses by account and cost center".into(),
+                    dimensions: vec![
+                        dimension("Version", DimensionKind::Version, None),
+                        ModelDimension {
+                            date_range: Some(("202601".into(), "202612".into())),
+                            ..dimension("Date", DimensionKind::Date, None)
+                        },
+                        dimension("Account", DimensionKind::Account, Some("OPEX_ACCOUNT")),
+                        dimension("CostCenter", DimensionKind::Generic, Some("CostCenter")),
+                    ],
+                    measures: vec!["Amount".into()],
+                    versions: vec!["public.Actual".into(), "public.Plan".into()],
+                    facts: opex_facts(),
+                    audit: false,
+                },
+            ],
             multi_actions: vec![MultiActionDef {
                 id: "MA_LOAD_ZEPPART".into(),
                 description: "Load ZEPPART from BW, then copy Actual into the target version".into(),
@@ -145,6 +175,92 @@ impl Tenant {
             }],
         }
     }
+}
+
+fn dimension(name: &str, kind: DimensionKind, members_of: Option<&str>) -> ModelDimension {
+    ModelDimension { name: name.into(), kind, members_of: members_of.map(Into::into), date_range: None }
+}
+
+fn row(pairs: &[(&str, &str)]) -> Row {
+    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+/// A country member; the countries the demo parts come from have a name.
+fn country_row(code: &str) -> Row {
+    const NAMES: [(&str, &str); 20] = [
+        ("DE", "Germany"),
+        ("US", "United States"),
+        ("FR", "France"),
+        ("GB", "United Kingdom"),
+        ("IT", "Italy"),
+        ("ES", "Spain"),
+        ("NL", "Netherlands"),
+        ("AT", "Austria"),
+        ("CH", "Switzerland"),
+        ("BE", "Belgium"),
+        ("PL", "Poland"),
+        ("SE", "Sweden"),
+        ("JP", "Japan"),
+        ("CN", "China"),
+        ("IN", "India"),
+        ("BR", "Brazil"),
+        ("CA", "Canada"),
+        ("AU", "Australia"),
+        ("MX", "Mexico"),
+        ("ZA", "South Africa"),
+    ];
+    match NAMES.iter().find(|(c, _)| *c == code) {
+        Some((_, name)) => row(&[("ID", code), ("Description", name)]),
+        None => row(&[("ID", code)]),
+    }
+}
+
+/// Accounts of the OPEX model with SAC's account types (EXP expense, INC income).
+fn opex_accounts() -> Vec<Row> {
+    [
+        ("TRAVEL", "Travel", "EXP"),
+        ("RENT", "Rent", "EXP"),
+        ("SALARIES", "Salaries", "EXP"),
+        ("RECHARGE", "Recharges", "INC"),
+    ]
+    .iter()
+    .map(|(id, text, acc)| row(&[("ID", id), ("Description", text), ("accType", acc)]))
+    .collect()
+}
+
+/// Cost centers in one parent-child hierarchy `H1`: CC_ALL at the top.
+fn cost_centers() -> Vec<Row> {
+    [
+        ("CC_ALL", "All cost centers", ""),
+        ("CC_ADMIN", "Administration", "CC_ALL"),
+        ("CC_SALES", "Sales", "CC_ALL"),
+        ("CC100", "Finance", "CC_ADMIN"),
+        ("CC110", "HR", "CC_ADMIN"),
+        ("CC200", "Field sales", "CC_SALES"),
+    ]
+    .iter()
+    .map(|(id, text, parent)| row(&[("ID", id), ("Description", text), ("H1", parent)]))
+    .collect()
+}
+
+/// Actual expenses of the leaf cost centers, January to March 2026.
+fn opex_facts() -> Vec<Row> {
+    let mut facts = Vec::new();
+    for (i, cc) in ["CC100", "CC110", "CC200"].iter().enumerate() {
+        for (j, account) in ["TRAVEL", "RENT", "SALARIES"].iter().enumerate() {
+            for month in 1..=3 {
+                let amount = format!("{}", 500 * (i + 1) + 100 * j + 10 * month);
+                facts.push(row(&[
+                    ("Version", "public.Actual"),
+                    ("Date", &format!("2026{month:02}")),
+                    ("Account", account),
+                    ("CostCenter", cc),
+                    ("Amount", &amount),
+                ]));
+            }
+        }
+    }
+    facts
 }
 
 /// Actual sales of the first ten parts in their countries, January to June 2026.

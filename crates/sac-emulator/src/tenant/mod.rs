@@ -13,7 +13,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 mod demo;
+mod master;
 pub use demo::ISO_COUNTRIES;
+pub use master::{parent_column, MasterSet, MemberSource, ACC_TYPE, DESCRIPTION, MASTER_DATE, MASTER_VERSION};
 
 /// One row of a source object or one member of a dimension: column -> value.
 pub type Row = BTreeMap<String, String>;
@@ -190,10 +192,17 @@ pub struct Dimension {
     pub id: String,
     #[serde(default)]
     pub description: String,
-    /// Attribute columns; the first is the member key (`ID`).
+    /// Attribute columns; the first is the member key (`ID`). A member's
+    /// `Description` is the attribute of that name (empty when absent);
+    /// an account dimension's members carry `accType`.
     pub attributes: Vec<String>,
     #[serde(default)]
     pub members: Vec<Row>,
+    /// Parent-child hierarchies: each names an attribute (listed in
+    /// `attributes`) whose value is the member's parent; empty or absent
+    /// for a member at the top.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hierarchies: Vec<String>,
 }
 
 impl Dimension {
@@ -243,6 +252,10 @@ pub struct ModelDef {
     /// Fact rows at seed time: dimension and measure columns.
     #[serde(default)]
     pub facts: Vec<Row>,
+    /// Data Audit (model preferences, Access and Privacy): every change of
+    /// fact data is logged and readable as `AuditData`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub audit: bool,
 }
 
 /// A dimension of a planning model.
@@ -251,9 +264,13 @@ pub struct ModelDef {
 pub struct ModelDimension {
     pub name: String,
     pub kind: DimensionKind,
-    /// For `generic`: the dimension whose members are valid values.
+    /// For `generic` and `account`: the dimension whose members are valid values.
     #[serde(default)]
     pub members_of: Option<String>,
+    /// For `date`: the first and last month (`YYYYMM`) of the model's
+    /// time range; without them the months that hold facts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_range: Option<(String, String)>,
 }
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -265,6 +282,8 @@ pub enum DimensionKind {
     Date,
     /// Values are members of `members_of`.
     Generic,
+    /// Accounts: members of `members_of`, each with an `accType`.
+    Account,
 }
 
 /// A multi action: parameters and steps run in order.
@@ -371,10 +390,27 @@ impl Tenant {
         }
         for m in &self.models {
             for d in &m.dimensions {
-                if d.kind == DimensionKind::Generic
+                if matches!(d.kind, DimensionKind::Generic | DimensionKind::Account)
                     && d.members_of.as_deref().and_then(|id| self.dimension(id)).is_none()
                 {
                     return bad(format!("model {} dimension {} needs members_of naming a dimension", m.id, d.name));
+                }
+            }
+        }
+        for d in &self.dimensions {
+            if let Some(h) = d.hierarchies.iter().find(|h| !d.attributes.contains(h)) {
+                return bad(format!("dimension {} has hierarchy {h}, which is not one of its attributes", d.id));
+            }
+        }
+        for m in &self.models {
+            for d in &m.dimensions {
+                if let Some((from, to)) = &d.date_range {
+                    if master::months(from, to).is_none() {
+                        return bad(format!(
+                            "model {} dimension {} has date_range {from}..{to}: give two months YYYYMM, first <= last",
+                            m.id, d.name
+                        ));
+                    }
                 }
             }
         }

@@ -126,7 +126,7 @@ pub async fn entity_set(
     let (keys, measures): (Vec<String>, Vec<String>) = if set == "FactData" {
         (m.dimensions.iter().map(|d| d.name.clone()).collect(), m.measures.clone())
     } else {
-        (vec!["ID".into()], vec![])
+        (tenant.master_set(m, &set).map(|s| s.properties()).unwrap_or_else(|| vec!["ID".into()]), vec![])
     };
     let known = Columns { dimensions: &keys, measures: &measures };
     let (filter, order) = match (
