@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use sac_types::dataimport::{status, CreateJob};
 
+use super::planning;
 use super::staging::{self, Chunk};
 use super::Engine;
 use crate::clock::{now_ms, utc_timestamp, ClockMode};
@@ -255,7 +256,7 @@ impl Engine {
                     job.error = Some(format!("The model {} no longer exists", job.model));
                 }
                 (None, Some(target)) => {
-                    write_rows(w, &target, &job, crash_after)?;
+                    w.with_audit(&job.owner, &planning::audit_time(), |w| write_rows(w, &target, &job, crash_after))?;
                     job.status = status::COMPLETED.into();
                 }
             }

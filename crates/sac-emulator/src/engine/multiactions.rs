@@ -119,7 +119,7 @@ fn finish(
                 match (engine.failures.take_data_action_failure(), tenant.model(model)) {
                     (Some(why), _) => Err(why),
                     (None, Some(def)) => {
-                        let n = planning::copy_version(w, def, from, &to)?;
+                        let n = planning::copy_version(w, def, from, &to, &execution.user)?;
                         Ok(format!("Data action copied {n} rows of {model} from {from} to {to}"))
                     }
                     (None, None) => Err(format!("The model {model} does not exist")),

@@ -5,10 +5,13 @@ use crate::store::facts::{FactTable, WriteMode};
 use crate::store::{StoreResult, Writer};
 use crate::tenant::{ModelDef, Tenant};
 
-/// Creates the fact table of every model of `tenant` (if missing).
+/// Creates the fact table of every model of `tenant` (if missing), with
+/// Data Audit on or off as the model says.
 pub(crate) fn create_tables(w: &Writer<'_>, tenant: &Tenant) -> StoreResult<()> {
     for model in &tenant.models {
-        w.create_fact_table(&FactTable::of(model))?;
+        let table = FactTable::of(model);
+        w.create_fact_table(&table)?;
+        w.set_audit(&table, model.audit)?;
     }
     Ok(())
 }
@@ -29,8 +32,15 @@ pub(crate) fn seed_facts(w: &Writer<'_>, tenant: &Tenant) -> StoreResult<()> {
     Ok(())
 }
 
-/// Replaces version `to` of `model` by a copy of version `from`; returns the
-/// number of rows copied.
-pub(crate) fn copy_version(w: &Writer<'_>, model: &ModelDef, from: &str, to: &str) -> StoreResult<usize> {
-    w.copy_facts(&FactTable::of(model), "Version", from, to)
+/// Replaces version `to` of `model` by a copy of version `from`, as `user`
+/// did it (Data Audit); returns the number of rows copied.
+pub(crate) fn copy_version(w: &Writer<'_>, model: &ModelDef, from: &str, to: &str, user: &str) -> StoreResult<usize> {
+    w.with_audit(user, &audit_time(), |w| w.copy_facts(&FactTable::of(model), "Version", from, to))
+}
+
+/// Now, as Data Audit stamps a change (UTC, milliseconds).
+pub(crate) fn audit_time() -> String {
+    chrono::DateTime::from_timestamp_millis(crate::clock::now_ms())
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }

@@ -23,6 +23,8 @@ use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
+pub mod aggregate;
+pub mod audit;
 pub mod auth;
 pub mod executions;
 pub mod facts;
@@ -32,6 +34,7 @@ pub mod master;
 pub mod runs;
 pub mod sources;
 
+pub use audit::AuditRecord;
 pub use auth::{AuthCodeRecord, SessionKind, SessionRecord, TokenKind, TokenRecord};
 pub use executions::MaExecutionRecord;
 pub use facts::{FactQuery, FactTable};
@@ -89,7 +92,9 @@ CREATE INDEX IF NOT EXISTS ma_executions_by_status ON ma_executions (status);
 "#;
 
 /// Tables that hold the tenant's state (the typed fact tables come on top).
-const STATE_TABLES: [&str; 13] = [
+const STATE_TABLES: [&str; 15] = [
+    "audit_rows",
+    "audit_context",
     "import_jobs",
     "import_chunks",
     "import_rejects",
@@ -207,6 +212,7 @@ impl Store {
         conn.set_prepared_statement_cache_capacity(256);
         conn.execute_batch(SCHEMA)?;
         conn.execute_batch(facts::REGISTRY_SCHEMA)?;
+        conn.execute_batch(audit::SCHEMA)?;
         conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         Ok(Store { conn: Mutex::new(conn), auth: auth::AuthCache::default(), lock: Mutex::new(lock) })
     }

@@ -5,6 +5,7 @@ mod admin;
 mod dataexport;
 mod dataimport;
 mod legacy;
+mod masterdata;
 mod multiactions;
 mod oauth;
 mod persistence;

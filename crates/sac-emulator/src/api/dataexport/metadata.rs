@@ -6,9 +6,9 @@ use axum::response::{IntoResponse, Response};
 
 use super::entity_sets;
 use crate::api::responses::escape;
-use crate::tenant::ModelDef;
+use crate::tenant::{ModelDef, Tenant};
 
-pub(super) fn metadata_xml(m: &ModelDef) -> Response {
+pub(super) fn metadata_xml(tenant: &Tenant, m: &ModelDef) -> Response {
     let mut properties = String::new();
     for d in &m.dimensions {
         properties
@@ -18,10 +18,10 @@ pub(super) fn metadata_xml(m: &ModelDef) -> Response {
         properties.push_str(&format!("<Property Name=\"{}\" Type=\"Edm.Decimal\"/>", escape(name)));
     }
     let keys: String = m.dimensions.iter().map(|d| format!("<PropertyRef Name=\"{}\"/>", escape(&d.name))).collect();
-    let sets: String = entity_sets(m)
+    let sets: String = entity_sets(tenant, m)
         .iter()
         .map(|s| {
-            let ty = if s == "FactData" { "FactDataType" } else { "MasterType" };
+            let ty = if s.starts_with("FactData") { "FactDataType" } else { "MasterType" };
             format!("<EntitySet Name=\"{s}\" EntityType=\"sap.{}.{ty}\"/>", escape(&m.id))
         })
         .collect();

@@ -10,11 +10,14 @@
 //! `$metadata` container list them).
 
 mod administration;
+mod aggregation;
+mod audit;
 mod facts;
 mod master;
 mod metadata;
 mod page;
 mod service;
+mod values;
 
 use std::collections::HashMap;
 
@@ -22,20 +25,17 @@ use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use serde_json::Value;
 
 pub use self::administration::providers;
 pub use self::service::service;
 
 use self::facts::fact_page;
-use self::master::master_rows;
 use self::metadata::metadata_xml;
 use self::page::{Page, PageRows, Rows};
 use crate::api::odata::{parse_filter, parse_orderby, Columns};
 use crate::api::principal::api_principal;
 use crate::api::responses::{api_error, internal};
 use crate::api::state::AppState;
-use crate::store::filter::Cell;
 use crate::store::FactTable;
 use crate::tenant::{ModelDef, Role, Tenant};
 use crate::Domain;
@@ -84,8 +84,8 @@ fn model<'t>(tenant: &'t Tenant, namespace: &str, id: &str) -> Result<&'t ModelD
 }
 
 /// The entity sets of a model, in the order its service document lists them.
-fn entity_sets(m: &ModelDef) -> Vec<String> {
-    std::iter::once("FactData".to_string()).chain(m.dimensions.iter().map(|d| format!("{}Master", d.name))).collect()
+fn entity_sets(tenant: &Tenant, m: &ModelDef) -> Vec<String> {
+    tenant.entity_sets(m)
 }
 
 /// `GET /providers/sac/{model}/{set}`: `$metadata`, `FactData` or `<Dim>Master`.
@@ -107,7 +107,7 @@ pub async fn entity_set(
     };
     let url = format!("{}/providers/{NAMESPACE}/{}/{set}", base(&state, domain), m.id);
     if set == "$metadata" {
-        return metadata_xml(m);
+        return metadata_xml(&tenant, m);
     }
     if let Some(unknown) = q.keys().find(|k| {
         k.starts_with('$')
@@ -126,8 +126,20 @@ pub async fn entity_set(
     let (keys, measures): (Vec<String>, Vec<String>) = if set == "FactData" {
         (m.dimensions.iter().map(|d| d.name.clone()).collect(), m.measures.clone())
     } else {
-        (tenant.master_set(m, &set).map(|s| s.properties()).unwrap_or_else(|| vec!["ID".into()]), vec![])
+        match values::columns_of(&tenant, m, &set) {
+            Some(c) => (c.keys, c.measures),
+            None => {
+                return api_error(
+                    StatusCode::NOT_FOUND,
+                    "404",
+                    &format!("The provider {} has no entity set {set}", m.id),
+                )
+            }
+        }
     };
+    if let Some(refused) = values::refusal(&state, domain, &headers, m, &set) {
+        return refused;
+    }
     let known = Columns { dimensions: &keys, measures: &measures };
     let (filter, order) = match (
         q.get("$filter").map(|f| parse_filter(f, &known)).transpose(),
@@ -166,23 +178,8 @@ pub async fn entity_set(
             Err(e) => return internal(e),
         }
     } else {
-        match master_rows(&state, m, &set) {
-            Ok(Some(rows)) => Rows::Values(
-                rows.into_iter()
-                    .filter(|r| {
-                        filter.as_ref().is_none_or(|f| f.matches(&|c| r.get(c).and_then(Value::as_str).map(Cell::Text)))
-                    })
-                    .skip(offset as usize)
-                    .take((take + 1) as usize)
-                    .collect(),
-            ),
-            Ok(None) => {
-                return api_error(
-                    StatusCode::NOT_FOUND,
-                    "404",
-                    &format!("The provider {} has no entity set {set}", m.id),
-                )
-            }
+        match values::rows(&state, m, &set, filter.as_ref(), &order, select.as_deref()) {
+            Ok(rows) => Rows::Values(rows.into_iter().skip(offset as usize).take((take + 1) as usize).collect()),
             Err(e) => return internal(e),
         }
     };

@@ -25,8 +25,10 @@ pub async fn service(
         Ok(m) => m,
         Err(r) => return r,
     };
-    let value: Vec<Value> =
-        entity_sets(m).into_iter().map(|name| json!({"name": name, "kind": "EntitySet", "url": name})).collect();
+    let value: Vec<Value> = entity_sets(&tenant, m)
+        .into_iter()
+        .map(|name| json!({"name": name, "kind": "EntitySet", "url": name}))
+        .collect();
     let url = format!("{}/providers/{NAMESPACE}/{}", base(&state, domain), m.id);
     Json(json!({"@odata.context": format!("{url}/$metadata"), "value": value})).into_response()
 }
