@@ -4,6 +4,7 @@
 mod admin;
 mod dataexport;
 mod dataimport;
+mod fidelity;
 mod legacy;
 mod masterdata;
 mod multiactions;

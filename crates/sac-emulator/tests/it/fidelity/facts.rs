@@ -1,0 +1,211 @@
+//! The table: one row per fact. The demo tenant's SALES_PLAN holds 60 Actual rows, parts
+//! P0001-P0010 (each with one country: P0001 AT, P0002 IN, P0003 US, P0004 CH, P0005 BR, P0006 FR,
+//! P0007 BE, P0008 CA, P0009 GB, P0010 PL), months 202601-202606.
+
+use serde_json::{json, Value};
+
+use super::Auth::{Basic, Client, Session};
+use super::Domain::{Api, Tenant};
+use super::*;
+
+pub const FACTS: &str = "/api/v1/dataexport/providers/sac/SALES_PLAN/FactData";
+pub const PROVIDER: &str = "/api/v1/dataexport/providers/sac/SALES_PLAN";
+pub const ADMIN: &str = "/api/v1/dataexport/administration";
+pub const DI: &str = "/api/v1/dataimport";
+pub const FORM: &str = "application/x-www-form-urlencoded";
+pub const INVALID_ROW: &str =
+    r#"{"Data":[{"Version":"public.Plan","Date":"202607","Part":"P9999","Country":"AT","Amount":5.5,"Quantity":2}]}"#;
+
+pub fn facts(filter: &str) -> String {
+    format!("{FACTS}?$filter={filter}")
+}
+
+fn is_string(v: &Value) -> bool {
+    v.is_string()
+}
+
+fn is_number(v: &Value) -> bool {
+    v.is_number()
+}
+
+fn has_id_and_description(v: &Value) -> bool {
+    v.get("ID").is_some_and(Value::is_string) && v.get("Description").is_some_and(Value::is_string)
+}
+
+/// Dates of the rows, in order, are 202606, 202606, ...: `$orderby=Date desc`.
+fn parts_desc_in_june(v: &Value) -> bool {
+    let rows = v.as_array().cloned().unwrap_or_default();
+    let got: Vec<(&str, &str)> =
+        rows.iter().map(|r| (r["Date"].as_str().unwrap_or(""), r["Part"].as_str().unwrap_or(""))).collect();
+    got == [("202606", "P0010"), ("202606", "P0009"), ("202606", "P0008")]
+}
+
+pub fn all() -> Vec<Fact> {
+    vec![
+        // ---- Data Export: $filter (SAP Help "Additional Query Options"; Stocker part 3)
+        fact(
+            "$filter or keeps the rows of both sides",
+            vec![get(Api, Client, &facts("Part eq 'P0003' or Part eq 'P0004'")).len("/value", 12)],
+        ),
+        fact(
+            "$filter ge and le",
+            vec![get(Api, Client, &facts("Date ge '202603' and Date le '202604'")).len("/value", 20)],
+        ),
+        fact(
+            "$filter gt and lt",
+            vec![
+                get(Api, Client, &facts("Part gt 'P0008'")).len("/value", 12),
+                get(Api, Client, &facts("Part lt 'P0002'")).len("/value", 6),
+            ],
+        ),
+        fact("$filter ne", vec![get(Api, Client, &facts("Country ne 'AT'")).len("/value", 54)]),
+        fact(
+            "$filter parentheses and not",
+            vec![get(Api, Client, &facts("(Part eq 'P0001' or Part eq 'P0002') and not (Date eq '202601')"))
+                .len("/value", 10)],
+        ),
+        fact(
+            "$filter contains, startswith, endswith",
+            vec![
+                get(Api, Client, &facts("contains(Part,'001')")).len("/value", 12),
+                get(Api, Client, &facts("startswith(Country,'C')")).len("/value", 12),
+                get(Api, Client, &facts("endswith(Part,'5')")).len("/value", 6),
+            ],
+        ),
+        // ---- $orderby (SAP Help query options; sacapi setFilterOrderBy)
+        fact(
+            "$orderby on several columns, asc/desc",
+            vec![get(Api, Client, &format!("{FACTS}?$orderby=Date desc,Part desc&$top=3")).test(
+                "/value",
+                "June's P0010, P0009, P0008",
+                parts_desc_in_june,
+            )],
+        ),
+        // ---- $select (SAP Help query options; SAC-MCP notes)
+        fact(
+            "$select on FactData must name every key column, else 400 [1402]",
+            vec![
+                get(Api, Client, &format!("{FACTS}?$select=Part,Amount")).status(400).body("[1402]"),
+                get(Api, Client, &format!("{FACTS}?$select=Version,Date,Part,Country,Amount&$top=1"))
+                    .len("/value", 1)
+                    .lacks("/value/0/Quantity"),
+            ],
+        ),
+        // ---- master data (SAP Help 97fa992f)
+        fact(
+            "<Dim>Master members carry ID and Description",
+            vec![
+                get(Api, Client, &format!("{PROVIDER}/PartMaster")).test(
+                    "/value/0",
+                    "a member with ID and Description",
+                    has_id_and_description,
+                ),
+                get(Api, Client, &format!("{PROVIDER}/CountryMaster")).test(
+                    "/value/0",
+                    "a member with ID and Description",
+                    has_id_and_description,
+                ),
+            ],
+        ),
+        fact(
+            "version members carry VERSION, date members DATE",
+            vec![
+                get(Api, Client, &format!("{PROVIDER}/VersionMaster"))
+                    .has("/value/0/VERSION")
+                    .has("/value/0/Description"),
+                get(Api, Client, &format!("{PROVIDER}/DateMaster")).has("/value/0/DATE"),
+            ],
+        ),
+        // ---- what already matched
+        fact(
+            "Providers fields",
+            vec![get(Api, Client, &format!("{ADMIN}/Namespaces(NamespaceID='sac')/Providers"))
+                .json("/value/0/ProviderID", json!("SALES_PLAN"))
+                .json("/value/0/ProviderName", json!("SALES_PLAN"))
+                .json("/value/0/NamespaceID", json!("sac"))
+                .has("/value/0/Description")
+                .has("/value/0/ServiceURL")],
+        ),
+        fact(
+            "fact rows: dimensions as strings, measures as numbers",
+            vec![get(Api, Client, &format!("{FACTS}?$top=1"))
+                .test("/value/0/Part", "a string", is_string)
+                .test("/value/0/Date", "a string", is_string)
+                .test("/value/0/Amount", "a number", is_number)
+                .test("/value/0/Quantity", "a number", is_number)],
+        ),
+        fact(
+            "Data Import upload, validate, invalidRows and status shapes; jobID; 201 create, 204 delete",
+            vec![
+                post_json(Api, Client, &format!("{DI}/models/SALES_PLAN/factData"), "{}")
+                    .status(201)
+                    .has("/jobURL")
+                    .save("job", "/jobID"),
+                post_json(Api, Client, &format!("{DI}/jobs/{{job}}"), INVALID_ROW)
+                    .status(201)
+                    .json("/totalNumberRowsInCurrentRequest", json!(1))
+                    .has("/upsertedNumberRows")
+                    .has("/failedNumberRows")
+                    .has("/failedRows")
+                    .has("/totalNumberRowsInJob")
+                    .has("/validateJobURL")
+                    .has("/runJobURL"),
+                post(Api, Client, &format!("{DI}/jobs/{{job}}/validate"), None, "")
+                    .status(201)
+                    .json("/failedNumberRows", json!(1))
+                    .has("/jobStatus")
+                    .has("/totalNumberRowsInJob")
+                    .has("/jobStatusURL")
+                    .save("invalid", "/invalidRowsURL"),
+                get(Api, Client, "{invalid}")
+                    .json("/failedRows/0/Part", json!("P9999"))
+                    .has("/failedRows/0/_REJECTION_REASON"),
+                get(Api, Client, &format!("{DI}/jobs/{{job}}/status"))
+                    .has("/jobID")
+                    .has("/jobStatus")
+                    .has("/additionalInformation/totalNumberRowsInJob"),
+                delete(Api, Client, &format!("{DI}/jobs/{{job}}")).status(204),
+            ],
+        ),
+        fact(
+            "CSRF from /api/v1/csrf and from GET /dataimport/models with x-csrf-token: fetch",
+            vec![
+                get(Tenant, Client, "/api/v1/csrf")
+                    .with("x-csrf-token", "fetch")
+                    .header("x-csrf-token", "")
+                    .header("set-cookie", "JSESSIONID="),
+                get(Tenant, Client, &format!("{DI}/models"))
+                    .with("x-csrf-token", "fetch")
+                    .header("x-csrf-token", "")
+                    .header("set-cookie", "JSESSIONID="),
+            ],
+        ),
+        fact(
+            "browser domain POST without CSRF: 403 x-csrf-token: Required; with it and its cookie: 201",
+            vec![
+                post_json(Tenant, Client, &format!("{DI}/models/SALES_PLAN/factData"), "{}")
+                    .status(403)
+                    .header("x-csrf-token", "Required"),
+                post_json(Tenant, Session, &format!("{DI}/models/SALES_PLAN/factData"), "{}").status(201).has("/jobID"),
+            ],
+        ),
+        fact(
+            "token service: client credentials by HTTP Basic, XSUAA's answer",
+            vec![post(
+                Tenant,
+                Basic("sacctl-api", "sacctl-api-secret"),
+                "/oauth/token",
+                Some(FORM),
+                "grant_type=client_credentials",
+            )
+            .json("/token_type", json!("bearer"))
+            .json("/expires_in", json!(3599))
+            .has("/access_token")
+            .has("/jti")],
+        ),
+        fact(
+            "direct API domain without a token: 401 JSON, no login page",
+            vec![get(Api, Auth::None, FACTS).status(401).header("content-type", "application/json").has("/error")],
+        ),
+    ]
+}
