@@ -56,6 +56,12 @@ impl AdminToken {
         (!token.is_empty()).then_some(AdminToken(token))
     }
 
+    /// The token itself, to hand it on (by the environment, never argv)
+    /// to an emulator process started in the background.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
     /// Compares in time independent of where the strings first differ.
     pub(crate) fn matches(&self, given: &str) -> bool {
         constant_time_eq(&self.0, given)

@@ -1,18 +1,28 @@
-//! The command line as clap sees it (no I/O here).
+//! The command line as clap sees it (no I/O here). Every argument has a
+//! help text and every command an example (a test walks the tree).
+
+mod emulator;
+mod tools;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub use emulator::*;
+pub use tools::*;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "sacctl",
-    version,
+    version = env!("SACCTL_LONG_VERSION"),
     about = "Trigger, watch and feed SAP Analytics Cloud data loads from any scheduler",
     after_help = "Exit codes: 0 ok, 1 job failed, 2 usage/config, 3 auth, 4 not found, 5 timeout (still running),\n\
                   6 warnings/rejected rows, 7 already running, 8 unreachable, 9 cancelled/stopped, 130/143 interrupted.\n\
-                  Settings: flags > SACCTL_* environment variables > profile in the config file. See docs/quickstart.md."
+                  Settings: flags > SACCTL_* environment variables > profile in the config file (`sacctl config show`).\n\
+                  See docs/quickstart.md.\n\n\
+                  Example:\n  eval \"$(sacctl emulator start --detach)\"   # a local SAC tenant in the background\n  \
+                  sacctl demo                               # the seed scenario end to end"
 )]
 pub struct Cli {
     /// More logs on stderr (-v info, -vv debug).
@@ -44,33 +54,58 @@ pub enum OutputFormat {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the seed scenario end to end against an embedded emulator.
+    #[command(after_help = "Example:\n  sacctl demo")]
     Demo,
     /// Run the SAC emulator: a local tenant with token service, sessions,
-    /// data integration service and job engine.
-    Emulator(EmulatorArgs),
+    /// data integration service and job engine (in the foreground; `start --detach` for the background).
+    Emulator(EmulatorCommandArgs),
     /// Log in as a user (authorization code with PKCE) and keep the refresh token.
+    #[command(after_help = "Example:\n  sacctl login --port 8765 --profile prod")]
     Login(LoginArgs),
     /// Forget the cached tokens of a profile.
+    #[command(after_help = "Example:\n  sacctl logout --profile prod")]
     Logout(ConnectionArgs),
     /// Check authentication.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = "Example:\n  sacctl auth doctor --model t.G:ZEPPART_001")]
     Auth(AuthCommand),
     /// Data Management schedules (data imports) through SAC's data integration service.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Example:\n  sacctl schedule run F58CA15F78AA9039E200586F05E2BB93 --model t.G:ZEPPART_001 --wait"
+    )]
     Schedule(ScheduleCommand),
     /// Multi actions through SAC's Multi Actions API (needs a user: authorization_code, password or saml2_bearer).
-    #[command(subcommand, name = "multiaction")]
+    #[command(
+        subcommand,
+        name = "multiaction",
+        after_help = "Example:\n  sacctl multiaction run t.G:MA_LOAD_ZEPPART --wait"
+    )]
     MultiAction(MultiActionCommand),
     /// Push rows into models through the Data Import API, and manage its jobs.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = "Example:\n  sacctl import push --model SALES_PLAN --file rows.csv")]
     Import(ImportCommand),
     /// Models the Data Import API can load.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = "Example:\n  sacctl models list")]
     Models(ModelsCommand),
     /// Load chains: steps of every kind with dependencies, run in parallel, resumable (docs/chains.md).
-    #[command(subcommand)]
+    #[command(subcommand, after_help = "Example:\n  sacctl chain run nightly.toml --var DAY=20260131")]
     Chain(ChainCommand),
+    /// Print shell completions for bash, zsh, fish or powershell on stdout.
+    #[command(
+        after_help = "Example:\n  source <(sacctl completions bash)                      # this bash session\n  \
+                            sacctl completions zsh > \"${fpath[1]}/_sacctl\"           # zsh, for good"
+    )]
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) on stdout, or write one page per command into a directory.
+    #[command(after_help = "Example:\n  sacctl man | man -l -\n  sacctl man --out-dir ~/.local/share/man/man1")]
+    Man(ManArgs),
+    /// Write a commented profile file, or show every setting and where it comes from.
+    #[command(subcommand, after_help = "Example:\n  sacctl config init && sacctl config show")]
+    Config(ConfigCommand),
     /// Read a model's fact data through the Data Export API, as CSV (all pages, streamed).
+    #[command(
+        after_help = "Example:\n  sacctl export --model SALES_PLAN --filter \"Version eq 'public.Actual'\" --out actual.csv"
+    )]
     Export {
         #[command(flatten)]
         connection: ConnectionArgs,
@@ -92,10 +127,14 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum ChainCommand {
     /// Run a chain: each step when the steps it needs succeeded, side by side up to --parallel.
+    #[command(after_help = "Example:\n  sacctl chain run nightly.toml --parallel 2\n  \
+                            sacctl chain run nightly.toml --resume nightly.toml.state.json")]
     Run(Box<ChainRunArgs>),
     /// Check a chain file (keys, kinds, needs, cycles, durations, variables) without running it; exit 2 on any error.
+    #[command(after_help = "Example:\n  sacctl chain check nightly.toml --var DAY=20260131")]
     Check(ChainFileArgs),
     /// Show the order of a chain's steps and which may run side by side.
+    #[command(after_help = "Example:\n  sacctl chain plan nightly.toml")]
     Plan(ChainFileArgs),
 }
 
@@ -128,11 +167,13 @@ pub struct ChainRunArgs {
 #[derive(Debug, Subcommand)]
 pub enum ModelsCommand {
     /// The models, with their ids.
+    #[command(after_help = "Example:\n  sacctl models list --output json")]
     List {
         #[command(flatten)]
         connection: ConnectionArgs,
     },
     /// A model's versions, import types and columns.
+    #[command(after_help = "Example:\n  sacctl models show SALES_PLAN")]
     Show {
         #[command(flatten)]
         connection: ConnectionArgs,
@@ -144,31 +185,43 @@ pub enum ModelsCommand {
 #[derive(Debug, Subcommand)]
 pub enum ImportCommand {
     /// Stream a CSV (or JSON) file into a model: create a job, upload in chunks, validate, run, wait.
+    #[command(
+        after_help = "Example:\n  sacctl import push --model SALES_PLAN --file rows.csv --method Append --rejects-out rejects.csv"
+    )]
     Push(Box<PushArgs>),
     /// The jobs of this identity.
+    #[command(after_help = "Example:\n  sacctl import jobs")]
     Jobs {
         #[command(flatten)]
         connection: ConnectionArgs,
     },
     /// A job's status.
+    #[command(after_help = "Example:\n  sacctl import status 5f1c0e7a-0c2d-4f43-9d0b-7b0d6b1a2c3d")]
     Status {
         #[command(flatten)]
         connection: ConnectionArgs,
+        /// The job id (printed by `import push`, listed by `import jobs`).
         job_id: String,
     },
     /// A job's rejected rows with their reason, as CSV.
+    #[command(
+        after_help = "Example:\n  sacctl import invalid-rows 5f1c0e7a-0c2d-4f43-9d0b-7b0d6b1a2c3d --out rejects.csv"
+    )]
     InvalidRows {
         #[command(flatten)]
         connection: ConnectionArgs,
+        /// The job id (printed by `import push`, listed by `import jobs`).
         job_id: String,
         /// Write to this file instead of stdout.
         #[arg(long)]
         out: Option<PathBuf>,
     },
     /// Delete a job.
+    #[command(after_help = "Example:\n  sacctl import delete 5f1c0e7a-0c2d-4f43-9d0b-7b0d6b1a2c3d")]
     Delete {
         #[command(flatten)]
         connection: ConnectionArgs,
+        /// The job id (printed by `import push`, listed by `import jobs`).
         job_id: String,
     },
 }
@@ -216,13 +269,16 @@ pub struct PushArgs {
     /// Drop columns the model does not have instead of rejecting the rows.
     #[arg(long)]
     pub ignore_additional_columns: bool,
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = "Waiting")]
     pub wait_args: WaitArgs,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum MultiActionCommand {
     /// Start a multi action; with --wait, wait for it and exit with its outcome.
+    #[command(
+        after_help = "Example:\n  sacctl multiaction run t.G:MA_LOAD_ZEPPART --param Version=public.Plan --wait"
+    )]
     Run {
         #[command(flatten)]
         connection: ConnectionArgs,
@@ -234,24 +290,30 @@ pub enum MultiActionCommand {
         /// Wait for the execution to finish.
         #[arg(long)]
         wait: bool,
-        #[command(flatten)]
-        wait_args: WaitArgs,
+        #[command(flatten, next_help_heading = "Waiting (with --wait)")]
+        wait_args: RunWaitArgs,
     },
     /// Show an execution's status and messages (exit 5 while it runs).
+    #[command(after_help = "Example:\n  sacctl multiaction status t.G:MA_LOAD_ZEPPART 0f6e1c2d-...")]
     Status {
         #[command(flatten)]
         connection: ConnectionArgs,
+        /// The multi action, <package>:<object> (e.g. t.G:MA_LOAD_ZEPPART).
         id: String,
+        /// The execution id `multiaction run` printed.
         execution_id: String,
     },
     /// Wait for an execution and exit with its outcome.
+    #[command(after_help = "Example:\n  sacctl multiaction wait t.G:MA_LOAD_ZEPPART 0f6e1c2d-... --timeout 1h")]
     Wait {
         #[command(flatten)]
         connection: ConnectionArgs,
+        /// The multi action, <package>:<object> (e.g. t.G:MA_LOAD_ZEPPART).
         id: String,
+        /// The execution id `multiaction run` printed.
         execution_id: String,
-        #[command(flatten)]
-        wait_args: WaitArgs,
+        #[command(flatten, next_help_heading = "Waiting")]
+        wait_args: RunWaitArgs,
     },
 }
 
@@ -259,6 +321,7 @@ pub enum MultiActionCommand {
 /// SACCTL_CLIENT_SECRET / SACCTL_PASSWORD (or their _FILE / _CMD forms) or
 /// the profile's *_file / *_cmd settings.
 #[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Connection")]
 pub struct ConnectionArgs {
     /// Profile in the config file [env: SACCTL_PROFILE] (default: "default").
     #[arg(long)]
@@ -310,8 +373,10 @@ pub struct LoginArgs {
 #[derive(Debug, Subcommand)]
 pub enum AuthCommand {
     /// Show the cached login of a profile.
+    #[command(after_help = "Example:\n  sacctl auth status --profile prod")]
     Status(ConnectionArgs),
     /// Walk the whole chain (settings, token, CSRF session, each API) and say what fails and how to fix it.
+    #[command(after_help = "Example:\n  sacctl auth doctor --model t.G:ZEPPART_001")]
     Doctor(DoctorArgs),
 }
 
@@ -337,6 +402,7 @@ pub struct ScheduleTarget {
     pub mapping: Option<String>,
 }
 
+/// How to wait for a job that ends (every command that waits).
 #[derive(Debug, Args)]
 pub struct WaitArgs {
     /// Give up waiting after this long (exit 5; the run goes on).
@@ -345,12 +411,20 @@ pub struct WaitArgs {
     /// Longest pause between two status reads (they start 250 ms apart and grow to 5% of the time waited).
     #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
     pub poll_interval: Duration,
-    /// How long a new run may be missing from SAC's logs (they lag).
-    #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
-    pub appear_timeout: Duration,
     /// Exit 0 instead of 6 when the run finished with rejected rows (or a multi action with a warning).
     #[arg(long)]
     pub warnings_ok: bool,
+}
+
+/// Waiting for a schedule run or a multi action execution, which SAC may
+/// not list at once after starting it.
+#[derive(Debug, Args)]
+pub struct RunWaitArgs {
+    #[command(flatten)]
+    pub wait: WaitArgs,
+    /// How long a new run may be missing from SAC's logs (they lag).
+    #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
+    pub appear_timeout: Duration,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -366,6 +440,7 @@ pub enum IfRunningArg {
 #[derive(Debug, Subcommand)]
 pub enum ScheduleCommand {
     /// The data imports of a model, with their last run.
+    #[command(after_help = "Example:\n  sacctl schedule list --model t.G:ZEPPART_001")]
     List {
         #[command(flatten)]
         connection: ConnectionArgs,
@@ -374,9 +449,11 @@ pub enum ScheduleCommand {
         model: String,
     },
     /// The runs of a model's data imports, newest first.
+    #[command(after_help = "Example:\n  sacctl schedule logs --model t.G:ZEPPART_001 --limit 3")]
     Logs {
         #[command(flatten)]
         connection: ConnectionArgs,
+        /// Model or dimension, t.X:ID.
         #[arg(long)]
         model: String,
         /// Only this data import.
@@ -387,6 +464,9 @@ pub enum ScheduleCommand {
         limit: usize,
     },
     /// Start a data import; with --wait, wait for it and exit with its outcome.
+    #[command(
+        after_help = "Example:\n  sacctl schedule run F58CA15F78AA9039E200586F05E2BB93 --model t.G:ZEPPART_001 --wait --timeout 30m"
+    )]
     Run {
         #[command(flatten)]
         connection: ConnectionArgs,
@@ -398,10 +478,13 @@ pub enum ScheduleCommand {
         /// What to do when a run of this data import is already in flight.
         #[arg(long, value_enum, default_value = "fail")]
         if_running: IfRunningArg,
-        #[command(flatten)]
-        wait_args: WaitArgs,
+        #[command(flatten, next_help_heading = "Waiting (with --wait)")]
+        wait_args: RunWaitArgs,
     },
     /// Wait for a run (the newest, or --execution) and exit with its outcome.
+    #[command(
+        after_help = "Example:\n  sacctl schedule wait F58CA15F78AA9039E200586F05E2BB93 --model t.G:ZEPPART_001 --timeout 1h"
+    )]
     Wait {
         #[command(flatten)]
         connection: ConnectionArgs,
@@ -410,13 +493,15 @@ pub enum ScheduleCommand {
         /// The run's execution id (default: the newest run).
         #[arg(long)]
         execution: Option<String>,
-        #[command(flatten)]
-        wait_args: WaitArgs,
+        #[command(flatten, next_help_heading = "Waiting")]
+        wait_args: RunWaitArgs,
     },
     /// The rejected rows of a run, as CSV.
+    #[command(after_help = "Example:\n  sacctl schedule rejections 7C5E0D2A... --out rejected.csv")]
     Rejections {
         #[command(flatten)]
         connection: ConnectionArgs,
+        /// The run's execution id (`schedule logs` lists them).
         execution_id: String,
         /// Write to this file instead of stdout.
         #[arg(long)]
@@ -424,61 +509,83 @@ pub enum ScheduleCommand {
     },
 }
 
-fn admin_token(value: &str) -> Result<sac_emulator::AdminToken, String> {
-    sac_emulator::AdminToken::new(value).ok_or_else(|| "the admin token must not be empty".to_string())
-}
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
 
-#[derive(Debug, Args)]
-pub struct EmulatorArgs {
-    /// Port of the browser domain and token service (0: any free port).
-    #[arg(long, default_value_t = 8030)]
-    pub port: u16,
-    /// Port of the direct API domain (0: any free port).
-    #[arg(long, default_value_t = 8031)]
-    pub api_port: u16,
-    /// Address to listen on. Loopback by default: without --admin-token the admin API has no authentication.
-    /// Admin requests must name this host or a loopback name in `Host`.
-    #[arg(long, default_value = "127.0.0.1")]
-    pub host: String,
-    /// A secret every admin API request (`/emulator/...`, health excepted) must send, as
-    /// `Authorization: Bearer TOKEN` or `x-emulator-admin-token: TOKEN`; for shared machines.
-    /// Prefer the environment variable: a flag's value shows in the process list.
-    #[arg(
-        long,
-        env = "SACCTL_EMULATOR_ADMIN_TOKEN",
-        hide_env_values = true,
-        value_name = "TOKEN",
-        value_parser = admin_token
-    )]
-    pub admin_token: Option<sac_emulator::AdminToken>,
-    /// Keep state in DIR/emulator.sqlite3 across restarts (default: in memory).
-    #[arg(long, value_name = "DIR")]
-    pub data_dir: Option<PathBuf>,
-    /// Load this tenant description (TOML) instead of the demo tenant.
-    #[arg(long, value_name = "FILE")]
-    pub tenant: Option<PathBuf>,
-    /// Approve /oauth/authorize as this user without showing the login form.
-    #[arg(long, value_name = "USER")]
-    pub auto_approve_user: Option<String>,
-    /// How long a run takes (e.g. 2s, 500ms, 0s for immediate).
-    #[arg(long, default_value = "2s", value_parser = humantime::parse_duration)]
-    pub job_duration: Duration,
-    /// Lifetime of access tokens (default: the tenant's, 3599s for the demo).
-    #[arg(long, value_parser = humantime::parse_duration)]
-    pub token_lifetime: Option<Duration>,
-    /// Rows allowed in one Data Import upload request.
-    #[arg(long, default_value_t = 100_000)]
-    pub import_max_rows: usize,
-    /// Bytes allowed in one Data Import request body.
-    #[arg(long, default_value_t = 64 << 20)]
-    pub import_max_bytes: usize,
-    /// Rows per page of the Data Export API.
-    #[arg(long, default_value_t = 10_000)]
-    pub export_page_size: usize,
-    /// Print SACCTL_TENANT_URL, SACCTL_API_URL and SACCTL_TOKEN_URL on stdout once ready.
-    #[arg(long)]
-    pub print_env: bool,
-    /// Print the demo tenant as TOML (a starting point for --tenant) and exit.
-    #[arg(long)]
-    pub print_tenant: bool,
+    use super::*;
+
+    /// Every command below `command`, with its path (`sacctl schedule run`).
+    fn walk(command: &clap::Command, path: String, out: &mut Vec<(String, clap::Command)>) {
+        out.push((path.clone(), command.clone()));
+        for sub in command.get_subcommands().filter(|s| s.get_name() != "help") {
+            walk(sub, format!("{path} {}", sub.get_name()), out);
+        }
+    }
+
+    fn commands() -> Vec<(String, clap::Command)> {
+        let mut cli = Cli::command();
+        cli.build();
+        let mut out = Vec::new();
+        walk(&cli, "sacctl".into(), &mut out);
+        out
+    }
+
+    #[test]
+    fn every_argument_has_help_text() {
+        let mut missing = Vec::new();
+        for (path, command) in commands() {
+            for arg in command.get_arguments() {
+                let id = arg.get_id().as_str();
+                if matches!(id, "help" | "version") {
+                    continue;
+                }
+                let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
+                if help.trim().is_empty() {
+                    missing.push(format!("{path} {id}"));
+                }
+            }
+        }
+        assert!(missing.is_empty(), "arguments without help text: {missing:?}");
+    }
+
+    #[test]
+    fn every_command_has_an_about_and_an_example() {
+        let mut missing = Vec::new();
+        for (path, command) in commands() {
+            let after = command.get_after_help().map(|h| h.to_string()).unwrap_or_default();
+            if !after.contains("Example:\n  ") {
+                missing.push(format!("{path}: no example"));
+            }
+            if path != "sacctl" && command.get_about().is_none() {
+                missing.push(format!("{path}: no about"));
+            }
+        }
+        assert!(missing.is_empty(), "{missing:#?}");
+        assert!(commands().len() > 30, "the walk sees the whole tree");
+    }
+
+    /// Options are grouped by command: only commands that wait for a run
+    /// to show in SAC's logs offer --appear-timeout, only commands that
+    /// wait offer --timeout / --poll-interval.
+    #[test]
+    fn wait_options_belong_to_commands_that_wait() {
+        let has = |path: &str, id: &str| {
+            let (_, command) = commands().into_iter().find(|(p, _)| p == path).unwrap_or_else(|| panic!("{path}"));
+            let found = command.get_arguments().any(|a| a.get_id() == id);
+            found
+        };
+        assert!(!has("sacctl import push", "appear_timeout"));
+        assert!(has("sacctl import push", "timeout"));
+        assert!(has("sacctl schedule run", "appear_timeout"));
+        assert!(has("sacctl multiaction wait", "appear_timeout"));
+        for path in ["sacctl schedule list", "sacctl import status", "sacctl export", "sacctl models list"] {
+            assert!(!has(path, "timeout") && !has(path, "poll_interval"), "{path}");
+        }
+    }
+
+    #[test]
+    fn the_clap_tree_is_consistent() {
+        Cli::command().debug_assert();
+    }
 }

@@ -11,6 +11,9 @@ use serde::Deserialize;
 
 use crate::cli::ConnectionArgs;
 
+mod explain;
+pub use explain::{explain, Explained, Shown, Source, MASK};
+
 /// Every environment variable sacctl reads.
 pub mod env {
     pub const PROFILE: &str = "SACCTL_PROFILE";
@@ -96,7 +99,7 @@ pub fn cache_dir() -> Option<PathBuf> {
     std::env::var_os(env::CACHE_DIR).map(PathBuf::from).or_else(|| dirs::cache_dir().map(|d| d.join("sacctl")))
 }
 
-fn var(name: &str) -> Option<String> {
+pub(crate) fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
 }
 

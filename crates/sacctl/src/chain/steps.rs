@@ -11,7 +11,7 @@ use sac_types::dataimport::status;
 use serde_json::{json, Value};
 
 use super::file::{Action, ImportAction, Step};
-use crate::cli::{ConnectionArgs, PushArgs, ScheduleTarget, WaitArgs};
+use crate::cli::{ConnectionArgs, PushArgs, RunWaitArgs, ScheduleTarget, WaitArgs};
 use crate::commands::{export, import, multiaction, schedule as schedule_cmd};
 use crate::exit::ExitStatus;
 use crate::output::Printer;
@@ -75,12 +75,14 @@ fn policy(step: &Step) -> WaitPolicy {
     schedule_cmd::policy(&wait_args(step))
 }
 
-fn wait_args(step: &Step) -> WaitArgs {
-    WaitArgs {
-        timeout: step.wait.timeout,
-        poll_interval: step.wait.poll_interval,
+fn wait_args(step: &Step) -> RunWaitArgs {
+    RunWaitArgs {
+        wait: WaitArgs {
+            timeout: step.wait.timeout,
+            poll_interval: step.wait.poll_interval,
+            warnings_ok: step.wait.warnings_ok,
+        },
         appear_timeout: step.wait.appear_timeout,
-        warnings_ok: step.wait.warnings_ok,
     }
 }
 
@@ -272,7 +274,7 @@ async fn run_import(
         rejects_out: action.rejects_out.clone(),
         dry_run: action.dry_run,
         ignore_additional_columns: action.ignore_additional_columns,
-        wait_args: wait_args(step),
+        wait_args: wait_args(step).wait,
     };
     // Quiet: steps side by side must not draw progress bars over each other.
     let printer = Printer { format: crate::cli::OutputFormat::Json, quiet: true };

@@ -10,7 +10,7 @@ use sac_client::dataimport::{push_csv, rejects_csv, PushOptions, PushReporter};
 use sac_types::dataimport::{status, CreateJob, JobSettings, ValidateResult};
 use serde_json::{json, Value};
 
-use super::schedule::policy;
+use super::schedule::wait_policy;
 use super::{connect, csv_out_for, csv_written};
 use crate::cli::{ImportCommand, ModelsCommand, PushArgs};
 use crate::exit::ExitStatus;
@@ -433,7 +433,7 @@ pub(crate) async fn push_rows(
         parallel: args.parallel,
         max_failed_rows: args.max_failed_rows,
         dry_run: args.dry_run,
-        wait: policy(&args.wait_args),
+        wait: wait_policy(&args.wait_args),
         source: if stdin { "standard input".into() } else { args.file.display().to_string() },
         key_columns,
     };

@@ -1,12 +1,14 @@
 //! One module per command group.
 
 mod auth;
+mod config;
 mod demo;
 mod emulator;
 pub(crate) mod export;
 pub(crate) mod import;
 pub(crate) mod multiaction;
 pub(crate) mod schedule;
+mod tools;
 
 use sac_client::Client;
 
@@ -22,7 +24,7 @@ use crate::Failure;
 pub async fn run(cli: Cli) -> Result<ExitStatus, Failure> {
     if let Command::Emulator(args) = cli.command {
         // A server: it stops cleanly on the signals itself (exit 0).
-        return emulator::emulator(args).await;
+        return emulator::emulator(Printer { format: cli.output, quiet: cli.quiet }, args).await;
     }
     if let Command::Chain(command) = cli.command {
         // A chain records its steps as interrupted and prints its summary itself.
@@ -41,7 +43,10 @@ async fn dispatch(cli: Cli) -> Result<ExitStatus, Failure> {
     let printer = Printer { format: cli.output, quiet: cli.quiet };
     match cli.command {
         Command::Demo => demo::demo(printer).await,
-        Command::Emulator(args) => emulator::emulator(args).await,
+        Command::Emulator(args) => emulator::emulator(printer, args).await,
+        Command::Completions(args) => tools::completions(args),
+        Command::Man(args) => tools::man(printer, args),
+        Command::Config(command) => config::config(printer, command),
         Command::Login(args) => auth::login(printer, args).await,
         Command::Logout(args) => auth::logout(printer, args).await,
         Command::Auth(AuthCommand::Status(args)) => auth::status(printer, args).await,

@@ -110,12 +110,12 @@ pub async fn multiaction(printer: Printer, command: MultiActionCommand) -> Resul
                 }
                 return Ok(ExitStatus::Success);
             }
-            wait_and_report(printer, &client, &id, &going, &policy(&wait_args), wait_args.warnings_ok).await
+            wait_and_report(printer, &client, &id, &going, &policy(&wait_args), wait_args.wait.warnings_ok).await
         }
         MultiActionCommand::Wait { connection, id, execution_id, wait_args } => {
             let (settings, client) = connect(&connection)?;
             let going = going(&settings.profile, &id, &execution_id);
-            wait_and_report(printer, &client, &id, &going, &policy(&wait_args), wait_args.warnings_ok).await
+            wait_and_report(printer, &client, &id, &going, &policy(&wait_args), wait_args.wait.warnings_ok).await
         }
         MultiActionCommand::Status { connection, id, execution_id } => {
             let (settings, client) = connect(&connection)?;

@@ -9,7 +9,7 @@ use sac_client::schedule::{self, IfRunning, Reporter, Target, WaitOutcome, WaitP
 use sac_types::legacy::RefreshLog;
 
 use super::{connect, csv_out_for, csv_written};
-use crate::cli::{IfRunningArg, ScheduleCommand, ScheduleTarget, WaitArgs};
+use crate::cli::{IfRunningArg, RunWaitArgs, ScheduleCommand, ScheduleTarget, WaitArgs};
 use crate::exit::ExitStatus;
 use crate::output::Printer;
 use crate::report::{exit_for, profile_flag, run_json, run_line, state, Going};
@@ -97,7 +97,7 @@ pub async fn schedule(printer: Printer, command: ScheduleCommand) -> Result<Exit
             unknown.declare();
             let started = match start_locked(&di, &settings, &target, if_running, &policy, &progress).await {
                 Ok(run) => run,
-                Err(e) => return Err(start_failure(e, &settings, &target, &unknown, wait_args.warnings_ok)),
+                Err(e) => return Err(start_failure(e, &settings, &target, &unknown, wait_args.wait.warnings_ok)),
             };
             progress.finish();
             going(&settings, &target, &started.execution_id).declare();
@@ -121,8 +121,16 @@ pub async fn schedule(printer: Printer, command: ScheduleCommand) -> Result<Exit
                 }
                 return Ok(ExitStatus::Success);
             }
-            wait_and_report(printer, &di, &settings, &target, &started.execution_id, &policy, wait_args.warnings_ok)
-                .await
+            wait_and_report(
+                printer,
+                &di,
+                &settings,
+                &target,
+                &started.execution_id,
+                &policy,
+                wait_args.wait.warnings_ok,
+            )
+            .await
         }
         ScheduleCommand::Wait { connection, target, execution, wait_args } => {
             let (settings, client) = connect(&connection)?;
@@ -137,8 +145,16 @@ pub async fn schedule(printer: Printer, command: ScheduleCommand) -> Result<Exit
                     })
                 })?,
             };
-            wait_and_report(printer, &di, &settings, &target, &execution, &policy(&wait_args), wait_args.warnings_ok)
-                .await
+            wait_and_report(
+                printer,
+                &di,
+                &settings,
+                &target,
+                &execution,
+                &policy(&wait_args),
+                wait_args.wait.warnings_ok,
+            )
+            .await
         }
         ScheduleCommand::Rejections { connection, execution_id, out } => {
             csv_out_for(printer, out.as_deref())?;
@@ -186,12 +202,19 @@ fn lock_dir() -> PathBuf {
     crate::settings::cache_dir().unwrap_or_else(|| std::env::temp_dir().join("sacctl")).join("locks")
 }
 
-pub(crate) fn policy(args: &WaitArgs) -> WaitPolicy {
+/// How to wait for a schedule run or a multi action execution.
+pub(crate) fn policy(args: &RunWaitArgs) -> WaitPolicy {
+    WaitPolicy { appear_grace: args.appear_timeout, ..wait_policy(&args.wait) }
+}
+
+/// How to wait for a job that is known as soon as it starts (the default
+/// grace for appearing does not apply to it).
+pub(crate) fn wait_policy(args: &WaitArgs) -> WaitPolicy {
     WaitPolicy {
         min_interval: sac_client::poll::MIN_INTERVAL,
         max_interval: args.poll_interval,
         timeout: args.timeout,
-        appear_grace: args.appear_timeout,
+        ..WaitPolicy::default()
     }
 }
 

@@ -1,4 +1,9 @@
-//! `sacctl emulator`: runs the SAC emulator in the foreground.
+//! `sacctl emulator`: runs the SAC emulator in the foreground, or in the
+//! background as a service (`service`).
+
+mod service;
+mod shell;
+pub(crate) mod state;
 
 use std::io::Write;
 
@@ -6,35 +11,38 @@ use anyhow::Context;
 use sac_emulator::{ClockMode, Config, Emulator, Tenant};
 use tokio::net::TcpListener;
 
-use crate::cli::EmulatorArgs;
+use crate::cli::{EmulatorArgs, EmulatorCommand, EmulatorCommandArgs};
 use crate::exit::ExitStatus;
+use crate::output::Printer;
 use crate::Failure;
 
-pub async fn emulator(args: EmulatorArgs) -> Result<ExitStatus, Failure> {
+pub async fn emulator(printer: Printer, args: EmulatorCommandArgs) -> Result<ExitStatus, Failure> {
+    match args.command {
+        None => foreground(args.run).await,
+        Some(EmulatorCommand::Start(start)) if start.detach => service::start(printer, *start).await,
+        Some(EmulatorCommand::Start(start)) => foreground(start.run).await,
+        Some(EmulatorCommand::Env(args)) => service::env(printer, args),
+        Some(EmulatorCommand::Status(args)) => service::status(printer, args).await,
+        Some(EmulatorCommand::Stop(args)) => service::stop(printer, args).await,
+    }
+}
+
+/// Serves until SIGINT or SIGTERM. With a data directory, the state file
+/// there tells `sacctl emulator env|status|stop` about this process.
+async fn foreground(args: EmulatorArgs) -> Result<ExitStatus, Failure> {
     if args.print_tenant {
         write_stdout(&Tenant::demo().to_toml())?;
         return Ok(ExitStatus::Success);
     }
-    let tenant = match &args.tenant {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read the tenant file {}", path.display()))
-                .map_err(|e| Failure::new(ExitStatus::Usage, e))?;
-            let tenant = Tenant::from_toml(&text)
-                .with_context(|| format!("cannot use the tenant file {}", path.display()))
-                .map_err(|e| Failure::new(ExitStatus::Usage, e))?;
-            Some(tenant)
-        }
-        None => None,
-    };
+    let tenant = args.tenant.as_deref().map(read_tenant).transpose()?;
     let clock = if args.job_duration.is_zero() {
         ClockMode::Immediate
     } else {
         ClockMode::Delay { seconds: args.job_duration.as_secs_f64() }
     };
     let shutdown = shutdown_signal().map_err(io_failure)?;
-    let tenant_listener = bind(&args.host, args.port, "--port").await?;
-    let api_listener = bind(&args.host, args.api_port, "--api-port").await?;
+    let tenant_listener = bind(&args.host, args.port.unwrap_or(8030), "--port").await?;
+    let api_listener = bind(&args.host, args.api_port.unwrap_or(8031), "--api-port").await?;
     let config = Config {
         data_dir: args.data_dir.clone(),
         tenant,
@@ -53,8 +61,23 @@ pub async fn emulator(args: EmulatorArgs) -> Result<ExitStatus, Failure> {
     let emulator = Emulator::open(config)
         .context("cannot open the emulator's state")
         .map_err(|e| Failure::new(ExitStatus::Usage, e))?;
-    let tenant_url = format!("http://{}", tenant_listener.local_addr().map_err(io_failure)?);
-    let api_url = format!("http://{}", api_listener.local_addr().map_err(io_failure)?);
+    let tenant_url = state::reachable_url(tenant_listener.local_addr().map_err(io_failure)?);
+    let api_url = state::reachable_url(api_listener.local_addr().map_err(io_failure)?);
+    if let Some(dir) = &args.data_dir {
+        let service = state::ServiceState {
+            pid: std::process::id(),
+            tenant: emulator.state().tenant().letter.clone(),
+            tenant_url: tenant_url.clone(),
+            api_url: api_url.clone(),
+            token_url: format!("{tenant_url}/oauth/token"),
+            data_dir: std::path::absolute(dir).unwrap_or_else(|_| dir.clone()),
+            started_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            version: env!("SACCTL_LONG_VERSION").to_string(),
+        };
+        state::write(dir, &service)
+            .with_context(|| format!("cannot write {}", dir.join(state::STATE_FILE).display()))
+            .map_err(|e| Failure::new(ExitStatus::Usage, e))?;
+    }
     if args.print_env {
         write_stdout(&format!(
             "SACCTL_TENANT_URL={tenant_url}\nSACCTL_API_URL={api_url}\nSACCTL_TOKEN_URL={tenant_url}/oauth/token\n"
@@ -72,8 +95,22 @@ pub async fn emulator(args: EmulatorArgs) -> Result<ExitStatus, Failure> {
             emulator.state().tenant().letter
         );
     }
-    emulator.serve(tenant_listener, api_listener, shutdown).await.map_err(io_failure)?;
+    let served = emulator.serve(tenant_listener, api_listener, shutdown).await;
+    if let Some(dir) = &args.data_dir {
+        state::remove(dir);
+    }
+    served.map_err(io_failure)?;
     Ok(ExitStatus::Success)
+}
+
+/// Reads and checks a tenant file (`--tenant`).
+fn read_tenant(path: &std::path::Path) -> Result<Tenant, Failure> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the tenant file {}", path.display()))
+        .map_err(|e| Failure::new(ExitStatus::Usage, e))?;
+    Tenant::from_toml(&text)
+        .with_context(|| format!("cannot use the tenant file {}", path.display()))
+        .map_err(|e| Failure::new(ExitStatus::Usage, e))
 }
 
 async fn bind(host: &str, port: u16, flag: &str) -> Result<TcpListener, Failure> {

@@ -1,0 +1,218 @@
+//! The emulator as a background service, as a user drives it from a shell:
+//! `eval "$(sacctl emulator start --detach)"`, `sacctl emulator env`,
+//! `status`, `stop`. Real processes on free loopback ports.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+const SACCTL: &str = env!("CARGO_BIN_EXE_sacctl");
+
+fn sacctl(dir: &Path) -> Command {
+    let mut cmd = Command::new(SACCTL);
+    cmd.env_remove("RUST_LOG").env_remove("SACCTL_EMULATOR_ADMIN_TOKEN").env("SACCTL_EMULATOR_DIR", dir);
+    cmd
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Kills whatever emulator a data directory names when a test ends, so a
+/// failing test leaves no process behind.
+struct Cleanup(PathBuf);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        if let Ok(state) = std::fs::read_to_string(self.0.join("emulator.json")) {
+            if let Some(pid) = serde_json::from_str::<Value>(&state).ok().and_then(|s| s["pid"].as_u64()) {
+                let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            }
+        }
+    }
+}
+
+fn state(dir: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("emulator.json")).unwrap()).unwrap()
+}
+
+fn health(url: &str) -> reqwest::Result<Value> {
+    reqwest::blocking::get(format!("{url}/emulator/health"))?.error_for_status()?.json()
+}
+
+fn assert_code(output: &Output, code: i32) {
+    assert_eq!(output.status.code(), Some(code), "stdout: {}\nstderr: {}", text(&output.stdout), text(&output.stderr));
+}
+
+#[test]
+fn eval_start_detach_then_env_status_stop_in_a_real_shell() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("emulator");
+    let _cleanup = Cleanup(dir.clone());
+    // One shell: eval the settings, use them with a real command, print them back.
+    let script = format!(
+        r#"set -e
+        eval "$('{SACCTL}' emulator start --detach --data-dir '{dir}' --host 0.0.0.0 --job-duration 0s)"
+        SACCTL_CLIENT_ID=sacctl-user SACCTL_CLIENT_SECRET=sacctl-user-secret SACCTL_GRANT=password \
+          SACCTL_USER=JDOE SACCTL_PASSWORD='Welcome1!' SACCTL_CACHE_DIR='{cache}' \
+          '{SACCTL}' schedule run F58CA15F78AA9039E200586F05E2BB93 --model "t.$SACCTL_TENANT_ID:ZEPPART_001" --wait --output json
+        printf 'tenant=%s\napi=%s\ntoken=%s\ndir=%s\n' "$SACCTL_TENANT_URL" "$SACCTL_API_URL" "$SACCTL_TOKEN_URL" "$SACCTL_EMULATOR_DIR"
+        "#,
+        dir = dir.display(),
+        cache = home.path().join("cache").display(),
+    );
+    let output = Command::new("sh").arg("-c").arg(&script).env_remove("SACCTL_EMULATOR_DIR").output().unwrap();
+    assert_code(&output, 0);
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("\"insertedCount\": 89") || stdout.contains("\"inserted\": 89"), "{stdout}");
+    let printed = |key: &str| {
+        stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{key}=")))
+            .unwrap_or_else(|| panic!("{key} in {stdout}"))
+            .to_string()
+    };
+    let tenant_url = printed("tenant");
+    // --host 0.0.0.0 listens everywhere; the URLs name loopback, which a client can reach.
+    assert!(tenant_url.starts_with("http://127.0.0.1:"), "{tenant_url}");
+    assert!(printed("api").starts_with("http://127.0.0.1:"));
+    assert_eq!(printed("token"), format!("{tenant_url}/oauth/token"));
+    assert_eq!(printed("dir"), dir.display().to_string());
+    assert_eq!(health(&tenant_url).unwrap()["tenant"], "G");
+
+    // The data directory and the files in it are the owner's only.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700);
+        for file in ["emulator.json", "emulator.log", "emulator.sqlite3"] {
+            assert_eq!(mode(&dir.join(file)), 0o600, "{file}");
+        }
+    }
+
+    // `env` prints the same settings again, found by SACCTL_EMULATOR_DIR.
+    let env = sacctl(&dir).args(["emulator", "env"]).output().unwrap();
+    assert_code(&env, 0);
+    let env = text(&env.stdout);
+    assert!(env.contains(&format!("export SACCTL_TENANT_URL='{tenant_url}'\n")), "{env}");
+    assert!(env.contains("export SACCTL_TENANT_ID='G'\n"), "{env}");
+    let fish = sacctl(&dir).args(["emulator", "env", "--shell", "fish"]).output().unwrap();
+    assert!(text(&fish.stdout).contains(&format!("set -gx SACCTL_TENANT_URL '{tenant_url}'\n")));
+
+    let status = sacctl(&dir).args(["emulator", "status", "--output", "json"]).output().unwrap();
+    assert_code(&status, 0);
+    let status: Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(status["healthy"], true);
+    let pid = state(&dir)["pid"].as_u64().unwrap();
+    assert_eq!(status["emulator"]["pid"], pid);
+
+    // A second one on the same data directory is refused, naming the first.
+    let again = sacctl(&dir).args(["emulator", "start", "--detach"]).output().unwrap();
+    assert_code(&again, 7);
+    assert!(text(&again.stderr).contains(&format!("pid {pid}")), "{}", text(&again.stderr));
+
+    let stop = sacctl(&dir).args(["emulator", "stop"]).output().unwrap();
+    assert_code(&stop, 0);
+    assert!(text(&stop.stdout).contains(&format!("stopped the emulator (pid {pid}")), "{}", text(&stop.stdout));
+    assert!(health(&tenant_url).is_err(), "nothing answers after stop");
+    assert!(!dir.join("emulator.json").exists());
+
+    // Nothing runs any more: a clear error, exit 4, for each of them.
+    for command in ["stop", "env", "status"] {
+        let output = sacctl(&dir).args(["emulator", command]).output().unwrap();
+        assert_code(&output, 4);
+        let stderr = text(&output.stderr);
+        assert!(
+            stderr.contains("no emulator runs with the data directory") && stderr.contains("start --detach"),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_killed_emulator_leaves_a_stale_state_file_that_is_recognised_and_replaced() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("emulator");
+    let _cleanup = Cleanup(dir.clone());
+    let start = sacctl(&dir).args(["emulator", "start", "--detach", "--job-duration", "0s"]).output().unwrap();
+    assert_code(&start, 0);
+    let first = state(&dir);
+    let killed = Command::new("kill").args(["-9", &first["pid"].to_string()]).status().unwrap();
+    assert!(killed.success());
+    // The OS drops the lock with the process; until then it counts as running.
+    loop {
+        let env = sacctl(&dir).args(["emulator", "env"]).output().unwrap();
+        if env.status.code() == Some(4) {
+            let stderr = text(&env.stderr);
+            assert!(stderr.contains(&format!("pid {} had stopped without cleaning up", first["pid"])), "{stderr}");
+            break;
+        }
+        assert_code(&env, 0);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(!dir.join("emulator.json").exists(), "the stale file is removed");
+
+    // A new one starts on the same directory, on new free ports, with the state kept.
+    let start = sacctl(&dir).args(["emulator", "start", "--detach", "--output", "json"]).output().unwrap();
+    assert_code(&start, 0);
+    let doc: Value = serde_json::from_slice(&start.stdout).unwrap();
+    assert_ne!(doc["emulator"]["pid"], first["pid"]);
+    assert_eq!(health(doc["emulator"]["tenant_url"].as_str().unwrap()).unwrap()["tenant"], "G");
+    assert_code(&sacctl(&dir).args(["emulator", "stop"]).output().unwrap(), 0);
+}
+
+#[test]
+fn a_foreground_emulator_with_a_data_dir_is_found_and_stopped_too() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("emulator");
+    let _cleanup = Cleanup(dir.clone());
+    let mut foreground = sacctl(&dir)
+        .args(["emulator", "--port", "0", "--api-port", "0", "--print-env", "--data-dir"])
+        .arg(&dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(foreground.stdout.take().unwrap()), &mut first).unwrap();
+    // --print-env keeps its KEY=VALUE lines for programs that read them.
+    let tenant_url = first.trim().strip_prefix("SACCTL_TENANT_URL=").unwrap().to_string();
+    let env = sacctl(&dir).args(["emulator", "env", "--shell", "powershell"]).output().unwrap();
+    assert_code(&env, 0);
+    assert!(text(&env.stdout).contains(&format!("$env:SACCTL_TENANT_URL = '{tenant_url}'")), "{}", text(&env.stdout));
+    assert_code(&sacctl(&dir).args(["emulator", "stop"]).output().unwrap(), 0);
+    assert_eq!(foreground.wait().unwrap().code(), Some(0), "SIGTERM stops it cleanly");
+}
+
+#[test]
+fn mistakes_are_told_before_anything_starts() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("emulator");
+    let _cleanup = Cleanup(dir.clone());
+    let bad =
+        sacctl(&dir).args(["emulator", "start", "--detach", "--tenant", "/nonexistent/tenant.toml"]).output().unwrap();
+    assert_code(&bad, 2);
+    assert!(
+        text(&bad.stderr).contains("cannot read the tenant file /nonexistent/tenant.toml"),
+        "{}",
+        text(&bad.stderr)
+    );
+    assert!(!dir.join("emulator.json").exists());
+
+    let print = sacctl(&dir).args(["emulator", "start", "--detach", "--print-env"]).output().unwrap();
+    assert_code(&print, 2);
+    let shell = sacctl(&dir).args(["emulator", "start", "--shell", "fish"]).output().unwrap();
+    assert_code(&shell, 2);
+    assert!(text(&shell.stderr).contains("--detach"), "{}", text(&shell.stderr));
+
+    // A port in use: the emulator's own message, not a timeout.
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = busy.local_addr().unwrap().port().to_string();
+    let output = sacctl(&dir).args(["emulator", "start", "--detach", "--port", &port]).output().unwrap();
+    assert_code(&output, 2);
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("stopped before it was ready") && stderr.contains("--port"), "{stderr}");
+    assert!(stderr.contains("emulator.log"), "{stderr}");
+}
