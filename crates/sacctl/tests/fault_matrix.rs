@@ -241,12 +241,17 @@ fn sacctl(emulator: &Emulator, home: &Path, op: Op, fault: Fault, out: &Path, da
         .env("SACCTL_HTTP_TIMEOUT", if fault == Fault::Delay { "1s" } else { "10s" })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let wait = ["--poll-interval", "200ms", "--appear-timeout", "3s", "--timeout", "60s"];
+    let wait = ["--poll-interval", "200ms", "--timeout", "60s"];
+    // Only runs and executions may lag behind in SAC's lists; a push's job is known at once.
+    let appear = ["--appear-timeout", "3s"];
     match op {
-        Op::ScheduleRun => command.args(["schedule", "run", SCHEDULE, "--model", MODEL, "--wait"]).args(wait),
-        Op::MultiActionRun => {
-            command.args(["multiaction", "run", MA, "--param", "TargetVersion=public.Plan", "--wait"]).args(wait)
+        Op::ScheduleRun => {
+            command.args(["schedule", "run", SCHEDULE, "--model", MODEL, "--wait"]).args(wait).args(appear)
         }
+        Op::MultiActionRun => command
+            .args(["multiaction", "run", MA, "--param", "TargetVersion=public.Plan", "--wait"])
+            .args(wait)
+            .args(appear),
         Op::ImportPush => command
             .args(["import", "push", "--model", "SALES_PLAN", "--method", "Append", "--chunk-rows", "50"])
             .args(["--parallel", "1", "--file"])
