@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 /// How runs progress from the moment they start.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "mode", rename_all = "snake_case")]
 pub enum ClockMode {
     /// A run is finished by the time the trigger answers.

@@ -16,6 +16,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::api::faults::{Fault, FaultSpec};
+use crate::api::openapi::tags;
 use crate::api::responses::internal;
 use crate::api::state::AppState;
 use crate::clock::ClockMode;
@@ -37,11 +38,32 @@ fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, Response> {
     serde_json::from_slice(text).map_err(|e| bad_request(format!("invalid JSON body: {e}")))
 }
 
+#[utoipa::path(
+    get,
+    path = "/emulator/health",
+    tag = tags::ADMIN,
+    responses(
+        (status = 200, description = "The emulator is up: tenant letter, clock mode and URLs", content_type = "application/json"),
+        (status = 421, description = "The Host does not name the emulator", content_type = "application/json"),
+    ),
+)]
 pub async fn health(State(state): State<AppState>) -> Response {
     let tenant = state.tenant();
     Json(json!({"status": "ok", "tenant": tenant.letter, "clock": state.clock(), "urls": state.urls()})).into_response()
 }
 
+#[utoipa::path(
+    post,
+    path = "/emulator/reset",
+    tag = tags::ADMIN,
+    security((), ("adminToken" = [])),
+    responses(
+        (status = 200, description = "Back to the seeded tenant, with no runs, jobs or sessions", content_type = "application/json"),
+        (status = 403, description = "Origin names another site", content_type = "application/json"),
+        (status = 415, description = "The body is not JSON", content_type = "application/json"),
+        (status = 421, description = "The Host does not name the emulator", content_type = "application/json"),
+    ),
+)]
 pub async fn reset(State(state): State<AppState>) -> Response {
     match state.seed(state.seed_tenant()) {
         Ok(()) => Json(json!({"status": "reset", "tenant": state.tenant().letter})).into_response(),
@@ -50,6 +72,16 @@ pub async fn reset(State(state): State<AppState>) -> Response {
 }
 
 /// `GET /emulator/tenant`: the tenant in force, secrets masked.
+#[utoipa::path(
+    get,
+    path = "/emulator/tenant",
+    tag = tags::ADMIN,
+    security((), ("adminToken" = [])),
+    responses(
+        (status = 200, description = "The tenant in force, secrets masked", content_type = "application/json"),
+        (status = 421, description = "The Host does not name the emulator", content_type = "application/json"),
+    ),
+)]
 pub async fn get_tenant(State(state): State<AppState>) -> Response {
     let mut tenant = (*state.tenant()).clone();
     tenant.clients.iter_mut().for_each(|c| c.secret = "***".into());
@@ -60,6 +92,23 @@ pub async fn get_tenant(State(state): State<AppState>) -> Response {
 /// `POST /emulator/tenant`: loads a tenant (`application/toml` or
 /// `application/json`, which the admin guard has checked) and makes it what
 /// a reset goes back to.
+#[utoipa::path(
+    post,
+    path = "/emulator/tenant",
+    tag = tags::ADMIN,
+    security((), ("adminToken" = [])),
+    request_body(
+        description = "A tenant definition (docs/emulator.md)",
+        content((serde_json::Value = "application/json"), (String = "application/toml")),
+    ),
+    responses(
+        (status = 200, description = "Loaded; a reset goes back to it", content_type = "application/json"),
+        (status = 400, description = "Not a valid tenant", content_type = "application/json"),
+        (status = 403, description = "Origin names another site", content_type = "application/json"),
+        (status = 415, description = "The body is not JSON", content_type = "application/json"),
+        (status = 421, description = "The Host does not name the emulator", content_type = "application/json"),
+    ),
+)]
 pub async fn load_tenant(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let Ok(text) = std::str::from_utf8(&body) else {
         return bad_request("the tenant must be UTF-8 text (TOML or JSON)");
@@ -84,6 +133,20 @@ pub async fn load_tenant(State(state): State<AppState>, headers: HeaderMap, body
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/emulator/clock",
+    tag = tags::ADMIN,
+    security((), ("adminToken" = [])),
+    request_body(content = ClockMode, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The clock mode in force", content_type = "application/json"),
+        (status = 400, description = "The body is not what the operation takes", content_type = "application/json"),
+        (status = 403, description = "Origin names another site", content_type = "application/json"),
+        (status = 415, description = "The body is not JSON", content_type = "application/json"),
+        (status = 421, description = "The Host does not name the emulator", content_type = "application/json"),
+    ),
+)]
 pub async fn set_clock(State(state): State<AppState>, body: Bytes) -> Response {
     let mode: ClockMode = match parse(&body) {
         Ok(m) => m,
@@ -98,13 +161,28 @@ pub async fn set_clock(State(state): State<AppState>, body: Bytes) -> Response {
     Json(json!({"clock": mode})).into_response()
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Release {
     #[serde(default)]
     id: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/emulator/clock/release",
+    tag = tags::ADMIN,
+    security((), ("adminToken" = [])),
+    request_body(content = Release, content_type = "application/json", description = "The run to release; all pinned runs when `id` is absent"),
+    responses(
+        (status = 200, description = "How many runs were released", content_type = "application/json"),
+        (status = 400, description = "The body is not what the operation takes", content_type = "application/json"),
+        (status = 404, description = "No running run has that execution id", content_type = "application/json"),
+        (status = 403, description = "Origin names another site", content_type = "application/json"),
+        (status = 415, description = "The body is not JSON", content_type = "application/json"),
+        (status = 421, description = "The Host does not name the emulator", content_type = "application/json"),
+    ),
+)]
 pub async fn release(State(state): State<AppState>, body: Bytes) -> Response {
     let request: Release = match parse(&body) {
         Ok(r) => r,
@@ -122,6 +200,20 @@ pub async fn release(State(state): State<AppState>, body: Bytes) -> Response {
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/emulator/faults",
+    tag = tags::ADMIN,
+    security((), ("adminToken" = [])),
+    request_body(content = FaultSpec, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The fault is in force", content_type = "application/json"),
+        (status = 400, description = "The body is not what the operation takes", content_type = "application/json"),
+        (status = 403, description = "Origin names another site", content_type = "application/json"),
+        (status = 415, description = "The body is not JSON", content_type = "application/json"),
+        (status = 421, description = "The Host does not name the emulator", content_type = "application/json"),
+    ),
+)]
 pub async fn add_fault(State(state): State<AppState>, body: Bytes) -> Response {
     let spec: FaultSpec = match parse(&body) {
         Ok(s) => s,
@@ -158,6 +250,16 @@ pub async fn add_fault(State(state): State<AppState>, body: Bytes) -> Response {
     (StatusCode::CREATED, Json(fault)).into_response()
 }
 
+#[utoipa::path(
+    get,
+    path = "/emulator/faults",
+    tag = tags::ADMIN,
+    security((), ("adminToken" = [])),
+    responses(
+        (status = 200, description = "The faults in force and the counted run failures", content_type = "application/json"),
+        (status = 421, description = "The Host does not name the emulator", content_type = "application/json"),
+    ),
+)]
 pub async fn list_faults(State(state): State<AppState>) -> Response {
     let faults = state.faults().clone();
     let failures = state.engine().failures();
@@ -167,6 +269,18 @@ pub async fn list_faults(State(state): State<AppState>) -> Response {
     .into_response()
 }
 
+#[utoipa::path(
+    delete,
+    path = "/emulator/faults",
+    tag = tags::ADMIN,
+    security((), ("adminToken" = [])),
+    responses(
+        (status = 204, description = "No fault is in force any more"),
+        (status = 403, description = "Origin names another site", content_type = "application/json"),
+        (status = 415, description = "The body is not JSON", content_type = "application/json"),
+        (status = 421, description = "The Host does not name the emulator", content_type = "application/json"),
+    ),
+)]
 pub async fn clear_faults(State(state): State<AppState>) -> Response {
     state.faults().clear();
     state.engine().failures().set_fail_runs(None);
@@ -174,11 +288,33 @@ pub async fn clear_faults(State(state): State<AppState>) -> Response {
     StatusCode::NO_CONTENT.into_response()
 }
 
+#[utoipa::path(
+    get,
+    path = "/emulator/requests",
+    tag = tags::ADMIN,
+    security((), ("adminToken" = [])),
+    responses(
+        (status = 200, description = "The request log, newest last, secrets masked", content_type = "application/json"),
+        (status = 421, description = "The Host does not name the emulator", content_type = "application/json"),
+    ),
+)]
 pub async fn list_requests(State(state): State<AppState>) -> Response {
     let log: Vec<_> = state.requests().iter().cloned().collect();
     Json(json!({"requests": log})).into_response()
 }
 
+#[utoipa::path(
+    delete,
+    path = "/emulator/requests",
+    tag = tags::ADMIN,
+    security((), ("adminToken" = [])),
+    responses(
+        (status = 204, description = "The request log is empty"),
+        (status = 403, description = "Origin names another site", content_type = "application/json"),
+        (status = 415, description = "The body is not JSON", content_type = "application/json"),
+        (status = 421, description = "The Host does not name the emulator", content_type = "application/json"),
+    ),
+)]
 pub async fn clear_requests(State(state): State<AppState>) -> Response {
     state.requests().clear();
     StatusCode::NO_CONTENT.into_response()
@@ -188,6 +324,23 @@ pub async fn clear_requests(State(state): State<AppState>) -> Response {
 /// the stored members of a dimension (ordered by key) or the fact rows of a
 /// planning model (ordered by their dimension values, filtered by any
 /// `column=value` given), by `t.G:ID` or bare id.
+#[utoipa::path(
+    get,
+    path = "/emulator/models/{id}/rows",
+    tag = tags::ADMIN,
+    security((), ("adminToken" = [])),
+    params(
+        ("id" = String, Path, description = "A model or dimension, `t.G:ID` or bare `ID`"),
+        ("offset" = Option<i64>, Query, description = "Rows to skip (default 0)"),
+        ("limit" = Option<i64>, Query, description = "Rows to return (default 1000)"),
+    ),
+    responses(
+        (status = 200, description = "Stored rows, ordered; any other query parameter `column=value` filters fact rows", content_type = "application/json"),
+        (status = 400, description = "offset or limit is not a whole number", content_type = "application/json"),
+        (status = 404, description = "No such model or dimension", content_type = "application/json"),
+        (status = 421, description = "The Host does not name the emulator", content_type = "application/json"),
+    ),
+)]
 pub async fn model_rows(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -230,7 +383,7 @@ pub async fn model_rows(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct SourceRows {
     rows: Vec<Row>,
@@ -241,6 +394,25 @@ struct SourceRows {
 
 /// `POST /emulator/sources/{source}/{object}/rows`: changes what a source
 /// object holds (to make a run reject rows, say).
+#[utoipa::path(
+    post,
+    path = "/emulator/sources/{source}/{object}/rows",
+    tag = tags::ADMIN,
+    security((), ("adminToken" = [])),
+    params(
+        ("source" = String, Path, description = "A source system of the tenant"),
+        ("object" = String, Path, description = "An object of that source"),
+    ),
+    request_body(content = SourceRows, content_type = "application/json"),
+    responses(
+        (status = 200, description = "How many rows the object holds now", content_type = "application/json"),
+        (status = 400, description = "Not valid rows for that object", content_type = "application/json"),
+        (status = 404, description = "No such source object", content_type = "application/json"),
+        (status = 403, description = "Origin names another site", content_type = "application/json"),
+        (status = 415, description = "The body is not JSON", content_type = "application/json"),
+        (status = 421, description = "The Host does not name the emulator", content_type = "application/json"),
+    ),
+)]
 pub async fn source_rows(
     State(state): State<AppState>,
     Path((source, object)): Path<(String, String)>,
@@ -271,7 +443,7 @@ pub async fn source_rows(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct AssertionRequest {
     user: String,
@@ -284,6 +456,21 @@ fn default_assertion_secs() -> i64 {
 }
 
 /// `POST /emulator/idp/assertion`: the demo IdP signs an assertion for a user.
+#[utoipa::path(
+    post,
+    path = "/emulator/idp/assertion",
+    tag = tags::ADMIN,
+    security((), ("adminToken" = [])),
+    request_body(content = AssertionRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "A signed SAML assertion for the SAML bearer grant, base64 and XML", content_type = "application/json"),
+        (status = 400, description = "The body is not what the operation takes", content_type = "application/json"),
+        (status = 404, description = "The identity provider knows no such user", content_type = "application/json"),
+        (status = 403, description = "Origin names another site", content_type = "application/json"),
+        (status = 415, description = "The body is not JSON", content_type = "application/json"),
+        (status = 421, description = "The Host does not name the emulator", content_type = "application/json"),
+    ),
+)]
 pub async fn idp_assertion(State(state): State<AppState>, body: Bytes) -> Response {
     let request: AssertionRequest = match parse(&body) {
         Ok(r) => r,
@@ -298,6 +485,16 @@ pub async fn idp_assertion(State(state): State<AppState>, body: Bytes) -> Respon
     Json(json!({"assertion": STANDARD.encode(&xml), "xml": xml})).into_response()
 }
 
+#[utoipa::path(
+    get,
+    path = "/emulator/idp/metadata",
+    tag = tags::ADMIN,
+    security((), ("adminToken" = [])),
+    responses(
+        (status = 200, description = "The demo identity provider: entity id, audience, signature method, public key", content_type = "application/json"),
+        (status = 421, description = "The Host does not name the emulator", content_type = "application/json"),
+    ),
+)]
 pub async fn idp_metadata(State(state): State<AppState>) -> Response {
     let tenant = state.tenant();
     Json(json!({
@@ -308,3 +505,27 @@ pub async fn idp_metadata(State(state): State<AppState>) -> Response {
     }))
     .into_response()
 }
+
+/// The admin API's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(
+        health,
+        reset,
+        get_tenant,
+        load_tenant,
+        set_clock,
+        release,
+        add_fault,
+        list_faults,
+        clear_faults,
+        list_requests,
+        clear_requests,
+        model_rows,
+        source_rows,
+        idp_assertion,
+        idp_metadata
+    ),
+    components(schemas(ClockMode, Release, FaultSpec, crate::api::faults::Expire, SourceRows, AssertionRequest))
+)]
+pub(crate) struct Doc;

@@ -9,6 +9,9 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use std::collections::HashMap;
 
+use crate::api::openapi::tags;
+use sac_types::legacy::EPM_SESSION_PATH;
+
 use crate::api::responses::{csrf_required, internal, legacy_error, login_page};
 use crate::auth::{self, check_bearer, current_session, fetch_csrf, Principal, TokenCheck};
 use crate::Domain;
@@ -61,6 +64,17 @@ pub(crate) fn attach(state: &crate::api::state::AppState, headers: &HeaderMap, r
 
 /// `GET /api/v1/csrf`: any valid bearer token (any grant) or a browser
 /// session may fetch a token. Without either: 401.
+#[utoipa::path(
+    get,
+    path = "/api/v1/csrf",
+    tag = tags::CSRF,
+    security(("bearer" = []), ("session" = [])),
+    params(("x-csrf-token" = Option<String>, Header, description = "`Fetch` to get a token in the answer's `x-csrf-token`")),
+    responses(
+        (status = 200, description = "A CSRF token in `x-csrf-token` and the session's cookie"),
+        (status = 401, description = "No valid bearer token and no browser session", content_type = "application/json"),
+    ),
+)]
 pub async fn api_csrf(
     State(state): State<crate::api::state::AppState>,
     Extension(domain): Extension<Domain>,
@@ -74,6 +88,21 @@ pub async fn api_csrf(
 
 /// `GET /sap/fpa/services/rest/epm/session?action=logon`: the UI's logon
 /// call. Needs a user context; otherwise the login page.
+#[utoipa::path(
+    get,
+    path = EPM_SESSION_PATH,
+    tag = tags::CSRF,
+    security(("bearer" = []), ("session" = [])),
+    params(
+        ("action" = String, Query, description = "`logon`"),
+        ("lang" = Option<String>, Query, description = "UI language (default `en`)"),
+        ("x-csrf-token" = Option<String>, Header, description = "`Fetch` to get a token in the answer's `x-csrf-token`"),
+    ),
+    responses(
+        (status = 200, description = "The user, tenant and language (JSON); or, without a user context, the login page (HTML)", content((serde_json::Value = "application/json"), (String = "text/html"))),
+        (status = 400, description = "An action other than logon", content_type = "application/json"),
+    ),
+)]
 pub async fn epm_session(
     State(state): State<crate::api::state::AppState>,
     headers: HeaderMap,
@@ -150,3 +179,8 @@ pub async fn guard(State(state): State<crate::api::state::AppState>, request: Re
     }
     next.run(request).await
 }
+
+/// The CSRF services' part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(api_csrf, epm_session))]
+pub(crate) struct Doc;

@@ -3,10 +3,21 @@
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 
+use super::openapi::tags;
 use super::responses::{escape, internal};
 use super::state::AppState;
 
 /// `GET /emulator/`: a page that shows the emulator's state and refreshes itself.
+#[utoipa::path(
+    get,
+    path = "/emulator/",
+    tag = tags::ADMIN,
+    security((), ("adminToken" = [])),
+    responses(
+        (status = 200, description = "The emulator's state (HTML)", content_type = "text/html"),
+        (status = 421, description = "The Host does not name the emulator", content_type = "application/json"),
+    ),
+)]
 pub async fn dashboard(State(state): State<AppState>) -> Response {
     if let Err(e) = state.engine().tick() {
         return internal(e);
@@ -126,3 +137,8 @@ pub async fn dashboard(State(state): State<AppState>) -> Response {
     );
     axum::response::Html(body).into_response()
 }
+
+/// The dashboard's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(dashboard))]
+pub(crate) struct Doc;

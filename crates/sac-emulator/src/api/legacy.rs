@@ -18,10 +18,11 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use sac_types::legacy::{
     ColumnMapping, Envelope, Mapping, MappingByIdRequest, MappingSource, RefreshLog, RowCounts, RunScheduledJobData,
-    RunScheduledJobRequest, RunStatus, ScheduleLogsRequest, WranglingResult,
+    RunScheduledJobRequest, RunStatus, ScheduleLogsRequest, WranglingResult, SERVICE_PATH,
 };
 use serde::de::DeserializeOwned;
 
+use crate::api::openapi::tags;
 use crate::api::responses::{internal, legacy_error, login_page, unauthorized, user_not_in_tenant};
 use crate::api::state::AppState;
 use crate::engine::ScheduleLog;
@@ -57,6 +58,25 @@ fn ok<T: serde::Serialize>(data: T) -> Response {
 }
 
 /// `POST /sap/fpa/services/rest/fpa/dataintegration?action=...&tenant=...`
+#[utoipa::path(
+    post,
+    path = SERVICE_PATH,
+    tag = tags::LEGACY,
+    security(("bearer" = [], "csrf" = []), ("session" = [], "csrf" = []), ("bearer" = [])),
+    params(
+        ("action" = String, Query, description = "`getScheduleLogsByModel`, `runScheduledJob` or `getMappingById`"),
+        ("tenant" = String, Query, description = "The tenant letter; any other answers `{}` and does nothing"),
+    ),
+    request_body(description = "The action's request (docs/emulator.md)", content = serde_json::Value, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The action's answer, `{\"status\":200,\"data\":...}`; or, without a user context on the browser domain, the login page (HTML)", content((serde_json::Value = "application/json"), (String = "text/html"))),
+        (status = 400, description = "Unknown or missing action, or a body the action cannot read", content_type = "application/json"),
+        (status = 401, description = "API domain: no valid bearer token", content_type = "application/json"),
+        (status = 403, description = "Browser domain: a write without a valid CSRF token; or the user is not in the tenant", content_type = "application/json"),
+        (status = 404, description = "No such schedule or mapping", content_type = "application/json"),
+        (status = 405, description = "Any method but POST", content_type = "application/json"),
+    ),
+)]
 pub async fn dataintegration(
     State(state): State<AppState>,
     Extension(domain): Extension<Domain>,
@@ -239,6 +259,22 @@ fn mapping_by_id(tenant: &Tenant, body: &Bytes) -> Result<Response, Response> {
 
 /// `GET /wrangling/api/dm/executions/{id}/rejections?app=SAC`: the rejected
 /// rows of a run as CSV (`Source,Target,Issue,Value,Records`).
+#[utoipa::path(
+    get,
+    path = "/wrangling/api/dm/executions/{id}/rejections",
+    tag = tags::LEGACY,
+    security(("bearer" = []), ("session" = [])),
+    params(
+        ("id" = String, Path, description = "The execution id of a run"),
+        ("app" = Option<String>, Query, description = "`SAC`"),
+    ),
+    responses(
+        (status = 200, description = "The rejected rows as CSV `Source,Target,Issue,Value,Records`; or, without a user context on the browser domain, the login page (HTML)", content((String = "text/csv"), (String = "text/html"))),
+        (status = 401, description = "API domain: no valid bearer token", content_type = "application/json"),
+        (status = 403, description = "The user is not in the tenant", content_type = "application/json"),
+        (status = 404, description = "No such execution", content_type = "application/json"),
+    ),
+)]
 pub async fn rejections(
     State(state): State<AppState>,
     Extension(domain): Extension<Domain>,
@@ -290,3 +326,8 @@ mod tests {
         assert_eq!(csv_field("say \"x\""), "\"say \"\"x\"\"\"");
     }
 }
+
+/// The data integration service's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(dataintegration, rejections))]
+pub(crate) struct Doc;

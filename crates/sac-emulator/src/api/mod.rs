@@ -15,9 +15,11 @@ pub mod legacy;
 pub mod multiactions;
 mod oauth;
 mod odata;
+pub mod openapi;
 pub mod principal;
 pub mod requests;
 pub mod responses;
+mod routes;
 pub mod state;
 
 use axum::extract::State;
@@ -26,6 +28,8 @@ use axum::middleware::from_fn_with_state;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
+
+use self::routes::Routes;
 
 use self::responses::{api_error, escape, internal, legacy_error, login_page};
 use self::state::AppState;
@@ -43,9 +47,14 @@ pub(crate) async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send 
     }
 }
 
+// Routes are added through `Routes` (never on the `Router` after
+// `into_router`), and each needs an entry in the OpenAPI document: a
+// `#[utoipa::path]` on its handler, listed in its module's `Doc` (see
+// api/openapi.rs). A test fails for a route without one.
+
 /// Routes both domains share: the UI layer's services and the CSRF fetch.
-fn shared() -> Router<AppState> {
-    Router::new()
+pub(crate) fn shared() -> Routes {
+    Routes::new()
         .route("/api/v1/csrf", get(csrf::api_csrf))
         .route(SERVICE_PATH, post(legacy::dataintegration).fallback(method_not_allowed))
         .route("/wrangling/api/dm/executions/{id}/rejections", get(legacy::rejections))
@@ -71,8 +80,8 @@ fn shared() -> Router<AppState> {
         .route("/api/v1/multiActions/{id}/executions/{execution}", get(multiactions::status))
 }
 
-/// The browser domain: token service, login, UI layer, admin API.
-pub fn tenant(state: AppState) -> Router {
+/// Every route of the browser domain: token service, login, UI layer, admin API.
+pub(crate) fn tenant_routes() -> Routes {
     shared()
         .route("/", get(home))
         .route("/oauth/token", post(oauth::token))
@@ -92,6 +101,13 @@ pub fn tenant(state: AppState) -> Router {
         .route("/emulator/sources/{source}/{object}/rows", post(admin::source_rows))
         .route("/emulator/idp/assertion", post(admin::idp_assertion))
         .route("/emulator/idp/metadata", get(admin::idp_metadata))
+        .route("/emulator/openapi.json", get(openapi::document_handler))
+}
+
+/// The browser domain: token service, login, UI layer, admin API.
+pub fn tenant(state: AppState) -> Router {
+    tenant_routes()
+        .into_router()
         .fallback(tenant_fallback)
         .layer(from_fn_with_state(state.clone(), csrf::guard))
         .layer(from_fn_with_state(state.clone(), admin_guard::guard))
@@ -104,6 +120,7 @@ pub fn tenant(state: AppState) -> Router {
 /// The direct API domain: bearer tokens only, no CSRF, no HTML.
 pub fn api(state: AppState) -> Router {
     shared()
+        .into_router()
         .fallback(api_fallback)
         .layer(Extension(Domain::Api))
         .layer(from_fn_with_state(state.clone(), layers::inject))
@@ -136,6 +153,13 @@ fn endpoint_not_valid() -> Response {
 }
 
 /// `/`: the tenant's start page for a signed-in browser, else the login page.
+#[utoipa::path(
+    get,
+    path = "/",
+    tag = openapi::tags::TOKEN,
+    security((), ("session" = [])),
+    responses((status = 200, description = "The start page for a signed-in browser, else the login page (HTML)", content_type = "text/html")),
+)]
 async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let session = match current_session(state.sessions(), &headers) {
         Ok(s) => s,
@@ -167,3 +191,8 @@ async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
     ))
     .into_response()
 }
+
+/// The start page's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(home))]
+pub(crate) struct Doc;

@@ -5,6 +5,7 @@
 //! credentials) are refused with 401. The steps run in the engine
 //! (`engine::multiactions`).
 
+use crate::api::openapi::tags;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -73,6 +74,25 @@ fn member_of(value: &Value) -> Option<String> {
 }
 
 /// `POST /api/v1/multiActions/{id}/executions`
+#[utoipa::path(
+    post,
+    path = "/api/v1/multiActions/{id}/executions",
+    tag = tags::MULTI_ACTIONS,
+    security(("bearer" = [], "csrf" = []), ("session" = [], "csrf" = []), ("bearer" = [])),
+    params(("id" = String, Path, description = "The multi action, `t.<TENANT>:<ID>`")),
+    request_body(
+        description = "`{\"parameterValues\":[{\"parameterId\":...,\"value\":{\"memberIds\":[...]}}]}`",
+        content = serde_json::Value,
+        content_type = "application/json",
+    ),
+    responses(
+        (status = 202, description = "The execution started: its id and status", content_type = "application/json"),
+        (status = 400, description = "A body without parameterValues, or a parameter the multi action does not take", content_type = "application/json"),
+        (status = 401, description = "No valid bearer token, or a token without a business user", content_type = "application/json"),
+        (status = 403, description = "The user may not execute it, or a browser-domain write without CSRF token", content_type = "application/json"),
+        (status = 404, description = "No such multi action", content_type = "application/json"),
+    ),
+)]
 pub async fn start(
     State(state): State<AppState>,
     Extension(domain): Extension<Domain>,
@@ -171,6 +191,22 @@ pub async fn start(
 }
 
 /// `GET /api/v1/multiActions/{id}/executions/{executionId}`
+#[utoipa::path(
+    get,
+    path = "/api/v1/multiActions/{id}/executions/{execution}",
+    tag = tags::MULTI_ACTIONS,
+    security(("bearer" = []), ("session" = [])),
+    params(
+        ("id" = String, Path, description = "The multi action, `t.<TENANT>:<ID>`"),
+        ("execution" = String, Path, description = "The execution id the start answered"),
+    ),
+    responses(
+        (status = 200, description = "The execution's status and messages", content_type = "application/json"),
+        (status = 401, description = "No valid bearer token, or a token without a business user", content_type = "application/json"),
+        (status = 403, description = "The user is not in the tenant", content_type = "application/json"),
+        (status = 404, description = "No such multi action or execution", content_type = "application/json"),
+    ),
+)]
 pub async fn status(
     State(state): State<AppState>,
     Extension(domain): Extension<Domain>,
@@ -207,3 +243,8 @@ pub async fn status(
     };
     Json(body).into_response()
 }
+
+/// The Multi Actions API's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(start, status))]
+pub(crate) struct Doc;

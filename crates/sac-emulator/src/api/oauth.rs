@@ -14,6 +14,7 @@ use hmac::{Hmac, Mac};
 use sac_types::oauth::{TokenResponse, SAML2_BEARER_GRANT};
 use sha2::Sha256;
 
+use crate::api::openapi::tags;
 use crate::api::responses::{error_page, found, internal, login_form, no_store, oauth_error};
 use crate::api::state::AppState;
 use crate::auth::{self, open_session, Principal};
@@ -50,6 +51,17 @@ fn grant_name(grant_type: &str) -> Option<&'static str> {
 }
 
 /// `POST /oauth/token`.
+#[utoipa::path(
+    post,
+    path = "/oauth/token",
+    tag = tags::TOKEN,
+    request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded", description = "Client credentials may come as HTTP Basic instead; parameters in the query count too"),
+    responses(
+        (status = 200, description = "An access token", content_type = "application/json"),
+        (status = 400, description = "OAuth error: invalid_request, invalid_grant, unsupported_grant_type", content_type = "application/json"),
+        (status = 401, description = "OAuth error invalid_client", content_type = "application/json"),
+    ),
+)]
 pub async fn token(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -427,6 +439,24 @@ fn authorize_action(raw_query: &Option<String>) -> String {
 
 /// `GET /oauth/authorize`: the login form, or straight back with a code when
 /// the browser already has a session or `--auto-approve-user` is set.
+#[utoipa::path(
+    get,
+    path = "/oauth/authorize",
+    tag = tags::TOKEN,
+    params(
+        ("response_type" = String, Query, description = "`code`"),
+        ("client_id" = String, Query),
+        ("redirect_uri" = Option<String>, Query, description = "One of the client's redirect URIs"),
+        ("state" = Option<String>, Query),
+        ("code_challenge" = Option<String>, Query, description = "PKCE S256 challenge"),
+        ("code_challenge_method" = Option<String>, Query, description = "`S256`"),
+    ),
+    responses(
+        (status = 200, description = "The sign-in form (HTML)", content_type = "text/html"),
+        (status = 302, description = "Back to the redirect URI with a code (signed-in browser or auto-approve)"),
+        (status = 400, description = "An authorization request the client may not make (HTML error page)", content_type = "text/html"),
+    ),
+)]
 pub async fn authorize_form(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -457,6 +487,23 @@ pub struct Credentials {
 }
 
 /// `POST /oauth/authorize`: the login form's answer.
+#[utoipa::path(
+    post,
+    path = "/oauth/authorize",
+    tag = tags::TOKEN,
+    params(
+        ("response_type" = String, Query, description = "`code`"),
+        ("client_id" = String, Query),
+        ("redirect_uri" = Option<String>, Query),
+        ("state" = Option<String>, Query),
+    ),
+    request_body(content = SignIn, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "The sign-in form (HTML)", content_type = "text/html"),
+        (status = 302, description = "Signed in: back to the redirect URI with a code"),
+        (status = 400, description = "An authorization request the client may not make (HTML error page)", content_type = "text/html"),
+    ),
+)]
 pub async fn authorize_submit(
     State(state): State<AppState>,
     Query(q): Query<Params>,
@@ -492,6 +539,13 @@ pub async fn authorize_submit(
 }
 
 /// `GET /login`: the browser login form (no OAuth).
+#[utoipa::path(
+    get,
+    path = "/login",
+    tag = tags::TOKEN,
+    params(("url" = Option<String>, Query, description = "Where to go after signing in (a path on the tenant)")),
+    responses((status = 200, description = "The sign-in form (HTML)", content_type = "text/html"),),
+)]
 pub async fn login_page_form(Query(q): Query<Params>) -> Response {
     let target = q.get("url").cloned().unwrap_or_else(|| "/".into());
     let action = format!("/login?url={}", url::form_urlencoded::byte_serialize(target.as_bytes()).collect::<String>());
@@ -499,6 +553,17 @@ pub async fn login_page_form(Query(q): Query<Params>) -> Response {
 }
 
 /// `POST /login`: signs in with a password and opens a browser session.
+#[utoipa::path(
+    post,
+    path = "/login",
+    tag = tags::TOKEN,
+    params(("url" = Option<String>, Query, description = "Where to go after signing in (a path on the tenant)")),
+    request_body(content = SignIn, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "The sign-in form (HTML)", content_type = "text/html"),
+        (status = 302, description = "Signed in: a session cookie and a redirect to `url`"),
+    ),
+)]
 pub async fn login_submit(
     State(state): State<AppState>,
     Query(q): Query<Params>,
@@ -529,6 +594,15 @@ pub async fn login_submit(
 }
 
 /// `GET /approuter/v1/redirect?url=...`: where the login page sends browsers.
+#[utoipa::path(
+    get,
+    path = "/approuter/v1/redirect",
+    tag = tags::TOKEN,
+    params(("url" = Option<String>, Query, description = "Where to go (a path on the tenant)")),
+    responses(
+        (status = 302, description = "To `url` with a session, else to the login page"),
+    ),
+)]
 pub async fn approuter_redirect(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -564,3 +638,41 @@ mod tests {
         assert!(!redirect_allowed(&client, "http://127.0.0.1:80@evil.example/"));
     }
 }
+
+/// The form `POST /oauth/token` reads (OAuth 2.0, RFC 6749; SAML bearer, RFC 7522).
+#[allow(dead_code)]
+#[derive(utoipa::ToSchema)]
+struct TokenRequest {
+    /// `client_credentials`, `authorization_code`, `refresh_token`, `password`
+    /// or `urn:ietf:params:oauth:grant-type:saml2-bearer`.
+    grant_type: String,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    /// Authorization code grant.
+    code: Option<String>,
+    redirect_uri: Option<String>,
+    code_verifier: Option<String>,
+    /// Refresh token grant.
+    refresh_token: Option<String>,
+    /// Password grant.
+    username: Option<String>,
+    password: Option<String>,
+    /// SAML bearer grant: the base64 assertion.
+    assertion: Option<String>,
+}
+
+/// The sign-in form's fields.
+#[allow(dead_code)]
+#[derive(utoipa::ToSchema)]
+struct SignIn {
+    username: String,
+    password: String,
+}
+
+/// The token service's and sign-in's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(token, authorize_form, authorize_submit, login_page_form, login_submit, approuter_redirect),
+    components(schemas(TokenRequest, SignIn))
+)]
+pub(crate) struct Doc;

@@ -9,6 +9,7 @@ mod legacy;
 mod masterdata;
 mod multiactions;
 mod oauth;
+mod openapi;
 mod persistence;
 mod sessions;
 mod story;
