@@ -216,3 +216,32 @@ fn mistakes_are_told_before_anything_starts() {
     assert!(stderr.contains("stopped before it was ready") && stderr.contains("--port"), "{stderr}");
     assert!(stderr.contains("emulator.log"), "{stderr}");
 }
+
+/// The admin token reaches the background emulator by its environment: it
+/// guards the admin API there and never shows in the process's arguments.
+#[test]
+fn the_admin_token_goes_to_the_background_emulator_but_not_into_its_arguments() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("emulator");
+    let _cleanup = Cleanup(dir.clone());
+    let secret = "tok-5ecret-for-the-admin-api";
+    let start = sacctl(&dir).args(["emulator", "start", "--detach", "--admin-token", secret]).output().unwrap();
+    assert_code(&start, 0);
+    assert!(!text(&start.stdout).contains(secret) && !text(&start.stderr).contains(secret));
+    let found = state(&dir);
+    let tenant_url = found["tenant_url"].as_str().unwrap();
+    let requests = format!("{tenant_url}/emulator/requests");
+    let http = reqwest::blocking::Client::new();
+    let without = http.get(&requests).send().unwrap().status();
+    assert!(without == 401 || without == 403, "{without}");
+    assert_eq!(http.get(&requests).bearer_auth(secret).send().unwrap().status(), 200);
+    #[cfg(target_os = "linux")]
+    {
+        let cmdline = std::fs::read(format!("/proc/{}/cmdline", found["pid"])).unwrap();
+        let cmdline = text(&cmdline).replace('\0', " ");
+        assert!(cmdline.contains("emulator") && cmdline.contains("--data-dir"), "{cmdline}");
+        assert!(!cmdline.contains(secret), "{cmdline}");
+    }
+    assert!(!std::fs::read_to_string(dir.join("emulator.json")).unwrap().contains(secret));
+    assert_code(&sacctl(&dir).args(["emulator", "stop"]).output().unwrap(), 0);
+}
