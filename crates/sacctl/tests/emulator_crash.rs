@@ -104,6 +104,24 @@ async fn forecast_facts(http: &reqwest::Client, emu: &Emulator) -> (usize, usize
     (rows.len(), rows.iter().filter(|r| r["Amount"] != "1").count())
 }
 
+/// The AuditData rows of public.Forecast, every page followed: each
+/// written row once, as Data Audit logs it in the write's own transaction.
+async fn forecast_audit_rows(http: &reqwest::Client, emu: &Emulator, token: &str) -> usize {
+    let mut url = Some(format!(
+        "{}/api/v1/dataexport/providers/sac/SALES_PLAN/AuditData?$filter=Version eq 'public.Forecast'",
+        emu.api_url
+    ));
+    let mut rows = 0;
+    while let Some(next) = url {
+        let page: Value = http.get(&next).bearer_auth(token).send().await.unwrap().json().await.unwrap();
+        let value = page["value"].as_array().unwrap_or_else(|| panic!("AuditData answered {page}"));
+        assert!(value.iter().all(|r| r["Audit_New_Amount"] == 1.0 && r["Audit_Flag_Amount"] == 2));
+        rows += value.len();
+        url = page["@odata.nextLink"].as_str().map(str::to_string);
+    }
+    rows
+}
+
 /// How a write is interrupted.
 #[derive(Clone, Copy, Debug)]
 enum Crash {
@@ -154,6 +172,8 @@ async fn crash_during_write(n: usize, crash: Crash) {
         Some("COMPLETED") => assert_eq!(stored, n, "{crash:?}: COMPLETED means every row is in"),
         _ => assert_eq!(stored, 0, "{crash:?}: a job that did not complete wrote nothing: {status}"),
     }
+    let audited = forecast_audit_rows(&http, &emu, &token).await;
+    assert_eq!(audited, stored, "{crash:?}: one audit row per written row, none for a write that was undone");
     if let Crash::AfterRows(_) = crash {
         // The crash hit a job that was running: it is written after the restart.
         assert_eq!(status["jobStatus"], "COMPLETED", "{crash:?}: {status}");
