@@ -346,10 +346,21 @@ def _():
 @check("getAuditData: the upload's writes, by the client, with before and after values")
 def _():
     entries = conn.getAuditData(meta())
-    assert isinstance(entries, list) and entries, entries
-    mine = [e for e in entries if e.get("Date") == UPLOAD_MONTH]
-    assert {e.get("Part") for e in mine} == {"P0001", "P0002"}, entries[:5]
-    state["audit"] = mine
+    assert isinstance(entries, list), entries
+    mine = sorted((e for e in entries if e.get("Date") == UPLOAD_MONTH), key=lambda e: e["Part"])
+    assert [e["Part"] for e in mine] == ["P0001", "P0002"], entries[-5:]
+    for entry, row in zip(mine, UPLOAD):
+        assert entry["Version"] == row["Version"] and entry["Country"] == row["Country"], entry
+        assert entry["Audit_User"] == CLIENT, entry
+        assert entry["Audit_Time"], entry
+        for m in MEASURES:
+            # Created by the upload: no value before, the uploaded one after, flag 2 (created).
+            assert entry[f"Audit_Old_{m}"] is None, entry
+            assert entry[f"Audit_New_{m}"] == row[m], entry
+            assert entry[f"Audit_Delta_{m}"] == row[m], entry
+            assert entry[f"Audit_Flag_{m}"] == 2, entry
+    # The refused uploads wrote nothing, so they left no audit entry either.
+    assert not [e for e in entries if e.get("Date") in ("202608", "202609")], entries[-5:]
 
 
 failed = [n for n, ok in results if not ok]

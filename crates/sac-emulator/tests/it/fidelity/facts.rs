@@ -40,6 +40,31 @@ fn parts_desc_in_june(v: &Value) -> bool {
     got == [("202606", "P0010"), ("202606", "P0009"), ("202606", "P0008")]
 }
 
+pub const VALID_ROW: &str =
+    r#"{"Data":[{"Version":"public.Plan","Date":"202607","Part":"P0001","Country":"AT","Amount":5.5,"Quantity":2}]}"#;
+
+/// The row VALID_ROW wrote: created (flag 2), by a user, at a time, old value none, new 5.5.
+fn lists_audited_write(v: &Value) -> bool {
+    v.as_array().is_some_and(|a| {
+        a.iter().any(|e| {
+            e["Part"] == "P0001"
+                && e["Date"] == "202607"
+                && e["Version"] == "public.Plan"
+                && e["Audit_User"].as_str().is_some_and(|u| !u.is_empty())
+                && e["Audit_Time"].as_str().is_some_and(|t| !t.is_empty())
+                && e["Audit_Old_Amount"].is_null()
+                && e["Audit_New_Amount"] == 5.5
+                && e["Audit_Delta_Amount"] == 5.5
+                && e["Audit_Flag_Amount"] == 2
+        })
+    })
+}
+
+/// Members of an account dimension carry accType.
+fn accounts_have_acc_type(v: &Value) -> bool {
+    v.as_array().is_some_and(|a| !a.is_empty() && a.iter().all(|m| m.get("accType").is_some_and(Value::is_string)))
+}
+
 pub fn all() -> Vec<Fact> {
     vec![
         // ---- Data Export: $filter (SAP Help "Additional Query Options"; Stocker part 3)
@@ -206,6 +231,54 @@ pub fn all() -> Vec<Fact> {
         fact(
             "direct API domain without a token: 401 JSON, no login page",
             vec![get(Api, Auth::None, FACTS).status(401).header("content-type", "application/json").has("/error")],
+        ),
+        fact(
+            "account members carry accType",
+            vec![get(Api, Client, "/api/v1/dataexport/providers/sac/OPEX_PLAN/AccountMaster").test(
+                "/value",
+                "members with accType",
+                accounts_have_acc_type,
+            )],
+        ),
+        fact(
+            "<Dim>MasterWithHierarchy where the tenant defines a hierarchy",
+            vec![
+                get(Api, Client, "/api/v1/dataexport/providers/sac/OPEX_PLAN/CostCenterMasterWithHierarchy")
+                    .has("/value/0/ID")
+                    .body("H1_PARENTID"),
+                get(Api, Client, &format!("{PROVIDER}/PartMasterWithHierarchy")).status(404),
+            ],
+        ),
+        fact(
+            "MasterData: facts joined with master data",
+            vec![get(Api, Client, &format!("{PROVIDER}/MasterData?$top=1"))
+                .json("/value/0/Part.ID", json!("P0001"))
+                .json("/value/0/Country.ID", json!("AT"))
+                .json("/value/0/Country.Description", json!("Austria"))],
+        ),
+        fact(
+            "FactDataAggregation grouped by the $select columns",
+            vec![get(Api, Client, &format!("{PROVIDER}/FactDataAggregation?$select=Part,Amount"))
+                .len("/value", 10)
+                .json("/value/0", json!({"Part": "P0001", "Amount": 6747.21}))],
+        ),
+        fact(
+            "AuditData shows the emulator's own writes",
+            vec![
+                post(Api, Client, &format!("{DI}/models/SALES_PLAN/factData"), Some("application/json"), "{}")
+                    .status(201)
+                    .save("job", "/jobID"),
+                post_json(Api, Client, &format!("{DI}/jobs/{{job}}"), VALID_ROW)
+                    .status(201)
+                    .json("/failedNumberRows", json!(0)),
+                post(Api, Client, &format!("{DI}/jobs/{{job}}/run"), None, "").status(201),
+                get(Api, Client, &format!("{PROVIDER}/AuditData")).test(
+                    "/value",
+                    "a list with the written row",
+                    lists_audited_write,
+                ),
+                get(Api, Client, "/api/v1/dataexport/providers/sac/OPEX_PLAN/AuditData").status(400).body("[3905]"),
+            ],
         ),
     ]
 }
