@@ -219,35 +219,42 @@ pub async fn add_fault(State(state): State<AppState>, body: Bytes) -> Response {
         Ok(s) => s,
         Err(r) => return r,
     };
-    if let Err(why) = spec.validate() {
-        return bad_request(why);
+    match apply_fault(&state, spec) {
+        Ok(answer) => (StatusCode::CREATED, Json(answer)).into_response(),
+        Err(why) => bad_request(why),
     }
+}
+
+/// Puts a fault in force (the admin API's and the console's way): what is
+/// now in force, or why the fault is refused.
+pub(crate) fn apply_fault(state: &AppState, spec: FaultSpec) -> Result<serde_json::Value, String> {
+    spec.validate()?;
     if let Some(count) = spec.fail_runs {
         let message =
             spec.message.clone().unwrap_or_else(|| "The data import failed: the source system did not answer".into());
         let failures = state.engine().failures();
         failures.set_fail_runs((count > 0).then_some(FailRuns { count, message }));
-        return (StatusCode::CREATED, Json(json!({"fail_runs": failures.fail_runs()}))).into_response();
+        return Ok(json!({"fail_runs": failures.fail_runs()}));
     }
     if let Some(rows) = spec.crash_after_rows {
         state.engine().failures().set_crash_after_rows(Some(rows));
-        return (StatusCode::CREATED, Json(json!({"crash_after_rows": rows}))).into_response();
+        return Ok(json!({"crash_after_rows": rows}));
     }
     if let Some(reads) = spec.log_lag_reads {
         let runs = spec.times.unwrap_or(1);
         state.engine().failures().set_log_lag((reads > 0).then_some((runs, reads)));
-        return (StatusCode::CREATED, Json(json!({"log_lag_reads": reads, "runs": runs}))).into_response();
+        return Ok(json!({"log_lag_reads": reads, "runs": runs}));
     }
     if let Some(count) = spec.fail_data_actions {
         let message =
             spec.message.clone().unwrap_or_else(|| "The data action failed: the target version is locked".into());
         let failures = state.engine().failures();
         failures.set_fail_data_actions((count > 0).then_some(FailRuns { count, message }));
-        return (StatusCode::CREATED, Json(json!({"fail_data_actions": failures.fail_data_actions()}))).into_response();
+        return Ok(json!({"fail_data_actions": failures.fail_data_actions()}));
     }
     let fault = Fault { remaining: spec.times.unwrap_or(1), spec };
     state.faults().push(fault.clone());
-    (StatusCode::CREATED, Json(fault)).into_response()
+    Ok(serde_json::to_value(fault).unwrap_or_default())
 }
 
 #[utoipa::path(

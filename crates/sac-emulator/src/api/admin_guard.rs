@@ -1,4 +1,4 @@
-//! Who may use the admin API (`/emulator/...`, dashboard included).
+//! Who may use the admin API (`/emulator/...`, web console included).
 //!
 //! The admin API can reset the tenant, load clients and read the request
 //! log, so a web page the developer happens to open must not reach it:
@@ -10,8 +10,13 @@
 //!   for `POST /emulator/tenant`) or empty without a content type: a
 //!   cross-site form can send neither;
 //! - with an admin token configured, every request but `GET /emulator/health`
-//!   must carry it (`Authorization: Bearer` or `x-emulator-admin-token`), else 401.
+//!   must carry it (`Authorization: Bearer` or `x-emulator-admin-token`), else 401;
+//! - the web console's forms (`POST /emulator/ui/...`) are the one exception
+//!   to JSON: form-encoded bodies, let through only with the console's form
+//!   token of the browser session whose cookie they carry (`auth::form_token`),
+//!   else 403; any other body type there is refused with 415.
 
+use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
@@ -68,7 +73,70 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
     if let Err(refusal) = check(&state, request.method(), path, request.headers()) {
         return refusal;
     }
+    if is_console(path) && !matches!(*request.method(), Method::GET | Method::HEAD) {
+        return match check_console_form(&state, request).await {
+            Ok(request) => next.run(request).await,
+            Err(refusal) => refusal,
+        };
+    }
     next.run(request).await
+}
+
+/// The web console's paths.
+fn is_console(path: &str) -> bool {
+    path == "/emulator/ui" || path.starts_with("/emulator/ui/")
+}
+
+/// The largest console form body read.
+const CONSOLE_FORM_LIMIT: usize = 64 * 1024;
+
+/// The field of the console's forms that carries their token.
+pub const FORM_TOKEN_FIELD: &str = "csrf";
+
+/// A console form: form-encoded, carrying the form token of the browser
+/// session named by its cookie. Hands the request on with its body intact.
+async fn check_console_form(state: &AppState, request: Request) -> Result<Request, Response> {
+    let media = header_str(request.headers(), header::CONTENT_TYPE)
+        .map(|ct| ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
+    if media.as_deref() != Some("application/x-www-form-urlencoded") {
+        return Err(refuse(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!(
+                "the console's forms are application/x-www-form-urlencoded (Content-Type was {}); \
+                 scripts use the admin API's JSON endpoints instead",
+                media.unwrap_or_else(|| "none".into())
+            ),
+            json!({}),
+        ));
+    }
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, CONSOLE_FORM_LIMIT).await else {
+        return Err(refuse(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("a console form body is at most {CONSOLE_FORM_LIMIT} bytes"),
+            json!({}),
+        ));
+    };
+    let sent = url::form_urlencoded::parse(&bytes).find(|(k, _)| k == FORM_TOKEN_FIELD).map(|(_, v)| v.into_owned());
+    let session =
+        crate::auth::current_session(state.sessions(), &parts.headers).map_err(crate::api::responses::internal)?;
+    let valid = match (&session, &sent) {
+        (Some(session), Some(sent)) => crate::auth::form_token_valid(&state.keys().jwt, session, sent),
+        _ => false,
+    };
+    if !valid {
+        let why = match (session, sent) {
+            (None, _) => "there is no signed-in session (sign in again at /login?url=/emulator/ui)",
+            (Some(_), None) => "the form carried no token",
+            (Some(_), Some(_)) => "its token does not belong to this session",
+        };
+        return Err(refuse(
+            StatusCode::FORBIDDEN,
+            format!("the console refused the form: {why}; reload the page and submit it again"),
+            json!({}),
+        ));
+    }
+    Ok(Request::from_parts(parts, Body::from(bytes)))
 }
 
 fn check(state: &AppState, method: &Method, path: &str, headers: &HeaderMap) -> Result<(), Response> {
@@ -116,7 +184,7 @@ fn check(state: &AppState, method: &Method, path: &str, headers: &HeaderMap) -> 
             return Err(refusal);
         }
     }
-    if changes_state {
+    if changes_state && !is_console(path) {
         check_body_type(method, path, headers)?;
     }
     Ok(())

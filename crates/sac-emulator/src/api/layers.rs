@@ -99,7 +99,8 @@ fn fault_response(fault: &FaultSpec, status: u16) -> Response {
 /// Middleware recording every request but the request log's own reads.
 pub async fn record(State((state, domain)): State<(AppState, Domain)>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_string();
-    if path.starts_with("/emulator/requests") {
+    // The log does not show its own readers, nor the console (whose live pages poll).
+    if path.starts_with("/emulator/requests") || path == "/emulator/ui" || path.starts_with("/emulator/ui/") {
         return next.run(request).await;
     }
     let started = Instant::now();

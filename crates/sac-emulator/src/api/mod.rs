@@ -6,7 +6,6 @@
 pub mod admin;
 pub mod admin_guard;
 pub mod csrf;
-mod dashboard;
 pub mod dataexport;
 pub mod dataimport;
 pub mod faults;
@@ -89,7 +88,6 @@ pub(crate) fn tenant_routes() -> Routes {
         .route("/login", get(oauth::login_page_form).post(oauth::login_submit))
         .route("/approuter/v1/redirect", get(oauth::approuter_redirect))
         .route(EPM_SESSION_PATH, get(csrf::epm_session))
-        .route("/emulator/", get(dashboard::dashboard))
         .route("/emulator/health", get(admin::health))
         .route("/emulator/reset", post(admin::reset))
         .route("/emulator/tenant", get(admin::get_tenant).post(admin::load_tenant))
@@ -102,6 +100,7 @@ pub(crate) fn tenant_routes() -> Routes {
         .route("/emulator/idp/assertion", post(admin::idp_assertion))
         .route("/emulator/idp/metadata", get(admin::idp_metadata))
         .route("/emulator/openapi.json", get(openapi::document_handler))
+        .merge(crate::console::routes())
 }
 
 /// The browser domain: token service, login, UI layer, admin API.

@@ -143,6 +143,32 @@ pub async fn start(
     if let Some(missing) = ma.parameters.iter().find(|p| !chosen.contains_key(&p.id)) {
         return bad_request(&format!("No value was provided for the parameter {}", missing.id));
     }
+    let execution = new_execution(&state, &tenant, ma, user, chosen);
+    let engine = state.engine_handle();
+    let execution = match super::blocking(move || engine.start_execution(execution)).await {
+        Ok(e) => e,
+        Err(e) => return internal(e),
+    };
+    let href = format!("/api/v1/multiActions/{}/executions/{}", tenant.object_name(&ma.id), execution.execution_id);
+    let started = ExecutionStarted {
+        execution_id: execution.execution_id,
+        status: Some(MultiActionStatus::from(execution.status)),
+        links: vec![Link { rel: "STATUS".into(), href }],
+    };
+    (StatusCode::ACCEPTED, Json(started)).into_response()
+}
+
+/// A new execution of `ma` for `user` with the chosen parameter members
+/// (`parameter id -> member`), as the engine is to record it: running, or
+/// failed at once when a member does not exist (SAC validates parameter
+/// members when the execution starts). Shared with the web console.
+pub(crate) fn new_execution(
+    state: &AppState,
+    tenant: &Tenant,
+    ma: &MultiActionDef,
+    user: String,
+    chosen: serde_json::Map<String, Value>,
+) -> MaExecutionRecord {
     let now = now_ms();
     let (due_at_ms, polls_left) = state.clock().finish_plan(now);
     let mut execution = MaExecutionRecord {
@@ -176,18 +202,7 @@ pub async fn start(
         )])
         .to_string();
     }
-    let engine = state.engine_handle();
-    let execution = match super::blocking(move || engine.start_execution(execution)).await {
-        Ok(e) => e,
-        Err(e) => return internal(e),
-    };
-    let href = format!("/api/v1/multiActions/{}/executions/{}", tenant.object_name(&ma.id), execution.execution_id);
-    let started = ExecutionStarted {
-        execution_id: execution.execution_id,
-        status: Some(MultiActionStatus::from(execution.status)),
-        links: vec![Link { rel: "STATUS".into(), href }],
-    };
-    (StatusCode::ACCEPTED, Json(started)).into_response()
+    execution
 }
 
 /// `GET /api/v1/multiActions/{id}/executions/{executionId}`

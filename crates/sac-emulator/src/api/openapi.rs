@@ -97,7 +97,6 @@ pub fn document() -> &'static utoipa::openapi::OpenApi {
             super::legacy::Doc::openapi(),
             super::multiactions::Doc::openapi(),
             super::oauth::Doc::openapi(),
-            super::dashboard::Doc::openapi(),
             super::Doc::openapi(),
         ] {
             doc.merge(part);

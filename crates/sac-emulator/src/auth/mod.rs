@@ -7,7 +7,7 @@
 //! session whose cookie it sends.
 
 use axum::http::{HeaderMap, HeaderValue};
-use base64::engine::general_purpose::STANDARD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 
 use crate::clock::now_secs;
@@ -134,6 +134,23 @@ pub fn csrf_valid(headers: &HeaderMap, session: Option<&SessionRecord>, principa
         return false;
     };
     principal.owns(session) && session.csrf.as_deref().is_some_and(|expected| constant_time_eq(expected, sent))
+}
+
+/// The CSRF token of the web console's forms for a browser session: an
+/// HMAC of the session's digest under the tenant's signing key. It differs
+/// from the session's SAC CSRF token (a page of the console never learns
+/// that one), is never stored, and dies with the session or a reset (new keys).
+pub fn form_token(key: &[u8], session: &SessionRecord) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(b"emulator console form\0");
+    mac.update(session.digest.as_bytes());
+    URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+}
+
+/// True when `sent` is the console's form token of `session` (a browser session).
+pub fn form_token_valid(key: &[u8], session: &SessionRecord, sent: &str) -> bool {
+    session.kind == SessionKind::Browser && constant_time_eq(&form_token(key, session), sent)
 }
 
 /// True when the request asks for a CSRF token (`x-csrf-token: fetch`, any case).

@@ -196,22 +196,6 @@ async fn api_domain_has_no_admin_and_unknown_paths_are_1305() {
     assert_eq!(body.error.code, "1305");
 }
 
-#[tokio::test]
-async fn the_dashboard_shows_runs_and_dimensions() {
-    let emu = start().await;
-    let token = emu.password_token("JDOE").await;
-    let session = emu.csrf_fetch(&token).await;
-    emu.run_schedule(&token, &session).await;
-    let page = emu.get("/emulator/").await;
-    assert_eq!(page.status(), 200);
-    let html = page.text().await.unwrap();
-    assert!(html.contains("E1A0C3F2B5D74E6A9C8B7A6F5E4D3C21"), "the historic run");
-    assert!(html.contains("t.G:ZEPPART_001</code></a>: 89 members"));
-    assert!(html.contains("runScheduledJob"), "the request log");
-    assert!(!html.contains(&token));
-    assert!(html.contains("Multi action executions") && html.contains("Data Import jobs"));
-}
-
 /// The status and JSON body of an admin request with extra headers.
 async fn admin_with(
     emu: &Emu,
@@ -246,7 +230,7 @@ async fn a_foreign_host_is_misdirected() {
         assert_eq!(status, 421, "{host}");
     }
     for host in [format!("localhost:{port}"), format!("[::1]:{port}"), format!("127.0.0.1:{port}")] {
-        let (status, _) = admin_with(&emu, Method::GET, "/emulator/", &[("host", &host)], None).await;
+        let (status, _) = admin_with(&emu, Method::GET, "/emulator/requests", &[("host", &host)], None).await;
         assert_eq!(status, 200, "{host}");
     }
 }

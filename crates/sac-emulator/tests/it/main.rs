@@ -2,6 +2,7 @@
 //! starts its own emulator on free ports.
 
 mod admin;
+mod console;
 mod dataexport;
 mod dataimport;
 mod fidelity;

@@ -1,0 +1,342 @@
+//! Faults in force and the clock, with forms to add and clear faults, set
+//! the clock, release pinned runs, jobs and executions, and reset the tenant.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::Form;
+use maud::{html, Markup};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use super::layout::{self, badge, page, post_form, Frame, Nav};
+use super::SignedIn;
+use crate::api::faults::FaultSpec;
+use crate::api::state::AppState;
+use crate::clock::ClockMode;
+use crate::engine::runs::RUNNING;
+
+fn clock_text(mode: ClockMode) -> String {
+    match mode {
+        ClockMode::Immediate => "immediate: runs and jobs finish by the time they are started".into(),
+        ClockMode::Delay { seconds } => format!("delay: runs and jobs take {seconds} s"),
+        ClockMode::Polls { polls } => format!("polls: runs and jobs report running to {polls} status reads"),
+        ClockMode::Manual => "manual: runs and jobs stay running until released".into(),
+    }
+}
+
+/// `GET /emulator/ui/admin`
+pub async fn show(who: SignedIn, State(state): State<AppState>) -> Response {
+    let engine = state.engine_handle();
+    let pinned = super::blocking(move || {
+        engine.tick()?;
+        engine.store().read(|r| Ok((r.running_ma_executions()?, r.processing_import_jobs()?)))
+    })
+    .await;
+    let (executions, jobs) = match pinned {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let tenant = state.tenant();
+    let runs: Vec<_> = tenant
+        .schedules
+        .iter()
+        .flat_map(|s| {
+            state
+                .engine()
+                .schedule_log(&s.schedule_id)
+                .runs
+                .iter()
+                .filter(|r| r.status == RUNNING)
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let faults = state.faults().clone();
+    let failures = state.engine().failures();
+    let (fail_runs, fail_data_actions) = (failures.fail_runs(), failures.fail_data_actions());
+    let clock = state.clock();
+    let release = |id: &str, back: &str| -> Markup {
+        post_form(
+            &who,
+            "/emulator/ui/release",
+            "Release",
+            html! {
+                input type="hidden" name="id" value=(id);
+                input type="hidden" name="back" value=(back);
+            },
+        )
+    };
+    let live = !runs.is_empty() || !executions.is_empty() || !jobs.is_empty();
+    let content = html! {
+        section #clock {
+            h2 { "Clock" }
+            p { "In force: " b { (clock_text(clock)) } }
+            (post_form(&who, "/emulator/ui/clock", "Set the clock", html! {
+                label { "Mode " select name="mode" {
+                    option value="immediate" selected[clock == ClockMode::Immediate] { "immediate" }
+                    option value="delay" selected[matches!(clock, ClockMode::Delay { .. })] { "delay (seconds)" }
+                    option value="polls" selected[matches!(clock, ClockMode::Polls { .. })] { "polls (status reads)" }
+                    option value="manual" selected[clock == ClockMode::Manual] { "manual (until released)" }
+                } }
+                " "
+                label { "Seconds or reads " input name="amount" type="number" min="0" step="any" size="6" placeholder="2"; }
+                " "
+            }))
+        }
+        section #pinned {
+            h2 { "In progress" }
+            table {
+                thead { tr { th { "What" } th { "Id" } th { "Status" } th { "Started by" } th {} } }
+                tbody {
+                    @for r in &runs {
+                        tr { td { "Run of " (tenant.schedule(&r.schedule_id).map(|s| s.mapping_name.as_str()).unwrap_or("")) }
+                             td { a href={ "/emulator/ui/runs/" (r.execution_id) } { code { (r.execution_id) } } }
+                             td { (badge("Running")) } td { (r.user) } td { (release(&r.execution_id, "/emulator/ui/admin")) } }
+                    }
+                    @for e in &executions {
+                        tr { td { "Execution of " (tenant.object_name(&e.multi_action)) }
+                             td { a href={ "/emulator/ui/executions/" (e.execution_id) } { code { (e.execution_id) } } }
+                             td { (badge(&e.status)) } td { (e.user) } td { (release(&e.execution_id, "/emulator/ui/admin")) } }
+                    }
+                    @for j in &jobs {
+                        tr { td { "Import job into " (tenant.object_name(&j.model)) }
+                             td { a href={ "/emulator/ui/imports/" (j.job_id) } { code { (j.job_id) } } }
+                             td { (badge(&j.status)) } td { (j.owner) } td { (release(&j.job_id, "/emulator/ui/admin")) } }
+                    }
+                    @if !live { tr { td.empty colspan="5" { "Nothing is running." } } }
+                }
+            }
+            @if live { (post_form(&who, "/emulator/ui/release", "Release all", html! { input type="hidden" name="back" value="/emulator/ui/admin"; })) }
+        }
+        section #faults {
+            h2 { "Faults in force" }
+            table {
+                thead { tr { th { "Path prefix" } th { "Method" } th { "Does" } th.num { "Remaining" } } }
+                tbody {
+                    @for f in &faults {
+                        tr {
+                            td { code { (f.spec.path.as_deref().unwrap_or("")) } }
+                            td { (f.spec.method.as_deref().unwrap_or("any")) }
+                            td { code { (serde_json::to_string(&f.spec).unwrap_or_default()) } }
+                            td.num { (f.remaining) }
+                        }
+                    }
+                    @if faults.is_empty() { tr { td.empty colspan="4" { "No request faults." } } }
+                }
+            }
+            @if let Some(f) = &fail_runs { p { "The next " b { (f.count) } " runs and import jobs fail: " (f.message) } }
+            @if let Some(f) = &fail_data_actions { p { "The next " b { (f.count) } " data-action steps fail: " (f.message) } }
+            (post_form(&who, "/emulator/ui/faults/clear", "Clear all faults", html! {}))
+            h3 { "Add a fault" }
+            (post_form(&who, "/emulator/ui/faults", "Add the fault", html! {
+                div.grid {
+                    label { "Kind " select name="kind" {
+                        option value="status" { "answer with a status" }
+                        option value="delay" { "delay the answer" }
+                        option value="drop" { "drop the connection unanswered" }
+                        option value="drop_response" { "handle, then drop the answer" }
+                        option value="fail_runs" { "fail the next runs" }
+                        option value="fail_data_actions" { "fail the next data actions" }
+                        option value="log_lag_reads" { "hide the next run from N log reads" }
+                    } }
+                    label { "Path prefix " input name="path" placeholder="/api/v1/csrf"; }
+                    label { "Method " input name="method" placeholder="any" size="6"; }
+                    label { "Status " input name="status" type="number" min="200" max="599" placeholder="503"; }
+                    label { "Retry-After (s) " input name="retry_after" type="number" min="0"; }
+                    label { "Delay (ms) " input name="delay_ms" type="number" min="0"; }
+                    label { "Count (runs, actions, reads) " input name="count" type="number" min="0"; }
+                    label { "Times " input name="times" type="number" min="1" placeholder="1"; }
+                    label { "Message " input name="message" placeholder="(SAC's default)"; }
+                }
+            }))
+        }
+        section #reset {
+            h2 { "Reset" }
+            p { "Back to the seed tenant: runs, jobs, executions, tokens and sessions are forgotten (you are signed out)." }
+            (post_form(&who, "/emulator/ui/reset", "Reset the emulator", html! {}))
+        }
+    };
+    page(Frame { title: "Faults & clock", nav: Nav::Admin, who: &who, tenant: &tenant.letter, live }, content)
+}
+
+/// The add-a-fault form.
+#[derive(Deserialize)]
+pub struct FaultForm {
+    kind: String,
+    #[serde(default)]
+    path: String,
+    #[serde(default)]
+    method: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    retry_after: String,
+    #[serde(default)]
+    delay_ms: String,
+    #[serde(default)]
+    count: String,
+    #[serde(default)]
+    times: String,
+    #[serde(default)]
+    message: String,
+}
+
+/// The admin API's fault body for a filled-in form, or what is wrong with it.
+fn fault_spec(form: &FaultForm) -> Result<FaultSpec, String> {
+    let mut spec = Map::new();
+    let mut number = |key: &str, text: &str| -> Result<(), String> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(());
+        }
+        let n: u64 = text.parse().map_err(|_| format!("{key} must be a whole number, not {text:?}"))?;
+        spec.insert(key.to_string(), json!(n));
+        Ok(())
+    };
+    match form.kind.as_str() {
+        "status" => {
+            number("status", &form.status)?;
+            number("retry_after", &form.retry_after)?;
+        }
+        "delay" => number("delay_ms", &form.delay_ms)?,
+        "drop" | "drop_response" => {}
+        "fail_runs" | "fail_data_actions" | "log_lag_reads" => number(&form.kind, &form.count)?,
+        other => return Err(format!("unknown kind of fault {other:?}")),
+    }
+    number("times", &form.times)?;
+    if matches!(form.kind.as_str(), "drop" | "drop_response") {
+        spec.insert(form.kind.clone(), json!(true));
+    }
+    for (key, value) in [("path", &form.path), ("method", &form.method), ("message", &form.message)] {
+        if !value.trim().is_empty() {
+            spec.insert(key.to_string(), json!(value.trim()));
+        }
+    }
+    serde_json::from_value(Value::Object(spec)).map_err(|e| e.to_string())
+}
+
+/// `POST /emulator/ui/faults`
+pub async fn add_fault(_who: SignedIn, State(state): State<AppState>, Form(form): Form<FaultForm>) -> Response {
+    match fault_spec(&form).and_then(|spec| crate::api::admin::apply_fault(&state, spec)) {
+        Ok(_) => super::see_other("/emulator/ui/admin#faults"),
+        Err(why) => layout::error_page(StatusCode::BAD_REQUEST, &format!("The fault was not added: {why}.")),
+    }
+}
+
+/// `POST /emulator/ui/faults/clear`
+pub async fn clear_faults(_who: SignedIn, State(state): State<AppState>) -> Response {
+    state.faults().clear();
+    state.engine().failures().clear();
+    super::see_other("/emulator/ui/admin#faults")
+}
+
+#[derive(Deserialize)]
+pub struct ClockForm {
+    mode: String,
+    #[serde(default)]
+    amount: String,
+}
+
+fn clock_mode(form: &ClockForm) -> Result<ClockMode, String> {
+    let amount = form.amount.trim();
+    let amount = if amount.is_empty() { None } else { Some(amount) };
+    match form.mode.as_str() {
+        "immediate" => Ok(ClockMode::Immediate),
+        "manual" => Ok(ClockMode::Manual),
+        "delay" => {
+            let seconds: f64 =
+                amount.unwrap_or("2").parse().map_err(|_| "the delay is a number of seconds".to_string())?;
+            if !(0.0..=86_400.0).contains(&seconds) {
+                return Err("the delay must be between 0 and 86400 seconds".into());
+            }
+            Ok(ClockMode::Delay { seconds })
+        }
+        "polls" => {
+            let polls: u32 = amount.unwrap_or("3").parse().map_err(|_| "the reads are a whole number".to_string())?;
+            Ok(ClockMode::Polls { polls })
+        }
+        other => Err(format!("unknown clock mode {other:?}")),
+    }
+}
+
+/// `POST /emulator/ui/clock`
+pub async fn set_clock(_who: SignedIn, State(state): State<AppState>, Form(form): Form<ClockForm>) -> Response {
+    match clock_mode(&form) {
+        Ok(mode) => {
+            state.set_clock(mode);
+            super::see_other("/emulator/ui/admin#clock")
+        }
+        Err(why) => layout::error_page(StatusCode::BAD_REQUEST, &format!("The clock was not changed: {why}.")),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ReleaseForm {
+    #[serde(default)]
+    id: String,
+    #[serde(default)]
+    back: String,
+}
+
+/// `POST /emulator/ui/release`: finishes one pinned run, job or execution, or all.
+pub async fn release(_who: SignedIn, State(state): State<AppState>, Form(form): Form<ReleaseForm>) -> Response {
+    let id = Some(form.id.trim().to_string()).filter(|i| !i.is_empty());
+    let engine = state.engine_handle();
+    let wanted = id.clone();
+    match super::blocking(move || engine.release(wanted.as_deref())).await {
+        Ok(0) if id.is_some() => layout::error_page(
+            StatusCode::NOT_FOUND,
+            &format!("Nothing with id {} is running (it may have finished already).", id.unwrap_or_default()),
+        ),
+        Ok(_) => {
+            let back = form.back.trim();
+            super::see_other(if back.starts_with("/emulator/ui") { back } else { "/emulator/ui/admin" })
+        }
+        Err(r) => r,
+    }
+}
+
+/// `POST /emulator/ui/reset`: back to the seed tenant (the session ends with it).
+pub async fn reset(_who: SignedIn, State(state): State<AppState>) -> Response {
+    let seeding = state.clone();
+    match super::blocking(move || seeding.seed(seeding.seed_tenant())).await {
+        Ok(()) => super::see_other(super::ROOT),
+        Err(r) => r,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(kind: &str, pairs: &[(&str, &str)]) -> FaultForm {
+        let get = |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string()).unwrap_or_default();
+        FaultForm {
+            kind: kind.into(),
+            path: get("path"),
+            method: get("method"),
+            status: get("status"),
+            retry_after: get("retry_after"),
+            delay_ms: get("delay_ms"),
+            count: get("count"),
+            times: get("times"),
+            message: get("message"),
+        }
+    }
+
+    #[test]
+    fn forms_become_the_admin_api_bodies() {
+        let spec = fault_spec(&form("status", &[("path", "/api/v1/csrf"), ("status", "503"), ("times", "2")])).unwrap();
+        assert_eq!((spec.status, spec.times, spec.path.as_deref()), (Some(503), Some(2), Some("/api/v1/csrf")));
+        let spec = fault_spec(&form("fail_runs", &[("count", "1"), ("message", "down")])).unwrap();
+        assert_eq!((spec.fail_runs, spec.message.as_deref()), (Some(1), Some("down")));
+        assert!(fault_spec(&form("drop", &[("path", "/x")])).unwrap().drop);
+        assert!(fault_spec(&form("status", &[("status", "five")])).unwrap_err().contains("whole number"));
+        assert!(fault_spec(&form("nonsense", &[])).is_err());
+        let clock = |mode: &str, amount: &str| clock_mode(&ClockForm { mode: mode.into(), amount: amount.into() });
+        assert_eq!(clock("delay", "1.5"), Ok(ClockMode::Delay { seconds: 1.5 }));
+        assert_eq!(clock("polls", ""), Ok(ClockMode::Polls { polls: 3 }));
+        assert!(clock("delay", "-1").is_err());
+    }
+}
