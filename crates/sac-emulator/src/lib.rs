@@ -28,7 +28,6 @@
 pub mod api;
 pub mod auth;
 pub mod clock;
-pub mod console;
 pub mod engine;
 pub mod secrets;
 pub mod store;

@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod admin_guard;
+pub mod console;
 pub mod csrf;
 pub mod dataexport;
 pub mod dataimport;
@@ -100,7 +101,7 @@ pub(crate) fn tenant_routes() -> Routes {
         .route("/emulator/idp/assertion", post(admin::idp_assertion))
         .route("/emulator/idp/metadata", get(admin::idp_metadata))
         .route("/emulator/openapi.json", get(openapi::document_handler))
-        .merge(crate::console::routes())
+        .merge(console::routes())
 }
 
 /// The browser domain: token service, login, UI layer, admin API.

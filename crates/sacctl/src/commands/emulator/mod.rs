@@ -91,7 +91,7 @@ async fn foreground(args: EmulatorArgs) -> Result<ExitStatus, Failure> {
             None => "state in memory".to_string(),
         };
         eprintln!(
-            "SAC emulator, tenant {}: browser domain and token service on {tenant_url}, direct API domain on {api_url} ({store}); dashboard {tenant_url}/emulator/. Ctrl-C stops it.",
+            "SAC emulator, tenant {}: browser domain and token service on {tenant_url}, direct API domain on {api_url} ({store}); web console {tenant_url}/emulator/ui (sign in as JDOE / Welcome1!). Ctrl-C stops it.",
             emulator.state().tenant().letter
         );
     }

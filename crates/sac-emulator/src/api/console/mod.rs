@@ -7,8 +7,7 @@
 //! `application/x-www-form-urlencoded` with the console's own form token,
 //! which the admin guard (`api::admin_guard`) checks before any handler
 //! runs. Handlers call the engine to change things and the store to read
-//! them, as `api/` handlers do; this layer sits beside `api/` and uses its
-//! state and its blocking pool.
+//! them, as the other `api/` handlers do.
 
 mod admin;
 mod imports;
