@@ -107,7 +107,7 @@ pub async fn start(printer: Printer, args: StartArgs) -> Result<ExitStatus, Fail
     }
     print_settings(printer, &found, args.shell);
     printer.note(&format!(
-        "SAC emulator, tenant {}, runs in the background (pid {}): {} (API {}); dashboard {}/emulator/; log {}. \
+        "SAC emulator, tenant {}, runs in the background (pid {}): {} (API {}); web console {}/emulator/ui; log {}. \
          Demo clients and users: docs/emulator.md. `sacctl emulator stop` stops it.",
         found.tenant,
         found.pid,
