@@ -40,6 +40,7 @@ pub mod tags {
     pub const DATA_EXPORT: &str = "Data Export API";
     pub const MULTI_ACTIONS: &str = "Multi Actions API";
     pub const ADMIN: &str = "Emulator admin";
+    pub const CONSOLE: &str = "Web console";
 }
 
 #[derive(OpenApi)]
@@ -61,6 +62,7 @@ pub mod tags {
         (name = tags::DATA_EXPORT, description = "SAC's Data Export API (OData)"),
         (name = tags::MULTI_ACTIONS, description = "SAC's Multi Actions API"),
         (name = tags::ADMIN, description = "The emulator's admin API (browser domain only, loopback Host, JSON bodies)"),
+        (name = tags::CONSOLE, description = "The web console's HTML pages and forms (browser domain only, a tenant user's browser session, forms with the console's own token)"),
     )
 )]
 struct Base;
@@ -97,6 +99,7 @@ pub fn document() -> &'static utoipa::openapi::OpenApi {
             super::legacy::Doc::openapi(),
             super::multiactions::Doc::openapi(),
             super::oauth::Doc::openapi(),
+            super::console::Doc::openapi(),
             super::Doc::openapi(),
         ] {
             doc.merge(part);

@@ -12,6 +12,7 @@ use serde_json::{json, Map, Value};
 use super::layout::{self, badge, page, post_form, Frame, Nav};
 use super::SignedIn;
 use crate::api::faults::FaultSpec;
+use crate::api::openapi::tags;
 use crate::api::state::AppState;
 use crate::clock::ClockMode;
 use crate::engine::runs::RUNNING;
@@ -26,6 +27,18 @@ fn clock_text(mode: ClockMode) -> String {
 }
 
 /// `GET /emulator/ui/admin`
+#[utoipa::path(
+    get,
+    path = "/emulator/ui/admin",
+    tag = tags::CONSOLE,
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "The clock, what runs, the faults in force, with their forms (HTML)", content_type = "text/html"),
+        (status = 303, description = "No browser session: to /login?url=<this page>"),
+        (status = 403, description = "The signed-in user is not a user of the tenant", content_type = "text/html"),
+        (status = 421, description = "The Host does not name the emulator", content_type = "application/json"),
+    ),
+)]
 pub async fn show(who: SignedIn, State(state): State<AppState>) -> Response {
     let engine = state.engine_handle();
     let pinned = super::blocking(move || {
@@ -217,6 +230,20 @@ fn fault_spec(form: &FaultForm) -> Result<FaultSpec, String> {
 }
 
 /// `POST /emulator/ui/faults`
+#[utoipa::path(
+    post,
+    path = "/emulator/ui/faults",
+    tag = tags::CONSOLE,
+    security(("session" = [])),
+    request_body(description = "The console's form token (field csrf), kind and the fault's fields", content((String = "application/x-www-form-urlencoded"))),
+    responses(
+        (status = 303, description = "The fault is in force: to the faults"),
+        (status = 400, description = "Not a fault the admin API takes", content_type = "text/html"),
+        (status = 403, description = "No session, no or another session's form token, or Origin names another site", content_type = "application/json"),
+        (status = 415, description = "The body is not a form (application/x-www-form-urlencoded)", content_type = "application/json"),
+        (status = 421, description = "The Host does not name the emulator", content_type = "application/json"),
+    ),
+)]
 pub async fn add_fault(_who: SignedIn, State(state): State<AppState>, Form(form): Form<FaultForm>) -> Response {
     match fault_spec(&form).and_then(|spec| crate::api::admin::apply_fault(&state, spec)) {
         Ok(_) => super::see_other("/emulator/ui/admin#faults"),
@@ -225,6 +252,19 @@ pub async fn add_fault(_who: SignedIn, State(state): State<AppState>, Form(form)
 }
 
 /// `POST /emulator/ui/faults/clear`
+#[utoipa::path(
+    post,
+    path = "/emulator/ui/faults/clear",
+    tag = tags::CONSOLE,
+    security(("session" = [])),
+    request_body(description = "The console's form token (field csrf)", content((String = "application/x-www-form-urlencoded"))),
+    responses(
+        (status = 303, description = "No faults any more: to the faults"),
+        (status = 403, description = "No session, no or another session's form token, or Origin names another site", content_type = "application/json"),
+        (status = 415, description = "The body is not a form (application/x-www-form-urlencoded)", content_type = "application/json"),
+        (status = 421, description = "The Host does not name the emulator", content_type = "application/json"),
+    ),
+)]
 pub async fn clear_faults(_who: SignedIn, State(state): State<AppState>) -> Response {
     state.faults().clear();
     state.engine().failures().clear();
@@ -261,6 +301,20 @@ fn clock_mode(form: &ClockForm) -> Result<ClockMode, String> {
 }
 
 /// `POST /emulator/ui/clock`
+#[utoipa::path(
+    post,
+    path = "/emulator/ui/clock",
+    tag = tags::CONSOLE,
+    security(("session" = [])),
+    request_body(description = "The console's form token (field csrf), mode and amount", content((String = "application/x-www-form-urlencoded"))),
+    responses(
+        (status = 303, description = "The clock is set: to the clock"),
+        (status = 400, description = "Not a clock mode", content_type = "text/html"),
+        (status = 403, description = "No session, no or another session's form token, or Origin names another site", content_type = "application/json"),
+        (status = 415, description = "The body is not a form (application/x-www-form-urlencoded)", content_type = "application/json"),
+        (status = 421, description = "The Host does not name the emulator", content_type = "application/json"),
+    ),
+)]
 pub async fn set_clock(_who: SignedIn, State(state): State<AppState>, Form(form): Form<ClockForm>) -> Response {
     match clock_mode(&form) {
         Ok(mode) => {
@@ -280,6 +334,20 @@ pub struct ReleaseForm {
 }
 
 /// `POST /emulator/ui/release`: finishes one pinned run, job or execution, or all.
+#[utoipa::path(
+    post,
+    path = "/emulator/ui/release",
+    tag = tags::CONSOLE,
+    security(("session" = [])),
+    request_body(description = "The console's form token (field csrf), id (none: all) and back", content((String = "application/x-www-form-urlencoded"))),
+    responses(
+        (status = 303, description = "Released: back to the page given in `back`"),
+        (status = 404, description = "Nothing with that id is running", content_type = "text/html"),
+        (status = 403, description = "No session, no or another session's form token, or Origin names another site", content_type = "application/json"),
+        (status = 415, description = "The body is not a form (application/x-www-form-urlencoded)", content_type = "application/json"),
+        (status = 421, description = "The Host does not name the emulator", content_type = "application/json"),
+    ),
+)]
 pub async fn release(_who: SignedIn, State(state): State<AppState>, Form(form): Form<ReleaseForm>) -> Response {
     let id = Some(form.id.trim().to_string()).filter(|i| !i.is_empty());
     let engine = state.engine_handle();
@@ -298,6 +366,19 @@ pub async fn release(_who: SignedIn, State(state): State<AppState>, Form(form): 
 }
 
 /// `POST /emulator/ui/reset`: back to the seed tenant (the session ends with it).
+#[utoipa::path(
+    post,
+    path = "/emulator/ui/reset",
+    tag = tags::CONSOLE,
+    security(("session" = [])),
+    request_body(description = "The console's form token (field csrf)", content((String = "application/x-www-form-urlencoded"))),
+    responses(
+        (status = 303, description = "Back to the seed tenant; the session is gone: to the console (then the login)"),
+        (status = 403, description = "No session, no or another session's form token, or Origin names another site", content_type = "application/json"),
+        (status = 415, description = "The body is not a form (application/x-www-form-urlencoded)", content_type = "application/json"),
+        (status = 421, description = "The Host does not name the emulator", content_type = "application/json"),
+    ),
+)]
 pub async fn reset(_who: SignedIn, State(state): State<AppState>) -> Response {
     let seeding = state.clone();
     match super::blocking(move || seeding.seed(seeding.seed_tenant())).await {

@@ -7,6 +7,7 @@ use maud::html;
 
 use super::layout::{self, badge, page, Frame, Nav};
 use super::SignedIn;
+use crate::api::openapi::tags;
 use crate::api::state::AppState;
 
 /// How many jobs the list shows, and invalid rows a job page.
@@ -14,6 +15,18 @@ const JOBS_SHOWN: i64 = 200;
 const INVALID_ROWS_SHOWN: i64 = 1000;
 
 /// `GET /emulator/ui/imports`
+#[utoipa::path(
+    get,
+    path = "/emulator/ui/imports",
+    tag = tags::CONSOLE,
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "Data Import API jobs, newest first (HTML)", content_type = "text/html"),
+        (status = 303, description = "No browser session: to /login?url=<this page>"),
+        (status = 403, description = "The signed-in user is not a user of the tenant", content_type = "text/html"),
+        (status = 421, description = "The Host does not name the emulator", content_type = "application/json"),
+    ),
+)]
 pub async fn list(who: SignedIn, State(state): State<AppState>) -> Response {
     let engine = state.engine_handle();
     let jobs = match super::blocking(move || {
@@ -56,6 +69,22 @@ pub async fn list(who: SignedIn, State(state): State<AppState>) -> Response {
 }
 
 /// `GET /emulator/ui/imports/{id}`: one job and its invalid rows.
+#[utoipa::path(
+    get,
+    path = "/emulator/ui/imports/{id}",
+    tag = tags::CONSOLE,
+    security(("session" = [])),
+    params(
+        ("id" = String, Path, description = "The job id"),
+    ),
+    responses(
+        (status = 200, description = "One job with its settings and invalid rows (HTML)", content_type = "text/html"),
+        (status = 303, description = "No browser session: to /login?url=<this page>"),
+        (status = 403, description = "The signed-in user is not a user of the tenant", content_type = "text/html"),
+        (status = 404, description = "No such job", content_type = "text/html"),
+        (status = 421, description = "The Host does not name the emulator", content_type = "application/json"),
+    ),
+)]
 pub async fn job(who: SignedIn, State(state): State<AppState>, Path(id): Path<String>) -> Response {
     let engine = state.engine_handle();
     let wanted = id.clone();

@@ -21,9 +21,9 @@ mod session;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::Router;
 
-use crate::api::state::AppState;
+use super::openapi::tags;
+use super::routes::Routes;
 
 pub use session::SignedIn;
 
@@ -31,9 +31,9 @@ pub use session::SignedIn;
 pub const ROOT: &str = "/emulator/ui";
 
 /// The console's routes (mounted on the tenant domain, behind the admin guard).
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/emulator/", get(|| async { Redirect::to(ROOT) }))
+pub(crate) fn routes() -> Routes {
+    Routes::new()
+        .route("/emulator/", get(old_address))
         .route(ROOT, get(models::overview))
         .route("/emulator/ui/assets/console.css", get(stylesheet))
         .route("/emulator/ui/assets/console.js", get(script))
@@ -57,6 +57,20 @@ pub fn routes() -> Router<AppState> {
         .route("/emulator/ui/reset", post(admin::reset))
 }
 
+/// `GET /emulator/`: where the emulator's state page used to be.
+#[utoipa::path(
+    get,
+    path = "/emulator/",
+    tag = tags::CONSOLE,
+    responses(
+        (status = 303, description = "To the web console, /emulator/ui"),
+        (status = 421, description = "The Host does not name the emulator", content_type = "application/json"),
+    ),
+)]
+pub async fn old_address() -> Redirect {
+    Redirect::to(ROOT)
+}
+
 fn asset(content_type: &'static str, body: &'static str) -> Response {
     let mut response = body.into_response();
     let headers = response.headers_mut();
@@ -65,13 +79,53 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
     response
 }
 
-async fn stylesheet() -> Response {
+#[utoipa::path(
+    get,
+    path = "/emulator/ui/assets/console.css",
+    tag = tags::CONSOLE,
+    responses((status = 200, description = "The console's style sheet", content_type = "text/css")),
+)]
+pub async fn stylesheet() -> Response {
     asset("text/css; charset=utf-8", include_str!("assets/console.css"))
 }
 
-async fn script() -> Response {
+#[utoipa::path(
+    get,
+    path = "/emulator/ui/assets/console.js",
+    tag = tags::CONSOLE,
+    responses((status = 200, description = "The console's script (live pages)", content_type = "text/javascript")),
+)]
+pub async fn script() -> Response {
     asset("text/javascript; charset=utf-8", include_str!("assets/console.js"))
 }
+
+/// The console's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    old_address,
+    stylesheet,
+    script,
+    models::overview,
+    models::list,
+    models::rows,
+    schedules::list,
+    schedules::run_now,
+    schedules::run,
+    schedules::rejections,
+    imports::list,
+    imports::job,
+    multiactions::list,
+    multiactions::run_now,
+    multiactions::execution,
+    requests::list,
+    admin::show,
+    admin::add_fault,
+    admin::clear_faults,
+    admin::set_clock,
+    admin::release,
+    admin::reset
+))]
+pub(crate) struct Doc;
 
 /// 303 See Other to a page of the console (the answer to a form).
 fn see_other(location: &str) -> Response {

@@ -10,6 +10,7 @@ use maud::html;
 
 use super::layout::{self, page, pager, paging, Frame, Nav};
 use super::SignedIn;
+use crate::api::openapi::tags;
 use crate::api::state::AppState;
 use crate::store::{FactQuery, FactTable};
 use crate::tenant::Row;
@@ -18,6 +19,18 @@ use crate::tenant::Row;
 const FILTER_CHOICES: usize = 200;
 
 /// `GET /emulator/ui`: the tenant at a glance.
+#[utoipa::path(
+    get,
+    path = "/emulator/ui",
+    tag = tags::CONSOLE,
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "The tenant at a glance: URLs, clock, counts (HTML)", content_type = "text/html"),
+        (status = 303, description = "No browser session: to /login?url=<this page>"),
+        (status = 403, description = "The signed-in user is not a user of the tenant", content_type = "text/html"),
+        (status = 421, description = "The Host does not name the emulator", content_type = "application/json"),
+    ),
+)]
 pub async fn overview(who: SignedIn, State(state): State<AppState>) -> Response {
     let tenant = state.tenant();
     let engine = state.engine_handle();
@@ -57,6 +70,18 @@ pub async fn overview(who: SignedIn, State(state): State<AppState>) -> Response 
 }
 
 /// `GET /emulator/ui/models`: planning models and public dimensions.
+#[utoipa::path(
+    get,
+    path = "/emulator/ui/models",
+    tag = tags::CONSOLE,
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "Planning models and public dimensions with their row counts (HTML)", content_type = "text/html"),
+        (status = 303, description = "No browser session: to /login?url=<this page>"),
+        (status = 403, description = "The signed-in user is not a user of the tenant", content_type = "text/html"),
+        (status = 421, description = "The Host does not name the emulator", content_type = "application/json"),
+    ),
+)]
 pub async fn list(who: SignedIn, State(state): State<AppState>) -> Response {
     let tenant = state.tenant();
     let store_counts = {
@@ -115,6 +140,24 @@ pub async fn list(who: SignedIn, State(state): State<AppState>) -> Response {
 
 /// `GET /emulator/ui/models/{id}?offset=&limit=&<Dimension>=<member>...`:
 /// the facts of a planning model or the members of a public dimension.
+#[utoipa::path(
+    get,
+    path = "/emulator/ui/models/{id}",
+    tag = tags::CONSOLE,
+    security(("session" = [])),
+    params(
+        ("id" = String, Path, description = "A model or dimension, `t.G:ID` or bare `ID`"),
+        ("offset" = Option<i64>, Query, description = "Rows to skip (default 0)"),
+        ("limit" = Option<i64>, Query, description = "Rows to show (default 50, at most 1000)"),
+    ),
+    responses(
+        (status = 200, description = "The stored facts of a model, paged and filtered by any dimension (`?Version=public.Plan`), or the members of a dimension (HTML)", content_type = "text/html"),
+        (status = 303, description = "No browser session: to /login?url=<this page>"),
+        (status = 403, description = "The signed-in user is not a user of the tenant", content_type = "text/html"),
+        (status = 404, description = "No such model or dimension", content_type = "text/html"),
+        (status = 421, description = "The Host does not name the emulator", content_type = "application/json"),
+    ),
+)]
 pub async fn rows(
     who: SignedIn,
     State(state): State<AppState>,

@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::layout::{self, badge, page, post_form, Frame, Nav};
 use super::SignedIn;
+use crate::api::openapi::tags;
 use crate::api::state::AppState;
 use crate::tenant::MultiActionStep;
 
@@ -22,6 +23,18 @@ fn field(parameter: &str) -> String {
 }
 
 /// `GET /emulator/ui/multiactions`
+#[utoipa::path(
+    get,
+    path = "/emulator/ui/multiactions",
+    tag = tags::CONSOLE,
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "Multi actions with their steps, parameters and executions (HTML)", content_type = "text/html"),
+        (status = 303, description = "No browser session: to /login?url=<this page>"),
+        (status = 403, description = "The signed-in user is not a user of the tenant", content_type = "text/html"),
+        (status = 421, description = "The Host does not name the emulator", content_type = "application/json"),
+    ),
+)]
 pub async fn list(who: SignedIn, State(state): State<AppState>) -> Response {
     let tenant = state.tenant();
     let engine = state.engine_handle();
@@ -97,6 +110,25 @@ pub async fn list(who: SignedIn, State(state): State<AppState>) -> Response {
 
 /// `POST /emulator/ui/multiactions/{id}/run`: an execution as the signed-in
 /// user, with the parameter values of the form (`p.<parameter>=<member>`).
+#[utoipa::path(
+    post,
+    path = "/emulator/ui/multiactions/{id}/run",
+    tag = tags::CONSOLE,
+    security(("session" = [])),
+    params(
+        ("id" = String, Path, description = "The multi action id (bare)"),
+    ),
+    request_body(description = "The console's form token (field csrf) and p.<parameter>=<member> per parameter", content((String = "application/x-www-form-urlencoded"))),
+    responses(
+        (status = 303, description = "An execution started as the signed-in user: to its page"),
+        (status = 400, description = "A parameter has no value", content_type = "text/html"),
+        (status = 404, description = "No such multi action", content_type = "text/html"),
+        (status = 403, description = "Viewers may not execute multi actions", content_type = "text/html"),
+        (status = 403, description = "No session, no or another session's form token, or Origin names another site", content_type = "application/json"),
+        (status = 415, description = "The body is not a form (application/x-www-form-urlencoded)", content_type = "application/json"),
+        (status = 421, description = "The Host does not name the emulator", content_type = "application/json"),
+    ),
+)]
 pub async fn run_now(
     who: SignedIn,
     State(state): State<AppState>,
@@ -134,6 +166,22 @@ pub async fn run_now(
 }
 
 /// `GET /emulator/ui/executions/{id}`: one execution and its messages.
+#[utoipa::path(
+    get,
+    path = "/emulator/ui/executions/{id}",
+    tag = tags::CONSOLE,
+    security(("session" = [])),
+    params(
+        ("id" = String, Path, description = "The execution id"),
+    ),
+    responses(
+        (status = 200, description = "One multi action execution with its messages (HTML)", content_type = "text/html"),
+        (status = 303, description = "No browser session: to /login?url=<this page>"),
+        (status = 403, description = "The signed-in user is not a user of the tenant", content_type = "text/html"),
+        (status = 404, description = "No such execution", content_type = "text/html"),
+        (status = 421, description = "The Host does not name the emulator", content_type = "application/json"),
+    ),
+)]
 pub async fn execution(who: SignedIn, State(state): State<AppState>, Path(id): Path<String>) -> Response {
     let engine = state.engine_handle();
     let wanted = id.clone();

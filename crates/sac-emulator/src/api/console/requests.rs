@@ -9,6 +9,7 @@ use maud::html;
 
 use super::layout::{page, Frame, Nav};
 use super::SignedIn;
+use crate::api::openapi::tags;
 use crate::api::requests::RequestRecord;
 use crate::api::state::AppState;
 
@@ -32,6 +33,22 @@ fn shown(record: &RequestRecord, path: &str, status: &str) -> bool {
 }
 
 /// `GET /emulator/ui/requests?path=&status=`
+#[utoipa::path(
+    get,
+    path = "/emulator/ui/requests",
+    tag = tags::CONSOLE,
+    security(("session" = [])),
+    params(
+        ("path" = Option<String>, Query, description = "Only paths containing this"),
+        ("status" = Option<String>, Query, description = "Only this status (`404`) or class (`4xx`)"),
+    ),
+    responses(
+        (status = 200, description = "The request log, newest first, secrets masked (HTML)", content_type = "text/html"),
+        (status = 303, description = "No browser session: to /login?url=<this page>"),
+        (status = 403, description = "The signed-in user is not a user of the tenant", content_type = "text/html"),
+        (status = 421, description = "The Host does not name the emulator", content_type = "application/json"),
+    ),
+)]
 pub async fn list(who: SignedIn, State(state): State<AppState>, Query(q): Query<HashMap<String, String>>) -> Response {
     let path = q.get("path").map(|p| p.trim().to_string()).unwrap_or_default();
     let status = q.get("status").map(|s| s.trim().to_string()).unwrap_or_default();

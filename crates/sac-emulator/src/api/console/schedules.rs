@@ -9,6 +9,7 @@ use sac_types::legacy::RunStatus;
 
 use super::layout::{self, badge, page, post_form, Frame, Nav};
 use super::SignedIn;
+use crate::api::openapi::tags;
 use crate::api::state::AppState;
 use crate::engine::runs::RUNNING;
 use crate::store::RunRecord;
@@ -46,6 +47,18 @@ fn run_row(run: &RunRecord) -> Markup {
 }
 
 /// `GET /emulator/ui/schedules`
+#[utoipa::path(
+    get,
+    path = "/emulator/ui/schedules",
+    tag = tags::CONSOLE,
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "Data Management: each data import with its runs (HTML)", content_type = "text/html"),
+        (status = 303, description = "No browser session: to /login?url=<this page>"),
+        (status = 403, description = "The signed-in user is not a user of the tenant", content_type = "text/html"),
+        (status = 421, description = "The Host does not name the emulator", content_type = "application/json"),
+    ),
+)]
 pub async fn list(who: SignedIn, State(state): State<AppState>) -> Response {
     let engine = state.engine_handle();
     if let Err(r) = super::blocking(move || engine.tick()).await {
@@ -90,6 +103,24 @@ pub async fn list(who: SignedIn, State(state): State<AppState>) -> Response {
 }
 
 /// `POST /emulator/ui/schedules/{id}/run`: "Run now", as the signed-in user.
+#[utoipa::path(
+    post,
+    path = "/emulator/ui/schedules/{id}/run",
+    tag = tags::CONSOLE,
+    security(("session" = [])),
+    params(
+        ("id" = String, Path, description = "The data import (schedule) id"),
+    ),
+    request_body(description = "The console's form token (field csrf)", content((String = "application/x-www-form-urlencoded"))),
+    responses(
+        (status = 303, description = "A run started as the signed-in user: to its page"),
+        (status = 404, description = "No such data import", content_type = "text/html"),
+        (status = 403, description = "Viewers may not run data imports", content_type = "text/html"),
+        (status = 403, description = "No session, no or another session's form token, or Origin names another site", content_type = "application/json"),
+        (status = 415, description = "The body is not a form (application/x-www-form-urlencoded)", content_type = "application/json"),
+        (status = 421, description = "The Host does not name the emulator", content_type = "application/json"),
+    ),
+)]
 pub async fn run_now(who: SignedIn, State(state): State<AppState>, Path(id): Path<String>) -> Response {
     let tenant = state.tenant();
     let Some(schedule) = tenant.schedule(&id).cloned() else {
@@ -124,6 +155,22 @@ async fn find_run(state: &AppState, id: &str) -> Result<RunRecord, Response> {
 }
 
 /// `GET /emulator/ui/runs/{id}`: one run.
+#[utoipa::path(
+    get,
+    path = "/emulator/ui/runs/{id}",
+    tag = tags::CONSOLE,
+    security(("session" = [])),
+    params(
+        ("id" = String, Path, description = "The execution id"),
+    ),
+    responses(
+        (status = 200, description = "One run: status, user, times, counts, message (HTML)", content_type = "text/html"),
+        (status = 303, description = "No browser session: to /login?url=<this page>"),
+        (status = 403, description = "The signed-in user is not a user of the tenant", content_type = "text/html"),
+        (status = 404, description = "No such run", content_type = "text/html"),
+        (status = 421, description = "The Host does not name the emulator", content_type = "application/json"),
+    ),
+)]
 pub async fn run(who: SignedIn, State(state): State<AppState>, Path(id): Path<String>) -> Response {
     let run = match find_run(&state, &id).await {
         Ok(r) => r,
@@ -165,6 +212,22 @@ pub async fn run(who: SignedIn, State(state): State<AppState>, Path(id): Path<St
 }
 
 /// `GET /emulator/ui/runs/{id}/rejections`: the rejected rows with their reasons.
+#[utoipa::path(
+    get,
+    path = "/emulator/ui/runs/{id}/rejections",
+    tag = tags::CONSOLE,
+    security(("session" = [])),
+    params(
+        ("id" = String, Path, description = "The execution id"),
+    ),
+    responses(
+        (status = 200, description = "The rejected rows of a run with their issues (HTML)", content_type = "text/html"),
+        (status = 303, description = "No browser session: to /login?url=<this page>"),
+        (status = 403, description = "The signed-in user is not a user of the tenant", content_type = "text/html"),
+        (status = 404, description = "No such run", content_type = "text/html"),
+        (status = 421, description = "The Host does not name the emulator", content_type = "application/json"),
+    ),
+)]
 pub async fn rejections(who: SignedIn, State(state): State<AppState>, Path(id): Path<String>) -> Response {
     let run = match find_run(&state, &id).await {
         Ok(r) => r,
