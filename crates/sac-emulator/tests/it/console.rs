@@ -115,7 +115,10 @@ async fn every_page_reads_without_javascript() {
     let execution = location.strip_prefix("/emulator/ui/executions/").expect("to the execution").to_string();
 
     let overview = browser.read("/emulator/ui").await;
-    assert!(overview.contains("Signed in as <b>John Doe</b>") && overview.contains("tenant G"), "{overview}");
+    assert!(
+        overview.contains(r#"title="Signed in as JDOE"><b>John Doe</b> (JDOE)"#) && overview.contains("tenant G"),
+        "{overview}"
+    );
     let models = browser.read("/emulator/ui/models").await;
     assert!(models.contains("t.G:SALES_PLAN") && models.contains("t.G:ZEPPART_001"));
     let facts = browser.read("/emulator/ui/models/SALES_PLAN?Part=P0002&Date=202603&limit=5").await;
@@ -319,6 +322,13 @@ async fn faults_clock_and_reset_from_the_console() {
     let (status, _, _) =
         browser.submit("/emulator/ui/clock", &[("csrf", &token), ("mode", "delay"), ("amount", "-3")]).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // Signing out ends this session only.
+    let other = sign_in(&emu, "JDOE").await;
+    let (status, location, _) = other.submit("/emulator/ui/signout", &[("csrf", &other.form_token().await)]).await;
+    assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, "/login?url=%2Femulator%2Fui"));
+    assert_eq!(other.page("/emulator/ui").await.0, StatusCode::SEE_OTHER, "signed out");
+    assert_eq!(browser.page("/emulator/ui").await.0, StatusCode::OK, "the other session goes on");
 
     let (status, location, _) = browser.submit("/emulator/ui/reset", &[("csrf", &token)]).await;
     assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, "/emulator/ui"));

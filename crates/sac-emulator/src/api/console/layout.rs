@@ -83,7 +83,10 @@ pub fn page(frame: Frame<'_>, content: Markup) -> Response {
                     a.active[nav == frame.nav] href=(href) { (label) }
                 }
             }
-            span.user title=(frame.who.user) { "Signed in as " b { (frame.who.display_name) } " (" (frame.who.user) ")" }
+            div.account {
+                span.user title={ "Signed in as " (frame.who.user) } { b { (frame.who.display_name) } " (" (frame.who.user) ")" }
+                (post_form(frame.who, "/emulator/ui/signout", "Sign out", html! {}))
+            }
         }
         main data-live[frame.live] {
             h1 { (frame.title) }

@@ -55,6 +55,7 @@ pub(crate) fn routes() -> Routes {
         .route("/emulator/ui/clock", post(admin::set_clock))
         .route("/emulator/ui/release", post(admin::release))
         .route("/emulator/ui/reset", post(admin::reset))
+        .route("/emulator/ui/signout", post(session::sign_out))
 }
 
 /// `GET /emulator/`: where the emulator's state page used to be.
@@ -123,7 +124,8 @@ pub async fn script() -> Response {
     admin::clear_faults,
     admin::set_clock,
     admin::release,
-    admin::reset
+    admin::reset,
+    session::sign_out
 ))]
 pub(crate) struct Doc;
 

@@ -1,12 +1,13 @@
 //! Who uses the console: a tenant user signed in through the browser login
 //! (`/login`, the session cookie), as in SAC. Others are sent to sign in.
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
 
 use super::layout;
+use crate::api::openapi::tags;
 use crate::api::state::AppState;
 use crate::auth::{current_session, form_token};
 use crate::store::SessionKind;
@@ -20,6 +21,8 @@ pub struct SignedIn {
     pub display_name: String,
     pub role: Role,
     pub form_token: String,
+    /// The digest of the browser session (to end it on sign-out).
+    pub(super) session: String,
 }
 
 impl SignedIn {
@@ -56,12 +59,35 @@ impl FromRequestParts<AppState> for SignedIn {
                 display_name: u.display_name.clone(),
                 role: u.role,
                 form_token: form_token(&state.keys().jwt, &session),
+                session: session.digest.clone(),
             }),
             _ => Err(layout::error_page(
                 StatusCode::FORBIDDEN,
                 &format!("User {user} does not exist in tenant {}: sign in as a user of the tenant.", tenant.letter),
             )),
         }
+    }
+}
+
+/// `POST /emulator/ui/signout`: ends the browser session (in SAC, "Sign Out").
+#[utoipa::path(
+    post,
+    path = "/emulator/ui/signout",
+    tag = tags::CONSOLE,
+    security(("session" = [])),
+    request_body(description = "The console's form token (field csrf)", content((String = "application/x-www-form-urlencoded"))),
+    responses(
+        (status = 303, description = "Signed out: to the login form, which comes back to the console"),
+        (status = 403, description = "No session, no or another session's form token, or Origin names another site", content_type = "application/json"),
+        (status = 415, description = "The body is not a form (application/x-www-form-urlencoded)", content_type = "application/json"),
+        (status = 421, description = "The Host does not name the emulator", content_type = "application/json"),
+    ),
+)]
+pub async fn sign_out(who: SignedIn, State(state): State<AppState>) -> Response {
+    // An expiry in the past ends the session for every later request (and in the store).
+    match state.store().touch_session(&who.session, 0) {
+        Ok(()) => super::see_other(&sign_in_location(super::ROOT)),
+        Err(e) => layout::internal(e),
     }
 }
 
