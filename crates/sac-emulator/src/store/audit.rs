@@ -9,17 +9,20 @@
 //! (the seed facts) are not logged, as SAC logs from the moment auditing
 //! is switched on.
 
-use rusqlite::params;
+use rusqlite::{params, OptionalExtension};
 
 use super::facts::{quote, FactTable};
-use super::{parse_json, Reader, StoreResult, Writer};
+use super::{Reader, StoreResult, Writer};
 
+/// Who changed facts when: one row per [`Writer::with_audit`]; the logged
+/// rows of each audited model (table `audit:<model>`, typed like its fact
+/// table: the key, then every measure before and after) name their batch.
+/// `audit_context` holds the batch of the write under way, inside its
+/// transaction only.
 pub(super) const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS audit_rows (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT, model TEXT NOT NULL, time TEXT NOT NULL, user TEXT NOT NULL,
-    dimensions TEXT NOT NULL, old TEXT NOT NULL, new TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS audit_rows_by_model ON audit_rows (model, seq);
-CREATE TABLE IF NOT EXISTS audit_context (user TEXT NOT NULL, time TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS audit_batches (
+    batch INTEGER PRIMARY KEY AUTOINCREMENT, user TEXT NOT NULL, time TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS audit_context (batch INTEGER NOT NULL);
 ";
 
 /// One logged change of one fact: its key, and every measure before
@@ -34,48 +37,68 @@ pub struct AuditRecord {
     pub new: Vec<Option<f64>>,
 }
 
-/// `'text'` as an SQL string literal.
-fn literal(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
+fn table_name(model: &str) -> String {
+    format!("audit:{model}")
 }
 
 fn trigger_names(model: &str) -> [String; 3] {
     ["insert", "update", "delete"].map(|what| quote(&format!("audit_{what}:{model}")))
 }
 
+fn old_column(measure: &str) -> String {
+    quote(&format!("old:{measure}"))
+}
+
+fn new_column(measure: &str) -> String {
+    quote(&format!("new:{measure}"))
+}
+
+/// The audit tables of every model with a fact table (to drop them all).
+pub(super) fn tables(r: &Reader<'_>) -> StoreResult<Vec<String>> {
+    let mut stmt = r.conn().prepare_cached("SELECT model FROM facts_tables")?;
+    let models = stmt.query_map([], |row| row.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
+    Ok(models.iter().map(|m| table_name(m)).collect())
+}
+
 impl Writer<'_> {
-    /// Switches the Data Audit of a model's facts on (creates the triggers)
-    /// or off (drops them and forgets the model's log, as SAC does).
+    /// Switches the Data Audit of a model's facts on (creates its log and
+    /// the triggers that fill it) or off (drops both: SAC removes the audit
+    /// data when auditing is switched off).
     pub fn set_audit(&self, table: &FactTable, on: bool) -> StoreResult<()> {
         let [insert, update, delete] = trigger_names(&table.model);
         for name in [&insert, &update, &delete] {
             self.conn().execute_batch(&format!("DROP TRIGGER IF EXISTS {name}"))?;
         }
+        let log = quote(&table_name(&table.model));
         if !on {
-            self.conn().prepare_cached("DELETE FROM audit_rows WHERE model = ?1")?.execute([&table.model])?;
+            self.conn().execute_batch(&format!("DROP TABLE IF EXISTS {log}"))?;
             return Ok(());
         }
+        let mut columns = vec!["seq INTEGER PRIMARY KEY".to_string(), "batch INTEGER NOT NULL".to_string()];
+        columns.extend(table.dimensions.iter().map(|d| format!("{} TEXT NOT NULL", quote(d))));
+        columns.extend(table.measures.iter().map(|m| format!("{} REAL", old_column(m))));
+        columns.extend(table.measures.iter().map(|m| format!("{} REAL", new_column(m))));
+        self.conn().execute_batch(&format!("CREATE TABLE IF NOT EXISTS {log} ({})", columns.join(", ")))?;
+
         let facts = quote(&format!("facts:{}", table.model));
-        let model = literal(&table.model);
-        let row = |side: &str, columns: &[String]| -> String {
-            let cells: Vec<String> = columns.iter().map(|c| format!("{side}.{}", quote(c))).collect();
-            format!("json_array({})", cells.join(", "))
-        };
-        let nulls = format!("json_array({})", vec!["NULL"; table.measures.len()].join(", "));
-        let log = |dims: String, old: &str, new: &str| {
-            format!(
-                "INSERT INTO audit_rows (model, time, user, dimensions, old, new) \
-                 SELECT {model}, time, user, {dims}, {old}, {new} FROM audit_context;"
-            )
+        let mut targets = vec!["batch".to_string()];
+        targets.extend(table.dimensions.iter().map(|d| quote(d)));
+        targets.extend(table.measures.iter().map(|m| old_column(m)));
+        targets.extend(table.measures.iter().map(|m| new_column(m)));
+        let values = |key_side: &str, old_side: Option<&str>, new_side: Option<&str>| {
+            let mut v = vec!["batch".to_string()];
+            v.extend(table.dimensions.iter().map(|d| format!("{key_side}.{}", quote(d))));
+            let side = |s: Option<&str>, m: &String| s.map_or("NULL".to_string(), |s| format!("{s}.{}", quote(m)));
+            v.extend(table.measures.iter().map(|m| side(old_side, m)));
+            v.extend(table.measures.iter().map(|m| side(new_side, m)));
+            format!("INSERT INTO {log} ({}) SELECT {} FROM audit_context;", targets.join(", "), v.join(", "))
         };
         let in_context = "EXISTS (SELECT 1 FROM audit_context)";
-        let (new_dims, old_dims) = (row("NEW", &table.dimensions), row("OLD", &table.dimensions));
-        let (new_measures, old_measures) = (row("NEW", &table.measures), row("OLD", &table.measures));
         self.conn().execute_batch(&format!(
             "CREATE TRIGGER {insert} AFTER INSERT ON {facts} WHEN {in_context} BEGIN {} END;
              CREATE TRIGGER {delete} AFTER DELETE ON {facts} WHEN {in_context} BEGIN {} END;",
-            log(new_dims.clone(), &nulls, &new_measures),
-            log(old_dims, &old_measures, &nulls),
+            values("NEW", None, Some("NEW")),
+            values("OLD", Some("OLD"), None),
         ))?;
         if !table.measures.is_empty() {
             let changed: Vec<String> =
@@ -83,7 +106,7 @@ impl Writer<'_> {
             self.conn().execute_batch(&format!(
                 "CREATE TRIGGER {update} AFTER UPDATE ON {facts} WHEN {in_context} AND ({}) BEGIN {} END;",
                 changed.join(" OR "),
-                log(new_dims, &old_measures, &new_measures),
+                values("NEW", Some("OLD"), Some("NEW")),
             ))?;
         }
         Ok(())
@@ -92,10 +115,12 @@ impl Writer<'_> {
     /// Runs `f` with Data Audit logging its fact changes as made by `user`
     /// at `time` (UTC, RFC 3339 with milliseconds).
     pub fn with_audit<T>(&self, user: &str, time: &str, f: impl FnOnce(&Self) -> StoreResult<T>) -> StoreResult<T> {
-        self.conn().prepare_cached("DELETE FROM audit_context")?.execute([])?;
         self.conn()
-            .prepare_cached("INSERT INTO audit_context (user, time) VALUES (?1, ?2)")?
+            .prepare_cached("INSERT INTO audit_batches (user, time) VALUES (?1, ?2)")?
             .execute(params![user, time])?;
+        let batch = self.conn().last_insert_rowid();
+        self.conn().prepare_cached("DELETE FROM audit_context")?.execute([])?;
+        self.conn().prepare_cached("INSERT INTO audit_context (batch) VALUES (?1)")?.execute([batch])?;
         let value = f(self);
         self.conn().prepare_cached("DELETE FROM audit_context")?.execute([])?;
         value
@@ -103,32 +128,48 @@ impl Writer<'_> {
 }
 
 impl Reader<'_> {
-    /// A model's logged changes, oldest first, one page.
-    pub fn audit_records(&self, model: &str, offset: i64, limit: i64) -> StoreResult<Vec<AuditRecord>> {
-        let mut stmt = self.conn().prepare_cached(
-            "SELECT time, user, dimensions, old, new FROM audit_rows WHERE model = ?1 ORDER BY seq LIMIT ?2 OFFSET ?3",
-        )?;
-        let raw = stmt
-            .query_map(params![model, limit.max(0), offset.max(0)], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get(3)?, r.get(4)?))
-            })?
-            .collect::<Result<Vec<(String, String, String, String, String)>, _>>()?;
-        raw.into_iter()
-            .map(|(time, user, dims, old, new)| {
-                Ok(AuditRecord {
-                    time,
-                    user,
-                    dimensions: parse_json("audit key", &dims)?,
-                    old: parse_json("audit values", &old)?,
-                    new: parse_json("audit values", &new)?,
-                })
-            })
-            .collect()
+    fn has_audit_table(&self, table: &FactTable) -> StoreResult<bool> {
+        let mut stmt = self.conn().prepare_cached("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1")?;
+        Ok(stmt.query_row([table_name(&table.model)], |_| Ok(())).optional()?.is_some())
     }
 
-    pub fn audit_count(&self, model: &str) -> StoreResult<i64> {
-        let mut stmt = self.conn().prepare_cached("SELECT COUNT(*) FROM audit_rows WHERE model = ?1")?;
-        Ok(stmt.query_row([model], |r| r.get(0))?)
+    /// A model's logged changes, oldest first, one page (none when its
+    /// auditing is off).
+    pub fn audit_records(&self, table: &FactTable, offset: i64, limit: i64) -> StoreResult<Vec<AuditRecord>> {
+        if !self.has_audit_table(table)? {
+            return Ok(vec![]);
+        }
+        let mut columns = vec!["b.time".to_string(), "b.user".to_string()];
+        columns.extend(table.dimensions.iter().map(|d| format!("a.{}", quote(d))));
+        columns.extend(table.measures.iter().map(|m| format!("a.{}", old_column(m))));
+        columns.extend(table.measures.iter().map(|m| format!("a.{}", new_column(m))));
+        let sql = format!(
+            "SELECT {} FROM {} a JOIN audit_batches b ON b.batch = a.batch ORDER BY a.seq LIMIT ?1 OFFSET ?2",
+            columns.join(", "),
+            quote(&table_name(&table.model))
+        );
+        let (dims, measures) = (table.dimensions.len(), table.measures.len());
+        let mut stmt = self.conn().prepare_cached(&sql)?;
+        let records = stmt
+            .query_map(params![limit.max(0), offset.max(0)], |r| {
+                Ok(AuditRecord {
+                    time: r.get(0)?,
+                    user: r.get(1)?,
+                    dimensions: (0..dims).map(|i| r.get(2 + i)).collect::<Result<_, _>>()?,
+                    old: (0..measures).map(|i| r.get(2 + dims + i)).collect::<Result<_, _>>()?,
+                    new: (0..measures).map(|i| r.get(2 + dims + measures + i)).collect::<Result<_, _>>()?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(records)
+    }
+
+    pub fn audit_count(&self, table: &FactTable) -> StoreResult<i64> {
+        if !self.has_audit_table(table)? {
+            return Ok(0);
+        }
+        let sql = format!("SELECT COUNT(*) FROM {}", quote(&table_name(&table.model)));
+        Ok(self.conn().prepare_cached(&sql)?.query_row([], |r| r.get(0))?)
     }
 }
 
@@ -159,7 +200,7 @@ mod tests {
                 Ok(())
             })
             .unwrap();
-        assert_eq!(store.read(|r| r.audit_count("M'x")).unwrap(), 0);
+        assert_eq!(store.read(|r| r.audit_count(&t)).unwrap(), 0);
         store
             .write(|w| {
                 w.with_audit("JDOE", "2026-11-28T00:00:00.000Z", |w| {
@@ -173,7 +214,7 @@ mod tests {
                 })
             })
             .unwrap();
-        let records = store.read(|r| r.audit_records("M'x", 0, 10)).unwrap();
+        let records = store.read(|r| r.audit_records(&t, 0, 10)).unwrap();
         assert_eq!(records.len(), 3, "{records:?}");
         assert_eq!(records[0].user, "JDOE");
         assert_eq!(records[0].dimensions, ["A", "1"]);
@@ -185,10 +226,10 @@ mod tests {
         assert_eq!((records[2].old.clone(), records[2].new.clone()), (vec![Some(3.0), None], vec![None, None]));
         // The context ends with with_audit: later writes are not logged.
         store.write(|w| w.fact_writer(&t, WriteMode::Update)?.write(&["P", "1"], &[Some(1.0), None])).unwrap();
-        assert_eq!(store.read(|r| r.audit_count("M'x")).unwrap(), 3);
+        assert_eq!(store.read(|r| r.audit_count(&t)).unwrap(), 3);
         // Switching auditing off drops the log.
         store.write(|w| w.set_audit(&t, false)).unwrap();
-        assert_eq!(store.read(|r| r.audit_count("M'x")).unwrap(), 0);
+        assert_eq!(store.read(|r| r.audit_count(&t)).unwrap(), 0);
     }
 
     #[test]
@@ -203,6 +244,6 @@ mod tests {
             })
         });
         assert!(result.is_err());
-        assert_eq!(store.read(|r| r.audit_count("M'x")).unwrap(), 0);
+        assert_eq!(store.read(|r| r.audit_count(&t)).unwrap(), 0);
     }
 }

@@ -93,7 +93,7 @@ CREATE INDEX IF NOT EXISTS ma_executions_by_status ON ma_executions (status);
 
 /// Tables that hold the tenant's state (the typed fact tables come on top).
 const STATE_TABLES: [&str; 15] = [
-    "audit_rows",
+    "audit_batches",
     "audit_context",
     "import_jobs",
     "import_chunks",
@@ -243,6 +243,9 @@ impl Store {
     /// Forgets everything: the state of a fresh emulator.
     pub fn wipe(&self) -> StoreResult<()> {
         self.write(|w| {
+            for table in audit::tables(w)? {
+                w.conn().execute_batch(&format!("DROP TABLE IF EXISTS {}", facts::quote(&table)))?;
+            }
             for table in facts::tables(w)? {
                 w.conn().execute_batch(&format!("DROP TABLE IF EXISTS {}", facts::quote(&table)))?;
             }

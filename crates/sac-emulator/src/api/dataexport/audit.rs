@@ -49,7 +49,7 @@ pub(super) fn refusal(state: &AppState, domain: Domain, headers: &HeaderMap, m: 
 
 /// Every logged change, oldest first.
 pub(super) fn rows(state: &AppState, m: &ModelDef) -> StoreResult<Vec<Value>> {
-    let records = state.store().read(|r| r.audit_records(&m.id, 0, i64::MAX))?;
+    let records = state.store().read(|r| r.audit_records(&crate::store::FactTable::of(m), 0, i64::MAX))?;
     Ok(records.iter().map(|rec| row(m, rec)).collect())
 }
 
