@@ -196,6 +196,18 @@ impl Reader<'_> {
         Ok(rows)
     }
 
+    /// How many facts `filter` selects (all without one): what `$count`
+    /// answers, whatever page is read.
+    pub fn fact_count_matching(&self, table: &FactTable, filter: Option<&Filter>) -> StoreResult<i64> {
+        if filter.is_some_and(|f| !f.columns().iter().all(|c| table.has_column(c))) {
+            return Ok(0);
+        }
+        let mut args = Vec::new();
+        let where_clause = filter.map(|f| format!(" WHERE {}", f.to_sql(&mut args))).unwrap_or_default();
+        let mut stmt = self.conn().prepare_cached(&format!("SELECT COUNT(*) FROM {}{where_clause}", table.table()))?;
+        Ok(stmt.query_row(rusqlite::params_from_iter(args), |r| r.get(0))?)
+    }
+
     pub fn fact_count(&self, table: &FactTable) -> StoreResult<i64> {
         let mut stmt = self.conn().prepare_cached(&format!("SELECT COUNT(*) FROM {}", table.table()))?;
         Ok(stmt.query_row([], |r| r.get(0)).optional()?.unwrap_or(0))
@@ -361,6 +373,13 @@ mod tests {
         store
             .read(|r| {
                 assert_eq!(r.fact_count(&t)?, 3);
+                let only_a = Filter::Compare {
+                    column: "Version".into(),
+                    op: crate::store::filter::Op::Eq,
+                    value: crate::store::filter::Literal::Text("A".into()),
+                };
+                assert_eq!(r.fact_count_matching(&t, Some(&only_a))?, 2);
+                assert_eq!(r.fact_count_matching(&t, None)?, 3);
                 let cond = [("Version".to_string(), "A".to_string())];
                 let actual = r.facts(&t, &FactQuery { conditions: &cond, limit: 10, ..Default::default() })?;
                 assert_eq!(actual.len(), 2);

@@ -22,7 +22,7 @@ async fn providers_metadata_and_paged_fact_data() {
     assert_eq!(providers["value"][0]["ProviderID"], "SALES_PLAN");
     let (status, xml) = get(&emu, &token, "/providers/sac/SALES_PLAN/$metadata").await;
     assert_eq!(status, 200);
-    assert!(xml.contains("<Property Name=\"Amount\" Type=\"Edm.Decimal\"/>"));
+    assert!(xml.contains("<EntityType Name=\"FactData\">"));
 
     // 60 Actual rows in pages of 25: follow @odata.nextLink.
     let mut url = emu.api(&format!("{DE}/providers/sac/SALES_PLAN/FactData?$filter=Version eq 'public.Actual'"));

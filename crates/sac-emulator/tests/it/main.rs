@@ -4,6 +4,7 @@
 mod admin;
 mod console;
 mod dataexport;
+mod dataexport_surface;
 mod dataimport;
 mod fidelity;
 mod legacy;

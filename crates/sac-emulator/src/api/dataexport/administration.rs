@@ -1,5 +1,5 @@
-//! The administration service: the providers (models) of the `sac`
-//! namespace.
+//! The administration service: the namespace `sac` and its providers
+//! (the planning models).
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -12,7 +12,54 @@ use crate::api::responses::api_error;
 use crate::api::state::AppState;
 use crate::Domain;
 
-/// `GET /administration/Namespaces(NamespaceID='sac')/Providers`
+/// What SAC says of its one namespace (**assumption**: the wording).
+const NAMESPACE_DESCRIPTION: &str = "SAP Analytics Cloud";
+
+/// The namespace a key segment names: `Namespaces(NamespaceID='sac')` or
+/// the short form `Namespaces('sac')`.
+fn namespace_key(segment: &str) -> Option<&str> {
+    let key = segment.strip_prefix("Namespaces(")?.strip_suffix(')')?;
+    let key = key.strip_prefix("NamespaceID=").unwrap_or(key).trim();
+    key.strip_prefix('\'')?.strip_suffix('\'')
+}
+
+fn unknown_namespace(segment: &str) -> Response {
+    api_error(
+        StatusCode::NOT_FOUND,
+        "404",
+        &format!("Unknown namespace {segment}: the one namespace is Namespaces(NamespaceID='sac')"),
+    )
+}
+
+/// `GET /administration/Namespaces`, `…/Namespaces(NamespaceID='sac')` and
+/// `…/Namespaces('sac')`.
+pub async fn namespaces(
+    State(state): State<AppState>,
+    Extension(domain): Extension<Domain>,
+    headers: HeaderMap,
+    Path(segment): Path<String>,
+) -> Response {
+    if let Err(r) = reader(&state, domain, &headers) {
+        return r;
+    }
+    let context = format!("{}/administration/$metadata", base(&state, domain));
+    let body = if segment == "Namespaces" {
+        json!({"@odata.context": format!("{context}#Namespaces"), "value": [{"NamespaceID": NAMESPACE, "Description": NAMESPACE_DESCRIPTION}]})
+    } else if namespace_key(&segment) == Some(NAMESPACE) {
+        json!({
+            "@odata.context": format!("{context}#Namespaces/$entity"),
+            "NamespaceID": NAMESPACE,
+            "Description": NAMESPACE_DESCRIPTION,
+        })
+    } else {
+        return unknown_namespace(&segment);
+    };
+    crate::api::csrf::attach(&state, &headers, Json(body).into_response())
+}
+
+/// `GET /administration/Namespaces(NamespaceID='sac')/Providers` (also
+/// `Namespaces('sac')/Providers`). `ServiceURL` ends with `/`, so that
+/// `ServiceURL + "FactData"` is a set's URL.
 pub async fn providers(
     State(state): State<AppState>,
     Extension(domain): Extension<Domain>,
@@ -22,12 +69,8 @@ pub async fn providers(
     if let Err(r) = reader(&state, domain, &headers) {
         return r;
     }
-    if namespace != "Namespaces(NamespaceID='sac')" {
-        return api_error(
-            StatusCode::NOT_FOUND,
-            "404",
-            &format!("Unknown namespace {namespace}: use Namespaces(NamespaceID='sac')"),
-        );
+    if namespace_key(&namespace) != Some(NAMESPACE) {
+        return unknown_namespace(&namespace);
     }
     let tenant = state.tenant();
     let base = base(&state, domain);
@@ -40,10 +83,23 @@ pub async fn providers(
                 "ProviderID": m.id,
                 "ProviderName": m.id,
                 "Description": m.description,
-                "ServiceURL": format!("{base}/providers/{NAMESPACE}/{}", m.id),
+                "ServiceURL": format!("{base}/providers/{NAMESPACE}/{}/", m.id),
             })
         })
         .collect();
     let body = json!({"@odata.context": format!("{base}/administration/$metadata#Providers"), "value": value});
     crate::api::csrf::attach(&state, &headers, Json(body).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::namespace_key;
+
+    #[test]
+    fn both_key_forms() {
+        assert_eq!(namespace_key("Namespaces(NamespaceID='sac')"), Some("sac"));
+        assert_eq!(namespace_key("Namespaces('sac')"), Some("sac"));
+        assert_eq!(namespace_key("Namespaces(NamespaceID=sac)"), None);
+        assert_eq!(namespace_key("Namespaces"), None);
+    }
 }

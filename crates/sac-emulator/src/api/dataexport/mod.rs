@@ -1,9 +1,12 @@
 //! The Data Export API (`/api/v1/dataexport`, OData v4, read only): the
-//! providers list ([`administration`]), a provider's service document
-//! ([`service`]) and `$metadata` ([`metadata`]), `FactData` ([`facts`]) with
-//! `$filter` and `$orderby` (see [`crate::api::odata`]), `$select`, `$top`,
-//! `$skip` and server-side paging through `@odata.nextLink` ([`page`]), and
-//! master data per dimension (`<Dimension>Master`, [`master`]).
+//! administration service ([`administration`]: namespaces, providers), a
+//! provider's service document ([`service`]) and `$metadata`
+//! ([`metadata`]), `FactData` ([`facts`]) with `$filter` and `$orderby`
+//! (see [`crate::api::odata`]) run in SQL, and master data per dimension
+//! (`<Dimension>Master`, [`master`]) served by [`values`]. Every set gets
+//! `$select`, `$top`, `$skip`, `pagesize`, `$count`, `$format=text/csv` and
+//! server-side paging through absolute `@odata.nextLink`s ([`page`], options
+//! read in [`query`]).
 //!
 //! [`entity_set`] dispatches `GET /providers/sac/{model}/{set}` on `{set}`;
 //! [`entity_sets`] names the sets a model has (its service document and
@@ -16,27 +19,23 @@ mod facts;
 mod master;
 mod metadata;
 mod page;
+mod query;
 mod service;
 mod values;
 
-use std::collections::HashMap;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::Extension;
 
-use axum::extract::{Path, Query, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::{Extension, Json};
-
-pub use self::administration::providers;
+pub use self::administration::{namespaces, providers};
 pub use self::service::service;
 
-use self::facts::fact_page;
-use self::metadata::metadata_xml;
-use self::page::{Page, PageRows, Rows};
-use crate::api::odata::{parse_filter, parse_orderby, Columns};
+use self::page::Window;
+use self::query::{Format, Options};
 use crate::api::principal::api_principal;
-use crate::api::responses::{api_error, internal};
+use crate::api::responses::api_error;
 use crate::api::state::AppState;
-use crate::store::FactTable;
 use crate::tenant::{ModelDef, Role, Tenant};
 use crate::Domain;
 
@@ -83,18 +82,47 @@ fn model<'t>(tenant: &'t Tenant, namespace: &str, id: &str) -> Result<&'t ModelD
     }
 }
 
-/// The entity sets of a model, in the order its service document lists them.
+/// The entity sets of a model that are served, in the order its service
+/// document lists them: the tenant's sets that have an entity type.
 fn entity_sets(tenant: &Tenant, m: &ModelDef) -> Vec<String> {
-    tenant.entity_sets(m)
+    tenant.entity_sets(m).into_iter().filter(|set| metadata::entity_type(tenant, m, set).is_some()).collect()
 }
 
-/// `GET /providers/sac/{model}/{set}`: `$metadata`, `FactData` or `<Dim>Master`.
+/// The service's base URL as the client called it: the scheme the
+/// emulator serves and the `Host` the request named (so a link works from
+/// wherever the client reached us), else the configured URL.
+fn request_base(state: &AppState, domain: Domain, headers: &HeaderMap) -> String {
+    let configured = base(state, domain);
+    let scheme = configured.split_once("://").map(|(s, _)| s).unwrap_or("http");
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]_".contains(c)));
+    match host {
+        Some(host) => format!("{scheme}://{host}/api/v1/dataexport"),
+        None => configured,
+    }
+}
+
+/// SAC's answer for a set the provider does not have.
+fn unknown_set(m: &ModelDef, set: &str) -> Response {
+    api_error(
+        StatusCode::NOT_FOUND,
+        "3707",
+        &format!(
+            "The entity set {set} does not exist in provider {}: see its service document for the sets [3707]",
+            m.id
+        ),
+    )
+}
+
+/// `GET /providers/sac/{model}/{set}`: `$metadata`, `FactData` or another
+/// entity set. A new set plugs in here: a `match` arm that reads its rows.
 pub async fn entity_set(
     State(state): State<AppState>,
     Extension(domain): Extension<Domain>,
     headers: HeaderMap,
     Path((namespace, id, set)): Path<(String, String, String)>,
-    Query(q): Query<HashMap<String, String>>,
     RawQuery(raw): RawQuery,
 ) -> Response {
     if let Err(r) = reader(&state, domain, &headers) {
@@ -105,102 +133,26 @@ pub async fn entity_set(
         Ok(m) => m,
         Err(r) => return r,
     };
-    let url = format!("{}/providers/{NAMESPACE}/{}/{set}", base(&state, domain), m.id);
+    let options = match Options::parse(raw.as_deref()) {
+        Ok(o) => o,
+        Err(r) => return r,
+    };
     if set == "$metadata" {
-        return metadata_xml(&tenant, m);
+        return metadata::document(&tenant, m, options.format);
     }
-    if let Some(unknown) = q.keys().find(|k| {
-        k.starts_with('$')
-            && !["$filter", "$orderby", "$select", "$top", "$skip", "$skiptoken", "$format", "$count"]
-                .contains(&k.as_str())
-    }) {
-        return api_error(StatusCode::NOT_IMPLEMENTED, "501", &format!("The query option {unknown} is not supported"));
+    if options.format == Some(Format::Xml) {
+        return api_error(StatusCode::BAD_REQUEST, "400", "$format=xml is only for $metadata: use json or text/csv");
     }
-    let number =
-        |name: &str| q.get(name).map(|v| v.parse::<i64>().map_err(|_| format!("{name} must be a whole number")));
-    let (top, skip, token) =
-        match (number("$top").transpose(), number("$skip").transpose(), number("$skiptoken").transpose()) {
-            (Ok(top), Ok(skip), Ok(token)) => (top, skip.unwrap_or(0), token.unwrap_or(0)),
-            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return api_error(StatusCode::BAD_REQUEST, "400", &e),
-        };
-    let (keys, measures): (Vec<String>, Vec<String>) = if set == "FactData" {
-        (m.dimensions.iter().map(|d| d.name.clone()).collect(), m.measures.clone())
-    } else {
-        match values::columns_of(&tenant, m, &set) {
-            Some(c) => (c.keys, c.measures),
-            None => {
-                return api_error(
-                    StatusCode::NOT_FOUND,
-                    "404",
-                    &format!("The provider {} has no entity set {set}", m.id),
-                )
-            }
+    let url = format!("{}/providers/{NAMESPACE}/{}/{set}", request_base(&state, domain, &headers), m.id);
+    let window = Window::of(&options, state.options().export_page_size as i64);
+    if set == "FactData" {
+        return facts::answer(&state, m, &options, window, &url);
+    }
+    match values::columns_of(&tenant, m, &set) {
+        Some(columns) => {
+            let request = values::Request { state: &state, domain, headers: &headers, m, set: &set, url: &url };
+            values::answer(&request, columns, &options, window)
         }
-    };
-    if let Some(refused) = values::refusal(&state, domain, &headers, m, &set) {
-        return refused;
+        None => unknown_set(m, &set),
     }
-    let known = Columns { dimensions: &keys, measures: &measures };
-    let (filter, order) = match (
-        q.get("$filter").map(|f| parse_filter(f, &known)).transpose(),
-        q.get("$orderby").map(|o| parse_orderby(o, &known)).transpose(),
-    ) {
-        (Ok(filter), Ok(order)) => (filter, order.unwrap_or_default()),
-        (Err(e), _) | (_, Err(e)) => return api_error(StatusCode::BAD_REQUEST, "400", &e),
-    };
-    let select: Option<Vec<String>> = q.get("$select").map(|s| s.split(',').map(|c| c.trim().to_string()).collect());
-    if let Some(bad) = select.iter().flatten().find(|c| !keys.contains(c) && !measures.contains(c)) {
-        return api_error(
-            StatusCode::BAD_REQUEST,
-            "400",
-            &format!("$select names {bad}, which is not a property of {set}"),
-        );
-    }
-    if let Some(select) = select.as_ref().filter(|_| set == "FactData") {
-        let missing: Vec<&str> = keys.iter().filter(|k| !select.contains(k)).map(String::as_str).collect();
-        if !missing.is_empty() {
-            return api_error(
-                StatusCode::BAD_REQUEST,
-                "1402",
-                &format!("$select must contain every key column of FactData; add {} [1402]", missing.join(", ")),
-            );
-        }
-    }
-    let page = state.options().export_page_size as i64;
-    let offset = skip + token;
-    // $top bounds what the client wants in all; the server pages within it.
-    let wanted = top.map(|t| (t - token).max(0)).unwrap_or(i64::MAX);
-    let take = wanted.min(page);
-    let mut rows = if set == "FactData" {
-        let text = q.get("$filter").map(String::as_str).unwrap_or("");
-        match fact_page(&state, m, (text, filter.as_ref()), &order, offset, take) {
-            Ok(rows) => Rows::Facts(FactTable::of(m), rows),
-            Err(e) => return internal(e),
-        }
-    } else {
-        match values::rows(&state, m, &set, filter.as_ref(), &order, select.as_deref()) {
-            Ok(rows) => Rows::Values(rows.into_iter().skip(offset as usize).take((take + 1) as usize).collect()),
-            Err(e) => return internal(e),
-        }
-    };
-    let more = rows.len() as i64 > take && wanted > take;
-    rows.truncate(take as usize);
-    let mut next_link = None;
-    if more {
-        let kept: Vec<String> = url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
-            .filter(|(k, _)| k != "$skiptoken")
-            .map(|(k, v)| format!("{}={}", k, url::form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>()))
-            .collect();
-        let next =
-            format!("{url}?{}{}$skiptoken={}", kept.join("&"), if kept.is_empty() { "" } else { "&" }, token + take);
-        next_link = Some(next);
-    }
-    let body = Page {
-        context: format!("$metadata#{set}"),
-        next_link,
-        value: PageRows { rows: &rows, select: select.as_deref() },
-    };
-    let mut response = Json(body).into_response();
-    response.headers_mut().insert("odata-version", HeaderValue::from_static("4.0"));
-    response
 }

@@ -1,52 +1,181 @@
-//! A page of an entity set as OData JSON: its rows, written straight from
-//! what the store read.
+//! A page of an entity set, as OData JSON or as CSV: its rows, written
+//! straight from what the store read. Any set whose rows are [`Rows`]
+//! gets both representations, `$select`, `@odata.count` and the next
+//! page's link.
 
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::store::facts::FactRow;
+use super::query::Options;
+use crate::store::facts::{format_number, FactRow};
 use crate::store::FactTable;
 
-/// The rows of a page: facts as stored, or master data already in JSON.
-pub(super) enum Rows {
+/// The rows of a page: facts as stored, or rows already in JSON (objects
+/// whose keys are among `columns`, the set's properties in `$metadata`
+/// order).
+pub enum Rows {
     Facts(FactTable, Vec<FactRow>),
-    Values(Vec<Value>),
+    Values { columns: Vec<String>, rows: Vec<Value> },
 }
 
 impl Rows {
-    pub(super) fn len(&self) -> usize {
+    pub fn len(&self) -> usize {
         match self {
             Rows::Facts(_, rows) => rows.len(),
-            Rows::Values(rows) => rows.len(),
+            Rows::Values { rows, .. } => rows.len(),
         }
     }
 
-    pub(super) fn truncate(&mut self, n: usize) {
+    pub fn truncate(&mut self, n: usize) {
         match self {
             Rows::Facts(_, rows) => rows.truncate(n),
-            Rows::Values(rows) => rows.truncate(n),
+            Rows::Values { rows, .. } => rows.truncate(n),
+        }
+    }
+
+    /// The columns in their `$metadata` order (facts: the model's
+    /// dimensions, then its measures).
+    fn columns(&self) -> Vec<&str> {
+        match self {
+            Rows::Facts(table, _) => table.dimensions.iter().chain(&table.measures).map(String::as_str).collect(),
+            Rows::Values { columns, .. } => columns.iter().map(String::as_str).collect(),
+        }
+    }
+
+    /// Row `i`'s cells for `columns` (empty where it carries no value).
+    fn cells(&self, i: usize, columns: &[&str]) -> Vec<String> {
+        match self {
+            Rows::Facts(table, rows) => columns
+                .iter()
+                .map(|c| match rows[i].cell(table, c) {
+                    Some(crate::store::filter::Cell::Text(t)) => t.to_string(),
+                    Some(crate::store::filter::Cell::Number(Some(n))) => format_number(n),
+                    _ => String::new(),
+                })
+                .collect(),
+            Rows::Values { rows, .. } => columns
+                .iter()
+                .map(|c| match rows[i].get(*c) {
+                    Some(Value::String(s)) => s.clone(),
+                    Some(Value::Null) | None => String::new(),
+                    Some(other) => other.to_string(),
+                })
+                .collect(),
         }
     }
 }
 
-/// An OData page; its keys in the order the answer has always had (sorted,
-/// as a JSON object's keys are serialised).
+/// Which rows a page holds: from `offset`, at most `take`. `wanted` is
+/// how many rows the client still wants from this page on (`$top` less
+/// what earlier pages gave), `token` this page's `$skiptoken`.
+#[derive(Clone, Copy, Debug)]
+pub struct Window {
+    pub offset: i64,
+    pub take: i64,
+    wanted: i64,
+    token: i64,
+}
+
+impl Window {
+    /// The window of a request; pages hold `pagesize` rows, else `default_page`.
+    pub fn of(options: &Options, default_page: i64) -> Window {
+        let page = options.pagesize.unwrap_or(default_page).max(1);
+        let wanted = options.top.map(|t| (t - options.skiptoken).max(0)).unwrap_or(i64::MAX);
+        Window { offset: options.skip + options.skiptoken, take: wanted.min(page), wanted, token: options.skiptoken }
+    }
+
+    /// How many rows to read: one more than the page holds tells whether
+    /// another page follows.
+    pub fn fetch(&self) -> i64 {
+        self.take + 1
+    }
+
+    /// Cuts `rows` to the page; returns the absolute link to the next page
+    /// (`url` is the set's URL as the client called it) unless this is the last.
+    pub fn finish(&self, rows: &mut Rows, options: &Options, url: &str) -> Option<String> {
+        let more = rows.len() as i64 > self.take && self.wanted > self.take;
+        rows.truncate(self.take as usize);
+        more.then(|| format!("{url}?{}", options.next_query(self.token + self.take)))
+    }
+}
+
+/// One page of a set, ready to be written in the format asked for.
+pub struct Page<'a> {
+    /// `$metadata#<Set>`.
+    pub context: String,
+    pub next_link: Option<String>,
+    /// `@odata.count` (with `$count=true`).
+    pub count: Option<i64>,
+    pub rows: &'a Rows,
+    pub select: Option<&'a [String]>,
+}
+
+/// The JSON body; its keys in the order the answer has always had.
 #[derive(Serialize)]
-pub(super) struct Page<'a> {
+struct Body<'a> {
     #[serde(rename = "@odata.context")]
-    pub(super) context: String,
+    context: &'a str,
+    #[serde(rename = "@odata.count", skip_serializing_if = "Option::is_none")]
+    count: Option<i64>,
     #[serde(rename = "@odata.nextLink", skip_serializing_if = "Option::is_none")]
-    pub(super) next_link: Option<String>,
-    pub(super) value: PageRows<'a>,
+    next_link: Option<&'a str>,
+    value: PageRows<'a>,
+}
+
+impl Page<'_> {
+    pub fn json(&self) -> Response {
+        let body = Body {
+            context: &self.context,
+            count: self.count,
+            next_link: self.next_link.as_deref(),
+            value: PageRows { rows: self.rows, select: self.select },
+        };
+        let mut response = Json(body).into_response();
+        response.headers_mut().insert("odata-version", HeaderValue::from_static("4.0"));
+        response
+    }
+
+    /// The page as CSV: a header of the selected columns in `$metadata`
+    /// order, then one line per row. The next page's link, when there is
+    /// one, is in the `Link` header (a CSV body has no place for it).
+    pub fn csv(&self) -> Response {
+        let wanted = |name: &str| self.select.is_none_or(|s| s.iter().any(|c| c == name));
+        let columns: Vec<&str> = self.rows.columns().into_iter().filter(|c| wanted(c)).collect();
+        let write = || -> Result<Vec<u8>, String> {
+            let mut out = csv::Writer::from_writer(Vec::new());
+            out.write_record(&columns).map_err(|e| e.to_string())?;
+            for i in 0..self.rows.len() {
+                out.write_record(self.rows.cells(i, &columns)).map_err(|e| e.to_string())?;
+            }
+            out.into_inner().map_err(|e| e.to_string())
+        };
+        let body = match write() {
+            Ok(body) => body,
+            Err(e) => return crate::api::responses::internal(e),
+        };
+        let mut response = body.into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+        headers.insert("odata-version", HeaderValue::from_static("4.0"));
+        if let Some(link) =
+            self.next_link.as_deref().and_then(|l| HeaderValue::from_str(&format!("<{l}>; rel=\"next\"")).ok())
+        {
+            headers.insert(header::LINK, link);
+        }
+        response
+    }
 }
 
 /// The rows of a page as JSON objects with `$select`'s columns (all when
 /// absent), keys sorted. Facts are written straight from the stored
 /// values, dimensions as strings and measures as numbers (null when absent),
 /// without building a JSON tree per row.
-pub(super) struct PageRows<'a> {
-    pub(super) rows: &'a Rows,
-    pub(super) select: Option<&'a [String]>,
+struct PageRows<'a> {
+    rows: &'a Rows,
+    select: Option<&'a [String]>,
 }
 
 impl Serialize for PageRows<'_> {
@@ -79,7 +208,7 @@ impl Serialize for PageRows<'_> {
                     seq.serialize_element(&Fact(&columns, row))?;
                 }
             }
-            Rows::Values(rows) => {
+            Rows::Values { rows, .. } => {
                 for row in rows {
                     match row.as_object() {
                         Some(object) if self.select.is_some() => {

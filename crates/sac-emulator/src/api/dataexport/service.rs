@@ -1,4 +1,5 @@
-//! A provider's service document: the entity sets of one model.
+//! A provider's service document (`…/providers/sac/{model}/`, also
+//! without the slash): the entity sets of one model as `{name, url}`.
 
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
@@ -6,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde_json::{json, Value};
 
-use super::{base, entity_sets, model, reader, NAMESPACE};
+use super::{entity_sets, model, reader};
 use crate::api::state::AppState;
 use crate::Domain;
 
@@ -25,10 +26,13 @@ pub async fn service(
         Ok(m) => m,
         Err(r) => return r,
     };
-    let value: Vec<Value> = entity_sets(&tenant, m)
-        .into_iter()
-        .map(|name| json!({"name": name, "kind": "EntitySet", "url": name}))
-        .collect();
-    let url = format!("{}/providers/{NAMESPACE}/{}", base(&state, domain), m.id);
-    Json(json!({"@odata.context": format!("{url}/$metadata"), "value": value})).into_response()
+    let value: Vec<Value> =
+        entity_sets(&tenant, m).into_iter().map(|name| json!({"name": name, "url": name})).collect();
+    // Relative, as SAC's other answers (`$metadata#FactData`): set URLs
+    // resolve against the service root `…/providers/sac/{model}/`.
+    crate::api::csrf::attach(
+        &state,
+        &headers,
+        Json(json!({"@odata.context": "$metadata", "value": value})).into_response(),
+    )
 }

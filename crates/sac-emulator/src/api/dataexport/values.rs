@@ -3,15 +3,20 @@
 //! ([`super::master`]), `FactDataAggregation` ([`super::aggregation`]) and
 //! `AuditData` ([`super::audit`]). For each: its columns (what `$filter`,
 //! `$orderby` and `$select` may name), who may read it, and its rows with
-//! `$filter` applied, in `$orderby` order.
+//! `$filter` applied, in `$orderby` order; then [`answer`] serves them with
+//! the same `$count`, paging and formats as `FactData`.
 
 use std::cmp::Ordering;
 
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::Value;
 
+use super::page::{Page, Rows, Window};
+use super::query::{Format, Options};
 use super::{aggregation, audit, master};
+use crate::api::odata::{parse_filter, parse_orderby, Columns};
+use crate::api::responses::{api_error, internal};
 use crate::api::state::AppState;
 use crate::store::filter::{Cell, Filter};
 use crate::store::StoreResult;
@@ -73,6 +78,59 @@ pub(super) fn rows(
     }
     sort(&mut rows, order);
     Ok(rows)
+}
+
+/// Who asks for which set of which model, and the set's absolute URL.
+pub(super) struct Request<'a> {
+    pub state: &'a AppState,
+    pub domain: Domain,
+    pub headers: &'a HeaderMap,
+    pub m: &'a ModelDef,
+    pub set: &'a str,
+    pub url: &'a str,
+}
+
+/// One page of `set`, whose `columns` [`columns_of`] gave.
+pub(super) fn answer(req: &Request<'_>, columns: SetColumns, options: &Options, window: Window) -> Response {
+    if let Some(refused) = refusal(req.state, req.domain, req.headers, req.m, req.set) {
+        return refused;
+    }
+    let known = Columns { dimensions: &columns.keys, measures: &columns.measures };
+    let (filter, order) = match (
+        options.filter.as_deref().map(|f| parse_filter(f, &known)).transpose(),
+        options.orderby.as_deref().map(|o| parse_orderby(o, &known)).transpose(),
+    ) {
+        (Ok(filter), Ok(order)) => (filter, order.unwrap_or_default()),
+        (Err(e), _) | (_, Err(e)) => return api_error(StatusCode::BAD_REQUEST, "400", &e),
+    };
+    let all: Vec<String> = columns.keys.into_iter().chain(columns.measures).collect();
+    if let Some(bad) = options.select.iter().flatten().find(|c| !all.contains(c)) {
+        let set = req.set;
+        return api_error(
+            StatusCode::BAD_REQUEST,
+            "400",
+            &format!("$select names {bad}, which is not a property of {set}"),
+        );
+    }
+    let selected = match rows(req.state, req.m, req.set, filter.as_ref(), &order, options.select.as_deref()) {
+        Ok(rows) => rows,
+        Err(e) => return internal(e),
+    };
+    let count = options.count.then_some(selected.len() as i64);
+    let page = selected.into_iter().skip(window.offset as usize).take(window.fetch() as usize).collect();
+    let mut rows = Rows::Values { columns: all, rows: page };
+    let next_link = window.finish(&mut rows, options, req.url);
+    let page = Page {
+        context: format!("$metadata#{}", req.set),
+        next_link,
+        count,
+        rows: &rows,
+        select: options.select.as_deref(),
+    };
+    match options.format {
+        Some(Format::Csv) => page.csv(),
+        _ => page.json(),
+    }
 }
 
 /// A JSON row's cell for the filter: strings are text, numbers and null
