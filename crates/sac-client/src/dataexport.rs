@@ -1,6 +1,8 @@
-//! The Data Export API (`/api/v1/dataexport`, OData v4): providers and
-//! fact data, streamed page by page through `@odata.nextLink`.
+//! The Data Export API (`/api/v1/dataexport`, OData v4): providers, a
+//! model's fact columns (from `$metadata`) and fact data, streamed page by
+//! page through `@odata.nextLink`.
 
+use quick_xml::events::{BytesStart, Event};
 use reqwest::Method;
 use serde_json::{Map, Value};
 use url::Url;
@@ -16,12 +18,69 @@ pub struct DataExport<'c> {
     client: &'c Client,
 }
 
+/// What to read of `FactData`: OData `$filter`, `$select` and `$orderby`,
+/// passed to SAC as given.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FactQuery<'a> {
+    pub filter: Option<&'a str>,
+    pub select: Option<&'a str>,
+    pub orderby: Option<&'a str>,
+}
+
 /// One page of an entity set.
 #[derive(Debug, serde::Deserialize)]
 struct Page {
     value: Vec<Map<String, Value>>,
     #[serde(rename = "@odata.nextLink", default)]
     next_link: Option<String>,
+}
+
+/// SAC's number in a message (`... [1402]`), if it carries one.
+fn sac_number(message: &str) -> Option<u32> {
+    let open = message.rfind('[')?;
+    let close = open + message[open..].find(']')?;
+    message[open + 1..close].parse().ok()
+}
+
+/// The Data Export API's refusals of a query, typed: a 400 (or a 404
+/// carrying `[3707]`, no such entity set) is the query's fault; another
+/// 404 means the model does not exist.
+fn query_refusal(e: Error) -> Error {
+    match e {
+        Error::Rejected { status: 400, message } => {
+            Error::ExportQuery { status: 400, number: sac_number(&message), message }
+        }
+        Error::NotFound { message, .. } if sac_number(&message) == Some(3707) => {
+            Error::ExportQuery { status: 404, number: Some(3707), message }
+        }
+        Error::NotFound { message, .. } => Error::NotFound { what: "model".into(), message },
+        other => other,
+    }
+}
+
+fn name_of(element: &BytesStart<'_>) -> Option<String> {
+    element.try_get_attribute("Name").ok()??.unescape_value().ok().map(|v| v.into_owned())
+}
+
+/// The properties of entity type `FactData` in a `$metadata` document, in
+/// their order (the model's: dimensions, then measures).
+fn fact_properties(xml: &str) -> Option<Vec<String>> {
+    let mut reader = quick_xml::Reader::from_str(xml);
+    let mut inside = false;
+    let mut names = Vec::new();
+    loop {
+        match reader.read_event().ok()? {
+            Event::Start(e) if e.local_name().as_ref() == b"EntityType" => {
+                inside = name_of(&e).as_deref() == Some("FactData")
+            }
+            Event::Start(e) | Event::Empty(e) if inside && e.local_name().as_ref() == b"Property" => {
+                names.push(name_of(&e)?)
+            }
+            Event::End(e) if inside && e.local_name().as_ref() == b"EntityType" => return Some(names),
+            Event::Eof => return None,
+            _ => {}
+        }
+    }
 }
 
 impl<'c> DataExport<'c> {
@@ -44,30 +103,38 @@ impl<'c> DataExport<'c> {
         Ok(answer.json::<Page>()?.value)
     }
 
+    /// The columns of a model's `FactData` in the model's order, read from
+    /// its `$metadata`.
+    pub async fn fact_columns(&self, model: &str) -> Result<Vec<String>> {
+        let answer = self
+            .client
+            .api_get_query(BASE, &["providers", "sac", model_id(model), "$metadata"], &[])
+            .await
+            .map_err(query_refusal)?;
+        fact_properties(&answer.body).ok_or_else(|| Error::Decode {
+            context: "the Data Export API's $metadata".into(),
+            problem: "no entity type FactData with its properties".into(),
+            snippet: answer.body.chars().take(200).collect(),
+        })
+    }
+
     /// Reads `FactData` of a model, page after page, handing each page to
     /// `on_page`; returns the number of rows. Only `nextLink`s on the same
     /// host are followed (the token never goes elsewhere).
     pub async fn fact_data(
         &self,
         model: &str,
-        filter: Option<&str>,
-        select: Option<&str>,
+        query: &FactQuery<'_>,
         mut on_page: impl FnMut(Vec<Map<String, Value>>) -> Result<()>,
     ) -> Result<u64> {
         let id = model_id(model);
-        let mut query: Vec<(&str, &str)> = Vec::new();
-        if let Some(f) = filter {
-            query.push(("$filter", f));
-        }
-        if let Some(s) = select {
-            query.push(("$select", s));
-        }
-        let first = self.client.api_get_query(BASE, &["providers", "sac", id, "FactData"], &query).await.map_err(
-            |e| match e {
-                Error::NotFound { message, .. } => Error::NotFound { what: "model".into(), message },
-                other => other,
-            },
-        )?;
+        let options = [("$filter", query.filter), ("$select", query.select), ("$orderby", query.orderby)];
+        let options: Vec<(&str, &str)> = options.iter().filter_map(|(k, v)| v.map(|v| (*k, v))).collect();
+        let first = self
+            .client
+            .api_get_query(BASE, &["providers", "sac", id, "FactData"], &options)
+            .await
+            .map_err(query_refusal)?;
         let origin = Url::parse(&first.endpoint).map(|u| u.origin()).map_err(|e| Error::Config(e.to_string()))?;
         let mut page: Page = first.json()?;
         let mut rows = 0u64;
@@ -88,7 +155,34 @@ impl<'c> DataExport<'c> {
                     snippet: next,
                 });
             }
-            page = self.client.api_get_url(url).await?.json()?;
+            page = self.client.api_get_url(url).await.map_err(query_refusal)?.json()?;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fact_properties_in_document_order() {
+        let xml = r#"<edmx:Edmx xmlns:edmx="x"><edmx:DataServices><Schema xmlns="y" Namespace="sac">
+<EntityType Name="MasterData"><Key><PropertyRef Name="m"/></Key><Property Name="m" Type="Edm.String"/></EntityType>
+<EntityType Name="FactData"><Key><PropertyRef Name="Version"/></Key>
+<Property Name="Version" Type="Edm.String"><Annotation Term="Integration.OriginalDataType"><String>NVARCHAR</String></Annotation></Property>
+<Property Name="Amount" Type="Edm.Decimal"/></EntityType></Schema></edmx:DataServices></edmx:Edmx>"#;
+        assert_eq!(fact_properties(xml), Some(vec!["Version".to_string(), "Amount".to_string()]));
+        assert_eq!(fact_properties("<x/>"), None);
+    }
+
+    #[test]
+    fn refusals_carry_sac_numbers() {
+        let e = query_refusal(Error::Rejected { status: 400, message: "add Date [1402]".into() });
+        assert!(matches!(e, Error::ExportQuery { number: Some(1402), .. }), "{e:?}");
+        let e = query_refusal(Error::NotFound { what: "resource".into(), message: "no set X [3707]".into() });
+        assert!(matches!(e, Error::ExportQuery { status: 404, number: Some(3707), .. }), "{e:?}");
+        let e = query_refusal(Error::NotFound { what: "resource".into(), message: "no provider".into() });
+        assert!(matches!(e, Error::NotFound { ref what, .. } if what == "model"), "{e:?}");
+        assert_eq!(sac_number("bad filter"), None);
     }
 }

@@ -55,6 +55,11 @@ pub enum Error {
     #[error("SAC rejected the request (HTTP {status}): {message}")]
     Rejected { status: u16, message: String },
 
+    /// The Data Export API refused a query (its options or the set asked
+    /// for); `number` is SAC's error number from the message (`[1402]`).
+    #[error("the Data Export API refused the query (HTTP {status}): {message}")]
+    ExportQuery { status: u16, number: Option<u32>, message: String },
+
     #[error("SAC kept answering HTTP {status} ({} in {:.1} s): {message}", count(*attempts, "attempt"), elapsed.as_secs_f64())]
     Unavailable { status: u16, attempts: u32, elapsed: Duration, message: String },
 
@@ -126,7 +131,7 @@ impl Error {
             | Error::Csrf
             | Error::Forbidden { .. }
             | Error::Login(_) => ErrorClass::Auth,
-            Error::NotFound { .. } => ErrorClass::NotFound,
+            Error::NotFound { .. } | Error::ExportQuery { status: 404, .. } => ErrorClass::NotFound,
             Error::AlreadyRunning { .. } => ErrorClass::AlreadyRunning,
             Error::Unavailable { .. }
             | Error::Transport { .. }
@@ -134,6 +139,7 @@ impl Error {
             | Error::TriggerUnknown { .. }
             | Error::RunAmbiguous { .. } => ErrorClass::Unreachable,
             Error::Rejected { .. }
+            | Error::ExportQuery { .. }
             | Error::Config(_)
             | Error::DataFile { .. }
             | Error::Cache { .. }
@@ -218,6 +224,20 @@ impl Error {
             Error::Rejected { .. } => {
                 vec!["check the ids and options given; the same command with -v shows the requests".into()]
             }
+            Error::ExportQuery { number: Some(1402), .. } => vec![
+                "SAC requires every dimension of the model in $select (--select): add the ones the message names, \
+                 or leave --select out for all columns"
+                    .into(),
+            ],
+            Error::ExportQuery { number: Some(3707), .. } => vec![
+                "the model has no such entity set: its service document (GET …/providers/sac/<model>/) lists them".into(),
+            ],
+            Error::ExportQuery { .. } => vec![
+                "check --filter and --orderby (OData v4): text in single quotes (Version eq 'public.Plan'), \
+                 measures with numbers (Amount gt 100), eq ne gt ge lt le, and or not, parentheses, \
+                 contains(Part,'P0') startswith endswith; --orderby \"Date desc,Part\""
+                    .into(),
+            ],
             Error::Unavailable { status: 429, .. } => {
                 vec!["SAC is rate limiting: try again later or poll less often (--poll-interval)".into()]
             }

@@ -27,9 +27,16 @@ impl ApiErrorBody {
 pub const LOGIN_PAGE_MARKER: &str = "<!-- we should only load this content when not authenticated-->";
 
 /// True when `body` looks like SAC's HTML login / redirect page rather than
-/// the JSON that was asked for.
+/// the JSON that was asked for. An OData `$metadata` document (XML, as
+/// asked for) is not one.
 pub fn is_login_page(content_type: Option<&str>, body: &str) -> bool {
-    let html = content_type.is_some_and(|ct| ct.to_ascii_lowercase().starts_with("text/html"));
+    let content_type = content_type.map(str::to_ascii_lowercase);
+    let html = content_type.as_deref().is_some_and(|ct| ct.starts_with("text/html"));
+    let metadata =
+        content_type.as_deref().is_some_and(|ct| ct.starts_with("application/xml")) && body.contains("<edmx:Edmx");
+    if metadata {
+        return false;
+    }
     html || body.contains(LOGIN_PAGE_MARKER)
         || body.contains("/approuter/v1/redirect")
         || body.trim_start().starts_with('<')
@@ -45,5 +52,9 @@ mod tests {
         assert!(is_login_page(Some("text/html; charset=utf-8"), ""));
         assert!(is_login_page(None, "  <html></html>"));
         assert!(!is_login_page(Some("application/json"), r#"{"status":200}"#));
+        let metadata = r#"<?xml version="1.0"?><edmx:Edmx Version="4.0"></edmx:Edmx>"#;
+        assert!(!is_login_page(Some("application/xml"), metadata));
+        assert!(is_login_page(Some("text/html"), metadata));
+        assert!(is_login_page(Some("application/xml"), "<html></html>"));
     }
 }

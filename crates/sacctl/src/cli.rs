@@ -104,7 +104,8 @@ pub enum Command {
     Config(ConfigCommand),
     /// Read a model's fact data through the Data Export API, as CSV (all pages, streamed).
     #[command(
-        after_help = "Example:\n  sacctl export --model SALES_PLAN --filter \"Version eq 'public.Actual'\" --out actual.csv"
+        after_help = "Example:\n  sacctl export --model SALES_PLAN --filter \"Version eq 'public.Actual'\" --out actual.csv\n  \
+                      sacctl export --model SALES_PLAN --filter \"Date ge '202603' and contains(Part,'P00')\" --orderby \"Date desc\""
     )]
     Export {
         #[command(flatten)]
@@ -115,9 +116,12 @@ pub enum Command {
         /// OData filter, e.g. "Version eq 'public.Plan' and Date eq '202601'".
         #[arg(long)]
         filter: Option<String>,
-        /// Columns, comma separated (default: all).
+        /// Columns, comma separated (default: all, in the model's order). SAC requires every dimension.
         #[arg(long)]
         select: Option<String>,
+        /// OData order, e.g. "Date desc,Part" (default: key order).
+        #[arg(long)]
+        orderby: Option<String>,
         /// Write to this file instead of stdout.
         #[arg(long)]
         out: Option<PathBuf>,

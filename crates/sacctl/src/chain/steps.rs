@@ -124,7 +124,16 @@ pub async fn attempt(step: &Step, who: &Identity<'_>, resume: &Resume, recorder:
         Action::Export { model, filter, select, out } => {
             let rows = tokio::time::timeout(
                 step.wait.timeout,
-                export::export_rows(who.client, model, filter.as_deref(), select.as_deref(), Some(out)),
+                export::export_rows(
+                    who.client,
+                    model,
+                    &sac_client::dataexport::FactQuery {
+                        filter: filter.as_deref(),
+                        select: select.as_deref(),
+                        orderby: None,
+                    },
+                    Some(out),
+                ),
             )
             .await;
             match rows {

@@ -176,10 +176,14 @@ async fn supported_path(printer: Printer, client: &Client) -> Result<Value, Fail
     let mut forecast = 0;
     client
         .data_export()
-        .fact_data("t.G:SALES_PLAN", Some("Version eq 'public.Forecast'"), None, |page| {
-            forecast += page.len();
-            Ok(())
-        })
+        .fact_data(
+            "t.G:SALES_PLAN",
+            &sac_client::dataexport::FactQuery { filter: Some("Version eq 'public.Forecast'"), ..Default::default() },
+            |page| {
+                forecast += page.len();
+                Ok(())
+            },
+        )
         .await?;
     let pushed = outcome.rows_read - outcome.validated.failed_number_rows;
     let rejected = outcome.validated.failed_number_rows;

@@ -3,6 +3,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
+use sac_client::dataexport::FactQuery;
 use serde_json::Value;
 
 use super::{connect, csv_out_for, csv_written};
@@ -28,13 +29,12 @@ pub async fn export(
     printer: Printer,
     connection: ConnectionArgs,
     model: String,
-    filter: Option<String>,
-    select: Option<String>,
+    query: &FactQuery<'_>,
     out: Option<PathBuf>,
 ) -> Result<ExitStatus, Failure> {
     csv_out_for(printer, out.as_deref())?;
     let (_, client) = connect(&connection)?;
-    let rows = export_rows(&client, &model, filter.as_deref(), select.as_deref(), out.as_deref()).await?;
+    let rows = export_rows(&client, &model, query, out.as_deref()).await?;
     match &out {
         Some(path) => {
             printer.note(&format!("{rows} rows of {model} written to {}", path.display()));
@@ -45,14 +45,19 @@ pub async fn export(
     Ok(ExitStatus::Success)
 }
 
-/// Writes the rows of `model` as CSV to `out` (stdout when `None`); the number of rows.
+/// Writes the rows of `model` as CSV to `out` (stdout when `None`); the
+/// number of rows. Columns are `--select`'s, in its order, else the
+/// model's columns in the model's order (from its `$metadata`).
 pub(crate) async fn export_rows(
     client: &sac_client::Client,
     model: &str,
-    filter: Option<&str>,
-    select: Option<&str>,
+    query: &FactQuery<'_>,
     out: Option<&std::path::Path>,
 ) -> Result<u64, Failure> {
+    let columns: Vec<String> = match query.select {
+        Some(s) => s.split(',').map(|c| c.trim().to_string()).collect(),
+        None => client.data_export().fact_columns(model).await?,
+    };
     let sink: Box<dyn Write> = match &out {
         Some(path) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(path)
@@ -61,23 +66,21 @@ pub(crate) async fn export_rows(
         None => Box::new(std::io::BufWriter::new(std::io::stdout())),
     };
     let mut writer = csv::Writer::from_writer(sink);
-    let mut columns: Option<Vec<String>> = select.map(|s| s.split(',').map(|c| c.trim().to_string()).collect());
-    let mut header_written = false;
     let io = |e: csv::Error| sac_client::Error::Config(format!("cannot write the CSV: {e}"));
+    // The header goes with the first page: a refused query writes nothing.
+    let mut header = Some(&columns);
     let rows = client
         .data_export()
-        .fact_data(model, filter, select, |page| {
+        .fact_data(model, query, |page| {
+            if let Some(columns) = header.take() {
+                writer.write_record(columns).map_err(io)?;
+            }
             for row in page {
-                let columns = columns.get_or_insert_with(|| row.keys().cloned().collect());
-                if !header_written {
-                    writer.write_record(columns.iter()).map_err(io)?;
-                    header_written = true;
-                }
                 writer.write_record(columns.iter().map(|c| cell(row.get(c)))).map_err(io)?;
             }
             Ok(())
         })
         .await?;
     writer.flush().map_err(|e| Failure::usage(format!("cannot write the CSV: {e}")))?;
-    Ok(rows as u64)
+    Ok(rows)
 }

@@ -56,8 +56,13 @@ async fn dispatch(cli: Cli) -> Result<ExitStatus, Failure> {
         Command::Import(command) => import::import(printer, command).await,
         Command::Models(command) => import::models(printer, command).await,
         Command::Chain(command) => crate::chain::chain(printer, command).await,
-        Command::Export { connection, model, filter, select, out } => {
-            export::export(printer, connection, model, filter, select, out).await
+        Command::Export { connection, model, filter, select, orderby, out } => {
+            let query = sac_client::dataexport::FactQuery {
+                filter: filter.as_deref(),
+                select: select.as_deref(),
+                orderby: orderby.as_deref(),
+            };
+            export::export(printer, connection, model, &query, out).await
         }
     }
 }
