@@ -181,6 +181,40 @@ impl<'t> MasterSet<'t> {
     }
 }
 
+/// Why the parent-child hierarchies of a dimension's members cannot be
+/// used: a parent that is no member, or a member that is its own ancestor.
+pub(super) fn hierarchy_problem(d: &Dimension) -> Option<String> {
+    let key = d.key_attribute();
+    let parents = |h: &str| -> std::collections::HashMap<&str, &str> {
+        d.members
+            .iter()
+            .filter_map(|m| Some((m.get(key)?.as_str(), m.get(h).map(String::as_str).filter(|p| !p.is_empty())?)))
+            .collect()
+    };
+    for h in &d.hierarchies {
+        let parent_of = parents(h);
+        for (member, parent) in &parent_of {
+            if !d.members.iter().any(|m| m.get(key).map(String::as_str) == Some(*parent)) {
+                return Some(format!(
+                    "dimension {}: member {member} has parent {parent} in hierarchy {h}, which is not a member",
+                    d.id
+                ));
+            }
+            let mut at = *parent;
+            for _ in 0..=parent_of.len() {
+                if at == *member {
+                    return Some(format!("dimension {}: member {member} is its own ancestor in hierarchy {h}", d.id));
+                }
+                match parent_of.get(at) {
+                    Some(next) => at = next,
+                    None => break,
+                }
+            }
+        }
+    }
+    None
+}
+
 /// The category of a version (`public.Actual` -> `Actual`); versions other
 /// than SAC's fixed categories are planning versions.
 fn version_category(id: &str) -> &'static str {
@@ -274,6 +308,20 @@ mod tests {
         assert_eq!(leaf["H1_PARENTID"], "CC_ALL");
         let flat = t.master_set(opex, "CostCenterMaster").unwrap();
         assert_eq!(flat.properties(), ["ID", "Description"], "plain Master has no parent");
+    }
+
+    #[test]
+    fn broken_hierarchies_are_refused() {
+        let mut t = Tenant::demo();
+        let cc = t.dimensions.iter_mut().find(|d| d.id == "CostCenter").unwrap();
+        cc.members[0].insert("H1".into(), "CC100".into()); // CC_ALL under its own grandchild
+        let err = t.validate().unwrap_err().to_string();
+        assert!(err.contains("its own ancestor"), "{err}");
+        let mut t = Tenant::demo();
+        let cc = t.dimensions.iter_mut().find(|d| d.id == "CostCenter").unwrap();
+        cc.members[1].insert("H1".into(), "NOPE".into());
+        let err = t.validate().unwrap_err().to_string();
+        assert!(err.contains("parent NOPE"), "{err}");
     }
 
     #[test]

@@ -401,6 +401,9 @@ impl Tenant {
             if let Some(h) = d.hierarchies.iter().find(|h| !d.attributes.contains(h)) {
                 return bad(format!("dimension {} has hierarchy {h}, which is not one of its attributes", d.id));
             }
+            if let Some(problem) = master::hierarchy_problem(d) {
+                return bad(problem);
+            }
         }
         for m in &self.models {
             for d in &m.dimensions {
