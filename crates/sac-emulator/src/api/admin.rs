@@ -462,6 +462,9 @@ fn default_assertion_secs() -> i64 {
     300
 }
 
+/// The longest lifetime (either way) an assertion may be issued with: a year.
+const MAX_ASSERTION_SECS: i64 = 366 * 86_400;
+
 /// `POST /emulator/idp/assertion`: the demo IdP signs an assertion for a user.
 #[utoipa::path(
     post,
@@ -483,6 +486,13 @@ pub async fn idp_assertion(State(state): State<AppState>, body: Bytes) -> Respon
         Ok(r) => r,
         Err(r) => return r,
     };
+    if !(-MAX_ASSERTION_SECS..=MAX_ASSERTION_SECS).contains(&request.lifetime_secs) {
+        return bad_request(format!(
+            "lifetime_secs must be between -{MAX_ASSERTION_SECS} and {MAX_ASSERTION_SECS} (a year; negative for an \
+             assertion that has already expired), not {}",
+            request.lifetime_secs
+        ));
+    }
     let tenant = state.tenant();
     if tenant.user(&request.user).is_none() {
         return not_found(format!("the identity provider knows no user {}", request.user));

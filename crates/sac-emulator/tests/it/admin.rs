@@ -361,3 +361,22 @@ async fn a_connection_that_sends_nothing_is_closed_and_frees_its_slot() {
     assert!(matches!(read, Ok(0)) || read.is_err(), "closed without an answer: {read:?}");
     assert_eq!(health.await.unwrap().status(), 200);
 }
+
+/// Found by the fuzz pass: a lifetime beyond chrono's range made the
+/// handler panic and the connection drop.
+#[tokio::test]
+async fn an_assertion_lifetime_out_of_range_is_refused_with_400() {
+    let emu = start().await;
+    for lifetime in [8_208_471_049_473_i64, -8_208_471_049_473, i64::MAX, 366 * 86_400 + 1] {
+        let (status, body) = emu
+            .admin(Method::POST, "/emulator/idp/assertion", Some(json!({"user": "JDOE", "lifetime_secs": lifetime})))
+            .await;
+        assert_eq!(status, 400, "{lifetime}: {body}");
+        assert!(body["error"].as_str().unwrap().contains("lifetime_secs must be between"), "{body}");
+    }
+    let (status, body) = emu
+        .admin(Method::POST, "/emulator/idp/assertion", Some(json!({"user": "JDOE", "lifetime_secs": 366 * 86_400})))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["assertion"].as_str().is_some_and(|a| !a.is_empty()));
+}
