@@ -75,7 +75,7 @@ pub(crate) fn shared() -> Routes {
         .route("/api/v1/dataimport/jobs/{id}/status", get(dataimport::job_status_handler))
         .route("/api/v1/dataexport/administration/{segment}", get(dataexport::namespaces))
         .route("/api/v1/dataexport/administration/{namespace}/Providers", get(dataexport::providers))
-        .route("/api/v1/dataexport/providers/{namespace}/{id}", get(dataexport::service))
+        .route("/api/v1/dataexport/providers/{namespace}/{id}", get(dataexport::service_without_slash))
         .route("/api/v1/dataexport/providers/{namespace}/{id}/", get(dataexport::service))
         .route("/api/v1/dataexport/providers/{namespace}/{id}/{set}", get(dataexport::entity_set))
         .route("/api/v1/multiActions/{id}/executions", post(multiactions::start))

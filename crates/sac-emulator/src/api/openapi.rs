@@ -100,6 +100,7 @@ pub fn document() -> &'static utoipa::openapi::OpenApi {
             super::multiactions::Doc::openapi(),
             super::oauth::Doc::openapi(),
             super::console::Doc::openapi(),
+            super::dataexport::Doc::openapi(),
             super::Doc::openapi(),
         ] {
             doc.merge(part);

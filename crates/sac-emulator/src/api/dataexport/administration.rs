@@ -8,6 +8,7 @@ use axum::{Extension, Json};
 use serde_json::{json, Value};
 
 use super::{base, reader, NAMESPACE};
+use crate::api::openapi::tags;
 use crate::api::responses::api_error;
 use crate::api::state::AppState;
 use crate::Domain;
@@ -33,6 +34,19 @@ fn unknown_namespace(segment: &str) -> Response {
 
 /// `GET /administration/Namespaces`, `…/Namespaces(NamespaceID='sac')` and
 /// `…/Namespaces('sac')`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/dataexport/administration/{segment}",
+    tag = tags::DATA_EXPORT,
+    security(("bearer" = []), ("session" = [])),
+    params(("segment" = String, Path, description = "`Namespaces`, `Namespaces(NamespaceID='sac')` or `Namespaces('sac')`", example = "Namespaces")),
+    responses(
+        (status = 200, description = "The namespaces, or the one namespace, OData JSON", content_type = "application/json"),
+        (status = 401, description = "No valid bearer token (API domain), or no user context", content_type = "application/json"),
+        (status = 403, description = "The caller may not read it", content_type = "application/json"),
+        (status = 404, description = "Unknown namespace", content_type = "application/json"),
+    ),
+)]
 pub async fn namespaces(
     State(state): State<AppState>,
     Extension(domain): Extension<Domain>,
@@ -60,6 +74,19 @@ pub async fn namespaces(
 /// `GET /administration/Namespaces(NamespaceID='sac')/Providers` (also
 /// `Namespaces('sac')/Providers`). `ServiceURL` ends with `/`, so that
 /// `ServiceURL + "FactData"` is a set's URL.
+#[utoipa::path(
+    get,
+    path = "/api/v1/dataexport/administration/{namespace}/Providers",
+    tag = tags::DATA_EXPORT,
+    security(("bearer" = []), ("session" = [])),
+    params(("namespace" = String, Path, description = "`Namespaces(NamespaceID='sac')`", example = "Namespaces(NamespaceID='sac')")),
+    responses(
+        (status = 200, description = "The providers (models) of the namespace, OData JSON", content_type = "application/json"),
+        (status = 401, description = "No valid bearer token (API domain), or no user context", content_type = "application/json"),
+        (status = 403, description = "The caller may not read it", content_type = "application/json"),
+        (status = 404, description = "Unknown namespace", content_type = "application/json"),
+    ),
+)]
 pub async fn providers(
     State(state): State<AppState>,
     Extension(domain): Extension<Domain>,

@@ -29,10 +29,11 @@ use axum::response::Response;
 use axum::Extension;
 
 pub use self::administration::{namespaces, providers};
-pub use self::service::service;
+pub use self::service::{service, service_without_slash};
 
 use self::page::Window;
 use self::query::{Format, Options};
+use crate::api::openapi::tags;
 use crate::api::principal::api_principal;
 use crate::api::responses::api_error;
 use crate::api::state::AppState;
@@ -118,6 +119,33 @@ fn unknown_set(m: &ModelDef, set: &str) -> Response {
 
 /// `GET /providers/sac/{model}/{set}`: `$metadata`, `FactData` or another
 /// entity set. A new set plugs in here: a `match` arm that reads its rows.
+#[utoipa::path(
+    get,
+    path = "/api/v1/dataexport/providers/{namespace}/{id}/{set}",
+    tag = tags::DATA_EXPORT,
+    security(("bearer" = []), ("session" = [])),
+    params(
+        ("namespace" = String, Path, description = "`sac`", example = "sac"),
+        ("id" = String, Path, description = "A model (provider) id", example = "SALES_PLAN"),
+        ("set" = String, Path, description = "`$metadata`, `FactData`, `<Dimension>Master`, ... (the service document lists them)", example = "FactData"),
+        ("$filter" = Option<String>, Query, description = "OData filter on dimension columns"),
+        ("$orderby" = Option<String>, Query, description = "Columns, `asc`/`desc`"),
+        ("$select" = Option<String>, Query, description = "Columns to return"),
+        ("$top" = Option<i64>, Query, description = "Rows to return"),
+        ("$skip" = Option<i64>, Query, description = "Rows to skip"),
+        ("$skiptoken" = Option<String>, Query, description = "The next page, as the previous page's nextLink gives it"),
+        ("$format" = Option<String>, Query, description = "`JSON` (default) or `CSV`"),
+        ("$count" = Option<String>, Query, description = "`true` for the row count"),
+    ),
+    responses(
+        (status = 200, description = "Rows (OData JSON, or CSV), or `$metadata` (XML)", content((serde_json::Value = "application/json"), (String = "text/csv"), (String = "application/xml"))),
+        (status = 400, description = "A query option the service cannot read", content_type = "application/json"),
+        (status = 401, description = "No valid bearer token (API domain), or no user context", content_type = "application/json"),
+        (status = 403, description = "The caller may not read it", content_type = "application/json"),
+        (status = 404, description = "No such namespace, provider or entity set", content_type = "application/json"),
+        (status = 501, description = "A `$` query option SAC does not support", content_type = "application/json"),
+    ),
+)]
 pub async fn entity_set(
     State(state): State<AppState>,
     Extension(domain): Extension<Domain>,
@@ -156,3 +184,14 @@ pub async fn entity_set(
         None => unknown_set(m, &set),
     }
 }
+
+/// The Data Export API's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    administration::namespaces,
+    administration::providers,
+    service::service,
+    service::service_without_slash,
+    entity_set
+))]
+pub(crate) struct Doc;

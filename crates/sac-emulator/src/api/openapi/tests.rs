@@ -32,11 +32,6 @@ const PENDING: &[(&str, &str)] = &[
     ("/api/v1/dataimport/jobs/{id}/invalidRows", "GET"),
     ("/api/v1/dataimport/jobs/{id}/run", "POST"),
     ("/api/v1/dataimport/jobs/{id}/status", "GET"),
-    ("/api/v1/dataexport/administration/{segment}", "GET"),
-    ("/api/v1/dataexport/administration/{namespace}/Providers", "GET"),
-    ("/api/v1/dataexport/providers/{namespace}/{id}/", "GET"),
-    ("/api/v1/dataexport/providers/{namespace}/{id}", "GET"),
-    ("/api/v1/dataexport/providers/{namespace}/{id}/{set}", "GET"),
 ];
 
 fn state() -> AppState {
