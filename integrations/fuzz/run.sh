@@ -55,14 +55,15 @@ fuzz() {
     shift 2
     echo "== schemathesis: $name ($url)" >&2
     local rc=0
-    "$st" run "$work/openapi.json" --url "$url" \
+    # From the work directory: Schemathesis keeps its example database in ./.schemathesis.
+    (cd "$work" && "$st" run "$work/openapi.json" --url "$url" \
         --checks not_a_server_error --max-response-time "$max_response_time" \
         --max-examples "$max_examples" --max-time "$max_time" --seed "$seed" \
         --request-timeout "$((max_response_time * 2))" --workers 2 --no-color \
         --suppress-health-check all --warnings off \
         -H "Authorization: Bearer $token" -H "x-csrf-token: $csrf" -H "Cookie: $cookie" \
         --report junit,ndjson --report-junit-path "$reports/$name.xml" --report-ndjson-path "$reports/$name.ndjson" \
-        "$@" || rc=$?
+        "$@") || rc=$?
     if ! kill -0 "$EMULATOR_PID" 2>/dev/null; then
         echo "FAIL the emulator died during the $name pass:" >&2
         tail -40 "$work/emulator/emulator.log" >&2
