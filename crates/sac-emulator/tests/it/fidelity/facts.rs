@@ -65,6 +65,22 @@ fn accounts_have_acc_type(v: &Value) -> bool {
     v.as_array().is_some_and(|a| !a.is_empty() && a.iter().all(|m| m.get("accType").is_some_and(Value::is_string)))
 }
 
+fn is_absolute_url(v: &Value) -> bool {
+    v.as_str().is_some_and(|s| s.starts_with("http://") || s.starts_with("https://"))
+}
+
+fn ends_with_slash(v: &Value) -> bool {
+    v.as_str().is_some_and(|s| s.ends_with("/SALES_PLAN/"))
+}
+
+fn lists_sac(v: &Value) -> bool {
+    v.as_array().is_some_and(|a| a.iter().any(|n| n["NamespaceID"] == "sac"))
+}
+
+fn lists_fact_data_set(v: &Value) -> bool {
+    v.as_array().is_some_and(|a| a.iter().any(|s| s["name"] == "FactData" && s["url"] == "FactData"))
+}
+
 pub fn all() -> Vec<Fact> {
     vec![
         // ---- Data Export: $filter (SAP Help "Additional Query Options"; Stocker part 3)
@@ -279,6 +295,79 @@ pub fn all() -> Vec<Fact> {
                 ),
                 get(Api, Client, "/api/v1/dataexport/providers/sac/OPEX_PLAN/AuditData").status(400).body("[3905]"),
             ],
+        ),
+        fact(
+            "pagesize sets the page size; absolute @odata.nextLink on every page but the last",
+            vec![
+                get(Api, Client, &format!("{FACTS}?pagesize=25"))
+                    .len("/value", 25)
+                    .test("/@odata.nextLink", "an absolute URL", is_absolute_url)
+                    .save("next", "/@odata.nextLink"),
+                get(Api, Client, "{next}").len("/value", 25).save("next", "/@odata.nextLink"),
+                get(Api, Client, "{next}").len("/value", 10).lacks("/@odata.nextLink"),
+            ],
+        ),
+        fact(
+            "$count=true gives @odata.count; with $top=0 only the count",
+            vec![get(Api, Client, &format!("{FACTS}?$count=true&$top=0"))
+                .json("/@odata.count", json!(60))
+                .len("/value", 0)],
+        ),
+        fact(
+            "$format=text/csv on FactData and master data",
+            vec![
+                get(Api, Client, &format!("{FACTS}?$format=text/csv&$top=1"))
+                    .header("content-type", "text/csv")
+                    .body("P0001"),
+                get(Api, Client, &format!("{PROVIDER}/PartMaster?$format=text/csv"))
+                    .header("content-type", "text/csv")
+                    .body("P0089"),
+            ],
+        ),
+        fact(
+            "$format=JSON on $metadata gives CSDL JSON",
+            vec![get(Api, Client, &format!("{PROVIDER}/$metadata?$format=JSON"))
+                .header("content-type", "application/json")
+                .body("\"FactData\"")
+                .body("\"$Kind\"")],
+        ),
+        fact(
+            "$metadata: entity types FactData and MasterData, facets, native-type annotation",
+            vec![get(Api, Client, &format!("{PROVIDER}/$metadata"))
+                .body("<EntityType Name=\"FactData\">")
+                .body("<EntityType Name=\"MasterData\">")
+                .body("MaxLength=\"")
+                .body("Precision=\"")
+                .body("Scale=\"")
+                .body("Integration.OriginalDataType")],
+        ),
+        fact(
+            "service document at …/providers/sac/{model}/",
+            vec![get(Api, Client, &format!("{PROVIDER}/")).test("/value", "a list with FactData", lists_fact_data_set)],
+        ),
+        fact(
+            "ServiceURL in Providers ends with /",
+            vec![get(Api, Client, &format!("{ADMIN}/Namespaces(NamespaceID='sac')/Providers")).test(
+                "/value/0/ServiceURL",
+                "ending in /SALES_PLAN/",
+                ends_with_slash,
+            )],
+        ),
+        fact(
+            "Namespaces, Namespaces(NamespaceID='sac') and Namespaces('sac')",
+            vec![
+                get(Api, Client, &format!("{ADMIN}/Namespaces")).test("/value", "a list with sac", lists_sac),
+                get(Api, Client, &format!("{ADMIN}/Namespaces(NamespaceID='sac')"))
+                    .json("/NamespaceID", json!("sac"))
+                    .has("/Description"),
+                get(Api, Client, &format!("{ADMIN}/Namespaces('sac')"))
+                    .json("/NamespaceID", json!("sac"))
+                    .has("/Description"),
+            ],
+        ),
+        fact(
+            "unknown entity set: 404 with [3707]",
+            vec![get(Api, Client, &format!("{PROVIDER}/Nope")).status(404).body("[3707]")],
         ),
     ]
 }
