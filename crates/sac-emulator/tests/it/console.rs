@@ -129,6 +129,12 @@ async fn every_page_reads_without_javascript() {
         members.contains("<td>P0081</td>") && members.contains("<td>P0089</td>") && !members.contains(r#"rel="next""#)
     );
     assert!(members.contains("rows 81\u{2013}89"), "{members}");
+    // Members filtered by an attribute: the parts of Germany (every 20th part's country cycles back).
+    let german = browser.read("/emulator/ui/models/ZEPPART_001?Country=DE").await;
+    let parts = german.matches("<td>DE</td>").count();
+    assert!(parts > 0 && !german.contains("<td>US</td>"), "{german}");
+    let none = browser.read("/emulator/ui/models/ZEPPART_001?Country=QQ").await;
+    assert!(none.contains("No rows match."));
     let schedules = browser.read("/emulator/ui/schedules").await;
     assert!(schedules.contains("ZW2_IMPORT ZEPPART") && schedules.contains(HISTORIC_RUN));
     assert!(schedules.contains("Run now") && schedules.contains("Succeeded"));

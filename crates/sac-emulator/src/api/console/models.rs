@@ -1,7 +1,7 @@
 //! The overview, the planning models and public dimensions, and the rows of
 //! one of them (paged; a model's facts filtered by any of its dimensions).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -12,11 +12,46 @@ use super::layout::{self, page, pager, paging, Frame, Nav};
 use super::SignedIn;
 use crate::api::openapi::tags;
 use crate::api::state::AppState;
-use crate::store::{FactQuery, FactTable};
+use crate::store::{FactQuery, FactTable, Reader, StoreResult};
 use crate::tenant::Row;
 
 /// How many values a filter field offers to pick from.
 const FILTER_CHOICES: usize = 200;
+
+/// How many members of a dimension a filtered page looks at (the store
+/// pages members by key only, so attribute filters apply in memory).
+const MEMBER_SCAN: i64 = 100_000;
+
+/// A page of a dimension's members: by key from the store when nothing is
+/// filtered, else filtered by attribute values in memory; with the values
+/// each attribute offers for filtering.
+fn member_page(
+    r: &Reader<'_>,
+    dimension: &str,
+    attributes: &[String],
+    filter: &[(String, String)],
+    offset: i64,
+    limit: i64,
+) -> StoreResult<(Vec<Row>, Vec<(String, Vec<String>)>)> {
+    let all = r.members(dimension, 0, MEMBER_SCAN)?;
+    let choices = attributes
+        .iter()
+        .map(|a| {
+            let values: BTreeSet<&String> = all.iter().filter_map(|m| m.get(a)).filter(|v| !v.is_empty()).collect();
+            (a.clone(), values.into_iter().take(FILTER_CHOICES).cloned().collect())
+        })
+        .collect();
+    let rows = if filter.is_empty() {
+        r.members(dimension, offset, limit)?
+    } else {
+        all.into_iter()
+            .filter(|m| filter.iter().all(|(k, v)| m.get(k) == Some(v)))
+            .skip(offset as usize)
+            .take(limit as usize)
+            .collect()
+    };
+    Ok((rows, choices))
+}
 
 /// `GET /emulator/ui`: the tenant at a glance.
 #[utoipa::path(
@@ -186,8 +221,15 @@ pub async fn rows(
             .iter()
             .filter_map(|d| q.get(d).map(|v| v.trim()).filter(|v| !v.is_empty()).map(|v| (d.clone(), v.to_string())))
             .collect(),
-        None => vec![],
+        None => {
+            let attributes = tenant.dimension(&bare).map(|d| d.attributes.clone()).unwrap_or_default();
+            attributes
+                .into_iter()
+                .filter_map(|a| q.get(&a).map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).map(|v| (a, v)))
+                .collect()
+        }
     };
+    let attributes = tenant.dimension(&bare).map(|d| d.attributes.clone()).unwrap_or_default();
     let engine = state.engine_handle();
     let (read_table, read_filter, read_bare) = (table.clone(), filter.clone(), bare.clone());
     let read = super::blocking(move || {
@@ -204,7 +246,10 @@ pub async fn rows(
                 }
                 Ok((r.fact_count(t)?, rows, choices))
             }
-            None => Ok((r.member_count(&read_bare)?, r.members(&read_bare, offset, limit + 1)?, vec![])),
+            None => {
+                let (rows, choices) = member_page(r, &read_bare, &attributes, &read_filter, offset, limit + 1)?;
+                Ok((r.member_count(&read_bare)?, rows, choices))
+            }
         })
     })
     .await;
