@@ -22,6 +22,9 @@ const FILTER_CHOICES: usize = 200;
 /// pages members by key only, so attribute filters apply in memory).
 const MEMBER_SCAN: i64 = 100_000;
 
+/// The values each column offers for filtering.
+type Choices = Vec<(String, Vec<String>)>;
+
 /// A page of a dimension's members: by key from the store when nothing is
 /// filtered, else filtered by attribute values in memory; with the values
 /// each attribute offers for filtering.
@@ -32,7 +35,7 @@ fn member_page(
     filter: &[(String, String)],
     offset: i64,
     limit: i64,
-) -> StoreResult<(Vec<Row>, Vec<(String, Vec<String>)>)> {
+) -> StoreResult<(Vec<Row>, Choices)> {
     let all = r.members(dimension, 0, MEMBER_SCAN)?;
     let choices = attributes
         .iter()
