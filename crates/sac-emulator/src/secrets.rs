@@ -26,6 +26,17 @@ pub fn random_id() -> String {
     bytes.iter().map(|b| format!("{b:02X}")).collect()
 }
 
+/// A random (version 4) UUID in its hyphenated lower-case form, as SAC's
+/// Data Import API gives job ids.
+pub fn random_uuid() -> String {
+    let mut bytes = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
+}
+
 /// Hex SHA-256 of a secret, the key under which it is stored.
 pub fn digest(secret: &str) -> String {
     Sha256::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
@@ -77,6 +88,17 @@ impl std::fmt::Debug for AdminToken {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn uuids_have_the_hyphenated_version_4_form() {
+        let id = random_uuid();
+        let groups: Vec<usize> = id.split('-').map(str::len).collect();
+        assert_eq!(groups, vec![8, 4, 4, 4, 12], "{id}");
+        assert_eq!(&id[14..15], "4", "{id}");
+        assert!("89ab".contains(&id[19..20]), "{id}");
+        assert!(id.chars().all(|c| c == '-' || c.is_ascii_hexdigit() && !c.is_ascii_uppercase()), "{id}");
+        assert_ne!(random_uuid(), id);
+    }
 
     #[test]
     fn pkce_matches_rfc7636_appendix_b() {

@@ -43,8 +43,49 @@ pub struct ModelDetail {
     pub model_description: String,
     #[serde(default)]
     pub versions: Vec<Version>,
+    /// The import types the model takes, each with the job settings it allows.
     #[serde(rename = "importTypes", default)]
-    pub import_types: Vec<String>,
+    pub import_types: Vec<ImportType>,
+    /// Import type -> the URL that creates a job of that type.
+    #[serde(rename = "importTypeUrls", default)]
+    pub import_type_urls: std::collections::BTreeMap<String, String>,
+    /// Where the column metadata is (`.../models/{id}/metadata`).
+    #[serde(rename = "metadataURL", default, skip_serializing_if = "Option::is_none")]
+    pub metadata_url: Option<String>,
+}
+
+/// One entry of `importTypes` (SAP help, `/models/{modelID}` GET).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportType {
+    pub import_type: String,
+    /// Setting name -> what it may be (SAC does not document the inner shape).
+    #[serde(default)]
+    pub available_job_settings: serde_json::Value,
+}
+
+impl ModelDetail {
+    /// The names of the import types, in SAC's order.
+    pub fn import_type_names(&self) -> Vec<&str> {
+        self.import_types.iter().map(|t| t.import_type.as_str()).collect()
+    }
+}
+
+/// `GET /publicDimensions/{id}`: like a model's detail, for a public dimension.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PublicDimensionDetail {
+    #[serde(rename = "dimensionID")]
+    pub dimension_id: String,
+    #[serde(rename = "dimensionName", default)]
+    pub dimension_name: String,
+    #[serde(rename = "dimensionDescription", default)]
+    pub dimension_description: String,
+    #[serde(rename = "importTypes", default)]
+    pub import_types: Vec<ImportType>,
+    #[serde(rename = "importTypeUrls", default)]
+    pub import_type_urls: std::collections::BTreeMap<String, String>,
+    #[serde(rename = "metadataURL", default, skip_serializing_if = "Option::is_none")]
+    pub metadata_url: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,6 +111,58 @@ pub struct Column {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_length: Option<u32>,
     pub is_key: bool,
+    /// `PROPERTY`, or `DATE` for the date dimension.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub property_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description_name: Option<String>,
+    /// Digits of a decimal column.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub precision: Option<u32>,
+    /// Digits after the point of a decimal column.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale: Option<u32>,
+}
+
+/// SAC's numbered Data Import errors (SAP help "Error Codes and
+/// Troubleshooting"): the number stands in the error body's `code` and in
+/// brackets at the end of its message.
+pub mod errors {
+    /// The action is not allowed in the job's state.
+    pub const ACTION_NOT_SUPPORTED: u32 = 1001;
+    /// The caller has as many active jobs as SAC allows.
+    pub const USER_JOB_LIMIT: u32 = 1002;
+    pub const PRECONDITION_FAILED: u32 = 1003;
+    /// A target field of the mapping is not a column of the model.
+    pub const UNKNOWN_TARGET_FIELD: u32 = 1004;
+    pub const IMPORT_TYPE_NOT_INFERABLE: u32 = 1005;
+    pub const BAD_BODY: u32 = 1006;
+    /// The model has as many active jobs as SAC allows.
+    pub const MODEL_JOB_LIMIT: u32 = 1007;
+    pub const MAPPING_NOT_READABLE: u32 = 1008;
+    pub const EMPTY_MAPPING_COLUMN: u32 = 1009;
+    /// The job is being written.
+    pub const IN_PROGRESS: u32 = 1010;
+    /// Nothing valid to write.
+    pub const NO_VALID_RECORDS: u32 = 1011;
+
+    /// SAC's message for a number.
+    pub fn message(code: u32) -> Option<&'static str> {
+        Some(match code {
+            1001 => "Request job action is not supported.",
+            1002 => "Current user reached limit of maximum number of active jobs.",
+            1003 => "Request not allowed on the selected job. Preconditions failed.",
+            1004 => "The following target fields are incorrect or do not exist on the model.",
+            1005 => "Unable to infer import type.",
+            1006 => "Request body is incorrect or missing.",
+            1007 => "Current modelID reached limit or maximum number of active jobs.",
+            1008 => "Unable to serialize mapping hash map.",
+            1009 => "A source or target column in the mapping is empty.",
+            1010 => "Request already in progress.",
+            1011 => "Temporary storage does not contain valid records.",
+            _ => return None,
+        })
+    }
 }
 
 /// Body of `POST /models/{id}[/{importType}]`.

@@ -194,6 +194,11 @@ async fn bad_input_refusals_jobs_and_models() {
     assert!(stdout(&models).starts_with("SALES_PLAN"));
     let show = env.run(&["models", "show", "t.G:SALES_PLAN"]).await;
     assert!(stdout(&show).contains("public.Forecast") && stdout(&show).contains("Amount"), "{}", describe(&show));
+    for shown in ["import types: factData, privateFactData", "import methods: Update, Append, CleanAndReplace"] {
+        assert!(stdout(&show).contains(shown), "{shown}: {}", describe(&show));
+    }
+    assert!(stdout(&show).lines().any(|l| l.contains("Amount") && l.contains("decimal(31,7)")), "{}", describe(&show));
+    assert!(stdout(&show).lines().any(|l| l.contains("Date") && l.contains("key") && l.contains("DATE")));
 
     env.admin("/emulator/faults", json!({"fail_runs": 1, "message": "write conflict"})).await;
     let file = dir.path().join("ok.csv");

@@ -109,7 +109,7 @@ async fn authentication_failures_exit_3_with_hints() {
     env.set("SACCTL_CLIENT_SECRET", "not-the-secret");
     let bad_secret = env.run(RUN).await;
     assert_eq!(code(&bad_secret), 3, "{}", describe(&bad_secret));
-    assert!(stderr(&bad_secret).contains("invalid_client"));
+    assert!(stderr(&bad_secret).contains("Bad credentials"), "{}", describe(&bad_secret));
     assert!(!stderr(&bad_secret).contains("not-the-secret"), "the secret is not echoed");
     assert_eq!(env.triggers().await, 0);
 }

@@ -108,7 +108,7 @@ async fn refusals_are_typed_and_explained() {
     let mut bad_secret = config(&emu, Grant::Password);
     bad_secret.client_secret = Secret::new("wrong");
     let err = Client::new(bad_secret).unwrap().data_integration().schedules(MODEL).await.unwrap_err();
-    assert!(matches!(&err, Error::OAuth { error, .. } if error == "invalid_client"), "{err}");
+    assert!(matches!(&err, Error::OAuth { error, .. } if error == "unauthorized"), "{err}");
     assert!(!err.to_string().contains("wrong") && !format!("{err:?}").contains("wrong"), "no secret in errors");
 
     let mut bad_password = config(&emu, Grant::Password);

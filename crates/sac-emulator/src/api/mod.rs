@@ -63,6 +63,8 @@ pub(crate) fn shared() -> Routes {
         .route("/api/v1/dataimport/models/{id}/metadata", get(dataimport::metadata))
         .route("/api/v1/dataimport/models/{id}/{import_type}", post(dataimport::create_model_job))
         .route("/api/v1/dataimport/publicDimensions", get(dataimport::public_dimensions))
+        .route("/api/v1/dataimport/publicDimensions/{id}", get(dataimport::public_dimension))
+        .route("/api/v1/dataimport/publicDimensions/{id}/metadata", get(dataimport::public_dimension_metadata))
         .route("/api/v1/dataimport/publicDimensions/{id}/publicDimensionData", post(dataimport::create_dimension_job))
         .route("/api/v1/dataimport/jobs", get(dataimport::list_jobs))
         .route(

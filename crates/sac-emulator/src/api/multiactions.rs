@@ -14,7 +14,7 @@ use axum::{Extension, Json};
 use sac_types::multiaction::{ExecutionResult, ExecutionStarted, ExecutionStatus, Link, MultiActionStatus};
 use serde_json::{json, Value};
 
-use crate::api::principal::api_principal;
+use crate::api::principal::service_principal;
 use crate::api::responses::{api_error, internal};
 use crate::api::state::AppState;
 use crate::clock::now_ms;
@@ -26,7 +26,7 @@ use crate::Domain;
 
 /// The SAC user a multi action request runs as, or SAC's refusal.
 fn business_user(state: &AppState, domain: Domain, headers: &HeaderMap) -> Result<(String, Role), Response> {
-    let principal = api_principal(state, domain, headers)?;
+    let principal = service_principal(state, domain, headers)?;
     let Some(user) = principal.user else {
         let mut response = api_error(
             StatusCode::UNAUTHORIZED,

@@ -154,7 +154,9 @@ fn authenticate_client<'t>(
         {
             Ok(c)
         }
-        _ => Err(oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "Bad credentials")),
+        // XSUAA (a UAA) answers a wrong client id or secret as Spring
+        // Security does: `unauthorized`, "Bad credentials".
+        _ => Err(oauth_error(StatusCode::UNAUTHORIZED, "unauthorized", "Bad credentials")),
     }
 }
 

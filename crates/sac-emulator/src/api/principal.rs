@@ -4,7 +4,7 @@
 use axum::http::HeaderMap;
 use axum::response::Response;
 
-use super::responses::{internal, unauthorized};
+use super::responses::{internal, login_page, unauthorized};
 use super::state::AppState;
 use crate::auth::{check_bearer, current_session, Principal, TokenCheck};
 use crate::Domain;
@@ -23,6 +23,18 @@ pub fn api_principal(state: &AppState, domain: Domain, headers: &HeaderMap) -> R
             .ok_or_else(|| unauthorized("Authentication required")),
         TokenCheck::Missing => Err(unauthorized("Authentication required")),
     }
+}
+
+/// Who a request to a public service (Data Import, Data Export, Multi
+/// Actions) acts for, as [`api_principal`] decides; but on the browser
+/// domain a caller with neither a bearer token nor a session meets the
+/// approuter's login page (HTTP 200, HTML), as the UI layer's services do.
+pub fn service_principal(state: &AppState, domain: Domain, headers: &HeaderMap) -> Result<Principal, Response> {
+    if domain == Domain::Tenant && crate::auth::bearer(headers).is_none() {
+        let session = current_session(state.sessions(), headers).map_err(internal)?;
+        return session.as_ref().and_then(Principal::from_browser_session).ok_or_else(login_page);
+    }
+    api_principal(state, domain, headers)
 }
 
 /// Who a UI-layer request acts for. On the browser domain the approuter lets

@@ -56,11 +56,22 @@ pub struct ImportLimits {
     pub max_rows_per_request: usize,
     /// Bytes of one request body (default 64 MiB).
     pub max_body_bytes: usize,
+    /// Active jobs (taking data or validated) one user or client may have
+    /// (default 20; beyond it SAC's error 1002).
+    pub active_jobs_per_user: usize,
+    /// Active jobs one model or public dimension may have (default 10;
+    /// beyond it SAC's error 1007).
+    pub active_jobs_per_model: usize,
 }
 
 impl Default for ImportLimits {
     fn default() -> Self {
-        ImportLimits { max_rows_per_request: 100_000, max_body_bytes: 64 << 20 }
+        ImportLimits {
+            max_rows_per_request: 100_000,
+            max_body_bytes: 64 << 20,
+            active_jobs_per_user: 20,
+            active_jobs_per_model: 10,
+        }
     }
 }
 

@@ -76,10 +76,49 @@ fn is_open(job: &ImportJobRecord) -> bool {
 /// Scope tuples a CleanAndReplace clears, as the validate answer lists them.
 pub type Affected = Vec<BTreeMap<String, String>>;
 
+/// How many active jobs (taking data or validated, not yet run) SAC allows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ActiveJobLimits {
+    pub per_owner: usize,
+    pub per_model: usize,
+}
+
+/// Why a job was not created.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JobLimit {
+    /// The owner has `n` active jobs already (SAC's 1002).
+    Owner(usize),
+    /// The model has `n` active jobs already (SAC's 1007).
+    Model(usize),
+}
+
+/// What a run request led to.
+#[derive(Debug)]
+pub enum RunOutcome {
+    /// Writing started (or failed at once); the job as it is now.
+    Started(ImportJobRecord),
+    /// The job is not open (any more).
+    NotOpen,
+    /// Validation left no valid row to write (SAC's 1011); the job stays validated.
+    NoValidRows(ImportJobRecord),
+}
+
 impl Engine {
-    pub fn create_job(&self, job: &ImportJobRecord) -> StoreResult<()> {
+    /// Creates a job unless its owner or its model already has as many
+    /// active jobs as `limits` allow (counted under the writer lock).
+    pub fn create_job(&self, job: &ImportJobRecord, limits: ActiveJobLimits) -> StoreResult<Result<(), JobLimit>> {
         let _writer = self.transition();
-        self.store.write(|w| w.insert_import_job(job))
+        let (by_owner, by_model) = self
+            .store
+            .read(|r| Ok((r.active_import_jobs_of_owner(&job.owner)?, r.active_import_jobs_of_model(&job.model)?)))?;
+        if by_owner >= limits.per_owner {
+            return Ok(Err(JobLimit::Owner(by_owner)));
+        }
+        if by_model >= limits.per_model {
+            return Ok(Err(JobLimit::Model(by_model)));
+        }
+        self.store.write(|w| w.insert_import_job(job))?;
+        Ok(Ok(()))
     }
 
     /// Stages an uploaded chunk of `job` (as the caller read it: the job
@@ -115,15 +154,21 @@ impl Engine {
 
     /// Runs an open job (validating it first when needed): it fails at once
     /// when it has failed rows it may not skip, else it starts writing
-    /// (asynchronously, as the clock says). `None` when it is not open.
-    pub fn run_job(&self, job_id: &str, override_failed: bool) -> StoreResult<Option<ImportJobRecord>> {
+    /// (asynchronously, as the clock says). A job without a valid row is
+    /// not run at all.
+    pub fn run_job(&self, job_id: &str, override_failed: bool) -> StoreResult<RunOutcome> {
         let _writer = self.transition();
-        let Some(mut job) = self.store.read(|r| r.import_job(job_id))?.filter(is_open) else { return Ok(None) };
+        let Some(mut job) = self.store.read(|r| r.import_job(job_id))?.filter(is_open) else {
+            return Ok(RunOutcome::NotOpen);
+        };
         if job.status == status::READY_FOR_DATA {
             self.validate(&mut job)?;
             if job.status == status::FAILED {
-                return Ok(Some(job));
+                return Ok(RunOutcome::Started(job));
             }
+        }
+        if job.total <= job.failed {
+            return Ok(RunOutcome::NoValidRows(job));
         }
         let settings = settings_of(&job);
         let with_failed = settings.job_settings.as_ref().and_then(|s| s.execute_with_failed_rows).unwrap_or(true);
@@ -139,7 +184,7 @@ impl Engine {
                 w.update_import_job(&job, &expected)?;
                 w.delete_chunks(&job.job_id)
             })?;
-            return Ok(Some(job));
+            return Ok(RunOutcome::Started(job));
         }
         let now = now_ms();
         let clock = self.clock();
@@ -151,7 +196,7 @@ impl Engine {
             self.write_job(&job.job_id)?;
             job = self.store.read(|r| r.import_job(job_id))?.unwrap_or(job);
         }
-        Ok(Some(job))
+        Ok(RunOutcome::Started(job))
     }
 
     /// A status read of a job: a processing job whose time has come is

@@ -58,6 +58,24 @@ impl Reader<'_> {
         self.query_jobs(&format!("SELECT {JOB_COLUMNS} FROM import_jobs ORDER BY seq DESC LIMIT ?1"), params![limit])
     }
 
+    /// Jobs of an owner that take data or are validated (not yet run).
+    pub fn active_import_jobs_of_owner(&self, owner: &str) -> StoreResult<usize> {
+        self.count_active("owner", owner)
+    }
+
+    /// Jobs of a model or public dimension that take data or are validated.
+    pub fn active_import_jobs_of_model(&self, model: &str) -> StoreResult<usize> {
+        self.count_active("model", model)
+    }
+
+    fn count_active(&self, column: &str, value: &str) -> StoreResult<usize> {
+        let sql = format!(
+            "SELECT COUNT(*) FROM import_jobs WHERE {column} = ?1 AND status IN ('READY_FOR_DATA', 'READY_FOR_WRITE')"
+        );
+        let count: i64 = self.conn().prepare_cached(&sql)?.query_row([value], |r| r.get(0))?;
+        Ok(usize::try_from(count).unwrap_or(0))
+    }
+
     pub fn processing_import_jobs(&self) -> StoreResult<Vec<ImportJobRecord>> {
         self.query_jobs(
             &format!("SELECT {JOB_COLUMNS} FROM import_jobs WHERE status = 'PROCESSING' ORDER BY seq"),

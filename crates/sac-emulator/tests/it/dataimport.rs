@@ -8,9 +8,15 @@ use serde_json::{json, Value};
 
 use crate::support::*;
 
-const DI: &str = "/api/v1/dataimport";
+pub(crate) const DI: &str = "/api/v1/dataimport";
 
-async fn call(emu: &Emu, token: &str, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+pub(crate) async fn call(
+    emu: &Emu,
+    token: &str,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
     let mut request = emu.http.request(method, emu.api(&format!("{DI}{path}"))).bearer_auth(token);
     if let Some(body) = body {
         request = request.json(&body);
@@ -21,7 +27,7 @@ async fn call(emu: &Emu, token: &str, method: Method, path: &str, body: Option<V
     (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
 }
 
-fn fact(version: &str, date: &str, part: &str, country: &str, amount: &str) -> Value {
+pub(crate) fn fact(version: &str, date: &str, part: &str, country: &str, amount: &str) -> Value {
     json!({"Version": version, "Date": date, "Part": part, "Country": country, "Amount": amount, "Quantity": "1"})
 }
 
@@ -31,7 +37,7 @@ async fn facts(emu: &Emu, filter: &str) -> Vec<Value> {
     rows["rows"].as_array().unwrap().clone()
 }
 
-async fn new_job(emu: &Emu, token: &str, settings: Value) -> String {
+pub(crate) async fn new_job(emu: &Emu, token: &str, settings: Value) -> String {
     let (status, created) = call(emu, token, Method::POST, "/models/SALES_PLAN/factData", Some(settings)).await;
     assert_eq!(status, 201, "{created}");
     assert!(created["jobURL"].as_str().unwrap().ends_with(&format!("/jobs/{}", created["jobID"].as_str().unwrap())));
@@ -232,7 +238,7 @@ async fn public_dimension_master_data() {
 async fn refusals_limits_and_csrf() {
     let emu = start_with(Config {
         clock: ClockMode::Immediate,
-        import_limits: ImportLimits { max_rows_per_request: 3, max_body_bytes: 600 },
+        import_limits: ImportLimits { max_rows_per_request: 3, max_body_bytes: 600, ..ImportLimits::default() },
         ..Config::default()
     })
     .await;

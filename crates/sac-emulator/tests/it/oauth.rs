@@ -58,12 +58,13 @@ async fn client_credentials_by_basic_form_or_query_in_xsuaa_shape() {
 #[tokio::test]
 async fn refusals() {
     let emu = start().await;
-    let (status, e) =
-        oauth_error(emu.token_request(("sacctl-api", "wrong"), &[("grant_type", "client_credentials")]).await).await;
-    assert_eq!((status, e.error.as_str()), (401, "invalid_client"));
-    let (status, e) =
-        oauth_error(emu.token_request(("nobody", "x"), &[("grant_type", "client_credentials")]).await).await;
-    assert_eq!((status, e.error.as_str()), (401, "invalid_client"));
+    // A wrong secret or an unknown client: XSUAA's 401 "unauthorized", "Bad credentials".
+    for credentials in [("sacctl-api", "wrong"), ("nobody", "x")] {
+        let (status, e) =
+            oauth_error(emu.token_request(credentials, &[("grant_type", "client_credentials")]).await).await;
+        assert_eq!((status, e.error.as_str()), (401, "unauthorized"), "{credentials:?}");
+        assert_eq!(e.error_description.as_deref(), Some("Bad credentials"));
+    }
     let no_auth =
         emu.http.post(&emu.emu.urls.token_url).form(&[("grant_type", "client_credentials")]).send().await.unwrap();
     let (status, e) = oauth_error(no_auth).await;

@@ -1,4 +1,4 @@
-//! `sacctl import ...` and `sacctl models ...`: the Data Import API.
+//! `sacctl import ...`: the Data Import API.
 
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Read};
@@ -12,54 +12,11 @@ use serde_json::{json, Value};
 
 use super::schedule::wait_policy;
 use super::{connect, csv_out_for, csv_written};
-use crate::cli::{ImportCommand, ModelsCommand, PushArgs};
+use crate::cli::{ImportCommand, PushArgs};
 use crate::exit::ExitStatus;
 use crate::output::Printer;
 use crate::report::{finish, profile_flag, Going};
 use crate::Failure;
-
-pub async fn models(printer: Printer, command: ModelsCommand) -> Result<ExitStatus, Failure> {
-    match command {
-        ModelsCommand::List { connection } => {
-            let (_, client) = connect(&connection)?;
-            let models = client.data_import().models().await?;
-            if printer.json() {
-                printer.result_json(&serde_json::to_value(&models).expect("models serialize"));
-            } else {
-                for m in &models {
-                    printer.result(&format!("{}  {}  {}", m.model_id, m.model_name, m.model_description));
-                }
-            }
-        }
-        ModelsCommand::Show { connection, model } => {
-            let (_, client) = connect(&connection)?;
-            let di = client.data_import();
-            let detail = di.model(&model).await?;
-            let metadata = di.metadata(&model).await?;
-            if printer.json() {
-                printer.result_json(&json!({"model": detail, "metadata": metadata}));
-            } else {
-                printer.result(&format!("{} ({})", detail.model_id, detail.model_description));
-                printer.result(&format!(
-                    "versions: {}",
-                    detail.versions.iter().map(|v| v.id.as_str()).collect::<Vec<_>>().join(", ")
-                ));
-                printer.result(&format!("import types: {}", detail.import_types.join(", ")));
-                if let Some(columns) = metadata["factData"]["columns"].as_array() {
-                    for c in columns {
-                        printer.result(&format!(
-                            "  {:<12} {:<8}{}",
-                            c["columnName"].as_str().unwrap_or_default(),
-                            c["columnDataType"].as_str().unwrap_or_default(),
-                            if c["isKey"].as_bool().unwrap_or(false) { " key" } else { "" }
-                        ));
-                    }
-                }
-            }
-        }
-    }
-    Ok(ExitStatus::Success)
-}
 
 pub async fn import(printer: Printer, command: ImportCommand) -> Result<ExitStatus, Failure> {
     match command {

@@ -6,6 +6,7 @@ mod demo;
 mod emulator;
 pub(crate) mod export;
 pub(crate) mod import;
+mod models;
 pub(crate) mod multiaction;
 pub(crate) mod schedule;
 mod tools;
@@ -54,7 +55,7 @@ async fn dispatch(cli: Cli) -> Result<ExitStatus, Failure> {
         Command::Schedule(command) => schedule::schedule(printer, command).await,
         Command::MultiAction(command) => multiaction::multiaction(printer, command).await,
         Command::Import(command) => import::import(printer, command).await,
-        Command::Models(command) => import::models(printer, command).await,
+        Command::Models(command) => models::models(printer, command).await,
         Command::Chain(command) => crate::chain::chain(printer, command).await,
         Command::Export { connection, model, filter, select, orderby, out } => {
             let query = sac_client::dataexport::FactQuery {

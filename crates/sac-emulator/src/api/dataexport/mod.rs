@@ -34,7 +34,7 @@ pub use self::service::{service, service_without_slash};
 use self::page::Window;
 use self::query::{Format, Options};
 use crate::api::openapi::tags;
-use crate::api::principal::api_principal;
+use crate::api::principal::service_principal;
 use crate::api::responses::api_error;
 use crate::api::state::AppState;
 use crate::tenant::{ModelDef, Role, Tenant};
@@ -45,7 +45,7 @@ const NAMESPACE: &str = "sac";
 /// Any user of the tenant, or a technical client with the Data Export
 /// Service in its access list (else SAC's 3401).
 fn reader(state: &AppState, domain: Domain, headers: &HeaderMap) -> Result<(), Response> {
-    let principal = api_principal(state, domain, headers)?;
+    let principal = service_principal(state, domain, headers)?;
     let tenant = state.tenant();
     match principal.user {
         None => {

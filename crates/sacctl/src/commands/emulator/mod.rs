@@ -52,6 +52,7 @@ async fn foreground(args: EmulatorArgs) -> Result<ExitStatus, Failure> {
         import_limits: sac_emulator::ImportLimits {
             max_rows_per_request: args.import_max_rows.max(1),
             max_body_bytes: args.import_max_bytes.max(1024),
+            ..sac_emulator::ImportLimits::default()
         },
         export_page_size: args.export_page_size.max(1),
         host: Some(args.host.clone()),

@@ -1,0 +1,304 @@
+//! Creating jobs (`POST /models/{id}[/{importType}]`,
+//! `POST /publicDimensions/{id}/publicDimensionData`) and posting rows to
+//! them (`POST /jobs/{id}`).
+
+use std::collections::HashMap;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use sac_types::dataimport::{errors, status, CreateJob, JobCreated, UploadResult};
+use serde_json::Value;
+
+use super::models::{DIMENSION_IMPORT_TYPE, MODEL_IMPORT_TYPES};
+use super::{bad_request, base_url, importer, not_found, numbered, open_job_for};
+use crate::api::responses::{api_error, internal};
+use crate::api::state::AppState;
+use crate::clock::{now_ms, utc_timestamp};
+use crate::engine::import_jobs::{find_target, settings_of, ActiveJobLimits, JobLimit, Target};
+use crate::engine::staging;
+use crate::secrets::random_uuid;
+use crate::store::{ChunkRecord, ImportJobRecord, StoreError};
+use crate::Domain;
+
+/// `POST /models/{id}` and `POST /models/{id}/{importType}`.
+pub async fn create_model_job(
+    State(state): State<AppState>,
+    Extension(domain): Extension<Domain>,
+    headers: HeaderMap,
+    Path(params): Path<HashMap<String, String>>,
+    body: Bytes,
+) -> Response {
+    let id = params.get("id").cloned().unwrap_or_default();
+    create_job(&state, domain, &headers, &id, params.get("import_type").map(String::as_str), &body, false)
+}
+
+/// `POST /publicDimensions/{id}/publicDimensionData`.
+pub async fn create_dimension_job(
+    State(state): State<AppState>,
+    Extension(domain): Extension<Domain>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    create_job(&state, domain, &headers, &id, Some(DIMENSION_IMPORT_TYPE), &body, true)
+}
+
+/// The settings of a job creation: the body's first JSON value (SAP's own
+/// sample client sends one object followed by stray text, with or without
+/// a Content-Type; the rest is ignored). An empty body means no settings.
+fn read_settings(body: &[u8]) -> Result<CreateJob, Response> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(CreateJob::default());
+    }
+    let value = match serde_json::Deserializer::from_slice(body).into_iter::<Value>().next() {
+        Some(Ok(value)) => value,
+        Some(Err(e)) => return Err(numbered(errors::BAD_BODY, &format!("The body is not JSON ({e})."))),
+        None => return Ok(CreateJob::default()),
+    };
+    let Value::Object(fields) = &value else {
+        return Err(numbered(
+            errors::BAD_BODY,
+            "The body must be a JSON object such as {\"Mapping\":{...},\"JobSettings\":{...}}.",
+        ));
+    };
+    match fields.get("Mapping") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(mapping)) => check_mapping_shape(mapping)?,
+        Some(_) => {
+            return Err(numbered(
+                errors::MAPPING_NOT_READABLE,
+                "Mapping must be an object of model column -> source column names.",
+            ))
+        }
+    }
+    serde_json::from_value(value).map_err(|e| numbered(errors::BAD_BODY, &format!("{e}.")))
+}
+
+/// Every mapping entry names two columns: 1008 for a value that is not a
+/// name, 1009 for an empty one.
+fn check_mapping_shape(mapping: &serde_json::Map<String, Value>) -> Result<(), Response> {
+    for (target, source) in mapping {
+        let Some(source) = source.as_str() else {
+            return Err(numbered(
+                errors::MAPPING_NOT_READABLE,
+                &format!("Mapping.{target} must be the name of a source column, not {source}."),
+            ));
+        };
+        if target.trim().is_empty() || source.trim().is_empty() {
+            return Err(numbered(
+                errors::EMPTY_MAPPING_COLUMN,
+                &format!("Mapping has \"{target}\": \"{source}\"; name both columns."),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The import type of a model job: the one in the URL, else inferred from
+/// the Mapping's target columns (SAC's 1005 when there is nothing to infer from).
+fn model_import_type(given: Option<&str>, settings: &CreateJob) -> Result<String, Response> {
+    match given {
+        Some(t) if MODEL_IMPORT_TYPES.contains(&t) => Ok(t.to_string()),
+        Some(t @ ("masterData" | "masterFactData")) => Err(bad_request(&format!(
+            "Import type {t} is not supported for this model: use factData or privateFactData \
+             (master data goes to the public dimension)"
+        ))),
+        Some(t) => Err(bad_request(&format!("{t} is not an import type: use factData or privateFactData"))),
+        None if settings.mapping.as_ref().is_some_and(|m| !m.is_empty()) => Ok("factData".into()),
+        None => Err(numbered(
+            errors::IMPORT_TYPE_NOT_INFERABLE,
+            "Name it in the URL (…/models/{id}/factData) or send a Mapping.",
+        )),
+    }
+}
+
+fn create_job(
+    state: &AppState,
+    domain: Domain,
+    headers: &HeaderMap,
+    id: &str,
+    import_type: Option<&str>,
+    body: &Bytes,
+    dimension: bool,
+) -> Response {
+    let owner = match importer(state, domain, headers, true) {
+        Ok(o) => o,
+        Err(r) => return r,
+    };
+    let tenant = state.tenant();
+    let target = match find_target(&tenant, id) {
+        Some(t @ Target::Dimension(_)) if dimension => t,
+        Some(t @ Target::Model(_)) if !dimension => t,
+        _ => return not_found(if dimension { "public dimension" } else { "model" }, id),
+    };
+    let settings = match read_settings(body) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let import_type = match import_type {
+        Some(t) if dimension => t.to_string(),
+        given => match model_import_type(given, &settings) {
+            Ok(t) => t,
+            Err(r) => return r,
+        },
+    };
+    if let Err(r) = check_settings(&target, &settings) {
+        return r;
+    }
+    let job = ImportJobRecord {
+        job_id: random_uuid(),
+        model: target.id().to_string(),
+        import_type,
+        owner,
+        status: status::READY_FOR_DATA.into(),
+        settings: serde_json::to_string(&settings).expect("settings serialize"),
+        total: 0,
+        failed: 0,
+        error: None,
+        updated: utc_timestamp(now_ms()),
+        due_at_ms: None,
+        polls_left: None,
+    };
+    let limits = state.options().import_limits;
+    let limits = ActiveJobLimits { per_owner: limits.active_jobs_per_user, per_model: limits.active_jobs_per_model };
+    match state.engine().create_job(&job, limits) {
+        Ok(Ok(())) => {}
+        Ok(Err(JobLimit::Owner(n))) => {
+            return numbered(
+                errors::USER_JOB_LIMIT,
+                &format!("{} has {n} active jobs: run or delete one (GET /jobs lists them).", job.owner),
+            )
+        }
+        Ok(Err(JobLimit::Model(n))) => {
+            return numbered(errors::MODEL_JOB_LIMIT, &format!("{} has {n} active jobs: run or delete one.", job.model))
+        }
+        Err(e) => return internal(e),
+    }
+    let created =
+        JobCreated { job_url: format!("{}/jobs/{}", base_url(state, domain), job.job_id), job_id: job.job_id };
+    (StatusCode::CREATED, Json(created)).into_response()
+}
+
+/// Mapping targets and scope dimensions must be columns of the target (1004).
+fn check_settings(target: &Target<'_>, settings: &CreateJob) -> Result<(), Response> {
+    let columns = target.columns();
+    let unknown = |names: &mut dyn Iterator<Item = &String>| -> Vec<String> {
+        names.filter(|n| !columns.contains(n)).cloned().collect()
+    };
+    let bad = unknown(&mut settings.mapping.iter().flat_map(|m| m.keys()));
+    if !bad.is_empty() {
+        return Err(numbered(
+            errors::UNKNOWN_TARGET_FIELD,
+            &format!("{} (the columns of {} are {}).", bad.join(", "), target.id(), columns.join(", ")),
+        ));
+    }
+    if let Some(js) = &settings.job_settings {
+        let method = js.import_method.as_deref().unwrap_or("Update");
+        if !["Update", "Append", "CleanAndReplace"].contains(&method) {
+            return Err(bad_request(&format!(
+                "importMethod {method} is not supported: use Update, Append or CleanAndReplace"
+            )));
+        }
+        let bad = unknown(&mut js.dimension_scope.iter().flatten());
+        if !bad.is_empty() {
+            return Err(numbered(
+                errors::UNKNOWN_TARGET_FIELD,
+                &format!("dimensionScope names {}, which is not a dimension of {}.", bad.join(", "), target.id()),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Reads a request body up to `limit` bytes, or answers SAC-shaped 413.
+async fn read_body(body: Body, limit: usize) -> Result<Bytes, Response> {
+    axum::body::to_bytes(body, limit).await.map_err(|_| {
+        api_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "413",
+            &format!("The request body is larger than {limit} bytes: send the rows in smaller chunks"),
+        )
+    })
+}
+
+/// `POST /jobs/{id}`: a chunk of rows.
+pub async fn upload(
+    State(state): State<AppState>,
+    Extension(domain): Extension<Domain>,
+    headers: HeaderMap,
+    Path(job_id): Path<String>,
+    body: Body,
+) -> Response {
+    let job = match open_job_for(&state, domain, &headers, &job_id, "does not take data") {
+        Ok(j) => j,
+        Err(r) => return r,
+    };
+    let limits = state.options().import_limits;
+    let bytes = match read_body(body, limits.max_body_bytes).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("application/json");
+    let chunk = match staging::parse(content_type, &bytes) {
+        Ok(parsed) => parsed,
+        Err(why) => return numbered(errors::BAD_BODY, &format!("{why}.")),
+    };
+    let in_request = chunk.len() + chunk.failed.len();
+    if in_request > limits.max_rows_per_request {
+        return bad_request(&format!(
+            "The request contains {in_request} rows; at most {} rows are allowed per request",
+            limits.max_rows_per_request
+        ));
+    }
+    let mut settings = settings_of(&job);
+    if let Some(o) = &chunk.overrides {
+        if o.mapping.is_some() {
+            settings.mapping = o.mapping.clone();
+        }
+        if o.default_values.is_some() {
+            settings.default_values = o.default_values.clone();
+        }
+    }
+    let mapping = CreateJob { mapping: settings.mapping, default_values: settings.default_values, job_settings: None };
+    {
+        let tenant = state.tenant();
+        if let Some(target) = find_target(&tenant, &job.model) {
+            if let Err(r) = check_settings(&target, &mapping) {
+                return r;
+            }
+        }
+    }
+    let record = ChunkRecord {
+        first_row: 0,
+        rows: chunk.len() as i64,
+        content_type: content_type.to_string(),
+        mapping: serde_json::to_string(&mapping).expect("mapping serializes"),
+        body: bytes.to_vec(),
+    };
+    let engine = state.engine_handle();
+    let staged = crate::api::blocking(move || engine.upload(&job, &record)).await;
+    let total = match staged {
+        Ok(job) => job.total,
+        Err(StoreError::Conflict(_)) => {
+            return numbered(
+                errors::ACTION_NOT_SUPPORTED,
+                &format!("The job {job_id} does not take data: it was validated or run meanwhile."),
+            )
+        }
+        Err(e) => return internal(e),
+    };
+    let base = base_url(&state, domain);
+    let result = UploadResult {
+        total_number_rows_in_current_request: in_request as u64,
+        upserted_number_rows: chunk.len() as u64,
+        failed_number_rows: chunk.failed.len() as u64,
+        failed_rows: chunk.failed,
+        total_number_rows_in_job: total as u64,
+        validate_job_url: format!("{base}/jobs/{job_id}/validate"),
+        run_job_url: format!("{base}/jobs/{job_id}/run"),
+    };
+    (StatusCode::CREATED, Json(result)).into_response()
+}

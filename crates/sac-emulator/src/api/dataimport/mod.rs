@@ -1,0 +1,139 @@
+//! The Data Import API, `/api/v1/dataimport` (SAP help: "api/v1/dataimport").
+//!
+//! The job lifecycle of SAP's pages: create a job for a model (or a public
+//! dimension), post rows in chunks (JSON `{"Data":[...]}` or CSV), validate,
+//! run (asynchronous), read the status, read the invalid rows, delete.
+//! This module holds the HTTP shapes; the jobs live in the engine
+//! (`engine::import_jobs`), which validates and writes them. Refusals carry
+//! SAC's numbered errors (1001-1011, SAP help "Error Codes and
+//! Troubleshooting") where SAC gives them.
+
+mod create;
+mod jobs;
+mod models;
+
+pub use create::{create_dimension_job, create_model_job, upload};
+pub use jobs::{delete_job, invalid_rows, job_status_handler, list_jobs, run_job, validate_job};
+pub use models::{metadata, model, models, public_dimension, public_dimension_metadata, public_dimensions};
+
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use sac_types::dataimport::{errors, status};
+
+use super::principal::service_principal;
+use super::responses::{api_error, internal};
+use super::state::AppState;
+use crate::auth::Principal;
+use crate::store::ImportJobRecord;
+use crate::tenant::Role;
+use crate::Domain;
+
+fn not_found(what: &str, id: &str) -> Response {
+    api_error(
+        StatusCode::NOT_FOUND,
+        "404",
+        &format!("The {what} {id} does not exist or you are not authorized to access it"),
+    )
+}
+
+fn bad_request(text: &str) -> Response {
+    api_error(StatusCode::BAD_REQUEST, "400", text)
+}
+
+/// One of SAC's numbered errors: HTTP 400, the number as the code, SAC's
+/// message followed by what exactly was wrong, the number in brackets.
+fn numbered(code: u32, detail: &str) -> Response {
+    let sac = errors::message(code).unwrap_or("The request was refused.");
+    let message = if detail.is_empty() { format!("{sac} [{code}]") } else { format!("{sac} {detail} [{code}]") };
+    api_error(StatusCode::BAD_REQUEST, &code.to_string(), &message)
+}
+
+/// Who may use the Data Import API: a user of the tenant, or a technical
+/// client whose access list has the Data Import Service (else SAC's 3401).
+/// Returns the job owner.
+fn importer(state: &AppState, domain: Domain, headers: &HeaderMap, write: bool) -> Result<String, Response> {
+    let principal: Principal = service_principal(state, domain, headers)?;
+    let tenant = state.tenant();
+    match principal.user {
+        None => {
+            let client_id = principal.client_id.unwrap_or_default();
+            let allowed =
+                tenant.client(&client_id).is_some_and(|c| c.access.iter().any(|a| a == "Data Import Service"));
+            if !allowed {
+                return Err(api_error(
+                    StatusCode::BAD_REQUEST,
+                    "3401",
+                    "OAuth Client is not allowed to interact with API [3401]",
+                ));
+            }
+            Ok(client_id)
+        }
+        Some(user) => match tenant.user(&user) {
+            Some(u) if u.in_tenant && (u.role != Role::Viewer || !write) => Ok(u.id.clone()),
+            Some(u) if u.in_tenant => {
+                Err(api_error(StatusCode::FORBIDDEN, "403", &format!("User {} may not import data", u.id)))
+            }
+            _ => Err(api_error(
+                StatusCode::FORBIDDEN,
+                "403",
+                &format!("User {user} does not exist in tenant {}", tenant.letter),
+            )),
+        },
+    }
+}
+
+/// The caller's job: who may use the API, and whether the job is theirs (else 404).
+fn job_for(
+    state: &AppState,
+    domain: Domain,
+    headers: &HeaderMap,
+    job_id: &str,
+    write: bool,
+) -> Result<ImportJobRecord, Response> {
+    let owner = importer(state, domain, headers, write)?;
+    owned_job(state, &owner, job_id)
+}
+
+/// The caller's job while it still takes data or can be validated and run
+/// (READY_FOR_DATA, READY_FOR_WRITE); else SAC's 1010 while it is being
+/// written and 1001 once it has ended.
+fn open_job_for(
+    state: &AppState,
+    domain: Domain,
+    headers: &HeaderMap,
+    job_id: &str,
+    what: &str,
+) -> Result<ImportJobRecord, Response> {
+    let job = job_for(state, domain, headers, job_id, true)?;
+    not_open(&job, what).map_or(Ok(job), Err)
+}
+
+/// SAC's refusal for `what` on a job that is not open, if it is not.
+fn not_open(job: &ImportJobRecord, what: &str) -> Option<Response> {
+    match job.status.as_str() {
+        status::READY_FOR_DATA | status::READY_FOR_WRITE => None,
+        status::PROCESSING => Some(numbered(
+            errors::IN_PROGRESS,
+            &format!(
+                "The job {} {what}: it is being written; wait until its status is COMPLETED or FAILED.",
+                job.job_id
+            ),
+        )),
+        ended => Some(numbered(
+            errors::ACTION_NOT_SUPPORTED,
+            &format!("The job {} {what}: its status is {ended}; create a new job.", job.job_id),
+        )),
+    }
+}
+
+/// A job of this owner, or 404.
+fn owned_job(state: &AppState, owner: &str, job_id: &str) -> Result<ImportJobRecord, Response> {
+    match state.store().read(|r| r.import_job(job_id)).map_err(internal)? {
+        Some(job) if job.owner == owner => Ok(job),
+        _ => Err(not_found("job", job_id)),
+    }
+}
+
+fn base_url(state: &AppState, domain: Domain) -> String {
+    format!("{}/api/v1/dataimport", state.domain_url(domain))
+}

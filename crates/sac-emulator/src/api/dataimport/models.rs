@@ -1,0 +1,238 @@
+//! What can be imported into: `GET /models`, `/models/{id}`,
+//! `/models/{id}/metadata`, `/publicDimensions`, `/publicDimensions/{id}`
+//! and `/publicDimensions/{id}/metadata`.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use sac_types::dataimport::{
+    Column, ColumnSet, ImportType, ModelDetail, ModelList, ModelSummary, PublicDimensionDetail, Version,
+};
+use serde_json::{json, Value};
+
+use super::{base_url, importer, not_found};
+use crate::api::state::AppState;
+use crate::engine::import_jobs::{find_target, Target};
+use crate::tenant::{Dimension, DimensionKind, ModelDef};
+use crate::Domain;
+
+/// The import types a model takes (master data goes to public dimensions).
+pub(super) const MODEL_IMPORT_TYPES: [&str; 2] = ["factData", "privateFactData"];
+/// The import type of a public dimension's members.
+pub(super) const DIMENSION_IMPORT_TYPE: &str = "publicDimensionData";
+
+/// `GET /models` (also hands out a CSRF token on `x-csrf-token: fetch`).
+pub async fn models(
+    State(state): State<AppState>,
+    Extension(domain): Extension<Domain>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(r) = importer(&state, domain, &headers, false) {
+        return r;
+    }
+    let tenant = state.tenant();
+    let base = base_url(&state, domain);
+    let models = tenant
+        .models
+        .iter()
+        .map(|m| ModelSummary {
+            model_id: m.id.clone(),
+            model_name: m.id.clone(),
+            model_description: m.description.clone(),
+            model_url: Some(format!("{base}/models/{}", m.id)),
+        })
+        .collect();
+    crate::api::csrf::attach(&state, &headers, Json(ModelList { models }).into_response())
+}
+
+/// The job settings a model's jobs take, with the values each may have.
+fn model_job_settings(m: &ModelDef) -> Value {
+    let dimensions: Vec<&str> = m.dimensions.iter().map(|d| d.name.as_str()).collect();
+    let dates: Vec<&str> =
+        m.dimensions.iter().filter(|d| d.kind == DimensionKind::Date).map(|d| d.name.as_str()).collect();
+    json!({
+        "importMethod": ["Update", "Append", "CleanAndReplace"],
+        "dimensionScope": dimensions,
+        "executeWithFailedRows": [true, false],
+        "ignoreAdditionalColumns": [true, false],
+        "dateFormats": dates,
+    })
+}
+
+/// `GET /models/{id}`: import types with their settings and job URLs, the
+/// metadata URL and the versions.
+pub async fn model(
+    State(state): State<AppState>,
+    Extension(domain): Extension<Domain>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if let Err(r) = importer(&state, domain, &headers, false) {
+        return r;
+    }
+    let tenant = state.tenant();
+    let Some(Target::Model(m)) = find_target(&tenant, &id) else {
+        return not_found("model", &id);
+    };
+    let base = format!("{}/models/{}", base_url(&state, domain), m.id);
+    let versions = m
+        .versions
+        .iter()
+        .map(|v| Version { id: v.clone(), description: v.trim_start_matches("public.").to_string() })
+        .collect();
+    let settings = model_job_settings(m);
+    let detail = ModelDetail {
+        model_id: m.id.clone(),
+        model_name: m.id.clone(),
+        model_description: m.description.clone(),
+        versions,
+        import_types: MODEL_IMPORT_TYPES
+            .iter()
+            .map(|t| ImportType { import_type: (*t).into(), available_job_settings: settings.clone() })
+            .collect(),
+        import_type_urls: MODEL_IMPORT_TYPES.iter().map(|t| ((*t).to_string(), format!("{base}/{t}"))).collect(),
+        metadata_url: Some(format!("{base}/metadata")),
+    };
+    crate::api::csrf::attach(&state, &headers, Json(detail).into_response())
+}
+
+/// A text column of `max_length` characters.
+fn text_column(name: &str, max_length: u32, key: bool, property_type: &str) -> Column {
+    Column {
+        column_name: name.to_string(),
+        column_data_type: "string".into(),
+        max_length: Some(max_length),
+        is_key: key,
+        property_type: Some(property_type.into()),
+        description_name: Some(name.to_string()),
+        precision: None,
+        scale: None,
+    }
+}
+
+/// The columns of a model's fact data: its dimensions (keys), then its
+/// measures (decimals), as the DataHub connector's fixture shows them.
+pub(super) fn fact_columns(m: &ModelDef) -> ColumnSet {
+    let mut columns: Vec<Column> = m
+        .dimensions
+        .iter()
+        .map(|d| match d.kind {
+            DimensionKind::Date => text_column(&d.name, 256, true, "DATE"),
+            DimensionKind::Version => text_column(&d.name, 300, true, "PROPERTY"),
+            DimensionKind::Generic => text_column(&d.name, 256, true, "PROPERTY"),
+        })
+        .collect();
+    columns.extend(m.measures.iter().map(|name| Column {
+        column_name: name.clone(),
+        column_data_type: "decimal".into(),
+        max_length: Some(32),
+        is_key: false,
+        property_type: Some("PROPERTY".into()),
+        description_name: Some(name.clone()),
+        precision: Some(31),
+        scale: Some(7),
+    }));
+    ColumnSet { keys: m.dimensions.iter().map(|d| d.name.clone()).collect(), columns }
+}
+
+/// `GET /models/{id}/metadata`: the columns of each import type.
+pub async fn metadata(
+    State(state): State<AppState>,
+    Extension(domain): Extension<Domain>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if let Err(r) = importer(&state, domain, &headers, false) {
+        return r;
+    }
+    let tenant = state.tenant();
+    let Some(Target::Model(m)) = find_target(&tenant, &id) else {
+        return not_found("model", &id);
+    };
+    let set = fact_columns(m);
+    let by_type: BTreeMap<&str, &ColumnSet> = MODEL_IMPORT_TYPES.iter().map(|t| (*t, &set)).collect();
+    Json(by_type).into_response()
+}
+
+/// `GET /publicDimensions`.
+pub async fn public_dimensions(
+    State(state): State<AppState>,
+    Extension(domain): Extension<Domain>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(r) = importer(&state, domain, &headers, false) {
+        return r;
+    }
+    let tenant = state.tenant();
+    let base = base_url(&state, domain);
+    let dims: Vec<Value> = tenant
+        .dimensions
+        .iter()
+        .map(|d| {
+            json!({"dimensionID": d.id, "dimensionName": d.id, "dimensionDescription": d.description,
+                "dimensionURL": format!("{base}/publicDimensions/{}", d.id)})
+        })
+        .collect();
+    Json(json!({"publicDimensions": dims})).into_response()
+}
+
+fn dimension(state: &AppState, id: &str) -> Result<Dimension, Response> {
+    match find_target(&state.tenant(), id) {
+        Some(Target::Dimension(d)) => Ok(d.clone()),
+        _ => Err(not_found("public dimension", id)),
+    }
+}
+
+/// `GET /publicDimensions/{id}`: shaped like a model's detail.
+pub async fn public_dimension(
+    State(state): State<AppState>,
+    Extension(domain): Extension<Domain>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if let Err(r) = importer(&state, domain, &headers, false) {
+        return r;
+    }
+    let d = match dimension(&state, &id) {
+        Ok(d) => d,
+        Err(r) => return r,
+    };
+    let base = format!("{}/publicDimensions/{}", base_url(&state, domain), d.id);
+    let settings = json!({
+        "importMethod": ["Update", "CleanAndReplace"],
+        "executeWithFailedRows": [true, false],
+        "ignoreAdditionalColumns": [true, false],
+    });
+    let detail = PublicDimensionDetail {
+        dimension_id: d.id.clone(),
+        dimension_name: d.id.clone(),
+        dimension_description: d.description.clone(),
+        import_types: vec![ImportType { import_type: DIMENSION_IMPORT_TYPE.into(), available_job_settings: settings }],
+        import_type_urls: BTreeMap::from([(DIMENSION_IMPORT_TYPE.into(), format!("{base}/{DIMENSION_IMPORT_TYPE}"))]),
+        metadata_url: Some(format!("{base}/metadata")),
+    };
+    crate::api::csrf::attach(&state, &headers, Json(detail).into_response())
+}
+
+/// `GET /publicDimensions/{id}/metadata`: the attributes, the key first.
+pub async fn public_dimension_metadata(
+    State(state): State<AppState>,
+    Extension(domain): Extension<Domain>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if let Err(r) = importer(&state, domain, &headers, false) {
+        return r;
+    }
+    let d = match dimension(&state, &id) {
+        Ok(d) => d,
+        Err(r) => return r,
+    };
+    let key = d.key_attribute().to_string();
+    let columns = d.attributes.iter().map(|a| text_column(a, 256, *a == key, "PROPERTY")).collect();
+    let set = ColumnSet { keys: vec![key], columns };
+    Json(json!({ DIMENSION_IMPORT_TYPE: set })).into_response()
+}
