@@ -332,6 +332,11 @@ async fn upload_and_validate(
             ));
         }
     }
+    let valid = validated.total_number_rows_in_job.saturating_sub(validated.failed_number_rows);
+    if outcome.stopped.is_none() && !options.dry_run && valid == 0 {
+        // SAC refuses to run a job without a valid row (its error 1011).
+        outcome.stopped = Some(format!("all {} rows are invalid: nothing was written", validated.failed_number_rows));
+    }
     if options.dry_run && outcome.stopped.is_none() {
         outcome.stopped = Some("dry run: validated only, nothing was written".into());
     }

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use sac_types::dataimport::errors;
+
 /// What kind of failure an error is, for callers that map errors to exit
 /// codes or retry decisions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -10,6 +12,8 @@ pub enum ErrorClass {
     Auth,
     /// The target (model, schedule, execution) does not exist.
     NotFound,
+    /// The job cannot succeed as it is (nothing valid to write).
+    JobFailed,
     /// A run of the target is already in progress.
     AlreadyRunning,
     /// SAC could not be reached, or kept failing, or its answer was unusable.
@@ -59,6 +63,9 @@ pub enum Error {
     /// for); `number` is SAC's error number from the message (`[1402]`).
     #[error("the Data Export API refused the query (HTTP {status}): {message}")]
     ExportQuery { status: u16, number: Option<u32>, message: String },
+    /// One of the Data Import API's numbered errors (1001-1011).
+    #[error("SAC error {code}: {message}")]
+    ImportRefused { code: u32, message: String },
 
     #[error("SAC kept answering HTTP {status} ({} in {:.1} s): {message}", count(*attempts, "attempt"), elapsed.as_secs_f64())]
     Unavailable { status: u16, attempts: u32, elapsed: Duration, message: String },
@@ -119,6 +126,40 @@ fn count(n: u32, what: &str) -> String {
     }
 }
 
+/// What to do about a numbered Data Import error (SAP's "Action", in
+/// sacctl's terms).
+fn import_hint(code: u32) -> &'static str {
+    match code {
+        errors::ACTION_NOT_SUPPORTED => {
+            "the job has ended (COMPLETED or FAILED) and takes no more requests: push again into a new job"
+        }
+        errors::USER_JOB_LIMIT => {
+            "this identity has as many open jobs as SAC allows: `sacctl import jobs` lists them; run them or \
+             delete the stale ones with `sacctl import delete JOB`"
+        }
+        errors::MODEL_JOB_LIMIT => {
+            "the model has as many open jobs (of all users) as SAC allows: run or delete some \
+             (`sacctl import jobs` lists yours; see SAP Note 3491183)"
+        }
+        errors::PRECONDITION_FAILED => {
+            "the job changed meanwhile (another process validated or ran it): `sacctl import status JOB` shows it"
+        }
+        errors::UNKNOWN_TARGET_FIELD => {
+            "the mapping or dimensionScope names a column the model does not have: `sacctl models show MODEL` \
+             lists its columns"
+        }
+        errors::IMPORT_TYPE_NOT_INFERABLE => "name the import type (for a model: factData or privateFactData)",
+        errors::BAD_BODY | errors::MAPPING_NOT_READABLE | errors::EMPTY_MAPPING_COLUMN => {
+            "check the mapping (--map MODEL_COLUMN=FILE_COLUMN, both names non-empty) and the data file"
+        }
+        errors::IN_PROGRESS => "the job is being written: wait for it (`sacctl import status JOB`)",
+        errors::NO_VALID_RECORDS => {
+            "no row of the job is valid, so SAC writes nothing: `sacctl import invalid-rows JOB` says why each failed"
+        }
+        _ => "see SAP's Data Import API error codes (\"Error Codes and Troubleshooting\")",
+    }
+}
+
 impl Error {
     pub fn class(&self) -> ErrorClass {
         match self {
@@ -133,6 +174,11 @@ impl Error {
             | Error::Login(_) => ErrorClass::Auth,
             Error::NotFound { .. } | Error::ExportQuery { status: 404, .. } => ErrorClass::NotFound,
             Error::AlreadyRunning { .. } => ErrorClass::AlreadyRunning,
+            Error::ImportRefused { code, .. } => match *code {
+                errors::IN_PROGRESS => ErrorClass::AlreadyRunning,
+                errors::NO_VALID_RECORDS => ErrorClass::JobFailed,
+                _ => ErrorClass::Usage,
+            },
             Error::Unavailable { .. }
             | Error::Transport { .. }
             | Error::Decode { .. }
@@ -238,6 +284,7 @@ impl Error {
                  contains(Part,'P0') startswith endswith; --orderby \"Date desc,Part\""
                     .into(),
             ],
+            Error::ImportRefused { code, .. } => vec![import_hint(*code).into()],
             Error::Unavailable { status: 429, .. } => {
                 vec!["SAC is rate limiting: try again later or poll less often (--poll-interval)".into()]
             }
@@ -294,10 +341,25 @@ mod tests {
     }
 
     #[test]
+    fn numbered_import_errors_map_to_classes_and_hints() {
+        let class = |code| Error::ImportRefused { code, message: String::new() }.class();
+        assert_eq!(class(1010), ErrorClass::AlreadyRunning);
+        assert_eq!(class(1011), ErrorClass::JobFailed);
+        for code in [1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008, 1009] {
+            assert_eq!(class(code), ErrorClass::Usage, "{code}");
+        }
+        let hint = |code| Error::ImportRefused { code, message: String::new() }.hints().join(" ");
+        assert!(hint(1002).contains("sacctl import jobs") && hint(1002).contains("sacctl import delete"));
+        assert!(hint(1004).contains("sacctl models show"));
+        assert!(hint(1011).contains("invalid-rows"));
+    }
+
+    #[test]
     fn every_error_has_a_hint() {
         let errors = [
             Error::Csrf,
             Error::Config("x".into()),
+            Error::ImportRefused { code: 1004, message: "m".into() },
             Error::NotFound { what: "data import".into(), message: "m".into() },
             Error::Unavailable { status: 503, attempts: 3, elapsed: Duration::from_secs(1), message: "m".into() },
         ];

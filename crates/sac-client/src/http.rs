@@ -204,7 +204,11 @@ impl Answer {
             return e.message;
         }
         if let Ok(e) = serde_json::from_str::<ApiErrorBody>(&self.body) {
-            return format!("{} [{}]", e.error.message, e.error.code);
+            let number = format!("[{}]", e.error.code);
+            if e.error.message.ends_with(&number) {
+                return e.error.message;
+            }
+            return format!("{} {number}", e.error.message);
         }
         if let Ok(e) = serde_json::from_str::<sac_types::oauth::OAuthError>(&self.body) {
             return e.error_description.unwrap_or(e.error);

@@ -130,6 +130,7 @@ impl From<sac_client::Error> for Failure {
         let status = match error.class() {
             ErrorClass::Auth => ExitStatus::Auth,
             ErrorClass::NotFound => ExitStatus::NotFound,
+            ErrorClass::JobFailed => ExitStatus::JobFailed,
             ErrorClass::AlreadyRunning => ExitStatus::AlreadyRunning,
             ErrorClass::Unreachable => ExitStatus::Unreachable,
             ErrorClass::Usage => ExitStatus::Usage,

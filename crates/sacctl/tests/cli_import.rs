@@ -347,3 +347,23 @@ async fn without_an_api_domain_the_push_goes_through_the_browser_domain_with_csr
         .filter(|r| r["method"] == "POST" && r["path"].as_str().unwrap().starts_with("/api/v1/dataimport"))
         .all(|r| r["csrf"] == "***"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sacs_numbered_refusals_exit_by_class_with_hints() {
+    let env = technical().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.csv");
+    std::fs::write(&file, rows(20, "public.Plan", Some(1))).unwrap();
+    let push = ["import", "push", "--model", "SALES_PLAN", "--file", file.to_str().unwrap()];
+    // Every row invalid: SAC would refuse to run (1011), so nothing runs and the push failed.
+    let all_bad = env.run(&push).await;
+    assert_eq!(code(&all_bad), 1, "{}", describe(&all_bad));
+    assert!(stdout(&all_bad).contains("all 20 rows are invalid: nothing was written"), "{}", describe(&all_bad));
+    // A scope column the model does not have: SAC's 1004, a usage error with a hint.
+    let bad_scope = env.run(&[&push[..], &["--method", "CleanAndReplace", "--scope", "Nope"]].concat()).await;
+    assert_eq!(code(&bad_scope), 2, "{}", describe(&bad_scope));
+    assert!(stderr(&bad_scope).contains("SAC error 1004"), "{}", describe(&bad_scope));
+    assert!(stderr(&bad_scope).contains("sacctl models show"), "{}", describe(&bad_scope));
+    let jobs = env.run(&["import", "jobs", "--output", "json"]).await;
+    assert_eq!(serde_json::from_slice::<Value>(&jobs.stdout).unwrap(), json!([]), "no job left behind");
+}

@@ -184,3 +184,38 @@ async fn clean_and_replace_and_refusals() {
             .unwrap_err();
     assert_eq!(err.class(), ErrorClass::NotFound, "{err}");
 }
+
+#[tokio::test]
+async fn numbered_import_errors_are_typed_and_a_push_without_valid_rows_writes_nothing() {
+    let limits = sac_emulator::ImportLimits { active_jobs_per_model: 1, ..Default::default() };
+    let config = Config { clock: ClockMode::Immediate, import_limits: limits, ..Config::default() };
+    let emu = sac_emulator::spawn(config).await.unwrap();
+    let client = client(&emu, Grant::ClientCredentials);
+    let di = client.data_import();
+    let bad_mapping = CreateJob { mapping: Some([("Nope".to_string(), "X".to_string())].into()), ..Default::default() };
+    let err = di.create_job("t.G:SALES_PLAN", "factData", &bad_mapping).await.unwrap_err();
+    match &err {
+        Error::ImportRefused { code: 1004, message } => {
+            assert!(message.ends_with("[1004]") && !message.ends_with("[1004] [1004]"), "{message}")
+        }
+        other => panic!("{other}"),
+    }
+    assert_eq!(err.class(), ErrorClass::Usage);
+    assert!(err.hints().join(" ").contains("sacctl models show"));
+
+    // An empty job cannot run (1011); while it is open the model takes no other job (1007).
+    let job = di.create_job("t.G:SALES_PLAN", "factData", &CreateJob::default()).await.unwrap();
+    let err = di.run(&job.job_id, false).await.unwrap_err();
+    assert!(matches!(err, Error::ImportRefused { code: 1011, .. }), "{err}");
+    assert_eq!(err.class(), ErrorClass::JobFailed);
+    let err = di.create_job("t.G:SALES_PLAN", "factData", &CreateJob::default()).await.unwrap_err();
+    assert!(matches!(err, Error::ImportRefused { code: 1007, .. }), "{err}");
+    di.delete(&job.job_id).await.unwrap();
+
+    // A push whose rows are all invalid stops before the run and leaves no job.
+    let csv = sales_csv(30, "public.Forecast", Some(1)).into_bytes();
+    let outcome = push_csv(&di, Box::new(std::io::Cursor::new(csv)), &options(10), &Quiet).await.unwrap();
+    assert_eq!(outcome.stopped.as_deref(), Some("all 30 rows are invalid: nothing was written"));
+    assert!(outcome.status.is_none());
+    assert!(di.jobs().await.unwrap().is_empty(), "the job was deleted");
+}
