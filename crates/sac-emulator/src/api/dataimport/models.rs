@@ -122,7 +122,7 @@ pub(super) fn fact_columns(m: &ModelDef) -> ColumnSet {
         .map(|d| match d.kind {
             DimensionKind::Date => text_column(&d.name, 256, true, "DATE"),
             DimensionKind::Version => text_column(&d.name, 300, true, "PROPERTY"),
-            DimensionKind::Generic => text_column(&d.name, 256, true, "PROPERTY"),
+            DimensionKind::Generic | DimensionKind::Account => text_column(&d.name, 256, true, "PROPERTY"),
         })
         .collect();
     columns.extend(m.measures.iter().map(|name| Column {
