@@ -35,7 +35,8 @@ pub struct ModelSummary {
 /// `GET /models/{id}`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ModelDetail {
-    #[serde(rename = "modelID")]
+    /// Not in SAP's sample answer: absent means the model asked for.
+    #[serde(rename = "modelID", default)]
     pub model_id: String,
     #[serde(rename = "modelName", default)]
     pub model_name: String,

@@ -139,3 +139,23 @@ fn data_import_shapes_from_sap_help() {
     assert_eq!(settings.dimension_scope.unwrap(), vec!["Version", "Bicycle"]);
     assert_eq!(create.mapping.unwrap()["Bicycle"], "Bike");
 }
+
+#[test]
+fn data_import_model_detail_as_sap_documents_it() {
+    // SAP help ed2baf9c (its `{…}` job settings written as `{}`; no modelID in SAP's sample).
+    let m: sac_types::dataimport::ModelDetail = round_trip("dataimport_model.json");
+    assert_eq!(m.import_type_names(), vec!["factData", "masterData", "masterFactData", "privateFactData"]);
+    assert_eq!(m.import_type_urls["factData"], "{BaseURL}/models/modelA/factData");
+    assert_eq!(m.metadata_url.as_deref(), Some("{BaseURL}/models/modelA/metadata"));
+    assert_eq!(m.versions[1].id, "private.businessUser.privateVersion");
+}
+
+#[test]
+fn data_import_column_metadata_as_the_datahub_connector_reads_it() {
+    let sets: std::collections::BTreeMap<String, sac_types::dataimport::ColumnSet> =
+        round_trip("dataimport_metadata.json");
+    let columns = &sets["factData"].columns;
+    assert_eq!(columns[1].property_type.as_deref(), Some("DATE"));
+    assert_eq!((columns[3].precision, columns[3].scale), (Some(31), Some(7)));
+    assert_eq!(columns[0].description_name.as_deref(), Some("Account"));
+}

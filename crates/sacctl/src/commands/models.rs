@@ -27,7 +27,11 @@ pub async fn models(printer: Printer, command: ModelsCommand) -> Result<ExitStat
         ModelsCommand::Show { connection, model } => {
             let (_, client) = connect(&connection)?;
             let di = client.data_import();
-            let detail = di.model(&model).await?;
+            let mut detail = di.model(&model).await?;
+            if detail.model_id.is_empty() {
+                // SAC's answer need not name the model it describes.
+                detail.model_id = sac_client::dataimport::model_id(&model).to_string();
+            }
             let metadata = di.metadata(&model).await?;
             if printer.json() {
                 printer.result_json(&json!({"model": detail, "metadata": metadata}));
