@@ -134,6 +134,25 @@ async fn numbered_errors_of_job_creation() {
         refusal(create(json!({"JobSettings": {"importMethod": "CleanAndReplace", "dimensionScope": ["Nope"]}})).await);
     assert_eq!(code, "1004");
 
+    // A CSV body: the import type comes from its header.
+    let csv = |text: &'static str| {
+        emu.http
+            .post(emu.api(&format!("{DI}/models/SALES_PLAN")))
+            .bearer_auth(&token)
+            .header("content-type", "text/csv")
+            .body(text)
+            .send()
+    };
+    let created = csv("Version,Date,Part,Country,Amount\npublic.Plan,202601,P0001,DE,1\n").await.unwrap();
+    assert_eq!(created.status(), 201);
+    let (status, body) = {
+        let r = csv("Version,Date,Bicycle\n").await.unwrap();
+        (r.status(), r.json::<Value>().await.unwrap())
+    };
+    let (code, message) = refusal((status, body));
+    assert_eq!(code, "1005");
+    assert!(message.contains("Bicycle, which is not a column of SALES_PLAN"), "{message}");
+
     // Without an import type in the URL SAC infers it from the Mapping, else 1005.
     let (code, message) = refusal(call(&emu, &token, Method::POST, "/models/SALES_PLAN", Some(json!({}))).await);
     assert_eq!(code, "1005");

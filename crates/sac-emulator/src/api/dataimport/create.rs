@@ -115,6 +115,31 @@ fn model_import_type(given: Option<&str>, settings: &CreateJob) -> Result<String
     }
 }
 
+/// The import type a CSV body's header names: fact data when every column
+/// is one of the model's, else SAC's 1005.
+fn csv_import_type(target: &Target<'_>, body: &[u8]) -> Result<String, Response> {
+    let columns = target.columns();
+    let mut reader = csv::ReaderBuilder::new().from_reader(body);
+    let header: Vec<String> = match reader.headers() {
+        Ok(h) => h.iter().map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).collect(),
+        Err(e) => return Err(numbered(errors::BAD_BODY, &format!("The CSV header cannot be read ({e})."))),
+    };
+    let unknown: Vec<&str> = header.iter().filter(|c| !columns.contains(c)).map(String::as_str).collect();
+    match (header.is_empty(), unknown.is_empty()) {
+        (false, true) => Ok("factData".into()),
+        (true, _) => Err(numbered(errors::IMPORT_TYPE_NOT_INFERABLE, "The CSV body has no header line.")),
+        (false, false) => Err(numbered(
+            errors::IMPORT_TYPE_NOT_INFERABLE,
+            &format!(
+                "The CSV header names {}, which {} not a column of {}: name the import type in the URL.",
+                unknown.join(", "),
+                if unknown.len() == 1 { "is" } else { "are" },
+                target.id()
+            ),
+        )),
+    }
+}
+
 fn create_job(
     state: &AppState,
     domain: Domain,
@@ -134,16 +159,26 @@ fn create_job(
         Some(t @ Target::Model(_)) if !dimension => t,
         _ => return not_found(if dimension { "public dimension" } else { "model" }, id),
     };
-    let settings = match read_settings(body) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let import_type = match import_type {
-        Some(t) if dimension => t.to_string(),
-        given => match model_import_type(given, &settings) {
-            Ok(t) => t,
+    // A CSV body carries no settings; SAC infers the import type from its header.
+    let csv = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.trim_start().to_ascii_lowercase().starts_with("text/csv"));
+    let settings = match csv {
+        true => CreateJob::default(),
+        false => match read_settings(body) {
+            Ok(s) => s,
             Err(r) => return r,
         },
+    };
+    let import_type = match import_type {
+        Some(t) if dimension => Ok(t.to_string()),
+        None if csv => csv_import_type(&target, body),
+        given => model_import_type(given, &settings),
+    };
+    let import_type = match import_type {
+        Ok(t) => t,
+        Err(r) => return r,
     };
     if let Err(r) = check_settings(&target, &settings) {
         return r;

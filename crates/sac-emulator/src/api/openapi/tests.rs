@@ -24,6 +24,8 @@ const PENDING: &[(&str, &str)] = &[
     ("/api/v1/dataimport/models/{id}/metadata", "GET"),
     ("/api/v1/dataimport/models/{id}/{import_type}", "POST"),
     ("/api/v1/dataimport/publicDimensions", "GET"),
+    ("/api/v1/dataimport/publicDimensions/{id}", "GET"),
+    ("/api/v1/dataimport/publicDimensions/{id}/metadata", "GET"),
     ("/api/v1/dataimport/publicDimensions/{id}/publicDimensionData", "POST"),
     ("/api/v1/dataimport/jobs", "GET"),
     ("/api/v1/dataimport/jobs/{id}", "POST"),
