@@ -81,6 +81,16 @@ fn lists_fact_data_set(v: &Value) -> bool {
     v.as_array().is_some_and(|a| a.iter().any(|s| s["name"] == "FactData" && s["url"] == "FactData"))
 }
 
+/// What SAP's sacapi 1.0.1 `upload()` sends to create a job: one JSON object, then stray text.
+const SACAPI_JOB_BODY: &str = r#"{ "Mapping": {"Date": "Date", "Part": "Part", "Country": "Country", "Amount": "Amount", "Quantity": "Quantity"} }, "JobSettings": { "importMethod": Update} "#;
+
+fn is_uuid(v: &Value) -> bool {
+    let Some(s) = v.as_str() else { return false };
+    let groups: Vec<&str> = s.split('-').collect();
+    groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
+        && groups.iter().all(|g| g.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
 pub fn all() -> Vec<Fact> {
     vec![
         // ---- Data Export: $filter (SAP Help "Additional Query Options"; Stocker part 3)
@@ -368,6 +378,144 @@ pub fn all() -> Vec<Fact> {
         fact(
             "unknown entity set: 404 with [3707]",
             vec![get(Api, Client, &format!("{PROVIDER}/Nope")).status(404).body("[3707]")],
+        ),
+        // ---- paging (SAP Help "Pagination of Exported Data")
+        // ---- $count (SAC-MCP notes)
+        // ---- $format (SAP Help f7feb7c0, 8fa26259)
+        // ---- $metadata (Stocker part 2; DataHub connector fixture)
+        // ---- entity sets (SAP Help 78009df9)
+        // ---- service document and providers (SAP Help 4e4f683c, bf520338)
+        // ---- administration (SAP Help 7a831ba4)
+        // ---- errors (SAC-MCP notes)
+        // ---- Data Import (SAP Help ed2baf9c, f99e725f; DataHub)
+        fact(
+            "GET /models/{id}: importTypes as objects, importTypeUrls, metadataURL",
+            vec![get(Api, Client, &format!("{DI}/models/SALES_PLAN"))
+                .json("/importTypes/0/importType", json!("factData"))
+                .has("/importTypes/0/availableJobSettings")
+                .has("/importTypeUrls")
+                .has("/metadataURL")],
+        ),
+        fact(
+            "job ids in UUID form",
+            vec![post_json(Api, Client, &format!("{DI}/models/SALES_PLAN/factData"), "{}")
+                .status(201)
+                .test("/jobID", "a UUID", is_uuid)],
+        ),
+        fact(
+            "job creation reads the first JSON value of sacapi's body, without Content-Type (assumption)",
+            vec![post(Tenant, Session, &format!("{DI}/models/SALES_PLAN/factData"), None, SACAPI_JOB_BODY)
+                .status(201)
+                .has("/jobID")],
+        ),
+        fact(
+            "1006: a body that is not JSON",
+            vec![post_json(Api, Client, &format!("{DI}/models/SALES_PLAN/factData"), "not json")
+                .status(400)
+                .body("1006")],
+        ),
+        fact(
+            "1004: a Mapping to a field the model does not have",
+            vec![post_json(Api, Client, &format!("{DI}/models/SALES_PLAN/factData"), r#"{"Mapping":{"Nope":"Nope"}}"#)
+                .status(400)
+                .body("1004")],
+        ),
+        fact(
+            "1001: an action the job's state does not allow (upload after the run)",
+            vec![
+                post_json(Api, Client, &format!("{DI}/models/SALES_PLAN/factData"), "{}")
+                    .status(201)
+                    .save("job", "/jobID"),
+                post_json(Api, Client, &format!("{DI}/jobs/{{job}}"), VALID_ROW).status(201),
+                post(Api, Client, &format!("{DI}/jobs/{{job}}/run"), None, "").status(201),
+                post_json(Api, Client, &format!("{DI}/jobs/{{job}}"), VALID_ROW).status(400).body("1001"),
+            ],
+        ),
+        fact(
+            "1011: a run with no valid rows fails",
+            vec![
+                post_json(Api, Client, &format!("{DI}/models/SALES_PLAN/factData"), "{}")
+                    .status(201)
+                    .save("job", "/jobID"),
+                post_json(Api, Client, &format!("{DI}/jobs/{{job}}"), INVALID_ROW).status(201),
+                post_json(Api, Client, &format!("{DI}/jobs/{{job}}/run"), r#"{"overrideExecuteWithFailedRows":true}"#)
+                    .status(400)
+                    .body("1011"),
+            ],
+        ),
+        fact(
+            "1005: no import type in the URL and no Mapping to infer it from",
+            vec![
+                post_json(Api, Client, &format!("{DI}/models/SALES_PLAN"), "{}").status(400).body("[1005]"),
+                post_json(Api, Client, &format!("{DI}/models/SALES_PLAN"), r#"{"Mapping":{"Part":"Part"}}"#)
+                    .status(201)
+                    .has("/jobID"),
+            ],
+        ),
+        fact("1007: a model's limit of active jobs (10, assumption)", {
+            let create = || post_json(Api, Client, &format!("{DI}/models/SALES_PLAN/factData"), "{}");
+            let mut steps: Vec<Step> = (0..10).map(|_| create().status(201)).collect();
+            steps.push(create().status(400).body("[1007]"));
+            steps
+        }),
+        fact("1002: a client's limit of active jobs (20, assumption)", {
+            let create = |model: &str| post_json(Api, Client, &format!("{DI}/models/{model}/factData"), "{}");
+            let mut steps: Vec<Step> = (0..10).map(|_| create("SALES_PLAN").status(201)).collect();
+            steps.extend((0..10).map(|_| create("OPEX_PLAN").status(201)));
+            // 20 active jobs of this client: a 21st, on a public dimension (no model limit), is refused.
+            steps.push(
+                post_json(Api, Client, &format!("{DI}/publicDimensions/ZEPPART_001/publicDimensionData"), "{}")
+                    .status(400)
+                    .body("[1002]"),
+            );
+            steps
+        }),
+        fact(
+            "1010: upload, validate or run while the job is PROCESSING",
+            vec![
+                post_json(Tenant, Auth::None, "/emulator/clock", r#"{"mode":"manual"}"#),
+                post_json(Api, Client, &format!("{DI}/models/SALES_PLAN/factData"), "{}")
+                    .status(201)
+                    .save("job", "/jobID"),
+                post_json(Api, Client, &format!("{DI}/jobs/{{job}}"), VALID_ROW).status(201),
+                post(Api, Client, &format!("{DI}/jobs/{{job}}/run"), None, "")
+                    .status(201)
+                    .json("/jobStatus", json!("PROCESSING")),
+                post(Api, Client, &format!("{DI}/jobs/{{job}}/run"), None, "").status(400).body("[1010]"),
+                post_json(Api, Client, &format!("{DI}/jobs/{{job}}"), VALID_ROW).status(400).body("[1010]"),
+            ],
+        ),
+        fact(
+            "public dimensions: GET /publicDimensions/{id} and /metadata",
+            vec![
+                get(Api, Client, &format!("{DI}/publicDimensions/ZEPPART_001")),
+                get(Api, Client, &format!("{DI}/publicDimensions/ZEPPART_001/metadata")),
+            ],
+        ),
+        // ---- token service and browser domain
+        fact(
+            "wrong client secret: 401 unauthorized / Bad credentials",
+            vec![post(
+                Tenant,
+                Basic("sacctl-api", "wrong"),
+                "/oauth/token",
+                Some(FORM),
+                "grant_type=client_credentials",
+            )
+            .status(401)
+            .json("/error", json!("unauthorized"))
+            .json("/error_description", json!("Bad credentials"))],
+        ),
+        fact(
+            "public APIs on the browser domain without a session: the HTML login page, 200",
+            vec![
+                get(Tenant, Auth::None, FACTS)
+                    .header("content-type", "text/html")
+                    .body(sac_types::error::LOGIN_PAGE_MARKER),
+                get(Tenant, Auth::None, &format!("{DI}/models"))
+                    .header("content-type", "text/html")
+                    .body(sac_types::error::LOGIN_PAGE_MARKER),
+            ],
         ),
     ]
 }
