@@ -61,7 +61,7 @@ pub(crate) fn shared() -> Routes {
         .route("/api/v1/dataimport/models", get(dataimport::models))
         .route("/api/v1/dataimport/models/{id}", get(dataimport::model).post(dataimport::create_model_job))
         .route("/api/v1/dataimport/models/{id}/metadata", get(dataimport::metadata))
-        .route("/api/v1/dataimport/models/{id}/{import_type}", post(dataimport::create_model_job))
+        .route("/api/v1/dataimport/models/{id}/{import_type}", post(dataimport::create_typed_model_job))
         .route("/api/v1/dataimport/publicDimensions", get(dataimport::public_dimensions))
         .route("/api/v1/dataimport/publicDimensions/{id}", get(dataimport::public_dimension))
         .route("/api/v1/dataimport/publicDimensions/{id}/metadata", get(dataimport::public_dimension_metadata))

@@ -101,6 +101,7 @@ pub fn document() -> &'static utoipa::openapi::OpenApi {
             super::oauth::Doc::openapi(),
             super::console::Doc::openapi(),
             super::dataexport::Doc::openapi(),
+            super::dataimport::Doc::openapi(),
             super::Doc::openapi(),
         ] {
             doc.merge(part);

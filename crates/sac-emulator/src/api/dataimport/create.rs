@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use super::models::{DIMENSION_IMPORT_TYPE, MODEL_IMPORT_TYPES};
 use super::{bad_request, base_url, importer, not_found, numbered, open_job_for};
+use crate::api::openapi::tags;
 use crate::api::responses::{api_error, internal};
 use crate::api::state::AppState;
 use crate::clock::{now_ms, utc_timestamp};
@@ -24,6 +25,21 @@ use crate::store::{ChunkRecord, ImportJobRecord, StoreError};
 use crate::Domain;
 
 /// `POST /models/{id}` and `POST /models/{id}/{importType}`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/dataimport/models/{id}",
+    tag = tags::DATA_IMPORT,
+    security(("bearer" = []), ("session" = [], "csrf" = [])),
+    params(("id" = String, Path, description = "A model id", example = "SALES_PLAN")),
+    request_body(description = "Job settings (`importMethod`, `jobSettings`, ...); the first JSON value counts", content = serde_json::Value, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The job is created: its id and URLs", content_type = "application/json"),
+        (status = 400, description = "A request SAC refuses, with its numbered error", content_type = "application/json"),
+        (status = 401, description = "No valid bearer token (API domain)", content_type = "application/json"),
+        (status = 403, description = "The caller may not use it, or a browser-domain write without CSRF token", content_type = "application/json"),
+        (status = 404, description = "Not found", content_type = "application/json"),
+    ),
+)]
 pub async fn create_model_job(
     State(state): State<AppState>,
     Extension(domain): Extension<Domain>,
@@ -35,7 +51,49 @@ pub async fn create_model_job(
     create_job(&state, domain, &headers, &id, params.get("import_type").map(String::as_str), &body, false)
 }
 
+/// `POST /models/{id}/{importType}`: [`create_model_job`] with the import
+/// type in the path (its own handler, for its own OpenAPI operation).
+#[utoipa::path(
+    post,
+    path = "/api/v1/dataimport/models/{id}/{import_type}",
+    tag = tags::DATA_IMPORT,
+    security(("bearer" = []), ("session" = [], "csrf" = [])),
+    params(("id" = String, Path, description = "A model id", example = "SALES_PLAN"), ("import_type" = String, Path, description = "`factData`, ...", example = "factData")),
+    request_body(description = "Job settings (`importMethod`, `jobSettings`, ...); the first JSON value counts", content = serde_json::Value, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The job is created: its id and URLs", content_type = "application/json"),
+        (status = 400, description = "A request SAC refuses, with its numbered error", content_type = "application/json"),
+        (status = 401, description = "No valid bearer token (API domain)", content_type = "application/json"),
+        (status = 403, description = "The caller may not use it, or a browser-domain write without CSRF token", content_type = "application/json"),
+        (status = 404, description = "Not found", content_type = "application/json"),
+    ),
+)]
+pub async fn create_typed_model_job(
+    state: State<AppState>,
+    domain: Extension<Domain>,
+    headers: HeaderMap,
+    params: Path<HashMap<String, String>>,
+    body: Bytes,
+) -> Response {
+    create_model_job(state, domain, headers, params, body).await
+}
+
 /// `POST /publicDimensions/{id}/publicDimensionData`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/dataimport/publicDimensions/{id}/publicDimensionData",
+    tag = tags::DATA_IMPORT,
+    security(("bearer" = []), ("session" = [], "csrf" = [])),
+    params(("id" = String, Path, description = "A public dimension id", example = "ZEPPART_001")),
+    request_body(description = "Job settings (`importMethod`, `jobSettings`, ...); the first JSON value counts", content = serde_json::Value, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The job is created: its id and URLs", content_type = "application/json"),
+        (status = 400, description = "A request SAC refuses, with its numbered error", content_type = "application/json"),
+        (status = 401, description = "No valid bearer token (API domain)", content_type = "application/json"),
+        (status = 403, description = "The caller may not use it, or a browser-domain write without CSRF token", content_type = "application/json"),
+        (status = 404, description = "Not found", content_type = "application/json"),
+    ),
+)]
 pub async fn create_dimension_job(
     State(state): State<AppState>,
     Extension(domain): Extension<Domain>,
@@ -260,6 +318,22 @@ async fn read_body(body: Body, limit: usize) -> Result<Bytes, Response> {
 }
 
 /// `POST /jobs/{id}`: a chunk of rows.
+#[utoipa::path(
+    post,
+    path = "/api/v1/dataimport/jobs/{id}",
+    tag = tags::DATA_IMPORT,
+    security(("bearer" = []), ("session" = [], "csrf" = [])),
+    params(("id" = String, Path, description = "A job id")),
+    request_body(description = "Rows as CSV (header line first) or JSON (`{\"Data\": [...]}`)", content((String = "text/csv"), (serde_json::Value = "application/json"))),
+    responses(
+        (status = 200, description = "How many rows the chunk added", content_type = "application/json"),
+        (status = 400, description = "A request SAC refuses, with its numbered error", content_type = "application/json"),
+        (status = 401, description = "No valid bearer token (API domain)", content_type = "application/json"),
+        (status = 403, description = "The caller may not use it, or a browser-domain write without CSRF token", content_type = "application/json"),
+        (status = 404, description = "Not found", content_type = "application/json"),
+        (status = 413, description = "Too many rows or bytes in one request", content_type = "application/json"),
+    ),
+)]
 pub async fn upload(
     State(state): State<AppState>,
     Extension(domain): Extension<Domain>,
@@ -337,3 +411,25 @@ pub async fn upload(
     };
     (StatusCode::CREATED, Json(result)).into_response()
 }
+
+/// The Data Import API's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    super::models::models,
+    super::models::model,
+    super::models::metadata,
+    super::models::public_dimensions,
+    super::models::public_dimension,
+    super::models::public_dimension_metadata,
+    super::jobs::list_jobs,
+    super::jobs::validate_job,
+    super::jobs::invalid_rows,
+    super::jobs::run_job,
+    super::jobs::job_status_handler,
+    super::jobs::delete_job,
+    create_model_job,
+    create_typed_model_job,
+    create_dimension_job,
+    upload
+))]
+pub(crate) struct Doc;

@@ -14,6 +14,7 @@ use sac_types::dataimport::{
 use serde_json::{json, Value};
 
 use super::{base_url, importer, job_for, not_found, not_open, numbered, open_job_for};
+use crate::api::openapi::tags;
 use crate::api::responses::internal;
 use crate::api::state::AppState;
 use crate::engine::import_jobs::{method_of, settings_of, RunOutcome};
@@ -36,6 +37,20 @@ fn changed_meanwhile(state: &AppState, job_id: &str, what: &str) -> Response {
 }
 
 /// `POST /jobs/{id}/validate`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/dataimport/jobs/{id}/validate",
+    tag = tags::DATA_IMPORT,
+    security(("bearer" = []), ("session" = [], "csrf" = [])),
+    params(("id" = String, Path, description = "A job id")),
+    responses(
+        (status = 200, description = "The validation result", content_type = "application/json"),
+        (status = 400, description = "A request SAC refuses, with its numbered error", content_type = "application/json"),
+        (status = 401, description = "No valid bearer token (API domain)", content_type = "application/json"),
+        (status = 403, description = "The caller may not use it, or a browser-domain write without CSRF token", content_type = "application/json"),
+        (status = 404, description = "Not found", content_type = "application/json"),
+    ),
+)]
 pub async fn validate_job(
     State(state): State<AppState>,
     Extension(domain): Extension<Domain>,
@@ -67,6 +82,19 @@ pub async fn validate_job(
 }
 
 /// `GET /jobs/{id}/invalidRows`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/dataimport/jobs/{id}/invalidRows",
+    tag = tags::DATA_IMPORT,
+    security(("bearer" = []), ("session" = [], "csrf" = [])),
+    params(("id" = String, Path, description = "A job id")),
+    responses(
+        (status = 200, description = "The rows the validation refused, with reasons", content_type = "application/json"),
+        (status = 401, description = "No valid bearer token (API domain)", content_type = "application/json"),
+        (status = 403, description = "The caller may not use it, or a browser-domain write without CSRF token", content_type = "application/json"),
+        (status = 404, description = "Not found", content_type = "application/json"),
+    ),
+)]
 pub async fn invalid_rows(
     State(state): State<AppState>,
     Extension(domain): Extension<Domain>,
@@ -94,6 +122,20 @@ pub async fn invalid_rows(
 }
 
 /// `POST /jobs/{id}/run`: validates when needed, then writes asynchronously.
+#[utoipa::path(
+    post,
+    path = "/api/v1/dataimport/jobs/{id}/run",
+    tag = tags::DATA_IMPORT,
+    security(("bearer" = []), ("session" = [], "csrf" = [])),
+    params(("id" = String, Path, description = "A job id")),
+    responses(
+        (status = 202, description = "The job runs (asynchronously)", content_type = "application/json"),
+        (status = 400, description = "A request SAC refuses, with its numbered error", content_type = "application/json"),
+        (status = 401, description = "No valid bearer token (API domain)", content_type = "application/json"),
+        (status = 403, description = "The caller may not use it, or a browser-domain write without CSRF token", content_type = "application/json"),
+        (status = 404, description = "Not found", content_type = "application/json"),
+    ),
+)]
 pub async fn run_job(
     State(state): State<AppState>,
     Extension(domain): Extension<Domain>,
@@ -153,6 +195,19 @@ fn job_status(state: &AppState, domain: Domain, job: &ImportJobRecord) -> JobSta
 }
 
 /// `GET /jobs/{id}/status`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/dataimport/jobs/{id}/status",
+    tag = tags::DATA_IMPORT,
+    security(("bearer" = []), ("session" = [], "csrf" = [])),
+    params(("id" = String, Path, description = "A job id")),
+    responses(
+        (status = 200, description = "The job's status and counts", content_type = "application/json"),
+        (status = 401, description = "No valid bearer token (API domain)", content_type = "application/json"),
+        (status = 403, description = "The caller may not use it, or a browser-domain write without CSRF token", content_type = "application/json"),
+        (status = 404, description = "Not found", content_type = "application/json"),
+    ),
+)]
 pub async fn job_status_handler(
     State(state): State<AppState>,
     Extension(domain): Extension<Domain>,
@@ -172,6 +227,20 @@ pub async fn job_status_handler(
 }
 
 /// `DELETE /jobs/{id}`.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/dataimport/jobs/{id}",
+    tag = tags::DATA_IMPORT,
+    security(("bearer" = []), ("session" = [], "csrf" = [])),
+    params(("id" = String, Path, description = "A job id")),
+    responses(
+        (status = 200, description = "The job is deleted", content_type = "application/json"),
+        (status = 400, description = "A job that can no longer be deleted", content_type = "application/json"),
+        (status = 401, description = "No valid bearer token (API domain)", content_type = "application/json"),
+        (status = 403, description = "The caller may not use it, or a browser-domain write without CSRF token", content_type = "application/json"),
+        (status = 404, description = "No such job", content_type = "application/json"),
+    ),
+)]
 pub async fn delete_job(
     State(state): State<AppState>,
     Extension(domain): Extension<Domain>,
@@ -188,6 +257,18 @@ pub async fn delete_job(
 }
 
 /// `GET /jobs`: the caller's jobs.
+#[utoipa::path(
+    get,
+    path = "/api/v1/dataimport/jobs",
+    tag = tags::DATA_IMPORT,
+    security(("bearer" = []), ("session" = [], "csrf" = [])),
+    responses(
+        (status = 200, description = "The caller's jobs", content_type = "application/json"),
+        (status = 401, description = "No valid bearer token (API domain)", content_type = "application/json"),
+        (status = 403, description = "The caller may not use it, or a browser-domain write without CSRF token", content_type = "application/json"),
+        (status = 404, description = "Not found", content_type = "application/json"),
+    ),
+)]
 pub async fn list_jobs(
     State(state): State<AppState>,
     Extension(domain): Extension<Domain>,

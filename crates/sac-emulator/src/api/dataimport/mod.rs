@@ -12,7 +12,8 @@ mod create;
 mod jobs;
 mod models;
 
-pub use create::{create_dimension_job, create_model_job, upload};
+pub(crate) use create::Doc;
+pub use create::{create_dimension_job, create_model_job, create_typed_model_job, upload};
 pub use jobs::{delete_job, invalid_rows, job_status_handler, list_jobs, run_job, validate_job};
 pub use models::{metadata, model, models, public_dimension, public_dimension_metadata, public_dimensions};
 

@@ -14,6 +14,7 @@ use sac_types::dataimport::{
 use serde_json::{json, Value};
 
 use super::{base_url, importer, not_found};
+use crate::api::openapi::tags;
 use crate::api::state::AppState;
 use crate::engine::import_jobs::{find_target, Target};
 use crate::tenant::{Dimension, DimensionKind, ModelDef};
@@ -25,6 +26,18 @@ pub(super) const MODEL_IMPORT_TYPES: [&str; 2] = ["factData", "privateFactData"]
 pub(super) const DIMENSION_IMPORT_TYPE: &str = "publicDimensionData";
 
 /// `GET /models` (also hands out a CSRF token on `x-csrf-token: fetch`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/dataimport/models",
+    tag = tags::DATA_IMPORT,
+    security(("bearer" = []), ("session" = [], "csrf" = [])),
+    responses(
+        (status = 200, description = "The models Data Import can write to", content_type = "application/json"),
+        (status = 401, description = "No valid bearer token (API domain)", content_type = "application/json"),
+        (status = 403, description = "The caller may not use it, or a browser-domain write without CSRF token", content_type = "application/json"),
+        (status = 404, description = "Not found", content_type = "application/json"),
+    ),
+)]
 pub async fn models(
     State(state): State<AppState>,
     Extension(domain): Extension<Domain>,
@@ -64,6 +77,19 @@ fn model_job_settings(m: &ModelDef) -> Value {
 
 /// `GET /models/{id}`: import types with their settings and job URLs, the
 /// metadata URL and the versions.
+#[utoipa::path(
+    get,
+    path = "/api/v1/dataimport/models/{id}",
+    tag = tags::DATA_IMPORT,
+    security(("bearer" = []), ("session" = [], "csrf" = [])),
+    params(("id" = String, Path, description = "A model id", example = "SALES_PLAN")),
+    responses(
+        (status = 200, description = "The model: import types, settings, job and metadata URLs", content_type = "application/json"),
+        (status = 401, description = "No valid bearer token (API domain)", content_type = "application/json"),
+        (status = 403, description = "The caller may not use it, or a browser-domain write without CSRF token", content_type = "application/json"),
+        (status = 404, description = "Not found", content_type = "application/json"),
+    ),
+)]
 pub async fn model(
     State(state): State<AppState>,
     Extension(domain): Extension<Domain>,
@@ -139,6 +165,19 @@ pub(super) fn fact_columns(m: &ModelDef) -> ColumnSet {
 }
 
 /// `GET /models/{id}/metadata`: the columns of each import type.
+#[utoipa::path(
+    get,
+    path = "/api/v1/dataimport/models/{id}/metadata",
+    tag = tags::DATA_IMPORT,
+    security(("bearer" = []), ("session" = [], "csrf" = [])),
+    params(("id" = String, Path, description = "A model id", example = "SALES_PLAN")),
+    responses(
+        (status = 200, description = "The columns of each import type", content_type = "application/json"),
+        (status = 401, description = "No valid bearer token (API domain)", content_type = "application/json"),
+        (status = 403, description = "The caller may not use it, or a browser-domain write without CSRF token", content_type = "application/json"),
+        (status = 404, description = "Not found", content_type = "application/json"),
+    ),
+)]
 pub async fn metadata(
     State(state): State<AppState>,
     Extension(domain): Extension<Domain>,
@@ -158,6 +197,18 @@ pub async fn metadata(
 }
 
 /// `GET /publicDimensions`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/dataimport/publicDimensions",
+    tag = tags::DATA_IMPORT,
+    security(("bearer" = []), ("session" = [], "csrf" = [])),
+    responses(
+        (status = 200, description = "The public dimensions", content_type = "application/json"),
+        (status = 401, description = "No valid bearer token (API domain)", content_type = "application/json"),
+        (status = 403, description = "The caller may not use it, or a browser-domain write without CSRF token", content_type = "application/json"),
+        (status = 404, description = "Not found", content_type = "application/json"),
+    ),
+)]
 pub async fn public_dimensions(
     State(state): State<AppState>,
     Extension(domain): Extension<Domain>,
@@ -187,6 +238,19 @@ fn dimension(state: &AppState, id: &str) -> Result<Dimension, Response> {
 }
 
 /// `GET /publicDimensions/{id}`: shaped like a model's detail.
+#[utoipa::path(
+    get,
+    path = "/api/v1/dataimport/publicDimensions/{id}",
+    tag = tags::DATA_IMPORT,
+    security(("bearer" = []), ("session" = [], "csrf" = [])),
+    params(("id" = String, Path, description = "A public dimension id", example = "ZEPPART_001")),
+    responses(
+        (status = 200, description = "The public dimension, shaped like a model", content_type = "application/json"),
+        (status = 401, description = "No valid bearer token (API domain)", content_type = "application/json"),
+        (status = 403, description = "The caller may not use it, or a browser-domain write without CSRF token", content_type = "application/json"),
+        (status = 404, description = "Not found", content_type = "application/json"),
+    ),
+)]
 pub async fn public_dimension(
     State(state): State<AppState>,
     Extension(domain): Extension<Domain>,
@@ -218,6 +282,19 @@ pub async fn public_dimension(
 }
 
 /// `GET /publicDimensions/{id}/metadata`: the attributes, the key first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/dataimport/publicDimensions/{id}/metadata",
+    tag = tags::DATA_IMPORT,
+    security(("bearer" = []), ("session" = [], "csrf" = [])),
+    params(("id" = String, Path, description = "A public dimension id", example = "ZEPPART_001")),
+    responses(
+        (status = 200, description = "Its attributes, the key first", content_type = "application/json"),
+        (status = 401, description = "No valid bearer token (API domain)", content_type = "application/json"),
+        (status = 403, description = "The caller may not use it, or a browser-domain write without CSRF token", content_type = "application/json"),
+        (status = 404, description = "Not found", content_type = "application/json"),
+    ),
+)]
 pub async fn public_dimension_metadata(
     State(state): State<AppState>,
     Extension(domain): Extension<Domain>,
