@@ -257,6 +257,7 @@ async fn public_apis_on_the_browser_domain_without_a_session_get_the_login_page(
         "/api/v1/dataimport/models",
         "/api/v1/dataimport/jobs",
         "/api/v1/dataexport/administration/Namespaces(NamespaceID='sac')/Providers",
+        "/api/v1/dataexport/providers/sac/SALES_PLAN/AuditData",
         "/api/v1/multiActions/t.G:MA_PLAN/executions/nope",
     ] {
         let on_tenant = emu.http.get(emu.tenant(path)).send().await.unwrap();

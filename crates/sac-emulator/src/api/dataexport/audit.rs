@@ -9,7 +9,7 @@ use axum::response::Response;
 use serde_json::{Map, Value};
 
 use super::values::SetColumns;
-use crate::api::principal::api_principal;
+use crate::api::principal::service_principal;
 use crate::api::responses::api_error;
 use crate::api::state::AppState;
 use crate::store::{AuditRecord, StoreResult};
@@ -36,7 +36,7 @@ pub(super) fn refusal(state: &AppState, domain: Domain, headers: &HeaderMap, m: 
             ),
         ));
     }
-    match api_principal(state, domain, headers) {
+    match service_principal(state, domain, headers) {
         Err(r) => Some(r),
         Ok(p) if p.user.is_some() => Some(api_error(
             StatusCode::FORBIDDEN,
