@@ -4,8 +4,9 @@
 
 use rusqlite::types::Value as SqlValue;
 
-use super::facts::{quote, FactRow, FactTable};
+use super::facts::{FactRow, FactTable};
 use super::filter::Filter;
+use super::sql::quote;
 use super::{Reader, StoreResult};
 
 impl Reader<'_> {

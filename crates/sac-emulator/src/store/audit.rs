@@ -11,7 +11,8 @@
 
 use rusqlite::{params, OptionalExtension};
 
-use super::facts::{quote, FactTable};
+use super::facts::FactTable;
+use super::sql::quote;
 use super::{Reader, StoreResult, Writer};
 
 /// Who changed facts when: one row per [`Writer::with_audit`]; the logged

@@ -10,17 +10,14 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, CachedStatement, OptionalExtension};
 
 use super::filter::{Cell, Filter};
+use super::sql::placeholders;
+use super::sql::quote;
 use super::{Reader, StoreResult, Writer};
 use crate::tenant::{ModelDef, Row};
 
 /// Which models have a fact table, and its shape.
 pub(super) const REGISTRY_SCHEMA: &str =
     "CREATE TABLE IF NOT EXISTS facts_tables (model TEXT PRIMARY KEY, dimensions TEXT NOT NULL, measures TEXT NOT NULL);";
-
-/// `"name"`, with quotes doubled: any string is a safe identifier this way.
-pub fn quote(identifier: &str) -> String {
-    format!("\"{}\"", identifier.replace('"', "\"\""))
-}
 
 /// The names of every fact table.
 pub(super) fn tables(r: &Reader<'_>) -> StoreResult<Vec<String>> {
@@ -249,7 +246,7 @@ impl Writer<'_> {
 
     /// A prepared upsert into the model's table, for many rows.
     pub fn fact_writer(&self, table: &FactTable, mode: WriteMode) -> StoreResult<FactWriter<'_>> {
-        let marks = super::placeholders(table.dimensions.len() + table.measures.len());
+        let marks = placeholders(table.dimensions.len() + table.measures.len());
         let on_conflict = if table.measures.is_empty() {
             "DO NOTHING".to_string()
         } else {

@@ -10,7 +10,7 @@
 
 use rusqlite::types::Value as SqlValue;
 
-use super::facts::quote;
+use super::sql::quote;
 
 /// A comparison operator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

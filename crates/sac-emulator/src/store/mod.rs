@@ -33,6 +33,7 @@ pub mod import_jobs;
 pub mod master;
 pub mod runs;
 pub mod sources;
+mod sql;
 
 pub use audit::AuditRecord;
 pub use auth::{AuthCodeRecord, SessionKind, SessionRecord, TokenKind, TokenRecord};
@@ -244,10 +245,10 @@ impl Store {
     pub fn wipe(&self) -> StoreResult<()> {
         self.write(|w| {
             for table in audit::tables(w)? {
-                w.conn().execute_batch(&format!("DROP TABLE IF EXISTS {}", facts::quote(&table)))?;
+                w.conn().execute_batch(&format!("DROP TABLE IF EXISTS {}", sql::quote(&table)))?;
             }
             for table in facts::tables(w)? {
-                w.conn().execute_batch(&format!("DROP TABLE IF EXISTS {}", facts::quote(&table)))?;
+                w.conn().execute_batch(&format!("DROP TABLE IF EXISTS {}", sql::quote(&table)))?;
             }
             for table in STATE_TABLES {
                 w.conn().execute(&format!("DELETE FROM {table}"), [])?;
@@ -265,11 +266,6 @@ impl Store {
     pub fn release_lock(&self) {
         self.lock.lock().unwrap_or_else(|p| p.into_inner()).take();
     }
-}
-
-/// `?1, ?2, …, ?n`: the numbered parameters of a statement with `n` values.
-fn placeholders(n: usize) -> String {
-    (1..=n).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ")
 }
 
 /// The data directory holds the signing keys and the demo users' passwords:

@@ -3,7 +3,7 @@
 use rusqlite::types::ToSql;
 use rusqlite::{params, params_from_iter};
 
-use super::placeholders;
+use super::sql::placeholders;
 
 use super::{Reader, StoreError, StoreResult, Writer};
 

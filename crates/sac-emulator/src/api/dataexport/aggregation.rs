@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use super::values::sort;
+use super::json_rows::sort;
 use crate::api::state::AppState;
 use crate::store::filter::Filter;
 use crate::store::{FactTable, StoreResult};

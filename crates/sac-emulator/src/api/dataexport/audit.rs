@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::{Map, Value};
 
-use super::values::SetColumns;
+use super::json_rows::SetColumns;
 use crate::api::principal::service_principal;
 use crate::api::responses::api_error;
 use crate::api::state::AppState;

@@ -16,6 +16,7 @@ mod administration;
 mod aggregation;
 mod audit;
 mod facts;
+mod json_rows;
 mod master;
 mod metadata;
 mod page;

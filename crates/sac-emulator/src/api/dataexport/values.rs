@@ -6,28 +6,21 @@
 //! `$filter` applied, in `$orderby` order; then [`answer`] serves them with
 //! the same `$count`, paging and formats as `FactData`.
 
-use std::cmp::Ordering;
-
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::Value;
 
+use super::json_rows::{cell, sort, SetColumns};
 use super::page::{Page, Rows, Window};
 use super::query::{Format, Options};
 use super::{aggregation, audit, master};
 use crate::api::odata::{parse_filter, parse_orderby, Columns};
 use crate::api::responses::{api_error, internal};
 use crate::api::state::AppState;
-use crate::store::filter::{Cell, Filter};
+use crate::store::filter::Filter;
 use crate::store::StoreResult;
 use crate::tenant::{ModelDef, Tenant};
 use crate::Domain;
-
-/// The columns of a set: text columns (keys) and number columns (measures).
-pub(super) struct SetColumns {
-    pub keys: Vec<String>,
-    pub measures: Vec<String>,
-}
 
 /// The columns of `set`, or `None` when the model has no such set.
 pub(super) fn columns_of(tenant: &Tenant, m: &ModelDef, set: &str) -> Option<SetColumns> {
@@ -130,79 +123,5 @@ pub(super) fn answer(req: &Request<'_>, columns: SetColumns, options: &Options, 
     match options.format {
         Some(Format::Csv) => page.csv(),
         _ => page.json(),
-    }
-}
-
-/// A JSON row's cell for the filter: strings are text, numbers and null
-/// are measures.
-pub(super) fn cell<'r>(row: &'r Value, column: &str) -> Option<Cell<'r>> {
-    match row.get(column)? {
-        Value::String(s) => Some(Cell::Text(s)),
-        Value::Number(n) => Some(Cell::Number(n.as_f64())),
-        Value::Null => Some(Cell::Number(None)),
-        _ => None,
-    }
-}
-
-/// Sorts rows by `order` (column, descending?); a stable sort, so ties keep
-/// the order they were read in. Nulls and absent cells come first.
-pub(super) fn sort(rows: &mut [Value], order: &[(String, bool)]) {
-    if order.is_empty() {
-        return;
-    }
-    rows.sort_by(|a, b| {
-        for (column, desc) in order {
-            let o = compare(a.get(column), b.get(column));
-            let o = if *desc { o.reverse() } else { o };
-            if o != Ordering::Equal {
-                return o;
-            }
-        }
-        Ordering::Equal
-    });
-}
-
-fn compare(a: Option<&Value>, b: Option<&Value>) -> Ordering {
-    match (a, b) {
-        (Some(Value::String(x)), Some(Value::String(y))) => x.cmp(y),
-        (Some(Value::Number(x)), Some(Value::Number(y))) => {
-            x.as_f64().unwrap_or(0.0).partial_cmp(&y.as_f64().unwrap_or(0.0)).unwrap_or(Ordering::Equal)
-        }
-        (None | Some(Value::Null), None | Some(Value::Null)) => Ordering::Equal,
-        (None | Some(Value::Null), _) => Ordering::Less,
-        (_, None | Some(Value::Null)) => Ordering::Greater,
-        _ => Ordering::Equal,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn sort_by_several_columns_nulls_first() {
-        let mut rows = vec![
-            json!({"A": "x", "N": 2}),
-            json!({"A": "y", "N": null}),
-            json!({"A": "x", "N": 1}),
-            json!({"A": "y", "N": 5}),
-        ];
-        sort(&mut rows, &[("A".into(), true), ("N".into(), false)]);
-        let got: Vec<(String, Value)> =
-            rows.iter().map(|r| (r["A"].as_str().unwrap().into(), r["N"].clone())).collect();
-        assert_eq!(
-            got,
-            [("y".into(), Value::Null), ("y".into(), json!(5)), ("x".into(), json!(1)), ("x".into(), json!(2))]
-        );
-    }
-
-    #[test]
-    fn cells_of_json_rows() {
-        let row = json!({"T": "a", "N": 1.5, "Z": null});
-        assert_eq!(cell(&row, "T"), Some(Cell::Text("a")));
-        assert_eq!(cell(&row, "N"), Some(Cell::Number(Some(1.5))));
-        assert_eq!(cell(&row, "Z"), Some(Cell::Number(None)));
-        assert_eq!(cell(&row, "X"), None);
     }
 }
