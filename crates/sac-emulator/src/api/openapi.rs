@@ -31,6 +31,7 @@ pub mod schemes {
     pub const ADMIN_TOKEN: &str = "adminToken";
 }
 
+pub mod responses;
 pub mod tags;
 
 #[derive(OpenApi)]

@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use super::models::{DIMENSION_IMPORT_TYPE, MODEL_IMPORT_TYPES};
 use super::{bad_request, base_url, importer, not_found, numbered, open_job_for};
+use crate::api::openapi::responses::DataImportRefusals;
 use crate::api::openapi::tags;
 use crate::api::responses::{api_error, internal};
 use crate::api::state::AppState;
@@ -35,8 +36,7 @@ use crate::Domain;
     responses(
         (status = 201, description = "The job is created: its id and URLs", content_type = "application/json"),
         (status = 400, description = "A request SAC refuses, with its numbered error", content_type = "application/json"),
-        (status = 401, description = "No valid bearer token (API domain)", content_type = "application/json"),
-        (status = 403, description = "The caller may not use it, or a browser-domain write without CSRF token", content_type = "application/json"),
+        DataImportRefusals,
         (status = 404, description = "Not found", content_type = "application/json"),
     ),
 )]
@@ -63,8 +63,7 @@ pub async fn create_model_job(
     responses(
         (status = 201, description = "The job is created: its id and URLs", content_type = "application/json"),
         (status = 400, description = "A request SAC refuses, with its numbered error", content_type = "application/json"),
-        (status = 401, description = "No valid bearer token (API domain)", content_type = "application/json"),
-        (status = 403, description = "The caller may not use it, or a browser-domain write without CSRF token", content_type = "application/json"),
+        DataImportRefusals,
         (status = 404, description = "Not found", content_type = "application/json"),
     ),
 )]
@@ -89,8 +88,7 @@ pub async fn create_typed_model_job(
     responses(
         (status = 201, description = "The job is created: its id and URLs", content_type = "application/json"),
         (status = 400, description = "A request SAC refuses, with its numbered error", content_type = "application/json"),
-        (status = 401, description = "No valid bearer token (API domain)", content_type = "application/json"),
-        (status = 403, description = "The caller may not use it, or a browser-domain write without CSRF token", content_type = "application/json"),
+        DataImportRefusals,
         (status = 404, description = "Not found", content_type = "application/json"),
     ),
 )]
@@ -328,8 +326,7 @@ async fn read_body(body: Body, limit: usize) -> Result<Bytes, Response> {
     responses(
         (status = 200, description = "How many rows the chunk added", content_type = "application/json"),
         (status = 400, description = "A request SAC refuses, with its numbered error", content_type = "application/json"),
-        (status = 401, description = "No valid bearer token (API domain)", content_type = "application/json"),
-        (status = 403, description = "The caller may not use it, or a browser-domain write without CSRF token", content_type = "application/json"),
+        DataImportRefusals,
         (status = 404, description = "Not found", content_type = "application/json"),
         (status = 413, description = "Too many rows or bytes in one request", content_type = "application/json"),
     ),

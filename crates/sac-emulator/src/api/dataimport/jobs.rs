@@ -14,6 +14,7 @@ use sac_types::dataimport::{
 use serde_json::{json, Value};
 
 use super::{base_url, importer, job_for, not_found, not_open, numbered, open_job_for};
+use crate::api::openapi::responses::DataImportRefusals;
 use crate::api::openapi::tags;
 use crate::api::responses::internal;
 use crate::api::state::AppState;
@@ -46,8 +47,7 @@ fn changed_meanwhile(state: &AppState, job_id: &str, what: &str) -> Response {
     responses(
         (status = 200, description = "The validation result", content_type = "application/json"),
         (status = 400, description = "A request SAC refuses, with its numbered error", content_type = "application/json"),
-        (status = 401, description = "No valid bearer token (API domain)", content_type = "application/json"),
-        (status = 403, description = "The caller may not use it, or a browser-domain write without CSRF token", content_type = "application/json"),
+        DataImportRefusals,
         (status = 404, description = "Not found", content_type = "application/json"),
     ),
 )]
@@ -90,8 +90,7 @@ pub async fn validate_job(
     params(("id" = String, Path, description = "A job id")),
     responses(
         (status = 200, description = "The rows the validation refused, with reasons", content_type = "application/json"),
-        (status = 401, description = "No valid bearer token (API domain)", content_type = "application/json"),
-        (status = 403, description = "The caller may not use it, or a browser-domain write without CSRF token", content_type = "application/json"),
+        DataImportRefusals,
         (status = 404, description = "Not found", content_type = "application/json"),
     ),
 )]
@@ -131,8 +130,7 @@ pub async fn invalid_rows(
     responses(
         (status = 202, description = "The job runs (asynchronously)", content_type = "application/json"),
         (status = 400, description = "A request SAC refuses, with its numbered error", content_type = "application/json"),
-        (status = 401, description = "No valid bearer token (API domain)", content_type = "application/json"),
-        (status = 403, description = "The caller may not use it, or a browser-domain write without CSRF token", content_type = "application/json"),
+        DataImportRefusals,
         (status = 404, description = "Not found", content_type = "application/json"),
     ),
 )]
@@ -203,8 +201,7 @@ fn job_status(state: &AppState, domain: Domain, job: &ImportJobRecord) -> JobSta
     params(("id" = String, Path, description = "A job id")),
     responses(
         (status = 200, description = "The job's status and counts", content_type = "application/json"),
-        (status = 401, description = "No valid bearer token (API domain)", content_type = "application/json"),
-        (status = 403, description = "The caller may not use it, or a browser-domain write without CSRF token", content_type = "application/json"),
+        DataImportRefusals,
         (status = 404, description = "Not found", content_type = "application/json"),
     ),
 )]
@@ -236,8 +233,7 @@ pub async fn job_status_handler(
     responses(
         (status = 200, description = "The job is deleted", content_type = "application/json"),
         (status = 400, description = "A job that can no longer be deleted", content_type = "application/json"),
-        (status = 401, description = "No valid bearer token (API domain)", content_type = "application/json"),
-        (status = 403, description = "The caller may not use it, or a browser-domain write without CSRF token", content_type = "application/json"),
+        DataImportRefusals,
         (status = 404, description = "No such job", content_type = "application/json"),
     ),
 )]
@@ -264,8 +260,7 @@ pub async fn delete_job(
     security(("bearer" = []), ("session" = [], "csrf" = [])),
     responses(
         (status = 200, description = "The caller's jobs", content_type = "application/json"),
-        (status = 401, description = "No valid bearer token (API domain)", content_type = "application/json"),
-        (status = 403, description = "The caller may not use it, or a browser-domain write without CSRF token", content_type = "application/json"),
+        DataImportRefusals,
         (status = 404, description = "Not found", content_type = "application/json"),
     ),
 )]

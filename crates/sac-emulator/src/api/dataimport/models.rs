@@ -14,6 +14,7 @@ use sac_types::dataimport::{
 use serde_json::{json, Value};
 
 use super::{base_url, importer, not_found};
+use crate::api::openapi::responses::DataImportRefusals;
 use crate::api::openapi::tags;
 use crate::api::state::AppState;
 use crate::engine::import_jobs::{find_target, Target};
@@ -33,8 +34,7 @@ pub(super) const DIMENSION_IMPORT_TYPE: &str = "publicDimensionData";
     security(("bearer" = []), ("session" = [], "csrf" = [])),
     responses(
         (status = 200, description = "The models Data Import can write to", content_type = "application/json"),
-        (status = 401, description = "No valid bearer token (API domain)", content_type = "application/json"),
-        (status = 403, description = "The caller may not use it, or a browser-domain write without CSRF token", content_type = "application/json"),
+        DataImportRefusals,
         (status = 404, description = "Not found", content_type = "application/json"),
     ),
 )]
@@ -85,8 +85,7 @@ fn model_job_settings(m: &ModelDef) -> Value {
     params(("id" = String, Path, description = "A model id", example = "SALES_PLAN")),
     responses(
         (status = 200, description = "The model: import types, settings, job and metadata URLs", content_type = "application/json"),
-        (status = 401, description = "No valid bearer token (API domain)", content_type = "application/json"),
-        (status = 403, description = "The caller may not use it, or a browser-domain write without CSRF token", content_type = "application/json"),
+        DataImportRefusals,
         (status = 404, description = "Not found", content_type = "application/json"),
     ),
 )]
@@ -173,8 +172,7 @@ pub(super) fn fact_columns(m: &ModelDef) -> ColumnSet {
     params(("id" = String, Path, description = "A model id", example = "SALES_PLAN")),
     responses(
         (status = 200, description = "The columns of each import type", content_type = "application/json"),
-        (status = 401, description = "No valid bearer token (API domain)", content_type = "application/json"),
-        (status = 403, description = "The caller may not use it, or a browser-domain write without CSRF token", content_type = "application/json"),
+        DataImportRefusals,
         (status = 404, description = "Not found", content_type = "application/json"),
     ),
 )]
@@ -204,8 +202,7 @@ pub async fn metadata(
     security(("bearer" = []), ("session" = [], "csrf" = [])),
     responses(
         (status = 200, description = "The public dimensions", content_type = "application/json"),
-        (status = 401, description = "No valid bearer token (API domain)", content_type = "application/json"),
-        (status = 403, description = "The caller may not use it, or a browser-domain write without CSRF token", content_type = "application/json"),
+        DataImportRefusals,
         (status = 404, description = "Not found", content_type = "application/json"),
     ),
 )]
@@ -246,8 +243,7 @@ fn dimension(state: &AppState, id: &str) -> Result<Dimension, Response> {
     params(("id" = String, Path, description = "A public dimension id", example = "ZEPPART_001")),
     responses(
         (status = 200, description = "The public dimension, shaped like a model", content_type = "application/json"),
-        (status = 401, description = "No valid bearer token (API domain)", content_type = "application/json"),
-        (status = 403, description = "The caller may not use it, or a browser-domain write without CSRF token", content_type = "application/json"),
+        DataImportRefusals,
         (status = 404, description = "Not found", content_type = "application/json"),
     ),
 )]
@@ -290,8 +286,7 @@ pub async fn public_dimension(
     params(("id" = String, Path, description = "A public dimension id", example = "ZEPPART_001")),
     responses(
         (status = 200, description = "Its attributes, the key first", content_type = "application/json"),
-        (status = 401, description = "No valid bearer token (API domain)", content_type = "application/json"),
-        (status = 403, description = "The caller may not use it, or a browser-domain write without CSRF token", content_type = "application/json"),
+        DataImportRefusals,
         (status = 404, description = "Not found", content_type = "application/json"),
     ),
 )]

@@ -1,0 +1,13 @@
+//! Answers many operations share, for their OpenAPI entries.
+
+/// The refusals every Data Import operation may answer with.
+#[allow(dead_code)]
+#[derive(utoipa::IntoResponses)]
+pub enum DataImportRefusals {
+    /// No valid bearer token (API domain)
+    #[response(status = 401, content_type = "application/json")]
+    Unauthorized,
+    /// The caller may not use it, or a browser-domain write without CSRF token
+    #[response(status = 403, content_type = "application/json")]
+    Forbidden,
+}
