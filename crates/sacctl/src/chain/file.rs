@@ -12,8 +12,10 @@ use sac_client::schedule::IfRunning;
 use serde::Deserialize;
 use toml::{Spanned, Value};
 
+use super::cycle::find_cycle;
 use super::diag::{Diagnostic, Diagnostics, Source};
 use super::reader::{StepReader, Table};
+use crate::ops::import::Push;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -59,7 +61,7 @@ pub enum Action {
         id: String,
         params: Vec<Param>,
     },
-    Import(Box<ImportAction>),
+    Import(Box<Push>),
     Export {
         model: String,
         filter: Option<String>,
@@ -79,25 +81,6 @@ pub enum Action {
         id: String,
         execution: String,
     },
-}
-
-/// The options of `sacctl import push`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ImportAction {
-    pub model: String,
-    pub import_type: String,
-    pub file: PathBuf,
-    /// Source column to model column.
-    pub mapping: BTreeMap<String, String>,
-    pub defaults: BTreeMap<String, String>,
-    pub method: Option<String>,
-    pub scope: Vec<String>,
-    pub chunk_rows: usize,
-    pub parallel: usize,
-    pub max_failed_rows: Option<u64>,
-    pub rejects_out: Option<PathBuf>,
-    pub dry_run: bool,
-    pub ignore_additional_columns: bool,
 }
 
 /// One step, checked, with its variables replaced.
@@ -199,7 +182,7 @@ impl Chain {
                 }
             }
         }
-        if let Some(cycle) = super::plan::find_cycle(&all_needs).filter(|c| c.len() > 2) {
+        if let Some(cycle) = find_cycle(&all_needs).filter(|c| c.len() > 2) {
             let first = &cycle[0];
             let span = src.find(&needs_spans[first], &format!("\"{}\"", cycle[1]));
             errors.push(src.at(&span, format!("the steps form a cycle: {}", cycle.join(" -> "))));
@@ -354,7 +337,7 @@ impl StepReader<'_> {
         let rejects_out = self.path("rejects_out");
         let dry_run = self.boolean("dry_run");
         let ignore_additional_columns = self.boolean("ignore_additional_columns");
-        Some(Action::Import(Box::new(ImportAction {
+        Some(Action::Import(Box::new(Push {
             model: model?,
             import_type,
             file: file?,

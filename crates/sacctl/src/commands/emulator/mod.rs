@@ -13,8 +13,8 @@ use tokio::net::TcpListener;
 
 use crate::cli::{EmulatorArgs, EmulatorCommand, EmulatorCommandArgs};
 use crate::exit::ExitStatus;
+use crate::failure::Failure;
 use crate::output::Printer;
-use crate::Failure;
 
 pub async fn emulator(printer: Printer, args: EmulatorCommandArgs) -> Result<ExitStatus, Failure> {
     match args.command {

@@ -16,9 +16,9 @@ use super::shell;
 use super::state::{self, Found, ServiceState};
 use crate::cli::{EnvArgs, LocateArgs, StartArgs, StopArgs};
 use crate::exit::ExitStatus;
+use crate::failure::Failure;
 use crate::output::Printer;
 use crate::report::finish;
-use crate::Failure;
 
 /// How often the state file and the lock are looked at while waiting.
 const POLL: Duration = Duration::from_millis(50);
