@@ -9,7 +9,7 @@ use crate::cli::ConnectionArgs;
 use crate::connect::connect;
 use crate::exit::ExitStatus;
 use crate::failure::Failure;
-use crate::ops;
+use crate::ops::export::export as export_rows;
 use crate::output::Printer;
 
 pub async fn export(
@@ -21,7 +21,7 @@ pub async fn export(
 ) -> Result<ExitStatus, Failure> {
     csv_out_for(printer, out.as_deref())?;
     let (_, client) = connect(&connection)?;
-    let rows = ops::export::export(&client, &model, query, out.as_deref()).await?;
+    let rows = export_rows(&client, &model, query, out.as_deref()).await?;
     match &out {
         Some(path) => {
             printer.note(&format!("{rows} rows of {model} written to {}", path.display()));

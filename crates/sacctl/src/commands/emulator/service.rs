@@ -63,7 +63,7 @@ pub async fn start(printer: Printer, args: StartArgs) -> Result<ExitStatus, Fail
     run.tenant = run.tenant.as_deref().map(|t| absolute(t.to_path_buf())).transpose()?;
     if let Some(tenant) = &run.tenant {
         // Said here, not in a log: the tenant file is the likeliest mistake.
-        super::read_tenant(tenant)?;
+        super::foreground::read_tenant(tenant)?;
     }
     let log_path = dir.join("emulator.log");
     let log = private_file(&log_path)
