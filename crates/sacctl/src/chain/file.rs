@@ -16,6 +16,7 @@ use super::cycle::find_cycle;
 use super::diag::{Diagnostic, Diagnostics, Source};
 use super::reader::{StepReader, Table};
 use crate::ops::import::Push;
+use crate::ops::wait::{RunWaiting, Waiting};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -46,6 +47,18 @@ pub struct WaitOptions {
     pub poll_interval: Duration,
     pub appear_timeout: Duration,
     pub warnings_ok: bool,
+}
+
+impl WaitOptions {
+    /// How to wait for a job known as soon as it starts (an import).
+    pub fn waiting(&self) -> Waiting {
+        Waiting { timeout: self.timeout, poll_interval: self.poll_interval, warnings_ok: self.warnings_ok }
+    }
+
+    /// How to wait for a schedule run or a multi action execution.
+    pub fn run_waiting(&self) -> RunWaiting {
+        RunWaiting { waiting: self.waiting(), appear_timeout: self.appear_timeout }
+    }
 }
 
 /// What a step does (the options of its sacctl command).

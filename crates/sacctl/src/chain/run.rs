@@ -272,7 +272,7 @@ pub async fn run(printer: Printer, args: ChainRunArgs) -> Result<ExitStatus, Fai
                     "note: {} held a chain that ended {}; starting over from the first step (to go on from it instead: sacctl chain run ... --resume {})",
                     state_path.display(),
                     old.outcome,
-                    state_path.display()
+                    shell::word(&state_path.to_string_lossy())
                 ));
             }
         }

@@ -9,12 +9,11 @@ use sac_client::schedule::{IfRunning, Silent, Target};
 use sac_client::Client;
 use serde_json::{json, Value};
 
-use super::file::{Action, Step, WaitOptions};
+use super::file::{Action, Step};
 use crate::exit::ExitStatus;
 use crate::failure::Failure;
 use crate::ops::import::Push;
 use crate::ops::outcome::Outcome as Done;
-use crate::ops::wait::{RunWaiting, Waiting};
 use crate::ops::{export, import, multiaction, schedule};
 use crate::output::Printer;
 use crate::report::finish;
@@ -74,16 +73,6 @@ pub trait Recorder: Send + Sync {
 pub struct Identity<'a> {
     pub settings: &'a Settings,
     pub client: &'a Client,
-}
-
-impl WaitOptions {
-    fn waiting(&self) -> Waiting {
-        Waiting { timeout: self.timeout, poll_interval: self.poll_interval, warnings_ok: self.warnings_ok }
-    }
-
-    fn run_waiting(&self) -> RunWaiting {
-        RunWaiting { waiting: self.waiting(), appear_timeout: self.appear_timeout }
-    }
 }
 
 /// Runs one attempt of `step`.

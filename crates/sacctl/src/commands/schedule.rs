@@ -11,6 +11,7 @@ use crate::connect::connect;
 use crate::exit::ExitStatus;
 use crate::failure::Failure;
 use crate::ops::schedule::{self, run_line};
+use crate::ops::wait::RunWaiting;
 use crate::output::Printer;
 use crate::report::state;
 use crate::settings::Settings;
@@ -82,11 +83,7 @@ pub async fn schedule(printer: Printer, command: ScheduleCommand) -> Result<Exit
             if !wait {
                 return Ok(started.outcome().print(printer));
             }
-            let progress = printer.progress(&format!("data import {}", target.schedule_id));
-            let outcome =
-                schedule::wait(&di, &settings.profile, &target, started.execution_id(), &waiting, &progress).await?;
-            progress.finish();
-            Ok(outcome.print(printer))
+            wait_and_print(printer, &di, &settings, &target, started.execution_id(), &waiting).await
         }
         ScheduleCommand::Wait { connection, target, execution, wait_args } => {
             let (settings, client) = connect(&connection)?;
@@ -96,12 +93,7 @@ pub async fn schedule(printer: Printer, command: ScheduleCommand) -> Result<Exit
                 Some(id) => id,
                 None => schedule::newest(&di, &target).await?,
             };
-            let progress = printer.progress(&format!("data import {}", target.schedule_id));
-            let outcome =
-                schedule::wait(&di, &settings.profile, &target, &execution, &run_waiting(&wait_args), &progress)
-                    .await?;
-            progress.finish();
-            Ok(outcome.print(printer))
+            wait_and_print(printer, &di, &settings, &target, &execution, &run_waiting(&wait_args)).await
         }
         ScheduleCommand::Rejections { connection, execution_id, out } => {
             csv_out_for(printer, out.as_deref())?;
@@ -130,4 +122,19 @@ pub async fn schedule(printer: Printer, command: ScheduleCommand) -> Result<Exit
 async fn resolve(di: &DataIntegration<'_>, settings: &Settings, target: &ScheduleTarget) -> Result<Target, Failure> {
     schedule::resolve_target(di, settings, &target.schedule_id, target.model.as_deref(), target.mapping.as_deref())
         .await
+}
+
+/// Waits for a run with a spinner, then prints how it ended.
+async fn wait_and_print(
+    printer: Printer,
+    di: &DataIntegration<'_>,
+    settings: &Settings,
+    target: &Target,
+    execution_id: &str,
+    waiting: &RunWaiting,
+) -> Result<ExitStatus, Failure> {
+    let progress = printer.progress(&format!("data import {}", target.schedule_id));
+    let outcome = schedule::wait(di, &settings.profile, target, execution_id, waiting, &progress).await?;
+    progress.finish();
+    Ok(outcome.print(printer))
 }

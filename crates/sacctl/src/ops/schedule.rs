@@ -159,9 +159,8 @@ pub async fn wait<R: Reporter>(
             humantime::format_duration(policy.timeout)
         )));
     } else if rejected > 0 {
-        notes.push(Note::Info(format!(
-            "{rejected} rows were rejected: `sacctl schedule rejections {execution_id}` lists them"
-        )));
+        let list = crate::shell::command(["sacctl", "schedule", "rejections", execution_id]);
+        notes.push(Note::Info(format!("{rejected} rows were rejected: `{list}` lists them")));
     }
     Ok(Outcome { exit, json, lines: vec![run_line(&run)], notes, message: run.message.clone() })
 }
