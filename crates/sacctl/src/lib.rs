@@ -1,5 +1,15 @@
 //! The `sacctl` command line: arguments, settings, output and exit codes
 //! over the `sac-client` and `sac-emulator` libraries.
+//!
+//! Each layer uses only those below it (no module uses one above it):
+//! - `commands`: one module per command group (`sacctl chain` too): flags
+//!   in, output out;
+//! - `chain`: chain files, their order, state and run, each step through
+//!   the same operation as its command;
+//! - `ops`: one module per kind of job (schedule runs, multi actions,
+//!   imports, exports): start, wait, exit mapping and JSON document;
+//! - the leaves: `cli` (clap's types), `settings`, `connect`, `output`,
+//!   `report`, `failure`, `going`, `shell`, `signals`, `exit`, `logging`.
 
 pub mod chain;
 pub mod cli;

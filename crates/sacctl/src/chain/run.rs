@@ -424,3 +424,25 @@ fn finish(state: &mut ChainState, exit: ExitStatus, stopped_by: Option<&str>) {
     state.exit_code = Some(exit.code());
     state.ended_at = Some(state::now());
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_resume_command_quotes_paths_and_variables_for_a_shell() {
+        let plain = resume_command(
+            Path::new("/etc/sacctl/load.toml"),
+            Path::new("/var/lib/load.json"),
+            &["timeout=1s".to_string()],
+        );
+        assert_eq!(plain, "sacctl chain run /etc/sacctl/load.toml --resume /var/lib/load.json --var timeout=1s");
+        let vars = ["version=public.Plan;touch x".to_string(), "who=$(id)".to_string(), "it's=a b".to_string()];
+        let hostile = resume_command(Path::new("/my chains/load.toml"), Path::new("/tmp/s.json"), &vars);
+        assert_eq!(
+            hostile,
+            "sacctl chain run '/my chains/load.toml' --resume /tmp/s.json --var 'version=public.Plan;touch x' \
+             --var 'who=$(id)' --var \"it's=a b\""
+        );
+    }
+}

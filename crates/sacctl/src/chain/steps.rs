@@ -13,7 +13,6 @@ use super::file::{Action, Step};
 use crate::exit::ExitStatus;
 use crate::failure::Failure;
 use crate::ops::import::Push;
-use crate::ops::outcome::Outcome as Done;
 use crate::ops::{export, import, multiaction, schedule};
 use crate::output::Printer;
 use crate::report::finish;
@@ -46,8 +45,9 @@ impl Outcome {
     }
 }
 
-impl From<Done> for Outcome {
-    fn from(done: Done) -> Self {
+/// A step's outcome is its operation's: the document, and SAC's word as the message.
+impl From<crate::ops::outcome::Outcome> for Outcome {
+    fn from(done: crate::ops::outcome::Outcome) -> Self {
         Outcome { exit: done.exit, result: Some(done.json), message: done.message }
     }
 }

@@ -56,6 +56,31 @@ pub fn job_exit(job: &JobStatus, warnings_ok: bool) -> ExitStatus {
     }
 }
 
+/// How a push ended, as far as its exit status goes.
+struct Ended<'a> {
+    /// It stopped before the run (`--dry-run`, `--max-failed-rows`, all rows invalid).
+    stopped: bool,
+    timed_out: bool,
+    /// The job's final status, when it ran.
+    status: Option<&'a str>,
+    /// Rows SAC rejected.
+    failed: u64,
+}
+
+/// The exit status of a push (docs/output.md): a dry run succeeds (6 with
+/// rejected rows) unless it found more invalid rows than allowed; any other
+/// stop is a failure; then the job's own status.
+fn push_exit(push: &Push, ended: &Ended<'_>, warnings_ok: bool) -> ExitStatus {
+    let rejected = if ended.failed > 0 && !warnings_ok { ExitStatus::Warnings } else { ExitStatus::Success };
+    match (ended.stopped, ended.status) {
+        (true, _) if push.dry_run && push.max_failed_rows.is_none_or(|max| ended.failed <= max) => rejected,
+        (true, _) => ExitStatus::JobFailed,
+        _ if ended.timed_out => ExitStatus::Timeout,
+        (false, Some(status::COMPLETED)) => rejected,
+        _ => ExitStatus::JobFailed,
+    }
+}
+
 /// One line about a job.
 pub fn job_line(job_id: &str, job: &JobStatus) -> String {
     format!(
@@ -177,21 +202,13 @@ pub async fn push(
     }
     let failed = outcome.validated.failed_number_rows;
     let job_status = outcome.status.as_ref().map(|s| s.job_status.clone());
-    let warnings_ok = waiting.warnings_ok;
-    let exit = match (&outcome.stopped, job_status.as_deref()) {
-        (Some(_), _) if push.dry_run && push.max_failed_rows.is_none_or(|max| failed <= max) => {
-            if failed > 0 && !warnings_ok {
-                ExitStatus::Warnings
-            } else {
-                ExitStatus::Success
-            }
-        }
-        (Some(_), _) => ExitStatus::JobFailed,
-        _ if outcome.timed_out => ExitStatus::Timeout,
-        (None, Some(status::COMPLETED)) if failed > 0 && !warnings_ok => ExitStatus::Warnings,
-        (None, Some(status::COMPLETED)) => ExitStatus::Success,
-        _ => ExitStatus::JobFailed,
+    let ended = Ended {
+        stopped: outcome.stopped.is_some(),
+        timed_out: outcome.timed_out,
+        status: job_status.as_deref(),
+        failed,
     };
+    let exit = push_exit(push, &ended, waiting.warnings_ok);
     let error = outcome.status.as_ref().and_then(|s| s.error.as_ref()).map(|e| e.message.clone());
     // Rows that repeat a key become one row in the model: they are not extra rows written.
     let duplicates = outcome.duplicate_keys;
@@ -262,6 +279,47 @@ mod tests {
             "additionalInformation": {"totalNumberRowsInJob": 10, "failedNumberRows": failed}
         }))
         .expect("a job status")
+    }
+
+    fn push(dry_run: bool, max_failed_rows: Option<u64>) -> Push {
+        Push {
+            model: "t.G:SALES".into(),
+            import_type: "factData".into(),
+            file: "facts.csv".into(),
+            mapping: BTreeMap::new(),
+            defaults: BTreeMap::new(),
+            method: None,
+            scope: Vec::new(),
+            chunk_rows: 10,
+            parallel: 1,
+            max_failed_rows,
+            rejects_out: None,
+            dry_run,
+            ignore_additional_columns: false,
+        }
+    }
+
+    fn ended(stopped: bool, timed_out: bool, status: Option<&str>, failed: u64) -> Ended<'_> {
+        Ended { stopped, timed_out, status, failed }
+    }
+
+    #[test]
+    fn exit_codes_of_a_push() {
+        let plain = push(false, None);
+        let completed = Some(status::COMPLETED);
+        assert_eq!(push_exit(&plain, &ended(false, false, completed, 0), false), ExitStatus::Success);
+        assert_eq!(push_exit(&plain, &ended(false, false, completed, 3), false), ExitStatus::Warnings);
+        assert_eq!(push_exit(&plain, &ended(false, false, completed, 3), true), ExitStatus::Success);
+        assert_eq!(push_exit(&plain, &ended(false, false, Some(status::FAILED), 0), true), ExitStatus::JobFailed);
+        assert_eq!(push_exit(&plain, &ended(false, true, Some(status::PROCESSING), 0), false), ExitStatus::Timeout);
+        assert_eq!(push_exit(&plain, &ended(false, false, None, 0), false), ExitStatus::JobFailed);
+        // Stopped by --max-failed-rows (or all rows invalid): failed, whatever --warnings-ok says.
+        assert_eq!(push_exit(&push(false, Some(1)), &ended(true, false, None, 2), true), ExitStatus::JobFailed);
+        // A dry run succeeds, with 6 for rejected rows, unless over --max-failed-rows.
+        assert_eq!(push_exit(&push(true, None), &ended(true, false, None, 0), false), ExitStatus::Success);
+        assert_eq!(push_exit(&push(true, None), &ended(true, false, None, 2), false), ExitStatus::Warnings);
+        assert_eq!(push_exit(&push(true, Some(2)), &ended(true, false, None, 2), true), ExitStatus::Success);
+        assert_eq!(push_exit(&push(true, Some(1)), &ended(true, false, None, 2), false), ExitStatus::JobFailed);
     }
 
     #[test]
