@@ -1,19 +1,35 @@
 //! The `sacctl` command line: arguments, settings, output and exit codes
 //! over the `sac-client` and `sac-emulator` libraries.
+//!
+//! Each layer uses only those below it (no module uses one above it):
+//! - `commands`: one module per command group (`sacctl chain` too): flags
+//!   in, output out;
+//! - `chain`: chain files, their order, state and run, each step through
+//!   the same operation as its command;
+//! - `ops`: one module per kind of job (schedule runs, multi actions,
+//!   imports, exports): start, wait, exit mapping and JSON document;
+//! - the leaves: `cli` (clap's types), `settings`, `connect`, `output`,
+//!   `report`, `failure`, `going`, `shell`, `signals`, `exit`, `logging`.
 
 pub mod chain;
 pub mod cli;
 pub mod commands;
+pub mod connect;
 pub mod exit;
+pub mod failure;
+pub mod going;
 pub mod logging;
+pub mod ops;
 pub mod output;
 pub mod report;
 pub mod settings;
+pub mod shell;
+pub mod signals;
 
 use clap::Parser;
 
 use crate::exit::ExitStatus;
-use crate::report::Going;
+use crate::failure::Failure;
 
 /// Parses the command line, runs the command and maps the outcome to an
 /// exit code. Errors go to stderr as `error: ...`, their causes, and hints.
@@ -78,79 +94,5 @@ fn report(failure: &Failure, json: bool) {
     }
     if json {
         output::print_json(&report::failure_json(failure));
-    }
-}
-
-/// An error together with the exit status it means, what to do about it,
-/// and the run, execution or job that may go on without us.
-#[derive(Debug)]
-pub struct Failure {
-    pub status: ExitStatus,
-    pub error: anyhow::Error,
-    pub hints: Vec<String>,
-    pub going: Option<Going>,
-}
-
-impl Failure {
-    pub fn new(status: ExitStatus, error: impl Into<anyhow::Error>) -> Self {
-        Failure { status, error: error.into(), hints: Vec::new(), going: None }
-    }
-
-    pub fn usage(message: impl Into<String>) -> Self {
-        Failure::new(ExitStatus::Usage, anyhow::anyhow!(message.into()))
-    }
-
-    /// A signal ended the command (130 or 143).
-    pub fn interrupted(status: ExitStatus) -> Self {
-        let signal = if status == ExitStatus::Terminated { "SIGTERM" } else { "SIGINT" };
-        Failure::new(status, anyhow::anyhow!("stopped by {signal}"))
-    }
-
-    /// Names the run that may go on (kept when one is named already).
-    pub fn going(mut self, going: &Going) -> Self {
-        self.going.get_or_insert_with(|| going.clone());
-        self
-    }
-}
-
-/// Attaches the run that may go on to any error on its way out.
-pub trait WithGoing<T> {
-    fn going(self, going: &Going) -> Result<T, Failure>;
-}
-
-impl<T, E: Into<Failure>> WithGoing<T> for Result<T, E> {
-    fn going(self, going: &Going) -> Result<T, Failure> {
-        self.map_err(|e| e.into().going(going))
-    }
-}
-
-impl From<sac_client::Error> for Failure {
-    fn from(error: sac_client::Error) -> Self {
-        use sac_client::ErrorClass;
-        let status = match error.class() {
-            ErrorClass::Auth => ExitStatus::Auth,
-            ErrorClass::NotFound => ExitStatus::NotFound,
-            ErrorClass::JobFailed => ExitStatus::JobFailed,
-            ErrorClass::AlreadyRunning => ExitStatus::AlreadyRunning,
-            ErrorClass::Unreachable => ExitStatus::Unreachable,
-            ErrorClass::Usage => ExitStatus::Usage,
-        };
-        let hints = error.hints();
-        Failure { status, error: error.into(), hints, going: None }
-    }
-}
-
-impl From<settings::SettingsError> for Failure {
-    fn from(error: settings::SettingsError) -> Self {
-        match error {
-            settings::SettingsError::Client(e) => e.into(),
-            other => {
-                let mut failure = Failure::new(ExitStatus::Usage, other);
-                failure
-                    .hints
-                    .push("docs/quickstart.md shows a complete profile; `sacctl --help` lists the variables".into());
-                failure
-            }
-        }
     }
 }

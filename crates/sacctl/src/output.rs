@@ -6,8 +6,10 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use sac_client::lock::LockReporter;
+use sac_client::multiaction::MaReporter;
 use sac_client::schedule::Reporter;
 use sac_types::legacy::RefreshLog;
+use sac_types::multiaction::ExecutionStatus;
 
 use crate::cli::OutputFormat;
 
@@ -128,5 +130,11 @@ impl Reporter for Progress {
 impl LockReporter for Progress {
     fn waiting(&self, _lock: &std::path::Path) {
         self.set("another sacctl of this host is starting it; waiting until it sees its run");
+    }
+}
+
+impl MaReporter for Progress {
+    fn polled(&self, status: &ExecutionStatus, elapsed: Duration) {
+        self.set(&format!("execution {} {} ({} s)", status.execution_id, status.status.as_str(), elapsed.as_secs()));
     }
 }

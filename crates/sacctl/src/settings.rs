@@ -2,106 +2,20 @@
 //! in the config file. Secrets come only from the environment, a file or a
 //! command, never from a flag (process arguments are visible to everyone).
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use sac_client::config::{parse_url, SamlSource};
 use sac_client::{ClientConfig, Grant, Secret};
-use serde::Deserialize;
 
 use crate::cli::ConnectionArgs;
 
+pub mod env;
 mod explain;
+mod file;
+
 pub use explain::{explain, Explained, Shown, Source, MASK};
-
-/// Every environment variable sacctl reads.
-pub mod env {
-    pub const PROFILE: &str = "SACCTL_PROFILE";
-    pub const CONFIG: &str = "SACCTL_CONFIG";
-    pub const CACHE_DIR: &str = "SACCTL_CACHE_DIR";
-    pub const TENANT_URL: &str = "SACCTL_TENANT_URL";
-    pub const API_URL: &str = "SACCTL_API_URL";
-    pub const TOKEN_URL: &str = "SACCTL_TOKEN_URL";
-    pub const TENANT_ID: &str = "SACCTL_TENANT_ID";
-    pub const CLIENT_ID: &str = "SACCTL_CLIENT_ID";
-    pub const CLIENT_SECRET: &str = "SACCTL_CLIENT_SECRET";
-    pub const CLIENT_SECRET_FILE: &str = "SACCTL_CLIENT_SECRET_FILE";
-    pub const CLIENT_SECRET_CMD: &str = "SACCTL_CLIENT_SECRET_CMD";
-    pub const GRANT: &str = "SACCTL_GRANT";
-    pub const USER: &str = "SACCTL_USER";
-    pub const PASSWORD: &str = "SACCTL_PASSWORD";
-    pub const PASSWORD_FILE: &str = "SACCTL_PASSWORD_FILE";
-    pub const PASSWORD_CMD: &str = "SACCTL_PASSWORD_CMD";
-    pub const SAML_ASSERTION_FILE: &str = "SACCTL_SAML_ASSERTION_FILE";
-    pub const SAML_ASSERTION_CMD: &str = "SACCTL_SAML_ASSERTION_CMD";
-    pub const CA_BUNDLE: &str = "SACCTL_CA_BUNDLE";
-    pub const PROXY: &str = "SACCTL_PROXY";
-    pub const RETRY_ATTEMPTS: &str = "SACCTL_RETRY_ATTEMPTS";
-    pub const HTTP_TIMEOUT: &str = "SACCTL_HTTP_TIMEOUT";
-}
-
-/// The config file: `[profiles.NAME]` tables.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ConfigFile {
-    #[serde(default)]
-    pub default_profile: Option<String>,
-    #[serde(default)]
-    pub profiles: BTreeMap<String, Profile>,
-}
-
-/// One profile. Secrets only by file or command.
-#[derive(Debug, Default, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Profile {
-    pub tenant_url: Option<String>,
-    pub api_url: Option<String>,
-    pub token_url: Option<String>,
-    pub tenant_id: Option<String>,
-    pub client_id: Option<String>,
-    pub client_secret_file: Option<PathBuf>,
-    pub client_secret_cmd: Option<String>,
-    pub grant: Option<String>,
-    pub user: Option<String>,
-    pub password_file: Option<PathBuf>,
-    pub password_cmd: Option<String>,
-    pub saml_assertion_file: Option<PathBuf>,
-    pub saml_assertion_cmd: Option<String>,
-    pub ca_bundle: Option<PathBuf>,
-    pub proxy: Option<String>,
-    /// Longest wait for one HTTP answer, e.g. "60s".
-    pub http_timeout: Option<String>,
-}
-
-/// Why the settings cannot be used.
-#[derive(Debug, thiserror::Error)]
-pub enum SettingsError {
-    #[error("cannot read the config file {path}: {message}")]
-    File { path: String, message: String },
-    #[error("profile {0:?} is not in the config file {1}")]
-    NoProfile(String, String),
-    #[error("{0}")]
-    Missing(String),
-    #[error(transparent)]
-    Client(#[from] sac_client::Error),
-}
-
-/// Where the config file is: `--config`, `SACCTL_CONFIG`, or
-/// `$XDG_CONFIG_HOME/sacctl/config.toml`.
-pub fn config_path(flag: Option<&Path>) -> Option<PathBuf> {
-    flag.map(Path::to_path_buf)
-        .or_else(|| std::env::var_os(env::CONFIG).map(PathBuf::from))
-        .or_else(|| dirs::config_dir().map(|d| d.join("sacctl").join("config.toml")))
-}
-
-/// Where tokens are cached: `SACCTL_CACHE_DIR` or `$XDG_CACHE_HOME/sacctl`.
-pub fn cache_dir() -> Option<PathBuf> {
-    std::env::var_os(env::CACHE_DIR).map(PathBuf::from).or_else(|| dirs::cache_dir().map(|d| d.join("sacctl")))
-}
-
-pub(crate) fn var(name: &str) -> Option<String> {
-    std::env::var(name).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
-}
+pub(crate) use file::var;
+pub use file::{cache_dir, config_path, load_file, ConfigFile, Profile, SettingsError, SECRET_RULE};
 
 fn read_secret_file(path: &Path, what: &str) -> Result<Secret, SettingsError> {
     let text = std::fs::read_to_string(path)
@@ -123,10 +37,6 @@ fn run_secret_command(command: &str, what: &str) -> Result<Secret, SettingsError
         .map_err(|_| SettingsError::Missing(format!("the {what} command printed something that is not UTF-8")))?;
     Ok(Secret::new(text.trim_end_matches(['\n', '\r']).to_string()))
 }
-
-/// The rule every secret follows, for messages.
-pub const SECRET_RULE: &str =
-    "secrets come from a file, a command or the environment, never from the config file itself or a flag";
 
 /// A secret from the environment (its variable, its file variable or its
 /// command variable) or else the profile (its file or its command). Two
@@ -181,52 +91,6 @@ pub struct Settings {
     pub client: ClientConfig,
     pub tenant_id: Option<String>,
     pub config_file: Option<PathBuf>,
-}
-
-/// Loads the config file (absent is fine unless it was named explicitly).
-pub fn load_file(flag: Option<&Path>) -> Result<(ConfigFile, Option<PathBuf>), SettingsError> {
-    let Some(path) = config_path(flag) else {
-        return Ok((ConfigFile::default(), None));
-    };
-    match std::fs::read_to_string(&path) {
-        Ok(text) => {
-            let file: ConfigFile = toml::from_str(&text).map_err(|e| SettingsError::File {
-                path: path.display().to_string(),
-                message: toml_message(&e, &text),
-            })?;
-            Ok((file, Some(path)))
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && flag.is_none() && var(env::CONFIG).is_none() => {
-            Ok((ConfigFile::default(), None))
-        }
-        Err(e) => Err(SettingsError::File { path: path.display().to_string(), message: e.to_string() }),
-    }
-}
-
-/// Keys that would hold a secret inline (refused: see [`SECRET_RULE`]).
-const INLINE_SECRETS: &[&str] = &["client_secret", "password", "saml_assertion", "refresh_token", "access_token"];
-
-/// A config file error that never quotes the file (a line may hold a
-/// secret): where it is, what is wrong, and the rule for secrets.
-fn toml_message(e: &toml::de::Error, text: &str) -> String {
-    let place = e
-        .span()
-        .map(|span| {
-            let before = &text[..span.start.min(text.len())];
-            let line = before.matches('\n').count() + 1;
-            let column = before.len() - before.rfind('\n').map(|i| i + 1).unwrap_or(0) + 1;
-            format!("line {line}, column {column}: ")
-        })
-        .unwrap_or_default();
-    let message = e.message().trim();
-    match INLINE_SECRETS.iter().find(|key| message.starts_with(&format!("unknown field `{key}`"))) {
-        Some(key) => format!(
-            "{place}`{key}` is not allowed in the config file: {SECRET_RULE} (`{key}_file`, `{key}_cmd` or SACCTL_{})",
-            key.to_ascii_uppercase()
-        ),
-        // The message names keys and types; never the values.
-        None => format!("{place}{}", message.split('\n').next().unwrap_or(message)),
-    }
 }
 
 /// Resolves flags, environment and profile into a client configuration.

@@ -12,8 +12,11 @@ use sac_client::schedule::IfRunning;
 use serde::Deserialize;
 use toml::{Spanned, Value};
 
+use super::cycle::find_cycle;
 use super::diag::{Diagnostic, Diagnostics, Source};
 use super::reader::{StepReader, Table};
+use crate::ops::import::Push;
+use crate::ops::wait::{RunWaiting, Waiting};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -46,6 +49,18 @@ pub struct WaitOptions {
     pub warnings_ok: bool,
 }
 
+impl WaitOptions {
+    /// How to wait for a job known as soon as it starts (an import).
+    pub fn waiting(&self) -> Waiting {
+        Waiting { timeout: self.timeout, poll_interval: self.poll_interval, warnings_ok: self.warnings_ok }
+    }
+
+    /// How to wait for a schedule run or a multi action execution.
+    pub fn run_waiting(&self) -> RunWaiting {
+        RunWaiting { waiting: self.waiting(), appear_timeout: self.appear_timeout }
+    }
+}
+
 /// What a step does (the options of its sacctl command).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Action {
@@ -59,7 +74,7 @@ pub enum Action {
         id: String,
         params: Vec<Param>,
     },
-    Import(Box<ImportAction>),
+    Import(Box<Push>),
     Export {
         model: String,
         filter: Option<String>,
@@ -79,25 +94,6 @@ pub enum Action {
         id: String,
         execution: String,
     },
-}
-
-/// The options of `sacctl import push`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ImportAction {
-    pub model: String,
-    pub import_type: String,
-    pub file: PathBuf,
-    /// Source column to model column.
-    pub mapping: BTreeMap<String, String>,
-    pub defaults: BTreeMap<String, String>,
-    pub method: Option<String>,
-    pub scope: Vec<String>,
-    pub chunk_rows: usize,
-    pub parallel: usize,
-    pub max_failed_rows: Option<u64>,
-    pub rejects_out: Option<PathBuf>,
-    pub dry_run: bool,
-    pub ignore_additional_columns: bool,
 }
 
 /// One step, checked, with its variables replaced.
@@ -199,7 +195,7 @@ impl Chain {
                 }
             }
         }
-        if let Some(cycle) = super::plan::find_cycle(&all_needs).filter(|c| c.len() > 2) {
+        if let Some(cycle) = find_cycle(&all_needs).filter(|c| c.len() > 2) {
             let first = &cycle[0];
             let span = src.find(&needs_spans[first], &format!("\"{}\"", cycle[1]));
             errors.push(src.at(&span, format!("the steps form a cycle: {}", cycle.join(" -> "))));
@@ -354,7 +350,7 @@ impl StepReader<'_> {
         let rejects_out = self.path("rejects_out");
         let dry_run = self.boolean("dry_run");
         let ignore_additional_columns = self.boolean("ignore_additional_columns");
-        Some(Action::Import(Box::new(ImportAction {
+        Some(Action::Import(Box::new(Push {
             model: model?,
             import_type,
             file: file?,

@@ -2,148 +2,23 @@
 //! imports, exports, waits) with dependencies, run side by side where the
 //! dependencies allow, with a state file to resume from. See docs/chains.md.
 //!
-//! `file` reads and checks a chain, `plan` orders it, `steps` runs one step
-//! through the same code as its sacctl command, `run` drives the chain and
-//! `state` keeps what it did.
+//! `file` reads and checks a chain (`reader`, `vars`, `diag`, `cycle` help
+//! it), `load` reads it for a command, `plan` orders it, `steps` runs one
+//! step through the same operations as its sacctl command (`crate::ops`),
+//! `run` drives the chain, `state` keeps what it did and `summary` says how
+//! it ended. The `sacctl chain` command itself is `commands/chain.rs`.
 
+mod cycle;
 pub mod diag;
 pub mod file;
+pub mod load;
 pub mod plan;
 mod reader;
 pub mod run;
 pub mod state;
 pub mod steps;
+pub mod summary;
 pub mod vars;
-
-use crate::cli::{ChainCommand, ChainFileArgs};
-use crate::exit::ExitStatus;
-use crate::output::Printer;
-use crate::Failure;
-
-pub use file::Chain;
-use state::ChainState;
-
-pub async fn chain(printer: Printer, command: ChainCommand) -> Result<ExitStatus, Failure> {
-    match command {
-        ChainCommand::Run(args) => run::run(printer, *args).await,
-        ChainCommand::Check(args) => {
-            let chain = load(&args)?;
-            if printer.json() {
-                printer.result_json(&plan::to_json(&chain));
-            } else {
-                printer.result(&format!("{}: {} steps, no errors", chain.path.display(), chain.steps.len()));
-            }
-            Ok(ExitStatus::Success)
-        }
-        ChainCommand::Plan(args) => {
-            let chain = load(&args)?;
-            if printer.json() {
-                printer.result_json(&plan::to_json(&chain));
-            } else {
-                printer.result(plan::describe(&chain).trim_end());
-            }
-            Ok(ExitStatus::Success)
-        }
-    }
-}
-
-/// Reads and checks the chain file; every problem is an exit-2 error.
-fn load(args: &ChainFileArgs) -> Result<Chain, Failure> {
-    load_with(args, &Default::default())
-}
-
-/// [`load`], with variable values under the `--var` ones (those of a resumed run).
-fn load_with(args: &ChainFileArgs, base: &std::collections::BTreeMap<String, String>) -> Result<Chain, Failure> {
-    let mut overrides = base.clone();
-    overrides.extend(vars::parse_overrides(&args.vars).map_err(Failure::usage)?);
-    Chain::load(&args.file, &overrides).map_err(|diagnostics| {
-        let count = diagnostics.0.len();
-        let list: Vec<String> = diagnostics.0.iter().map(|d| format!("  {d}")).collect();
-        let mut failure = Failure::new(
-            ExitStatus::Usage,
-            anyhow::anyhow!(
-                "the chain file {} has {count} error{}:\n{}",
-                args.file.display(),
-                if count == 1 { "" } else { "s" },
-                list.join("\n")
-            ),
-        );
-        failure.hints.push("docs/chains.md lists every key of each kind of step".into());
-        failure
-    })
-}
-
-/// How bad an exit status is for a chain, from 0 (success) up; the chain
-/// ends with the worst status of its steps (docs/exit-codes.md).
-pub fn severity(exit: ExitStatus) -> u8 {
-    match exit {
-        ExitStatus::Success => 0,
-        ExitStatus::Warnings => 1,
-        ExitStatus::Timeout => 2,
-        ExitStatus::AlreadyRunning => 3,
-        ExitStatus::Cancelled => 4,
-        ExitStatus::JobFailed => 5,
-        ExitStatus::NotFound => 6,
-        ExitStatus::Unreachable => 7,
-        ExitStatus::Auth => 8,
-        ExitStatus::Usage => 9,
-        ExitStatus::Terminated => 10,
-        ExitStatus::Interrupted => 11,
-    }
-}
-
-/// The worst of some exit statuses (success when there are none).
-pub fn worst(exits: impl IntoIterator<Item = ExitStatus>) -> ExitStatus {
-    exits.into_iter().max_by_key(|e| severity(*e)).unwrap_or(ExitStatus::Success)
-}
-
-/// The summary table of a chain run (for stderr).
-pub fn summary(state: &ChainState) -> String {
-    let mut rows = vec![["step", "kind", "state", "SAC id", "tries", "time", "exit"].map(String::from).to_vec()];
-    for st in &state.steps {
-        let seconds = match (&st.started_at, &st.ended_at) {
-            (Some(a), Some(b)) => chrono::DateTime::parse_from_rfc3339(b)
-                .ok()
-                .zip(chrono::DateTime::parse_from_rfc3339(a).ok())
-                .map(|(b, a)| format!("{}s", (b - a).num_seconds())),
-            _ => None,
-        };
-        let state_name = match st.resumed.as_deref() {
-            Some("done") => "succeeded (earlier)".to_string(),
-            Some("reattached") => format!("{} (re-attached)", st.state.name()),
-            _ => st.state.name().to_string(),
-        };
-        rows.push(vec![
-            st.name.clone(),
-            st.kind.clone(),
-            state_name,
-            st.execution_id.clone().or_else(|| st.job_id.clone()).unwrap_or_else(|| "-".into()),
-            st.attempts.to_string(),
-            seconds.unwrap_or_else(|| "-".into()),
-            st.exit_code.map_or("-".into(), |c| c.to_string()),
-        ]);
-    }
-    let widths: Vec<usize> =
-        (0..rows[0].len()).map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0)).collect();
-    let mut out = String::new();
-    for row in &rows {
-        let cells: Vec<String> = row.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
-        out.push_str(cells.join("  ").trim_end());
-        out.push('\n');
-    }
-    for st in state.steps.iter().filter(|s| s.state != state::StepStatus::Succeeded) {
-        if let Some(message) = &st.message {
-            out.push_str(&format!("{}: {message}\n", st.name));
-        }
-    }
-    out.push_str(&format!(
-        "chain ended {} (exit {}); state in {}",
-        state.outcome,
-        state.exit_code.unwrap_or(0),
-        state.state_file.display()
-    ));
-    out
-}
 
 #[cfg(test)]
 mod tests;

@@ -10,15 +10,19 @@ use futures_util::stream::{FuturesUnordered, StreamExt};
 use sac_client::Client;
 
 use super::file::{Action, Chain, OnFailure, Step};
+use super::load::load_with;
+use super::plan::order;
 use super::state::{self, ChainState, StepState, StepStatus};
 use super::steps::{self, Identity, Outcome, Recorder, Resume};
-use super::{load_with, summary, worst};
+use super::summary::{summary, worst};
 use crate::cli::{ChainRunArgs, ConnectionArgs};
-use crate::commands::{connect, interrupted};
+use crate::connect::connect;
 use crate::exit::ExitStatus;
+use crate::failure::Failure;
 use crate::output::Printer;
 use crate::settings::Settings;
-use crate::Failure;
+use crate::shell;
+use crate::signals::interrupted;
 
 /// The state and the one place that writes it.
 struct Ledger {
@@ -71,19 +75,12 @@ impl Recorder for StepRecorder<'_> {
 
 /// What to pass on to a resumed run: `--var` values, quoted for a shell.
 fn resume_command(chain: &Path, state: &Path, vars: &[String]) -> String {
-    let quote = |s: &str| {
-        if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,@+".contains(c)) {
-            s.to_string()
-        } else {
-            format!("'{}'", s.replace('\'', "'\\''"))
-        }
-    };
-    let mut command =
-        format!("sacctl chain run {} --resume {}", quote(&chain.to_string_lossy()), quote(&state.to_string_lossy()));
+    let (chain, state) = (chain.to_string_lossy(), state.to_string_lossy());
+    let mut words = vec!["sacctl", "chain", "run", &chain, "--resume", &state];
     for var in vars {
-        command.push_str(&format!(" --var {}", quote(var)));
+        words.extend(["--var", var.as_str()]);
     }
-    command
+    shell::command(words)
 }
 
 /// The state to start from: fresh, or taken over from `previous`.
@@ -95,7 +92,7 @@ fn initial_state(
 ) -> (ChainState, BTreeMap<String, Resume>) {
     let mut resumes = BTreeMap::new();
     let mut steps = Vec::new();
-    for step in super::plan::order(chain) {
+    for step in order(chain) {
         let mut fresh = StepState::new(&step.name, step.kind);
         let before = previous.and_then(|(_, p)| p.step(&step.name)).filter(|p| p.kind == step.kind);
         match before {
@@ -223,7 +220,7 @@ pub async fn run(printer: Printer, args: ChainRunArgs) -> Result<ExitStatus, Fai
         args.state.clone().or_else(|| args.resume.clone()).unwrap_or_else(|| state::default_path(&chain.path));
     let state_path = std::path::absolute(&state_path).unwrap_or(state_path);
     // One client per identity, shared by its steps (one token, one session).
-    let mut identities: BTreeMap<Option<String>, (ConnectionArgs, Settings, Client)> = BTreeMap::new();
+    let mut identities: BTreeMap<Option<String>, (Settings, Client)> = BTreeMap::new();
     for step in &chain.steps {
         if !identities.contains_key(&step.profile) {
             let connection = connection_of(&args.connection, step);
@@ -233,13 +230,11 @@ pub async fn run(printer: Printer, args: ChainRunArgs) -> Result<ExitStatus, Fai
                 }
                 f
             })?;
-            identities.insert(step.profile.clone(), (connection, settings, client));
+            identities.insert(step.profile.clone(), (settings, client));
         }
     }
-    let who: BTreeMap<&Option<String>, Identity<'_>> = identities
-        .iter()
-        .map(|(k, (connection, settings, client))| (k, Identity { settings, client, connection }))
-        .collect();
+    let who: BTreeMap<&Option<String>, Identity<'_>> =
+        identities.iter().map(|(k, (settings, client))| (k, Identity { settings, client })).collect();
     // Listen for SIGINT/SIGTERM before the first step starts (one poll
     // registers the handlers), so no signal can end the chain unrecorded.
     let mut interrupt = std::pin::pin!(interrupted());
@@ -277,7 +272,7 @@ pub async fn run(printer: Printer, args: ChainRunArgs) -> Result<ExitStatus, Fai
                     "note: {} held a chain that ended {}; starting over from the first step (to go on from it instead: sacctl chain run ... --resume {})",
                     state_path.display(),
                     old.outcome,
-                    state_path.display()
+                    shell::word(&state_path.to_string_lossy())
                 ));
             }
         }
@@ -289,7 +284,7 @@ pub async fn run(printer: Printer, args: ChainRunArgs) -> Result<ExitStatus, Fai
         printer.important(&format!("state file: {}", state_path.display()));
     }
     let ledger = Ledger { state: Mutex::new(state), path: state_path.clone(), printer };
-    let order = super::plan::order(&chain);
+    let order = order(&chain);
     let mut running = FuturesUnordered::new();
     let mut stopped_by: Option<String> = None;
     // The exit status of each step that ended in this run of the chain.
@@ -428,4 +423,26 @@ fn finish(state: &mut ChainState, exit: ExitStatus, stopped_by: Option<&str>) {
     state.outcome = exit.outcome().to_string();
     state.exit_code = Some(exit.code());
     state.ended_at = Some(state::now());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_resume_command_quotes_paths_and_variables_for_a_shell() {
+        let plain = resume_command(
+            Path::new("/etc/sacctl/load.toml"),
+            Path::new("/var/lib/load.json"),
+            &["timeout=1s".to_string()],
+        );
+        assert_eq!(plain, "sacctl chain run /etc/sacctl/load.toml --resume /var/lib/load.json --var timeout=1s");
+        let vars = ["version=public.Plan;touch x".to_string(), "who=$(id)".to_string(), "it's=a b".to_string()];
+        let hostile = resume_command(Path::new("/my chains/load.toml"), Path::new("/tmp/s.json"), &vars);
+        assert_eq!(
+            hostile,
+            "sacctl chain run '/my chains/load.toml' --resume /tmp/s.json --var 'version=public.Plan;touch x' \
+             --var 'who=$(id)' --var \"it's=a b\""
+        );
+    }
 }

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
-use super::ConnectionArgs;
+use super::connection::ConnectionArgs;
 
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {

@@ -4,13 +4,13 @@ use sac_client::auth::login::LoginFlow;
 use sac_client::{Client, Grant};
 use serde_json::{json, Value};
 
-use super::connect;
 use crate::cli::{ConnectionArgs, DoctorArgs, LoginArgs};
+use crate::connect::connect;
 use crate::exit::ExitStatus;
+use crate::failure::Failure;
 use crate::output::Printer;
 use crate::report::finish;
 use crate::settings;
-use crate::Failure;
 
 fn expires_in(expires_at: i64) -> String {
     let secs = expires_at - chrono::Utc::now().timestamp();

@@ -9,10 +9,10 @@ use serde_json::json;
 
 use crate::cli::{ConfigCommand, ConfigInitArgs, ConnectionArgs};
 use crate::exit::ExitStatus;
+use crate::failure::Failure;
 use crate::output::Printer;
 use crate::report::finish;
 use crate::settings::{self, env, Source};
-use crate::Failure;
 
 pub fn config(printer: Printer, command: ConfigCommand) -> Result<ExitStatus, Failure> {
     match command {

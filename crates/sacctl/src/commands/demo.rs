@@ -9,9 +9,10 @@ use sac_client::{Client, ClientConfig, Grant, Secret};
 use serde_json::{json, Value};
 
 use crate::exit::ExitStatus;
+use crate::failure::Failure;
+use crate::ops::schedule::{exit_for, run_json, run_line};
 use crate::output::Printer;
-use crate::report::{exit_for, finish, run_json, run_line};
-use crate::Failure;
+use crate::report::finish;
 
 const MODEL: &str = "t.G:ZEPPART_001";
 const SCHEDULE: &str = "F58CA15F78AA9039E200586F05E2BB93";

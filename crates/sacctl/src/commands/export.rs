@@ -1,29 +1,16 @@
 //! `sacctl export`: fact data through the Data Export API, as CSV.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use sac_client::dataexport::FactQuery;
-use serde_json::Value;
 
-use super::{connect, csv_out_for, csv_written};
+use super::csv_out::{csv_out_for, csv_written};
 use crate::cli::ConnectionArgs;
+use crate::connect::connect;
 use crate::exit::ExitStatus;
+use crate::failure::Failure;
+use crate::ops::export::export as export_rows;
 use crate::output::Printer;
-use crate::Failure;
-
-/// A cell: strings as they are, numbers without a useless `.0`.
-fn cell(value: Option<&Value>) -> String {
-    match value {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Number(n)) => match n.as_f64() {
-            Some(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", f as i64),
-            _ => n.to_string(),
-        },
-        Some(Value::Null) | None => String::new(),
-        Some(other) => other.to_string(),
-    }
-}
 
 pub async fn export(
     printer: Printer,
@@ -43,44 +30,4 @@ pub async fn export(
         None => printer.note(&format!("{rows} rows of {model}")),
     }
     Ok(ExitStatus::Success)
-}
-
-/// Writes the rows of `model` as CSV to `out` (stdout when `None`); the
-/// number of rows. Columns are `--select`'s, in its order, else the
-/// model's columns in the model's order (from its `$metadata`).
-pub(crate) async fn export_rows(
-    client: &sac_client::Client,
-    model: &str,
-    query: &FactQuery<'_>,
-    out: Option<&std::path::Path>,
-) -> Result<u64, Failure> {
-    let columns: Vec<String> = match query.select {
-        Some(s) => s.split(',').map(|c| c.trim().to_string()).collect(),
-        None => client.data_export().fact_columns(model).await?,
-    };
-    let sink: Box<dyn Write> = match &out {
-        Some(path) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(path)
-                .map_err(|e| Failure::usage(format!("cannot create {}: {e}", path.display())))?,
-        )),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout())),
-    };
-    let mut writer = csv::Writer::from_writer(sink);
-    let io = |e: csv::Error| sac_client::Error::Config(format!("cannot write the CSV: {e}"));
-    // The header goes with the first page: a refused query writes nothing.
-    let mut header = Some(&columns);
-    let rows = client
-        .data_export()
-        .fact_data(model, query, |page| {
-            if let Some(columns) = header.take() {
-                writer.write_record(columns).map_err(io)?;
-            }
-            for row in page {
-                writer.write_record(columns.iter().map(|c| cell(row.get(c)))).map_err(io)?;
-            }
-            Ok(())
-        })
-        .await?;
-    writer.flush().map_err(|e| Failure::usage(format!("cannot write the CSV: {e}")))?;
-    Ok(rows)
 }

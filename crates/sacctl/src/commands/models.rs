@@ -5,11 +5,11 @@ use std::collections::BTreeMap;
 use sac_types::dataimport::{Column, ColumnSet, ModelDetail};
 use serde_json::{json, Value};
 
-use super::connect;
 use crate::cli::ModelsCommand;
+use crate::connect::connect;
 use crate::exit::ExitStatus;
+use crate::failure::Failure;
 use crate::output::Printer;
-use crate::Failure;
 
 pub async fn models(printer: Printer, command: ModelsCommand) -> Result<ExitStatus, Failure> {
     match command {

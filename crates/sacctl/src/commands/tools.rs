@@ -8,8 +8,8 @@ use clap::CommandFactory;
 
 use crate::cli::{Cli, CompletionsArgs, ManArgs};
 use crate::exit::ExitStatus;
+use crate::failure::Failure;
 use crate::output::Printer;
-use crate::Failure;
 
 pub fn completions(args: CompletionsArgs) -> Result<ExitStatus, Failure> {
     let mut command = Cli::command();

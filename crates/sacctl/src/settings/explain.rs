@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::{config_path, env, load_file, var, Profile, SettingsError};
+use super::env;
+use super::file::{cache_dir, config_path, load_file, var, Profile, SettingsError};
 use crate::cli::ConnectionArgs;
 
 /// Where a value comes from.
@@ -190,7 +191,7 @@ pub fn explain(args: &ConnectionArgs) -> Result<Explained, SettingsError> {
     settings.push(if args.no_token_cache {
         Shown { name: "token_cache", value: Some("off".into()), source: Source::Flag("--no-token-cache".into()) }
     } else {
-        let dir = super::cache_dir().map(|d| d.display().to_string());
+        let dir = cache_dir().map(|d| d.display().to_string());
         let source = if var(env::CACHE_DIR).is_some() { Source::Env(env::CACHE_DIR.into()) } else { Source::Default };
         Shown { name: "token_cache", value: dir, source }
     });

@@ -16,9 +16,9 @@ use super::shell;
 use super::state::{self, Found, ServiceState};
 use crate::cli::{EnvArgs, LocateArgs, StartArgs, StopArgs};
 use crate::exit::ExitStatus;
+use crate::failure::Failure;
 use crate::output::Printer;
 use crate::report::finish;
-use crate::Failure;
 
 /// How often the state file and the lock are looked at while waiting.
 const POLL: Duration = Duration::from_millis(50);
@@ -63,7 +63,7 @@ pub async fn start(printer: Printer, args: StartArgs) -> Result<ExitStatus, Fail
     run.tenant = run.tenant.as_deref().map(|t| absolute(t.to_path_buf())).transpose()?;
     if let Some(tenant) = &run.tenant {
         // Said here, not in a log: the tenant file is the likeliest mistake.
-        super::read_tenant(tenant)?;
+        super::foreground::read_tenant(tenant)?;
     }
     let log_path = dir.join("emulator.log");
     let log = private_file(&log_path)

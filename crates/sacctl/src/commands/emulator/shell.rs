@@ -8,16 +8,11 @@ pub fn lines(syntax: ShellSyntax, variables: &[(&str, String)]) -> String {
     variables
         .iter()
         .map(|(name, value)| match syntax {
-            ShellSyntax::Sh => format!("export {name}={}\n", sh_quote(value)),
+            ShellSyntax::Sh => format!("export {name}={}\n", crate::shell::quoted(value)),
             ShellSyntax::Fish => format!("set -gx {name} {}\n", fish_quote(value)),
             ShellSyntax::Powershell => format!("$env:{name} = {}\n", powershell_quote(value)),
         })
         .collect()
-}
-
-/// POSIX: inside single quotes nothing is special but the quote itself.
-fn sh_quote(value: &str) -> String {
-    format!("'{}'", value.replace('\'', r"'\''"))
 }
 
 /// fish: inside single quotes, `\\` and `\'` are the only escapes.
@@ -45,7 +40,7 @@ mod tests {
     fn each_shell_gets_its_own_quoting() {
         assert_eq!(
             lines(ShellSyntax::Sh, &vars()),
-            "export SACCTL_TENANT_URL='http://127.0.0.1:8030'\nexport SACCTL_EMULATOR_DIR='/tmp/it'\\''s $HOME\\x'\n"
+            "export SACCTL_TENANT_URL='http://127.0.0.1:8030'\nexport SACCTL_EMULATOR_DIR=\"/tmp/it's \"'$HOME'\"\\\\x\"\n"
         );
         assert_eq!(
             lines(ShellSyntax::Fish, &vars()),

@@ -89,7 +89,9 @@ pub enum Found {
 /// Why the state could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
-    #[error("cannot read {path}: {source}")]
+    /// The I/O error is the source, printed as its own `caused by:` line
+    /// (so not in this message too).
+    #[error("cannot read {path}")]
     Io { path: String, source: std::io::Error },
     #[error("{path} is not an emulator state file ({message}); remove it if no emulator runs there")]
     Corrupt { path: String, message: String },
@@ -147,6 +149,15 @@ pub fn default_dir() -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_cause_of_an_unreadable_state_file_is_printed_once() {
+        let error =
+            StateError::Io { path: "/srv/emu/state.json".into(), source: std::io::Error::other("disk on fire") };
+        let doc = crate::report::failure_json(&crate::failure::Failure::new(crate::exit::ExitStatus::Usage, error));
+        assert_eq!(doc["error"], "cannot read /srv/emu/state.json");
+        assert_eq!(doc["causes"], serde_json::json!(["disk on fire"]));
+    }
 
     #[test]
     fn unspecified_addresses_become_loopback_urls() {
