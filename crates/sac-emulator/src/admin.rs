@@ -111,3 +111,43 @@ pub fn faults(engine: &Engine) -> Vec<Armed> {
 pub fn clear_faults(engine: &Engine) {
     engine.faults().clear();
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::engine::faults::Counted;
+    use crate::store::Store;
+
+    fn engine() -> Engine {
+        Engine::new(Arc::new(Store::open(None).unwrap()), Tenant::demo(), ClockMode::Immediate).unwrap()
+    }
+
+    #[test]
+    fn refusals_say_why() {
+        let engine = engine();
+        let far = set_clock(&engine, ClockMode::Delay { seconds: 90_000.0 }).unwrap_err();
+        assert!(matches!(&far, AdminError::Invalid(why) if why.contains("86400")), "{far}");
+        assert_eq!(engine.clock(), ClockMode::Immediate, "a refused mode changes nothing");
+        assert_eq!(set_clock(&engine, ClockMode::Manual).unwrap(), ClockMode::Manual);
+        assert!(matches!(release(&engine, Some("NOPE")), Err(AdminError::NotFound(_))));
+        assert_eq!(release(&engine, None).unwrap(), 0, "releasing nothing is no error");
+    }
+
+    #[test]
+    fn faults_are_armed_listed_and_cleared_together() {
+        let engine = engine();
+        arm_fault(&engine, Fault::FailRuns(Counted { count: 2, message: "down".into() }));
+        arm_fault(&engine, Fault::CrashAfterRows { rows: 10 });
+        assert_eq!(faults(&engine).len(), 2);
+        clear_faults(&engine);
+        assert_eq!(faults(&engine), []);
+    }
+
+    #[test]
+    fn the_tenant_is_shown_without_secrets() {
+        let shown = tenant(&engine());
+        assert!(shown.clients.iter().all(|c| c.secret == "***") && shown.users.iter().all(|u| u.password == "***"));
+    }
+}

@@ -62,6 +62,8 @@ pub struct FaultSpec {
     /// written this many rows of its transaction. For crash tests.
     #[serde(default)]
     pub crash_after_rows: Option<u64>,
+    /// The failure message of `fail_runs` and `fail_data_actions` (a SAC-like
+    /// default when absent).
     #[serde(default)]
     pub message: Option<String>,
 }

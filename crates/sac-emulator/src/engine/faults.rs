@@ -74,8 +74,8 @@ pub enum Expire {
     Token,
 }
 
-/// The lower-case name of a fault's kind, as the listing tags it.
 impl Fault {
+    /// The name of the fault's kind, as the listing tags it.
     pub fn kind(&self) -> &'static str {
         match self {
             Fault::Request(_) => "request",

@@ -236,24 +236,28 @@ fn fault_spec(form: &FaultForm) -> Result<FaultSpec, String> {
         spec.insert(key.to_string(), json!(n));
         Ok(())
     };
-    match form.kind.as_str() {
+    // The kinds that are a flag rather than a number.
+    let flag = match form.kind.as_str() {
         "status" => {
             number("status", &form.status)?;
             number("retry_after", &form.retry_after)?;
+            None
         }
-        "delay" => number("delay_ms", &form.delay_ms)?,
-        "drop" | "drop_response" => {}
-        "fail_runs" | "fail_data_actions" | "log_lag_reads" | "crash_after_rows" => number(&form.kind, &form.count)?,
-        "expire_csrf" | "expire_token" => {}
+        "delay" => {
+            number("delay_ms", &form.delay_ms)?;
+            None
+        }
+        "fail_runs" | "fail_data_actions" | "log_lag_reads" | "crash_after_rows" => {
+            number(&form.kind, &form.count)?;
+            None
+        }
+        "drop" | "drop_response" => Some((form.kind.clone(), json!(true))),
+        "expire_csrf" => Some(("expire".to_string(), json!("csrf"))),
+        "expire_token" => Some(("expire".to_string(), json!("token"))),
         other => return Err(format!("unknown kind of fault {other:?}")),
-    }
+    };
     number("times", &form.times)?;
-    match form.kind.as_str() {
-        "drop" | "drop_response" => drop(spec.insert(form.kind.clone(), json!(true))),
-        "expire_csrf" => drop(spec.insert("expire".into(), json!("csrf"))),
-        "expire_token" => drop(spec.insert("expire".into(), json!("token"))),
-        _ => {}
-    }
+    spec.extend(flag);
     for (key, value) in [("path", &form.path), ("method", &form.method), ("message", &form.message)] {
         if !value.trim().is_empty() {
             spec.insert(key.to_string(), json!(value.trim()));
@@ -443,6 +447,8 @@ mod tests {
         let spec = fault_spec(&form("fail_runs", &[("count", "1"), ("message", "down")])).unwrap();
         assert_eq!((spec.fail_runs, spec.message.as_deref()), (Some(1), Some("down")));
         assert!(fault_spec(&form("drop", &[("path", "/x")])).unwrap().drop);
+        let expire = fault_spec(&form("expire_token", &[("path", "/x")])).unwrap();
+        assert_eq!(expire.expire, Some(crate::api::faults::Expire::Token));
         let crash = fault_spec(&form("crash_after_rows", &[("count", "0")])).unwrap();
         assert_eq!(Fault::try_from(crash), Ok(Fault::CrashAfterRows { rows: 0 }));
         assert!(fault_spec(&form("status", &[("status", "five")])).unwrap_err().contains("whole number"));
