@@ -64,13 +64,12 @@ pub enum Answer {
     Handle { expire: Option<Expire>, drop_response: bool },
 }
 
-/// Which credential goes stale before a request is handled.
+/// Which credential goes stale before a request is handled: `csrf` the
+/// session's CSRF token, `token` the bearer token.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Expire {
-    /// The session's CSRF token.
     Csrf,
-    /// The bearer token.
     Token,
 }
 
