@@ -163,7 +163,8 @@ impl Faults {
         self.lock().clear();
     }
 
-    /// Takes one firing of the first armed fault `pick` accepts.
+    /// Takes one firing of the first armed fault `pick` accepts (each
+    /// `take_` picks its own kind; the others pass by).
     fn take<T>(&self, pick: impl Fn(&Fault) -> Option<T>) -> Option<T> {
         let mut armed = self.lock();
         let (index, value) = armed.iter().enumerate().find_map(|(i, a)| pick(&a.fault).map(|v| (i, v)))?;
@@ -176,43 +177,28 @@ impl Faults {
 
     /// The first request fault matching the request, taken once.
     pub(crate) fn take_request(&self, method: &str, target: &str) -> Option<RequestFault> {
-        self.take(|f| match f {
-            Fault::Request(r) if r.matches(method, target) => Some(r.clone()),
-            _ => None,
-        })
+        self.take(|f| if let Fault::Request(r) = f { r.matches(method, target).then(|| r.clone()) } else { None })
     }
 
     /// The message of an injected run (or import job) failure, if one is due.
     pub(crate) fn take_run_failure(&self) -> Option<String> {
-        self.take(|f| match f {
-            Fault::FailRuns(c) => Some(c.message.clone()),
-            _ => None,
-        })
+        self.take(|f| if let Fault::FailRuns(c) = f { Some(c.message.clone()) } else { None })
     }
 
     /// The message of an injected data-action failure, if one is due.
     pub(crate) fn take_data_action_failure(&self) -> Option<String> {
-        self.take(|f| match f {
-            Fault::FailDataActions(c) => Some(c.message.clone()),
-            _ => None,
-        })
+        self.take(|f| if let Fault::FailDataActions(c) = f { Some(c.message.clone()) } else { None })
     }
 
     /// The number of log reads the next run stays out of the logs.
     pub(crate) fn take_log_lag(&self) -> i64 {
-        let reads = self.take(|f| match f {
-            Fault::LogLag { reads, .. } => Some(*reads),
-            _ => None,
-        });
+        let reads = self.take(|f| if let Fault::LogLag { reads, .. } = f { Some(*reads) } else { None });
         reads.map(i64::from).unwrap_or(0)
     }
 
     /// The row count at which the job write that starts now aborts the process.
     pub(crate) fn take_crash_after_rows(&self) -> Option<u64> {
-        self.take(|f| match f {
-            Fault::CrashAfterRows { rows } => Some(*rows),
-            _ => None,
-        })
+        self.take(|f| if let Fault::CrashAfterRows { rows } = f { Some(*rows) } else { None })
     }
 }
 
