@@ -25,6 +25,7 @@
 
 // Layers, calls going down only: api -> auth | engine -> store -> tenant,
 // clock, secrets (see docs/architecture.md).
+pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod clock;

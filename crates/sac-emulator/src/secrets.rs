@@ -29,12 +29,7 @@ pub fn random_id() -> String {
 /// A random (version 4) UUID in its hyphenated lower-case form, as SAC's
 /// Data Import API gives job ids.
 pub fn random_uuid() -> String {
-    let mut bytes = [0u8; 16];
-    rand::thread_rng().fill_bytes(&mut bytes);
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
+    uuid::Uuid::new_v4().hyphenated().to_string()
 }
 
 /// Hex SHA-256 of a secret, the key under which it is stored.
@@ -47,13 +42,10 @@ pub fn pkce_s256(verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
 
-/// Compares two secrets in time independent of where they first differ.
+/// Compares two secrets in time independent of where they first differ
+/// (only their lengths may tell).
 pub fn constant_time_eq(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    bool::from(subtle::ConstantTimeEq::ct_eq(a.as_bytes(), b.as_bytes()))
 }
 
 /// A shared secret admin requests must present. `Debug` never shows it.

@@ -15,14 +15,15 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::api::faults::{Fault, FaultSpec};
+use crate::admin::{self, AdminError, TenantFormat};
+use crate::api::faults::{armed_answer, listing, FaultSpec};
 use crate::api::openapi::tags;
 use crate::api::responses::internal;
 use crate::api::state::AppState;
 use crate::clock::ClockMode;
-use crate::engine::FailRuns;
+use crate::engine::Fault;
 use crate::store::{FactQuery, FactTable};
-use crate::tenant::{Row, Tenant};
+use crate::tenant::Row;
 
 fn bad_request(message: impl Into<String>) -> Response {
     (StatusCode::BAD_REQUEST, Json(json!({"error": message.into()}))).into_response()
@@ -30,6 +31,15 @@ fn bad_request(message: impl Into<String>) -> Response {
 
 fn not_found(message: impl Into<String>) -> Response {
     (StatusCode::NOT_FOUND, Json(json!({"error": message.into()}))).into_response()
+}
+
+/// The admin API's answer to a refused operation.
+fn refused(error: AdminError) -> Response {
+    match error {
+        AdminError::Invalid(why) => bad_request(why),
+        AdminError::NotFound(why) => not_found(why),
+        AdminError::Store(e) => internal(e),
+    }
 }
 
 /// Parses a JSON body; an empty body counts as `{}`.
@@ -65,9 +75,9 @@ pub async fn health(State(state): State<AppState>) -> Response {
     ),
 )]
 pub async fn reset(State(state): State<AppState>) -> Response {
-    match state.seed(state.seed_tenant()) {
-        Ok(()) => Json(json!({"status": "reset", "tenant": state.tenant().letter})).into_response(),
-        Err(e) => internal(e),
+    match admin::reset(&state, state.engine()) {
+        Ok(letter) => Json(json!({"status": "reset", "tenant": letter})).into_response(),
+        Err(e) => refused(e),
     }
 }
 
@@ -83,10 +93,7 @@ pub async fn reset(State(state): State<AppState>) -> Response {
     ),
 )]
 pub async fn get_tenant(State(state): State<AppState>) -> Response {
-    let mut tenant = (*state.tenant()).clone();
-    tenant.clients.iter_mut().for_each(|c| c.secret = "***".into());
-    tenant.users.iter_mut().for_each(|u| u.password = "***".into());
-    Json(tenant).into_response()
+    Json(admin::tenant(state.engine())).into_response()
 }
 
 /// `POST /emulator/tenant`: loads a tenant (`application/toml` or
@@ -110,26 +117,14 @@ pub async fn get_tenant(State(state): State<AppState>) -> Response {
     ),
 )]
 pub async fn load_tenant(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let Ok(text) = std::str::from_utf8(&body) else {
-        return bad_request("the tenant must be UTF-8 text (TOML or JSON)");
-    };
     let is_toml = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.trim_start().to_ascii_lowercase().starts_with("application/toml"));
-    let parsed = if !is_toml {
-        serde_json::from_str::<Tenant>(text)
-            .map_err(|e| e.to_string())
-            .and_then(|t| t.validate().map(|()| t).map_err(|e| e.to_string()))
-    } else {
-        Tenant::from_toml(text).map_err(|e| e.to_string())
-    };
-    match parsed {
-        Ok(tenant) => match state.load_tenant(tenant) {
-            Ok(()) => Json(json!({"status": "loaded", "tenant": state.tenant().letter})).into_response(),
-            Err(e) => internal(e),
-        },
-        Err(e) => bad_request(e),
+    let format = if is_toml { TenantFormat::Toml } else { TenantFormat::Json };
+    match admin::load_tenant(&state, state.engine(), &body, format) {
+        Ok(letter) => Json(json!({"status": "loaded", "tenant": letter})).into_response(),
+        Err(e) => refused(e),
     }
 }
 
@@ -152,13 +147,10 @@ pub async fn set_clock(State(state): State<AppState>, body: Bytes) -> Response {
         Ok(m) => m,
         Err(r) => return r,
     };
-    if let ClockMode::Delay { seconds } = mode {
-        if !(0.0..=86_400.0).contains(&seconds) {
-            return bad_request("delay seconds must be between 0 and 86400");
-        }
+    match admin::set_clock(state.engine(), mode) {
+        Ok(mode) => Json(json!({"clock": mode})).into_response(),
+        Err(e) => refused(e),
     }
-    state.set_clock(mode);
-    Json(json!({"clock": mode})).into_response()
 }
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
@@ -189,14 +181,9 @@ pub async fn release(State(state): State<AppState>, body: Bytes) -> Response {
         Err(r) => return r,
     };
     let engine = state.engine_handle();
-    let id = request.id.clone();
-    let released = super::blocking(move || engine.release(id.as_deref())).await;
-    match released {
-        Ok(0) if request.id.is_some() => {
-            not_found(format!("no running run with execution id {}", request.id.unwrap_or_default()))
-        }
+    match super::blocking(move || admin::release(&engine, request.id.as_deref())).await {
         Ok(released) => Json(json!({"released": released})).into_response(),
-        Err(e) => internal(e),
+        Err(e) => refused(e),
     }
 }
 
@@ -219,42 +206,14 @@ pub async fn add_fault(State(state): State<AppState>, body: Bytes) -> Response {
         Ok(s) => s,
         Err(r) => return r,
     };
-    match apply_fault(&state, spec) {
-        Ok(answer) => (StatusCode::CREATED, Json(answer)).into_response(),
+    match Fault::try_from(spec) {
+        Ok(fault) => {
+            let answer = armed_answer(&fault);
+            admin::arm_fault(state.engine(), fault);
+            (StatusCode::CREATED, Json(answer)).into_response()
+        }
         Err(why) => bad_request(why),
     }
-}
-
-/// Puts a fault in force (the admin API's and the console's way): what is
-/// now in force, or why the fault is refused.
-pub(crate) fn apply_fault(state: &AppState, spec: FaultSpec) -> Result<serde_json::Value, String> {
-    spec.validate()?;
-    if let Some(count) = spec.fail_runs {
-        let message =
-            spec.message.clone().unwrap_or_else(|| "The data import failed: the source system did not answer".into());
-        let failures = state.engine().failures();
-        failures.set_fail_runs((count > 0).then_some(FailRuns { count, message }));
-        return Ok(json!({"fail_runs": failures.fail_runs()}));
-    }
-    if let Some(rows) = spec.crash_after_rows {
-        state.engine().failures().set_crash_after_rows(Some(rows));
-        return Ok(json!({"crash_after_rows": rows}));
-    }
-    if let Some(reads) = spec.log_lag_reads {
-        let runs = spec.times.unwrap_or(1);
-        state.engine().failures().set_log_lag((reads > 0).then_some((runs, reads)));
-        return Ok(json!({"log_lag_reads": reads, "runs": runs}));
-    }
-    if let Some(count) = spec.fail_data_actions {
-        let message =
-            spec.message.clone().unwrap_or_else(|| "The data action failed: the target version is locked".into());
-        let failures = state.engine().failures();
-        failures.set_fail_data_actions((count > 0).then_some(FailRuns { count, message }));
-        return Ok(json!({"fail_data_actions": failures.fail_data_actions()}));
-    }
-    let fault = Fault { remaining: spec.times.unwrap_or(1), spec };
-    state.faults().push(fault.clone());
-    Ok(serde_json::to_value(fault).unwrap_or_default())
 }
 
 #[utoipa::path(
@@ -263,17 +222,12 @@ pub(crate) fn apply_fault(state: &AppState, spec: FaultSpec) -> Result<serde_jso
     tag = tags::ADMIN,
     security((), ("adminToken" = [])),
     responses(
-        (status = 200, description = "The faults in force and the counted run failures", content_type = "application/json"),
+        (status = 200, description = "The faults in force, of every kind: request faults under `faults`, the engine's under `engine_faults`, each as posted with `kind` and `remaining`", content_type = "application/json"),
         (status = 421, description = "The Host does not name the emulator", content_type = "application/json"),
     ),
 )]
 pub async fn list_faults(State(state): State<AppState>) -> Response {
-    let faults = state.faults().clone();
-    let failures = state.engine().failures();
-    Json(
-        json!({"faults": faults, "fail_runs": failures.fail_runs(), "fail_data_actions": failures.fail_data_actions()}),
-    )
-    .into_response()
+    Json(listing(&admin::faults(state.engine()))).into_response()
 }
 
 #[utoipa::path(
@@ -282,16 +236,14 @@ pub async fn list_faults(State(state): State<AppState>) -> Response {
     tag = tags::ADMIN,
     security((), ("adminToken" = [])),
     responses(
-        (status = 204, description = "No fault is in force any more"),
+        (status = 204, description = "No fault of any kind is in force any more"),
         (status = 403, description = "Origin names another site", content_type = "application/json"),
         (status = 415, description = "The body is not JSON", content_type = "application/json"),
         (status = 421, description = "The Host does not name the emulator", content_type = "application/json"),
     ),
 )]
 pub async fn clear_faults(State(state): State<AppState>) -> Response {
-    state.faults().clear();
-    state.engine().failures().set_fail_runs(None);
-    state.engine().failures().set_fail_data_actions(None);
+    admin::clear_faults(state.engine());
     StatusCode::NO_CONTENT.into_response()
 }
 

@@ -10,24 +10,13 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::faults::{DropConnection, Expire, FaultSpec};
+use super::faults::DropConnection;
 use super::requests::{cookie_names, mask_authorization, mask_csrf, mask_query, RequestRecord};
 use super::state::{AppState, REQUEST_LOG_CAPACITY};
 use crate::auth;
 use crate::clock::{now_ms, now_secs, utc_timestamp};
+use crate::engine::faults::{Answer, Expire};
 use crate::Domain;
-
-/// Takes one firing of the first fault matching the request, if any.
-fn take_matching(state: &AppState, method: &str, path: &str) -> Option<FaultSpec> {
-    let mut faults = state.faults();
-    let index = faults.iter().position(|f| f.remaining > 0 && f.spec.matches(method, path))?;
-    faults[index].remaining -= 1;
-    let spec = faults[index].spec.clone();
-    if faults[index].remaining == 0 {
-        faults.remove(index);
-    }
-    Some(spec)
-}
 
 /// Middleware applying the faults in force to every non-admin request.
 pub async fn inject(State(state): State<AppState>, request: Request, next: Next) -> Response {
@@ -39,22 +28,23 @@ pub async fn inject(State(state): State<AppState>, request: Request, next: Next)
         Some(query) => format!("{path}?{query}"),
         None => path.clone(),
     };
-    let Some(fault) = take_matching(&state, request.method().as_str(), &target) else {
+    let Some(fault) = state.engine().faults().take_request(request.method().as_str(), &target) else {
         return next.run(request).await;
     };
     tracing::info!(path, method = %request.method(), ?fault, "injecting fault");
     if let Some(ms) = fault.delay_ms {
         tokio::time::sleep(Duration::from_millis(ms)).await;
     }
-    if fault.drop {
-        let mut response = Response::new(Body::empty());
-        response.extensions_mut().insert(DropConnection);
-        return response;
-    }
-    if let Some(status) = fault.status {
-        return fault_response(&fault, status);
-    }
-    match fault.expire {
+    let (expire, drop_response) = match fault.answer {
+        Answer::Drop => {
+            let mut response = Response::new(Body::empty());
+            response.extensions_mut().insert(DropConnection);
+            return response;
+        }
+        Answer::Status { status, retry_after, body } => return fault_response(status, retry_after, body),
+        Answer::Handle { expire, drop_response } => (expire, drop_response),
+    };
+    match expire {
         Some(Expire::Csrf) => {
             if let Some(session) = auth::session_cookie(request.headers()) {
                 // The session gets a new token the client does not know yet.
@@ -70,27 +60,24 @@ pub async fn inject(State(state): State<AppState>, request: Request, next: Next)
         None => {}
     }
     let mut response = next.run(request).await;
-    if fault.drop_response {
+    if drop_response {
         response.extensions_mut().insert(DropConnection);
     }
     response
 }
 
-fn fault_response(fault: &FaultSpec, status: u16) -> Response {
+fn fault_response(status: u16, retry_after: Option<u64>, body: Option<String>) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let body = fault.body.clone().unwrap_or_else(|| {
+    let html = body.as_deref().is_some_and(|b| b.trim_start().starts_with('<'));
+    let body = body.unwrap_or_else(|| {
         let reason = status.canonical_reason().unwrap_or("Error");
         serde_json::to_string(&sac_types::error::ApiErrorBody::new(status.as_u16().to_string(), reason))
             .expect("error bodies serialize")
     });
     let mut response = (status, body).into_response();
-    let content_type = if fault.body.as_deref().is_some_and(|b| b.trim_start().starts_with('<')) {
-        "text/html; charset=utf-8"
-    } else {
-        "application/json"
-    };
+    let content_type = if html { "text/html; charset=utf-8" } else { "application/json" };
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    if let Some(secs) = fault.retry_after {
+    if let Some(secs) = retry_after {
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
     }
     response

@@ -1,6 +1,6 @@
 //! The emulator's shared state, handed to every request handler: the store,
 //! the engine (which owns the tenant in force and the clock), the signing
-//! keys, the request faults and the request log. No behaviour of its own
+//! keys and the request log (the faults in force are the engine's). No behaviour of its own
 //! beyond seeding a fresh tenant.
 
 use std::collections::{HashMap, VecDeque};
@@ -12,7 +12,6 @@ use base64::Engine as _;
 use ed25519_dalek::SigningKey;
 use serde::Serialize;
 
-use crate::api::faults::Fault;
 use crate::api::requests::RequestRecord;
 use crate::clock::ClockMode;
 use crate::engine::Engine;
@@ -113,7 +112,6 @@ struct Inner {
     /// What `POST /emulator/reset` goes back to.
     seed: RwLock<Tenant>,
     keys: RwLock<Arc<Keys>>,
-    faults: Mutex<Vec<Fault>>,
     requests: Mutex<VecDeque<RequestRecord>>,
     options: Options,
     urls: OnceLock<Urls>,
@@ -157,7 +155,6 @@ impl AppState {
                 engine: Arc::new(engine),
                 seed: RwLock::new(seed.clone()),
                 keys: RwLock::new(Arc::new(Keys { jwt: vec![], idp: SigningKey::from_bytes(&[0; 32]) })),
-                faults: Mutex::new(Vec::new()),
                 requests: Mutex::new(VecDeque::new()),
                 options,
                 urls: OnceLock::new(),
@@ -227,10 +224,6 @@ impl AppState {
         self.inner.engine.set_clock(mode);
     }
 
-    pub(crate) fn faults(&self) -> MutexGuard<'_, Vec<Fault>> {
-        lock(&self.inner.faults)
-    }
-
     pub(crate) fn export_cursors(&self) -> &ExportCursors {
         &self.inner.export_cursors
     }
@@ -246,7 +239,8 @@ impl AppState {
 
     /// Replaces the whole state with a fresh copy of `tenant`: definitions,
     /// source rows, dimension members, facts, past runs; all tokens and
-    /// sessions are forgotten and new signing keys are made.
+    /// sessions are forgotten, new signing keys are made and no fault is
+    /// in force any more (the engine's reset clears them).
     pub fn seed(&self, tenant: Tenant) -> StoreResult<()> {
         let idp = SigningKey::from_bytes(&rand::random::<[u8; 32]>());
         let tenant_json = serde_json::to_string(&tenant).expect("tenant serializes");
@@ -255,9 +249,7 @@ impl AppState {
             w.set_meta(META_IDP_KEY, &STANDARD.encode(idp.to_bytes()))?;
             w.set_meta(META_TENANT, &tenant_json)
         })?;
-        self.load_keys()?;
-        self.faults().clear();
-        Ok(())
+        self.load_keys()
     }
 
     /// Makes `tenant` what a reset goes back to, and seeds it.
@@ -279,5 +271,20 @@ impl AppState {
         *self.inner.keys.write().unwrap_or_else(|p| p.into_inner()) =
             Arc::new(Keys { jwt: jwt.into_bytes(), idp: SigningKey::from_bytes(&idp) });
         Ok(())
+    }
+}
+
+/// The admin service seeds through the shared state, which keeps the signing keys.
+impl crate::admin::Seeding for AppState {
+    fn seed_tenant(&self) -> Tenant {
+        AppState::seed_tenant(self)
+    }
+
+    fn seed(&self, tenant: Tenant) -> StoreResult<()> {
+        AppState::seed(self, tenant)
+    }
+
+    fn load_tenant(&self, tenant: Tenant) -> StoreResult<()> {
+        AppState::load_tenant(self, tenant)
     }
 }

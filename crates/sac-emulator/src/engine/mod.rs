@@ -27,7 +27,7 @@ pub mod planning;
 pub mod runs;
 pub mod staging;
 
-pub use faults::{FailRuns, Failures};
+pub use faults::{Fault, Faults};
 
 /// The runs of one schedule as the logs show them, newest first, with a
 /// slot where the HTTP layer memoises its serialised answer (a new log
@@ -49,7 +49,8 @@ pub struct Engine {
     store: Arc<Store>,
     tenant: RwLock<Arc<Tenant>>,
     clock: Mutex<ClockMode>,
-    failures: Failures,
+    /// Every fault in force (request faults too: the middleware takes them here).
+    failures: Faults,
     /// Held for the whole of every transition: one writer.
     writer: Mutex<()>,
     logs: RwLock<HashMap<String, Arc<ScheduleLog>>>,
@@ -66,7 +67,7 @@ impl Engine {
             store,
             tenant: RwLock::new(Arc::new(tenant)),
             clock: Mutex::new(clock),
-            failures: Failures::default(),
+            failures: Faults::default(),
             writer: Mutex::new(()),
             logs: RwLock::new(HashMap::new()),
         };
@@ -91,7 +92,7 @@ impl Engine {
         *lock(&self.clock) = mode;
     }
 
-    pub fn failures(&self) -> &Failures {
+    pub fn faults(&self) -> &Faults {
         &self.failures
     }
 

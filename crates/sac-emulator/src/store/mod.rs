@@ -32,6 +32,7 @@ pub mod filter;
 pub mod import_jobs;
 pub mod master;
 pub mod runs;
+mod schema;
 pub mod sources;
 mod sql;
 
@@ -41,56 +42,7 @@ pub use executions::MaExecutionRecord;
 pub use facts::{FactQuery, FactTable};
 pub use import_jobs::{ChunkRecord, ImportJobRecord};
 pub use runs::{Rejection, RunRecord};
-
-/// The schema version this build writes (`PRAGMA user_version`).
-const SCHEMA_VERSION: i64 = 2;
-
-const SCHEMA: &str = r#"
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS tokens (
-    digest TEXT PRIMARY KEY, kind TEXT NOT NULL, jti TEXT NOT NULL, client_id TEXT NOT NULL,
-    user TEXT, grant_type TEXT NOT NULL, scope TEXT NOT NULL, expires_at INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS auth_codes (
-    digest TEXT PRIMARY KEY, client_id TEXT NOT NULL, user TEXT NOT NULL, redirect_uri TEXT,
-    challenge TEXT, expires_at INTEGER NOT NULL, used INTEGER NOT NULL DEFAULT 0);
-CREATE TABLE IF NOT EXISTS sessions (
-    digest TEXT PRIMARY KEY, kind TEXT NOT NULL, user TEXT, client_id TEXT, csrf TEXT,
-    expires_at INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS source_rows (
-    source TEXT NOT NULL, object TEXT NOT NULL, seq INTEGER NOT NULL, fields TEXT NOT NULL,
-    PRIMARY KEY (source, object, seq));
-CREATE TABLE IF NOT EXISTS members (
-    model TEXT NOT NULL, member_id TEXT NOT NULL, attrs TEXT NOT NULL,
-    PRIMARY KEY (model, member_id));
-CREATE TABLE IF NOT EXISTS runs (
-    execution_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, schedule_id TEXT NOT NULL,
-    status INTEGER NOT NULL, start_time TEXT NOT NULL, end_time TEXT, user TEXT NOT NULL,
-    all_count INTEGER NOT NULL DEFAULT 0, rejected_count INTEGER NOT NULL DEFAULT 0,
-    inserted_count INTEGER NOT NULL DEFAULT 0, message TEXT,
-    due_at_ms INTEGER, polls_left INTEGER, fail_message TEXT, hidden_reads INTEGER NOT NULL DEFAULT 0);
-CREATE INDEX IF NOT EXISTS runs_by_schedule ON runs (schedule_id, seq);
-CREATE INDEX IF NOT EXISTS runs_by_status ON runs (status);
-CREATE TABLE IF NOT EXISTS rejections (
-    execution_id TEXT NOT NULL, seq INTEGER NOT NULL, source_col TEXT NOT NULL,
-    target_col TEXT NOT NULL, issue TEXT NOT NULL, value TEXT NOT NULL, records INTEGER NOT NULL,
-    PRIMARY KEY (execution_id, seq));
-CREATE TABLE IF NOT EXISTS import_jobs (
-    job_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, model TEXT NOT NULL, import_type TEXT NOT NULL,
-    owner TEXT NOT NULL, status TEXT NOT NULL, settings TEXT NOT NULL, total INTEGER NOT NULL DEFAULT 0,
-    failed INTEGER NOT NULL DEFAULT 0, error TEXT, updated TEXT NOT NULL, due_at_ms INTEGER, polls_left INTEGER);
-CREATE INDEX IF NOT EXISTS import_jobs_by_status ON import_jobs (status);
-CREATE TABLE IF NOT EXISTS import_chunks (
-    job_id TEXT NOT NULL, chunk INTEGER NOT NULL, first_row INTEGER NOT NULL, rows INTEGER NOT NULL,
-    content_type TEXT NOT NULL, mapping TEXT NOT NULL, body BLOB NOT NULL, PRIMARY KEY (job_id, chunk));
-CREATE TABLE IF NOT EXISTS import_rejects (
-    job_id TEXT NOT NULL, row_seq INTEGER NOT NULL, row TEXT NOT NULL, reason TEXT NOT NULL,
-    PRIMARY KEY (job_id, row_seq));
-CREATE TABLE IF NOT EXISTS ma_executions (
-    execution_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, multi_action TEXT NOT NULL, status TEXT NOT NULL,
-    user TEXT NOT NULL, start_time TEXT NOT NULL, end_time TEXT, parameters TEXT NOT NULL, messages TEXT NOT NULL,
-    due_at_ms INTEGER, polls_left INTEGER);
-CREATE INDEX IF NOT EXISTS ma_executions_by_status ON ma_executions (status);
-"#;
+use schema::SCHEMA_VERSION;
 
 /// Tables that hold the tenant's state (the typed fact tables come on top).
 const STATE_TABLES: [&str; 15] = [
@@ -123,10 +75,13 @@ pub enum StoreError {
     )]
     Locked { path: String },
     #[error(
-        "the data directory {path} was written by an older emulator (schema version {found}, this one \
-         writes {SCHEMA_VERSION}): start with a new --data-dir, or delete {path}/emulator.sqlite3"
+        "the data directory {path} was written by a newer emulator (schema version {found}, this one \
+         knows up to {SCHEMA_VERSION}): start that emulator, or this one with a new --data-dir"
     )]
-    OldSchema { path: String, found: i64 },
+    NewerSchema { path: String, found: usize },
+    /// Bringing an older database to this layout failed (nothing changed).
+    #[error("cannot bring the emulator's database to schema version {SCHEMA_VERSION}")]
+    Migration(#[source] rusqlite_migration::Error),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     /// A write found the record in another state than it expected (a guard
@@ -188,7 +143,7 @@ impl Writer<'_> {
 impl Store {
     /// Opens the database in `data_dir` (taking its lock), or in memory when `None`.
     pub fn open(data_dir: Option<&Path>) -> StoreResult<Self> {
-        let (conn, lock) = match data_dir {
+        let (mut conn, lock) = match data_dir {
             Some(dir) => {
                 let io = |source| StoreError::DataDir { path: dir.display().to_string(), source };
                 owner_only::create_dir(dir).map_err(io)?;
@@ -204,17 +159,13 @@ impl Store {
                 conn.pragma_update(None, "journal_mode", "WAL")?;
                 // FULL: a committed job survives a power cut too, not only a crash.
                 conn.pragma_update(None, "synchronous", "FULL")?;
-                check_schema(&conn, dir)?;
                 (conn, Some(lock))
             }
             None => (Connection::open_in_memory()?, None),
         };
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.set_prepared_statement_cache_capacity(256);
-        conn.execute_batch(SCHEMA)?;
-        conn.execute_batch(facts::REGISTRY_SCHEMA)?;
-        conn.execute_batch(audit::SCHEMA)?;
-        conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+        schema::migrate(&mut conn, data_dir)?;
         Ok(Store { conn: Mutex::new(conn), auth: auth::AuthCache::default(), lock: Mutex::new(lock) })
     }
 
@@ -326,17 +277,6 @@ fn lock_dir(dir: &Path) -> StoreResult<File> {
             Err(StoreError::DataDir { path: path.display().to_string(), source })
         }
     }
-}
-
-/// Refuses a database written by an older layout instead of misreading it.
-fn check_schema(conn: &Connection, dir: &Path) -> StoreResult<()> {
-    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-    let has_tables: bool =
-        conn.query_row("SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'meta')", [], |r| r.get(0))?;
-    if has_tables && version != SCHEMA_VERSION {
-        return Err(StoreError::OldSchema { path: dir.display().to_string(), found: version });
-    }
-    Ok(())
 }
 
 fn parse_json<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> StoreResult<T> {

@@ -11,11 +11,48 @@ use serde_json::{json, Map, Value};
 
 use super::layout::{self, badge, page, post_form, Frame, Nav};
 use super::SignedIn;
+use crate::admin::{self, AdminError};
 use crate::api::faults::FaultSpec;
 use crate::api::openapi::tags;
 use crate::api::state::AppState;
 use crate::clock::ClockMode;
+use crate::engine::faults::Armed;
 use crate::engine::runs::RUNNING;
+use crate::engine::Fault;
+
+/// The console's page for a refused operation.
+fn refused(what: &str, error: AdminError) -> Response {
+    match error {
+        AdminError::Invalid(why) => layout::error_page(StatusCode::BAD_REQUEST, &format!("{what}: {why}.")),
+        AdminError::NotFound(why) => layout::error_page(StatusCode::NOT_FOUND, &format!("{what}: {why}.")),
+        AdminError::Store(e) => layout::internal(e),
+    }
+}
+
+/// One fault in force as a row of the faults table.
+fn fault_row(armed: &Armed) -> Markup {
+    let does = serde_json::to_string(&FaultSpec::from(&armed.fault)).unwrap_or_default();
+    let (path, method, what) = match &armed.fault {
+        Fault::Request(r) => (r.path.as_str(), r.method.as_deref().unwrap_or("any"), html! { code { (does) } }),
+        Fault::FailRuns(c) => {
+            ("", "", html! { "The next " b { (armed.remaining) } " runs and import jobs fail: " (c.message) })
+        }
+        Fault::FailDataActions(c) => {
+            ("", "", html! { "The next " b { (armed.remaining) } " data-action steps fail: " (c.message) })
+        }
+        Fault::LogLag { reads, .. } => (
+            "",
+            "",
+            html! { "The next " b { (armed.remaining) } " runs stay out of the logs for " (reads) " log reads" },
+        ),
+        Fault::CrashAfterRows { rows } => {
+            ("", "", html! { "The emulator aborts when the next Data Import write has written " b { (rows) } " rows" })
+        }
+    };
+    html! {
+        tr { td { code { (path) } } td { (method) } td { (what) } td.num { (armed.remaining) } }
+    }
+}
 
 fn clock_text(mode: ClockMode) -> String {
     match mode {
@@ -65,9 +102,7 @@ pub async fn show(who: SignedIn, State(state): State<AppState>) -> Response {
                 .collect::<Vec<_>>()
         })
         .collect();
-    let faults = state.faults().clone();
-    let failures = state.engine().failures();
-    let (fail_runs, fail_data_actions) = (failures.fail_runs(), failures.fail_data_actions());
+    let faults = admin::faults(state.engine());
     let clock = state.clock();
     let release = |id: &str, back: &str| -> Markup {
         post_form(
@@ -127,19 +162,10 @@ pub async fn show(who: SignedIn, State(state): State<AppState>) -> Response {
             table {
                 thead { tr { th { "Path prefix" } th { "Method" } th { "Does" } th.num { "Remaining" } } }
                 tbody {
-                    @for f in &faults {
-                        tr {
-                            td { code { (f.spec.path.as_deref().unwrap_or("")) } }
-                            td { (f.spec.method.as_deref().unwrap_or("any")) }
-                            td { code { (serde_json::to_string(&f.spec).unwrap_or_default()) } }
-                            td.num { (f.remaining) }
-                        }
-                    }
+                    @for f in &faults { (fault_row(f)) }
                     @if faults.is_empty() { tr { td.empty colspan="4" { "No request faults." } } }
                 }
             }
-            @if let Some(f) = &fail_runs { p { "The next " b { (f.count) } " runs and import jobs fail: " (f.message) } }
-            @if let Some(f) = &fail_data_actions { p { "The next " b { (f.count) } " data-action steps fail: " (f.message) } }
             (post_form(&who, "/emulator/ui/faults/clear", "Clear all faults", html! {}))
             h3 { "Add a fault" }
             (post_form(&who, "/emulator/ui/faults", "Add the fault", html! {
@@ -152,6 +178,9 @@ pub async fn show(who: SignedIn, State(state): State<AppState>) -> Response {
                         option value="fail_runs" { "fail the next runs" }
                         option value="fail_data_actions" { "fail the next data actions" }
                         option value="log_lag_reads" { "hide the next run from N log reads" }
+                        option value="expire_csrf" { "make the session's CSRF token stale" }
+                        option value="expire_token" { "expire the bearer token" }
+                        option value="crash_after_rows" { "abort after N rows of the next import write" }
                     } }
                     label { "Path prefix " input name="path" placeholder="/api/v1/csrf"; }
                     label { "Method " input name="method" placeholder="any" size="6"; }
@@ -207,20 +236,28 @@ fn fault_spec(form: &FaultForm) -> Result<FaultSpec, String> {
         spec.insert(key.to_string(), json!(n));
         Ok(())
     };
-    match form.kind.as_str() {
+    // The kinds that are a flag rather than a number.
+    let flag = match form.kind.as_str() {
         "status" => {
             number("status", &form.status)?;
             number("retry_after", &form.retry_after)?;
+            None
         }
-        "delay" => number("delay_ms", &form.delay_ms)?,
-        "drop" | "drop_response" => {}
-        "fail_runs" | "fail_data_actions" | "log_lag_reads" => number(&form.kind, &form.count)?,
+        "delay" => {
+            number("delay_ms", &form.delay_ms)?;
+            None
+        }
+        "fail_runs" | "fail_data_actions" | "log_lag_reads" | "crash_after_rows" => {
+            number(&form.kind, &form.count)?;
+            None
+        }
+        "drop" | "drop_response" => Some((form.kind.clone(), json!(true))),
+        "expire_csrf" => Some(("expire".to_string(), json!("csrf"))),
+        "expire_token" => Some(("expire".to_string(), json!("token"))),
         other => return Err(format!("unknown kind of fault {other:?}")),
-    }
+    };
     number("times", &form.times)?;
-    if matches!(form.kind.as_str(), "drop" | "drop_response") {
-        spec.insert(form.kind.clone(), json!(true));
-    }
+    spec.extend(flag);
     for (key, value) in [("path", &form.path), ("method", &form.method), ("message", &form.message)] {
         if !value.trim().is_empty() {
             spec.insert(key.to_string(), json!(value.trim()));
@@ -245,8 +282,11 @@ fn fault_spec(form: &FaultForm) -> Result<FaultSpec, String> {
     ),
 )]
 pub async fn add_fault(_who: SignedIn, State(state): State<AppState>, Form(form): Form<FaultForm>) -> Response {
-    match fault_spec(&form).and_then(|spec| crate::api::admin::apply_fault(&state, spec)) {
-        Ok(_) => super::see_other("/emulator/ui/admin#faults"),
+    match fault_spec(&form).and_then(Fault::try_from) {
+        Ok(fault) => {
+            admin::arm_fault(state.engine(), fault);
+            super::see_other("/emulator/ui/admin#faults")
+        }
         Err(why) => layout::error_page(StatusCode::BAD_REQUEST, &format!("The fault was not added: {why}.")),
     }
 }
@@ -266,8 +306,7 @@ pub async fn add_fault(_who: SignedIn, State(state): State<AppState>, Form(form)
     ),
 )]
 pub async fn clear_faults(_who: SignedIn, State(state): State<AppState>) -> Response {
-    state.faults().clear();
-    state.engine().failures().clear();
+    admin::clear_faults(state.engine());
     super::see_other("/emulator/ui/admin#faults")
 }
 
@@ -287,9 +326,6 @@ fn clock_mode(form: &ClockForm) -> Result<ClockMode, String> {
         "delay" => {
             let seconds: f64 =
                 amount.unwrap_or("2").parse().map_err(|_| "the delay is a number of seconds".to_string())?;
-            if !(0.0..=86_400.0).contains(&seconds) {
-                return Err("the delay must be between 0 and 86400 seconds".into());
-            }
             Ok(ClockMode::Delay { seconds })
         }
         "polls" => {
@@ -316,12 +352,11 @@ fn clock_mode(form: &ClockForm) -> Result<ClockMode, String> {
     ),
 )]
 pub async fn set_clock(_who: SignedIn, State(state): State<AppState>, Form(form): Form<ClockForm>) -> Response {
-    match clock_mode(&form) {
-        Ok(mode) => {
-            state.set_clock(mode);
-            super::see_other("/emulator/ui/admin#clock")
-        }
-        Err(why) => layout::error_page(StatusCode::BAD_REQUEST, &format!("The clock was not changed: {why}.")),
+    let changed =
+        clock_mode(&form).map_err(AdminError::Invalid).and_then(|mode| admin::set_clock(state.engine(), mode));
+    match changed {
+        Ok(_) => super::see_other("/emulator/ui/admin#clock"),
+        Err(e) => refused("The clock was not changed", e),
     }
 }
 
@@ -351,17 +386,16 @@ pub struct ReleaseForm {
 pub async fn release(_who: SignedIn, State(state): State<AppState>, Form(form): Form<ReleaseForm>) -> Response {
     let id = Some(form.id.trim().to_string()).filter(|i| !i.is_empty());
     let engine = state.engine_handle();
-    let wanted = id.clone();
-    match super::blocking(move || engine.release(wanted.as_deref())).await {
-        Ok(0) if id.is_some() => layout::error_page(
-            StatusCode::NOT_FOUND,
-            &format!("Nothing with id {} is running (it may have finished already).", id.unwrap_or_default()),
-        ),
+    match crate::api::blocking(move || admin::release(&engine, id.as_deref())).await {
         Ok(_) => {
             let back = form.back.trim();
             super::see_other(if back.starts_with("/emulator/ui") { back } else { "/emulator/ui/admin" })
         }
-        Err(r) => r,
+        Err(AdminError::NotFound(_)) => layout::error_page(
+            StatusCode::NOT_FOUND,
+            &format!("Nothing with id {} is running (it may have finished already).", form.id.trim()),
+        ),
+        Err(e) => refused("Nothing was released", e),
     }
 }
 
@@ -381,9 +415,9 @@ pub async fn release(_who: SignedIn, State(state): State<AppState>, Form(form): 
 )]
 pub async fn reset(_who: SignedIn, State(state): State<AppState>) -> Response {
     let seeding = state.clone();
-    match super::blocking(move || seeding.seed(seeding.seed_tenant())).await {
-        Ok(()) => super::see_other(super::ROOT),
-        Err(r) => r,
+    match crate::api::blocking(move || admin::reset(&seeding, seeding.engine())).await {
+        Ok(_) => super::see_other(super::ROOT),
+        Err(e) => refused("The emulator was not reset", e),
     }
 }
 
@@ -413,11 +447,15 @@ mod tests {
         let spec = fault_spec(&form("fail_runs", &[("count", "1"), ("message", "down")])).unwrap();
         assert_eq!((spec.fail_runs, spec.message.as_deref()), (Some(1), Some("down")));
         assert!(fault_spec(&form("drop", &[("path", "/x")])).unwrap().drop);
+        let expire = fault_spec(&form("expire_token", &[("path", "/x")])).unwrap();
+        assert_eq!(expire.expire, Some(crate::api::faults::Expire::Token));
+        let crash = fault_spec(&form("crash_after_rows", &[("count", "0")])).unwrap();
+        assert_eq!(Fault::try_from(crash), Ok(Fault::CrashAfterRows { rows: 0 }));
         assert!(fault_spec(&form("status", &[("status", "five")])).unwrap_err().contains("whole number"));
         assert!(fault_spec(&form("nonsense", &[])).is_err());
         let clock = |mode: &str, amount: &str| clock_mode(&ClockForm { mode: mode.into(), amount: amount.into() });
         assert_eq!(clock("delay", "1.5"), Ok(ClockMode::Delay { seconds: 1.5 }));
         assert_eq!(clock("polls", ""), Ok(ClockMode::Polls { polls: 3 }));
-        assert!(clock("delay", "-1").is_err());
+        assert!(clock("delay", "x").is_err());
     }
 }

@@ -100,7 +100,7 @@ pub async fn overview(who: SignedIn, State(state): State<AppState>) -> Response 
             a.card href="/emulator/ui/schedules" { b { (tenant.schedules.len()) } " data imports, " b { (running_runs) } " running" }
             a.card href="/emulator/ui/imports" { b { (jobs) } " Data Import jobs" }
             a.card href="/emulator/ui/multiactions" { b { (tenant.multi_actions.len()) } " multi actions, " b { (running_executions) } " running" }
-            a.card href="/emulator/ui/admin" { b { (state.faults().len()) } " request faults in force" }
+            a.card href="/emulator/ui/admin" { b { (crate::admin::faults(state.engine()).len()) } " faults in force" }
         }
     };
     let live = running_runs > 0 || running_executions > 0;
