@@ -5,7 +5,9 @@
 
 use std::time::Duration;
 
-use sac_client::schedule::{self, Silent, Target, WaitOutcome, WaitPolicy};
+use sac_client::poll::WaitPolicy;
+use sac_client::report::Silent;
+use sac_client::schedule::{self, Target, WaitOutcome};
 use sac_client::{multiaction::MaOutcome, Client};
 use sac_types::dataimport::status;
 use serde_json::{json, Value};
@@ -217,7 +219,7 @@ async fn wait_multiaction(step: &Step, who: &Identity<'_>, id: &str, execution: 
 
 struct NoProgress;
 
-impl sac_client::multiaction::MaReporter for NoProgress {
+impl sac_client::report::MaReporter for NoProgress {
     fn polled(&self, _: &sac_types::multiaction::ExecutionStatus, _: Duration) {}
 }
 

@@ -6,7 +6,8 @@ use std::path::Path;
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use sac_client::dataimport::{push_csv, rejects_csv, PushOptions, PushReporter};
+use sac_client::dataimport::{push_csv, rejects_csv, PushOptions};
+use sac_client::report::PushReporter;
 use sac_types::dataimport::{status, CreateJob, JobSettings, ValidateResult};
 use serde_json::{json, Value};
 
@@ -407,7 +408,7 @@ pub(crate) async fn push_rows(
         write_rejects(printer, &outcome.invalid_rows, Some(path))?;
     }
     let failed = outcome.validated.failed_number_rows;
-    let job_status = outcome.status.as_ref().map(|s| s.job_status.clone());
+    let job_status = outcome.status.as_ref().map(|s| s.job_status.to_string());
     let exit = match (&outcome.stopped, job_status.as_deref()) {
         (Some(_), _) if args.dry_run && args.max_failed_rows.is_none_or(|max| failed <= max) => {
             if failed > 0 && !args.wait_args.warnings_ok {

@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use sac_client::multiaction::{MaOutcome, MaReporter, Param};
+use sac_client::multiaction::{MaOutcome, Param};
+use sac_client::report::MaReporter;
 use sac_types::multiaction::{ExecutionStatus, MultiActionStatus};
 use serde_json::json;
 
@@ -133,7 +134,7 @@ async fn wait_and_report(
     client: &sac_client::Client,
     id: &str,
     going: &Going,
-    policy: &sac_client::schedule::WaitPolicy,
+    policy: &sac_client::poll::WaitPolicy,
     warnings_ok: bool,
 ) -> Result<ExitStatus, Failure> {
     let progress = printer.progress(&format!("multi action {id}"));

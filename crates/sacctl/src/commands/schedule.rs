@@ -4,8 +4,10 @@
 use std::path::PathBuf;
 
 use sac_client::legacy::DataIntegration;
-use sac_client::lock::{LockReporter, TriggerLock};
-use sac_client::schedule::{self, IfRunning, Reporter, Target, WaitOutcome, WaitPolicy};
+use sac_client::lock::TriggerLock;
+use sac_client::poll::WaitPolicy;
+use sac_client::report::{LockReporter, Reporter};
+use sac_client::schedule::{self, IfRunning, Target, WaitOutcome};
 use sac_types::legacy::RefreshLog;
 
 use super::{connect, csv_out_for, csv_written};
