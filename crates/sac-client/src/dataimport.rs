@@ -11,13 +11,13 @@ use std::time::Instant;
 
 use reqwest::Method;
 use sac_types::dataimport::{
-    CreateJob, InvalidRows, JobCreated, JobStatus, JobSummary, ModelDetail, ModelList, ModelSummary,
-    UploadResult, ValidateResult, REJECTION_REASON,
+    CreateJob, InvalidRows, JobCreated, JobStatus, JobSummary, ModelDetail, ModelList, ModelSummary, UploadResult,
+    ValidateResult, REJECTION_REASON,
 };
 
 use crate::client::{Body, Client};
-use crate::error::{Error, Result};
 use crate::csv_input::{chunk_csv, BadInput, KeyCounter, Piece};
+use crate::error::{Error, Result};
 use crate::http::Idempotency;
 use crate::ids::ModelId;
 use crate::poll::WaitPolicy;
@@ -230,11 +230,8 @@ pub async fn push_csv(
     // From here on the job may write: it is never deleted behind the caller's back.
     reporter.phase("writing");
     let started = di.run(&job_id, false).await?;
-    let (status, timed_out) = if started.job_status.is_terminal() {
-        (started, false)
-    } else {
-        di.wait(&job_id, &options.wait).await?
-    };
+    let (status, timed_out) =
+        if started.job_status.is_terminal() { (started, false) } else { di.wait(&job_id, &options.wait).await? };
     outcome.status = Some(status);
     outcome.timed_out = timed_out;
     Ok(outcome)

@@ -120,7 +120,10 @@ async fn a_chunked_push_through_429_loses_and_doubles_nothing_and_a_503_writes_n
     assert!(plan_rows(&emu, "public.Forecast").await.is_empty(), "nothing written");
     assert_eq!(plan_rows(&emu, "public.Plan").await.len(), 2475, "nothing doubled");
     let jobs = client.data_import().jobs().await.unwrap();
-    assert!(jobs.iter().all(|j| j.status == ImportJobStatus::Completed), "the failed push left no job behind: {jobs:?}");
+    assert!(
+        jobs.iter().all(|j| j.status == ImportJobStatus::Completed),
+        "the failed push left no job behind: {jobs:?}"
+    );
 }
 
 #[tokio::test]

@@ -198,7 +198,7 @@ impl Engine {
         let running: Vec<_> = logs
             .iter()
             .filter(|(id, _)| schedule_id.is_none_or(|s| s == id.as_str()))
-            .flat_map(|(_, log)| log.runs.iter().filter(|r| r.status == runs::RUNNING).cloned())
+            .flat_map(|(_, log)| log.runs.iter().filter(|r| runs::is_running(r)).cloned())
             .collect();
         running.into_iter()
     }

@@ -14,11 +14,50 @@ use sac_types::legacy::RunStatus;
 use super::Engine;
 use crate::clock::{now_ms, utc_timestamp, ClockMode};
 use crate::secrets::random_id;
-use crate::store::{Rejection, RunRecord, StoreResult, Writer};
+use crate::store::{Rejection, RunRecord, StoreError, StoreResult, Writer};
 use crate::tenant::{Row, ScheduleDef, Tenant};
 
 /// `RunStatus::Running` as stored (a constant for SQL guards and matches).
 pub(crate) const RUNNING: i64 = 5;
+
+/// What ends a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RunEvent {
+    /// Its rows were written; `rejects` when some were refused.
+    Written { rejects: bool },
+    /// It could not run (a fault, or its schedule is gone).
+    Failed,
+    /// Another run of its schedule ran alongside it (SAC stops both).
+    Stopped,
+}
+
+/// A run's life: it is created running and ends once; an ended run moves
+/// no more (None). Every status change of a run goes through here.
+pub(crate) fn next(from: RunStatus, event: RunEvent) -> Option<RunStatus> {
+    match (from, event) {
+        (RunStatus::Running, RunEvent::Written { rejects: false }) => Some(RunStatus::Succeeded),
+        (RunStatus::Running, RunEvent::Written { rejects: true }) => Some(RunStatus::SucceededWithRejects),
+        (RunStatus::Running, RunEvent::Failed) => Some(RunStatus::Failed),
+        (RunStatus::Running, RunEvent::Stopped) => Some(RunStatus::Stopped),
+        _ => None,
+    }
+}
+
+/// Moves `run` by `event`; returns the status it had as stored, which
+/// guards its update (a run that moved on meanwhile is a conflict).
+fn advance(run: &mut RunRecord, event: RunEvent) -> StoreResult<i64> {
+    let from = run.status;
+    let to = next(RunStatus::from(from), event).ok_or_else(|| {
+        StoreError::Conflict(format!("run {} has ended (status {from}): it cannot be {event:?}", run.execution_id))
+    })?;
+    run.status = to.code();
+    Ok(from)
+}
+
+/// True while the run is running (events still move it).
+pub(crate) fn is_running(run: &RunRecord) -> bool {
+    RunStatus::from(run.status) == RunStatus::Running
+}
 
 impl Engine {
     /// Starts a run of `schedule` for `user` and returns it as stored.
@@ -37,18 +76,18 @@ impl Engine {
         self.store.write(|w| {
             if !in_flight.is_empty() {
                 for mut other in in_flight {
-                    stop(
+                    let was = stop(
                         &mut other,
                         now,
                         "Stopped: another run of this data import was started while this run was in progress",
-                    );
-                    w.update_run(&other, RUNNING)?;
+                    )?;
+                    w.update_run(&other, was)?;
                 }
                 stop(
                     &mut run,
                     now,
                     "Stopped: this run was started while another run of the data import was in progress",
-                );
+                )?;
                 return w.insert_run(&run);
             }
             w.insert_run(&run)?;
@@ -66,7 +105,7 @@ impl Engine {
         let _writer = self.transition();
         let tenant = self.tenant();
         let finished = self.store.write(|w| match w.run(execution_id)? {
-            Some(mut run) if run.status == RUNNING => {
+            Some(mut run) if is_running(&run) => {
                 finish(w, &tenant, &mut run, now_ms())?;
                 Ok(Some(run.schedule_id))
             }
@@ -173,12 +212,14 @@ pub(crate) fn run_now(
     Ok(run)
 }
 
-fn stop(run: &mut RunRecord, now: i64, why: &str) {
-    run.status = RunStatus::Stopped.code();
+/// Stops a running run; returns the status it had (see [`advance`]).
+fn stop(run: &mut RunRecord, now: i64, why: &str) -> StoreResult<i64> {
+    let was = advance(run, RunEvent::Stopped)?;
     run.end_time = Some(utc_timestamp(now));
     run.message = Some(why.to_string());
     run.due_at_ms = None;
     run.polls_left = None;
+    Ok(was)
 }
 
 /// Writes the runs of the tenant's history, as if they had happened.
@@ -204,14 +245,14 @@ fn finish(w: &Writer<'_>, tenant: &Tenant, run: &mut RunRecord, now: i64) -> Sto
     run.due_at_ms = None;
     run.polls_left = None;
     let Some(schedule) = tenant.schedule(&run.schedule_id) else {
-        run.status = RunStatus::Failed.code();
+        let was = advance(run, RunEvent::Failed)?;
         run.message = Some(format!("The data import {} no longer exists", run.schedule_id));
-        return w.update_run(run, RUNNING);
+        return w.update_run(run, was);
     };
     if let Some(message) = run.fail_message.take() {
-        run.status = RunStatus::Failed.code();
+        let was = advance(run, RunEvent::Failed)?;
         run.message = Some(message);
-        return w.update_run(run, RUNNING);
+        return w.update_run(run, was);
     }
     let rows = w.source_rows(&schedule.source, &schedule.object)?;
     let key_attr =
@@ -244,8 +285,8 @@ fn finish(w: &Writer<'_>, tenant: &Tenant, run: &mut RunRecord, now: i64) -> Sto
     run.all_count = rows.len() as i64;
     run.rejected_count = rejected;
     run.inserted_count = members.len() as i64;
-    run.status = if rejected > 0 { RunStatus::SucceededWithRejects } else { RunStatus::Succeeded }.code();
-    w.update_run(run, RUNNING)
+    let was = advance(run, RunEvent::Written { rejects: rejected > 0 })?;
+    w.update_run(run, was)
 }
 
 /// Maps one source row onto the target's attributes, or says why it is rejected.
@@ -292,8 +333,30 @@ fn map_row(
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn running_is_sacs_code() {
-        assert_eq!(super::RUNNING, sac_types::legacy::RunStatus::Running.code());
+        assert_eq!(RUNNING, RunStatus::Running.code());
+    }
+
+    #[test]
+    fn a_run_ends_once() {
+        let events = [
+            RunEvent::Written { rejects: false },
+            RunEvent::Written { rejects: true },
+            RunEvent::Failed,
+            RunEvent::Stopped,
+        ];
+        let ends: Vec<_> = events.iter().map(|e| next(RunStatus::Running, *e)).collect();
+        assert_eq!(
+            ends,
+            [RunStatus::Succeeded, RunStatus::SucceededWithRejects, RunStatus::Failed, RunStatus::Stopped].map(Some)
+        );
+        for end in ends.into_iter().flatten().chain([RunStatus::Cancelled, RunStatus::Other(9)]) {
+            for event in events {
+                assert_eq!(next(end, event), None, "{end:?} moved by {event:?}");
+            }
+        }
     }
 }
