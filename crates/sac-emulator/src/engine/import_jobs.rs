@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use sac_types::dataimport::{CreateJob, ImportJobStatus};
 
+use super::lifecycle::import_job::{advance, is_open, is_processing, status_of, JobEvent};
 use super::planning;
 use super::staging::{self, Chunk};
 use super::Engine;
@@ -67,60 +68,6 @@ fn scope_of(target: &Target<'_>, settings: &CreateJob) -> Vec<String> {
         (Target::Model(_), _) => vec!["Version".into()],
         (Target::Dimension(d), _) => vec![d.key_attribute().to_string()],
     }
-}
-
-/// What moves a job.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum JobEvent {
-    /// A chunk of rows arrived.
-    Upload,
-    /// Its rows were checked.
-    Validate,
-    /// Writing started.
-    Run,
-    /// Its rows were written.
-    Write,
-    /// It cannot go on (failed rows it may not skip, its model is gone, a fault).
-    Fail,
-}
-
-/// A job's life: READY_FOR_DATA (chunks arrive; another chunk after a
-/// validation opens it again) -> READY_FOR_WRITE (validated) -> PROCESSING
-/// -> COMPLETED, or FAILED from any status before that. An ended job moves
-/// no more (None). Every status change of a job goes through here.
-pub(crate) fn next(from: &ImportJobStatus, event: JobEvent) -> Option<ImportJobStatus> {
-    use ImportJobStatus::{Completed, Failed, Processing, ReadyForData, ReadyForWrite};
-    match (from, event) {
-        (ReadyForData | ReadyForWrite, JobEvent::Upload) => Some(ReadyForData),
-        (ReadyForData | ReadyForWrite, JobEvent::Validate) => Some(ReadyForWrite),
-        (ReadyForWrite, JobEvent::Run) => Some(Processing),
-        (Processing, JobEvent::Write) => Some(Completed),
-        (ReadyForData | ReadyForWrite | Processing, JobEvent::Fail) => Some(Failed),
-        _ => None,
-    }
-}
-
-/// The job's status as the API names it (the store keeps its text).
-pub(crate) fn status_of(job: &ImportJobRecord) -> ImportJobStatus {
-    ImportJobStatus::from(job.status.as_str())
-}
-
-/// Moves `job` by `event`; returns the status it had as stored, which
-/// guards its update (a job that moved on meanwhile is a conflict).
-fn advance(job: &mut ImportJobRecord, event: JobEvent) -> StoreResult<String> {
-    let to = next(&status_of(job), event).ok_or_else(|| {
-        StoreError::Conflict(format!("job {} is {}: it cannot take {event:?}", job.job_id, job.status))
-    })?;
-    Ok(std::mem::replace(&mut job.status, to.as_str().to_string()))
-}
-
-/// Open: the job takes data and may be validated and run.
-fn is_open(job: &ImportJobRecord) -> bool {
-    status_of(job).is_open()
-}
-
-fn is_processing(job: &ImportJobRecord) -> bool {
-    status_of(job) == ImportJobStatus::Processing
 }
 
 /// Scope tuples a CleanAndReplace clears, as the validate answer lists them.
@@ -568,29 +515,6 @@ fn valid_month(value: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_job_moves_forward_and_ends_once() {
-        use ImportJobStatus::*;
-        let path =
-            [(JobEvent::Upload, ReadyForData), (JobEvent::Validate, ReadyForWrite), (JobEvent::Upload, ReadyForData)];
-        let mut status = ReadyForData;
-        for (event, to) in path.into_iter().chain([(JobEvent::Validate, ReadyForWrite), (JobEvent::Run, Processing)]) {
-            status = next(&status, event).unwrap_or_else(|| panic!("{status:?} refused {event:?}"));
-            assert_eq!(status, to);
-        }
-        assert_eq!(next(&Processing, JobEvent::Write), Some(Completed));
-        assert_eq!(next(&ReadyForData, JobEvent::Run), None, "validated first");
-        assert_eq!(next(&Processing, JobEvent::Upload), None);
-        for from in [ReadyForData, ReadyForWrite, Processing] {
-            assert_eq!(next(&from, JobEvent::Fail), Some(Failed));
-        }
-        let events = [JobEvent::Upload, JobEvent::Validate, JobEvent::Run, JobEvent::Write, JobEvent::Fail];
-        for (ended, event) in [Completed, Failed, Other("X".into())].iter().flat_map(|s| events.map(|e| (s.clone(), e)))
-        {
-            assert_eq!(next(&ended, event), None, "{ended:?} moved by {event:?}");
-        }
-    }
 
     #[test]
     fn months() {

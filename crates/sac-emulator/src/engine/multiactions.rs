@@ -6,55 +6,13 @@
 //! as `failed`.
 
 use sac_types::legacy::RunStatus;
-use sac_types::multiaction::MultiActionStatus;
 use serde_json::{json, Value};
 
+use super::lifecycle::execution::{advance, is_running, ExecutionEvent};
 use super::{planning, runs, Engine};
 use crate::clock::{now_ms, ClockMode};
-use crate::store::{MaExecutionRecord, StoreError, StoreResult, Writer};
+use crate::store::{MaExecutionRecord, StoreResult, Writer};
 use crate::tenant::{MultiActionStep, Tenant};
-
-/// What ends an execution: its steps ran, all or up to a failing one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum ExecutionEvent {
-    /// Every step ran.
-    StepsRan,
-    /// A step failed after `committed` earlier steps had committed.
-    StepFailed { committed: usize },
-}
-
-/// An execution's life: it is created running (or failed, when a parameter
-/// is wrong) and ends once: `successful`, `failed` when its first step
-/// failed, `warning` (successful with warning) when a later one did. An
-/// ended execution moves no more (None).
-pub(crate) fn next(from: &MultiActionStatus, event: ExecutionEvent) -> Option<MultiActionStatus> {
-    match (from, event) {
-        (MultiActionStatus::Running, ExecutionEvent::StepsRan) => Some(MultiActionStatus::Successful),
-        (MultiActionStatus::Running, ExecutionEvent::StepFailed { committed: 0 }) => Some(MultiActionStatus::Failed),
-        (MultiActionStatus::Running, ExecutionEvent::StepFailed { .. }) => Some(MultiActionStatus::Warning),
-        _ => None,
-    }
-}
-
-fn status_of(execution: &MaExecutionRecord) -> MultiActionStatus {
-    MultiActionStatus::from(execution.status.clone())
-}
-
-fn is_running(execution: &MaExecutionRecord) -> bool {
-    status_of(execution) == MultiActionStatus::Running
-}
-
-/// Moves `execution` by `event`; returns the status it had as stored, which
-/// guards its update (an execution that moved on meanwhile is a conflict).
-fn advance(execution: &mut MaExecutionRecord, event: ExecutionEvent) -> StoreResult<String> {
-    let to = next(&status_of(execution), event).ok_or_else(|| {
-        StoreError::Conflict(format!(
-            "execution {} has ended ({}): it cannot end again",
-            execution.execution_id, execution.status
-        ))
-    })?;
-    Ok(std::mem::replace(&mut execution.status, to.as_str().to_string()))
-}
 
 /// A message of `executionResult.messages`.
 pub fn message(code: &str, severity: &str, text: String, details: Value) -> Value {
@@ -192,21 +150,4 @@ fn finish(
     execution.due_at_ms = None;
     execution.polls_left = None;
     Ok(was)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_execution_ends_once_by_how_its_steps_went() {
-        let running = MultiActionStatus::Running;
-        assert_eq!(next(&running, ExecutionEvent::StepsRan), Some(MultiActionStatus::Successful));
-        assert_eq!(next(&running, ExecutionEvent::StepFailed { committed: 0 }), Some(MultiActionStatus::Failed));
-        assert_eq!(next(&running, ExecutionEvent::StepFailed { committed: 2 }), Some(MultiActionStatus::Warning));
-        for ended in [MultiActionStatus::Successful, MultiActionStatus::Failed, MultiActionStatus::Warning] {
-            assert_eq!(next(&ended, ExecutionEvent::StepsRan), None, "{ended:?}");
-            assert_eq!(next(&ended, ExecutionEvent::StepFailed { committed: 0 }), None, "{ended:?}");
-        }
-    }
 }

@@ -11,53 +11,15 @@ use std::collections::{BTreeMap, HashSet};
 
 use sac_types::legacy::RunStatus;
 
+use super::lifecycle::run::{advance, is_running, RunEvent};
 use super::Engine;
 use crate::clock::{now_ms, utc_timestamp, ClockMode};
 use crate::secrets::random_id;
-use crate::store::{Rejection, RunRecord, StoreError, StoreResult, Writer};
+use crate::store::{Rejection, RunRecord, StoreResult, Writer};
 use crate::tenant::{Row, ScheduleDef, Tenant};
 
 /// `RunStatus::Running` as stored (a constant for SQL guards and matches).
 pub(crate) const RUNNING: i64 = 5;
-
-/// What ends a run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum RunEvent {
-    /// Its rows were written; `rejects` when some were refused.
-    Written { rejects: bool },
-    /// It could not run (a fault, or its schedule is gone).
-    Failed,
-    /// Another run of its schedule ran alongside it (SAC stops both).
-    Stopped,
-}
-
-/// A run's life: it is created running and ends once; an ended run moves
-/// no more (None). Every status change of a run goes through here.
-pub(crate) fn next(from: RunStatus, event: RunEvent) -> Option<RunStatus> {
-    match (from, event) {
-        (RunStatus::Running, RunEvent::Written { rejects: false }) => Some(RunStatus::Succeeded),
-        (RunStatus::Running, RunEvent::Written { rejects: true }) => Some(RunStatus::SucceededWithRejects),
-        (RunStatus::Running, RunEvent::Failed) => Some(RunStatus::Failed),
-        (RunStatus::Running, RunEvent::Stopped) => Some(RunStatus::Stopped),
-        _ => None,
-    }
-}
-
-/// Moves `run` by `event`; returns the status it had as stored, which
-/// guards its update (a run that moved on meanwhile is a conflict).
-fn advance(run: &mut RunRecord, event: RunEvent) -> StoreResult<i64> {
-    let from = run.status;
-    let to = next(RunStatus::from(from), event).ok_or_else(|| {
-        StoreError::Conflict(format!("run {} has ended (status {from}): it cannot be {event:?}", run.execution_id))
-    })?;
-    run.status = to.code();
-    Ok(from)
-}
-
-/// True while the run is running (events still move it).
-pub(crate) fn is_running(run: &RunRecord) -> bool {
-    RunStatus::from(run.status) == RunStatus::Running
-}
 
 impl Engine {
     /// Starts a run of `schedule` for `user` and returns it as stored.
@@ -338,25 +300,5 @@ mod tests {
     #[test]
     fn running_is_sacs_code() {
         assert_eq!(RUNNING, RunStatus::Running.code());
-    }
-
-    #[test]
-    fn a_run_ends_once() {
-        let events = [
-            RunEvent::Written { rejects: false },
-            RunEvent::Written { rejects: true },
-            RunEvent::Failed,
-            RunEvent::Stopped,
-        ];
-        let ends: Vec<_> = events.iter().map(|e| next(RunStatus::Running, *e)).collect();
-        assert_eq!(
-            ends,
-            [RunStatus::Succeeded, RunStatus::SucceededWithRejects, RunStatus::Failed, RunStatus::Stopped].map(Some)
-        );
-        for end in ends.into_iter().flatten().chain([RunStatus::Cancelled, RunStatus::Other(9)]) {
-            for event in events {
-                assert_eq!(next(end, event), None, "{end:?} moved by {event:?}");
-            }
-        }
     }
 }
