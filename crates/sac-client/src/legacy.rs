@@ -108,7 +108,7 @@ impl<'c> DataIntegration<'c> {
     /// Sends `runScheduledJob` once and returns the server's time of its
     /// answer. Sent again only after a 429 or a connection that was never
     /// made; after any other failure the caller must look at the logs
-    /// before anything else (see [`crate::schedule::start`]).
+    /// before anything else (as `schedule::start` does).
     pub async fn trigger(
         &self,
         tenant: &str,
