@@ -102,7 +102,9 @@ pub struct ClientConfig {
 pub struct RetryPolicy {
     /// Attempts per request, the first included.
     pub max_attempts: u32,
-    /// First back-off; doubles per attempt up to `max_delay`.
+    /// First back-off; doubles per attempt up to `max_delay`. Each pause is
+    /// drawn between half and all of that (jitter, so that clients refused
+    /// together do not come back together), never more than `max_delay`.
     pub base_delay: Duration,
     pub max_delay: Duration,
     /// Total time one request may spend retrying.

@@ -8,9 +8,9 @@ use serde_json::{Map, Value};
 use url::Url;
 
 use crate::client::Client;
-use crate::dataimport::model_id;
 use crate::error::{Error, Result};
 use crate::http::Idempotency;
+use crate::ids::ModelId;
 
 const BASE: &str = "/api/v1/dataexport";
 
@@ -108,7 +108,7 @@ impl<'c> DataExport<'c> {
     pub async fn fact_columns(&self, model: &str) -> Result<Vec<String>> {
         let answer = self
             .client
-            .api_get_query(BASE, &["providers", "sac", model_id(model), "$metadata"], &[])
+            .api_get_query(BASE, &["providers", "sac", ModelId::of(model).as_str(), "$metadata"], &[])
             .await
             .map_err(query_refusal)?;
         fact_properties(&answer.body).ok_or_else(|| Error::Decode {
@@ -127,12 +127,12 @@ impl<'c> DataExport<'c> {
         query: &FactQuery<'_>,
         mut on_page: impl FnMut(Vec<Map<String, Value>>) -> Result<()>,
     ) -> Result<u64> {
-        let id = model_id(model);
+        let id = ModelId::of(model);
         let options = [("$filter", query.filter), ("$select", query.select), ("$orderby", query.orderby)];
         let options: Vec<(&str, &str)> = options.iter().filter_map(|(k, v)| v.map(|v| (*k, v))).collect();
         let first = self
             .client
-            .api_get_query(BASE, &["providers", "sac", id, "FactData"], &options)
+            .api_get_query(BASE, &["providers", "sac", id.as_str(), "FactData"], &options)
             .await
             .map_err(query_refusal)?;
         let origin = Url::parse(&first.endpoint).map(|u| u.origin()).map_err(|e| Error::Config(e.to_string()))?;

@@ -11,16 +11,17 @@ use std::time::Instant;
 
 use reqwest::Method;
 use sac_types::dataimport::{
-    status, CreateJob, InvalidRows, JobCreated, JobStatus, JobSummary, ModelDetail, ModelList, ModelSummary,
-    UploadResult, ValidateResult, REJECTION_REASON,
+    CreateJob, InvalidRows, JobCreated, JobStatus, JobSummary, ModelDetail, ModelList, ModelSummary, UploadResult,
+    ValidateResult, REJECTION_REASON,
 };
 
 use crate::client::{Body, Client};
+use crate::csv_input::{chunk_csv, BadInput, KeyCounter, Piece};
 use crate::error::{Error, Result};
 use crate::http::Idempotency;
-use crate::schedule::WaitPolicy;
-
-use crate::csv_input::{chunk_csv, BadInput, KeyCounter, Piece};
+use crate::ids::ModelId;
+use crate::poll::WaitPolicy;
+use crate::report::PushReporter;
 
 const BASE: &str = "/api/v1/dataimport";
 
@@ -33,11 +34,6 @@ fn not_found(e: Error, what: &str) -> Error {
         Error::NotFound { message, .. } => Error::NotFound { what: what.into(), message },
         other => other,
     }
-}
-
-/// A model named `SALES_PLAN` or `t.G:SALES_PLAN`: the API takes the id.
-pub fn model_id(name: &str) -> &str {
-    name.split_once(':').map(|(_, id)| id).filter(|_| name.starts_with("t.")).unwrap_or(name)
 }
 
 impl<'c> DataImport<'c> {
@@ -59,22 +55,22 @@ impl<'c> DataImport<'c> {
     }
 
     pub async fn model(&self, model: &str) -> Result<ModelDetail> {
-        self.get(&["models", model_id(model)], "model").await
+        self.get(&["models", ModelId::of(model).as_str()], "model").await
     }
 
     pub async fn metadata(&self, model: &str) -> Result<serde_json::Value> {
-        self.get(&["models", model_id(model), "metadata"], "model").await
+        self.get(&["models", ModelId::of(model).as_str(), "metadata"], "model").await
     }
 
     /// Creates a job (`import_type` e.g. `factData`; `publicDimensionData`
     /// for a public dimension's master data).
     pub async fn create_job(&self, model: &str, import_type: &str, settings: &CreateJob) -> Result<JobCreated> {
         let body = serde_json::to_value(settings).expect("settings serialize");
-        let id = model_id(model);
+        let id = ModelId::of(model);
         let segments: Vec<&str> = if import_type == "publicDimensionData" {
-            vec!["publicDimensions", id, "publicDimensionData"]
+            vec!["publicDimensions", id.as_str(), "publicDimensionData"]
         } else {
-            vec!["models", id, import_type]
+            vec!["models", id.as_str(), import_type]
         };
         let answer = self
             .client
@@ -122,7 +118,8 @@ impl<'c> DataImport<'c> {
             Ok(answer) => answer.json(),
             Err(e @ (Error::Transport { .. } | Error::Decode { .. } | Error::Unavailable { .. })) => {
                 let status = self.status(job_id).await?;
-                if status.job_status == status::READY_FOR_DATA || status.job_status == status::READY_FOR_WRITE {
+                // Still open: the run did not start, and the caller may run it again.
+                if status.job_status.is_open() {
                     Err(e)
                 } else {
                     Ok(status)
@@ -155,7 +152,7 @@ impl<'c> DataImport<'c> {
         loop {
             let read_started = Instant::now();
             let status = self.status(job_id).await?;
-            if status.job_status == status::COMPLETED || status.job_status == status::FAILED {
+            if status.job_status.is_terminal() {
                 return Ok((status, false));
             }
             if began.elapsed() >= policy.timeout {
@@ -164,18 +161,6 @@ impl<'c> DataImport<'c> {
             policy.sleep_before_next(began, read_started, policy.timeout).await;
         }
     }
-}
-
-/// Progress of a push, for a progress bar.
-pub trait PushReporter: Send + Sync {
-    /// `rows` uploaded so far, `bytes` of the input read so far.
-    fn uploaded(&self, rows: u64, bytes: u64);
-    /// A new phase: "validating", "writing", ...
-    fn phase(&self, text: &str);
-    /// The validation's answer (for CleanAndReplace: the scope it will clear).
-    fn validated(&self, _result: &ValidateResult) {}
-    /// The job exists (so a caller that stops can name it).
-    fn job_created(&self, _job_id: &str) {}
 }
 
 /// How to push.
@@ -245,11 +230,8 @@ pub async fn push_csv(
     // From here on the job may write: it is never deleted behind the caller's back.
     reporter.phase("writing");
     let started = di.run(&job_id, false).await?;
-    let (status, timed_out) = if started.job_status == status::COMPLETED || started.job_status == status::FAILED {
-        (started, false)
-    } else {
-        di.wait(&job_id, &options.wait).await?
-    };
+    let (status, timed_out) =
+        if started.job_status.is_terminal() { (started, false) } else { di.wait(&job_id, &options.wait).await? };
     outcome.status = Some(status);
     outcome.timed_out = timed_out;
     Ok(outcome)
@@ -400,12 +382,6 @@ pub fn rejects_csv(rows: &InvalidRows, out: impl std::io::Write) -> std::io::Res
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn model_names_become_ids() {
-        assert_eq!(model_id("t.G:SALES_PLAN"), "SALES_PLAN");
-        assert_eq!(model_id("SALES_PLAN"), "SALES_PLAN");
-    }
 
     #[tokio::test]
     async fn csv_is_cut_into_chunks_with_the_header() {

@@ -22,6 +22,9 @@ pub enum ErrorClass {
     Usage,
 }
 
+/// Messages never repeat their `#[source]`: callers print the cause chain
+/// (sacctl: one "caused by" line per cause), so a cause in the message
+/// would be printed twice.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -90,7 +93,7 @@ pub enum Error {
     )]
     RunAmbiguous { model: String, schedule_id: String, candidates: Vec<sac_types::legacy::RefreshLog> },
 
-    #[error("the lock file {path} cannot be used: {source}")]
+    #[error("the lock file {path} cannot be used")]
     Lock {
         path: String,
         #[source]
@@ -104,7 +107,7 @@ pub enum Error {
     #[error("data file {file}, line {line}, column {column}: {message}")]
     DataFile { file: String, line: u64, column: u64, message: String },
 
-    #[error("the token cache {path} cannot be used: {source}")]
+    #[error("the token cache {path} cannot be used")]
     Cache {
         path: String,
         #[source]
@@ -352,6 +355,20 @@ mod tests {
         assert!(hint(1002).contains("sacctl import jobs") && hint(1002).contains("sacctl import delete"));
         assert!(hint(1004).contains("sacctl models show"));
         assert!(hint(1011).contains("invalid-rows"));
+    }
+
+    #[test]
+    fn a_cause_is_not_repeated_in_the_message() {
+        let io = || std::io::Error::new(std::io::ErrorKind::PermissionDenied, "permission denied");
+        let errors = [
+            Error::Lock { path: "/c/s.lock".into(), source: io() },
+            Error::Cache { path: "/c/token.json".into(), source: io() },
+        ];
+        for e in errors {
+            let cause = std::error::Error::source(&e).map(ToString::to_string);
+            assert_eq!(cause.as_deref(), Some("permission denied"), "{e:?}");
+            assert!(!e.to_string().contains("permission denied"), "{e}");
+        }
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Sending requests: retries that honour `Retry-After`, and reading SAC's
 //! answers into values or typed errors.
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::{RequestBuilder, Response, StatusCode};
@@ -41,14 +41,29 @@ fn retryable(status: StatusCode, idempotency: Idempotency) -> bool {
     not_processed(status) || (idempotency == Idempotency::Safe && matches!(status.as_u16(), 500 | 502 | 503 | 504))
 }
 
-/// Seconds of a `Retry-After` header (delta-seconds form; an HTTP date is
-/// read as "soon").
+/// The wait a `Retry-After` header asks for, in either of its forms:
+/// seconds, or an HTTP date (a date already past: no wait). None when the
+/// header is missing or unreadable (then our own back-off applies).
 pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    retry_after_at(headers, SystemTime::now())
+}
+
+fn retry_after_at(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
-    match value.parse::<u64>() {
-        Ok(secs) => Some(Duration::from_secs(secs)),
-        Err(_) => Some(Duration::from_secs(1)),
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
     }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// The pause before attempt `attempt + 1`: the back-off doubles from
+/// `base_delay` per attempt up to `max_delay`, and `jitter` (a fraction in
+/// [0, 1)) takes up to half of it off, so that clients refused at the same
+/// moment spread out instead of coming back together.
+fn backoff(policy: &RetryPolicy, attempt: u32, jitter: f64) -> Duration {
+    let full = policy.base_delay.saturating_mul(1 << (attempt.max(1) - 1).min(16)).min(policy.max_delay);
+    full.mul_f64(1.0 - jitter.clamp(0.0, 1.0) / 2.0)
 }
 
 /// Sends the request built by `build`, again when the policy allows.
@@ -69,7 +84,7 @@ pub async fn send(
             response.extensions_mut().insert(Tries { attempts: attempt, elapsed: started.elapsed() });
             response
         });
-        let backoff = policy.base_delay.saturating_mul(1 << (attempt - 1).min(16)).min(policy.max_delay);
+        let backoff = backoff(policy, attempt, rand::random::<f64>());
         let out_of_budget = |wait: Duration| attempt >= policy.max_attempts || started.elapsed() + wait > policy.budget;
         match outcome {
             Ok(response) if retryable(response.status(), idempotency) => {
@@ -257,13 +272,41 @@ mod tests {
     }
 
     #[test]
-    fn retry_after_seconds() {
+    fn retry_after_in_seconds_or_as_a_date() {
         let mut h = HeaderMap::new();
         h.insert(RETRY_AFTER, "3".parse().unwrap());
         assert_eq!(retry_after(&h), Some(Duration::from_secs(3)));
-        h.insert(RETRY_AFTER, "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap());
-        assert_eq!(retry_after(&h), Some(Duration::from_secs(1)));
+        let now = httpdate::parse_http_date("Wed, 21 Oct 2015 07:28:00 GMT").unwrap();
+        h.insert(RETRY_AFTER, "Wed, 21 Oct 2015 07:28:20 GMT".parse().unwrap());
+        assert_eq!(retry_after_at(&h, now), Some(Duration::from_secs(20)));
+        h.insert(RETRY_AFTER, "Wed, 21 Oct 2015 07:27:00 GMT".parse().unwrap());
+        assert_eq!(retry_after_at(&h, now), Some(Duration::ZERO), "a date already past");
+        h.insert(RETRY_AFTER, "soon".parse().unwrap());
+        assert_eq!(retry_after(&h), None, "unreadable: our own back-off applies");
         assert_eq!(retry_after(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap_and_jitter_takes_at_most_half() {
+        let policy = RetryPolicy {
+            base_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(15),
+            ..RetryPolicy::default()
+        };
+        let full = |attempt| backoff(&policy, attempt, 0.0);
+        assert_eq!(full(1), Duration::from_millis(500));
+        assert_eq!(full(2), Duration::from_secs(1));
+        assert_eq!(full(4), Duration::from_secs(4));
+        assert_eq!(full(6), Duration::from_secs(15), "capped at max_delay");
+        assert_eq!(full(40), Duration::from_secs(15), "no overflow");
+        for attempt in 1..8 {
+            let (ceiling, floor) = (full(attempt), full(attempt) / 2);
+            assert_eq!(backoff(&policy, attempt, 1.0), floor);
+            for _ in 0..100 {
+                let pause = backoff(&policy, attempt, rand::random::<f64>());
+                assert!(floor <= pause && pause <= ceiling, "attempt {attempt}: {pause:?}");
+            }
+        }
     }
 
     #[test]

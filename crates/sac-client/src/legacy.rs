@@ -17,14 +17,8 @@ use serde::Serialize;
 
 use crate::client::Client;
 use crate::error::{Error, Result};
-use crate::http::Idempotency;
-
-/// The tenant id inside a `t.<TENANT>:<ID>` object name.
-pub fn tenant_of(object_name: &str) -> Option<&str> {
-    let rest = object_name.strip_prefix("t.")?;
-    let (tenant, id) = rest.split_once(':')?;
-    (!tenant.is_empty() && !id.is_empty()).then_some(tenant)
-}
+use crate::http::{self, Idempotency};
+use crate::ids::tenant_of;
 
 pub struct DataIntegration<'c> {
     client: &'c Client,
@@ -66,7 +60,7 @@ impl<'c> DataIntegration<'c> {
         let envelope: Envelope<T> = serde_json::from_value(value).map_err(|e| Error::Decode {
             context: format!("action {action}"),
             problem: e.to_string(),
-            snippet: crate::http::snippet(&answer.body),
+            snippet: http::snippet(&answer.body),
         })?;
         Ok((envelope.data, answer.server_time()))
     }
@@ -114,7 +108,7 @@ impl<'c> DataIntegration<'c> {
     /// Sends `runScheduledJob` once and returns the server's time of its
     /// answer. Sent again only after a 429 or a connection that was never
     /// made; after any other failure the caller must look at the logs
-    /// before anything else (see [`crate::schedule::start`]).
+    /// before anything else (as `schedule::start` does).
     pub async fn trigger(
         &self,
         tenant: &str,
@@ -149,18 +143,5 @@ impl<'c> DataIntegration<'c> {
             other => other,
         })?;
         Ok(answer.body)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::tenant_of;
-
-    #[test]
-    fn tenant_ids_come_from_object_names() {
-        assert_eq!(tenant_of("t.G:ZEPPART_001"), Some("G"));
-        assert_eq!(tenant_of("t.TEST:CEEF"), Some("TEST"));
-        assert_eq!(tenant_of("ZEPPART_001"), None);
-        assert_eq!(tenant_of("t.G:"), None);
     }
 }

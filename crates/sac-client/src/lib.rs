@@ -3,7 +3,7 @@
 //! Management schedules, waiting for runs, and typed errors that carry SAC's
 //! own words with a hint of what to do.
 //!
-//! The library never prints; progress goes through [`schedule::Reporter`].
+//! The library never prints; progress goes through the traits of [`report`].
 //!
 //! ```no_run
 //! # async fn demo() -> sac_client::Result<()> {
@@ -29,10 +29,12 @@ pub mod dataexport;
 pub mod dataimport;
 pub mod error;
 pub mod http;
+pub mod ids;
 pub mod legacy;
 pub mod lock;
 pub mod multiaction;
 pub mod poll;
+pub mod report;
 pub mod schedule;
 mod secret;
 

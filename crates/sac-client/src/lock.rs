@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
+use crate::report::LockReporter;
 
 /// Claims kept per target: far more than runs in flight at once.
 const CLAIMS_KEPT: usize = 100;
@@ -31,14 +32,6 @@ pub struct TriggerLock {
     file: File,
     claims: PathBuf,
 }
-
-/// What waiting for a lock looks like to the caller.
-pub trait LockReporter: Send + Sync {
-    /// Another process holds the lock; this one waits.
-    fn waiting(&self, _path: &Path) {}
-}
-
-impl LockReporter for crate::schedule::Silent {}
 
 fn lock_error(path: &Path, source: std::io::Error) -> Error {
     Error::Lock { path: path.display().to_string(), source }
@@ -130,7 +123,7 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schedule::Silent;
+    use crate::report::Silent;
 
     #[test]
     fn one_file_per_tenant_and_target() {

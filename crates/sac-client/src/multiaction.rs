@@ -2,7 +2,7 @@
 //! its status, wait for it. SAP's supported way to run an import (a
 //! multi action with a data-import step) from outside, under a user.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use reqwest::Method;
 use sac_types::multiaction::{ExecutionRequest, ExecutionStarted, ExecutionStatus, MemberValue, ParameterValue};
@@ -11,7 +11,9 @@ use crate::client::{Body, Client};
 use crate::config::Grant;
 use crate::error::{Error, Result};
 use crate::http::Idempotency;
-use crate::schedule::WaitPolicy;
+use crate::ids::tenant_of;
+use crate::poll::WaitPolicy;
+use crate::report::MaReporter;
 
 const BASE: &str = "/api/v1/multiActions";
 
@@ -43,17 +45,12 @@ pub enum MaOutcome {
     TimedOut(ExecutionStatus),
 }
 
-/// Progress while waiting.
-pub trait MaReporter: Send + Sync {
-    fn polled(&self, status: &ExecutionStatus, elapsed: Duration);
-}
-
 pub struct MultiActions<'c> {
     client: &'c Client,
 }
 
 fn check_id(id: &str) -> Result<()> {
-    if crate::legacy::tenant_of(id).is_none() {
+    if tenant_of(id).is_none() {
         return Err(Error::Config(format!(
             "multi action id {id:?} must be <package>:<object>, e.g. t.G:MA_LOAD_ZEPPART"
         )));

@@ -4,15 +4,17 @@
 //! waiting that sees the end at once and stops on the status field alone.
 
 use std::collections::HashSet;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use sac_types::legacy::{RefreshLog, RunStatus, Schedule};
 
 use crate::attribution::{attribute, overlaps, why_not_ours, Attribution, Evidence};
 use crate::error::{Error, Result};
-use crate::legacy::{tenant_of, DataIntegration};
+use crate::ids::tenant_of;
+use crate::legacy::DataIntegration;
 use crate::lock::TriggerLock;
-pub use crate::poll::WaitPolicy;
+use crate::poll::WaitPolicy;
+use crate::report::Reporter;
 
 /// What to do when a run of the schedule is already in flight.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,23 +25,6 @@ pub enum IfRunning {
     Wait,
     /// Start anyway (SAC then stops both).
     Start,
-}
-
-/// Progress while waiting, for a spinner or a log.
-pub trait Reporter: Send + Sync {
-    /// After each read of the logs: the run as seen (None: not visible yet).
-    fn polled(&self, run: Option<&RefreshLog>, elapsed: Duration);
-    /// Another run of the schedule that is not ours started close to our
-    /// trigger or ran while ours ran (another host or user: SAC stops both
-    /// when they overlap). Reported once per run.
-    fn other_run(&self, _run: &RefreshLog, _why: &str) {}
-}
-
-/// A reporter that reports nothing.
-pub struct Silent;
-
-impl Reporter for Silent {
-    fn polled(&self, _: Option<&RefreshLog>, _: Duration) {}
 }
 
 /// A schedule to run: its model (for the logs and the tenant id), its id

@@ -5,13 +5,90 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Job states: READY_FOR_DATA -> READY_FOR_WRITE -> PROCESSING -> COMPLETED | FAILED.
+/// The wire names of [`ImportJobStatus`], for code that keeps a status as
+/// text (the emulator's store).
 pub mod status {
     pub const READY_FOR_DATA: &str = "READY_FOR_DATA";
     pub const READY_FOR_WRITE: &str = "READY_FOR_WRITE";
     pub const PROCESSING: &str = "PROCESSING";
     pub const COMPLETED: &str = "COMPLETED";
     pub const FAILED: &str = "FAILED";
+}
+
+/// A job's status (`jobStatus`): READY_FOR_DATA (chunks arrive) ->
+/// READY_FOR_WRITE (validated) -> PROCESSING (being written) -> COMPLETED
+/// or FAILED. Names are matched exactly as SAC writes them; any other value
+/// is kept as `Other` (and written back unchanged), so a client can report
+/// it instead of failing on it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
+pub enum ImportJobStatus {
+    ReadyForData,
+    ReadyForWrite,
+    Processing,
+    Completed,
+    Failed,
+    Other(String),
+}
+
+impl ImportJobStatus {
+    pub fn as_str(&self) -> &str {
+        match self {
+            ImportJobStatus::ReadyForData => status::READY_FOR_DATA,
+            ImportJobStatus::ReadyForWrite => status::READY_FOR_WRITE,
+            ImportJobStatus::Processing => status::PROCESSING,
+            ImportJobStatus::Completed => status::COMPLETED,
+            ImportJobStatus::Failed => status::FAILED,
+            ImportJobStatus::Other(s) => s,
+        }
+    }
+
+    /// True once the job will not change any more (COMPLETED or FAILED).
+    pub fn is_terminal(&self) -> bool {
+        matches!(self, ImportJobStatus::Completed | ImportJobStatus::Failed)
+    }
+
+    /// True while the job takes data and may be validated and run.
+    pub fn is_open(&self) -> bool {
+        matches!(self, ImportJobStatus::ReadyForData | ImportJobStatus::ReadyForWrite)
+    }
+}
+
+impl From<&str> for ImportJobStatus {
+    fn from(s: &str) -> Self {
+        match s {
+            status::READY_FOR_DATA => ImportJobStatus::ReadyForData,
+            status::READY_FOR_WRITE => ImportJobStatus::ReadyForWrite,
+            status::PROCESSING => ImportJobStatus::Processing,
+            status::COMPLETED => ImportJobStatus::Completed,
+            status::FAILED => ImportJobStatus::Failed,
+            other => ImportJobStatus::Other(other.to_string()),
+        }
+    }
+}
+
+impl From<String> for ImportJobStatus {
+    fn from(s: String) -> Self {
+        match ImportJobStatus::from(s.as_str()) {
+            ImportJobStatus::Other(_) => ImportJobStatus::Other(s),
+            known => known,
+        }
+    }
+}
+
+impl From<ImportJobStatus> for String {
+    fn from(s: ImportJobStatus) -> String {
+        match s {
+            ImportJobStatus::Other(s) => s,
+            known => known.as_str().to_string(),
+        }
+    }
+}
+
+impl std::fmt::Display for ImportJobStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// `GET /models`.
@@ -224,7 +301,7 @@ pub struct UploadResult {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ValidateResult {
-    pub job_status: String,
+    pub job_status: ImportJobStatus,
     pub total_number_rows_in_job: u64,
     pub failed_number_rows: u64,
     #[serde(rename = "invalidRowsURL", default)]
@@ -251,7 +328,7 @@ pub const REJECTION_REASON: &str = "_REJECTION_REASON";
 pub struct JobStatus {
     #[serde(rename = "jobID", default)]
     pub job_id: String,
-    pub job_status: String,
+    pub job_status: ImportJobStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub job_status_description: Option<String>,
     #[serde(default)]
@@ -286,9 +363,29 @@ pub struct JobSummary {
     #[serde(rename = "modelID")]
     pub model_id: String,
     pub owner: String,
-    pub status: String,
+    pub status: ImportJobStatus,
     #[serde(rename = "importType")]
     pub import_type: String,
     #[serde(rename = "lastUpdatedTime")]
     pub last_updated_time: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ImportJobStatus;
+
+    #[test]
+    fn job_statuses_read_and_write_exactly_as_sac_sends_them() {
+        let names = ["READY_FOR_DATA", "READY_FOR_WRITE", "PROCESSING", "COMPLETED", "FAILED", "QUEUED", "completed"];
+        for name in names {
+            let json = format!("\"{name}\"");
+            let status: ImportJobStatus = serde_json::from_str(&json).unwrap();
+            assert_eq!(serde_json::to_string(&status).unwrap(), json);
+        }
+        let read = |name: &str| serde_json::from_str::<ImportJobStatus>(&format!("\"{name}\"")).unwrap();
+        assert_eq!(read("COMPLETED"), ImportJobStatus::Completed);
+        assert_eq!(read("completed"), ImportJobStatus::Other("completed".into()), "names are matched exactly");
+        assert!(read("FAILED").is_terminal() && !read("PROCESSING").is_terminal());
+        assert!(read("READY_FOR_WRITE").is_open() && !read("PROCESSING").is_open());
+    }
 }

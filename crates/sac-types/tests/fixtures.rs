@@ -129,7 +129,7 @@ fn multi_action_shapes_from_sap_help() {
 fn data_import_shapes_from_sap_help() {
     use sac_types::dataimport::{CreateJob, InvalidRows, ValidateResult, REJECTION_REASON};
     let v: ValidateResult = round_trip("dataimport_validate.json");
-    assert_eq!(v.job_status, "READY_FOR_WRITE");
+    assert_eq!(v.job_status.as_str(), "READY_FOR_WRITE");
     assert_eq!(v.total_number_rows_in_job, 1000);
     let rows: InvalidRows = round_trip("dataimport_invalid_rows.json");
     assert_eq!(rows.failed_rows[0][REJECTION_REASON], "Invalid column value for: Date");

@@ -5,9 +5,7 @@ use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use sac_client::lock::LockReporter;
-use sac_client::multiaction::MaReporter;
-use sac_client::schedule::Reporter;
+use sac_client::report::{LockReporter, MaReporter, Reporter};
 use sac_types::legacy::RefreshLog;
 use sac_types::multiaction::ExecutionStatus;
 

@@ -10,7 +10,7 @@ use crate::support::*;
 #[derive(Default)]
 struct Others(Mutex<Vec<(String, String)>>);
 
-impl schedule::Reporter for Others {
+impl sac_client::report::Reporter for Others {
     fn polled(&self, _: Option<&RefreshLog>, _: Duration) {}
     fn other_run(&self, run: &RefreshLog, why: &str) {
         self.0.lock().unwrap().push((run.execution_id.clone(), why.to_string()));

@@ -1,8 +1,9 @@
 //! Data Import pushes: chunks, validation, invalid rows and failures.
 
 use crate::support::*;
-use sac_client::dataimport::{push_csv, PushOptions, PushReporter};
-use sac_types::dataimport::{CreateJob, JobSettings};
+use sac_client::dataimport::{push_csv, PushOptions};
+use sac_client::report::PushReporter;
+use sac_types::dataimport::{CreateJob, ImportJobStatus, JobSettings};
 
 const COUNTRIES: [&str; 20] = [
     "DE", "US", "FR", "GB", "IT", "ES", "NL", "AT", "CH", "BE", "PL", "SE", "JP", "CN", "IN", "BR", "CA", "AU", "MX",
@@ -78,7 +79,7 @@ async fn a_chunked_push_through_429_loses_and_doubles_nothing_and_a_503_writes_n
     assert_eq!(outcome.rows_read, 2500);
     assert_eq!(outcome.validated.failed_number_rows, 25);
     assert_eq!(outcome.invalid_rows.failed_rows.len(), 25);
-    assert_eq!(outcome.status.unwrap().job_status, "COMPLETED");
+    assert_eq!(outcome.status.unwrap().job_status, ImportJobStatus::Completed);
     let stored = plan_rows(&emu, "public.Plan").await;
     assert_eq!(stored.len(), 2475, "every valid row once");
     let expected: std::collections::BTreeSet<String> =
@@ -119,7 +120,10 @@ async fn a_chunked_push_through_429_loses_and_doubles_nothing_and_a_503_writes_n
     assert!(plan_rows(&emu, "public.Forecast").await.is_empty(), "nothing written");
     assert_eq!(plan_rows(&emu, "public.Plan").await.len(), 2475, "nothing doubled");
     let jobs = client.data_import().jobs().await.unwrap();
-    assert!(jobs.iter().all(|j| j.status == "COMPLETED"), "the failed push left no job behind: {jobs:?}");
+    assert!(
+        jobs.iter().all(|j| j.status == ImportJobStatus::Completed),
+        "the failed push left no job behind: {jobs:?}"
+    );
 }
 
 #[tokio::test]

@@ -1,7 +1,8 @@
 //! Multi actions: start, wait, parameters and failures.
 
 use crate::support::*;
-use sac_client::multiaction::{MaOutcome, MaReporter, Param};
+use sac_client::multiaction::{MaOutcome, Param};
+use sac_client::report::MaReporter;
 use sac_types::multiaction::{ExecutionStatus, MultiActionStatus};
 
 const MA: &str = "t.G:MA_LOAD_ZEPPART";

@@ -4,7 +4,9 @@
 pub use std::time::Duration;
 
 pub use sac_client::config::{parse_url, SamlSource};
-pub use sac_client::schedule::{self, IfRunning, Silent, Target, WaitOutcome, WaitPolicy};
+pub use sac_client::poll::WaitPolicy;
+pub use sac_client::report::Silent;
+pub use sac_client::schedule::{self, IfRunning, Target, WaitOutcome};
 pub use sac_client::{Client, ClientConfig, Error, ErrorClass, Grant, RetryPolicy, Secret};
 pub use sac_emulator::{ClockMode, Config, RunningEmulator};
 pub use sac_types::legacy::RunStatus;

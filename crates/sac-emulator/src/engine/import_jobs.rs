@@ -11,8 +11,9 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
-use sac_types::dataimport::{status, CreateJob};
+use sac_types::dataimport::{CreateJob, ImportJobStatus};
 
+use super::lifecycle::import_job::{advance, is_open, is_processing, status_of, JobEvent};
 use super::planning;
 use super::staging::{self, Chunk};
 use super::Engine;
@@ -67,10 +68,6 @@ fn scope_of(target: &Target<'_>, settings: &CreateJob) -> Vec<String> {
         (Target::Model(_), _) => vec!["Version".into()],
         (Target::Dimension(d), _) => vec![d.key_attribute().to_string()],
     }
-}
-
-fn is_open(job: &ImportJobRecord) -> bool {
-    job.status == status::READY_FOR_DATA || job.status == status::READY_FOR_WRITE
 }
 
 /// Scope tuples a CleanAndReplace clears, as the validate answer lists them.
@@ -128,12 +125,11 @@ impl Engine {
         let _writer = self.transition();
         self.store.write(|w| {
             let mut fresh = w.import_job(&job.job_id)?.ok_or_else(|| StoreError::Conflict("job deleted".into()))?;
-            if !is_open(&fresh) || fresh.status != job.status {
+            if fresh.status != job.status {
                 return Err(StoreError::Conflict(format!("job {} is {}", job.job_id, fresh.status)));
             }
-            let expected = fresh.status.clone();
+            let expected = advance(&mut fresh, JobEvent::Upload)?;
             fresh.total = w.append_chunk(&job.job_id, chunk)?;
-            fresh.status = status::READY_FOR_DATA.into();
             fresh.updated = utc_timestamp(now_ms());
             w.update_import_job(&fresh, &expected)?;
             Ok(fresh)
@@ -161,9 +157,9 @@ impl Engine {
         let Some(mut job) = self.store.read(|r| r.import_job(job_id))?.filter(is_open) else {
             return Ok(RunOutcome::NotOpen);
         };
-        if job.status == status::READY_FOR_DATA {
+        if status_of(&job) == ImportJobStatus::ReadyForData {
             self.validate(&mut job)?;
-            if job.status == status::FAILED {
+            if status_of(&job) == ImportJobStatus::Failed {
                 return Ok(RunOutcome::Started(job));
             }
         }
@@ -172,9 +168,8 @@ impl Engine {
         }
         let settings = settings_of(&job);
         let with_failed = settings.job_settings.as_ref().and_then(|s| s.execute_with_failed_rows).unwrap_or(true);
-        let expected = job.status.clone();
         if job.failed > 0 && !with_failed && !override_failed {
-            job.status = status::FAILED.into();
+            let expected = advance(&mut job, JobEvent::Fail)?;
             job.error = Some(format!(
                 "The job has {} failed rows and executeWithFailedRows is false: nothing was written",
                 job.failed
@@ -189,7 +184,7 @@ impl Engine {
         let now = now_ms();
         let clock = self.clock();
         (job.due_at_ms, job.polls_left) = clock.finish_plan(now);
-        job.status = status::PROCESSING.into();
+        let expected = advance(&mut job, JobEvent::Run)?;
         job.updated = utc_timestamp(now);
         self.store.write(|w| w.update_import_job(&job, &expected))?;
         if clock == ClockMode::Immediate {
@@ -203,12 +198,12 @@ impl Engine {
     /// written now; a poll-counted one comes one read closer.
     pub fn read_job(&self, job_id: &str) -> StoreResult<Option<ImportJobRecord>> {
         let Some(job) = self.store.read(|r| r.import_job(job_id))? else { return Ok(None) };
-        if job.status != status::PROCESSING {
+        if !is_processing(&job) {
             return Ok(Some(job));
         }
         let _writer = self.transition();
         let Some(mut job) = self.store.read(|r| r.import_job(job_id))? else { return Ok(None) };
-        if job.status == status::PROCESSING {
+        if is_processing(&job) {
             match (job.due_at_ms, job.polls_left) {
                 (Some(due), _) if due <= now_ms() => {
                     self.write_job(job_id)?;
@@ -217,8 +212,10 @@ impl Engine {
                     self.write_job(job_id)?;
                 }
                 (_, Some(n)) => {
+                    // Bookkeeping only: the status stays, and guards the update.
                     job.polls_left = Some(n - 1);
-                    self.store.write(|w| w.update_import_job(&job, status::PROCESSING))?;
+                    let status = job.status.clone();
+                    self.store.write(|w| w.update_import_job(&job, &status))?;
                 }
                 _ => {}
             }
@@ -241,9 +238,8 @@ impl Engine {
     /// the scope tuples a CleanAndReplace would clear. (Writer lock held.)
     fn validate(&self, job: &mut ImportJobRecord) -> StoreResult<Affected> {
         let tenant = self.tenant();
-        let expected = job.status.clone();
         let Some(target) = find_target(&tenant, &job.model) else {
-            job.status = status::FAILED.into();
+            let expected = advance(job, JobEvent::Fail)?;
             job.error = Some(format!("The model {} no longer exists", job.model));
             self.store.write(|w| w.update_import_job(job, &expected))?;
             return Ok(vec![]);
@@ -268,7 +264,7 @@ impl Engine {
             })
         })?;
         job.failed = rejected.len() as i64;
-        job.status = status::READY_FOR_WRITE.into();
+        let expected = advance(job, JobEvent::Validate)?;
         job.updated = utc_timestamp(now_ms());
         self.store.write(|w| {
             w.set_rejected_rows(&job.job_id, &rejected)?;
@@ -284,28 +280,28 @@ impl Engine {
         let failure = self.failures.take_run_failure();
         let crash_after = self.failures.take_crash_after_rows();
         self.store.write(|w| {
-            let Some(mut job) = w.import_job(job_id)?.filter(|j| j.status == status::PROCESSING) else {
+            let Some(mut job) = w.import_job(job_id)?.filter(is_processing) else {
                 return Ok(false);
             };
             job.due_at_ms = None;
             job.polls_left = None;
             job.updated = utc_timestamp(now_ms());
             let target = find_target(&tenant, &job.model);
-            match (failure, target) {
+            let expected = match (failure, target) {
                 (Some(message), _) => {
-                    job.status = status::FAILED.into();
                     job.error = Some(message);
+                    advance(&mut job, JobEvent::Fail)?
                 }
                 (None, None) => {
-                    job.status = status::FAILED.into();
                     job.error = Some(format!("The model {} no longer exists", job.model));
+                    advance(&mut job, JobEvent::Fail)?
                 }
                 (None, Some(target)) => {
                     w.with_audit(&job.owner, &planning::audit_time(), |w| write_rows(w, &target, &job, crash_after))?;
-                    job.status = status::COMPLETED.into();
+                    advance(&mut job, JobEvent::Write)?
                 }
-            }
-            w.update_import_job(&job, status::PROCESSING)?;
+            };
+            w.update_import_job(&job, &expected)?;
             // The job has ended: its uploaded rows are not needed any more.
             w.delete_chunks(job_id)?;
             Ok(true)

@@ -22,6 +22,7 @@ use crate::tenant::Tenant;
 
 pub mod faults;
 pub mod import_jobs;
+mod lifecycle;
 pub mod multiactions;
 pub mod planning;
 pub mod runs;
@@ -199,7 +200,7 @@ impl Engine {
         let running: Vec<_> = logs
             .iter()
             .filter(|(id, _)| schedule_id.is_none_or(|s| s == id.as_str()))
-            .flat_map(|(_, log)| log.runs.iter().filter(|r| r.status == runs::RUNNING).cloned())
+            .flat_map(|(_, log)| log.runs.iter().filter(|r| lifecycle::run::is_running(r)).cloned())
             .collect();
         running.into_iter()
     }

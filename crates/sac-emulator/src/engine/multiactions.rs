@@ -5,8 +5,10 @@
 //! execution as `warning` (successful with warning), a failing first step
 //! as `failed`.
 
+use sac_types::legacy::RunStatus;
 use serde_json::{json, Value};
 
+use super::lifecycle::execution::{advance, is_running, ExecutionEvent};
 use super::{planning, runs, Engine};
 use crate::clock::{now_ms, ClockMode};
 use crate::store::{MaExecutionRecord, StoreResult, Writer};
@@ -28,7 +30,7 @@ impl Engine {
     pub fn start_execution(&self, execution: MaExecutionRecord) -> StoreResult<MaExecutionRecord> {
         let _writer = self.transition();
         self.store.write(|w| w.insert_ma_execution(&execution))?;
-        if execution.status == "running" && self.clock() == ClockMode::Immediate {
+        if is_running(&execution) && self.clock() == ClockMode::Immediate {
             self.run_steps(&execution.execution_id)?;
         }
         Ok(self.store.read(|r| r.ma_execution(&execution.execution_id))?.unwrap_or(execution))
@@ -38,21 +40,23 @@ impl Engine {
     /// poll-counted one comes one read closer.
     pub fn read_execution(&self, execution_id: &str) -> StoreResult<Option<MaExecutionRecord>> {
         let Some(execution) = self.store.read(|r| r.ma_execution(execution_id))? else { return Ok(None) };
-        if execution.status != "running" {
+        if !is_running(&execution) {
             return Ok(Some(execution));
         }
         let _writer = self.transition();
-        if let Some(mut execution) = self.store.read(|r| r.ma_execution(execution_id))? {
-            match (execution.status.as_str(), execution.due_at_ms, execution.polls_left) {
-                ("running", Some(due), _) if due <= now_ms() => {
+        if let Some(mut execution) = self.store.read(|r| r.ma_execution(execution_id))?.filter(is_running) {
+            match (execution.due_at_ms, execution.polls_left) {
+                (Some(due), _) if due <= now_ms() => {
                     self.run_steps(execution_id)?;
                 }
-                ("running", _, Some(0)) => {
+                (_, Some(0)) => {
                     self.run_steps(execution_id)?;
                 }
-                ("running", _, Some(n)) => {
+                (_, Some(n)) => {
+                    // Bookkeeping only: the status stays, and guards the update.
                     execution.polls_left = Some(n - 1);
-                    self.store.write(|w| w.update_ma_execution(&execution, "running"))?;
+                    let status = execution.status.clone();
+                    self.store.write(|w| w.update_ma_execution(&execution, &status))?;
                 }
                 _ => {}
             }
@@ -71,11 +75,11 @@ impl Engine {
         let tenant = self.tenant();
         let mut schedules = Vec::new();
         let done = self.store.write(|w| {
-            let Some(mut execution) = w.ma_execution(execution_id)?.filter(|e| e.status == "running") else {
+            let Some(mut execution) = w.ma_execution(execution_id)?.filter(is_running) else {
                 return Ok(false);
             };
-            finish(self, w, &tenant, &mut execution, &mut schedules)?;
-            w.update_ma_execution(&execution, "running")?;
+            let was = finish(self, w, &tenant, &mut execution, &mut schedules)?;
+            w.update_ma_execution(&execution, &was)?;
             Ok(true)
         })?;
         for schedule_id in schedules {
@@ -85,14 +89,15 @@ impl Engine {
     }
 }
 
-/// Runs the steps of `execution` in order and sets its outcome.
+/// Runs the steps of `execution` in order and sets its outcome; returns
+/// the status it had (see [`advance`]).
 fn finish(
     engine: &Engine,
     w: &Writer<'_>,
     tenant: &Tenant,
     execution: &mut MaExecutionRecord,
     schedules: &mut Vec<String>,
-) -> StoreResult<()> {
+) -> StoreResult<String> {
     let parameters: serde_json::Map<String, Value> = serde_json::from_str(&execution.parameters).unwrap_or_default();
     let mut messages = Vec::new();
     let mut committed = 0usize;
@@ -108,7 +113,7 @@ fn finish(
                     schedules.push(schedule_id.clone());
                     let rows = run.inserted_count;
                     match run.message {
-                        Some(why) if run.status == sac_types::legacy::RunStatus::Failed.code() => Err(why),
+                        Some(why) if RunStatus::from(run.status) == RunStatus::Failed => Err(why),
                         _ => Ok(format!("Data import {schedule_id} imported {rows} rows (run {})", run.execution_id)),
                     }
                 }
@@ -138,15 +143,11 @@ fn finish(
             }
         }
     }
-    execution.status = match (failed, committed) {
-        (false, _) => "successful",
-        (true, 0) => "failed",
-        (true, _) => "warning",
-    }
-    .into();
+    let was =
+        advance(execution, if failed { ExecutionEvent::StepFailed { committed } } else { ExecutionEvent::StepsRan })?;
     execution.end_time = Some(utc_millis(now_ms()));
     execution.messages = Value::Array(messages).to_string();
     execution.due_at_ms = None;
     execution.polls_left = None;
-    Ok(())
+    Ok(was)
 }

@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use sac_types::legacy::RunStatus;
 
+use super::lifecycle::run::{advance, is_running, RunEvent};
 use super::Engine;
 use crate::clock::{now_ms, utc_timestamp, ClockMode};
 use crate::secrets::random_id;
@@ -37,18 +38,18 @@ impl Engine {
         self.store.write(|w| {
             if !in_flight.is_empty() {
                 for mut other in in_flight {
-                    stop(
+                    let was = stop(
                         &mut other,
                         now,
                         "Stopped: another run of this data import was started while this run was in progress",
-                    );
-                    w.update_run(&other, RUNNING)?;
+                    )?;
+                    w.update_run(&other, was)?;
                 }
                 stop(
                     &mut run,
                     now,
                     "Stopped: this run was started while another run of the data import was in progress",
-                );
+                )?;
                 return w.insert_run(&run);
             }
             w.insert_run(&run)?;
@@ -66,7 +67,7 @@ impl Engine {
         let _writer = self.transition();
         let tenant = self.tenant();
         let finished = self.store.write(|w| match w.run(execution_id)? {
-            Some(mut run) if run.status == RUNNING => {
+            Some(mut run) if is_running(&run) => {
                 finish(w, &tenant, &mut run, now_ms())?;
                 Ok(Some(run.schedule_id))
             }
@@ -173,12 +174,14 @@ pub(crate) fn run_now(
     Ok(run)
 }
 
-fn stop(run: &mut RunRecord, now: i64, why: &str) {
-    run.status = RunStatus::Stopped.code();
+/// Stops a running run; returns the status it had (see [`advance`]).
+fn stop(run: &mut RunRecord, now: i64, why: &str) -> StoreResult<i64> {
+    let was = advance(run, RunEvent::Stopped)?;
     run.end_time = Some(utc_timestamp(now));
     run.message = Some(why.to_string());
     run.due_at_ms = None;
     run.polls_left = None;
+    Ok(was)
 }
 
 /// Writes the runs of the tenant's history, as if they had happened.
@@ -204,14 +207,14 @@ fn finish(w: &Writer<'_>, tenant: &Tenant, run: &mut RunRecord, now: i64) -> Sto
     run.due_at_ms = None;
     run.polls_left = None;
     let Some(schedule) = tenant.schedule(&run.schedule_id) else {
-        run.status = RunStatus::Failed.code();
+        let was = advance(run, RunEvent::Failed)?;
         run.message = Some(format!("The data import {} no longer exists", run.schedule_id));
-        return w.update_run(run, RUNNING);
+        return w.update_run(run, was);
     };
     if let Some(message) = run.fail_message.take() {
-        run.status = RunStatus::Failed.code();
+        let was = advance(run, RunEvent::Failed)?;
         run.message = Some(message);
-        return w.update_run(run, RUNNING);
+        return w.update_run(run, was);
     }
     let rows = w.source_rows(&schedule.source, &schedule.object)?;
     let key_attr =
@@ -244,8 +247,8 @@ fn finish(w: &Writer<'_>, tenant: &Tenant, run: &mut RunRecord, now: i64) -> Sto
     run.all_count = rows.len() as i64;
     run.rejected_count = rejected;
     run.inserted_count = members.len() as i64;
-    run.status = if rejected > 0 { RunStatus::SucceededWithRejects } else { RunStatus::Succeeded }.code();
-    w.update_run(run, RUNNING)
+    let was = advance(run, RunEvent::Written { rejects: rejected > 0 })?;
+    w.update_run(run, was)
 }
 
 /// Maps one source row onto the target's attributes, or says why it is rejected.
@@ -292,8 +295,10 @@ fn map_row(
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn running_is_sacs_code() {
-        assert_eq!(super::RUNNING, sac_types::legacy::RunStatus::Running.code());
+        assert_eq!(RUNNING, RunStatus::Running.code());
     }
 }

@@ -5,7 +5,8 @@
 
 use std::time::Duration;
 
-use sac_client::schedule::{IfRunning, Silent, Target};
+use sac_client::report::Silent;
+use sac_client::schedule::{IfRunning, Target};
 use sac_client::Client;
 use serde_json::{json, Value};
 
@@ -181,7 +182,7 @@ async fn wait_multiaction(step: &Step, who: &Identity<'_>, id: &str, execution: 
 
 struct NoProgress;
 
-impl sac_client::multiaction::MaReporter for NoProgress {
+impl sac_client::report::MaReporter for NoProgress {
     fn polled(&self, _: &sac_types::multiaction::ExecutionStatus, _: Duration) {}
 }
 

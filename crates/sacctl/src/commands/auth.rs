@@ -166,7 +166,12 @@ impl Check {
     ) -> (Check, Option<sac_client::Error>) {
         match result {
             Ok(detail) => (Check { name, ok: Some(true), detail, hints: vec![] }, None),
-            Err(e) => (Check { name, ok: Some(false), detail: e.to_string(), hints: e.hints() }, Some(e)),
+            Err(e) => {
+                // The error's causes too: its message does not repeat them.
+                let causes = std::iter::successors(Some(&e as &dyn std::error::Error), |c| c.source());
+                let detail = causes.map(ToString::to_string).collect::<Vec<_>>().join(": ");
+                (Check { name, ok: Some(false), detail, hints: e.hints() }, Some(e))
+            }
         }
     }
 

@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use sac_client::config::parse_url;
-use sac_client::schedule::{self, IfRunning, Target, WaitOutcome, WaitPolicy};
+use sac_client::poll::WaitPolicy;
+use sac_client::schedule::{self, IfRunning, Target, WaitOutcome};
 use sac_client::{Client, ClientConfig, Grant, Secret};
 use serde_json::{json, Value};
 
@@ -114,8 +115,9 @@ async fn walk(printer: Printer, urls: &sac_emulator::Urls) -> Result<ExitStatus,
 /// a fact-data push through the Data Import API, checked through Data Export.
 /// Returns what it did for the JSON document; prints it in human format.
 async fn supported_path(printer: Printer, client: &Client) -> Result<Value, Failure> {
-    use sac_client::dataimport::{push_csv, PushOptions, PushReporter};
-    use sac_client::multiaction::{MaOutcome, MaReporter, Param};
+    use sac_client::dataimport::{push_csv, PushOptions};
+    use sac_client::multiaction::{MaOutcome, Param};
+    use sac_client::report::{MaReporter, PushReporter};
     use sac_types::multiaction::ExecutionStatus;
 
     struct Quiet;

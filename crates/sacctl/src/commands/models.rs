@@ -30,7 +30,7 @@ pub async fn models(printer: Printer, command: ModelsCommand) -> Result<ExitStat
             let mut detail = di.model(&model).await?;
             if detail.model_id.is_empty() {
                 // SAC's answer need not name the model it describes.
-                detail.model_id = sac_client::dataimport::model_id(&model).to_string();
+                detail.model_id = sac_client::ids::ModelId::of(&model).to_string();
             }
             let metadata = di.metadata(&model).await?;
             if printer.json() {

@@ -2,7 +2,8 @@
 //! for it, look at it, and what an execution means (exit status, JSON
 //! document, lines).
 
-use sac_client::multiaction::{MaOutcome, MaReporter, Param};
+use sac_client::multiaction::{MaOutcome, Param};
+use sac_client::report::MaReporter;
 use sac_client::Client;
 use sac_types::multiaction::{ExecutionStatus, MultiActionStatus};
 use serde_json::json;

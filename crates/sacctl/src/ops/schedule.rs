@@ -5,8 +5,9 @@
 use std::path::PathBuf;
 
 use sac_client::legacy::DataIntegration;
-use sac_client::lock::{LockReporter, TriggerLock};
-use sac_client::schedule::{self, IfRunning, Reporter, Target, WaitOutcome};
+use sac_client::lock::TriggerLock;
+use sac_client::report::{LockReporter, Reporter};
+use sac_client::schedule::{self, IfRunning, Target, WaitOutcome};
 use sac_types::legacy::{RefreshLog, RunStatus};
 use serde_json::{json, Value};
 

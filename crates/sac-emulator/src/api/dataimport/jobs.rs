@@ -70,7 +70,7 @@ pub async fn validate_job(
     let base = base_url(&state, domain);
     let settings = settings_of(&job);
     let result = ValidateResult {
-        job_status: job.status.clone(),
+        job_status: job.status.as_str().into(),
         total_number_rows_in_job: job.total as u64,
         failed_number_rows: job.failed as u64,
         invalid_rows_url: format!("{base}/jobs/{job_id}/invalidRows"),
@@ -171,7 +171,7 @@ fn job_status(state: &AppState, domain: Domain, job: &ImportJobRecord) -> JobSta
     let base = base_url(state, domain);
     JobStatus {
         job_id: job.job_id.clone(),
-        job_status: job.status.clone(),
+        job_status: job.status.as_str().into(),
         job_status_description: Some(
             match job.status.as_str() {
                 status::READY_FOR_DATA => "The job accepts data",
@@ -280,7 +280,7 @@ pub async fn list_jobs(
                     job_id: j.job_id,
                     model_id: j.model,
                     owner: j.owner,
-                    status: j.status,
+                    status: j.status.into(),
                     import_type: j.import_type,
                     last_updated_time: j.updated,
                 })

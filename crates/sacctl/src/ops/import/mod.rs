@@ -201,7 +201,7 @@ pub async fn push(
         notes.extend(write_rejects(&outcome.invalid_rows, Some(path))?.map(Note::Info));
     }
     let failed = outcome.validated.failed_number_rows;
-    let job_status = outcome.status.as_ref().map(|s| s.job_status.clone());
+    let job_status = outcome.status.as_ref().map(|s| s.job_status.to_string());
     let ended = Ended {
         stopped: outcome.stopped.is_some(),
         timed_out: outcome.timed_out,

@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use sac_client::dataimport::PushReporter;
+use sac_client::report::PushReporter;
 use sac_types::dataimport::ValidateResult;
 use serde_json::Value;
 
