@@ -1,12 +1,11 @@
 //! `sacctl multiaction ...` against the emulator: outcomes, exit codes, refusals.
 
-mod common;
 
-use common::*;
+use crate::common::*;
 use sac_emulator::ClockMode;
 use serde_json::{json, Value};
 
-const MA: &str = "t.G:MA_LOAD_ZEPPART";
+const MA: &str = MULTI_ACTION;
 const RUN: &[&str] =
     &["multiaction", "run", MA, "--param", "TargetVersion=public.Plan", "--wait", "--poll-interval", "100ms"];
 
@@ -62,9 +61,7 @@ async fn status_timeouts_and_refusals() {
     assert_eq!(code(&no_param), 2, "{}", describe(&no_param));
     assert!(stderr(&no_param).contains("No value was provided for the parameter TargetVersion"));
 
-    env.set("SACCTL_CLIENT_ID", "sacctl-api");
-    env.set("SACCTL_CLIENT_SECRET", "sacctl-api-secret");
-    env.set("SACCTL_GRANT", "client_credentials");
+    env.sign_in_as(Who::Technical);
     let technical = env.run(RUN).await;
     assert_eq!(code(&technical), 3, "{}", describe(&technical));
     assert!(stderr(&technical).contains("business user") && stderr(&technical).contains("authorization code"));

@@ -3,12 +3,11 @@
 //! printed, colours only on a terminal, data-file errors with their place,
 //! `-v` showing each request, and bad rows in files counted, not hidden.
 
-mod common;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use sac_emulator::ClockMode;
 use serde_json::{json, Value};
 
@@ -76,7 +75,7 @@ async fn no_secret_the_tenant_handed_out_reaches_verbose_or_trace_logs() {
     for (args, rust_log) in [
         (RUN.to_vec(), None),
         ([&["-vv"], RUN].concat(), None),
-        (vec!["-vv", "multiaction", "run", "t.G:MA_LOAD_ZEPPART", "--param", "TargetVersion=public.Plan"], None),
+        (vec!["-vv", "multiaction", "run", MULTI_ACTION, "--param", "TargetVersion=public.Plan"], None),
         (vec!["schedule", "logs", "--model", MODEL], Some("trace")),
         (vec!["-vv", "schedule", "logs", "--model", MODEL], Some("cookie_store=trace,trace")),
     ] {
@@ -174,9 +173,7 @@ async fn retry_messages_count_the_requests_sent_and_the_time_spent() {
 
     let technical = {
         let mut env = setup(ClockMode::Immediate).await;
-        env.set("SACCTL_CLIENT_ID", "sacctl-api");
-        env.set("SACCTL_CLIENT_SECRET", "sacctl-api-secret");
-        env.set("SACCTL_GRANT", "client_credentials");
+        env.sign_in_as(Who::Technical);
         env
     };
     let dir = tempfile::tempdir().unwrap();
@@ -246,14 +243,10 @@ async fn every_hint_command_works_as_printed() {
     assert_eq!(code(&auth), 3, "{}", describe(&auth));
     seen.extend(commands_in(&serde_json::from_slice(&auth.stdout).unwrap()));
     env.set("SACCTL_PASSWORD", "Welcome1!");
-    env.set("SACCTL_CLIENT_ID", "sacctl-api");
-    env.set("SACCTL_CLIENT_SECRET", "sacctl-api-secret");
-    env.set("SACCTL_GRANT", "client_credentials");
-    let technical = env.run(&["multiaction", "run", "t.G:MA_LOAD_ZEPPART", "--output", "json"]).await;
+    env.sign_in_as(Who::Technical);
+    let technical = env.run(&["multiaction", "run", MULTI_ACTION, "--output", "json"]).await;
     seen.extend(commands_in(&serde_json::from_slice(&technical.stdout).unwrap()));
-    env.set("SACCTL_CLIENT_ID", "sacctl-user");
-    env.set("SACCTL_CLIENT_SECRET", "sacctl-user-secret");
-    env.set("SACCTL_GRANT", "password");
+    env.sign_in_as(Who::Planner);
 
     for expected in ["sacctl schedule wait", "sacctl schedule list --model", "sacctl models list", "sacctl import jobs"]
     {
@@ -273,12 +266,10 @@ async fn doctor_credits_the_password_grant_with_multi_actions_and_passes_a_techn
     assert_eq!(code(&user), 0, "{}", describe(&user));
     let doc: Value = serde_json::from_slice(&user.stdout).unwrap();
     assert_eq!(doc["capabilities"]["run_multi_actions"], true, "multi actions run with the password grant");
-    let ma = env.run(&["multiaction", "run", "t.G:MA_LOAD_ZEPPART", "--param", "TargetVersion=public.Plan"]).await;
+    let ma = env.run(&["multiaction", "run", MULTI_ACTION, "--param", "TargetVersion=public.Plan"]).await;
     assert_eq!(code(&ma), 0, "and they do: {}", describe(&ma));
 
-    env.set("SACCTL_CLIENT_ID", "sacctl-api");
-    env.set("SACCTL_CLIENT_SECRET", "sacctl-api-secret");
-    env.set("SACCTL_GRANT", "client_credentials");
+    env.sign_in_as(Who::Technical);
     let technical = env.run(&["auth", "doctor"]).await;
     assert_eq!(code(&technical), 0, "fine for imports and exports: {}", describe(&technical));
     let out = stdout(&technical);
@@ -288,9 +279,7 @@ async fn doctor_credits_the_password_grant_with_multi_actions_and_passes_a_techn
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_data_files_are_named_with_line_and_column_and_repeated_keys_are_counted() {
     let mut env = setup(ClockMode::Immediate).await;
-    env.set("SACCTL_CLIENT_ID", "sacctl-api");
-    env.set("SACCTL_CLIENT_SECRET", "sacctl-api-secret");
-    env.set("SACCTL_GRANT", "client_credentials");
+    env.sign_in_as(Who::Technical);
     let dir = tempfile::tempdir().unwrap();
     let push = |file: &std::path::Path| {
         ["import", "push", "--model", "SALES_PLAN", "--file", file.to_str().unwrap(), "--output", "json"]

@@ -2,9 +2,8 @@
 //! `--filter`, `--select` and `--orderby` passed through as OData, and
 //! SAC's refusals explained.
 
-mod common;
 
-use common::*;
+use crate::common::*;
 use sac_emulator::ClockMode;
 
 const MODEL_ORDER: &str = "Version,Date,Part,Country,Amount,Quantity";
@@ -17,9 +16,7 @@ async fn technical() -> Env {
         ..sac_emulator::Config::default()
     })
     .await;
-    env.set("SACCTL_CLIENT_ID", "sacctl-api");
-    env.set("SACCTL_CLIENT_SECRET", "sacctl-api-secret");
-    env.set("SACCTL_GRANT", "client_credentials");
+    env.sign_in_as(Who::Technical);
     env
 }
 

@@ -2,11 +2,10 @@
 //! stop on failure and resume from it, re-attaching to a run still going,
 //! and `chain check` errors with file, line and column.
 
-mod common;
 
 use std::path::PathBuf;
 
-use common::*;
+use crate::common::*;
 use sac_emulator::{ClockMode, Config, Tenant};
 use serde_json::{json, Value};
 
@@ -15,10 +14,6 @@ fn write_chain(env: &Env, name: &str, text: &str) -> PathBuf {
     let path = env.home.path().join(name);
     std::fs::write(&path, text).unwrap();
     path
-}
-
-fn json_doc(output: &std::process::Output) -> Value {
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}: {}", describe(output)))
 }
 
 fn step<'a>(doc: &'a Value, name: &str) -> &'a Value {
@@ -39,7 +34,7 @@ fn tenant_with_copy_action() -> Tenant {
 }
 
 /// master (schedule) -> facts (import) and copy (multi action) side by side -> check (export).
-const CHAIN: &str = include_str!("chains/load.toml");
+const CHAIN: &str = include_str!("../chains/load.toml");
 
 const FACTS: &str = "Version,Date,Part,Country,Amount,Quantity\npublic.Forecast,202601,P0001,DE,10,1\npublic.Forecast,202602,P0001,DE,20,2\n";
 

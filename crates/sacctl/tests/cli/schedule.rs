@@ -2,11 +2,10 @@
 //! exit codes, output on the right stream, hints, signals, and no secret
 //! anywhere in what it prints.
 
-mod common;
 
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use sac_emulator::{ClockMode, Config};
 use serde_json::{json, Value};
 
@@ -87,18 +86,14 @@ async fn failed_rejected_timed_out_and_already_running() {
 async fn authentication_failures_exit_3_with_hints() {
     let mut env = setup(ClockMode::Immediate).await;
 
-    env.set("SACCTL_CLIENT_ID", "sacctl-api");
-    env.set("SACCTL_CLIENT_SECRET", "sacctl-api-secret");
-    env.set("SACCTL_GRANT", "client_credentials");
+    env.sign_in_as(Who::Technical);
     let login_page = env.run(RUN).await;
     assert_eq!(code(&login_page), 3, "{}", describe(&login_page));
     let err = stderr(&login_page);
     assert!(err.contains("HTML login page"), "{err}");
     assert!(err.contains("hint:") && err.contains("Interactive Usage") && err.contains("sacctl login"), "{err}");
 
-    env.set("SACCTL_CLIENT_ID", "sacctl-user");
-    env.set("SACCTL_CLIENT_SECRET", "sacctl-user-secret");
-    env.set("SACCTL_GRANT", "password");
+    env.sign_in_as(Who::Planner);
     env.set("SACCTL_USER", "KSMITH");
     let unknown_user = env.run(RUN).await;
     assert_eq!(code(&unknown_user), 3, "{}", describe(&unknown_user));
@@ -237,9 +232,7 @@ async fn doctor_reports_each_step() {
     assert!(out.contains("user JDOE"));
     assert!(out.contains("can run Data Management schedules: yes"));
 
-    env.set("SACCTL_CLIENT_ID", "sacctl-api");
-    env.set("SACCTL_CLIENT_SECRET", "sacctl-api-secret");
-    env.set("SACCTL_GRANT", "client_credentials");
+    env.sign_in_as(Who::Technical);
     let technical = env.run(&["auth", "doctor", "--model", MODEL, "--output", "json"]).await;
     assert_eq!(code(&technical), 3, "{}", describe(&technical));
     let doc: Value = serde_json::from_slice(&technical.stdout).unwrap();

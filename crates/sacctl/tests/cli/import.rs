@@ -1,8 +1,7 @@
 //! `sacctl import ...` and `sacctl models ...` against the emulator.
 
-mod common;
 
-use common::*;
+use crate::common::*;
 use sac_emulator::ClockMode;
 use serde_json::{json, Value};
 
@@ -37,9 +36,7 @@ async fn technical() -> Env {
 /// An emulator and a profile of the technical client `sacctl-api` (Data Import and Export access).
 async fn technical_with(config: sac_emulator::Config) -> Env {
     let mut env = setup_with(config).await;
-    env.set("SACCTL_CLIENT_ID", "sacctl-api");
-    env.set("SACCTL_CLIENT_SECRET", "sacctl-api-secret");
-    env.set("SACCTL_GRANT", "client_credentials");
+    env.sign_in_as(Who::Technical);
     env
 }
 

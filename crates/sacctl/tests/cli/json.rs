@@ -3,12 +3,11 @@
 //! command that resumes it); without it, the run and its resume command
 //! reach stderr even with `--quiet` whenever a run may go on.
 
-mod common;
 
 use std::process::Output;
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use sac_emulator::ClockMode;
 use serde_json::{json, Value};
 
@@ -161,7 +160,7 @@ async fn the_tenant_gone_mid_wait_still_names_the_run_on_stdout_and_on_stderr_wi
 #[tokio::test(flavor = "multi_thread")]
 async fn multi_actions_and_pushes_name_their_execution_or_job_when_stopped() {
     let env = setup(ClockMode::Manual).await;
-    const MA: &str = "t.G:MA_LOAD_ZEPPART";
+    const MA: &str = MULTI_ACTION;
     let args = [
         "multiaction",
         "run",
