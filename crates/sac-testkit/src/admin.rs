@@ -91,13 +91,14 @@ impl Admin {
         self.expect_success(Method::DELETE, "/emulator/requests", None).await;
     }
 
-    /// `POST /emulator/tenant` with a TOML tenant; its status and body.
-    pub async fn load_tenant_toml(&self, toml: String) -> (StatusCode, Value) {
+    /// `POST /emulator/tenant` with a TOML tenant, which must load.
+    pub async fn load_tenant_toml(&self, toml: String) -> Value {
         let request = self.http.post(format!("{}/emulator/tenant", self.tenant_url));
         let response = request.header("content-type", "application/toml").body(toml).send().await.unwrap();
         let status = response.status();
         let text = response.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        assert!(status.is_success(), "POST /emulator/tenant: {status} {text}");
+        serde_json::from_str(&text).unwrap_or(Value::String(text))
     }
 
     /// `GET /emulator/models/{model}/rows?limit=1000000{filter}`: the stored
@@ -111,8 +112,5 @@ impl Admin {
 
 /// How many requests of a log went to `path` with `query` in their query.
 pub fn count(requests: &[Value], path: &str, query: &str) -> usize {
-    requests
-        .iter()
-        .filter(|r| r["path"] == path && r["query"].as_str().is_some_and(|q| q.contains(query)))
-        .count()
+    requests.iter().filter(|r| r["path"] == path && r["query"].as_str().is_some_and(|q| q.contains(query))).count()
 }

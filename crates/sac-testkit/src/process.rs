@@ -129,8 +129,11 @@ impl EmulatorProcess {
             let found = line.as_deref().and_then(|l| l.strip_prefix(name)).and_then(|l| l.strip_prefix('='));
             found.map(str::to_string).unwrap_or_else(|| panic!("the emulator did not start: {line:?} for {name}"))
         };
-        let urls =
-            Urls { tenant_url: value("SACCTL_TENANT_URL"), api_url: value("SACCTL_API_URL"), token_url: value("SACCTL_TOKEN_URL") };
+        let urls = Urls {
+            tenant_url: value("SACCTL_TENANT_URL"),
+            api_url: value("SACCTL_API_URL"),
+            token_url: value("SACCTL_TOKEN_URL"),
+        };
         self.child = Some(child);
         urls
     }

@@ -2,7 +2,6 @@
 //! stop on failure and resume from it, re-attaching to a run still going,
 //! and `chain check` errors with file, line and column.
 
-
 use std::path::PathBuf;
 
 use crate::common::*;

@@ -3,10 +3,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-pub use sac_testkit::demo::{HISTORY_RUN_ID, MULTI_ACTION, PARTS_MODEL as MODEL, SCHEDULE_ID as SCHEDULE};
-use sac_testkit::demo::{API_CLIENT, PASSWORD, PLANNER, USER_CLIENT};
-pub use sac_testkit::{Admin, EmulatorProcess};
 use sac_emulator::{ClockMode, Config, RunningEmulator, Urls};
+use sac_testkit::demo::{API_CLIENT, PASSWORD, PLANNER, USER_CLIENT};
+pub use sac_testkit::demo::{HISTORY_RUN_ID, MULTI_ACTION, PARTS_MODEL as MODEL, SCHEDULE_ID as SCHEDULE};
+pub use sac_testkit::{Admin, EmulatorProcess};
 pub use sac_types::legacy::SERVICE_PATH as SERVICE;
 use serde_json::Value;
 use tokio::process::Command;
@@ -135,6 +135,24 @@ impl Env {
     pub fn cache_file(&self) -> PathBuf {
         self.home.path().join("cache").join("sacctl").join("tokens-default.json")
     }
+}
+
+/// The browser of a `sacctl login` that pipes its stderr: opens the URL the
+/// login prints and returns the page it ends on. (An emulator with
+/// `auto_approve_user` signs the user in and redirects to the login's
+/// loopback.)
+pub async fn sign_in_in_the_browser(login: &mut tokio::process::Child) -> String {
+    let stderr = login.stderr.take().expect("the login's stderr piped");
+    let mut lines = tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(stderr));
+    let url = loop {
+        let line = lines.next_line().await.unwrap().expect("the login URL is printed");
+        if let Some(url) = line.trim().strip_prefix("http") {
+            break format!("http{url}");
+        }
+    };
+    // The rest of stderr is read on, so the login never writes to a closed pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    reqwest::get(&url).await.unwrap().text().await.unwrap()
 }
 
 /// A CSV file of one valid fact row of `t.G:SALES_PLAN`, in `dir`.

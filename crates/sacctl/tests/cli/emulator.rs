@@ -22,17 +22,8 @@ fn start(args: &[&str]) -> EmulatorProcess {
 /// Runs an import as JDOE over the API domain and returns the schedule's logs.
 async fn run_import(p: &EmulatorProcess) -> Value {
     let http = reqwest::Client::new();
-    let token: Value = http
-        .post(&p.urls.token_url)
-        .basic_auth(USER_CLIENT.0, Some(USER_CLIENT.1))
-        .form(&[("grant_type", "password"), ("username", PLANNER), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = token["access_token"].as_str().unwrap();
+    let password = [("grant_type", "password"), ("username", PLANNER), ("password", PASSWORD)];
+    let token = &sac_testkit::access_token(&p.urls.token_url, USER_CLIENT, &password).await;
     let service = format!("{}{SERVICE}", p.urls.api_url);
     let run = http
         .post(format!("{service}?action=runScheduledJob&tenant=G"))

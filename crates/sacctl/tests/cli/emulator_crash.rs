@@ -21,18 +21,8 @@ fn start(dir: &Path) -> Emulator {
 }
 
 /// A technical client's token (Data Import and Data Export services).
-async fn token(http: &reqwest::Client, emu: &Emulator) -> String {
-    let answer: Value = http
-        .post(&emu.urls.token_url)
-        .basic_auth(API_CLIENT.0, Some(API_CLIENT.1))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    answer["access_token"].as_str().unwrap().to_string()
+async fn token(emu: &Emulator) -> String {
+    sac_testkit::access_token(&emu.urls.token_url, API_CLIENT, &[("grant_type", "client_credentials")]).await
 }
 
 /// `n` fact rows of SALES_PLAN in version public.Forecast (which holds no
@@ -134,7 +124,7 @@ async fn crash_during_write(n: usize, crash: Crash) {
     let dir = tempfile::tempdir().unwrap();
     let http = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().unwrap();
     let mut emu = start(dir.path());
-    let token = token(&http, &emu).await;
+    let token = token(&emu).await;
     let job = staged_append_job(&http, &emu, &token, &forecast_rows(n)).await;
     if let Crash::AfterRows(rows) = crash {
         emu.admin().fault(&json!({"crash_after_rows": rows})).await;
@@ -155,7 +145,7 @@ async fn crash_during_write(n: usize, crash: Crash) {
     drop(emu);
 
     let emu = start(dir.path());
-    let token = self::token(&http, &emu).await;
+    let token = self::token(&emu).await;
     let status = final_status(&http, &emu, &token, &job).await;
     let facts = forecast_facts(&emu).await;
     let (stored, not_once) = (facts.len(), facts.iter().filter(|r| r["Amount"] != "1").count());

@@ -2,7 +2,6 @@
 //! `--filter`, `--select` and `--orderby` passed through as OData, and
 //! SAC's refusals explained.
 
-
 use crate::common::*;
 use sac_emulator::ClockMode;
 

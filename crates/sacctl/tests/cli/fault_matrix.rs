@@ -306,7 +306,14 @@ fn sacctl_read(emulator: &EmulatorProcess, home: &Path, args: &[&str]) -> Value 
     json_doc(&output)
 }
 
-async fn measure(op: Op, emulator: &EmulatorProcess, home: &Path, output: &Output, out: &Path, runs_before: usize) -> Cell {
+async fn measure(
+    op: Op,
+    emulator: &EmulatorProcess,
+    home: &Path,
+    output: &Output,
+    out: &Path,
+    runs_before: usize,
+) -> Cell {
     let exit = output.status.code().unwrap_or(-1);
     let admin = emulator.admin();
     let mut broken = Vec::new();

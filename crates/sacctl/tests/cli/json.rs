@@ -3,7 +3,6 @@
 //! command that resumes it); without it, the run and its resume command
 //! reach stderr even with `--quiet` whenever a run may go on.
 
-
 use std::process::Output;
 use std::time::Duration;
 

@@ -3,12 +3,11 @@
 //! printed, colours only on a terminal, data-file errors with their place,
 //! `-v` showing each request, and bad rows in files counted, not hidden.
 
-
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::common::*;
-use sac_emulator::ClockMode;
+use sac_emulator::{ClockMode, Config};
 use serde_json::{json, Value};
 
 const RUN: &[&str] = &["schedule", "run", SCHEDULE, "--model", MODEL, "--wait", "--poll-interval", "100ms"];
@@ -202,22 +201,28 @@ fn commands_in(doc: &Value) -> Vec<String> {
     commands
 }
 
-/// Runs a printed command as a user would: it must not be a usage error.
-/// One still running after a few seconds (a login waiting for its browser) runs.
+/// Runs a printed command as a user would, to its end: it must not be a
+/// usage error. A login gets its browser (the emulator approves JDOE).
 async fn runs_as_printed(env: &Env, command: &str) {
+    // A bound against hanging, not a measure of speed.
+    const PATIENCE: Duration = Duration::from_secs(120);
     let words: Vec<&str> = command.split_whitespace().skip(1).collect();
     let child = env.command(&words).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn();
-    let child = child.unwrap();
-    // Still running after the timeout: it parsed and works (dropping the child kills it).
-    if let Ok(output) = tokio::time::timeout(Duration::from_secs(3), child.wait_with_output()).await {
-        let output = output.unwrap();
-        assert_ne!(code(&output), 2, "`{command}` does not work as printed: {}", describe(&output));
+    let mut child = child.unwrap();
+    if words.first() == Some(&"login") {
+        assert!(sign_in_in_the_browser(&mut child).await.contains("Signed in"), "`{command}`");
     }
+    let Ok(output) = tokio::time::timeout(PATIENCE, child.wait_with_output()).await else {
+        panic!("`{command}` did not end within {PATIENCE:?}");
+    };
+    let output = output.unwrap();
+    assert_ne!(code(&output), 2, "`{command}` does not work as printed: {}", describe(&output));
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_hint_command_works_as_printed() {
-    let mut env = setup(ClockMode::Manual).await;
+    let config = Config { clock: ClockMode::Manual, auto_approve_user: Some("JDOE".into()), ..Config::default() };
+    let mut env = setup_with(config).await;
     let json = ["--output", "json"];
     let mut seen = Vec::new();
     let started = env.run(&["schedule", "run", SCHEDULE, "--model", MODEL]).await;
@@ -254,6 +259,9 @@ async fn every_hint_command_works_as_printed() {
     }
     seen.sort();
     seen.dedup();
+    // Waits end: the run started above finishes, and so does any later one.
+    env.admin_api().clock(ClockMode::Immediate).await;
+    env.admin_api().release().await;
     for command in &seen {
         runs_as_printed(&env, command).await;
     }
@@ -328,16 +336,7 @@ async fn bad_data_files_are_named_with_line_and_column_and_repeated_keys_are_cou
         "{}",
         describe(&output)
     );
-    let stored: Value = reqwest::get(format!(
-        "{}/emulator/models/t.G:SALES_PLAN/rows?limit=100&Version=public.Plan&Date=202601",
-        env.emu.urls.tenant_url
-    ))
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
-    let stored = stored["rows"].as_array().unwrap();
+    let stored = env.admin_api().rows("t.G:SALES_PLAN", "&Version=public.Plan&Date=202601").await;
     assert_eq!(doc["rows_failed"], 2);
     assert_eq!(doc["rows_duplicate_key"], 1);
     assert_eq!(doc["rows_written"].as_u64().unwrap(), stored.len() as u64, "the written count is what is stored");

@@ -1,6 +1,5 @@
 //! `sacctl multiaction ...` against the emulator: outcomes, exit codes, refusals.
 
-
 use crate::common::*;
 use sac_emulator::ClockMode;
 use serde_json::{json, Value};

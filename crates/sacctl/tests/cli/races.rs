@@ -3,7 +3,6 @@
 //! fire at once, a trigger whose fate is unknown never sent again, and our
 //! run told apart from another host's by evidence.
 
-
 use std::process::{Output, Stdio};
 use std::time::Duration;
 

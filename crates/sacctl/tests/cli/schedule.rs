@@ -2,7 +2,6 @@
 //! exit codes, output on the right stream, hints, signals, and no secret
 //! anywhere in what it prints.
 
-
 use std::time::Duration;
 
 use crate::common::*;
@@ -315,16 +314,7 @@ async fn login_with_the_authorization_code_grant_then_run() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let stderr_pipe = child.stderr.take().unwrap();
-    let mut lines = tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(stderr_pipe));
-    let url = loop {
-        let line = lines.next_line().await.unwrap().expect("the login URL is printed");
-        if let Some(url) = line.trim().strip_prefix("http") {
-            break format!("http{url}");
-        }
-    };
-    // The "browser": the emulator approves JDOE and redirects to the loopback.
-    let page = reqwest::get(&url).await.unwrap().text().await.unwrap();
+    let page = sign_in_in_the_browser(&mut child).await;
     assert!(page.contains("Signed in"));
     let output = child.wait_with_output().await.unwrap();
     assert_eq!(code(&output), 0, "{}", describe(&output));
@@ -347,7 +337,7 @@ async fn answers_of_the_wrong_shape_are_reported_not_trusted() {
     let output = env.run(RUN).await;
     assert_eq!(code(&output), 8, "{}", describe(&output));
     assert!(stderr(&output).contains("is not what was expected"), "{}", describe(&output));
-    reqwest::Client::new().delete(format!("{}/emulator/faults", env.emu.urls.tenant_url)).send().await.unwrap();
+    env.admin_api().clear_faults().await;
     env.admin(
         "/emulator/faults",
         json!({"path": logs, "status": 200, "body": "<html>maintenance</html>", "times": 10}),
