@@ -4,7 +4,7 @@ use crate::support::*;
 use sac_client::multiaction::{MaOutcome, MaReporter, Param};
 use sac_types::multiaction::{ExecutionStatus, MultiActionStatus};
 
-const MA: &str = "t.G:MA_LOAD_ZEPPART";
+const MA: &str = sac_testkit::demo::MULTI_ACTION;
 
 struct Quiet;
 impl MaReporter for Quiet {

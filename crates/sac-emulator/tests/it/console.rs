@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use crate::support::*;
 
-const HISTORIC_RUN: &str = "E1A0C3F2B5D74E6A9C8B7A6F5E4D3C21";
+const HISTORIC_RUN: &str = sac_testkit::demo::HISTORY_RUN_ID;
 
 /// A signed-in browser: its session cookie.
 struct Browser<'e> {

@@ -5,7 +5,7 @@ use std::process::Output;
 
 use sac_emulator::{ClockMode, Config, RunningEmulator, Urls};
 use sac_testkit::demo::{API_CLIENT, PASSWORD, PLANNER, USER_CLIENT};
-pub use sac_testkit::demo::{HISTORY_RUN_ID, MULTI_ACTION, PARTS_MODEL as MODEL, SCHEDULE_ID as SCHEDULE};
+pub use sac_testkit::demo::{HISTORY_RUN_ID, MAPPING_ID, MULTI_ACTION, PARTS_MODEL as MODEL, SCHEDULE_ID as SCHEDULE};
 pub use sac_testkit::{Admin, EmulatorProcess};
 pub use sac_types::legacy::SERVICE_PATH as SERVICE;
 use serde_json::Value;

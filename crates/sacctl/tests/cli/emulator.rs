@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use sac_testkit::demo::{MAPPING_ID, PASSWORD, PLANNER, USER_CLIENT};
+use sac_testkit::demo::{PASSWORD, PLANNER, USER_CLIENT};
 use serde_json::{json, Value};
 
 use crate::common::*;

@@ -124,7 +124,7 @@ async fn not_found_usage_and_unreachable() {
             "run",
             SCHEDULE,
             "--mapping",
-            "F48CA15F78AA9039E200586F05E2BB93",
+            MAPPING_ID,
             "--wait",
             "--poll-interval",
             "200ms",
