@@ -333,10 +333,11 @@ async fn tokens_expire_after_their_configured_lifetime() {
     assert_eq!(csrf(&minute, refreshed.access_token).await, 200, "and so is the one a refresh issues");
 
     let second = start_with(Config { access_token_secs: Some(1), ..Config::default() }).await;
-    let issued = Instant::now();
     let tokens = second.token(USER_CLIENT, &password).await;
+    // Taken once the answer is here, so the token was issued before it.
+    let answered = Instant::now();
     assert_eq!(tokens.expires_in, 1);
-    tokio::time::sleep_until((issued + Duration::from_millis(2100)).into()).await;
+    tokio::time::sleep_until((answered + Duration::from_millis(1500)).into()).await;
     assert_eq!(csrf(&second, tokens.access_token.clone()).await, 401, "an expired token is refused");
     let refreshed = second.refresh(USER_CLIENT, &tokens).await;
     assert_eq!(refreshed.expires_in, 1, "the refresh token outlives the access token and issues a new one");
