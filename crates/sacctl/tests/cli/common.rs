@@ -105,6 +105,13 @@ impl Env {
         self.command(args).output().await.unwrap()
     }
 
+    /// Runs `sacctl` with `args`, which must exit 0.
+    pub async fn run_ok(&self, args: &[&str]) -> Output {
+        let output = self.run(args).await;
+        assert_eq!(code(&output), 0, "sacctl {}: {}", args.join(" "), describe(&output));
+        output
+    }
+
     /// The emulator's admin API.
     pub fn admin_api(&self) -> Admin {
         Admin::new(&self.emu.urls.tenant_url)

@@ -76,8 +76,7 @@ async fn push_writes_valid_rows_reports_rejects_and_exits_by_outcome() {
     assert!(text.lines().next().unwrap().ends_with("_REJECTION_REASON"));
     assert!(text.contains("Invalid column value for: Part"));
 
-    let ok = env.run(&[&args[..], &["--warnings-ok"]].concat()).await;
-    assert_eq!(code(&ok), 0, "{}", describe(&ok));
+    env.run_ok(&[&args[..], &["--warnings-ok"]].concat()).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -119,10 +118,8 @@ async fn max_failed_rows_dry_run_clean_and_replace_json_and_stdin() {
             .to_string(),
     )
     .unwrap();
-    let output = env
-        .run(&push(json_file.to_str().unwrap(), &["--mapping", "MATERIAL=Part", "--default", "Version=public.Plan"]))
+    env.run_ok(&push(json_file.to_str().unwrap(), &["--mapping", "MATERIAL=Part", "--default", "Version=public.Plan"]))
         .await;
-    assert_eq!(code(&output), 0, "{}", describe(&output));
     assert_eq!(stored(&env, "Version=public.Plan&Part=P0002").await[0]["Amount"], "7");
 
     let mut child = env
@@ -227,23 +224,20 @@ async fn pushed_rows_read_back_through_data_export_equal_the_valid_rows_despite_
         json!({"path": "/api/v1/dataimport/jobs/", "method": "POST", "status": 429, "retry_after": 0, "times": 3}),
     )
     .await;
-    let push = env.run(&push_args).await;
-    assert_eq!(code(&push), 0, "{}", describe(&push));
+    env.run_ok(&push_args).await;
     let out = dir.path().join("export.csv");
-    let export = env
-        .run(&[
-            "export",
-            "--model",
-            "t.G:SALES_PLAN",
-            "--filter",
-            "Version eq 'public.Plan'",
-            "--select",
-            "Version,Date,Part,Country,Amount,Quantity",
-            "--out",
-            out.to_str().unwrap(),
-        ])
-        .await;
-    assert_eq!(code(&export), 0, "{}", describe(&export));
+    env.run_ok(&[
+        "export",
+        "--model",
+        "t.G:SALES_PLAN",
+        "--filter",
+        "Version eq 'public.Plan'",
+        "--select",
+        "Version,Date,Part,Country,Amount,Quantity",
+        "--out",
+        out.to_str().unwrap(),
+    ])
+    .await;
     let exported = std::fs::read_to_string(&out).unwrap();
     let mut lines = exported.lines();
     assert_eq!(lines.next().unwrap(), HEADER.trim_end());
@@ -273,8 +267,7 @@ async fn without_an_api_domain_the_push_goes_through_the_browser_domain_with_csr
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("plan.csv");
     std::fs::write(&file, rows(300, "public.Plan", None)).unwrap();
-    let output = env.run(&push(file.to_str().unwrap(), &["--chunk-rows", "100"])).await;
-    assert_eq!(code(&output), 0, "{}", describe(&output));
+    env.run_ok(&push(file.to_str().unwrap(), &["--chunk-rows", "100"])).await;
     assert_eq!(stored(&env, "Version=public.Plan").await.len(), 300);
     let requests = env.requests().await;
     assert!(requests.iter().all(|r| r["domain"] == "tenant"));

@@ -104,8 +104,7 @@ async fn every_exit_of_a_run_prints_one_document_naming_the_run_and_its_resume()
     let args = ["schedule", "wait", SCHEDULE, "--model", MODEL, "--execution", &running, "--poll-interval", "100ms"];
     let args = [&args[..], &["--output", "json"]].concat();
     let stopped = run_while(&env, &args, |_| async {
-        let start = env.run(&["schedule", "run", SCHEDULE, "--model", MODEL, "--if-running", "start"]).await;
-        assert_eq!(code(&start), 0, "{}", describe(&start));
+        env.run_ok(&["schedule", "run", SCHEDULE, "--model", MODEL, "--if-running", "start"]).await;
     })
     .await;
     assert_eq!(code(&stopped), 9, "{}", describe(&stopped));
@@ -218,8 +217,7 @@ async fn multi_actions_and_pushes_name_their_execution_or_job_when_stopped() {
 #[tokio::test(flavor = "multi_thread")]
 async fn demo_usage_errors_and_csv_commands_print_one_document() {
     let env = setup(ClockMode::Immediate).await;
-    let demo = env.run(&["demo", "--output", "json"]).await;
-    assert_eq!(code(&demo), 0, "{}", describe(&demo));
+    let demo = env.run_ok(&["demo", "--output", "json"]).await;
     let doc = one_document(&demo);
     assert_eq!(doc["schedule_run"]["rows"]["inserted"], 89);
     assert_eq!(doc["supported_path"]["export"]["rows"], 2);

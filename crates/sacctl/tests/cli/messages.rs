@@ -101,8 +101,7 @@ async fn no_secret_the_tenant_handed_out_reaches_verbose_or_trace_logs() {
 #[tokio::test(flavor = "multi_thread")]
 async fn verbose_shows_each_request_and_no_colours_off_a_terminal() {
     let env = setup(ClockMode::Immediate).await;
-    let output = env.run(&[&["-v"], RUN].concat()).await;
-    assert_eq!(code(&output), 0, "{}", describe(&output));
+    let output = env.run_ok(&[&["-v"], RUN].concat()).await;
     let err = stderr(&output);
     for line in [
         "POST /oauth/token -> 200 in ",
@@ -225,8 +224,7 @@ async fn every_hint_command_works_as_printed() {
     let mut env = setup_with(config).await;
     let json = ["--output", "json"];
     let mut seen = Vec::new();
-    let started = env.run(&["schedule", "run", SCHEDULE, "--model", MODEL]).await;
-    assert_eq!(code(&started), 0, "{}", describe(&started));
+    env.run_ok(&["schedule", "run", SCHEDULE, "--model", MODEL]).await;
     let dir = tempfile::tempdir().unwrap();
     let file = one_fact_row(dir.path());
     let mut cases: Vec<(Vec<&str>, i32)> = vec![
@@ -270,8 +268,7 @@ async fn every_hint_command_works_as_printed() {
 #[tokio::test(flavor = "multi_thread")]
 async fn doctor_credits_the_password_grant_with_multi_actions_and_passes_a_technical_client() {
     let mut env = setup(ClockMode::Immediate).await;
-    let user = env.run(&["auth", "doctor", "--output", "json"]).await;
-    assert_eq!(code(&user), 0, "{}", describe(&user));
+    let user = env.run_ok(&["auth", "doctor", "--output", "json"]).await;
     let doc: Value = serde_json::from_slice(&user.stdout).unwrap();
     assert_eq!(doc["capabilities"]["run_multi_actions"], true, "multi actions run with the password grant");
     let ma = env.run(&["multiaction", "run", MULTI_ACTION, "--param", "TargetVersion=public.Plan"]).await;
@@ -328,8 +325,7 @@ async fn bad_data_files_are_named_with_line_and_column_and_repeated_keys_are_cou
          public.Plan,202601,P9999,AT,5,1\n",
     )
     .unwrap();
-    let output = env.run(&[&push(&repeated).each_ref().map(String::as_str)[..], &["--warnings-ok"]].concat()).await;
-    assert_eq!(code(&output), 0, "{}", describe(&output));
+    let output = env.run_ok(&[&push(&repeated).each_ref().map(String::as_str)[..], &["--warnings-ok"]].concat()).await;
     let doc: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert!(
         stderr(&output).contains("1 rows had a key seen earlier in the file; SAC keeps the last"),

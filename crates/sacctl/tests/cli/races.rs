@@ -16,8 +16,7 @@ fn trigger_path() -> String {
 
 /// The runs of the demo schedule that tests started.
 async fn new_runs(env: &Env) -> Vec<Value> {
-    let logs = env.run(&["schedule", "logs", "--model", MODEL, "--schedule", SCHEDULE, "--output", "json"]).await;
-    assert_eq!(code(&logs), 0, "{}", describe(&logs));
+    let logs = env.run_ok(&["schedule", "logs", "--model", MODEL, "--schedule", SCHEDULE, "--output", "json"]).await;
     let doc: Value = serde_json::from_slice(&logs.stdout).unwrap();
     doc[0]["refreshLogs"].as_array().unwrap().iter().filter(|r| r["executionId"] != HISTORY_RUN_ID).cloned().collect()
 }
@@ -176,8 +175,7 @@ async fn a_lock_holder_killed_with_sigkill_leaves_no_stale_lock() {
     holder.wait().await.unwrap();
 
     // The OS let go of the lock with the process: the next one goes ahead.
-    let next = env.run(&run).await;
-    assert_eq!(code(&next), 0, "{}", describe(&next));
+    env.run_ok(&run).await;
     assert_eq!(new_runs(&env).await.len(), 1, "the killed process never triggered; the next one did, once");
 }
 
