@@ -45,16 +45,7 @@ fn options(chunk_rows: usize) -> PushOptions {
 }
 
 async fn plan_rows(emu: &RunningEmulator, version: &str) -> Vec<Value> {
-    let rows: Value = reqwest::get(format!(
-        "{}/emulator/models/t.G:SALES_PLAN/rows?limit=1000000&Version={version}",
-        emu.urls.tenant_url
-    ))
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
-    rows["rows"].as_array().unwrap().clone()
+    Admin::new(&emu.urls.tenant_url).rows("t.G:SALES_PLAN", &format!("&Version={version}")).await
 }
 
 #[tokio::test]

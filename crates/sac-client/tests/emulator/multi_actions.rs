@@ -5,7 +5,7 @@ use sac_client::multiaction::{MaOutcome, Param};
 use sac_client::report::MaReporter;
 use sac_types::multiaction::{ExecutionStatus, MultiActionStatus};
 
-const MA: &str = "t.G:MA_LOAD_ZEPPART";
+const MA: &str = sac_testkit::demo::MULTI_ACTION;
 
 struct Quiet;
 impl MaReporter for Quiet {

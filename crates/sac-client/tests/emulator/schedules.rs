@@ -122,10 +122,10 @@ async fn timeouts_already_running_and_if_running_wait() {
     assert_eq!(err.class(), ErrorClass::AlreadyRunning);
 
     // --if-running wait: release the run in flight a little later, then ours starts.
-    let url = emu.urls.tenant_url.clone();
+    let admin = Admin::new(&emu.urls.tenant_url);
     let releaser = tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(200)).await;
-        reqwest::Client::new().post(format!("{url}/emulator/clock/release")).json(&json!({})).send().await.unwrap();
+        admin.release().await;
     });
     let second =
         schedule::start(&di, &target(), IfRunning::Wait, &fast(Duration::from_secs(10)), &Silent, None).await.unwrap();

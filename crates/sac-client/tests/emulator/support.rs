@@ -9,21 +9,17 @@ pub use sac_client::report::Silent;
 pub use sac_client::schedule::{self, IfRunning, Target, WaitOutcome};
 pub use sac_client::{Client, ClientConfig, Error, ErrorClass, Grant, RetryPolicy, Secret};
 pub use sac_emulator::{ClockMode, Config, RunningEmulator};
+use sac_testkit::demo::{API_CLIENT, PASSWORD, PLANNER, USER_CLIENT};
+pub use sac_testkit::demo::{PARTS_MODEL as MODEL, SCHEDULE_ID as SCHEDULE};
+pub use sac_testkit::{count, start as emulator, Admin};
 pub use sac_types::legacy::RunStatus;
+pub use sac_types::legacy::SERVICE_PATH as SERVICE;
 pub use serde_json::{json, Value};
-
-pub const MODEL: &str = "t.G:ZEPPART_001";
-pub const SCHEDULE: &str = "F58CA15F78AA9039E200586F05E2BB93";
-pub const SERVICE: &str = "/sap/fpa/services/rest/fpa/dataintegration";
-
-pub async fn emulator(clock: ClockMode) -> RunningEmulator {
-    sac_emulator::spawn(Config { clock, ..Config::default() }).await.unwrap()
-}
 
 pub fn config(emu: &RunningEmulator, grant: Grant) -> ClientConfig {
     let (id, secret) = match grant {
-        Grant::ClientCredentials => ("sacctl-api", "sacctl-api-secret"),
-        _ => ("sacctl-user", "sacctl-user-secret"),
+        Grant::ClientCredentials => API_CLIENT,
+        _ => USER_CLIENT,
     };
     let mut config = ClientConfig::new(
         parse_url("tenant", &emu.urls.tenant_url).unwrap(),
@@ -32,8 +28,8 @@ pub fn config(emu: &RunningEmulator, grant: Grant) -> ClientConfig {
         Secret::new(secret),
         grant,
     );
-    config.user = Some("JDOE".into());
-    config.password = Some(Secret::new("Welcome1!"));
+    config.user = Some(PLANNER.into());
+    config.password = Some(Secret::new(PASSWORD));
     config.retry = RetryPolicy {
         max_attempts: 4,
         base_delay: Duration::from_millis(20),
@@ -60,21 +56,13 @@ pub fn fast(timeout: Duration) -> WaitPolicy {
     }
 }
 
+/// `POST` to the emulator's admin API, which must succeed.
 pub async fn admin(emu: &RunningEmulator, path: &str, body: Value) -> Value {
-    let response =
-        reqwest::Client::new().post(format!("{}{path}", emu.urls.tenant_url)).json(&body).send().await.unwrap();
-    assert!(response.status().is_success(), "{path}");
-    response.json().await.unwrap_or(Value::Null)
+    Admin::new(&emu.urls.tenant_url).post(path, &body).await
 }
 
 pub async fn requests(emu: &RunningEmulator) -> Vec<Value> {
-    let log: Value =
-        reqwest::get(format!("{}/emulator/requests", emu.urls.tenant_url)).await.unwrap().json().await.unwrap();
-    log["requests"].as_array().unwrap().clone()
-}
-
-pub fn count(requests: &[Value], path: &str, query: &str) -> usize {
-    requests.iter().filter(|r| r["path"] == path && r["query"].as_str().unwrap().contains(query)).count()
+    Admin::new(&emu.urls.tenant_url).requests().await
 }
 
 pub async fn run_to_end(client: &Client, policy: &WaitPolicy) -> sac_types::legacy::RefreshLog {

@@ -5,6 +5,30 @@
 
 use super::*;
 
+/// The tenant letter: ids of the tenant's objects read `t.G:NAME`.
+pub const TENANT: &str = "G";
+/// The ZEPPART import schedule and its mapping.
+pub const SCHEDULE_ID: &str = "F58CA15F78AA9039E200586F05E2BB93";
+pub const MAPPING_ID: &str = "F48CA15F78AA9039E200586F05E2BB93";
+/// The schedule's one run in the seeded history, before anything started.
+pub const HISTORY_RUN_ID: &str = "E1A0C3F2B5D74E6A9C8B7A6F5E4D3C21";
+/// The dimension the schedule loads, as stored and as clients name it.
+pub const PARTS_DIMENSION: &str = "ZEPPART_001";
+pub const PARTS_MODEL: &str = "t.G:ZEPPART_001";
+/// The planning model of parts and countries.
+pub const SALES_MODEL: &str = "SALES_PLAN";
+/// The multi action, as stored and as clients name it.
+pub const MULTI_ACTION_ID: &str = "MA_LOAD_ZEPPART";
+pub const MULTI_ACTION: &str = "t.G:MA_LOAD_ZEPPART";
+/// The technical client (Data Import and Data Export services): id, secret.
+pub const API_CLIENT: (&str, &str) = ("sacctl-api", "sacctl-api-secret");
+/// The interactive client (user grants): id, secret.
+pub const USER_CLIENT: (&str, &str) = ("sacctl-user", "sacctl-user-secret");
+/// The planner every user grant signs in as, and the demo users' password.
+pub const PLANNER: &str = "JDOE";
+pub const VIEWER: &str = "VIEWER";
+pub const PASSWORD: &str = "Welcome1!";
+
 impl Tenant {
     /// The demo tenant of the design contract.
     pub fn demo() -> Self {
@@ -12,23 +36,23 @@ impl Tenant {
         let zeppart_rows: Vec<Row> = (1..=89).map(zeppart_row).collect();
         let interactive_redirects = vec!["http://127.0.0.1:*".to_string(), "http://localhost:*".to_string()];
         Tenant {
-            letter: "G".into(),
+            letter: TENANT.into(),
             access_token_secs: DEFAULT_ACCESS_TOKEN_SECS,
             refresh_token_secs: DEFAULT_REFRESH_TOKEN_SECS,
             idp_entity_id: default_idp_entity(),
             sp_entity_id: default_sp_entity(),
             clients: vec![
                 OAuthClient {
-                    id: "sacctl-api".into(),
-                    secret: "sacctl-api-secret".into(),
+                    id: API_CLIENT.0.into(),
+                    secret: API_CLIENT.1.into(),
                     purpose: Purpose::Api,
                     grants: vec!["client_credentials".into()],
                     access: vec!["Data Import Service".into(), "Data Export Service".into()],
                     redirect_uris: vec![],
                 },
                 OAuthClient {
-                    id: "sacctl-user".into(),
-                    secret: "sacctl-user-secret".into(),
+                    id: USER_CLIENT.0.into(),
+                    secret: USER_CLIENT.1.into(),
                     purpose: Purpose::Interactive,
                     grants: vec![
                         "authorization_code".into(),
@@ -42,22 +66,22 @@ impl Tenant {
             ],
             users: vec![
                 User {
-                    id: "JDOE".into(),
-                    password: "Welcome1!".into(),
+                    id: PLANNER.into(),
+                    password: PASSWORD.into(),
                     display_name: "John Doe".into(),
                     in_tenant: true,
                     role: Role::Planner,
                 },
                 User {
-                    id: "VIEWER".into(),
-                    password: "Welcome1!".into(),
+                    id: VIEWER.into(),
+                    password: PASSWORD.into(),
                     display_name: "Vera Viewer".into(),
                     in_tenant: true,
                     role: Role::Viewer,
                 },
                 User {
                     id: "KSMITH".into(),
-                    password: "Welcome1!".into(),
+                    password: PASSWORD.into(),
                     display_name: "Kurt Smith (IdP only, no SAC user)".into(),
                     in_tenant: false,
                     role: Role::Planner,
@@ -75,7 +99,7 @@ impl Tenant {
             }],
             dimensions: vec![
                 Dimension {
-                    id: "ZEPPART_001".into(),
+                    id: PARTS_DIMENSION.into(),
                     description: "Parts (from BW InfoObject ZEPPART)".into(),
                     attributes: vec!["ID".into(), "Description".into(), "Country".into()],
                     members: vec![],
@@ -104,10 +128,10 @@ impl Tenant {
                 },
             ],
             schedules: vec![ScheduleDef {
-                schedule_id: "F58CA15F78AA9039E200586F05E2BB93".into(),
-                mapping_id: "F48CA15F78AA9039E200586F05E2BB93".into(),
+                schedule_id: SCHEDULE_ID.into(),
+                mapping_id: MAPPING_ID.into(),
                 mapping_name: "ZW2_IMPORT ZEPPART".into(),
-                target: "ZEPPART_001".into(),
+                target: PARTS_DIMENSION.into(),
                 source: "ZW2_IMPORT".into(),
                 object: "ZEPPART".into(),
                 job_type: default_job_type(),
@@ -118,15 +142,15 @@ impl Tenant {
                 checks: BTreeMap::from([("Country".to_string(), "Country".to_string())]),
             }],
             history: vec![PastRun {
-                schedule_id: "F58CA15F78AA9039E200586F05E2BB93".into(),
-                execution_id: "E1A0C3F2B5D74E6A9C8B7A6F5E4D3C21".into(),
-                user: "JDOE".into(),
+                schedule_id: SCHEDULE_ID.into(),
+                execution_id: HISTORY_RUN_ID.into(),
+                user: PLANNER.into(),
                 start_time: "2020-11-13T09:15:02Z".into(),
                 end_time: "2020-11-13T09:15:40Z".into(),
             }],
             models: vec![
                 ModelDef {
-                    id: "SALES_PLAN".into(),
+                    id: SALES_MODEL.into(),
                     description: "Sales planning by part and country".into(),
                     dimensions: vec![
                         dimension("Version", DimensionKind::Version, None),
@@ -134,7 +158,7 @@ impl Tenant {
                             date_range: Some(("202601".into(), "202612".into())),
                             ..dimension("Date", DimensionKind::Date, None)
                         },
-                        dimension("Part", DimensionKind::Generic, Some("ZEPPART_001")),
+                        dimension("Part", DimensionKind::Generic, Some(PARTS_DIMENSION)),
                         dimension("Country", DimensionKind::Generic, Some("Country")),
                     ],
                     measures: vec!["Amount".into(), "Quantity".into()],
@@ -161,13 +185,13 @@ impl Tenant {
                 },
             ],
             multi_actions: vec![MultiActionDef {
-                id: "MA_LOAD_ZEPPART".into(),
+                id: MULTI_ACTION_ID.into(),
                 description: "Load ZEPPART from BW, then copy Actual into the target version".into(),
-                parameters: vec![MultiActionParameter { id: "TargetVersion".into(), version_of: "SALES_PLAN".into() }],
+                parameters: vec![MultiActionParameter { id: "TargetVersion".into(), version_of: SALES_MODEL.into() }],
                 steps: vec![
-                    MultiActionStep::DataImport { schedule_id: "F58CA15F78AA9039E200586F05E2BB93".into() },
+                    MultiActionStep::DataImport { schedule_id: SCHEDULE_ID.into() },
                     MultiActionStep::CopyVersion {
-                        model: "SALES_PLAN".into(),
+                        model: SALES_MODEL.into(),
                         from: "public.Actual".into(),
                         to_parameter: "TargetVersion".into(),
                     },
@@ -297,3 +321,17 @@ fn zeppart_row(n: usize) -> Row {
 
 /// ISO 3166-1 alpha-2 codes (249 officially assigned).
 pub const ISO_COUNTRIES: &str = "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_client_facing_ids_name_the_stored_objects_of_tenant_g() {
+        assert_eq!(PARTS_MODEL, format!("t.{TENANT}:{PARTS_DIMENSION}"));
+        assert_eq!(MULTI_ACTION, format!("t.{TENANT}:{MULTI_ACTION_ID}"));
+        let demo = Tenant::demo();
+        assert!(demo.dimensions.iter().any(|d| d.id == PARTS_DIMENSION));
+        assert!(demo.multi_actions.iter().any(|m| m.id == MULTI_ACTION_ID));
+    }
+}

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-mod demo;
+pub mod demo;
 mod master;
 pub use demo::ISO_COUNTRIES;
 pub use master::{parent_column, MasterSet, MemberSource, ACC_TYPE, DESCRIPTION, MASTER_DATE, MASTER_VERSION};

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use crate::support::*;
 
-const HISTORIC_RUN: &str = "E1A0C3F2B5D74E6A9C8B7A6F5E4D3C21";
+const HISTORIC_RUN: &str = sac_testkit::demo::HISTORY_RUN_ID;
 
 /// A signed-in browser: its session cookie.
 struct Browser<'e> {
@@ -85,18 +85,7 @@ async fn every_page_reads_without_javascript() {
     let session = emu.csrf_fetch(&token).await;
     assert_eq!(emu.run_schedule(&token, &session).await.status(), 200);
     let api = emu.client_credentials_token().await;
-    let created: Value = emu
-        .http
-        .post(emu.api("/api/v1/dataimport/models/SALES_PLAN/factData"))
-        .bearer_auth(&api)
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let job = created["jobID"].as_str().unwrap().to_string();
+    let job = emu.create_sales_job(&api).await;
     let rows = json!({"Data": [{"Version": "public.Plan", "Date": "202607", "Part": "P9999", "Country": "US", "Amount": "1", "Quantity": "1"}]});
     let uploaded = emu.http.post(emu.api(&format!("/api/v1/dataimport/jobs/{job}"))).bearer_auth(&api).json(&rows);
     assert_eq!(uploaded.send().await.unwrap().status(), 201);

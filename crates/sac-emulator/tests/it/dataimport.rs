@@ -245,7 +245,7 @@ async fn refusals_limits_and_csrf() {
     // A technical client without the Data Import Service access: 3401.
     let mut tenant = sac_emulator::Tenant::demo();
     tenant.clients[0].access = vec!["Data Export Service".into()];
-    assert_eq!(emu.load_tenant_toml(tenant.to_toml()).await.status(), 200);
+    emu.load_tenant_toml(tenant.to_toml()).await;
     let token = emu.client_credentials_token().await;
     let (status, body) = call(&emu, &token, Method::GET, "/models", None).await;
     assert_eq!(status, 400);
@@ -304,15 +304,7 @@ async fn refusals_limits_and_csrf() {
     let refused = create(None).await.unwrap();
     assert_eq!(refused.status(), 403);
     assert_eq!(refused.headers()["x-csrf-token"], "Required");
-    let fetch = emu
-        .http
-        .get(emu.tenant(&format!("{DI}/models")))
-        .bearer_auth(&token)
-        .header("x-csrf-token", "fetch")
-        .header("x-sap-sac-custom-auth", "true")
-        .send()
-        .await
-        .unwrap();
+    let fetch = emu.api_csrf_fetch(&token, &format!("{DI}/models")).await;
     let csrf = fetch.headers()["x-csrf-token"].to_str().unwrap().to_string();
     let cookie = set_cookie(fetch.headers()).unwrap();
     assert_eq!(create(Some((csrf, cookie))).await.unwrap().status(), 201);

@@ -238,18 +238,7 @@ async fn garbage_bodies_never_give_a_server_error() {
     let emu = start().await;
     let (token, session) = signed_in(&emu).await;
     let technical = emu.client_credentials_token().await;
-    let job: Value = emu
-        .http
-        .post(emu.api("/api/v1/dataimport/models/SALES_PLAN/factData"))
-        .bearer_auth(&technical)
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let job = job["jobID"].as_str().unwrap().to_string();
+    let job = emu.create_sales_job(&technical).await;
     let bodies: [&[u8]; 8] =
         [b"", b"{", b"[]", b"null", b"{\"Data\":5}", b"\xff\xfe\x00", b"{\"parameterValues\":[{}]}", b"a,b\n\"x"];
     let service = sac_types::legacy::SERVICE_PATH;

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use crate::support::*;
 
-const MA: &str = "t.G:MA_LOAD_ZEPPART";
+const MA: &str = sac_testkit::demo::MULTI_ACTION;
 
 fn body(version: &str) -> Value {
     json!({"parameterValues": [{"parameterId": "TargetVersion", "value": {"memberIds": [version], "hierarchyId": null}}]})

@@ -49,15 +49,7 @@ async fn client_credentials_token_gets_the_login_page_even_with_csrf_and_cookie(
     let emu = start().await;
     let token = emu.client_credentials_token().await;
     // The CSRF fetch itself works for a technical token (as the seed's readers saw)...
-    let fetch = emu
-        .http
-        .get(emu.tenant("/api/v1/csrf"))
-        .bearer_auth(&token)
-        .header("x-csrf-token", "fetch")
-        .header("x-sap-sac-custom-auth", "true")
-        .send()
-        .await
-        .unwrap();
+    let fetch = emu.api_csrf_fetch(&token, "/api/v1/csrf").await;
     assert_eq!(fetch.status(), 200);
     let session = Session {
         csrf: fetch.headers()["x-csrf-token"].to_str().unwrap().into(),

@@ -4,21 +4,21 @@ use reqwest::header::HeaderMap;
 use reqwest::redirect::Policy;
 use reqwest::{Response, StatusCode};
 use sac_emulator::{ClockMode, Config, RunningEmulator};
+pub use sac_testkit::demo::{
+    API_CLIENT, MAPPING_ID as MAPPING, PARTS_MODEL as MODEL, PASSWORD, PLANNER, SCHEDULE_ID as SCHEDULE, USER_CLIENT,
+};
+use sac_testkit::Admin;
 use sac_types::error::LOGIN_PAGE_MARKER;
 use sac_types::legacy::{EPM_SESSION_PATH, SERVICE_PATH};
 use sac_types::oauth::TokenResponse;
 use serde_json::{json, Value};
 
-pub const SCHEDULE: &str = "F58CA15F78AA9039E200586F05E2BB93";
-pub const MAPPING: &str = "F48CA15F78AA9039E200586F05E2BB93";
-pub const MODEL: &str = "t.G:ZEPPART_001";
-pub const USER_CLIENT: (&str, &str) = ("sacctl-user", "sacctl-user-secret");
-pub const API_CLIENT: (&str, &str) = ("sacctl-api", "sacctl-api-secret");
-
 pub struct Emu {
     pub emu: RunningEmulator,
     /// No cookie store and no redirects: tests see exactly what SAC sends.
     pub http: reqwest::Client,
+    /// The admin API (`/emulator/...`).
+    pub admin_api: Admin,
 }
 
 /// A CSRF token with the session cookie it belongs to.
@@ -29,9 +29,10 @@ pub struct Session {
 }
 
 pub async fn start_with(config: Config) -> Emu {
-    let emu = sac_emulator::spawn(config).await.expect("emulator starts");
+    let emu = sac_testkit::start_with(config).await;
     let http = reqwest::Client::builder().redirect(Policy::none()).build().unwrap();
-    Emu { emu, http }
+    let admin_api = Admin::new(&emu.urls.tenant_url);
+    Emu { emu, http, admin_api }
 }
 
 /// An emulator whose runs finish at once.
@@ -80,9 +81,15 @@ impl Emu {
     }
 
     pub async fn password_token(&self, user: &str) -> String {
-        self.token(USER_CLIENT, &[("grant_type", "password"), ("username", user), ("password", "Welcome1!")])
+        self.token(USER_CLIENT, &[("grant_type", "password"), ("username", user), ("password", PASSWORD)])
             .await
             .access_token
+    }
+
+    /// The tokens the refresh token of `tokens` is exchanged for.
+    pub async fn refresh(&self, client: (&str, &str), tokens: &TokenResponse) -> TokenResponse {
+        let refresh_token = tokens.refresh_token.as_deref().expect("a refresh token");
+        self.token(client, &[("grant_type", "refresh_token"), ("refresh_token", refresh_token)]).await
     }
 
     pub async fn client_credentials_token(&self) -> String {
@@ -146,27 +153,34 @@ impl Emu {
             .await
     }
 
+    /// Any request to the tenant domain, asserting nothing: status and body.
     pub async fn admin(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let mut request = self.http.request(method, self.tenant(path));
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status();
-        let text = response.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        self.admin_api.send(method, path, body.as_ref()).await
     }
 
-    /// `POST /emulator/tenant` with a TOML body.
-    pub async fn load_tenant_toml(&self, toml: String) -> Response {
-        let request = self.http.post(self.tenant("/emulator/tenant")).header("content-type", "application/toml");
-        request.body(toml).send().await.unwrap()
+    /// `POST /emulator/tenant` with a TOML body, which must load.
+    pub async fn load_tenant_toml(&self, toml: String) {
+        self.admin_api.load_tenant_toml(toml).await;
     }
 
     pub async fn post_admin(&self, path: &str, body: Value) -> Value {
-        let (status, value) = self.admin(reqwest::Method::POST, path, Some(body)).await;
-        assert!(status.is_success(), "{path}: {status} {value}");
-        value
+        self.admin_api.post(path, &body).await
+    }
+
+    /// A fact data job of SALES_PLAN created on the API domain: its id.
+    pub async fn create_sales_job(&self, technical_token: &str) -> String {
+        let create = self.http.post(self.api("/api/v1/dataimport/models/SALES_PLAN/factData"));
+        let created = create.bearer_auth(technical_token).json(&json!({})).send().await.unwrap();
+        assert_eq!(created.status(), 201);
+        let created: Value = created.json().await.unwrap();
+        created["jobID"].as_str().expect("a job id").to_string()
+    }
+
+    /// `GET path` on the tenant domain with a bearer token and
+    /// `x-csrf-token: fetch` as a public API client sends it.
+    pub async fn api_csrf_fetch(&self, token: &str, path: &str) -> Response {
+        let request = self.http.get(self.tenant(path)).bearer_auth(token).header("x-csrf-token", "fetch");
+        request.header("x-sap-sac-custom-auth", "true").send().await.unwrap()
     }
 
     pub async fn rows(&self, model: &str) -> Value {

@@ -91,6 +91,11 @@ fn is_uuid(v: &Value) -> bool {
         && groups.iter().all(|g| g.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
+/// Creates a fact data job of SALES_PLAN as the technical client; saves its id as `job`.
+fn create_sales_job() -> Step {
+    post_json(Api, Client, &format!("{DI}/models/SALES_PLAN/factData"), "{}").status(201).save("job", "/jobID")
+}
+
 pub fn all() -> Vec<Fact> {
     vec![
         // ---- Data Export: $filter (SAP Help "Additional Query Options"; Stocker part 3)
@@ -423,9 +428,7 @@ pub fn all() -> Vec<Fact> {
         fact(
             "1001: an action the job's state does not allow (upload after the run)",
             vec![
-                post_json(Api, Client, &format!("{DI}/models/SALES_PLAN/factData"), "{}")
-                    .status(201)
-                    .save("job", "/jobID"),
+                create_sales_job(),
                 post_json(Api, Client, &format!("{DI}/jobs/{{job}}"), VALID_ROW).status(201),
                 post(Api, Client, &format!("{DI}/jobs/{{job}}/run"), None, "").status(201),
                 post_json(Api, Client, &format!("{DI}/jobs/{{job}}"), VALID_ROW).status(400).body("1001"),
@@ -434,9 +437,7 @@ pub fn all() -> Vec<Fact> {
         fact(
             "1011: a run with no valid rows fails",
             vec![
-                post_json(Api, Client, &format!("{DI}/models/SALES_PLAN/factData"), "{}")
-                    .status(201)
-                    .save("job", "/jobID"),
+                create_sales_job(),
                 post_json(Api, Client, &format!("{DI}/jobs/{{job}}"), INVALID_ROW).status(201),
                 post_json(Api, Client, &format!("{DI}/jobs/{{job}}/run"), r#"{"overrideExecuteWithFailedRows":true}"#)
                     .status(400)
@@ -474,9 +475,7 @@ pub fn all() -> Vec<Fact> {
             "1010: upload, validate or run while the job is PROCESSING",
             vec![
                 post_json(Tenant, Auth::None, "/emulator/clock", r#"{"mode":"manual"}"#),
-                post_json(Api, Client, &format!("{DI}/models/SALES_PLAN/factData"), "{}")
-                    .status(201)
-                    .save("job", "/jobID"),
+                create_sales_job(),
                 post_json(Api, Client, &format!("{DI}/jobs/{{job}}"), VALID_ROW).status(201),
                 post(Api, Client, &format!("{DI}/jobs/{{job}}/run"), None, "")
                     .status(201)

@@ -2,11 +2,9 @@
 //! exit codes, output on the right stream, hints, signals, and no secret
 //! anywhere in what it prints.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use sac_emulator::{ClockMode, Config};
 use serde_json::{json, Value};
 
@@ -15,16 +13,14 @@ const RUN: &[&str] = &["schedule", "run", SCHEDULE, "--model", MODEL, "--wait", 
 #[tokio::test(flavor = "multi_thread")]
 async fn success_prints_89_rows_on_stdout_and_exits_0() {
     let env = setup(ClockMode::Delay { seconds: 0.5 }).await;
-    let output = env.run(RUN).await;
-    assert_eq!(code(&output), 0, "{}", describe(&output));
+    let output = env.run_ok(RUN).await;
     let out = stdout(&output);
     assert!(out.contains("succeeded: 89 rows inserted (89 read, 0 rejected)"), "{out}");
     assert_eq!(out.lines().count(), 1, "stdout holds the result only");
     assert!(stderr(&output).contains("started run"), "the run id is announced at once on stderr");
     assert_eq!(env.triggers().await, 1);
 
-    let json = env.run(&[RUN, &["--output", "json"]].concat()).await;
-    assert_eq!(code(&json), 0, "{}", describe(&json));
+    let json = env.run_ok(&[RUN, &["--output", "json"]].concat()).await;
     let doc: Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(doc["state"], "succeeded");
     assert_eq!(doc["status"], 1);
@@ -48,8 +44,7 @@ async fn failed_rejected_timed_out_and_already_running() {
     let rejected = env.run(RUN).await;
     assert_eq!(code(&rejected), 6, "{}", describe(&rejected));
     assert!(stderr(&rejected).contains("sacctl schedule rejections"), "{}", describe(&rejected));
-    let ok = env.run(&[RUN, &["--warnings-ok"]].concat()).await;
-    assert_eq!(code(&ok), 0, "{}", describe(&ok));
+    env.run_ok(&[RUN, &["--warnings-ok"]].concat()).await;
     let doc: Value = serde_json::from_slice(&env.run(&[RUN, &["--output", "json"]].concat()).await.stdout).unwrap();
     let execution = doc["execution_id"].as_str().unwrap().to_string();
     let csv = env.run(&["schedule", "rejections", &execution]).await;
@@ -87,18 +82,14 @@ async fn failed_rejected_timed_out_and_already_running() {
 async fn authentication_failures_exit_3_with_hints() {
     let mut env = setup(ClockMode::Immediate).await;
 
-    env.set("SACCTL_CLIENT_ID", "sacctl-api");
-    env.set("SACCTL_CLIENT_SECRET", "sacctl-api-secret");
-    env.set("SACCTL_GRANT", "client_credentials");
+    env.sign_in_as(Who::Technical);
     let login_page = env.run(RUN).await;
     assert_eq!(code(&login_page), 3, "{}", describe(&login_page));
     let err = stderr(&login_page);
     assert!(err.contains("HTML login page"), "{err}");
     assert!(err.contains("hint:") && err.contains("Interactive Usage") && err.contains("sacctl login"), "{err}");
 
-    env.set("SACCTL_CLIENT_ID", "sacctl-user");
-    env.set("SACCTL_CLIENT_SECRET", "sacctl-user-secret");
-    env.set("SACCTL_GRANT", "password");
+    env.sign_in_as(Who::Planner);
     env.set("SACCTL_USER", "KSMITH");
     let unknown_user = env.run(RUN).await;
     assert_eq!(code(&unknown_user), 3, "{}", describe(&unknown_user));
@@ -124,18 +115,8 @@ async fn not_found_usage_and_unreachable() {
     assert_eq!(code(&no_model), 2, "{}", describe(&no_model));
     assert!(stderr(&no_model).contains("--model"));
     env.set("SACCTL_TENANT_ID", "G");
-    let by_mapping = env
-        .run(&[
-            "schedule",
-            "run",
-            SCHEDULE,
-            "--mapping",
-            "F48CA15F78AA9039E200586F05E2BB93",
-            "--wait",
-            "--poll-interval",
-            "200ms",
-        ])
-        .await;
+    let by_mapping =
+        env.run(&["schedule", "run", SCHEDULE, "--mapping", MAPPING_ID, "--wait", "--poll-interval", "200ms"]).await;
     assert_eq!(code(&by_mapping), 0, "the model comes from the mapping: {}", describe(&by_mapping));
 
     let mut unconfigured = setup(ClockMode::Immediate).await;
@@ -161,8 +142,7 @@ async fn bursts_and_expiry_during_a_wait_are_survived_with_one_run() {
     )
     .await;
     env.admin("/emulator/faults", json!({"path": "/oauth/token", "status": 503, "times": 1})).await;
-    let output = env.run(RUN).await;
-    assert_eq!(code(&output), 0, "{}", describe(&output));
+    env.run_ok(RUN).await;
     assert_eq!(env.triggers().await, 1, "exactly one run started");
 
     // Token and CSRF expire while the next run is being waited for.
@@ -220,8 +200,7 @@ async fn sigint_and_sigterm_while_waiting_print_the_run_id() {
 #[tokio::test(flavor = "multi_thread")]
 async fn doctor_reports_each_step() {
     let mut env = setup(ClockMode::Immediate).await;
-    let good = env.run(&["auth", "doctor", "--model", MODEL]).await;
-    assert_eq!(code(&good), 0, "{}", describe(&good));
+    let good = env.run_ok(&["auth", "doctor", "--model", MODEL]).await;
     let out = stdout(&good);
     for step in [
         "OK   settings",
@@ -237,9 +216,7 @@ async fn doctor_reports_each_step() {
     assert!(out.contains("user JDOE"));
     assert!(out.contains("can run Data Management schedules: yes"));
 
-    env.set("SACCTL_CLIENT_ID", "sacctl-api");
-    env.set("SACCTL_CLIENT_SECRET", "sacctl-api-secret");
-    env.set("SACCTL_GRANT", "client_credentials");
+    env.sign_in_as(Who::Technical);
     let technical = env.run(&["auth", "doctor", "--model", MODEL, "--output", "json"]).await;
     assert_eq!(code(&technical), 3, "{}", describe(&technical));
     let doc: Value = serde_json::from_slice(&technical.stdout).unwrap();
@@ -275,8 +252,7 @@ async fn tokens_are_reused_across_runs_and_no_secret_is_ever_printed() {
         &["-vv", "auth", "status"],
         &["auth", "status", "--output", "json"],
     ] {
-        let output = env.run(args).await;
-        assert_eq!(code(&output), 0, "{}", describe(&output));
+        let output = env.run_ok(args).await;
         outputs.push(output);
     }
     let tokens = env.requests().await.iter().filter(|r| r["path"] == "/oauth/token").count();
@@ -322,23 +298,13 @@ async fn login_with_the_authorization_code_grant_then_run() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let stderr_pipe = child.stderr.take().unwrap();
-    let mut lines = tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(stderr_pipe));
-    let url = loop {
-        let line = lines.next_line().await.unwrap().expect("the login URL is printed");
-        if let Some(url) = line.trim().strip_prefix("http") {
-            break format!("http{url}");
-        }
-    };
-    // The "browser": the emulator approves JDOE and redirects to the loopback.
-    let page = reqwest::get(&url).await.unwrap().text().await.unwrap();
+    let page = sign_in_in_the_browser(&mut child).await;
     assert!(page.contains("Signed in"));
     let output = child.wait_with_output().await.unwrap();
     assert_eq!(code(&output), 0, "{}", describe(&output));
     assert!(stdout(&output).contains("logged in as JDOE"));
 
-    let after = env.run(RUN).await;
-    assert_eq!(code(&after), 0, "{}", describe(&after));
+    let after = env.run_ok(RUN).await;
     assert!(stdout(&after).contains("by JDOE"));
 }
 
@@ -354,7 +320,7 @@ async fn answers_of_the_wrong_shape_are_reported_not_trusted() {
     let output = env.run(RUN).await;
     assert_eq!(code(&output), 8, "{}", describe(&output));
     assert!(stderr(&output).contains("is not what was expected"), "{}", describe(&output));
-    reqwest::Client::new().delete(format!("{}/emulator/faults", env.emu.urls.tenant_url)).send().await.unwrap();
+    env.admin_api().clear_faults().await;
     env.admin(
         "/emulator/faults",
         json!({"path": logs, "status": 200, "body": "<html>maintenance</html>", "times": 10}),
@@ -373,8 +339,7 @@ async fn proxy_variables_and_timeouts_are_honoured() {
     let through_proxy = env.run(&["schedule", "list", "--model", MODEL]).await;
     assert_eq!(code(&through_proxy), 8, "the (dead) proxy was used: {}", describe(&through_proxy));
     env.set("NO_PROXY", "127.0.0.1");
-    let direct = env.run(&["schedule", "list", "--model", MODEL]).await;
-    assert_eq!(code(&direct), 0, "{}", describe(&direct));
+    env.run_ok(&["schedule", "list", "--model", MODEL]).await;
     env.set("SACCTL_HTTP_TIMEOUT", "soon");
     let bad = env.run(&["schedule", "list", "--model", MODEL]).await;
     assert_eq!(code(&bad), 2, "{}", describe(&bad));

@@ -4,35 +4,25 @@
 //! again on the same directory. Every row must be applied exactly once and
 //! the job's status must tell the truth.
 
-use std::ffi::OsStr;
 use std::io::Write;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use sac_testkit::demo::API_CLIENT;
 use serde_json::{json, Value};
 
-mod common;
+use crate::common::*;
 
-use common::process::EmulatorProcess as Emulator;
+type Emulator = EmulatorProcess;
 
 fn start(dir: &Path) -> Emulator {
-    Emulator::start([OsStr::new("--data-dir"), dir.as_os_str()])
+    EmulatorProcess::start_in(SACCTL, dir, ["--job-duration", "0s"])
 }
 
 /// A technical client's token (Data Import and Data Export services).
-async fn token(http: &reqwest::Client, emu: &Emulator) -> String {
-    let answer: Value = http
-        .post(&emu.token_url)
-        .basic_auth("sacctl-api", Some("sacctl-api-secret"))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    answer["access_token"].as_str().unwrap().to_string()
+async fn token(emu: &Emulator) -> String {
+    sac_testkit::access_token(&emu.urls.token_url, API_CLIENT, &[("grant_type", "client_credentials")]).await
 }
 
 /// `n` fact rows of SALES_PLAN in version public.Forecast (which holds no
@@ -50,7 +40,7 @@ fn forecast_rows(n: usize) -> String {
 
 /// Creates an Append job and uploads `csv` in chunks; returns the job id.
 async fn staged_append_job(http: &reqwest::Client, emu: &Emulator, token: &str, csv: &str) -> String {
-    let base = format!("{}/api/v1/dataimport", emu.api_url);
+    let base = format!("{}/api/v1/dataimport", emu.urls.api_url);
     let created: Value = http
         .post(format!("{base}/models/SALES_PLAN/factData"))
         .bearer_auth(token)
@@ -83,7 +73,7 @@ async fn staged_append_job(http: &reqwest::Client, emu: &Emulator, token: &str, 
 /// Waits until the job has ended, or is found open (a crash before the run
 /// took effect leaves it taking data); returns its status answer.
 async fn final_status(http: &reqwest::Client, emu: &Emulator, token: &str, job: &str) -> Value {
-    let url = format!("{}/api/v1/dataimport/jobs/{job}/status", emu.api_url);
+    let url = format!("{}/api/v1/dataimport/jobs/{job}/status", emu.urls.api_url);
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         let status: Value = http.get(&url).bearer_auth(token).send().await.unwrap().json().await.unwrap();
@@ -96,12 +86,9 @@ async fn final_status(http: &reqwest::Client, emu: &Emulator, token: &str, job: 
     }
 }
 
-/// The stored public.Forecast facts: (rows, rows whose Amount is not 1).
-async fn forecast_facts(http: &reqwest::Client, emu: &Emulator) -> (usize, usize) {
-    let url = format!("{}/emulator/models/SALES_PLAN/rows?Version=public.Forecast&limit=1000000", emu.tenant_url);
-    let answer: Value = http.get(url).send().await.unwrap().json().await.unwrap();
-    let rows = answer["rows"].as_array().unwrap();
-    (rows.len(), rows.iter().filter(|r| r["Amount"] != "1").count())
+/// The stored public.Forecast facts.
+async fn forecast_facts(emu: &Emulator) -> Vec<Value> {
+    emu.admin().rows("SALES_PLAN", "&Version=public.Forecast").await
 }
 
 /// The AuditData rows of public.Forecast, every page followed: each
@@ -109,7 +96,7 @@ async fn forecast_facts(http: &reqwest::Client, emu: &Emulator) -> (usize, usize
 async fn forecast_audit_rows(http: &reqwest::Client, emu: &Emulator, token: &str) -> usize {
     let mut url = Some(format!(
         "{}/api/v1/dataexport/providers/sac/SALES_PLAN/AuditData?$filter=Version eq 'public.Forecast'",
-        emu.api_url
+        emu.urls.api_url
     ));
     let mut rows = 0;
     while let Some(next) = url {
@@ -137,18 +124,12 @@ async fn crash_during_write(n: usize, crash: Crash) {
     let dir = tempfile::tempdir().unwrap();
     let http = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().unwrap();
     let mut emu = start(dir.path());
-    let token = token(&http, &emu).await;
+    let token = token(&emu).await;
     let job = staged_append_job(&http, &emu, &token, &forecast_rows(n)).await;
     if let Crash::AfterRows(rows) = crash {
-        let fault = http
-            .post(format!("{}/emulator/faults", emu.tenant_url))
-            .json(&json!({"crash_after_rows": rows}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(fault.status(), 201);
+        emu.admin().fault(&json!({"crash_after_rows": rows})).await;
     }
-    let run = http.post(format!("{}/api/v1/dataimport/jobs/{job}/run", emu.api_url)).bearer_auth(&token).send();
+    let run = http.post(format!("{}/api/v1/dataimport/jobs/{job}/run", emu.urls.api_url)).bearer_auth(&token).send();
     match crash {
         Crash::AfterRows(_) => {
             assert!(run.await.is_err(), "{crash:?}: the process died before it answered");
@@ -157,16 +138,17 @@ async fn crash_during_write(n: usize, crash: Crash) {
         Crash::KillAfter(delay) => {
             let pending = tokio::spawn(run);
             tokio::time::sleep(delay).await;
-            emu.kill_9();
+            emu.kill();
             let _ = pending.await;
         }
     }
     drop(emu);
 
     let emu = start(dir.path());
-    let token = self::token(&http, &emu).await;
+    let token = self::token(&emu).await;
     let status = final_status(&http, &emu, &token, &job).await;
-    let (stored, not_once) = forecast_facts(&http, &emu).await;
+    let facts = forecast_facts(&emu).await;
+    let (stored, not_once) = (facts.len(), facts.iter().filter(|r| r["Amount"] != "1").count());
     assert_eq!(not_once, 0, "{crash:?}: every row written exactly once (Amount 1)");
     match status["jobStatus"].as_str() {
         Some("COMPLETED") => assert_eq!(stored, n, "{crash:?}: COMPLETED means every row is in"),
@@ -200,17 +182,8 @@ async fn append_with_a_data_dir_sums_right() {
     let file = dir.path().join("facts.csv");
     std::fs::File::create(&file).unwrap().write_all(forecast_rows(100_000).as_bytes()).unwrap();
     let push = || {
-        let output = Command::new(env!("CARGO_BIN_EXE_sacctl"))
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("HOME", dir.path())
-            .env("XDG_CACHE_HOME", dir.path().join("cache"))
-            .env("SACCTL_TENANT_URL", &emu.tenant_url)
-            .env("SACCTL_API_URL", &emu.api_url)
-            .env("SACCTL_TOKEN_URL", &emu.token_url)
-            .env("SACCTL_CLIENT_ID", "sacctl-api")
-            .env("SACCTL_CLIENT_SECRET", "sacctl-api-secret")
-            .env("SACCTL_GRANT", "client_credentials")
+        let output = sacctl_in(dir.path())
+            .envs(profile(&emu.urls, Who::Technical))
             .args(["--quiet", "import", "push", "--model", "SALES_PLAN", "--method", "Append", "--file"])
             .arg(&file)
             .output()
@@ -219,10 +192,7 @@ async fn append_with_a_data_dir_sums_right() {
     };
     push();
     push();
-    let http = reqwest::Client::new();
-    let url = format!("{}/emulator/models/SALES_PLAN/rows?Version=public.Forecast&limit=1000000", emu.tenant_url);
-    let answer: Value = http.get(url).send().await.unwrap().json().await.unwrap();
-    let rows = answer["rows"].as_array().unwrap();
+    let rows = forecast_facts(&emu).await;
     assert_eq!(rows.len(), 100_000);
     let wrong: Vec<&Value> = rows.iter().filter(|r| r["Amount"] != "2").take(3).collect();
     assert!(wrong.is_empty(), "two appends of 1 make 2 everywhere: {wrong:?}");
@@ -232,7 +202,7 @@ async fn append_with_a_data_dir_sums_right() {
 fn a_second_emulator_on_the_same_directory_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let _first = start(dir.path());
-    let second = Command::new(env!("CARGO_BIN_EXE_sacctl"))
+    let second = Command::new(SACCTL)
         .args(["emulator", "--port", "0", "--api-port", "0", "--data-dir"])
         .arg(dir.path())
         .output()

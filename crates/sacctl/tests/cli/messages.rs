@@ -3,13 +3,11 @@
 //! printed, colours only on a terminal, data-file errors with their place,
 //! `-v` showing each request, and bad rows in files counted, not hidden.
 
-mod common;
-
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::*;
-use sac_emulator::ClockMode;
+use crate::common::*;
+use sac_emulator::{ClockMode, Config};
 use serde_json::{json, Value};
 
 const RUN: &[&str] = &["schedule", "run", SCHEDULE, "--model", MODEL, "--wait", "--poll-interval", "100ms"];
@@ -76,7 +74,7 @@ async fn no_secret_the_tenant_handed_out_reaches_verbose_or_trace_logs() {
     for (args, rust_log) in [
         (RUN.to_vec(), None),
         ([&["-vv"], RUN].concat(), None),
-        (vec!["-vv", "multiaction", "run", "t.G:MA_LOAD_ZEPPART", "--param", "TargetVersion=public.Plan"], None),
+        (vec!["-vv", "multiaction", "run", MULTI_ACTION, "--param", "TargetVersion=public.Plan"], None),
         (vec!["schedule", "logs", "--model", MODEL], Some("trace")),
         (vec!["-vv", "schedule", "logs", "--model", MODEL], Some("cookie_store=trace,trace")),
     ] {
@@ -103,8 +101,7 @@ async fn no_secret_the_tenant_handed_out_reaches_verbose_or_trace_logs() {
 #[tokio::test(flavor = "multi_thread")]
 async fn verbose_shows_each_request_and_no_colours_off_a_terminal() {
     let env = setup(ClockMode::Immediate).await;
-    let output = env.run(&[&["-v"], RUN].concat()).await;
-    assert_eq!(code(&output), 0, "{}", describe(&output));
+    let output = env.run_ok(&[&["-v"], RUN].concat()).await;
     let err = stderr(&output);
     for line in [
         "POST /oauth/token -> 200 in ",
@@ -174,9 +171,7 @@ async fn retry_messages_count_the_requests_sent_and_the_time_spent() {
 
     let technical = {
         let mut env = setup(ClockMode::Immediate).await;
-        env.set("SACCTL_CLIENT_ID", "sacctl-api");
-        env.set("SACCTL_CLIENT_SECRET", "sacctl-api-secret");
-        env.set("SACCTL_GRANT", "client_credentials");
+        env.sign_in_as(Who::Technical);
         env
     };
     let dir = tempfile::tempdir().unwrap();
@@ -205,26 +200,31 @@ fn commands_in(doc: &Value) -> Vec<String> {
     commands
 }
 
-/// Runs a printed command as a user would: it must not be a usage error.
-/// One still running after a few seconds (a login waiting for its browser) runs.
+/// Runs a printed command as a user would, to its end: it must not be a
+/// usage error. A login gets its browser (the emulator approves JDOE).
 async fn runs_as_printed(env: &Env, command: &str) {
+    // A bound against hanging, not a measure of speed.
+    const PATIENCE: Duration = Duration::from_secs(120);
     let words: Vec<&str> = command.split_whitespace().skip(1).collect();
     let child = env.command(&words).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn();
-    let child = child.unwrap();
-    // Still running after the timeout: it parsed and works (dropping the child kills it).
-    if let Ok(output) = tokio::time::timeout(Duration::from_secs(3), child.wait_with_output()).await {
-        let output = output.unwrap();
-        assert_ne!(code(&output), 2, "`{command}` does not work as printed: {}", describe(&output));
+    let mut child = child.unwrap();
+    if words.first() == Some(&"login") {
+        assert!(sign_in_in_the_browser(&mut child).await.contains("Signed in"), "`{command}`");
     }
+    let Ok(output) = tokio::time::timeout(PATIENCE, child.wait_with_output()).await else {
+        panic!("`{command}` did not end within {PATIENCE:?}");
+    };
+    let output = output.unwrap();
+    assert_ne!(code(&output), 2, "`{command}` does not work as printed: {}", describe(&output));
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_hint_command_works_as_printed() {
-    let mut env = setup(ClockMode::Manual).await;
+    let config = Config { clock: ClockMode::Manual, auto_approve_user: Some("JDOE".into()), ..Config::default() };
+    let mut env = setup_with(config).await;
     let json = ["--output", "json"];
     let mut seen = Vec::new();
-    let started = env.run(&["schedule", "run", SCHEDULE, "--model", MODEL]).await;
-    assert_eq!(code(&started), 0, "{}", describe(&started));
+    env.run_ok(&["schedule", "run", SCHEDULE, "--model", MODEL]).await;
     let dir = tempfile::tempdir().unwrap();
     let file = one_fact_row(dir.path());
     let mut cases: Vec<(Vec<&str>, i32)> = vec![
@@ -246,14 +246,10 @@ async fn every_hint_command_works_as_printed() {
     assert_eq!(code(&auth), 3, "{}", describe(&auth));
     seen.extend(commands_in(&serde_json::from_slice(&auth.stdout).unwrap()));
     env.set("SACCTL_PASSWORD", "Welcome1!");
-    env.set("SACCTL_CLIENT_ID", "sacctl-api");
-    env.set("SACCTL_CLIENT_SECRET", "sacctl-api-secret");
-    env.set("SACCTL_GRANT", "client_credentials");
-    let technical = env.run(&["multiaction", "run", "t.G:MA_LOAD_ZEPPART", "--output", "json"]).await;
+    env.sign_in_as(Who::Technical);
+    let technical = env.run(&["multiaction", "run", MULTI_ACTION, "--output", "json"]).await;
     seen.extend(commands_in(&serde_json::from_slice(&technical.stdout).unwrap()));
-    env.set("SACCTL_CLIENT_ID", "sacctl-user");
-    env.set("SACCTL_CLIENT_SECRET", "sacctl-user-secret");
-    env.set("SACCTL_GRANT", "password");
+    env.sign_in_as(Who::Planner);
 
     for expected in ["sacctl schedule wait", "sacctl schedule list --model", "sacctl models list", "sacctl import jobs"]
     {
@@ -261,6 +257,9 @@ async fn every_hint_command_works_as_printed() {
     }
     seen.sort();
     seen.dedup();
+    // Waits end: the run started above finishes, and so does any later one.
+    env.admin_api().clock(ClockMode::Immediate).await;
+    env.admin_api().release().await;
     for command in &seen {
         runs_as_printed(&env, command).await;
     }
@@ -269,16 +268,13 @@ async fn every_hint_command_works_as_printed() {
 #[tokio::test(flavor = "multi_thread")]
 async fn doctor_credits_the_password_grant_with_multi_actions_and_passes_a_technical_client() {
     let mut env = setup(ClockMode::Immediate).await;
-    let user = env.run(&["auth", "doctor", "--output", "json"]).await;
-    assert_eq!(code(&user), 0, "{}", describe(&user));
+    let user = env.run_ok(&["auth", "doctor", "--output", "json"]).await;
     let doc: Value = serde_json::from_slice(&user.stdout).unwrap();
     assert_eq!(doc["capabilities"]["run_multi_actions"], true, "multi actions run with the password grant");
-    let ma = env.run(&["multiaction", "run", "t.G:MA_LOAD_ZEPPART", "--param", "TargetVersion=public.Plan"]).await;
+    let ma = env.run(&["multiaction", "run", MULTI_ACTION, "--param", "TargetVersion=public.Plan"]).await;
     assert_eq!(code(&ma), 0, "and they do: {}", describe(&ma));
 
-    env.set("SACCTL_CLIENT_ID", "sacctl-api");
-    env.set("SACCTL_CLIENT_SECRET", "sacctl-api-secret");
-    env.set("SACCTL_GRANT", "client_credentials");
+    env.sign_in_as(Who::Technical);
     let technical = env.run(&["auth", "doctor"]).await;
     assert_eq!(code(&technical), 0, "fine for imports and exports: {}", describe(&technical));
     let out = stdout(&technical);
@@ -288,9 +284,7 @@ async fn doctor_credits_the_password_grant_with_multi_actions_and_passes_a_techn
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_data_files_are_named_with_line_and_column_and_repeated_keys_are_counted() {
     let mut env = setup(ClockMode::Immediate).await;
-    env.set("SACCTL_CLIENT_ID", "sacctl-api");
-    env.set("SACCTL_CLIENT_SECRET", "sacctl-api-secret");
-    env.set("SACCTL_GRANT", "client_credentials");
+    env.sign_in_as(Who::Technical);
     let dir = tempfile::tempdir().unwrap();
     let push = |file: &std::path::Path| {
         ["import", "push", "--model", "SALES_PLAN", "--file", file.to_str().unwrap(), "--output", "json"]
@@ -331,24 +325,14 @@ async fn bad_data_files_are_named_with_line_and_column_and_repeated_keys_are_cou
          public.Plan,202601,P9999,AT,5,1\n",
     )
     .unwrap();
-    let output = env.run(&[&push(&repeated).each_ref().map(String::as_str)[..], &["--warnings-ok"]].concat()).await;
-    assert_eq!(code(&output), 0, "{}", describe(&output));
+    let output = env.run_ok(&[&push(&repeated).each_ref().map(String::as_str)[..], &["--warnings-ok"]].concat()).await;
     let doc: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert!(
         stderr(&output).contains("1 rows had a key seen earlier in the file; SAC keeps the last"),
         "{}",
         describe(&output)
     );
-    let stored: Value = reqwest::get(format!(
-        "{}/emulator/models/t.G:SALES_PLAN/rows?limit=100&Version=public.Plan&Date=202601",
-        env.emu.urls.tenant_url
-    ))
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
-    let stored = stored["rows"].as_array().unwrap();
+    let stored = env.admin_api().rows("t.G:SALES_PLAN", "&Version=public.Plan&Date=202601").await;
     assert_eq!(doc["rows_failed"], 2);
     assert_eq!(doc["rows_duplicate_key"], 1);
     assert_eq!(doc["rows_written"].as_u64().unwrap(), stored.len() as u64, "the written count is what is stored");

@@ -3,17 +3,12 @@
 //! fire at once, a trigger whose fate is unknown never sent again, and our
 //! run told apart from another host's by evidence.
 
-mod common;
-
 use std::process::{Output, Stdio};
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use sac_emulator::ClockMode;
 use serde_json::{json, Value};
-
-/// The run the demo tenant's history holds before any test.
-const HISTORY_RUN: &str = "E1A0C3F2B5D74E6A9C8B7A6F5E4D3C21";
 
 fn trigger_path() -> String {
     format!("{SERVICE}?action=runScheduledJob")
@@ -21,10 +16,9 @@ fn trigger_path() -> String {
 
 /// The runs of the demo schedule that tests started.
 async fn new_runs(env: &Env) -> Vec<Value> {
-    let logs = env.run(&["schedule", "logs", "--model", MODEL, "--schedule", SCHEDULE, "--output", "json"]).await;
-    assert_eq!(code(&logs), 0, "{}", describe(&logs));
+    let logs = env.run_ok(&["schedule", "logs", "--model", MODEL, "--schedule", SCHEDULE, "--output", "json"]).await;
     let doc: Value = serde_json::from_slice(&logs.stdout).unwrap();
-    doc[0]["refreshLogs"].as_array().unwrap().iter().filter(|r| r["executionId"] != HISTORY_RUN).cloned().collect()
+    doc[0]["refreshLogs"].as_array().unwrap().iter().filter(|r| r["executionId"] != HISTORY_RUN_ID).cloned().collect()
 }
 
 async fn trigger_posts(env: &Env) -> Vec<Value> {
@@ -181,8 +175,7 @@ async fn a_lock_holder_killed_with_sigkill_leaves_no_stale_lock() {
     holder.wait().await.unwrap();
 
     // The OS let go of the lock with the process: the next one goes ahead.
-    let next = env.run(&run).await;
-    assert_eq!(code(&next), 0, "{}", describe(&next));
+    env.run_ok(&run).await;
     assert_eq!(new_runs(&env).await.len(), 1, "the killed process never triggered; the next one did, once");
 }
 

@@ -1,12 +1,18 @@
 //! `sacctl import ...` and `sacctl models ...` against the emulator.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use sac_emulator::ClockMode;
 use serde_json::{json, Value};
 
 const HEADER: &str = "Version,Date,Part,Country,Amount,Quantity\n";
+
+/// `import push` of `file` into SALES_PLAN with `more` arguments, polling fast.
+fn push<'a>(file: &'a str, more: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["import", "push", "--model", "SALES_PLAN", "--file", file];
+    args.extend(more);
+    args.extend(["--poll-interval", "100ms"]);
+    args
+}
 
 fn rows(n: usize, version: &str, bad_every: Option<usize>) -> String {
     let mut csv = String::from(HEADER);
@@ -19,14 +25,7 @@ fn rows(n: usize, version: &str, bad_every: Option<usize>) -> String {
 }
 
 async fn stored(env: &Env, filter: &str) -> Vec<Value> {
-    let rows: Value =
-        reqwest::get(format!("{}/emulator/models/t.G:SALES_PLAN/rows?limit=100000&{filter}", env.emu.urls.tenant_url))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-    rows["rows"].as_array().unwrap().clone()
+    env.admin_api().rows("t.G:SALES_PLAN", &format!("&{filter}")).await
 }
 
 async fn technical() -> Env {
@@ -37,9 +36,7 @@ async fn technical() -> Env {
 /// An emulator and a profile of the technical client `sacctl-api` (Data Import and Export access).
 async fn technical_with(config: sac_emulator::Config) -> Env {
     let mut env = setup_with(config).await;
-    env.set("SACCTL_CLIENT_ID", "sacctl-api");
-    env.set("SACCTL_CLIENT_SECRET", "sacctl-api-secret");
-    env.set("SACCTL_GRANT", "client_credentials");
+    env.sign_in_as(Who::Technical);
     env
 }
 
@@ -79,8 +76,7 @@ async fn push_writes_valid_rows_reports_rejects_and_exits_by_outcome() {
     assert!(text.lines().next().unwrap().ends_with("_REJECTION_REASON"));
     assert!(text.contains("Invalid column value for: Part"));
 
-    let ok = env.run(&[&args[..], &["--warnings-ok"]].concat()).await;
-    assert_eq!(code(&ok), 0, "{}", describe(&ok));
+    env.run_ok(&[&args[..], &["--warnings-ok"]].concat()).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -103,22 +99,8 @@ async fn max_failed_rows_dry_run_clean_and_replace_json_and_stdin() {
 
     let replace = dir.path().join("actual.csv");
     std::fs::write(&replace, format!("{HEADER}public.Actual,202701,P0001,DE,5,1\n")).unwrap();
-    let output = env
-        .run(&[
-            "import",
-            "push",
-            "--model",
-            "SALES_PLAN",
-            "--file",
-            replace.to_str().unwrap(),
-            "--method",
-            "CleanAndReplace",
-            "--scope",
-            "Version,Part",
-            "--poll-interval",
-            "100ms",
-        ])
-        .await;
+    let output =
+        env.run(&push(replace.to_str().unwrap(), &["--method", "CleanAndReplace", "--scope", "Version,Part"])).await;
     assert_eq!(code(&output), 0, "{}", describe(&output));
     assert!(
         stderr(&output).contains("CleanAndReplace deletes the existing rows of 1 scope(s)"),
@@ -136,27 +118,12 @@ async fn max_failed_rows_dry_run_clean_and_replace_json_and_stdin() {
             .to_string(),
     )
     .unwrap();
-    let output = env
-        .run(&[
-            "import",
-            "push",
-            "--model",
-            "SALES_PLAN",
-            "--file",
-            json_file.to_str().unwrap(),
-            "--mapping",
-            "MATERIAL=Part",
-            "--default",
-            "Version=public.Plan",
-            "--poll-interval",
-            "100ms",
-        ])
+    env.run_ok(&push(json_file.to_str().unwrap(), &["--mapping", "MATERIAL=Part", "--default", "Version=public.Plan"]))
         .await;
-    assert_eq!(code(&output), 0, "{}", describe(&output));
     assert_eq!(stored(&env, "Version=public.Plan&Part=P0002").await[0]["Amount"], "7");
 
     let mut child = env
-        .command(&["import", "push", "--model", "SALES_PLAN", "--file", "-", "--poll-interval", "100ms"])
+        .command(&push("-", &[]))
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -219,13 +186,7 @@ async fn bad_input_refusals_jobs_and_models() {
     // A technical client without the Data Import Service access.
     let mut tenant = sac_emulator::Tenant::demo();
     tenant.clients[0].access = vec!["Data Export Service".into()];
-    reqwest::Client::new()
-        .post(format!("{}/emulator/tenant", env.emu.urls.tenant_url))
-        .header("content-type", "application/toml")
-        .body(tenant.to_toml())
-        .send()
-        .await
-        .unwrap();
+    env.admin_api().load_tenant_toml(tenant.to_toml()).await;
     env.set("SACCTL_CACHE_DIR", dir.path().join("fresh-cache").to_str().unwrap());
     let refused = env.run(&["models", "list"]).await;
     assert_eq!(code(&refused), 3, "{}", describe(&refused));
@@ -244,21 +205,7 @@ async fn pushed_rows_read_back_through_data_export_equal_the_valid_rows_despite_
     let file = dir.path().join("plan.csv");
     let csv = rows(1000, "public.Plan", Some(40));
     std::fs::write(&file, &csv).unwrap();
-    let push_args = [
-        "import",
-        "push",
-        "--model",
-        "SALES_PLAN",
-        "--file",
-        file.to_str().unwrap(),
-        "--chunk-rows",
-        "100",
-        "--parallel",
-        "3",
-        "--warnings-ok",
-        "--poll-interval",
-        "100ms",
-    ];
+    let push_args = push(file.to_str().unwrap(), &["--chunk-rows", "100", "--parallel", "3", "--warnings-ok"]);
     // A 503 to a chunk leaves its fate unknown: never sent again; the push
     // fails (exit 8) and deletes its job, so sending it all again is safe.
     env.admin(
@@ -268,7 +215,7 @@ async fn pushed_rows_read_back_through_data_export_equal_the_valid_rows_despite_
     .await;
     let failed = env.run(&push_args).await;
     assert_eq!(code(&failed), 8, "{}", describe(&failed));
-    reqwest::Client::new().delete(format!("{}/emulator/requests", env.emu.urls.tenant_url)).send().await.unwrap();
+    env.requests_clear().await;
     // 429s prove the chunks were refused: sent again. Three of them in all:
     // whichever upload meets them, it has the attempts to get through.
     env.set("SACCTL_RETRY_ATTEMPTS", "6");
@@ -277,23 +224,20 @@ async fn pushed_rows_read_back_through_data_export_equal_the_valid_rows_despite_
         json!({"path": "/api/v1/dataimport/jobs/", "method": "POST", "status": 429, "retry_after": 0, "times": 3}),
     )
     .await;
-    let push = env.run(&push_args).await;
-    assert_eq!(code(&push), 0, "{}", describe(&push));
+    env.run_ok(&push_args).await;
     let out = dir.path().join("export.csv");
-    let export = env
-        .run(&[
-            "export",
-            "--model",
-            "t.G:SALES_PLAN",
-            "--filter",
-            "Version eq 'public.Plan'",
-            "--select",
-            "Version,Date,Part,Country,Amount,Quantity",
-            "--out",
-            out.to_str().unwrap(),
-        ])
-        .await;
-    assert_eq!(code(&export), 0, "{}", describe(&export));
+    env.run_ok(&[
+        "export",
+        "--model",
+        "t.G:SALES_PLAN",
+        "--filter",
+        "Version eq 'public.Plan'",
+        "--select",
+        "Version,Date,Part,Country,Amount,Quantity",
+        "--out",
+        out.to_str().unwrap(),
+    ])
+    .await;
     let exported = std::fs::read_to_string(&out).unwrap();
     let mut lines = exported.lines();
     assert_eq!(lines.next().unwrap(), HEADER.trim_end());
@@ -323,21 +267,7 @@ async fn without_an_api_domain_the_push_goes_through_the_browser_domain_with_csr
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("plan.csv");
     std::fs::write(&file, rows(300, "public.Plan", None)).unwrap();
-    let output = env
-        .run(&[
-            "import",
-            "push",
-            "--model",
-            "SALES_PLAN",
-            "--file",
-            file.to_str().unwrap(),
-            "--chunk-rows",
-            "100",
-            "--poll-interval",
-            "100ms",
-        ])
-        .await;
-    assert_eq!(code(&output), 0, "{}", describe(&output));
+    env.run_ok(&push(file.to_str().unwrap(), &["--chunk-rows", "100"])).await;
     assert_eq!(stored(&env, "Version=public.Plan").await.len(), 300);
     let requests = env.requests().await;
     assert!(requests.iter().all(|r| r["domain"] == "tenant"));

@@ -2,11 +2,9 @@
 //! stop on failure and resume from it, re-attaching to a run still going,
 //! and `chain check` errors with file, line and column.
 
-mod common;
-
 use std::path::PathBuf;
 
-use common::*;
+use crate::common::*;
 use sac_emulator::{ClockMode, Config, Tenant};
 use serde_json::{json, Value};
 
@@ -15,10 +13,6 @@ fn write_chain(env: &Env, name: &str, text: &str) -> PathBuf {
     let path = env.home.path().join(name);
     std::fs::write(&path, text).unwrap();
     path
-}
-
-fn json_doc(output: &std::process::Output) -> Value {
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}: {}", describe(output)))
 }
 
 fn step<'a>(doc: &'a Value, name: &str) -> &'a Value {
@@ -39,7 +33,7 @@ fn tenant_with_copy_action() -> Tenant {
 }
 
 /// master (schedule) -> facts (import) and copy (multi action) side by side -> check (export).
-const CHAIN: &str = include_str!("chains/load.toml");
+const CHAIN: &str = include_str!("../chains/load.toml");
 
 const FACTS: &str = "Version,Date,Part,Country,Amount,Quantity\npublic.Forecast,202601,P0001,DE,10,1\npublic.Forecast,202602,P0001,DE,20,2\n";
 
@@ -62,8 +56,7 @@ fn ended(doc: &Value, name: &str) -> chrono::DateTime<chrono::FixedOffset> {
 async fn four_steps_with_two_parallel_branches_run_in_order() {
     let (env, chain) = chain_env(ClockMode::Delay { seconds: 1.0 }).await;
     let chain_arg = chain.to_str().unwrap();
-    let output = env.run(&["chain", "run", chain_arg, "--output", "json"]).await;
-    assert_eq!(code(&output), 0, "{}", describe(&output));
+    let output = env.run_ok(&["chain", "run", chain_arg, "--output", "json"]).await;
     let doc = json_doc(&output);
     assert_eq!(doc["outcome"], "success");
     assert_eq!(doc["exit_code"], 0);
@@ -124,8 +117,7 @@ async fn a_failed_multi_action_stops_the_chain_and_resume_reruns_only_it() {
     let facts_job = step(&doc, "facts")["job_id"].clone();
     assert_eq!(schedule_runs(&env).await, runs_before + 1);
 
-    let resumed = env.run(&["chain", "run", chain_arg, "--resume", state_arg, "--output", "json"]).await;
-    assert_eq!(code(&resumed), 0, "{}", describe(&resumed));
+    let resumed = env.run_ok(&["chain", "run", chain_arg, "--resume", state_arg, "--output", "json"]).await;
     let doc = json_doc(&resumed);
     assert_eq!(step(&doc, "master")["resumed"], "done");
     assert_eq!(step(&doc, "master")["attempts"], 0);
@@ -241,8 +233,7 @@ async fn a_timed_out_step_is_waited_for_again_not_started_again() {
         "wait.toml",
         "[step.landed]\nkind = \"wait\"\nschedule = \"F58CA15F78AA9039E200586F05E2BB93\"\nmodel = \"t.G:ZEPPART_001\"\n",
     );
-    let waited = env.run(&["chain", "run", wait.to_str().unwrap()]).await;
-    assert_eq!(code(&waited), 0, "{}", describe(&waited));
+    let waited = env.run_ok(&["chain", "run", wait.to_str().unwrap()]).await;
     assert_eq!(stdout(&waited), "", "results of a chain go to stderr unless --output json");
     let table = stderr(&waited);
     assert!(table.contains("step    kind  state      SAC id"), "{table}");
@@ -328,8 +319,7 @@ fn running_id(state: &Value) -> &str {
 async fn check_and_plan_from_the_command_line() {
     let env = setup(ClockMode::Immediate).await;
     let good = write_chain(&env, "load.toml", CHAIN);
-    let checked = env.run(&["chain", "check", good.to_str().unwrap()]).await;
-    assert_eq!(code(&checked), 0, "{}", describe(&checked));
+    let checked = env.run_ok(&["chain", "check", good.to_str().unwrap()]).await;
     assert!(stdout(&checked).contains("4 steps, no errors"));
     let plan = env.run(&["chain", "plan", good.to_str().unwrap(), "--output", "json"]).await;
     assert_eq!(json_doc(&plan)["groups"], json!([["master"], ["facts", "copy"], ["check"]]));
@@ -359,8 +349,7 @@ async fn parallel_bounds_the_steps_running_at_once() {
         "pauses.toml",
         "[step.one]\nkind = \"wait\"\nduration = \"1s\"\n[step.two]\nkind = \"wait\"\nduration = \"1s\"\n",
     );
-    let output = env.run(&["chain", "run", chain.to_str().unwrap(), "--parallel", "1", "--output", "json"]).await;
-    assert_eq!(code(&output), 0, "{}", describe(&output));
+    let output = env.run_ok(&["chain", "run", chain.to_str().unwrap(), "--parallel", "1", "--output", "json"]).await;
     let doc = json_doc(&output);
     assert!(started(&doc, "two") >= ended(&doc, "one"), "one at a time: {doc:#}");
     // Running the same chain again without --resume after a failure says it starts over.
@@ -369,8 +358,7 @@ async fn parallel_bounds_the_steps_running_at_once() {
     old["exit_code"] = json!(1);
     old["outcome"] = json!("job_failed");
     std::fs::write(&state, old.to_string()).unwrap();
-    let again = env.run(&["chain", "run", chain.to_str().unwrap()]).await;
-    assert_eq!(code(&again), 0, "{}", describe(&again));
+    let again = env.run_ok(&["chain", "run", chain.to_str().unwrap()]).await;
     assert!(stderr(&again).contains("ended job_failed; starting over"), "{}", describe(&again));
 }
 
@@ -384,8 +372,7 @@ async fn retries_start_a_failed_run_again() {
          poll_interval = \"100ms\"\nretries = 2\nretry_delay = \"10ms\"\n",
     );
     env.admin("/emulator/faults", json!({"fail_runs": 1, "message": "BW system ZW2 is not reachable"})).await;
-    let output = env.run(&["chain", "run", chain.to_str().unwrap(), "--output", "json"]).await;
-    assert_eq!(code(&output), 0, "{}", describe(&output));
+    let output = env.run_ok(&["chain", "run", chain.to_str().unwrap(), "--output", "json"]).await;
     let doc = json_doc(&output);
     assert_eq!(step(&doc, "master")["attempts"], 2, "one failed run, one good run, no third");
     assert_eq!(env.triggers().await, 2);
@@ -507,8 +494,8 @@ async fn a_resumed_multi_action_waits_for_its_execution() {
     let execution = step(&json_doc(&timed_out), "copy")["execution_id"].as_str().unwrap().to_string();
     env.admin("/emulator/clock/release", json!({})).await;
     let state = env.home.path().join("ma.state.json");
-    let resumed = env.run(&["chain", "run", chain_arg, "--resume", state.to_str().unwrap(), "--output", "json"]).await;
-    assert_eq!(code(&resumed), 0, "{}", describe(&resumed));
+    let resumed =
+        env.run_ok(&["chain", "run", chain_arg, "--resume", state.to_str().unwrap(), "--output", "json"]).await;
     let doc = json_doc(&resumed);
     assert_eq!(step(&doc, "copy")["execution_id"], execution.as_str());
     assert_eq!(step(&doc, "copy")["resumed"], "reattached");

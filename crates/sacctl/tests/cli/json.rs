@@ -3,12 +3,10 @@
 //! command that resumes it); without it, the run and its resume command
 //! reach stderr even with `--quiet` whenever a run may go on.
 
-mod common;
-
 use std::process::Output;
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use sac_emulator::ClockMode;
 use serde_json::{json, Value};
 
@@ -106,8 +104,7 @@ async fn every_exit_of_a_run_prints_one_document_naming_the_run_and_its_resume()
     let args = ["schedule", "wait", SCHEDULE, "--model", MODEL, "--execution", &running, "--poll-interval", "100ms"];
     let args = [&args[..], &["--output", "json"]].concat();
     let stopped = run_while(&env, &args, |_| async {
-        let start = env.run(&["schedule", "run", SCHEDULE, "--model", MODEL, "--if-running", "start"]).await;
-        assert_eq!(code(&start), 0, "{}", describe(&start));
+        env.run_ok(&["schedule", "run", SCHEDULE, "--model", MODEL, "--if-running", "start"]).await;
     })
     .await;
     assert_eq!(code(&stopped), 9, "{}", describe(&stopped));
@@ -161,7 +158,7 @@ async fn the_tenant_gone_mid_wait_still_names_the_run_on_stdout_and_on_stderr_wi
 #[tokio::test(flavor = "multi_thread")]
 async fn multi_actions_and_pushes_name_their_execution_or_job_when_stopped() {
     let env = setup(ClockMode::Manual).await;
-    const MA: &str = "t.G:MA_LOAD_ZEPPART";
+    const MA: &str = MULTI_ACTION;
     let args = [
         "multiaction",
         "run",
@@ -220,8 +217,7 @@ async fn multi_actions_and_pushes_name_their_execution_or_job_when_stopped() {
 #[tokio::test(flavor = "multi_thread")]
 async fn demo_usage_errors_and_csv_commands_print_one_document() {
     let env = setup(ClockMode::Immediate).await;
-    let demo = env.run(&["demo", "--output", "json"]).await;
-    assert_eq!(code(&demo), 0, "{}", describe(&demo));
+    let demo = env.run_ok(&["demo", "--output", "json"]).await;
     let doc = one_document(&demo);
     assert_eq!(doc["schedule_run"]["rows"]["inserted"], 89);
     assert_eq!(doc["supported_path"]["export"]["rows"], 2);

@@ -7,7 +7,7 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-const SACCTL: &str = env!("CARGO_BIN_EXE_sacctl");
+use crate::common::SACCTL;
 
 /// sacctl with no SACCTL_* variable of the caller's environment.
 fn sacctl(home: &Path) -> Command {

@@ -7,7 +7,7 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-const SACCTL: &str = env!("CARGO_BIN_EXE_sacctl");
+use crate::common::{SACCTL, SCHEDULE};
 
 fn sacctl(dir: &Path) -> Command {
     let mut cmd = Command::new(SACCTL);
@@ -56,7 +56,7 @@ fn eval_start_detach_then_env_status_stop_in_a_real_shell() {
         eval "$('{SACCTL}' emulator start --detach --data-dir '{dir}' --host 0.0.0.0 --job-duration 0s)"
         SACCTL_CLIENT_ID=sacctl-user SACCTL_CLIENT_SECRET=sacctl-user-secret SACCTL_GRANT=password \
           SACCTL_USER=JDOE SACCTL_PASSWORD='Welcome1!' SACCTL_CACHE_DIR='{cache}' \
-          '{SACCTL}' schedule run F58CA15F78AA9039E200586F05E2BB93 --model "t.$SACCTL_TENANT_ID:ZEPPART_001" --wait --output json
+          '{SACCTL}' schedule run {SCHEDULE} --model "t.$SACCTL_TENANT_ID:ZEPPART_001" --wait --output json
         printf 'tenant=%s\napi=%s\ntoken=%s\ndir=%s\n' "$SACCTL_TENANT_URL" "$SACCTL_API_URL" "$SACCTL_TOKEN_URL" "$SACCTL_EMULATOR_DIR"
         "#,
         dir = dir.display(),

@@ -1,84 +1,72 @@
 //! `sacctl emulator` and `sacctl demo` as a user runs them: real processes,
 //! real ports, real signals.
 
-mod common;
-
 use std::process::Command;
 
+use sac_testkit::demo::{PASSWORD, PLANNER, USER_CLIENT};
 use serde_json::{json, Value};
 
+use crate::common::*;
+
 fn sacctl() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sacctl"));
+    let mut cmd = Command::new(SACCTL);
     cmd.env_remove("RUST_LOG");
     cmd
 }
 
-type Process = common::process::EmulatorProcess;
-
-fn start(args: &[&str]) -> Process {
-    Process::start(args)
+/// `sacctl emulator` with runs that finish at once, `args` added.
+fn start(args: &[&str]) -> EmulatorProcess {
+    EmulatorProcess::start(SACCTL, [&["--job-duration", "0s"], args].concat())
 }
 
 /// Runs an import as JDOE over the API domain and returns the schedule's logs.
-fn run_import(p: &Process) -> Value {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    rt.block_on(async {
-        let http = reqwest::Client::new();
-        let token: Value = http
-            .post(&p.token_url)
-            .basic_auth("sacctl-user", Some("sacctl-user-secret"))
-            .form(&[("grant_type", "password"), ("username", "JDOE"), ("password", "Welcome1!")])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let token = token["access_token"].as_str().unwrap();
-        let service = format!("{}/sap/fpa/services/rest/fpa/dataintegration", p.api_url);
-        let run = http
-            .post(format!("{service}?action=runScheduledJob&tenant=G"))
-            .bearer_auth(token)
-            .json(&json!({"name": "F58CA15F78AA9039E200586F05E2BB93", "mappingId": "F48CA15F78AA9039E200586F05E2BB93"}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(run.status(), 200);
-        http.post(format!("{service}?action=getScheduleLogsByModel&tenant=G"))
-            .bearer_auth(token)
-            .json(&json!({"jobType": "bpcDataImport", "modelName": "t.G:ZEPPART_001", "mappingId": []}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    })
+async fn run_import(p: &EmulatorProcess) -> Value {
+    let http = reqwest::Client::new();
+    let password = [("grant_type", "password"), ("username", PLANNER), ("password", PASSWORD)];
+    let token = &sac_testkit::access_token(&p.urls.token_url, USER_CLIENT, &password).await;
+    let service = format!("{}{SERVICE}", p.urls.api_url);
+    let run = http
+        .post(format!("{service}?action=runScheduledJob&tenant=G"))
+        .bearer_auth(token)
+        .json(&json!({"name": SCHEDULE, "mappingId": MAPPING_ID}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(run.status(), 200);
+    http.post(format!("{service}?action=getScheduleLogsByModel&tenant=G"))
+        .bearer_auth(token)
+        .json(&json!({"jobType": "bpcDataImport", "modelName": MODEL, "mappingId": []}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }
 
-#[test]
-fn print_env_serves_both_domains_stops_cleanly_on_sigterm_and_keeps_state_in_its_data_dir() {
+#[tokio::test]
+async fn print_env_serves_both_domains_stops_cleanly_on_sigterm_and_keeps_state_in_its_data_dir() {
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().to_str().unwrap();
     let first = start(&["--data-dir", data_dir]);
-    assert!(first.token_url.ends_with("/oauth/token"));
-    assert_ne!(first.tenant_url, first.api_url);
-    let logs = run_import(&first);
+    assert!(first.urls.token_url.ends_with("/oauth/token"));
+    assert_ne!(first.urls.tenant_url, first.urls.api_url);
+    let logs = run_import(&first).await;
     let runs = logs["data"][0]["refreshLogs"].as_array().unwrap().clone();
     assert_eq!(runs.len(), 2);
     assert_eq!(runs[0]["wranglingAndUpdateResult"]["data"]["insertedCount"], 89);
     assert_eq!(first.terminate(), 0);
 
     let second = start(&["--data-dir", data_dir]);
-    let logs = run_import(&second);
+    let logs = run_import(&second).await;
     let after = logs["data"][0]["refreshLogs"].as_array().unwrap();
     assert_eq!(after.len(), 3, "the runs before the restart are still there");
     assert_eq!(after[1], runs[0]);
     assert_eq!(second.terminate(), 0);
 }
 
-#[test]
-fn print_tenant_writes_a_tenant_that_loads_back() {
+#[tokio::test]
+async fn print_tenant_writes_a_tenant_that_loads_back() {
     let output = sacctl().args(["emulator", "--print-tenant"]).output().unwrap();
     assert!(output.status.success());
     let text = String::from_utf8(output.stdout).unwrap();
@@ -89,7 +77,7 @@ fn print_tenant_writes_a_tenant_that_loads_back() {
     let file = dir.path().join("tenant.toml");
     std::fs::write(&file, text.replace("letter = \"G\"", "letter = \"H\"")).unwrap();
     let p = start(&["--tenant", file.to_str().unwrap()]);
-    let health = get_json(&format!("{}/emulator/health", p.tenant_url));
+    let health = p.admin().get("/emulator/health").await;
     assert_eq!(health["tenant"], "H");
     assert_eq!(p.terminate(), 0);
 }
@@ -133,10 +121,4 @@ fn demo_imports_89_rows() {
         "{stdout}"
     );
     assert!(stderr.contains("runScheduledJob"), "progress goes to stderr: {stderr}");
-}
-
-/// A GET from a synchronous test.
-fn get_json(url: &str) -> Value {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    rt.block_on(async { reqwest::get(url).await.unwrap().json().await.unwrap() })
 }

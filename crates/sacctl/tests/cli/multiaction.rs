@@ -1,20 +1,17 @@
 //! `sacctl multiaction ...` against the emulator: outcomes, exit codes, refusals.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use sac_emulator::ClockMode;
 use serde_json::{json, Value};
 
-const MA: &str = "t.G:MA_LOAD_ZEPPART";
+const MA: &str = MULTI_ACTION;
 const RUN: &[&str] =
     &["multiaction", "run", MA, "--param", "TargetVersion=public.Plan", "--wait", "--poll-interval", "100ms"];
 
 #[tokio::test(flavor = "multi_thread")]
 async fn outcomes_map_to_exit_codes() {
     let env = setup(ClockMode::Polls { polls: 2 }).await;
-    let ok = env.run(&[RUN, &["--output", "json"]].concat()).await;
-    assert_eq!(code(&ok), 0, "{}", describe(&ok));
+    let ok = env.run_ok(&[RUN, &["--output", "json"]].concat()).await;
     let doc: Value = serde_json::from_slice(&ok.stdout).unwrap();
     assert_eq!(doc["status"], "successful");
     assert_eq!(doc["messages"].as_array().unwrap().len(), 2);
@@ -25,8 +22,7 @@ async fn outcomes_map_to_exit_codes() {
     assert_eq!(code(&warning), 6, "{}", describe(&warning));
     assert!(stdout(&warning).contains("warning") && stdout(&warning).contains("locked"), "{}", describe(&warning));
     env.admin("/emulator/faults", json!({"fail_data_actions": 1})).await;
-    let tolerated = env.run(&[RUN, &["--warnings-ok"]].concat()).await;
-    assert_eq!(code(&tolerated), 0, "{}", describe(&tolerated));
+    env.run_ok(&[RUN, &["--warnings-ok"]].concat()).await;
 
     env.admin("/emulator/faults", json!({"fail_runs": 1, "message": "BW system ZW2 is not reachable"})).await;
     let failed = env.run(RUN).await;
@@ -41,8 +37,7 @@ async fn outcomes_map_to_exit_codes() {
 #[tokio::test(flavor = "multi_thread")]
 async fn status_timeouts_and_refusals() {
     let mut env = setup(ClockMode::Manual).await;
-    let started = env.run(&["multiaction", "run", MA, "--param", "TargetVersion=public.Plan"]).await;
-    assert_eq!(code(&started), 0, "{}", describe(&started));
+    let started = env.run_ok(&["multiaction", "run", MA, "--param", "TargetVersion=public.Plan"]).await;
     let execution = stdout(&started).trim().to_string();
     assert_eq!(execution.len(), 32);
     let running = env.run(&["multiaction", "status", MA, &execution]).await;
@@ -51,8 +46,7 @@ async fn status_timeouts_and_refusals() {
         env.run(&["multiaction", "wait", MA, &execution, "--timeout", "500ms", "--poll-interval", "100ms"]).await;
     assert_eq!(code(&timed_out), 5, "{}", describe(&timed_out));
     env.admin("/emulator/clock/release", json!({})).await;
-    let done = env.run(&["multiaction", "status", MA, &execution]).await;
-    assert_eq!(code(&done), 0, "{}", describe(&done));
+    env.run_ok(&["multiaction", "status", MA, &execution]).await;
 
     let missing = env.run(&["multiaction", "run", "t.G:NOPE", "--param", "TargetVersion=public.Plan"]).await;
     assert_eq!(code(&missing), 4, "{}", describe(&missing));
@@ -62,9 +56,7 @@ async fn status_timeouts_and_refusals() {
     assert_eq!(code(&no_param), 2, "{}", describe(&no_param));
     assert!(stderr(&no_param).contains("No value was provided for the parameter TargetVersion"));
 
-    env.set("SACCTL_CLIENT_ID", "sacctl-api");
-    env.set("SACCTL_CLIENT_SECRET", "sacctl-api-secret");
-    env.set("SACCTL_GRANT", "client_credentials");
+    env.sign_in_as(Who::Technical);
     let technical = env.run(RUN).await;
     assert_eq!(code(&technical), 3, "{}", describe(&technical));
     assert!(stderr(&technical).contains("business user") && stderr(&technical).contains("authorization code"));

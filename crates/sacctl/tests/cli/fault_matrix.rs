@@ -6,7 +6,8 @@
 //! The test fails when a cell breaks a promise (two runs, a doubled or lost
 //! row, success without a run) and when docs/reliability.md does not hold
 //! the table it measured. `SACCTL_WRITE_FAULT_MATRIX=1 cargo test -p sacctl
-//! --test fault_matrix` writes the table instead.
+//! --test cli fault_matrix` writes the table instead. A read that measures
+//! a cell and fails fails the test: it is never counted as zero.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -15,9 +16,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-const MODEL: &str = "t.G:ZEPPART_001";
-const SCHEDULE: &str = "F58CA15F78AA9039E200586F05E2BB93";
-const MA: &str = "t.G:MA_LOAD_ZEPPART";
+use crate::common::*;
+
+const MA: &str = MULTI_ACTION;
 /// Rows the push sends (Append, amount 1 each): a re-sent chunk shows as a
 /// sum above this, a lost one as fewer rows.
 const PUSH_ROWS: usize = 200;
@@ -120,77 +121,10 @@ impl Fault {
     }
 }
 
-/// A free loopback port (bound, then released for the emulator).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// A `sacctl emulator` process on fixed ports and a data directory, so it
-/// can be killed and started again where it was.
-struct Emulator {
-    child: Option<Child>,
-    port: u16,
-    api_port: u16,
-    dir: PathBuf,
-    base: String,
-}
-
-impl Emulator {
-    fn start(dir: &Path) -> Emulator {
-        let (port, api_port) = (free_port(), free_port());
-        let mut emulator =
-            Emulator { child: None, port, api_port, dir: dir.to_path_buf(), base: format!("http://127.0.0.1:{port}") };
-        emulator.restart();
-        emulator
-    }
-
-    fn restart(&mut self) {
-        let child = Command::new(env!("CARGO_BIN_EXE_sacctl"))
-            .args(["emulator", "--port", &self.port.to_string(), "--api-port", &self.api_port.to_string()])
-            .arg("--data-dir")
-            .arg(&self.dir)
-            .args(["--job-duration", "2s", "--export-page-size", "100"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while reqwest::blocking::get(format!("{}/emulator/health", self.base)).is_err() {
-            assert!(Instant::now() < deadline, "the emulator did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    fn admin(&self, path: &str, body: Value) {
-        let r = reqwest::blocking::Client::new().post(format!("{}{path}", self.base)).json(&body).send().unwrap();
-        assert!(r.status().is_success(), "{path}: {}", r.status());
-    }
-
-    fn requests(&self) -> Vec<Value> {
-        let log: Value =
-            reqwest::blocking::get(format!("{}/emulator/requests", self.base)).unwrap().json().unwrap_or_default();
-        log["requests"].as_array().cloned().unwrap_or_default()
-    }
-
-    fn rows(&self, filter: &str) -> Vec<Value> {
-        let url = format!("{}/emulator/models/t.G:SALES_PLAN/rows?limit=100000{filter}", self.base);
-        let rows: Value = reqwest::blocking::get(url).unwrap().json().unwrap();
-        rows["rows"].as_array().cloned().unwrap_or_default()
-    }
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        self.kill();
-    }
+/// A `sacctl emulator` process on a data directory, so it can be killed
+/// and started again where it was; runs take 2 s, export pages hold 100 rows.
+fn start_emulator(dir: &Path) -> EmulatorProcess {
+    EmulatorProcess::start_in(SACCTL, dir, ["--job-duration", "2s", "--export-page-size", "100"])
 }
 
 /// One cell's measure.
@@ -214,27 +148,18 @@ impl Cell {
 
 /// `sacctl` as JDOE (password grant) against `emulator`, with its own
 /// token cache `cache` under `home`.
-fn as_jdoe(emulator: &Emulator, home: &Path, cache: &str) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_sacctl"));
+fn as_jdoe(emulator: &EmulatorProcess, home: &Path, cache: &str) -> Command {
+    let mut command = sacctl_in(home);
     command
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join("config"))
+        .envs(profile(&emulator.urls, Who::Planner))
         .env("XDG_CACHE_HOME", home.join(cache))
         // No API domain: the public APIs go through the browser domain,
         // with its CSRF token and session cookie, like the UI layer.
-        .env("SACCTL_TENANT_URL", &emulator.base)
-        .env("SACCTL_TOKEN_URL", format!("{}/oauth/token", emulator.base))
-        .env("SACCTL_CLIENT_ID", "sacctl-user")
-        .env("SACCTL_CLIENT_SECRET", "sacctl-user-secret")
-        .env("SACCTL_GRANT", "password")
-        .env("SACCTL_USER", "JDOE")
-        .env("SACCTL_PASSWORD", "Welcome1!");
+        .env_remove("SACCTL_API_URL");
     command
 }
 
-fn sacctl(emulator: &Emulator, home: &Path, op: Op, fault: Fault, out: &Path, data: &Path) -> Command {
+fn sacctl(emulator: &EmulatorProcess, home: &Path, op: Op, fault: Fault, out: &Path, data: &Path) -> Command {
     let mut command = as_jdoe(emulator, home, "cache");
     command
         .env("SACCTL_RETRY_ATTEMPTS", "4")
@@ -265,10 +190,10 @@ fn sacctl(emulator: &Emulator, home: &Path, op: Op, fault: Fault, out: &Path, da
 
 /// Waits until the operation is in the middle of its work: waiting for its
 /// run, execution or job, or (export) holding its first page.
-fn until_in_flight(emulator: &Emulator, op: Op) {
+async fn until_in_flight(admin: &Admin, op: Op) {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let requests = emulator.requests();
+        let requests = admin.requests().await;
         let seen = |method: &str, fragment: &str| {
             requests.iter().any(|r| {
                 r["method"] == method
@@ -291,11 +216,11 @@ fn until_in_flight(emulator: &Emulator, op: Op) {
             Op::Export => seen("POST", "/oauth/token"),
         };
         if ready {
-            std::thread::sleep(Duration::from_millis(if op == Op::Export { 700 } else { 100 }));
+            tokio::time::sleep(Duration::from_millis(if op == Op::Export { 700 } else { 100 })).await;
             return;
         }
         assert!(Instant::now() < deadline, "{op:?} never got under way");
-        std::thread::sleep(Duration::from_millis(50));
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
@@ -310,49 +235,49 @@ fn push_file(dir: &Path) -> PathBuf {
 }
 
 /// Runs one cell from a fresh emulator and measures it.
-fn cell(op: Op, fault: Fault) -> Cell {
+async fn cell(op: Op, fault: Fault) -> Cell {
     let dir = tempfile::tempdir().unwrap();
     let data = push_file(dir.path());
     let out = dir.path().join("export.csv");
-    let mut emulator = Emulator::start(&dir.path().join("sac"));
+    let mut emulator = start_emulator(&dir.path().join("sac"));
+    let admin = emulator.admin();
     let runs_before = runs(&emulator, dir.path());
     if let Some(injected) = fault.injected(op) {
-        emulator.admin("/emulator/faults", injected);
+        admin.fault(&injected).await;
     }
     let mut child = sacctl(&emulator, dir.path(), op, fault, &out, &data).spawn().unwrap();
     match fault {
         Fault::KillRestart => {
-            until_in_flight(&emulator, op);
-            emulator.kill();
+            until_in_flight(&admin, op).await;
             emulator.restart();
         }
         Fault::Gone => {
-            until_in_flight(&emulator, op);
+            until_in_flight(&admin, op).await;
             emulator.kill();
         }
         Fault::Signal(name) => {
-            until_in_flight(&emulator, op);
+            until_in_flight(&admin, op).await;
             let pid = child.id().to_string();
             assert!(Command::new("kill").args([&format!("-{name}"), &pid]).status().unwrap().success());
         }
         _ => {}
     }
-    let output = wait_with_timeout(&mut child, Duration::from_secs(90));
-    if emulator.child.is_none() {
+    let output = wait_with_timeout(&mut child, Duration::from_secs(90)).await;
+    if !emulator.is_started() {
         emulator.restart();
     }
-    settle();
-    measure(op, &emulator, dir.path(), &output, &out, runs_before)
+    settle().await;
+    measure(op, &emulator, dir.path(), &output, &out, runs_before).await
 }
 
-fn wait_with_timeout(child: &mut Child, limit: Duration) -> Output {
+async fn wait_with_timeout(child: &mut Child, limit: Duration) -> Output {
     let deadline = Instant::now() + limit;
     while child.try_wait().unwrap().is_none() {
         if Instant::now() > deadline {
             let _ = child.kill();
             panic!("sacctl did not end within {limit:?}");
         }
-        std::thread::sleep(Duration::from_millis(50));
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let mut stdout = Vec::new();
     let mut stderr = Vec::new();
@@ -363,33 +288,34 @@ fn wait_with_timeout(child: &mut Child, limit: Duration) -> Output {
 }
 
 /// Lets runs, executions and jobs that outlived sacctl finish (2 s clock).
-fn settle() {
-    std::thread::sleep(Duration::from_millis(2600));
+async fn settle() {
+    tokio::time::sleep(Duration::from_millis(2600)).await;
 }
 
 /// Runs in the schedule's logs (multi actions run it too).
-fn runs(emulator: &Emulator, home: &Path) -> usize {
-    let output = sacctl_read(emulator, home, &["schedule", "logs", "--model", MODEL, "--limit", "1000"]);
-    let doc: Value = serde_json::from_slice(&output.stdout).unwrap_or_default();
-    doc[0]["refreshLogs"].as_array().map(Vec::len).unwrap_or(0)
+fn runs(emulator: &EmulatorProcess, home: &Path) -> usize {
+    let doc = sacctl_read(emulator, home, &["schedule", "logs", "--model", MODEL, "--limit", "1000"]);
+    doc[0]["refreshLogs"].as_array().map(Vec::len).unwrap_or_else(|| panic!("the schedule's runs in {doc}"))
 }
 
-/// A read for measuring, with a token cache of its own.
-fn sacctl_read(emulator: &Emulator, home: &Path, args: &[&str]) -> Output {
-    as_jdoe(emulator, home, "cache-reader").args(args).args(["--output", "json"]).output().unwrap()
+/// A read for measuring, with a token cache of its own: its JSON document.
+/// A read that fails fails the test (a measure, not an outcome).
+fn sacctl_read(emulator: &EmulatorProcess, home: &Path, args: &[&str]) -> Value {
+    let output = as_jdoe(emulator, home, "cache-reader").args(args).args(["--output", "json"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "measuring with {args:?}: {}", describe(&output));
+    json_doc(&output)
 }
 
-fn describe(output: &Output) -> String {
-    format!(
-        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
-
-fn measure(op: Op, emulator: &Emulator, home: &Path, output: &Output, out: &Path, runs_before: usize) -> Cell {
+async fn measure(
+    op: Op,
+    emulator: &EmulatorProcess,
+    home: &Path,
+    output: &Output,
+    out: &Path,
+    runs_before: usize,
+) -> Cell {
     let exit = output.status.code().unwrap_or(-1);
+    let admin = emulator.admin();
     let mut broken = Vec::new();
     let docs = serde_json::Deserializer::from_slice(&output.stdout).into_iter::<Value>().count();
     if docs != 1 {
@@ -398,30 +324,21 @@ fn measure(op: Op, emulator: &Emulator, home: &Path, output: &Output, out: &Path
     let (started, rows) = match op {
         Op::ScheduleRun | Op::MultiActionRun => {
             let started = runs(emulator, home).saturating_sub(runs_before);
-            let members =
-                reqwest::blocking::get(format!("{}/emulator/models/{MODEL}/rows?limit=100000", emulator.base))
-                    .unwrap()
-                    .json::<Value>()
-                    .unwrap()["total"]
-                    .as_u64()
-                    .unwrap_or(0);
+            let members = admin.get(&format!("/emulator/models/{MODEL}/rows?limit=100000")).await["total"]
+                .as_u64()
+                .expect("the members' total");
             let rows = if members == 89 { "none lost".to_string() } else { format!("{members} of 89 members") };
             (Some(started), rows)
         }
         Op::ImportPush => {
-            let stored = emulator
-                .rows("&Version=public.Forecast&Date=202801")
-                .into_iter()
-                .chain(emulator.rows("&Version=public.Forecast&Date=202802"))
-                .chain(emulator.rows("&Version=public.Forecast&Date=202803"))
-                .collect::<Vec<_>>();
-            let sum: f64 = stored
-                .iter()
-                .map(|r| r["Amount"].as_str().and_then(|a| a.parse().ok()).or(r["Amount"].as_f64()).unwrap_or(0.0))
-                .sum();
+            let mut stored = Vec::new();
+            for month in ["202801", "202802", "202803"] {
+                stored.extend(admin.rows("t.G:SALES_PLAN", &format!("&Version=public.Forecast&Date={month}")).await);
+            }
+            let amount = |r: &Value| r["Amount"].as_str().and_then(|a| a.parse().ok()).or(r["Amount"].as_f64());
+            let sum: f64 = stored.iter().map(|r| amount(r).unwrap_or_else(|| panic!("an Amount in {r}"))).sum();
             let jobs = sacctl_read(emulator, home, &["import", "jobs"]);
-            let jobs: Value = serde_json::from_slice(&jobs.stdout).unwrap_or_default();
-            let started = jobs.as_array().map(Vec::len).unwrap_or(0);
+            let started = jobs.as_array().map(Vec::len).unwrap_or_else(|| panic!("a list of jobs: {jobs}"));
             let rows = match (stored.len(), sum as usize) {
                 (0, _) => "none written".to_string(),
                 (n, s) if n == PUSH_ROWS && s == PUSH_ROWS => "none lost".to_string(),
@@ -437,8 +354,13 @@ fn measure(op: Op, emulator: &Emulator, home: &Path, output: &Output, out: &Path
             (Some(started), rows)
         }
         Op::Export => {
-            let model = emulator.rows("").len();
-            let lines = std::fs::read_to_string(out).map(|t| t.lines().count().saturating_sub(1)).unwrap_or(0);
+            let model = admin.rows("t.G:SALES_PLAN", "").await.len();
+            let lines = match std::fs::read_to_string(out) {
+                Ok(text) => text.lines().count().saturating_sub(1),
+                // The one read that may find nothing: a failed export writes no file.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0,
+                Err(e) => panic!("reading {}: {e}", out.display()),
+            };
             let rows = match lines {
                 n if n == model => "none lost".to_string(),
                 0 if exit != 0 => "no file".to_string(),
@@ -484,7 +406,7 @@ fn table(cells: &[(Fault, Vec<Cell>)]) -> String {
     text
 }
 
-const BEGIN: &str = "<!-- fault matrix: begin (generated by crates/sacctl/tests/fault_matrix.rs) -->\n";
+const BEGIN: &str = "<!-- fault matrix: begin (generated by crates/sacctl/tests/cli/fault_matrix.rs) -->\n";
 const END: &str = "<!-- fault matrix: end -->\n";
 
 #[test]
@@ -502,10 +424,13 @@ fn the_fault_matrix_keeps_its_promises_and_docs_hold_it() {
     let workers: Vec<_> = (0..6)
         .map(|_| {
             let (queue, results) = (queue.clone(), results.clone());
-            std::thread::spawn(move || loop {
-                let Some((i, fault, op)) = queue.lock().unwrap().pop() else { return };
-                let measured = cell(op, fault);
-                results.lock().unwrap().push((i, measured));
+            std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                loop {
+                    let Some((i, fault, op)) = queue.lock().unwrap().pop() else { return };
+                    let measured = runtime.block_on(cell(op, fault));
+                    results.lock().unwrap().push((i, measured));
+                }
             })
         })
         .collect();
@@ -543,7 +468,7 @@ fn the_fault_matrix_keeps_its_promises_and_docs_hold_it() {
     } else {
         assert_eq!(
             committed, table,
-            "docs/reliability.md is not current: SACCTL_WRITE_FAULT_MATRIX=1 cargo test -p sacctl --test fault_matrix"
+            "docs/reliability.md is not current: SACCTL_WRITE_FAULT_MATRIX=1 cargo test -p sacctl --test cli fault_matrix"
         );
     }
 }
