@@ -5,10 +5,12 @@
 
 pub mod admin;
 pub mod admin_guard;
+pub mod caller;
 pub mod console;
 pub mod csrf;
 pub mod dataexport;
 pub mod dataimport;
+pub mod error;
 pub mod faults;
 mod layers;
 pub mod legacy;
@@ -16,24 +18,24 @@ pub mod multiactions;
 mod oauth;
 mod odata;
 pub mod openapi;
-pub mod principal;
 pub mod requests;
 pub mod responses;
 mod routes;
 pub mod state;
 
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::middleware::from_fn_with_state;
-use axum::response::{Html, IntoResponse, Response};
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{from_fn_with_state, Next};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Extension, Router};
+use maud::{html, Markup, PreEscaped, DOCTYPE};
 
 use self::routes::Routes;
 
-use self::responses::{api_error, escape, internal, legacy_error, login_page};
+use self::caller::Caller;
+use self::error::ApiError;
 use self::state::AppState;
-use crate::auth::{current_session, Principal};
 use crate::Domain;
 use axum::extract::DefaultBodyLimit;
 use sac_types::legacy::{EPM_SESSION_PATH, SERVICE_PATH};
@@ -113,7 +115,7 @@ pub fn tenant(state: AppState) -> Router {
     tenant_routes()
         .into_router()
         .fallback(tenant_fallback)
-        .layer(from_fn_with_state(state.clone(), csrf::guard))
+        .layer(from_fn_with_state(state.clone(), csrf_guard))
         .layer(from_fn_with_state(state.clone(), admin_guard::guard))
         .layer(Extension(Domain::Tenant))
         .layer(from_fn_with_state(state.clone(), layers::inject))
@@ -132,28 +134,36 @@ pub fn api(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn method_not_allowed() -> Response {
-    legacy_error(StatusCode::METHOD_NOT_ALLOWED, None, "Method not allowed: this service takes POST")
+async fn csrf_guard(state: State<AppState>, request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    if ["/oauth/", "/login", "/approuter/", "/emulator/"].iter().any(|p| path.starts_with(p)) {
+        return next.run(request).await;
+    }
+    if path.starts_with("/api/") {
+        csrf::api_guard(state, request, next).await
+    } else {
+        csrf::ui_guard(state, request, next).await
+    }
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::legacy(StatusCode::METHOD_NOT_ALLOWED, None, "Method not allowed: this service takes POST")
 }
 
 /// Unknown paths: the UI layer answers unauthenticated callers with the
 /// login page, everything else with SAC's "endpoint not valid".
-async fn tenant_fallback(State(state): State<AppState>, headers: HeaderMap, uri: axum::http::Uri) -> Response {
+async fn tenant_fallback(caller: Caller, uri: axum::http::Uri) -> ApiError {
     if uri.path().starts_with("/sap/fpa/") {
-        let signed_in = matches!(current_session(state.sessions(), &headers), Ok(Some(s)) if Principal::from_browser_session(&s).is_some());
-        if !signed_in && crate::auth::bearer(&headers).is_none() {
-            return login_page();
+        let signed_in = matches!(caller.browser(), Ok(Some(_)));
+        if !signed_in && !caller.has_bearer() {
+            return ApiError::LoginPage;
         }
     }
-    endpoint_not_valid()
+    ApiError::endpoint_not_valid()
 }
 
-async fn api_fallback() -> Response {
-    endpoint_not_valid()
-}
-
-fn endpoint_not_valid() -> Response {
-    api_error(StatusCode::NOT_FOUND, "1305", "Endpoint not valid [1305]")
+async fn api_fallback() -> ApiError {
+    ApiError::endpoint_not_valid()
 }
 
 /// `/`: the tenant's start page for a signed-in browser, else the login page.
@@ -164,36 +174,28 @@ fn endpoint_not_valid() -> Response {
     security((), ("session" = [])),
     responses((status = 200, description = "The start page for a signed-in browser, else the login page (HTML)", content_type = "text/html")),
 )]
-async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let session = match current_session(state.sessions(), &headers) {
-        Ok(s) => s,
-        Err(e) => return internal(e),
-    };
-    let Some(user) = session.as_ref().and_then(Principal::from_browser_session).and_then(|p| p.user) else {
-        return login_page();
-    };
+async fn home(State(state): State<AppState>, caller: Caller) -> Result<Markup, ApiError> {
+    let user = caller.browser()?.and_then(|p| p.user).ok_or(ApiError::LoginPage)?;
     let tenant = state.tenant();
-    let schedules: String = tenant
-        .schedules
-        .iter()
-        .map(|s| {
-            format!(
-                "<li>{} &rarr; {} (data import <code>{}</code>)</li>",
-                escape(&s.mapping_name),
-                escape(&tenant.object_name(&s.target)),
-                escape(&s.schedule_id)
-            )
-        })
-        .collect();
-    Html(format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>SAP Analytics Cloud (emulator)</title></head>\
-<body><h1>SAP Analytics Cloud emulator &mdash; tenant {}</h1><p>Signed in as <b>{}</b>.</p>\
-<h2>Data imports</h2><ul>{}</ul></body></html>",
-        escape(&tenant.letter),
-        escape(&user),
-        schedules
-    ))
-    .into_response()
+    Ok(html! {
+        (DOCTYPE)
+        html lang="en" {
+            head { meta charset="utf-8"; title { "SAP Analytics Cloud (emulator)" } }
+            body {
+                h1 { "SAP Analytics Cloud emulator " (PreEscaped("&mdash;")) " tenant " (tenant.letter) }
+                p { "Signed in as " b { (user) } "." }
+                h2 { "Data imports" }
+                ul {
+                    @for s in &tenant.schedules {
+                        li {
+                            (s.mapping_name) " " (PreEscaped("&rarr;")) " " (tenant.object_name(&s.target))
+                            " (data import " code { (s.schedule_id) } ")"
+                        }
+                    }
+                }
+            }
+        }
+    })
 }
 
 /// The start page's part of the OpenAPI document.

@@ -25,18 +25,17 @@ mod service;
 mod values;
 
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::response::Response;
-use axum::Extension;
 
 pub use self::administration::{namespaces, providers};
 pub use self::service::{service, service_without_slash};
 
 use self::page::Window;
 use self::query::{Format, Options};
+use crate::api::caller::Caller;
+use crate::api::error::ApiError;
 use crate::api::openapi::tags;
-use crate::api::principal::service_principal;
-use crate::api::responses::api_error;
 use crate::api::state::AppState;
 use crate::tenant::{ModelDef, Role, Tenant};
 use crate::Domain;
@@ -45,8 +44,8 @@ const NAMESPACE: &str = "sac";
 
 /// Any user of the tenant, or a technical client with the Data Export
 /// Service in its access list (else SAC's 3401).
-fn reader(state: &AppState, domain: Domain, headers: &HeaderMap) -> Result<(), Response> {
-    let principal = service_principal(state, domain, headers)?;
+fn reader(state: &AppState, caller: &Caller) -> Result<(), ApiError> {
+    let principal = caller.service()?;
     let tenant = state.tenant();
     match principal.user {
         None => {
@@ -54,7 +53,7 @@ fn reader(state: &AppState, domain: Domain, headers: &HeaderMap) -> Result<(), R
             if tenant.client(&client_id).is_some_and(|c| c.access.iter().any(|a| a == "Data Export Service")) {
                 Ok(())
             } else {
-                Err(api_error(
+                Err(ApiError::api(
                     StatusCode::BAD_REQUEST,
                     "3401",
                     "OAuth Client is not allowed to interact with API [3401]",
@@ -63,10 +62,10 @@ fn reader(state: &AppState, domain: Domain, headers: &HeaderMap) -> Result<(), R
         }
         Some(user) => match tenant.user(&user) {
             Some(u) if u.in_tenant && matches!(u.role, Role::Planner | Role::Viewer) => Ok(()),
-            _ => Err(api_error(
+            _ => Err(ApiError::api(
                 StatusCode::FORBIDDEN,
                 "403",
-                &format!("User {user} does not exist in tenant {}", tenant.letter),
+                format!("User {user} does not exist in tenant {}", tenant.letter),
             )),
         },
     }
@@ -76,11 +75,11 @@ fn base(state: &AppState, domain: Domain) -> String {
     format!("{}/api/v1/dataexport", state.domain_url(domain))
 }
 
-fn model<'t>(tenant: &'t Tenant, namespace: &str, id: &str) -> Result<&'t ModelDef, Response> {
+fn model<'t>(tenant: &'t Tenant, namespace: &str, id: &str) -> Result<&'t ModelDef, ApiError> {
     let bare = tenant.strip_package(id).unwrap_or(id);
     match (namespace == NAMESPACE, tenant.model(bare)) {
         (true, Some(m)) => Ok(m),
-        _ => Err(api_error(StatusCode::NOT_FOUND, "404", &format!("The provider {namespace}/{id} does not exist"))),
+        _ => Err(ApiError::api(StatusCode::NOT_FOUND, "404", format!("The provider {namespace}/{id} does not exist"))),
     }
 }
 
@@ -93,10 +92,11 @@ fn entity_sets(tenant: &Tenant, m: &ModelDef) -> Vec<String> {
 /// The service's base URL as the client called it: the scheme the
 /// emulator serves and the `Host` the request named (so a link works from
 /// wherever the client reached us), else the configured URL.
-fn request_base(state: &AppState, domain: Domain, headers: &HeaderMap) -> String {
-    let configured = base(state, domain);
+fn request_base(state: &AppState, caller: &Caller) -> String {
+    let configured = base(state, caller.domain);
     let scheme = configured.split_once("://").map(|(s, _)| s).unwrap_or("http");
-    let host = headers
+    let host = caller
+        .headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]_".contains(c)));
@@ -107,11 +107,11 @@ fn request_base(state: &AppState, domain: Domain, headers: &HeaderMap) -> String
 }
 
 /// SAC's answer for a set the provider does not have.
-fn unknown_set(m: &ModelDef, set: &str) -> Response {
-    api_error(
+fn unknown_set(m: &ModelDef, set: &str) -> ApiError {
+    ApiError::api(
         StatusCode::NOT_FOUND,
         "3707",
-        &format!(
+        format!(
             "The entity set {set} does not exist in provider {}: see its service document for the sets [3707]",
             m.id
         ),
@@ -149,40 +149,35 @@ fn unknown_set(m: &ModelDef, set: &str) -> Response {
 )]
 pub async fn entity_set(
     State(state): State<AppState>,
-    Extension(domain): Extension<Domain>,
-    headers: HeaderMap,
+    caller: Caller,
     Path((namespace, id, set)): Path<(String, String, String)>,
     RawQuery(raw): RawQuery,
-) -> Response {
-    if let Err(r) = reader(&state, domain, &headers) {
-        return r;
-    }
+) -> Result<Response, ApiError> {
+    reader(&state, &caller)?;
     let tenant = state.tenant();
-    let m = match model(&tenant, &namespace, &id) {
-        Ok(m) => m,
-        Err(r) => return r,
-    };
-    let options = match Options::parse(raw.as_deref()) {
-        Ok(o) => o,
-        Err(r) => return r,
-    };
+    let m = model(&tenant, &namespace, &id)?;
+    let options = Options::parse(raw.as_deref())?;
     if set == "$metadata" {
         return metadata::document(&tenant, m, options.format);
     }
     if options.format == Some(Format::Xml) {
-        return api_error(StatusCode::BAD_REQUEST, "400", "$format=xml is only for $metadata: use json or text/csv");
+        return Err(ApiError::api(
+            StatusCode::BAD_REQUEST,
+            "400",
+            "$format=xml is only for $metadata: use json or text/csv",
+        ));
     }
-    let url = format!("{}/providers/{NAMESPACE}/{}/{set}", request_base(&state, domain, &headers), m.id);
+    let url = format!("{}/providers/{NAMESPACE}/{}/{set}", request_base(&state, &caller), m.id);
     let window = Window::of(&options, state.options().export_page_size as i64);
     if set == "FactData" {
         return facts::answer(&state, m, &options, window, &url);
     }
     match values::columns_of(&tenant, m, &set) {
         Some(columns) => {
-            let request = values::Request { state: &state, domain, headers: &headers, m, set: &set, url: &url };
+            let request = values::Request { state: &state, caller: &caller, m, set: &set, url: &url };
             values::answer(&request, columns, &options, window)
         }
-        None => unknown_set(m, &set),
+        None => Err(unknown_set(m, &set)),
     }
 }
 

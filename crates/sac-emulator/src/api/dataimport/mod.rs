@@ -17,43 +17,34 @@ pub use create::{create_dimension_job, create_model_job, create_typed_model_job,
 pub use jobs::{delete_job, invalid_rows, job_status_handler, list_jobs, run_job, validate_job};
 pub use models::{metadata, model, models, public_dimension, public_dimension_metadata, public_dimensions};
 
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::http::StatusCode;
 use sac_types::dataimport::{errors, status};
 
-use super::principal::service_principal;
-use super::responses::{api_error, internal};
+use super::caller::Caller;
+use super::error::ApiError;
 use super::state::AppState;
 use crate::auth::Principal;
 use crate::store::ImportJobRecord;
 use crate::tenant::Role;
 use crate::Domain;
 
-fn not_found(what: &str, id: &str) -> Response {
-    api_error(
+fn not_found(what: &str, id: &str) -> ApiError {
+    ApiError::api(
         StatusCode::NOT_FOUND,
         "404",
-        &format!("The {what} {id} does not exist or you are not authorized to access it"),
+        format!("The {what} {id} does not exist or you are not authorized to access it"),
     )
 }
 
-fn bad_request(text: &str) -> Response {
-    api_error(StatusCode::BAD_REQUEST, "400", text)
-}
-
-/// One of SAC's numbered errors: HTTP 400, the number as the code, SAC's
-/// message followed by what exactly was wrong, the number in brackets.
-fn numbered(code: u32, detail: &str) -> Response {
-    let sac = errors::message(code).unwrap_or("The request was refused.");
-    let message = if detail.is_empty() { format!("{sac} [{code}]") } else { format!("{sac} {detail} [{code}]") };
-    api_error(StatusCode::BAD_REQUEST, &code.to_string(), &message)
+fn bad_request(text: &str) -> ApiError {
+    ApiError::api(StatusCode::BAD_REQUEST, "400", text)
 }
 
 /// Who may use the Data Import API: a user of the tenant, or a technical
 /// client whose access list has the Data Import Service (else SAC's 3401).
 /// Returns the job owner.
-fn importer(state: &AppState, domain: Domain, headers: &HeaderMap, write: bool) -> Result<String, Response> {
-    let principal: Principal = service_principal(state, domain, headers)?;
+fn importer(state: &AppState, caller: &Caller, write: bool) -> Result<String, ApiError> {
+    let principal: Principal = caller.service()?;
     let tenant = state.tenant();
     match principal.user {
         None => {
@@ -61,7 +52,7 @@ fn importer(state: &AppState, domain: Domain, headers: &HeaderMap, write: bool) 
             let allowed =
                 tenant.client(&client_id).is_some_and(|c| c.access.iter().any(|a| a == "Data Import Service"));
             if !allowed {
-                return Err(api_error(
+                return Err(ApiError::api(
                     StatusCode::BAD_REQUEST,
                     "3401",
                     "OAuth Client is not allowed to interact with API [3401]",
@@ -72,55 +63,43 @@ fn importer(state: &AppState, domain: Domain, headers: &HeaderMap, write: bool) 
         Some(user) => match tenant.user(&user) {
             Some(u) if u.in_tenant && (u.role != Role::Viewer || !write) => Ok(u.id.clone()),
             Some(u) if u.in_tenant => {
-                Err(api_error(StatusCode::FORBIDDEN, "403", &format!("User {} may not import data", u.id)))
+                Err(ApiError::api(StatusCode::FORBIDDEN, "403", format!("User {} may not import data", u.id)))
             }
-            _ => Err(api_error(
+            _ => Err(ApiError::api(
                 StatusCode::FORBIDDEN,
                 "403",
-                &format!("User {user} does not exist in tenant {}", tenant.letter),
+                format!("User {user} does not exist in tenant {}", tenant.letter),
             )),
         },
     }
 }
 
 /// The caller's job: who may use the API, and whether the job is theirs (else 404).
-fn job_for(
-    state: &AppState,
-    domain: Domain,
-    headers: &HeaderMap,
-    job_id: &str,
-    write: bool,
-) -> Result<ImportJobRecord, Response> {
-    let owner = importer(state, domain, headers, write)?;
+fn job_for(state: &AppState, caller: &Caller, job_id: &str, write: bool) -> Result<ImportJobRecord, ApiError> {
+    let owner = importer(state, caller, write)?;
     owned_job(state, &owner, job_id)
 }
 
 /// The caller's job while it still takes data or can be validated and run
 /// (READY_FOR_DATA, READY_FOR_WRITE); else SAC's 1010 while it is being
 /// written and 1001 once it has ended.
-fn open_job_for(
-    state: &AppState,
-    domain: Domain,
-    headers: &HeaderMap,
-    job_id: &str,
-    what: &str,
-) -> Result<ImportJobRecord, Response> {
-    let job = job_for(state, domain, headers, job_id, true)?;
+fn open_job_for(state: &AppState, caller: &Caller, job_id: &str, what: &str) -> Result<ImportJobRecord, ApiError> {
+    let job = job_for(state, caller, job_id, true)?;
     not_open(&job, what).map_or(Ok(job), Err)
 }
 
 /// SAC's refusal for `what` on a job that is not open, if it is not.
-fn not_open(job: &ImportJobRecord, what: &str) -> Option<Response> {
+fn not_open(job: &ImportJobRecord, what: &str) -> Option<ApiError> {
     match job.status.as_str() {
         status::READY_FOR_DATA | status::READY_FOR_WRITE => None,
-        status::PROCESSING => Some(numbered(
+        status::PROCESSING => Some(ApiError::numbered(
             errors::IN_PROGRESS,
             &format!(
                 "The job {} {what}: it is being written; wait until its status is COMPLETED or FAILED.",
                 job.job_id
             ),
         )),
-        ended => Some(numbered(
+        ended => Some(ApiError::numbered(
             errors::ACTION_NOT_SUPPORTED,
             &format!("The job {} {what}: its status is {ended}; create a new job.", job.job_id),
         )),
@@ -128,8 +107,8 @@ fn not_open(job: &ImportJobRecord, what: &str) -> Option<Response> {
 }
 
 /// A job of this owner, or 404.
-fn owned_job(state: &AppState, owner: &str, job_id: &str) -> Result<ImportJobRecord, Response> {
-    match state.store().read(|r| r.import_job(job_id)).map_err(internal)? {
+fn owned_job(state: &AppState, owner: &str, job_id: &str) -> Result<ImportJobRecord, ApiError> {
+    match state.store().read(|r| r.import_job(job_id))? {
         Some(job) if job.owner == owner => Ok(job),
         _ => Err(not_found("job", job_id)),
     }

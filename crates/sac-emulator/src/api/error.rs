@@ -1,0 +1,137 @@
+//! [`ApiError`]: every refusal the emulator's SAC services give, each in the
+//! shape of the service that gives it. Handlers return
+//! `Result<impl IntoResponse, ApiError>` and pass refusals on with `?`.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use sac_types::dataimport::errors;
+use sac_types::error::ApiErrorBody;
+use sac_types::legacy::ErrorBody;
+use sac_types::oauth::OAuthError;
+
+use super::responses::login_page;
+
+/// A refusal, rendered as the SAC service that gives it renders it.
+#[derive(Debug)]
+pub enum ApiError {
+    /// The public APIs' `{"error":{"code","message"}}` (Data Import,
+    /// including its numbered errors, Data Export, Multi Actions, and the
+    /// emulator's own "endpoint not valid"), with a `WWW-Authenticate`
+    /// challenge when there is one.
+    Api { status: StatusCode, code: String, message: String, challenge: Option<&'static str> },
+    /// The UI layer's `{"status":N,"errorCode":C,"message":"..."}`.
+    Legacy { status: StatusCode, code: Option<u32>, message: String },
+    /// 401 of a resource server for a missing, unknown or expired bearer
+    /// token (RFC 6750: `invalid_token` with its challenge).
+    InvalidToken(&'static str),
+    /// The token service's own errors (RFC 6749 5.2).
+    OAuth { status: StatusCode, error: &'static str, description: String },
+    /// The approuter's login page: HTTP 200, HTML, whatever was asked. What
+    /// the browser domain answers a caller without a user context.
+    LoginPage,
+    /// 403 with `x-csrf-token: Required`: a write without a valid CSRF
+    /// token or without the session cookie it belongs to.
+    CsrfRequired,
+    /// A failure of the emulator itself: logged, and answered with a 500
+    /// that does not show the cause.
+    Internal,
+}
+
+impl ApiError {
+    /// An error of the public APIs: `{"error":{"code","message"}}`.
+    pub fn api(status: StatusCode, code: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError::Api { status, code: code.into(), message: message.into(), challenge: None }
+    }
+
+    /// One of the Data Import API's numbered errors: HTTP 400, the number
+    /// as the code, SAC's message followed by what exactly was wrong, the
+    /// number in brackets.
+    pub fn numbered(code: u32, detail: &str) -> Self {
+        let sac = errors::message(code).unwrap_or("The request was refused.");
+        let message = if detail.is_empty() { format!("{sac} [{code}]") } else { format!("{sac} {detail} [{code}]") };
+        ApiError::api(StatusCode::BAD_REQUEST, code.to_string(), message)
+    }
+
+    /// An error of the UI layer's services.
+    pub fn legacy(status: StatusCode, code: Option<u32>, message: impl Into<String>) -> Self {
+        ApiError::Legacy { status, code, message: message.into() }
+    }
+
+    /// SAC's answer to a caller that authenticated but has no user in the tenant.
+    pub fn user_not_in_tenant() -> Self {
+        ApiError::legacy(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Some(3000),
+            "Error Code: 3000, Error Message: User is not properly configured or user may not exist in tenant",
+        )
+    }
+
+    /// An error of the token service.
+    pub fn oauth(status: StatusCode, error: &'static str, description: impl Into<String>) -> Self {
+        ApiError::OAuth { status, error, description: description.into() }
+    }
+
+    /// A failure of the emulator: `error` is logged, the caller sees a bare 500.
+    pub fn internal(error: impl std::fmt::Display) -> Self {
+        tracing::error!(%error, "internal error");
+        ApiError::Internal
+    }
+
+    /// SAC's answer for a path no service serves.
+    pub fn endpoint_not_valid() -> Self {
+        ApiError::api(StatusCode::NOT_FOUND, "1305", "Endpoint not valid [1305]")
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(error: crate::store::StoreError) -> Self {
+        ApiError::internal(error)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match self {
+            ApiError::Api { status, code, message, challenge } => {
+                let mut response = (status, Json(ApiErrorBody::new(code, message))).into_response();
+                if let Some(challenge) = challenge {
+                    response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+                }
+                response
+            }
+            ApiError::Legacy { status, code, message } => {
+                (status, Json(ErrorBody { status: status.as_u16(), error_code: code, message })).into_response()
+            }
+            ApiError::InvalidToken(description) => {
+                let body = OAuthError { error: "invalid_token".into(), error_description: Some(description.into()) };
+                let mut response = (StatusCode::UNAUTHORIZED, Json(body)).into_response();
+                let challenge = format!("Bearer error=\"invalid_token\", error_description=\"{description}\"");
+                if let Ok(value) = HeaderValue::from_str(&challenge) {
+                    response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+                }
+                response
+            }
+            ApiError::OAuth { status, error, description } => {
+                let body = OAuthError { error: error.into(), error_description: Some(description) };
+                let mut response = (status, Json(body)).into_response();
+                if status == StatusCode::UNAUTHORIZED {
+                    response
+                        .headers_mut()
+                        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"oauth\""));
+                }
+                super::responses::no_store(&mut response);
+                response
+            }
+            ApiError::LoginPage => login_page(),
+            ApiError::CsrfRequired => {
+                let mut response = (StatusCode::FORBIDDEN, "CSRF token validation failed").into_response();
+                response.headers_mut().insert("x-csrf-token", HeaderValue::from_static("Required"));
+                response
+            }
+            ApiError::Internal => {
+                ApiError::api(StatusCode::INTERNAL_SERVER_ERROR, "500", "Internal server error").into_response()
+            }
+        }
+    }
+}
