@@ -8,6 +8,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use std::collections::HashMap;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::api::caller::Caller;
 use crate::api::error::ApiError;
@@ -126,7 +128,12 @@ pub async fn ui_guard(State(state): State<AppState>, request: Request, next: Nex
     check(&caller, principal, request, next).await
 }
 
-/// The CSRF services' part of the OpenAPI document.
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(api_csrf, epm_session))]
-pub(crate) struct Doc;
+/// `GET /api/v1/csrf`, which both domains serve.
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(api_csrf))
+}
+
+/// The UI's logon call (browser domain).
+pub(crate) fn ui_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(epm_session))
+}

@@ -135,3 +135,8 @@ impl IntoResponse for ApiError {
         }
     }
 }
+
+/// The handler of paths no service serves: SAC's "endpoint not valid".
+pub async fn unknown_endpoint() -> ApiError {
+    ApiError::endpoint_not_valid()
+}

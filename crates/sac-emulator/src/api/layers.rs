@@ -1,6 +1,8 @@
-//! The middleware every request passes: the request log and the injected
-//! faults (their data lives in `faults` and `requests`; `mod.rs` sets the
-//! order in which the layers run).
+//! The request log and the injected faults, as middleware (their data
+//! lives in `faults` and `requests`). `mod.rs` layers them on the groups of
+//! routes they apply to: faults on SAC's services (never on the emulator's
+//! own surface), the log on everything but its own readers and the console
+//! (whose live pages poll).
 
 use std::time::{Duration, Instant};
 
@@ -29,12 +31,9 @@ fn take_matching(state: &AppState, method: &str, path: &str) -> Option<FaultSpec
     Some(spec)
 }
 
-/// Middleware applying the faults in force to every non-admin request.
+/// Middleware applying the faults in force to the requests it sees.
 pub async fn inject(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_string();
-    if path.starts_with("/emulator/") {
-        return next.run(request).await;
-    }
     let target = match request.uri().query() {
         Some(query) => format!("{path}?{query}"),
         None => path.clone(),
@@ -96,13 +95,9 @@ fn fault_response(fault: &FaultSpec, status: u16) -> Response {
     response
 }
 
-/// Middleware recording every request but the request log's own reads.
+/// Middleware recording the requests it sees in the request log.
 pub async fn record(State((state, domain)): State<(AppState, Domain)>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_string();
-    // The log does not show its own readers, nor the console (whose live pages poll).
-    if path.starts_with("/emulator/requests") || path == "/emulator/ui" || path.starts_with("/emulator/ui/") {
-        return next.run(request).await;
-    }
     let started = Instant::now();
     let now = now_ms();
     let mut record = RequestRecord {

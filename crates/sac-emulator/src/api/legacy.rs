@@ -21,6 +21,8 @@ use sac_types::legacy::{
     RunScheduledJobRequest, RunStatus, ScheduleLogsRequest, WranglingResult, SERVICE_PATH,
 };
 use serde::de::DeserializeOwned;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::api::caller::Caller;
 use crate::api::error::ApiError;
@@ -294,6 +296,20 @@ pub async fn rejections(
     Ok(response)
 }
 
+/// The data integration service and the rejected rows of runs, which both
+/// domains serve.
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    let (schemas, paths, service) = routes!(dataintegration);
+    OpenApiRouter::new()
+        // Any other method meets the service's own 405.
+        .routes((schemas, paths, service.fallback(method_not_allowed)))
+        .routes(routes!(rejections))
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::legacy(StatusCode::METHOD_NOT_ALLOWED, None, "Method not allowed: this service takes POST")
+}
+
 /// Quotes a CSV field when it needs it (RFC 4180).
 fn csv_field(value: &str) -> String {
     if value.contains([',', '"', '\n', '\r']) {
@@ -314,8 +330,3 @@ mod tests {
         assert_eq!(csv_field("say \"x\""), "\"say \"\"x\"\"\"");
     }
 }
-
-/// The data integration service's part of the OpenAPI document.
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(dataintegration, rejections))]
-pub(crate) struct Doc;

@@ -13,6 +13,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use sac_types::multiaction::{ExecutionResult, ExecutionStarted, ExecutionStatus, Link, MultiActionStatus};
 use serde_json::{json, Value};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::api::caller::Caller;
 use crate::api::error::ApiError;
@@ -237,7 +239,7 @@ pub async fn status(
     Ok(Json(body))
 }
 
-/// The Multi Actions API's part of the OpenAPI document.
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(start, status))]
-pub(crate) struct Doc;
+/// The Multi Actions API, which both domains serve.
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(start)).routes(routes!(status))
+}

@@ -64,7 +64,8 @@ pub fn found(location: &str) -> Response {
     response
 }
 
-const LOGIN_FORM_STYLE: &str = "body{font-family:sans-serif;background:#f5f6f7;display:flex;justify-content:center;margin-top:10vh}
+const LOGIN_FORM_STYLE: &str =
+    "body{font-family:sans-serif;background:#f5f6f7;display:flex;justify-content:center;margin-top:10vh}
 form{background:#fff;padding:2em;border-radius:6px;box-shadow:0 1px 4px #0003;min-width:20em}
 label{display:block;margin-top:1em}input{width:100%;padding:.4em;box-sizing:border-box}
 button{margin-top:1.5em;padding:.5em 2em}.error{color:#b00}";

@@ -27,6 +27,8 @@ mod values;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, StatusCode};
 use axum::response::Response;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub use self::administration::{namespaces, providers};
 pub use self::service::{service, service_without_slash};
@@ -181,13 +183,12 @@ pub async fn entity_set(
     }
 }
 
-/// The Data Export API's part of the OpenAPI document.
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(
-    administration::namespaces,
-    administration::providers,
-    service::service,
-    service::service_without_slash,
-    entity_set
-))]
-pub(crate) struct Doc;
+/// The Data Export API, which both domains serve.
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(administration::namespaces))
+        .routes(routes!(administration::providers))
+        .routes(routes!(service::service_without_slash))
+        .routes(routes!(service::service))
+        .routes(routes!(entity_set))
+}

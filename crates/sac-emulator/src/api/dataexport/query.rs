@@ -135,7 +135,11 @@ mod tests {
     fn refuses_what_is_not_a_number_a_format_or_a_known_option() {
         use axum::response::IntoResponse;
         for bad in ["pagesize=0", "pagesize=x", "$top=-1", "$count=yes", "$format=xlsx", "$skip=1.5"] {
-            assert_eq!(Options::parse(Some(bad)).unwrap_err().into_response().status(), StatusCode::BAD_REQUEST, "{bad}");
+            assert_eq!(
+                Options::parse(Some(bad)).unwrap_err().into_response().status(),
+                StatusCode::BAD_REQUEST,
+                "{bad}"
+            );
         }
         assert_eq!(Options::parse(Some("$apply=x")).unwrap_err().into_response().status(), StatusCode::NOT_IMPLEMENTED);
         assert_eq!(Options::parse(Some("$format=text/csv")).unwrap().format, Some(Format::Csv));

@@ -326,8 +326,8 @@ pub async fn upload(
     let bytes = read_body(body, limits.max_body_bytes).await?;
     let content_type =
         caller.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("application/json");
-    let chunk = staging::parse(content_type, &bytes)
-        .map_err(|why| ApiError::numbered(errors::BAD_BODY, &format!("{why}.")))?;
+    let chunk =
+        staging::parse(content_type, &bytes).map_err(|why| ApiError::numbered(errors::BAD_BODY, &format!("{why}.")))?;
     let in_request = chunk.len() + chunk.failed.len();
     if in_request > limits.max_rows_per_request {
         return Err(bad_request(&format!(
@@ -382,25 +382,3 @@ pub async fn upload(
     };
     Ok((StatusCode::CREATED, Json(result)))
 }
-
-/// The Data Import API's part of the OpenAPI document.
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(
-    super::models::models,
-    super::models::model,
-    super::models::metadata,
-    super::models::public_dimensions,
-    super::models::public_dimension,
-    super::models::public_dimension_metadata,
-    super::jobs::list_jobs,
-    super::jobs::validate_job,
-    super::jobs::invalid_rows,
-    super::jobs::run_job,
-    super::jobs::job_status_handler,
-    super::jobs::delete_job,
-    create_model_job,
-    create_typed_model_job,
-    create_dimension_job,
-    upload
-))]
-pub(crate) struct Doc;

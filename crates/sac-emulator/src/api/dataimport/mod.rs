@@ -12,13 +12,11 @@ mod create;
 mod jobs;
 mod models;
 
-pub(crate) use create::Doc;
-pub use create::{create_dimension_job, create_model_job, create_typed_model_job, upload};
-pub use jobs::{delete_job, invalid_rows, job_status_handler, list_jobs, run_job, validate_job};
-pub use models::{metadata, model, models, public_dimension, public_dimension_metadata, public_dimensions};
-
+use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use sac_types::dataimport::{errors, status};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::caller::Caller;
 use super::error::ApiError;
@@ -27,6 +25,27 @@ use crate::auth::Principal;
 use crate::store::ImportJobRecord;
 use crate::tenant::Role;
 use crate::Domain;
+
+/// The Data Import API, which both domains serve.
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    let (schemas, paths, job) = routes!(create::upload, jobs::delete_job);
+    OpenApiRouter::new()
+        .routes(routes!(models::models))
+        .routes(routes!(models::model, create::create_model_job))
+        .routes(routes!(models::metadata))
+        .routes(routes!(create::create_typed_model_job))
+        .routes(routes!(models::public_dimensions))
+        .routes(routes!(models::public_dimension))
+        .routes(routes!(models::public_dimension_metadata))
+        .routes(routes!(create::create_dimension_job))
+        .routes(routes!(jobs::list_jobs))
+        // Row chunks are as big as `ImportLimits` allows, not axum's default.
+        .routes((schemas, paths, job.layer(DefaultBodyLimit::disable())))
+        .routes(routes!(jobs::validate_job))
+        .routes(routes!(jobs::invalid_rows))
+        .routes(routes!(jobs::run_job))
+        .routes(routes!(jobs::job_status_handler))
+}
 
 fn not_found(what: &str, id: &str) -> ApiError {
     ApiError::api(

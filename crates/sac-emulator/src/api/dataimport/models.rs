@@ -38,10 +38,7 @@ pub(super) const DIMENSION_IMPORT_TYPE: &str = "publicDimensionData";
         (status = 404, description = "Not found", content_type = "application/json"),
     ),
 )]
-pub async fn models(
-    State(state): State<AppState>,
-    caller: Caller,
-) -> Result<Response, ApiError> {
+pub async fn models(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     importer(&state, &caller, false)?;
     let tenant = state.tenant();
     let base = base_url(&state, caller.domain);
@@ -197,10 +194,7 @@ pub async fn metadata(
         (status = 404, description = "Not found", content_type = "application/json"),
     ),
 )]
-pub async fn public_dimensions(
-    State(state): State<AppState>,
-    caller: Caller,
-) -> Result<Response, ApiError> {
+pub async fn public_dimensions(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     importer(&state, &caller, false)?;
     let tenant = state.tenant();
     let base = base_url(&state, caller.domain);

@@ -11,9 +11,11 @@ use base64::Engine;
 use hmac::{Hmac, Mac};
 use sac_types::oauth::{TokenResponse, SAML2_BEARER_GRANT};
 use sha2::Sha256;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use crate::api::openapi::tags;
 use crate::api::error::ApiError;
+use crate::api::openapi::tags;
 use crate::api::responses::no_store;
 use crate::api::state::AppState;
 use crate::auth::{self};
@@ -25,7 +27,6 @@ use crate::tenant::{OAuthClient, Tenant};
 mod authorize;
 
 use authorize::Params;
-pub use authorize::{approuter_redirect, authorize_form, authorize_submit, login_page_form, login_submit};
 
 /// Scopes written into tokens. They mirror what real tokens carry; the
 /// emulator decides access by the token's client and user, not by scope.
@@ -152,11 +153,9 @@ fn authenticate_client<'t>(
 }
 
 fn required<'p>(params: &'p Params, name: &str) -> Result<&'p str, ApiError> {
-    params
-        .get(name)
-        .map(String::as_str)
-        .filter(|v| !v.is_empty())
-        .ok_or_else(|| ApiError::oauth(StatusCode::BAD_REQUEST, "invalid_request", format!("Missing parameter: {name}")))
+    params.get(name).map(String::as_str).filter(|v| !v.is_empty()).ok_or_else(|| {
+        ApiError::oauth(StatusCode::BAD_REQUEST, "invalid_request", format!("Missing parameter: {name}"))
+    })
 }
 
 fn invalid_grant(description: impl Into<String>) -> ApiError {
@@ -331,16 +330,12 @@ struct TokenRequest {
 }
 
 /// The token service's and sign-in's part of the OpenAPI document.
-#[derive(utoipa::OpenApi)]
-#[openapi(
-    paths(
-        token,
-        authorize::authorize_form,
-        authorize::authorize_submit,
-        authorize::login_page_form,
-        authorize::login_submit,
-        authorize::approuter_redirect
-    ),
-    components(schemas(TokenRequest, authorize::SignIn))
-)]
-pub(crate) struct Doc;
+/// The token service, the sign-in page and the approuter's redirect
+/// (browser domain; on SAC a host of their own).
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(token))
+        .routes(routes!(authorize::authorize_form, authorize::authorize_submit))
+        .routes(routes!(authorize::login_page_form, authorize::login_submit))
+        .routes(routes!(authorize::approuter_redirect))
+}
