@@ -8,10 +8,11 @@ use axum::routing::any;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::admin_guard::{self, Bodies, Rules};
 use super::error::unknown_endpoint;
+use super::middleware::admin_guard::{self, Bodies, Rules};
+use super::middleware::record::record;
 use super::state::AppState;
-use super::{admin, console, layers, openapi};
+use super::{admin, console, openapi};
 use crate::Domain;
 
 /// The routes under `/emulator`.
@@ -40,10 +41,8 @@ pub(crate) fn routes(state: &AppState) -> OpenApiRouter<AppState> {
     let tenant = OpenApiRouter::new()
         .routes(routes!(admin::get_tenant, admin::load_tenant))
         .layer(guard(Rules { reads_without_token: false, bodies: Bodies::JsonOrToml }));
-    let recorded = admin_api
-        .merge(health)
-        .merge(tenant)
-        .layer(from_fn_with_state((state.clone(), Domain::Tenant), layers::record));
+    let recorded =
+        admin_api.merge(health).merge(tenant).layer(from_fn_with_state((state.clone(), Domain::Tenant), record));
     // The request log does not show its own readers, nor the console (whose live pages poll).
     let requests =
         OpenApiRouter::new().routes(routes!(admin::list_requests, admin::clear_requests)).layer(guard(Rules::JSON));

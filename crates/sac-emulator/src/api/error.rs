@@ -3,14 +3,13 @@
 //! `Result<impl IntoResponse, ApiError>` and pass refusals on with `?`.
 
 use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
+use maud::{html, PreEscaped};
 use sac_types::dataimport::errors;
-use sac_types::error::ApiErrorBody;
+use sac_types::error::{ApiErrorBody, LOGIN_PAGE_MARKER};
 use sac_types::legacy::ErrorBody;
 use sac_types::oauth::OAuthError;
-
-use super::responses::login_page;
 
 /// A refusal, rendered as the SAC service that gives it renders it.
 #[derive(Debug)]
@@ -120,7 +119,7 @@ impl IntoResponse for ApiError {
                         .headers_mut()
                         .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"oauth\""));
                 }
-                super::responses::no_store(&mut response);
+                no_store(&mut response);
                 response
             }
             ApiError::LoginPage => login_page(),
@@ -139,4 +138,46 @@ impl IntoResponse for ApiError {
 /// The handler of paths no service serves: SAC's "endpoint not valid".
 pub async fn unknown_endpoint() -> ApiError {
     ApiError::endpoint_not_valid()
+}
+
+/// The script of the approuter's login page, as SAC sends it.
+const LOGIN_SCRIPT: &str = "\n\
+if (window.parent === window) {\n\
+  // the page is not loaded in an iframe\n\
+  var currentUrl = window.location.href;\n\
+  var baseUrl = window.location.protocol + '//' + window.location.host;\n\
+  var currentRelativeUrl = currentUrl.substring(baseUrl.length);\n\
+  var encodedRedirectUrl = encodeURIComponent(currentRelativeUrl);\n\
+  var redirectEndpoint = '/approuter/v1/redirect?url=' + encodedRedirectUrl;\n\
+  window.location.href = redirectEndpoint;\n\
+} else {\n\
+  var url = '/approuter/v1/embedded-auth';\n\
+  window.open(url, 'SAP Analytics Cloud', 'width=600,height=500,menubar=0,dependent=1,status=0');\n\
+}\n";
+
+/// The approuter's login page: HTTP 200, `text/html`, whatever was asked.
+/// This is what a client gets from UI-layer services (`/sap/fpa/...`) without
+/// a session or a token with a user context.
+fn login_page() -> Response {
+    let page = html! {
+        html {
+            head {
+                (PreEscaped(LOGIN_PAGE_MARKER))
+                meta http-equiv="cache-control" content="no-cache";
+                "\n"
+                script { (PreEscaped(LOGIN_SCRIPT)) }
+            }
+        }
+        "\n"
+    };
+    let mut response = Html(page.into_string()).into_response();
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache, no-store"));
+    response
+}
+
+/// Token responses and the token service's errors must not be cached (RFC
+/// 6749 5.1).
+pub fn no_store(response: &mut Response) {
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response.headers_mut().insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
 }

@@ -1,58 +1,17 @@
-//! The HTML pages of the browser domain (rendered with `maud`) and the
-//! headers some answers share. Refusals are [`super::error::ApiError`]s.
+//! The HTML pages of the token service (rendered with `maud`) and its
+//! redirects. Refusals, the login page among them, are
+//! [`super::error::ApiError`]s.
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use maud::{html, PreEscaped, DOCTYPE};
-use sac_types::error::LOGIN_PAGE_MARKER;
 
 use super::error::ApiError;
-
-/// The script of the approuter's login page, as SAC sends it.
-const LOGIN_SCRIPT: &str = "\n\
-if (window.parent === window) {\n\
-  // the page is not loaded in an iframe\n\
-  var currentUrl = window.location.href;\n\
-  var baseUrl = window.location.protocol + '//' + window.location.host;\n\
-  var currentRelativeUrl = currentUrl.substring(baseUrl.length);\n\
-  var encodedRedirectUrl = encodeURIComponent(currentRelativeUrl);\n\
-  var redirectEndpoint = '/approuter/v1/redirect?url=' + encodedRedirectUrl;\n\
-  window.location.href = redirectEndpoint;\n\
-} else {\n\
-  var url = '/approuter/v1/embedded-auth';\n\
-  window.open(url, 'SAP Analytics Cloud', 'width=600,height=500,menubar=0,dependent=1,status=0');\n\
-}\n";
-
-/// The approuter's login page: HTTP 200, `text/html`, whatever was asked.
-/// This is what a client gets from UI-layer services (`/sap/fpa/...`) without
-/// a session or a token with a user context.
-pub fn login_page() -> Response {
-    let page = html! {
-        html {
-            head {
-                (PreEscaped(LOGIN_PAGE_MARKER))
-                meta http-equiv="cache-control" content="no-cache";
-                "\n"
-                script { (PreEscaped(LOGIN_SCRIPT)) }
-            }
-        }
-        "\n"
-    };
-    let mut response = Html(page.into_string()).into_response();
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache, no-store"));
-    response
-}
 
 /// A 500 that hides the cause from the caller (it is logged instead), for
 /// handlers that answer a bare `Response` (the admin API).
 pub fn internal(error: impl std::fmt::Display) -> Response {
     ApiError::internal(error).into_response()
-}
-
-/// Token responses must not be cached (RFC 6749 5.1).
-pub fn no_store(response: &mut Response) {
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response.headers_mut().insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
 }
 
 /// 302 Found to `location` (what XSUAA and the approuter send).

@@ -13,7 +13,7 @@ use ed25519_dalek::SigningKey;
 use serde::Serialize;
 
 use crate::api::faults::Fault;
-use crate::api::requests::RequestRecord;
+use crate::api::middleware::requests::RequestRecord;
 use crate::clock::ClockMode;
 use crate::engine::Engine;
 use crate::secrets::random_token;
@@ -279,5 +279,14 @@ impl AppState {
         *self.inner.keys.write().unwrap_or_else(|p| p.into_inner()) =
             Arc::new(Keys { jwt: jwt.into_bytes(), idp: SigningKey::from_bytes(&idp) });
         Ok(())
+    }
+}
+
+/// Runs engine work that may write many rows on the blocking pool, so that
+/// a big write never stalls the workers that answer polls.
+pub(crate) async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(value) => value,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
     }
 }

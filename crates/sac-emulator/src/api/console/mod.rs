@@ -114,5 +114,5 @@ fn see_other(location: &str) -> Response {
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> crate::store::StoreResult<T> + Send + 'static,
 ) -> Result<T, Response> {
-    crate::api::blocking(work).await.map_err(layout::internal)
+    crate::api::state::blocking(work).await.map_err(layout::internal)
 }

@@ -157,7 +157,7 @@ pub async fn run_now(
             }
         };
     }
-    let execution = crate::api::multiactions::new_execution(&state, &tenant, &ma, who.user.clone(), chosen);
+    let execution = crate::api::sac::multiactions::new_execution(&state, &tenant, &ma, who.user.clone(), chosen);
     let engine = state.engine_handle();
     match super::blocking(move || engine.start_execution(execution)).await {
         Ok(e) => super::see_other(&format!("/emulator/ui/executions/{}", e.execution_id)),

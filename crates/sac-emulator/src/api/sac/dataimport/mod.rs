@@ -18,9 +18,9 @@ use sac_types::dataimport::{errors, status};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::caller::Caller;
-use super::error::ApiError;
-use super::state::AppState;
+use crate::api::caller::Caller;
+use crate::api::error::ApiError;
+use crate::api::state::AppState;
 use crate::auth::Principal;
 use crate::store::ImportJobRecord;
 use crate::tenant::Role;

@@ -14,9 +14,9 @@ use sha2::Sha256;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::api::error::no_store;
 use crate::api::error::ApiError;
 use crate::api::openapi::tags;
-use crate::api::responses::no_store;
 use crate::api::state::AppState;
 use crate::auth::{self};
 use crate::clock::now_secs;

@@ -4,10 +4,10 @@
 use axum::http::StatusCode;
 use axum::response::Response;
 
+use super::odata::{parse_filter, parse_orderby, Columns};
 use super::page::{Page, Rows, Window};
 use super::query::{Format, Options};
 use crate::api::error::ApiError;
-use crate::api::odata::{parse_filter, parse_orderby, Columns};
 use crate::api::state::AppState;
 use crate::store::facts::FactRow;
 use crate::store::filter::Filter;

@@ -1,10 +1,8 @@
-//! The request log and the injected faults, as middleware (their data
-//! lives in `faults` and `requests`). `mod.rs` layers them on the groups of
-//! routes they apply to: faults on SAC's services (never on the emulator's
-//! own surface), the log on everything but its own readers and the console
-//! (whose live pages poll).
+//! The injected faults, as middleware (the faults in force live in
+//! `api::faults`). `api/mod.rs` layers it on SAC's services, never on the
+//! emulator's own surface.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -12,12 +10,10 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::faults::{DropConnection, Expire, FaultSpec};
-use super::requests::{cookie_names, mask_authorization, mask_csrf, mask_query, RequestRecord};
-use super::state::{AppState, REQUEST_LOG_CAPACITY};
+use crate::api::faults::{DropConnection, Expire, FaultSpec};
+use crate::api::state::AppState;
 use crate::auth;
-use crate::clock::{now_ms, now_secs, utc_timestamp};
-use crate::Domain;
+use crate::clock::now_secs;
 
 /// Takes one firing of the first fault matching the request, if any.
 fn take_matching(state: &AppState, method: &str, path: &str) -> Option<FaultSpec> {
@@ -92,37 +88,5 @@ fn fault_response(fault: &FaultSpec, status: u16) -> Response {
     if let Some(secs) = fault.retry_after {
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
     }
-    response
-}
-
-/// Middleware recording the requests it sees in the request log.
-pub async fn record(State((state, domain)): State<(AppState, Domain)>, request: Request, next: Next) -> Response {
-    let path = request.uri().path().to_string();
-    let started = Instant::now();
-    let now = now_ms();
-    let mut record = RequestRecord {
-        time: utc_timestamp(now),
-        at_ms: now,
-        domain,
-        method: request.method().to_string(),
-        query: mask_query(request.uri().query().unwrap_or("")),
-        path,
-        status: 0,
-        duration_ms: 0,
-        authorization: mask_authorization(request.headers()),
-        csrf: mask_csrf(request.headers()),
-        cookies: cookie_names(request.headers()),
-    };
-    let response = next.run(request).await;
-    // A dropped connection answered nothing: status 0.
-    let dropped = response.extensions().get::<crate::api::faults::DropConnection>().is_some();
-    record.status = if dropped { 0 } else { response.status().as_u16() };
-    record.duration_ms = started.elapsed().as_millis() as u64;
-    tracing::debug!(method = %record.method, path = %record.path, status = record.status, "request");
-    let mut log = state.requests();
-    if log.len() == REQUEST_LOG_CAPACITY {
-        log.pop_front();
-    }
-    log.push_back(record);
     response
 }

@@ -11,12 +11,12 @@ use axum::response::Response;
 use serde_json::Value;
 
 use super::json_rows::{cell, sort, SetColumns};
+use super::odata::{parse_filter, parse_orderby, Columns};
 use super::page::{Page, Rows, Window};
 use super::query::{Format, Options};
 use super::{aggregation, audit, master};
 use crate::api::caller::Caller;
 use crate::api::error::ApiError;
-use crate::api::odata::{parse_filter, parse_orderby, Columns};
 use crate::api::state::AppState;
 use crate::store::filter::Filter;
 use crate::store::StoreResult;

@@ -35,7 +35,7 @@ use crate::Domain;
 
 /// Decides whether a request may use the UI layer's services; returns the
 /// SAC user it acts for, or SAC's refusal. (On the browser domain the CSRF
-/// check of writes has already run, in [`crate::api::csrf::ui_guard`].)
+/// check of writes has already run, in [`crate::api::middleware::csrf::ui_guard`].)
 fn admit(state: &AppState, caller: &Caller) -> Result<String, ApiError> {
     let principal = match caller.ui()? {
         Some(p) => p,

@@ -2,7 +2,7 @@
 //! administration service ([`administration`]: namespaces, providers), a
 //! provider's service document ([`service`]) and `$metadata`
 //! ([`metadata`]), `FactData` ([`facts`]) with `$filter` and `$orderby`
-//! (see [`crate::api::odata`]) run in SQL, and master data per dimension
+//! (see [`odata`]) run in SQL, and master data per dimension
 //! (`<Dimension>Master`, [`master`]) served by [`values`]. Every set gets
 //! `$select`, `$top`, `$skip`, `pagesize`, `$count`, `$format=text/csv` and
 //! server-side paging through absolute `@odata.nextLink`s ([`page`], options
@@ -19,6 +19,7 @@ mod facts;
 mod json_rows;
 mod master;
 mod metadata;
+mod odata;
 mod page;
 mod query;
 mod service;

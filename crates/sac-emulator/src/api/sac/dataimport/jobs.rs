@@ -60,7 +60,7 @@ pub async fn validate_job(
     open_job_for(&state, &caller, &job_id, "cannot be validated")?;
     let engine = state.engine_handle();
     let id = job_id.clone();
-    let Some((job, affected)) = crate::api::blocking(move || engine.validate_job(&id)).await? else {
+    let Some((job, affected)) = crate::api::state::blocking(move || engine.validate_job(&id)).await? else {
         return Err(changed_meanwhile(&state, &job_id, "cannot be validated"));
     };
     let base = base_url(&state, caller.domain);
@@ -136,7 +136,7 @@ pub async fn run_job(
         .unwrap_or(false);
     let engine = state.engine_handle();
     let id = job_id.clone();
-    match crate::api::blocking(move || engine.run_job(&id, override_failed)).await? {
+    match crate::api::state::blocking(move || engine.run_job(&id, override_failed)).await? {
         RunOutcome::Started(job) => Ok((StatusCode::CREATED, Json(job_status(&state, domain, &job)))),
         RunOutcome::NotOpen => Err(changed_meanwhile(&state, &job_id, "cannot run")),
         RunOutcome::NoValidRows(job) => Err(ApiError::numbered(
@@ -198,7 +198,7 @@ pub async fn job_status_handler(
     job_for(&state, &caller, &job_id, false)?;
     let engine = state.engine_handle();
     let id = job_id.clone();
-    match crate::api::blocking(move || engine.read_job(&id)).await? {
+    match crate::api::state::blocking(move || engine.read_job(&id)).await? {
         Some(job) => Ok(Json(job_status(&state, caller.domain, &job))),
         None => Err(not_found("job", &job_id)),
     }

@@ -73,7 +73,7 @@ impl utoipa::Modify for Security {
         );
         components.add_security_scheme(
             schemes::ADMIN_TOKEN,
-            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new(super::admin_guard::TOKEN_HEADER))),
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new(super::middleware::admin_guard::TOKEN_HEADER))),
         );
     }
 }

@@ -359,7 +359,7 @@ pub async fn upload(
         body: bytes.to_vec(),
     };
     let engine = state.engine_handle();
-    let staged = crate::api::blocking(move || engine.upload(&job, &record)).await;
+    let staged = crate::api::state::blocking(move || engine.upload(&job, &record)).await;
     let total = match staged {
         Ok(job) => job.total,
         Err(StoreError::Conflict(_)) => {

@@ -1,10 +1,10 @@
-//! CSRF on the browser domain: the token fetches (`GET /api/v1/csrf` for
-//! the public APIs, `GET /sap/fpa/services/rest/epm/session?action=logon` for
-//! the UI layer) and the guard that refuses writes without a valid token.
+//! The CSRF token fetches: `GET /api/v1/csrf` for the public APIs and
+//! `GET /sap/fpa/services/rest/epm/session?action=logon` for the UI layer.
+//! The guard that refuses writes without a valid token is
+//! `api::middleware::csrf`.
 
-use axum::extract::{Query, Request, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use std::collections::HashMap;
@@ -69,63 +69,6 @@ pub async fn epm_session(
         "language": q.get("lang").cloned().unwrap_or_else(|| "en".into()),
     });
     caller.with_csrf(&principal, Json(body).into_response())
-}
-
-/// Whether `request` changes something (POST, PUT, PATCH, DELETE).
-fn is_write(request: &Request) -> bool {
-    let method = request.method();
-    !(method.is_safe() || method == axum::http::Method::OPTIONS)
-}
-
-/// Refuses a write by an authenticated `principal` without the CSRF token
-/// of its session and that session's cookie (403, `x-csrf-token: Required`).
-async fn check(caller: &Caller, principal: Option<crate::auth::Principal>, request: Request, next: Next) -> Response {
-    if let Some(principal) = principal {
-        match caller.csrf_valid(&principal) {
-            Ok(true) => {}
-            Ok(false) => return ApiError::CsrfRequired.into_response(),
-            Err(e) => return e.into_response(),
-        }
-    }
-    next.run(request).await
-}
-
-/// Browser-domain middleware of the public APIs (`/api/...`): a write by a
-/// caller with a valid bearer token (any grant) or a browser session must
-/// carry the CSRF token of its session and that session's cookie, else 403
-/// with `x-csrf-token: Required`. Callers that are not authenticated pass
-/// on, to be refused by the service itself (401, or the login page) as SAC
-/// refuses them before it looks at CSRF.
-pub async fn api_guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if !is_write(&request) {
-        return next.run(request).await;
-    }
-    let caller = Caller::of(&state, crate::Domain::Tenant, request.headers());
-    let principal = match crate::auth::check_bearer(state.store(), &caller.headers) {
-        Ok(crate::auth::TokenCheck::Valid(t)) => Some(crate::auth::Principal::from_token(&t)),
-        Ok(crate::auth::TokenCheck::Missing) => match caller.browser() {
-            Ok(p) => p,
-            Err(e) => return e.into_response(),
-        },
-        Ok(_) => None,
-        Err(e) => return ApiError::from(e).into_response(),
-    };
-    check(&caller, principal, request, next).await
-}
-
-/// Browser-domain middleware of the UI layer (`/sap/fpa/...`, `/wrangling/...`
-/// and the paths no service serves): as [`api_guard`], with the callers the
-/// approuter lets through (a token with a user context, a browser session).
-pub async fn ui_guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if !is_write(&request) {
-        return next.run(request).await;
-    }
-    let caller = Caller::of(&state, crate::Domain::Tenant, request.headers());
-    let principal = match caller.ui() {
-        Ok(p) => p,
-        Err(e) => return e.into_response(),
-    };
-    check(&caller, principal, request, next).await
 }
 
 /// `GET /api/v1/csrf`, which both domains serve.

@@ -135,7 +135,7 @@ pub async fn start(
     }
     let execution = new_execution(&state, &tenant, ma, user, chosen);
     let engine = state.engine_handle();
-    let execution = super::blocking(move || engine.start_execution(execution)).await?;
+    let execution = crate::api::state::blocking(move || engine.start_execution(execution)).await?;
     let href = format!("/api/v1/multiActions/{}/executions/{}", tenant.object_name(&ma.id), execution.execution_id);
     let started = ExecutionStarted {
         execution_id: execution.execution_id,
@@ -219,7 +219,7 @@ pub async fn status(
     let ma = find(&tenant, &id)?;
     let engine = state.engine_handle();
     let wanted = execution_id.clone();
-    let execution = match super::blocking(move || engine.read_execution(&wanted)).await? {
+    let execution = match crate::api::state::blocking(move || engine.read_execution(&wanted)).await? {
         Some(e) if e.multi_action == ma.id => e,
         _ => {
             return Err(ApiError::api(
