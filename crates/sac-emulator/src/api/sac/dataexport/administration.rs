@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::{base, reader, NAMESPACE};
+use super::provider::{base, reader, NAMESPACE};
 use crate::api::caller::Caller;
 use crate::api::error::ApiError;
 use crate::api::openapi::tags;

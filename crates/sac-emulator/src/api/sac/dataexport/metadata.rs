@@ -5,14 +5,13 @@
 //! `Integration.OriginalDataType`, as SAC's Data Export Service does.
 //!
 //! A new set gets its entity type in [`entity_type`]; the container lists
-//! every set of [`super::entity_sets`] that has one.
+//! every set of [`entity_sets`] that has one.
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Map, Value};
 
-use super::entity_sets;
 use super::query::Format;
 use crate::api::error::ApiError;
 use crate::tenant::{DimensionKind, ModelDef, Tenant, MASTER_DATE};
@@ -145,6 +144,12 @@ fn sets_and_types(tenant: &Tenant, m: &ModelDef) -> (Vec<(String, String)>, Vec<
         }
     }
     (sets, types)
+}
+
+/// The entity sets of a model that are served, in the order its service
+/// document lists them: the tenant's sets that have an entity type.
+pub(super) fn entity_sets(tenant: &Tenant, m: &ModelDef) -> Vec<String> {
+    tenant.entity_sets(m).into_iter().filter(|set| entity_type(tenant, m, set).is_some()).collect()
 }
 
 /// `GET …/$metadata`: XML unless `$format` asks for JSON.

@@ -6,7 +6,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::{entity_sets, model, reader};
+use super::metadata::entity_sets;
+use super::provider::{model, reader};
 use crate::api::caller::Caller;
 use crate::api::error::ApiError;
 use crate::api::openapi::tags;

@@ -12,8 +12,8 @@ use axum::Json;
 use sac_types::dataimport::{errors, status, CreateJob, JobCreated, UploadResult};
 use serde_json::Value;
 
+use super::access::{bad_request, base_url, importer, not_found, open_job_for};
 use super::models::{DIMENSION_IMPORT_TYPE, MODEL_IMPORT_TYPES};
-use super::{bad_request, base_url, importer, not_found, open_job_for};
 use crate::api::caller::Caller;
 use crate::api::error::ApiError;
 use crate::api::openapi::responses::DataImportRefusals;

@@ -13,7 +13,7 @@ use sac_types::dataimport::{
 };
 use serde_json::{json, Value};
 
-use super::{base_url, importer, job_for, not_found, not_open, open_job_for};
+use super::access::{base_url, importer, job_for, not_found, not_open, open_job_for};
 use crate::api::caller::Caller;
 use crate::api::error::ApiError;
 use crate::api::openapi::responses::DataImportRefusals;

@@ -12,7 +12,7 @@ use sac_types::dataimport::{
 };
 use serde_json::{json, Value};
 
-use super::{base_url, importer, not_found};
+use super::access::{base_url, importer, not_found};
 use crate::api::caller::Caller;
 use crate::api::error::ApiError;
 use crate::api::openapi::responses::DataImportRefusals;
