@@ -1,11 +1,13 @@
 //! [`ApiError`]: every refusal the emulator's SAC services give, each in the
 //! shape of the service that gives it. Handlers return
 //! `Result<impl IntoResponse, ApiError>` and pass refusals on with `?`.
+//! Also the two bits of answers refusals share with successful ones:
+//! [`no_store`] and [`found`].
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
-use maud::{html, PreEscaped};
+use maud::{html, PreEscaped, DOCTYPE};
 use sac_types::dataimport::errors;
 use sac_types::error::{ApiErrorBody, LOGIN_PAGE_MARKER};
 use sac_types::legacy::ErrorBody;
@@ -26,6 +28,12 @@ pub enum ApiError {
     InvalidToken(&'static str),
     /// The token service's own errors (RFC 6749 5.2).
     OAuth { status: StatusCode, error: &'static str, description: String },
+    /// The authorization endpoint's refusal of a request it must not send
+    /// back to the client (unknown client or redirect URI): an HTML page.
+    ErrorPage { status: StatusCode, message: String },
+    /// The authorization endpoint's refusal of a request from a known
+    /// client: back to its redirect URI with `error` (RFC 6749 4.1.2.1).
+    RedirectWithError { location: String },
     /// The approuter's login page: HTTP 200, HTML, whatever was asked. What
     /// the browser domain answers a caller without a user context.
     LoginPage,
@@ -122,6 +130,8 @@ impl IntoResponse for ApiError {
                 no_store(&mut response);
                 response
             }
+            ApiError::ErrorPage { status, message } => error_page(status, &message),
+            ApiError::RedirectWithError { location } => found(&location),
             ApiError::LoginPage => login_page(),
             ApiError::CsrfRequired => {
                 let mut response = (StatusCode::FORBIDDEN, "CSRF token validation failed").into_response();
@@ -180,4 +190,26 @@ fn login_page() -> Response {
 pub fn no_store(response: &mut Response) {
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response.headers_mut().insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+}
+
+/// A plain error page (for requests that must not be redirected, such as an
+/// authorization request with an unknown client or redirect URI).
+fn error_page(status: StatusCode, message: &str) -> Response {
+    let page = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head { meta charset="utf-8"; title { "Error" } }
+            body { h1 { (status.as_u16()) } p { (message) } }
+        }
+    };
+    (status, Html(page.into_string())).into_response()
+}
+
+/// 302 Found to `location` (what XSUAA and the approuter send).
+pub fn found(location: &str) -> Response {
+    let mut response = StatusCode::FOUND.into_response();
+    if let Ok(value) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
 }

@@ -40,6 +40,12 @@ pub(crate) use self::state::blocking;
 
 /// The browser domain's routes: token service, sign-in, UI layer, public
 /// APIs, admin API and console, each group with its guards.
+///
+/// Guards are `layer`s of their group, not `route_layer`s: SAC refuses a
+/// request before it looks at the method, so a wrong method (axum's 405,
+/// which `route_layer` skips) meets the guard first, as does a path of the
+/// group that nothing serves (its `{*path}` catch-all). The order of the
+/// layers is SAC's order of answers: request log, faults, then the guard.
 pub(crate) fn tenant_routes(state: &AppState) -> OpenApiRouter<AppState> {
     // The token service and sign-in: on SAC a host of their own, without CSRF.
     let token_service = sac::token_service()

@@ -1,8 +1,7 @@
-//! The HTML pages of the token service (rendered with `maud`) and its
-//! redirects. Refusals, the login page among them, are
-//! [`super::error::ApiError`]s.
+//! The token service's sign-in form (rendered with `maud`). Refusals, the
+//! login page and the error page among them, are [`super::error::ApiError`]s.
 
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue};
 use axum::response::{Html, IntoResponse, Response};
 use maud::{html, PreEscaped, DOCTYPE};
 
@@ -12,15 +11,6 @@ use super::error::ApiError;
 /// handlers that answer a bare `Response` (the admin API).
 pub fn internal(error: impl std::fmt::Display) -> Response {
     ApiError::internal(error).into_response()
-}
-
-/// 302 Found to `location` (what XSUAA and the approuter send).
-pub fn found(location: &str) -> Response {
-    let mut response = StatusCode::FOUND.into_response();
-    if let Ok(value) = HeaderValue::from_str(location) {
-        response.headers_mut().insert(header::LOCATION, value);
-    }
-    response
 }
 
 const LOGIN_FORM_STYLE: &str =
@@ -58,17 +48,4 @@ pub fn login_form(action: &str, title: &str, error: Option<&str>) -> Response {
     let mut response = Html(page.into_string()).into_response();
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
-}
-
-/// A plain error page (for requests that must not be redirected, such as an
-/// authorization request with an unknown client or redirect URI).
-pub fn error_page(status: StatusCode, message: &str) -> Response {
-    let page = html! {
-        (DOCTYPE)
-        html lang="en" {
-            head { meta charset="utf-8"; title { "Error" } }
-            body { h1 { (status.as_u16()) } p { (message) } }
-        }
-    };
-    (status, Html(page.into_string())).into_response()
 }
