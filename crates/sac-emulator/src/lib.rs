@@ -19,8 +19,9 @@
 //! # Ok(()) }
 //! ```
 
-// Handlers return `Result<_, Response>` so that `?` carries SAC-shaped
-// refusals; the size of `Response` is irrelevant on these paths.
+// The admin API and the authorization flow still pass a finished
+// `Response` as their error (SAC's services use `api::error::ApiError`); the
+// size of `Response` is irrelevant on these paths.
 #![allow(clippy::result_large_err)]
 
 // Layers, calls going down only: api -> auth | engine -> store -> tenant,

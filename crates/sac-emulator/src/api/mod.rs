@@ -1,202 +1,98 @@
-//! The HTTP layer: the routes of the two domains and one module per SAC
-//! service (HTTP shapes only). Handlers parse, check who is calling, ask the
-//! engine to change things or the store to read them, and serialise SAC's
-//! answers; they never write job rows themselves.
+//! The HTTP layer, in folders that follow who a route is for:
+//! - `sac/`: SAP Analytics Cloud's services, one module each with its
+//!   handlers (HTTP shapes only) and its `routes()`;
+//! - the emulator's own surface: `emulator.rs` (its routes under
+//!   `/emulator`), `admin.rs` and `faults.rs` (the admin API), `console/`
+//!   (the web console), `openapi/` (the document of everything served);
+//! - `middleware/`: what runs around the handlers (admin guard, CSRF,
+//!   injected faults, request log);
+//! - what handlers share: `caller.rs` (who is calling), `error.rs` (SAC's
+//!   refusals), `responses.rs` (HTML pages), `state.rs`.
+//!
+//! This file puts the two domains together: which groups of routes each
+//! serves and which guards each group has. Handlers parse, check who is
+//! calling, ask the engine to change things or the store to read them, and
+//! serialise SAC's answers; they never write job rows themselves.
 
 pub mod admin;
-pub mod admin_guard;
+pub mod caller;
 pub mod console;
-pub mod csrf;
-pub mod dataexport;
-pub mod dataimport;
+mod emulator;
+pub mod error;
 pub mod faults;
-mod layers;
-pub mod legacy;
-pub mod multiactions;
-mod oauth;
-mod odata;
+pub mod middleware;
 pub mod openapi;
-pub mod principal;
-pub mod requests;
 pub mod responses;
-mod routes;
+pub mod sac;
 pub mod state;
 
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::from_fn_with_state;
-use axum::response::{Html, IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::any;
 use axum::{Extension, Router};
+use utoipa_axum::router::OpenApiRouter;
 
-use self::routes::Routes;
-
-use self::responses::{api_error, escape, internal, legacy_error, login_page};
+use self::error::unknown_endpoint;
 use self::state::AppState;
-use crate::auth::{current_session, Principal};
 use crate::Domain;
-use axum::extract::DefaultBodyLimit;
-use sac_types::legacy::{EPM_SESSION_PATH, SERVICE_PATH};
 
-/// Runs engine work that may write many rows on the blocking pool, so that
-/// a big write never stalls the workers that answer polls.
-pub(crate) async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
-    match tokio::task::spawn_blocking(work).await {
-        Ok(value) => value,
-        Err(e) => std::panic::resume_unwind(e.into_panic()),
-    }
+// The admin API and the console run engine work with `super::blocking`.
+pub(crate) use self::state::blocking;
+
+/// The browser domain's routes: token service, sign-in, UI layer, public
+/// APIs, admin API and console, each group with its guards.
+///
+/// Guards are `layer`s of their group, not `route_layer`s: SAC refuses a
+/// request before it looks at the method, so a wrong method (axum's 405,
+/// which `route_layer` skips) meets the guard first, as does a path of the
+/// group that nothing serves (its `{*path}` catch-all). The order of the
+/// layers is SAC's order of answers: request log, faults, then the guard.
+pub(crate) fn tenant_routes(state: &AppState) -> OpenApiRouter<AppState> {
+    // The token service and sign-in: on SAC a host of their own, without CSRF.
+    let token_service = sac::token_service()
+        .route("/oauth/{*path}", any(unknown_endpoint))
+        .route("/approuter/{*path}", any(unknown_endpoint));
+    // Writes by an authenticated caller need its session's CSRF token, on
+    // paths no API serves as well.
+    let apis = sac::public_apis()
+        .route("/api/{*path}", any(unknown_endpoint))
+        .layer(from_fn_with_state(state.clone(), middleware::csrf::api_guard));
+    // The same for the callers the approuter lets through to the UI layer,
+    // which also answers the paths nobody serves.
+    let ui = sac::ui_services()
+        .merge(sac::browser_pages())
+        .route("/sap/fpa/{*path}", any(sac::unknown_ui_service))
+        .fallback(unknown_endpoint)
+        .layer(from_fn_with_state(state.clone(), middleware::csrf::ui_guard));
+    let sac = token_service
+        .merge(apis)
+        .merge(ui)
+        .layer(from_fn_with_state(state.clone(), middleware::faults::inject))
+        .layer(from_fn_with_state((state.clone(), Domain::Tenant), middleware::record::record));
+    OpenApiRouter::with_openapi(openapi::base()).merge(sac).merge(emulator::routes(state))
 }
 
-// Routes are added through `Routes` (never on the `Router` after
-// `into_router`), and each needs an entry in the OpenAPI document: a
-// `#[utoipa::path]` on its handler, listed in its module's `Doc` (see
-// api/openapi.rs). A test fails for a route without one.
-
-/// Routes both domains share: the UI layer's services and the CSRF fetch.
-pub(crate) fn shared() -> Routes {
-    Routes::new()
-        .route("/api/v1/csrf", get(csrf::api_csrf))
-        .route(SERVICE_PATH, post(legacy::dataintegration).fallback(method_not_allowed))
-        .route("/wrangling/api/dm/executions/{id}/rejections", get(legacy::rejections))
-        .route("/api/v1/dataimport/models", get(dataimport::models))
-        .route("/api/v1/dataimport/models/{id}", get(dataimport::model).post(dataimport::create_model_job))
-        .route("/api/v1/dataimport/models/{id}/metadata", get(dataimport::metadata))
-        .route("/api/v1/dataimport/models/{id}/{import_type}", post(dataimport::create_typed_model_job))
-        .route("/api/v1/dataimport/publicDimensions", get(dataimport::public_dimensions))
-        .route("/api/v1/dataimport/publicDimensions/{id}", get(dataimport::public_dimension))
-        .route("/api/v1/dataimport/publicDimensions/{id}/metadata", get(dataimport::public_dimension_metadata))
-        .route("/api/v1/dataimport/publicDimensions/{id}/publicDimensionData", post(dataimport::create_dimension_job))
-        .route("/api/v1/dataimport/jobs", get(dataimport::list_jobs))
-        .route(
-            "/api/v1/dataimport/jobs/{id}",
-            post(dataimport::upload).delete(dataimport::delete_job).layer(DefaultBodyLimit::disable()),
-        )
-        .route("/api/v1/dataimport/jobs/{id}/validate", post(dataimport::validate_job))
-        .route("/api/v1/dataimport/jobs/{id}/invalidRows", get(dataimport::invalid_rows))
-        .route("/api/v1/dataimport/jobs/{id}/run", post(dataimport::run_job))
-        .route("/api/v1/dataimport/jobs/{id}/status", get(dataimport::job_status_handler))
-        .route("/api/v1/dataexport/administration/{segment}", get(dataexport::namespaces))
-        .route("/api/v1/dataexport/administration/{namespace}/Providers", get(dataexport::providers))
-        .route("/api/v1/dataexport/providers/{namespace}/{id}", get(dataexport::service_without_slash))
-        .route("/api/v1/dataexport/providers/{namespace}/{id}/", get(dataexport::service))
-        .route("/api/v1/dataexport/providers/{namespace}/{id}/{set}", get(dataexport::entity_set))
-        .route("/api/v1/multiActions/{id}/executions", post(multiactions::start))
-        .route("/api/v1/multiActions/{id}/executions/{execution}", get(multiactions::status))
+/// The direct API domain's routes: bearer tokens only, no CSRF, no HTML.
+pub(crate) fn api_routes(state: &AppState) -> OpenApiRouter<AppState> {
+    sac::public_apis()
+        .merge(sac::ui_services())
+        .fallback(unknown_endpoint)
+        .layer(from_fn_with_state(state.clone(), middleware::faults::inject))
+        .layer(from_fn_with_state((state.clone(), Domain::Api), middleware::record::record))
 }
 
-/// Every route of the browser domain: token service, login, UI layer, admin API.
-pub(crate) fn tenant_routes() -> Routes {
-    shared()
-        .route("/", get(home))
-        .route("/oauth/token", post(oauth::token))
-        .route("/oauth/authorize", get(oauth::authorize_form).post(oauth::authorize_submit))
-        .route("/login", get(oauth::login_page_form).post(oauth::login_submit))
-        .route("/approuter/v1/redirect", get(oauth::approuter_redirect))
-        .route(EPM_SESSION_PATH, get(csrf::epm_session))
-        .route("/emulator/health", get(admin::health))
-        .route("/emulator/reset", post(admin::reset))
-        .route("/emulator/tenant", get(admin::get_tenant).post(admin::load_tenant))
-        .route("/emulator/clock", post(admin::set_clock))
-        .route("/emulator/clock/release", post(admin::release))
-        .route("/emulator/faults", get(admin::list_faults).post(admin::add_fault).delete(admin::clear_faults))
-        .route("/emulator/requests", get(admin::list_requests).delete(admin::clear_requests))
-        .route("/emulator/models/{id}/rows", get(admin::model_rows))
-        .route("/emulator/sources/{source}/{object}/rows", post(admin::source_rows))
-        .route("/emulator/idp/assertion", post(admin::idp_assertion))
-        .route("/emulator/idp/metadata", get(admin::idp_metadata))
-        .route("/emulator/openapi.json", get(openapi::document_handler))
-        .merge(console::routes())
-}
-
-/// The browser domain: token service, login, UI layer, admin API.
+/// The browser domain: token service, login, UI layer, public APIs, admin
+/// API and console.
 pub fn tenant(state: AppState) -> Router {
-    tenant_routes()
-        .into_router()
-        .fallback(tenant_fallback)
-        .layer(from_fn_with_state(state.clone(), csrf::guard))
-        .layer(from_fn_with_state(state.clone(), admin_guard::guard))
-        .layer(Extension(Domain::Tenant))
-        .layer(from_fn_with_state(state.clone(), layers::inject))
-        .layer(from_fn_with_state((state.clone(), Domain::Tenant), layers::record))
-        .with_state(state)
+    let (router, document) = tenant_routes(&state).split_for_parts();
+    let served = openapi::Served::new(document, &api_routes(&state).into_openapi());
+    router.layer(Extension(served)).layer(Extension(Domain::Tenant)).with_state(state)
 }
 
 /// The direct API domain: bearer tokens only, no CSRF, no HTML.
 pub fn api(state: AppState) -> Router {
-    shared()
-        .into_router()
-        .fallback(api_fallback)
-        .layer(Extension(Domain::Api))
-        .layer(from_fn_with_state(state.clone(), layers::inject))
-        .layer(from_fn_with_state((state.clone(), Domain::Api), layers::record))
-        .with_state(state)
+    let (router, _) = api_routes(&state).split_for_parts();
+    router.layer(Extension(Domain::Api)).with_state(state)
 }
 
-async fn method_not_allowed() -> Response {
-    legacy_error(StatusCode::METHOD_NOT_ALLOWED, None, "Method not allowed: this service takes POST")
-}
-
-/// Unknown paths: the UI layer answers unauthenticated callers with the
-/// login page, everything else with SAC's "endpoint not valid".
-async fn tenant_fallback(State(state): State<AppState>, headers: HeaderMap, uri: axum::http::Uri) -> Response {
-    if uri.path().starts_with("/sap/fpa/") {
-        let signed_in = matches!(current_session(state.sessions(), &headers), Ok(Some(s)) if Principal::from_browser_session(&s).is_some());
-        if !signed_in && crate::auth::bearer(&headers).is_none() {
-            return login_page();
-        }
-    }
-    endpoint_not_valid()
-}
-
-async fn api_fallback() -> Response {
-    endpoint_not_valid()
-}
-
-fn endpoint_not_valid() -> Response {
-    api_error(StatusCode::NOT_FOUND, "1305", "Endpoint not valid [1305]")
-}
-
-/// `/`: the tenant's start page for a signed-in browser, else the login page.
-#[utoipa::path(
-    get,
-    path = "/",
-    tag = openapi::tags::TOKEN,
-    security((), ("session" = [])),
-    responses((status = 200, description = "The start page for a signed-in browser, else the login page (HTML)", content_type = "text/html")),
-)]
-async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let session = match current_session(state.sessions(), &headers) {
-        Ok(s) => s,
-        Err(e) => return internal(e),
-    };
-    let Some(user) = session.as_ref().and_then(Principal::from_browser_session).and_then(|p| p.user) else {
-        return login_page();
-    };
-    let tenant = state.tenant();
-    let schedules: String = tenant
-        .schedules
-        .iter()
-        .map(|s| {
-            format!(
-                "<li>{} &rarr; {} (data import <code>{}</code>)</li>",
-                escape(&s.mapping_name),
-                escape(&tenant.object_name(&s.target)),
-                escape(&s.schedule_id)
-            )
-        })
-        .collect();
-    Html(format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>SAP Analytics Cloud (emulator)</title></head>\
-<body><h1>SAP Analytics Cloud emulator &mdash; tenant {}</h1><p>Signed in as <b>{}</b>.</p>\
-<h2>Data imports</h2><ul>{}</ul></body></html>",
-        escape(&tenant.letter),
-        escape(&user),
-        schedules
-    ))
-    .into_response()
-}
-
-/// The start page's part of the OpenAPI document.
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(home))]
-pub(crate) struct Doc;
+#[cfg(test)]
+mod tests;

@@ -12,7 +12,7 @@ use base64::Engine as _;
 use ed25519_dalek::SigningKey;
 use serde::Serialize;
 
-use crate::api::requests::RequestRecord;
+use crate::api::middleware::requests::RequestRecord;
 use crate::clock::ClockMode;
 use crate::engine::Engine;
 use crate::secrets::random_token;
@@ -286,5 +286,14 @@ impl crate::admin::Seeding for AppState {
 
     fn load_tenant(&self, tenant: Tenant) -> StoreResult<()> {
         AppState::load_tenant(self, tenant)
+    }
+}
+
+/// Runs engine work that may write many rows on the blocking pool, so that
+/// a big write never stalls the workers that answer polls.
+pub(crate) async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(value) => value,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
     }
 }

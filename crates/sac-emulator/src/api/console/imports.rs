@@ -27,17 +27,13 @@ const INVALID_ROWS_SHOWN: i64 = 1000;
         (status = 421, description = "The Host does not name the emulator", content_type = "application/json"),
     ),
 )]
-pub async fn list(who: SignedIn, State(state): State<AppState>) -> Response {
+pub async fn list(who: SignedIn, State(state): State<AppState>) -> Result<Response, Response> {
     let engine = state.engine_handle();
-    let jobs = match super::blocking(move || {
+    let jobs = super::blocking(move || {
         engine.tick()?;
         engine.store().read(|r| r.recent_import_jobs(JOBS_SHOWN))
     })
-    .await
-    {
-        Ok(j) => j,
-        Err(r) => return r,
-    };
+    .await?;
     let tenant = state.tenant();
     let live = jobs.iter().any(|j| j.status == "PROCESSING");
     let content = html! {
@@ -65,7 +61,7 @@ pub async fn list(who: SignedIn, State(state): State<AppState>) -> Response {
             }
         }
     };
-    page(Frame { title: "Data Import jobs", nav: Nav::Imports, who: &who, tenant: &tenant.letter, live }, content)
+    Ok(page(Frame { title: "Data Import jobs", nav: Nav::Imports, who: &who, tenant: &tenant.letter, live }, content))
 }
 
 /// `GET /emulator/ui/imports/{id}`: one job and its invalid rows.
@@ -85,7 +81,7 @@ pub async fn list(who: SignedIn, State(state): State<AppState>) -> Response {
         (status = 421, description = "The Host does not name the emulator", content_type = "application/json"),
     ),
 )]
-pub async fn job(who: SignedIn, State(state): State<AppState>, Path(id): Path<String>) -> Response {
+pub async fn job(who: SignedIn, State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, Response> {
     let engine = state.engine_handle();
     let wanted = id.clone();
     let read = super::blocking(move || {
@@ -100,12 +96,8 @@ pub async fn job(who: SignedIn, State(state): State<AppState>, Path(id): Path<St
         })
     })
     .await;
-    let (job, rows) = match read {
-        Ok((Some(job), rows)) => (job, rows),
-        Ok((None, _)) => {
-            return layout::error_page(StatusCode::NOT_FOUND, &format!("There is no Data Import job {id}."))
-        }
-        Err(r) => return r,
+    let (Some(job), rows) = read? else {
+        return Err(layout::error_page(StatusCode::NOT_FOUND, &format!("There is no Data Import job {id}.")));
     };
     let tenant = state.tenant();
     let mut columns: Vec<String> = Vec::new();
@@ -145,5 +137,5 @@ pub async fn job(who: SignedIn, State(state): State<AppState>, Path(id): Path<St
     };
     let title = format!("Import job {}", job.job_id);
     let live = job.status == "PROCESSING";
-    page(Frame { title: &title, nav: Nav::Imports, who: &who, tenant: &tenant.letter, live }, content)
+    Ok(page(Frame { title: &title, nav: Nav::Imports, who: &who, tenant: &tenant.letter, live }, content))
 }

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use maud::{html, Markup, DOCTYPE};
 
 use super::SignedIn;
-use crate::api::admin_guard::FORM_TOKEN_FIELD;
+use crate::api::middleware::admin_guard::FORM_TOKEN_FIELD;
 
 /// The sections of the navigation bar.
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -20,42 +20,43 @@ mod session;
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::openapi::tags;
-use super::routes::Routes;
+use super::state::AppState;
 
 pub use session::SignedIn;
 
 /// Where the console lives.
 pub const ROOT: &str = "/emulator/ui";
 
-/// The console's routes (mounted on the tenant domain, behind the admin guard).
-pub(crate) fn routes() -> Routes {
-    Routes::new()
-        .route("/emulator/", get(old_address))
-        .route(ROOT, get(models::overview))
-        .route("/emulator/ui/assets/console.css", get(stylesheet))
-        .route("/emulator/ui/assets/console.js", get(script))
-        .route("/emulator/ui/models", get(models::list))
-        .route("/emulator/ui/models/{id}", get(models::rows))
-        .route("/emulator/ui/schedules", get(schedules::list))
-        .route("/emulator/ui/schedules/{id}/run", post(schedules::run_now))
-        .route("/emulator/ui/runs/{id}", get(schedules::run))
-        .route("/emulator/ui/runs/{id}/rejections", get(schedules::rejections))
-        .route("/emulator/ui/imports", get(imports::list))
-        .route("/emulator/ui/imports/{id}", get(imports::job))
-        .route("/emulator/ui/multiactions", get(multiactions::list))
-        .route("/emulator/ui/multiactions/{id}/run", post(multiactions::run_now))
-        .route("/emulator/ui/executions/{id}", get(multiactions::execution))
-        .route("/emulator/ui/requests", get(requests::list))
-        .route("/emulator/ui/admin", get(admin::show))
-        .route("/emulator/ui/faults", post(admin::add_fault))
-        .route("/emulator/ui/faults/clear", post(admin::clear_faults))
-        .route("/emulator/ui/clock", post(admin::set_clock))
-        .route("/emulator/ui/release", post(admin::release))
-        .route("/emulator/ui/reset", post(admin::reset))
-        .route("/emulator/ui/signout", post(session::sign_out))
+/// The console's pages and forms (mounted on the tenant domain, behind the
+/// admin guard's console rules).
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(models::overview))
+        .routes(routes!(stylesheet))
+        .routes(routes!(script))
+        .routes(routes!(models::list))
+        .routes(routes!(models::rows))
+        .routes(routes!(schedules::list))
+        .routes(routes!(schedules::run_now))
+        .routes(routes!(schedules::run))
+        .routes(routes!(schedules::rejections))
+        .routes(routes!(imports::list))
+        .routes(routes!(imports::job))
+        .routes(routes!(multiactions::list))
+        .routes(routes!(multiactions::run_now))
+        .routes(routes!(multiactions::execution))
+        .routes(routes!(requests::list))
+        .routes(routes!(admin::show))
+        .routes(routes!(admin::add_fault))
+        .routes(routes!(admin::clear_faults))
+        .routes(routes!(admin::set_clock))
+        .routes(routes!(admin::release))
+        .routes(routes!(admin::reset))
+        .routes(routes!(session::sign_out))
 }
 
 /// `GET /emulator/`: where the emulator's state page used to be.
@@ -100,35 +101,6 @@ pub async fn script() -> Response {
     asset("text/javascript; charset=utf-8", include_str!("assets/console.js"))
 }
 
-/// The console's part of the OpenAPI document.
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(
-    old_address,
-    stylesheet,
-    script,
-    models::overview,
-    models::list,
-    models::rows,
-    schedules::list,
-    schedules::run_now,
-    schedules::run,
-    schedules::rejections,
-    imports::list,
-    imports::job,
-    multiactions::list,
-    multiactions::run_now,
-    multiactions::execution,
-    requests::list,
-    admin::show,
-    admin::add_fault,
-    admin::clear_faults,
-    admin::set_clock,
-    admin::release,
-    admin::reset,
-    session::sign_out
-))]
-pub(crate) struct Doc;
-
 /// 303 See Other to a page of the console (the answer to a form).
 fn see_other(location: &str) -> Response {
     let mut response = StatusCode::SEE_OTHER.into_response();
@@ -142,5 +114,5 @@ fn see_other(location: &str) -> Response {
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> crate::store::StoreResult<T> + Send + 'static,
 ) -> Result<T, Response> {
-    crate::api::blocking(work).await.map_err(layout::internal)
+    crate::api::state::blocking(work).await.map_err(layout::internal)
 }

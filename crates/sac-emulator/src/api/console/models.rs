@@ -69,7 +69,7 @@ fn member_page(
         (status = 421, description = "The Host does not name the emulator", content_type = "application/json"),
     ),
 )]
-pub async fn overview(who: SignedIn, State(state): State<AppState>) -> Response {
+pub async fn overview(who: SignedIn, State(state): State<AppState>) -> Result<Response, Response> {
     let tenant = state.tenant();
     let engine = state.engine_handle();
     let counts = super::blocking(move || {
@@ -77,10 +77,7 @@ pub async fn overview(who: SignedIn, State(state): State<AppState>) -> Response 
         engine.store().read(|r| Ok((r.recent_import_jobs(1000)?.len(), r.running_ma_executions()?.len())))
     })
     .await;
-    let (jobs, running_executions) = match counts {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    let (jobs, running_executions) = counts?;
     let running_runs: usize = tenant
         .schedules
         .iter()
@@ -104,7 +101,7 @@ pub async fn overview(who: SignedIn, State(state): State<AppState>) -> Response 
         }
     };
     let live = running_runs > 0 || running_executions > 0;
-    page(Frame { title: "Overview", nav: Nav::Overview, who: &who, tenant: &tenant.letter, live }, content)
+    Ok(page(Frame { title: "Overview", nav: Nav::Overview, who: &who, tenant: &tenant.letter, live }, content))
 }
 
 /// `GET /emulator/ui/models`: planning models and public dimensions.
@@ -120,7 +117,7 @@ pub async fn overview(who: SignedIn, State(state): State<AppState>) -> Response 
         (status = 421, description = "The Host does not name the emulator", content_type = "application/json"),
     ),
 )]
-pub async fn list(who: SignedIn, State(state): State<AppState>) -> Response {
+pub async fn list(who: SignedIn, State(state): State<AppState>) -> Result<Response, Response> {
     let tenant = state.tenant();
     let store_counts = {
         let t = tenant.clone();
@@ -134,10 +131,7 @@ pub async fn list(who: SignedIn, State(state): State<AppState>) -> Response {
         })
         .await
     };
-    let (facts, members) = match store_counts {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    let (facts, members) = store_counts?;
     let content = html! {
         h2 { "Planning models" }
         table {
@@ -170,10 +164,10 @@ pub async fn list(who: SignedIn, State(state): State<AppState>) -> Response {
             }
         }
     };
-    page(
+    Ok(page(
         Frame { title: "Models and dimensions", nav: Nav::Models, who: &who, tenant: &tenant.letter, live: false },
         content,
-    )
+    ))
 }
 
 /// `GET /emulator/ui/models/{id}?offset=&limit=&<Dimension>=<member>...`:
@@ -201,7 +195,7 @@ pub async fn rows(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
-) -> Response {
+) -> Result<Response, Response> {
     let tenant = state.tenant();
     let bare = tenant.strip_package(&id).unwrap_or(&id).to_string();
     let model = tenant.model(&bare).cloned();
@@ -210,10 +204,10 @@ pub async fn rows(
         .map(|m| m.description.clone())
         .or_else(|| tenant.dimension(&bare).map(|d| d.description.clone()))
     else {
-        return layout::error_page(
+        return Err(layout::error_page(
             StatusCode::NOT_FOUND,
             &format!("Tenant {} has no model or dimension {id}.", tenant.letter),
-        );
+        ));
     };
     let (offset, limit) = paging(&q, 50);
     let table = model.as_ref().map(FactTable::of);
@@ -256,10 +250,7 @@ pub async fn rows(
         })
     })
     .await;
-    let (total, mut rows, choices) = match read {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
+    let (total, mut rows, choices) = read?;
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
     let columns: Vec<String> = match (&table, tenant.dimension(&bare)) {
@@ -303,5 +294,5 @@ pub async fn rows(
         }
         (pager(&base, &keep, offset, limit, rows.len(), more))
     };
-    page(Frame { title: &name, nav: Nav::Models, who: &who, tenant: &tenant.letter, live: false }, content)
+    Ok(page(Frame { title: &name, nav: Nav::Models, who: &who, tenant: &tenant.letter, live: false }, content))
 }

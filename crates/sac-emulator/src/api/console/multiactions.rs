@@ -35,21 +35,17 @@ fn field(parameter: &str) -> String {
         (status = 421, description = "The Host does not name the emulator", content_type = "application/json"),
     ),
 )]
-pub async fn list(who: SignedIn, State(state): State<AppState>) -> Response {
+pub async fn list(who: SignedIn, State(state): State<AppState>) -> Result<Response, Response> {
     let tenant = state.tenant();
     let engine = state.engine_handle();
     let t = tenant.clone();
-    let executions = match super::blocking(move || {
+    let executions = super::blocking(move || {
         engine.tick()?;
         engine
             .store()
             .read(|r| t.multi_actions.iter().map(|ma| r.ma_executions_of(&ma.id)).collect::<Result<Vec<_>, _>>())
     })
-    .await
-    {
-        Ok(e) => e,
-        Err(r) => return r,
-    };
+    .await?;
     let live = executions.iter().flatten().any(|e| e.status == "running");
     let content = html! {
         @for (ma, runs) in tenant.multi_actions.iter().zip(&executions) {
@@ -105,7 +101,7 @@ pub async fn list(who: SignedIn, State(state): State<AppState>) -> Response {
         }
         @if tenant.multi_actions.is_empty() { p.empty { "The tenant has no multi actions." } }
     };
-    page(Frame { title: "Multi actions", nav: Nav::MultiActions, who: &who, tenant: &tenant.letter, live }, content)
+    Ok(page(Frame { title: "Multi actions", nav: Nav::MultiActions, who: &who, tenant: &tenant.letter, live }, content))
 }
 
 /// `POST /emulator/ui/multiactions/{id}/run`: an execution as the signed-in
@@ -157,7 +153,7 @@ pub async fn run_now(
             }
         };
     }
-    let execution = crate::api::multiactions::new_execution(&state, &tenant, &ma, who.user.clone(), chosen);
+    let execution = crate::api::sac::multiactions::new_execution(&state, &tenant, &ma, who.user.clone(), chosen);
     let engine = state.engine_handle();
     match super::blocking(move || engine.start_execution(execution)).await {
         Ok(e) => super::see_other(&format!("/emulator/ui/executions/{}", e.execution_id)),
@@ -182,7 +178,11 @@ pub async fn run_now(
         (status = 421, description = "The Host does not name the emulator", content_type = "application/json"),
     ),
 )]
-pub async fn execution(who: SignedIn, State(state): State<AppState>, Path(id): Path<String>) -> Response {
+pub async fn execution(
+    who: SignedIn,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, Response> {
     let engine = state.engine_handle();
     let wanted = id.clone();
     let found = super::blocking(move || {
@@ -190,12 +190,8 @@ pub async fn execution(who: SignedIn, State(state): State<AppState>, Path(id): P
         engine.store().read(|r| r.ma_execution(&wanted))
     })
     .await;
-    let e = match found {
-        Ok(Some(e)) => e,
-        Ok(None) => {
-            return layout::error_page(StatusCode::NOT_FOUND, &format!("There is no multi action execution {id}."))
-        }
-        Err(r) => return r,
+    let Some(e) = found? else {
+        return Err(layout::error_page(StatusCode::NOT_FOUND, &format!("There is no multi action execution {id}.")));
     };
     let tenant = state.tenant();
     let messages: Vec<Value> = serde_json::from_str(&e.messages).unwrap_or_default();
@@ -234,5 +230,5 @@ pub async fn execution(who: SignedIn, State(state): State<AppState>, Path(id): P
         }
     };
     let title = format!("Execution {}", e.execution_id);
-    page(Frame { title: &title, nav: Nav::MultiActions, who: &who, tenant: &tenant.letter, live: running }, content)
+    Ok(page(Frame { title: &title, nav: Nav::MultiActions, who: &who, tenant: &tenant.letter, live: running }, content))
 }

@@ -9,8 +9,8 @@ use maud::html;
 
 use super::layout::{page, Frame, Nav};
 use super::SignedIn;
+use crate::api::middleware::requests::RequestRecord;
 use crate::api::openapi::tags;
-use crate::api::requests::RequestRecord;
 use crate::api::state::AppState;
 
 /// How many matching requests the page shows.

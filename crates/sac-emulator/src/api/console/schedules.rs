@@ -59,11 +59,9 @@ fn run_row(run: &RunRecord) -> Markup {
         (status = 421, description = "The Host does not name the emulator", content_type = "application/json"),
     ),
 )]
-pub async fn list(who: SignedIn, State(state): State<AppState>) -> Response {
+pub async fn list(who: SignedIn, State(state): State<AppState>) -> Result<Response, Response> {
     let engine = state.engine_handle();
-    if let Err(r) = super::blocking(move || engine.tick()).await {
-        return r;
-    }
+    super::blocking(move || engine.tick()).await?;
     let tenant = state.tenant();
     let mut live = false;
     let mut sections = Vec::new();
@@ -99,7 +97,7 @@ pub async fn list(who: SignedIn, State(state): State<AppState>) -> Response {
         @for section in &sections { (section) }
         @if sections.is_empty() { p.empty { "The tenant has no data imports." } }
     };
-    page(Frame { title: "Data Management", nav: Nav::Schedules, who: &who, tenant: &tenant.letter, live }, content)
+    Ok(page(Frame { title: "Data Management", nav: Nav::Schedules, who: &who, tenant: &tenant.letter, live }, content))
 }
 
 /// `POST /emulator/ui/schedules/{id}/run`: "Run now", as the signed-in user.
@@ -171,11 +169,8 @@ async fn find_run(state: &AppState, id: &str) -> Result<RunRecord, Response> {
         (status = 421, description = "The Host does not name the emulator", content_type = "application/json"),
     ),
 )]
-pub async fn run(who: SignedIn, State(state): State<AppState>, Path(id): Path<String>) -> Response {
-    let run = match find_run(&state, &id).await {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
+pub async fn run(who: SignedIn, State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, Response> {
+    let run = find_run(&state, &id).await?;
     let tenant = state.tenant();
     let running = run.status == RUNNING;
     let schedule = tenant.schedule(&run.schedule_id);
@@ -208,7 +203,7 @@ pub async fn run(who: SignedIn, State(state): State<AppState>, Path(id): Path<St
         }
     };
     let title = format!("Run {}", run.execution_id);
-    page(Frame { title: &title, nav: Nav::Schedules, who: &who, tenant: &tenant.letter, live: running }, content)
+    Ok(page(Frame { title: &title, nav: Nav::Schedules, who: &who, tenant: &tenant.letter, live: running }, content))
 }
 
 /// `GET /emulator/ui/runs/{id}/rejections`: the rejected rows with their reasons.
@@ -228,17 +223,15 @@ pub async fn run(who: SignedIn, State(state): State<AppState>, Path(id): Path<St
         (status = 421, description = "The Host does not name the emulator", content_type = "application/json"),
     ),
 )]
-pub async fn rejections(who: SignedIn, State(state): State<AppState>, Path(id): Path<String>) -> Response {
-    let run = match find_run(&state, &id).await {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
+pub async fn rejections(
+    who: SignedIn,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, Response> {
+    let run = find_run(&state, &id).await?;
     let engine = state.engine_handle();
     let wanted = id.clone();
-    let lines = match super::blocking(move || engine.store().read(|r| r.rejections(&wanted))).await {
-        Ok(l) => l,
-        Err(r) => return r,
-    };
+    let lines = super::blocking(move || engine.store().read(|r| r.rejections(&wanted))).await?;
     let tenant = state.tenant();
     let content = html! {
         p {
@@ -257,5 +250,5 @@ pub async fn rejections(who: SignedIn, State(state): State<AppState>, Path(id): 
         }
     };
     let title = format!("Rejected rows of run {}", run.execution_id);
-    page(Frame { title: &title, nav: Nav::Schedules, who: &who, tenant: &tenant.letter, live: false }, content)
+    Ok(page(Frame { title: &title, nav: Nav::Schedules, who: &who, tenant: &tenant.letter, live: false }, content))
 }

@@ -11,9 +11,12 @@ use base64::Engine;
 use hmac::{Hmac, Mac};
 use sac_types::oauth::{TokenResponse, SAML2_BEARER_GRANT};
 use sha2::Sha256;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use crate::api::error::no_store;
+use crate::api::error::ApiError;
 use crate::api::openapi::tags;
-use crate::api::responses::{internal, no_store, oauth_error};
 use crate::api::state::AppState;
 use crate::auth::{self};
 use crate::clock::now_secs;
@@ -24,7 +27,6 @@ use crate::tenant::{OAuthClient, Tenant};
 mod authorize;
 
 use authorize::Params;
-pub use authorize::{approuter_redirect, authorize_form, authorize_submit, login_page_form, login_submit};
 
 /// Scopes written into tokens. They mirror what real tokens carry; the
 /// emulator decides access by the token's client and user, not by scope.
@@ -65,68 +67,60 @@ pub async fn token(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
     body: Bytes,
-) -> Response {
+) -> Result<Response, ApiError> {
     let is_json = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|ct| ct.contains("json"));
     if is_json {
-        return oauth_error(
+        return Err(ApiError::oauth(
             StatusCode::BAD_REQUEST,
             "invalid_request",
             "The token request must be sent as application/x-www-form-urlencoded",
-        );
+        ));
     }
     // Parameters may come in the query (`?grant_type=client_credentials`, as
     // SAP's examples do) or in the form body; the body wins.
     let mut params: Params = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()).into_owned().collect();
     params.extend(url::form_urlencoded::parse(&body).into_owned());
     let tenant = state.tenant();
-    let client = match authenticate_client(&tenant, &headers, &params) {
-        Ok(client) => client,
-        Err(response) => return response,
-    };
+    let client = authenticate_client(&tenant, &headers, &params)?;
     let Some(grant_type) = params.get("grant_type").filter(|g| !g.is_empty()) else {
-        return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "Missing grant type");
+        return Err(ApiError::oauth(StatusCode::BAD_REQUEST, "invalid_request", "Missing grant type"));
     };
     let Some(grant) = grant_name(grant_type) else {
-        return oauth_error(
+        return Err(ApiError::oauth(
             StatusCode::BAD_REQUEST,
             "unsupported_grant_type",
             format!("Unsupported grant type: {grant_type}"),
-        );
+        ));
     };
     if !client.allows_grant(grant) {
-        return oauth_error(
+        return Err(ApiError::oauth(
             StatusCode::BAD_REQUEST,
             "unauthorized_client",
             format!("The client {} is not authorized to use the grant type {grant_type}", client.id),
-        );
+        ));
     }
-    let result = match grant {
+    let tokens = match grant {
         "client_credentials" => issue(&state, client, None, grant, None),
         "password" => password_grant(&state, &tenant, client, &params),
         "authorization_code" => code_grant(&state, client, &params),
         "refresh_token" => refresh_grant(&state, client, &params),
         _ => saml_grant(&state, client, &params),
-    };
-    match result {
-        Ok(tokens) => {
-            let mut response = Json(tokens).into_response();
-            no_store(&mut response);
-            response
-        }
-        Err(response) => response,
-    }
+    }?;
+    let mut response = Json(tokens).into_response();
+    no_store(&mut response);
+    Ok(response)
 }
 
 fn authenticate_client<'t>(
     tenant: &'t Tenant,
     headers: &HeaderMap,
     params: &Params,
-) -> Result<&'t OAuthClient, Response> {
+) -> Result<&'t OAuthClient, ApiError> {
     let from_form = params.get("client_id").map(|id| (id.clone(), params.get("client_secret").cloned()));
     let from_basic = auth::basic(headers);
     let (id, secret) = match (from_basic, from_form) {
         (Some(_), Some((_, Some(_)))) => {
-            return Err(oauth_error(
+            return Err(ApiError::oauth(
                 StatusCode::BAD_REQUEST,
                 "invalid_request",
                 "Use one client authentication method: HTTP Basic or client_secret in the body, not both",
@@ -135,7 +129,7 @@ fn authenticate_client<'t>(
         (Some((id, secret)), _) => (id, Some(secret)),
         (None, Some(form)) => form,
         (None, None) => {
-            return Err(oauth_error(
+            return Err(ApiError::oauth(
                 StatusCode::UNAUTHORIZED,
                 "invalid_client",
                 "Client authentication is required (HTTP Basic or client_id and client_secret)",
@@ -154,20 +148,18 @@ fn authenticate_client<'t>(
         }
         // XSUAA (a UAA) answers a wrong client id or secret as Spring
         // Security does: `unauthorized`, "Bad credentials".
-        _ => Err(oauth_error(StatusCode::UNAUTHORIZED, "unauthorized", "Bad credentials")),
+        _ => Err(ApiError::oauth(StatusCode::UNAUTHORIZED, "unauthorized", "Bad credentials")),
     }
 }
 
-fn required<'p>(params: &'p Params, name: &str) -> Result<&'p str, Response> {
-    params
-        .get(name)
-        .map(String::as_str)
-        .filter(|v| !v.is_empty())
-        .ok_or_else(|| oauth_error(StatusCode::BAD_REQUEST, "invalid_request", format!("Missing parameter: {name}")))
+fn required<'p>(params: &'p Params, name: &str) -> Result<&'p str, ApiError> {
+    params.get(name).map(String::as_str).filter(|v| !v.is_empty()).ok_or_else(|| {
+        ApiError::oauth(StatusCode::BAD_REQUEST, "invalid_request", format!("Missing parameter: {name}"))
+    })
 }
 
-fn invalid_grant(description: impl Into<String>) -> Response {
-    oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", description)
+fn invalid_grant(description: impl Into<String>) -> ApiError {
+    ApiError::oauth(StatusCode::BAD_REQUEST, "invalid_grant", description)
 }
 
 fn password_grant(
@@ -175,7 +167,7 @@ fn password_grant(
     tenant: &Tenant,
     client: &OAuthClient,
     params: &Params,
-) -> Result<TokenResponse, Response> {
+) -> Result<TokenResponse, ApiError> {
     let username = required(params, "username")?;
     let password = required(params, "password")?;
     match tenant.user(username) {
@@ -186,9 +178,9 @@ fn password_grant(
     }
 }
 
-fn code_grant(state: &AppState, client: &OAuthClient, params: &Params) -> Result<TokenResponse, Response> {
+fn code_grant(state: &AppState, client: &OAuthClient, params: &Params) -> Result<TokenResponse, ApiError> {
     let code = required(params, "code")?;
-    let record = state.store().take_auth_code(&digest(code)).map_err(internal)?;
+    let record = state.store().take_auth_code(&digest(code))?;
     let Some(record) = record else {
         return Err(invalid_grant("Invalid authorization code"));
     };
@@ -217,9 +209,9 @@ fn code_grant(state: &AppState, client: &OAuthClient, params: &Params) -> Result
     issue(state, client, Some(&record.user), "authorization_code", None)
 }
 
-fn refresh_grant(state: &AppState, client: &OAuthClient, params: &Params) -> Result<TokenResponse, Response> {
+fn refresh_grant(state: &AppState, client: &OAuthClient, params: &Params) -> Result<TokenResponse, ApiError> {
     let refresh = required(params, "refresh_token")?;
-    let record = state.store().token(&digest(refresh)).map_err(internal)?;
+    let record = state.store().token(&digest(refresh))?;
     match record {
         Some(r) if r.kind == TokenKind::Refresh && r.client_id == client.id => {
             if r.expires_at <= now_secs() {
@@ -232,7 +224,7 @@ fn refresh_grant(state: &AppState, client: &OAuthClient, params: &Params) -> Res
     }
 }
 
-fn saml_grant(state: &AppState, client: &OAuthClient, params: &Params) -> Result<TokenResponse, Response> {
+fn saml_grant(state: &AppState, client: &OAuthClient, params: &Params) -> Result<TokenResponse, ApiError> {
     let assertion = required(params, "assertion")?;
     let user = crate::auth::saml::verify(&state.keys().idp, &state.tenant(), assertion).map_err(invalid_grant)?;
     issue(state, client, Some(&user), "saml2_bearer", None)
@@ -246,7 +238,7 @@ fn issue(
     user: Option<&str>,
     grant: &str,
     keep_refresh: Option<String>,
-) -> Result<TokenResponse, Response> {
+) -> Result<TokenResponse, ApiError> {
     let tenant = state.tenant();
     let now = now_secs();
     let jti = random_id().to_ascii_lowercase();
@@ -262,14 +254,14 @@ fn issue(
         scope: scope.clone(),
         expires_at: now + expires_in as i64,
     };
-    state.store().insert_token(&digest(&access), &record).map_err(internal)?;
+    state.store().insert_token(&digest(&access), &record)?;
     let refresh_token = match (user, keep_refresh) {
         (_, Some(kept)) => Some(kept),
         (Some(_), None) => {
             let refresh = format!("{}-r", random_token(32));
             let refresh_record =
                 TokenRecord { kind: TokenKind::Refresh, expires_at: now + tenant.refresh_token_secs as i64, ..record };
-            state.store().insert_token(&digest(&refresh), &refresh_record).map_err(internal)?;
+            state.store().insert_token(&digest(&refresh), &refresh_record)?;
             Some(refresh)
         }
         (None, None) => None,
@@ -338,16 +330,12 @@ struct TokenRequest {
 }
 
 /// The token service's and sign-in's part of the OpenAPI document.
-#[derive(utoipa::OpenApi)]
-#[openapi(
-    paths(
-        token,
-        authorize::authorize_form,
-        authorize::authorize_submit,
-        authorize::login_page_form,
-        authorize::login_submit,
-        authorize::approuter_redirect
-    ),
-    components(schemas(TokenRequest, authorize::SignIn))
-)]
-pub(crate) struct Doc;
+/// The token service, the sign-in page and the approuter's redirect
+/// (browser domain; on SAC a host of their own).
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(token))
+        .routes(routes!(authorize::authorize_form, authorize::authorize_submit))
+        .routes(routes!(authorize::login_page_form, authorize::login_submit))
+        .routes(routes!(authorize::approuter_redirect))
+}

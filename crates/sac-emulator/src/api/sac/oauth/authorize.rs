@@ -5,13 +5,15 @@
 use std::collections::HashMap;
 
 use axum::extract::{Query, RawQuery, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
+use crate::api::caller::Caller;
+use crate::api::error::{found, ApiError};
 use crate::api::openapi::tags;
-use crate::api::responses::{error_page, found, internal, login_form};
+use crate::api::responses::login_form;
 use crate::api::state::AppState;
-use crate::auth::{self, open_session, Principal};
+use crate::auth::open_session;
 use crate::clock::now_secs;
 use crate::secrets::{constant_time_eq, digest, random_token};
 use crate::store::{AuthCodeRecord, SessionKind};
@@ -64,7 +66,8 @@ struct AuthorizeRequest {
 }
 
 impl AuthorizeRequest {
-    fn redirect_with(&self, pairs: &[(&str, &str)]) -> Response {
+    /// The redirect URI with `pairs` and the request's `state` in its query.
+    fn location(&self, pairs: &[(&str, &str)]) -> String {
         let mut url = url::Url::parse(&self.redirect_uri).expect("checked when the request was parsed");
         {
             let mut query = url.query_pairs_mut();
@@ -75,36 +78,42 @@ impl AuthorizeRequest {
                 query.append_pair("state", state);
             }
         }
-        found(url.as_str())
+        url.into()
     }
 
-    fn error(&self, error: &str, description: &str) -> Response {
-        self.redirect_with(&[("error", error), ("error_description", description)])
+    fn error(&self, error: &str, description: &str) -> ApiError {
+        ApiError::RedirectWithError { location: self.location(&[("error", error), ("error_description", description)]) }
     }
 }
 
 /// Checks an authorization request (RFC 6749 4.1.1). Errors about the
 /// client or redirect URI are shown, never redirected; others redirect.
-fn parse_authorize(state: &AppState, q: &Params) -> Result<AuthorizeRequest, Response> {
+fn parse_authorize(state: &AppState, q: &Params) -> Result<AuthorizeRequest, ApiError> {
     let tenant = state.tenant();
     let client_id = q.get("client_id").cloned().unwrap_or_default();
     let Some(client) = tenant.client(&client_id) else {
-        return Err(error_page(StatusCode::BAD_REQUEST, &format!("Unknown OAuth client {client_id:?}.")));
+        return Err(ApiError::ErrorPage {
+            status: StatusCode::BAD_REQUEST,
+            message: format!("Unknown OAuth client {client_id:?}."),
+        });
     };
     let (redirect_uri, redirect_given) = match q.get("redirect_uri") {
         Some(uri) => (uri.clone(), true),
         None => match client.redirect_uris.as_slice() {
             [only] if !only.contains('*') => (only.clone(), false),
             _ => {
-                return Err(error_page(StatusCode::BAD_REQUEST, "redirect_uri is required for this client."));
+                return Err(ApiError::ErrorPage {
+                    status: StatusCode::BAD_REQUEST,
+                    message: "redirect_uri is required for this client.".into(),
+                });
             }
         },
     };
     if !redirect_allowed(client, &redirect_uri) {
-        return Err(error_page(
-            StatusCode::BAD_REQUEST,
-            &format!("The redirect URI {redirect_uri} is not registered for client {client_id}."),
-        ));
+        return Err(ApiError::ErrorPage {
+            status: StatusCode::BAD_REQUEST,
+            message: format!("The redirect URI {redirect_uri} is not registered for client {client_id}."),
+        });
     }
     let request = AuthorizeRequest {
         client_id,
@@ -125,7 +134,7 @@ fn parse_authorize(state: &AppState, q: &Params) -> Result<AuthorizeRequest, Res
     Ok(request)
 }
 
-fn grant_code(state: &AppState, request: &AuthorizeRequest, user: &str) -> Result<Response, Response> {
+fn grant_code(state: &AppState, request: &AuthorizeRequest, user: &str) -> Result<Response, ApiError> {
     let code = random_token(32);
     let record = AuthCodeRecord {
         client_id: request.client_id.clone(),
@@ -135,8 +144,8 @@ fn grant_code(state: &AppState, request: &AuthorizeRequest, user: &str) -> Resul
         expires_at: now_secs() + AUTH_CODE_SECS,
         used: false,
     };
-    state.store().insert_auth_code(&digest(&code), &record).map_err(internal)?;
-    Ok(request.redirect_with(&[("code", &code)]))
+    state.store().insert_auth_code(&digest(&code), &record)?;
+    Ok(found(&request.location(&[("code", &code)])))
 }
 
 fn authorize_action(raw_query: &Option<String>) -> String {
@@ -165,22 +174,15 @@ fn authorize_action(raw_query: &Option<String>) -> String {
 )]
 pub async fn authorize_form(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     Query(q): Query<Params>,
     RawQuery(raw): RawQuery,
-) -> Response {
-    let request = match parse_authorize(&state, &q) {
-        Ok(r) => r,
-        Err(response) => return response,
-    };
-    let signed_in = match auth::current_session(state.sessions(), &headers) {
-        Ok(session) => session.and_then(|s| Principal::from_browser_session(&s)).and_then(|p| p.user),
-        Err(e) => return internal(e),
-    };
-    let user = state.options().auto_approve_user.clone().or(signed_in);
-    match user {
-        Some(user) => grant_code(&state, &request, &user).unwrap_or_else(|r| r),
-        None => login_form(&authorize_action(&raw), "Sign in to SAP Analytics Cloud", None),
+) -> Result<Response, ApiError> {
+    let request = parse_authorize(&state, &q)?;
+    let signed_in = caller.browser()?.and_then(|p| p.user);
+    match state.options().auto_approve_user.clone().or(signed_in) {
+        Some(user) => grant_code(&state, &request, &user),
+        None => Ok(login_form(&authorize_action(&raw), "Sign in to SAP Analytics Cloud", None)),
     }
 }
 
@@ -215,11 +217,8 @@ pub async fn authorize_submit(
     Query(q): Query<Params>,
     RawQuery(raw): RawQuery,
     axum::Form(creds): axum::Form<Credentials>,
-) -> Response {
-    let request = match parse_authorize(&state, &q) {
-        Ok(r) => r,
-        Err(response) => return response,
-    };
+) -> Result<Response, ApiError> {
+    let request = parse_authorize(&state, &q)?;
     let tenant = state.tenant();
     let Some(user) = tenant.user(&creds.username).filter(|u| constant_time_eq(&u.password, &creds.password)) else {
         let mut form = login_form(
@@ -228,20 +227,13 @@ pub async fn authorize_submit(
             Some("Sign-in failed: unknown user or wrong password."),
         );
         *form.status_mut() = StatusCode::UNAUTHORIZED;
-        return form;
+        return Ok(form);
     };
-    let mut response = match grant_code(&state, &request, &user.id) {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
+    let mut response = grant_code(&state, &request, &user.id)?;
     // Signing in also opens a browser session (single sign-on).
-    match open_session(state.sessions(), SessionKind::Browser, Some(user.id.clone()), None) {
-        Ok((cookie, _)) => {
-            response.headers_mut().append(header::SET_COOKIE, cookie);
-        }
-        Err(e) => return internal(e),
-    }
-    response
+    let (cookie, _) = open_session(state.sessions(), SessionKind::Browser, Some(user.id.clone()), None)?;
+    response.headers_mut().append(header::SET_COOKIE, cookie);
+    Ok(response)
 }
 
 /// `GET /login`: the browser login form (no OAuth).
@@ -274,7 +266,7 @@ pub async fn login_submit(
     State(state): State<AppState>,
     Query(q): Query<Params>,
     axum::Form(creds): axum::Form<Credentials>,
-) -> Response {
+) -> Result<Response, ApiError> {
     let target =
         q.get("url").filter(|u| u.starts_with('/') && !u.starts_with("//")).cloned().unwrap_or_else(|| "/".into());
     let tenant = state.tenant();
@@ -287,16 +279,12 @@ pub async fn login_submit(
             Some("Sign-in failed: unknown user or wrong password."),
         );
         *form.status_mut() = StatusCode::UNAUTHORIZED;
-        return form;
+        return Ok(form);
     };
-    match open_session(state.sessions(), SessionKind::Browser, Some(user.id.clone()), None) {
-        Ok((cookie, _)) => {
-            let mut response = Redirect::to(&target).into_response();
-            response.headers_mut().append(header::SET_COOKIE, cookie);
-            response
-        }
-        Err(e) => internal(e),
-    }
+    let (cookie, _) = open_session(state.sessions(), SessionKind::Browser, Some(user.id.clone()), None)?;
+    let mut response = Redirect::to(&target).into_response();
+    response.headers_mut().append(header::SET_COOKIE, cookie);
+    Ok(response)
 }
 
 /// `GET /approuter/v1/redirect?url=...`: where the login page sends browsers.
@@ -309,14 +297,10 @@ pub async fn login_submit(
         (status = 302, description = "To `url` with a session, else to the login page"),
     ),
 )]
-pub async fn approuter_redirect(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(q): Query<Params>,
-) -> Response {
+pub async fn approuter_redirect(caller: Caller, Query(q): Query<Params>) -> Response {
     let target =
         q.get("url").filter(|u| u.starts_with('/') && !u.starts_with("//")).cloned().unwrap_or_else(|| "/".into());
-    let signed_in = matches!(auth::current_session(state.sessions(), &headers), Ok(Some(s)) if Principal::from_browser_session(&s).is_some());
+    let signed_in = matches!(caller.browser(), Ok(Some(_)));
     if signed_in {
         found(&target)
     } else {

@@ -6,24 +6,24 @@ use std::collections::HashMap;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::{Extension, Json};
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use axum::Json;
 use sac_types::dataimport::{errors, status, CreateJob, JobCreated, UploadResult};
 use serde_json::Value;
 
+use super::access::{bad_request, base_url, importer, not_found, open_job_for};
 use super::models::{DIMENSION_IMPORT_TYPE, MODEL_IMPORT_TYPES};
-use super::{bad_request, base_url, importer, not_found, numbered, open_job_for};
+use crate::api::caller::Caller;
+use crate::api::error::ApiError;
 use crate::api::openapi::responses::DataImportRefusals;
 use crate::api::openapi::tags;
-use crate::api::responses::{api_error, internal};
 use crate::api::state::AppState;
 use crate::clock::{now_ms, utc_timestamp};
 use crate::engine::import_jobs::{find_target, settings_of, ActiveJobLimits, JobLimit, Target};
 use crate::engine::staging;
 use crate::secrets::random_uuid;
 use crate::store::{ChunkRecord, ImportJobRecord, StoreError};
-use crate::Domain;
 
 /// `POST /models/{id}` and `POST /models/{id}/{importType}`.
 #[utoipa::path(
@@ -42,13 +42,12 @@ use crate::Domain;
 )]
 pub async fn create_model_job(
     State(state): State<AppState>,
-    Extension(domain): Extension<Domain>,
-    headers: HeaderMap,
+    caller: Caller,
     Path(params): Path<HashMap<String, String>>,
     body: Bytes,
-) -> Response {
+) -> Result<impl IntoResponse, ApiError> {
     let id = params.get("id").cloned().unwrap_or_default();
-    create_job(&state, domain, &headers, &id, params.get("import_type").map(String::as_str), &body, false)
+    create_job(&state, &caller, &id, params.get("import_type").map(String::as_str), &body, false)
 }
 
 /// `POST /models/{id}/{importType}`: [`create_model_job`] with the import
@@ -69,12 +68,11 @@ pub async fn create_model_job(
 )]
 pub async fn create_typed_model_job(
     state: State<AppState>,
-    domain: Extension<Domain>,
-    headers: HeaderMap,
+    caller: Caller,
     params: Path<HashMap<String, String>>,
     body: Bytes,
-) -> Response {
-    create_model_job(state, domain, headers, params, body).await
+) -> Result<impl IntoResponse, ApiError> {
+    create_model_job(state, caller, params, body).await
 }
 
 /// `POST /publicDimensions/{id}/publicDimensionData`.
@@ -94,28 +92,27 @@ pub async fn create_typed_model_job(
 )]
 pub async fn create_dimension_job(
     State(state): State<AppState>,
-    Extension(domain): Extension<Domain>,
-    headers: HeaderMap,
+    caller: Caller,
     Path(id): Path<String>,
     body: Bytes,
-) -> Response {
-    create_job(&state, domain, &headers, &id, Some(DIMENSION_IMPORT_TYPE), &body, true)
+) -> Result<impl IntoResponse, ApiError> {
+    create_job(&state, &caller, &id, Some(DIMENSION_IMPORT_TYPE), &body, true)
 }
 
 /// The settings of a job creation: the body's first JSON value (SAP's own
 /// sample client sends one object followed by stray text, with or without
 /// a Content-Type; the rest is ignored). An empty body means no settings.
-fn read_settings(body: &[u8]) -> Result<CreateJob, Response> {
+fn read_settings(body: &[u8]) -> Result<CreateJob, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(CreateJob::default());
     }
     let value = match serde_json::Deserializer::from_slice(body).into_iter::<Value>().next() {
         Some(Ok(value)) => value,
-        Some(Err(e)) => return Err(numbered(errors::BAD_BODY, &format!("The body is not JSON ({e})."))),
+        Some(Err(e)) => return Err(ApiError::numbered(errors::BAD_BODY, &format!("The body is not JSON ({e})."))),
         None => return Ok(CreateJob::default()),
     };
     let Value::Object(fields) = &value else {
-        return Err(numbered(
+        return Err(ApiError::numbered(
             errors::BAD_BODY,
             "The body must be a JSON object such as {\"Mapping\":{...},\"JobSettings\":{...}}.",
         ));
@@ -124,27 +121,27 @@ fn read_settings(body: &[u8]) -> Result<CreateJob, Response> {
         None | Some(Value::Null) => {}
         Some(Value::Object(mapping)) => check_mapping_shape(mapping)?,
         Some(_) => {
-            return Err(numbered(
+            return Err(ApiError::numbered(
                 errors::MAPPING_NOT_READABLE,
                 "Mapping must be an object of model column -> source column names.",
             ))
         }
     }
-    serde_json::from_value(value).map_err(|e| numbered(errors::BAD_BODY, &format!("{e}.")))
+    serde_json::from_value(value).map_err(|e| ApiError::numbered(errors::BAD_BODY, &format!("{e}.")))
 }
 
 /// Every mapping entry names two columns: 1008 for a value that is not a
 /// name, 1009 for an empty one.
-fn check_mapping_shape(mapping: &serde_json::Map<String, Value>) -> Result<(), Response> {
+fn check_mapping_shape(mapping: &serde_json::Map<String, Value>) -> Result<(), ApiError> {
     for (target, source) in mapping {
         let Some(source) = source.as_str() else {
-            return Err(numbered(
+            return Err(ApiError::numbered(
                 errors::MAPPING_NOT_READABLE,
                 &format!("Mapping.{target} must be the name of a source column, not {source}."),
             ));
         };
         if target.trim().is_empty() || source.trim().is_empty() {
-            return Err(numbered(
+            return Err(ApiError::numbered(
                 errors::EMPTY_MAPPING_COLUMN,
                 &format!("Mapping has \"{target}\": \"{source}\"; name both columns."),
             ));
@@ -155,7 +152,7 @@ fn check_mapping_shape(mapping: &serde_json::Map<String, Value>) -> Result<(), R
 
 /// The import type of a model job: the one in the URL, else inferred from
 /// the Mapping's target columns (SAC's 1005 when there is nothing to infer from).
-fn model_import_type(given: Option<&str>, settings: &CreateJob) -> Result<String, Response> {
+fn model_import_type(given: Option<&str>, settings: &CreateJob) -> Result<String, ApiError> {
     match given {
         Some(t) if MODEL_IMPORT_TYPES.contains(&t) => Ok(t.to_string()),
         Some(t @ ("masterData" | "masterFactData")) => Err(bad_request(&format!(
@@ -164,7 +161,7 @@ fn model_import_type(given: Option<&str>, settings: &CreateJob) -> Result<String
         ))),
         Some(t) => Err(bad_request(&format!("{t} is not an import type: use factData or privateFactData"))),
         None if settings.mapping.as_ref().is_some_and(|m| !m.is_empty()) => Ok("factData".into()),
-        None => Err(numbered(
+        None => Err(ApiError::numbered(
             errors::IMPORT_TYPE_NOT_INFERABLE,
             "Name it in the URL (…/models/{id}/factData) or send a Mapping.",
         )),
@@ -173,18 +170,18 @@ fn model_import_type(given: Option<&str>, settings: &CreateJob) -> Result<String
 
 /// The import type a CSV body's header names: fact data when every column
 /// is one of the model's, else SAC's 1005.
-fn csv_import_type(target: &Target<'_>, body: &[u8]) -> Result<String, Response> {
+fn csv_import_type(target: &Target<'_>, body: &[u8]) -> Result<String, ApiError> {
     let columns = target.columns();
     let mut reader = csv::ReaderBuilder::new().from_reader(body);
     let header: Vec<String> = match reader.headers() {
         Ok(h) => h.iter().map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).collect(),
-        Err(e) => return Err(numbered(errors::BAD_BODY, &format!("The CSV header cannot be read ({e})."))),
+        Err(e) => return Err(ApiError::numbered(errors::BAD_BODY, &format!("The CSV header cannot be read ({e})."))),
     };
     let unknown: Vec<&str> = header.iter().filter(|c| !columns.contains(c)).map(String::as_str).collect();
     match (header.is_empty(), unknown.is_empty()) {
         (false, true) => Ok("factData".into()),
-        (true, _) => Err(numbered(errors::IMPORT_TYPE_NOT_INFERABLE, "The CSV body has no header line.")),
-        (false, false) => Err(numbered(
+        (true, _) => Err(ApiError::numbered(errors::IMPORT_TYPE_NOT_INFERABLE, "The CSV body has no header line.")),
+        (false, false) => Err(ApiError::numbered(
             errors::IMPORT_TYPE_NOT_INFERABLE,
             &format!(
                 "The CSV header names {}, which {} not a column of {}: name the import type in the URL.",
@@ -198,47 +195,32 @@ fn csv_import_type(target: &Target<'_>, body: &[u8]) -> Result<String, Response>
 
 fn create_job(
     state: &AppState,
-    domain: Domain,
-    headers: &HeaderMap,
+    caller: &Caller,
     id: &str,
     import_type: Option<&str>,
     body: &Bytes,
     dimension: bool,
-) -> Response {
-    let owner = match importer(state, domain, headers, true) {
-        Ok(o) => o,
-        Err(r) => return r,
-    };
+) -> Result<impl IntoResponse, ApiError> {
+    let owner = importer(state, caller, true)?;
     let tenant = state.tenant();
     let target = match find_target(&tenant, id) {
         Some(t @ Target::Dimension(_)) if dimension => t,
         Some(t @ Target::Model(_)) if !dimension => t,
-        _ => return not_found(if dimension { "public dimension" } else { "model" }, id),
+        _ => return Err(not_found(if dimension { "public dimension" } else { "model" }, id)),
     };
     // A CSV body carries no settings; SAC infers the import type from its header.
-    let csv = headers
+    let csv = caller
+        .headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.trim_start().to_ascii_lowercase().starts_with("text/csv"));
-    let settings = match csv {
-        true => CreateJob::default(),
-        false => match read_settings(body) {
-            Ok(s) => s,
-            Err(r) => return r,
-        },
-    };
+    let settings = if csv { CreateJob::default() } else { read_settings(body)? };
     let import_type = match import_type {
-        Some(t) if dimension => Ok(t.to_string()),
-        None if csv => csv_import_type(&target, body),
-        given => model_import_type(given, &settings),
+        Some(t) if dimension => t.to_string(),
+        None if csv => csv_import_type(&target, body)?,
+        given => model_import_type(given, &settings)?,
     };
-    let import_type = match import_type {
-        Ok(t) => t,
-        Err(r) => return r,
-    };
-    if let Err(r) = check_settings(&target, &settings) {
-        return r;
-    }
+    check_settings(&target, &settings)?;
     let job = ImportJobRecord {
         job_id: random_uuid(),
         model: target.id().to_string(),
@@ -255,33 +237,35 @@ fn create_job(
     };
     let limits = state.options().import_limits;
     let limits = ActiveJobLimits { per_owner: limits.active_jobs_per_user, per_model: limits.active_jobs_per_model };
-    match state.engine().create_job(&job, limits) {
-        Ok(Ok(())) => {}
-        Ok(Err(JobLimit::Owner(n))) => {
-            return numbered(
+    match state.engine().create_job(&job, limits)? {
+        Ok(()) => {}
+        Err(JobLimit::Owner(n)) => {
+            return Err(ApiError::numbered(
                 errors::USER_JOB_LIMIT,
                 &format!("{} has {n} active jobs: run or delete one (GET /jobs lists them).", job.owner),
-            )
+            ))
         }
-        Ok(Err(JobLimit::Model(n))) => {
-            return numbered(errors::MODEL_JOB_LIMIT, &format!("{} has {n} active jobs: run or delete one.", job.model))
+        Err(JobLimit::Model(n)) => {
+            return Err(ApiError::numbered(
+                errors::MODEL_JOB_LIMIT,
+                &format!("{} has {n} active jobs: run or delete one.", job.model),
+            ))
         }
-        Err(e) => return internal(e),
     }
     let created =
-        JobCreated { job_url: format!("{}/jobs/{}", base_url(state, domain), job.job_id), job_id: job.job_id };
-    (StatusCode::CREATED, Json(created)).into_response()
+        JobCreated { job_url: format!("{}/jobs/{}", base_url(state, caller.domain), job.job_id), job_id: job.job_id };
+    Ok((StatusCode::CREATED, Json(created)))
 }
 
 /// Mapping targets and scope dimensions must be columns of the target (1004).
-fn check_settings(target: &Target<'_>, settings: &CreateJob) -> Result<(), Response> {
+fn check_settings(target: &Target<'_>, settings: &CreateJob) -> Result<(), ApiError> {
     let columns = target.columns();
     let unknown = |names: &mut dyn Iterator<Item = &String>| -> Vec<String> {
         names.filter(|n| !columns.contains(n)).cloned().collect()
     };
     let bad = unknown(&mut settings.mapping.iter().flat_map(|m| m.keys()));
     if !bad.is_empty() {
-        return Err(numbered(
+        return Err(ApiError::numbered(
             errors::UNKNOWN_TARGET_FIELD,
             &format!("{} (the columns of {} are {}).", bad.join(", "), target.id(), columns.join(", ")),
         ));
@@ -295,7 +279,7 @@ fn check_settings(target: &Target<'_>, settings: &CreateJob) -> Result<(), Respo
         }
         let bad = unknown(&mut js.dimension_scope.iter().flatten());
         if !bad.is_empty() {
-            return Err(numbered(
+            return Err(ApiError::numbered(
                 errors::UNKNOWN_TARGET_FIELD,
                 &format!("dimensionScope names {}, which is not a dimension of {}.", bad.join(", "), target.id()),
             ));
@@ -305,12 +289,12 @@ fn check_settings(target: &Target<'_>, settings: &CreateJob) -> Result<(), Respo
 }
 
 /// Reads a request body up to `limit` bytes, or answers SAC-shaped 413.
-async fn read_body(body: Body, limit: usize) -> Result<Bytes, Response> {
+async fn read_body(body: Body, limit: usize) -> Result<Bytes, ApiError> {
     axum::body::to_bytes(body, limit).await.map_err(|_| {
-        api_error(
+        ApiError::api(
             StatusCode::PAYLOAD_TOO_LARGE,
             "413",
-            &format!("The request body is larger than {limit} bytes: send the rows in smaller chunks"),
+            format!("The request body is larger than {limit} bytes: send the rows in smaller chunks"),
         )
     })
 }
@@ -333,31 +317,23 @@ async fn read_body(body: Body, limit: usize) -> Result<Bytes, Response> {
 )]
 pub async fn upload(
     State(state): State<AppState>,
-    Extension(domain): Extension<Domain>,
-    headers: HeaderMap,
+    caller: Caller,
     Path(job_id): Path<String>,
     body: Body,
-) -> Response {
-    let job = match open_job_for(&state, domain, &headers, &job_id, "does not take data") {
-        Ok(j) => j,
-        Err(r) => return r,
-    };
+) -> Result<impl IntoResponse, ApiError> {
+    let job = open_job_for(&state, &caller, &job_id, "does not take data")?;
     let limits = state.options().import_limits;
-    let bytes = match read_body(body, limits.max_body_bytes).await {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("application/json");
-    let chunk = match staging::parse(content_type, &bytes) {
-        Ok(parsed) => parsed,
-        Err(why) => return numbered(errors::BAD_BODY, &format!("{why}.")),
-    };
+    let bytes = read_body(body, limits.max_body_bytes).await?;
+    let content_type =
+        caller.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("application/json");
+    let chunk =
+        staging::parse(content_type, &bytes).map_err(|why| ApiError::numbered(errors::BAD_BODY, &format!("{why}.")))?;
     let in_request = chunk.len() + chunk.failed.len();
     if in_request > limits.max_rows_per_request {
-        return bad_request(&format!(
+        return Err(bad_request(&format!(
             "The request contains {in_request} rows; at most {} rows are allowed per request",
             limits.max_rows_per_request
-        ));
+        )));
     }
     let mut settings = settings_of(&job);
     if let Some(o) = &chunk.overrides {
@@ -372,9 +348,7 @@ pub async fn upload(
     {
         let tenant = state.tenant();
         if let Some(target) = find_target(&tenant, &job.model) {
-            if let Err(r) = check_settings(&target, &mapping) {
-                return r;
-            }
+            check_settings(&target, &mapping)?;
         }
     }
     let record = ChunkRecord {
@@ -385,18 +359,18 @@ pub async fn upload(
         body: bytes.to_vec(),
     };
     let engine = state.engine_handle();
-    let staged = crate::api::blocking(move || engine.upload(&job, &record)).await;
+    let staged = crate::api::state::blocking(move || engine.upload(&job, &record)).await;
     let total = match staged {
         Ok(job) => job.total,
         Err(StoreError::Conflict(_)) => {
-            return numbered(
+            return Err(ApiError::numbered(
                 errors::ACTION_NOT_SUPPORTED,
                 &format!("The job {job_id} does not take data: it was validated or run meanwhile."),
-            )
+            ))
         }
-        Err(e) => return internal(e),
+        Err(e) => return Err(e.into()),
     };
-    let base = base_url(&state, domain);
+    let base = base_url(&state, caller.domain);
     let result = UploadResult {
         total_number_rows_in_current_request: in_request as u64,
         upserted_number_rows: chunk.len() as u64,
@@ -406,27 +380,5 @@ pub async fn upload(
         validate_job_url: format!("{base}/jobs/{job_id}/validate"),
         run_job_url: format!("{base}/jobs/{job_id}/run"),
     };
-    (StatusCode::CREATED, Json(result)).into_response()
+    Ok((StatusCode::CREATED, Json(result)))
 }
-
-/// The Data Import API's part of the OpenAPI document.
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(
-    super::models::models,
-    super::models::model,
-    super::models::metadata,
-    super::models::public_dimensions,
-    super::models::public_dimension,
-    super::models::public_dimension_metadata,
-    super::jobs::list_jobs,
-    super::jobs::validate_job,
-    super::jobs::invalid_rows,
-    super::jobs::run_job,
-    super::jobs::job_status_handler,
-    super::jobs::delete_job,
-    create_model_job,
-    create_typed_model_job,
-    create_dimension_job,
-    upload
-))]
-pub(crate) struct Doc;

@@ -4,10 +4,10 @@
 use axum::http::StatusCode;
 use axum::response::Response;
 
+use super::odata::{parse_filter, parse_orderby, Columns};
 use super::page::{Page, Rows, Window};
 use super::query::{Format, Options};
-use crate::api::odata::{parse_filter, parse_orderby, Columns};
-use crate::api::responses::{api_error, internal};
+use crate::api::error::ApiError;
 use crate::api::state::AppState;
 use crate::store::facts::FactRow;
 use crate::store::filter::Filter;
@@ -15,7 +15,13 @@ use crate::store::{FactQuery, FactTable};
 use crate::tenant::ModelDef;
 
 /// `GET …/FactData`: one page. `url` is the set's absolute URL.
-pub(super) fn answer(state: &AppState, m: &ModelDef, options: &Options, window: Window, url: &str) -> Response {
+pub(super) fn answer(
+    state: &AppState,
+    m: &ModelDef,
+    options: &Options,
+    window: Window,
+    url: &str,
+) -> Result<Response, ApiError> {
     let table = FactTable::of(m);
     let known = Columns { dimensions: &table.dimensions, measures: &table.measures };
     let (filter, order) = match (
@@ -23,48 +29,42 @@ pub(super) fn answer(state: &AppState, m: &ModelDef, options: &Options, window: 
         options.orderby.as_deref().map(|o| parse_orderby(o, &known)).transpose(),
     ) {
         (Ok(filter), Ok(order)) => (filter, order.unwrap_or_default()),
-        (Err(e), _) | (_, Err(e)) => return api_error(StatusCode::BAD_REQUEST, "400", &e),
+        (Err(e), _) | (_, Err(e)) => return Err(ApiError::api(StatusCode::BAD_REQUEST, "400", e)),
     };
     if let Some(select) = &options.select {
         if let Some(bad) = select.iter().find(|c| !table.dimensions.contains(c) && !table.measures.contains(c)) {
-            return api_error(
+            return Err(ApiError::api(
                 StatusCode::BAD_REQUEST,
                 "400",
-                &format!("$select names {bad}, which is not a property of FactData"),
-            );
+                format!("$select names {bad}, which is not a property of FactData"),
+            ));
         }
         let missing: Vec<&str> = table.dimensions.iter().filter(|k| !select.contains(k)).map(String::as_str).collect();
         if !missing.is_empty() {
-            return api_error(
+            return Err(ApiError::api(
                 StatusCode::BAD_REQUEST,
                 "1402",
-                &format!("$select must contain every key column of FactData; add {} [1402]", missing.join(", ")),
-            );
+                format!("$select must contain every key column of FactData; add {} [1402]", missing.join(", ")),
+            ));
         }
     }
     let count = match options.count {
-        true => match state.store().read(|r| r.fact_count_matching(&table, filter.as_ref())) {
-            Ok(n) => Some(n),
-            Err(e) => return internal(e),
-        },
+        true => Some(state.store().read(|r| r.fact_count_matching(&table, filter.as_ref()))?),
         false => None,
     };
     let text = options.filter.as_deref().unwrap_or("");
     let rows = match window.take {
         0 => vec![],
-        _ => match fact_page(state, m, (text, filter.as_ref()), &order, window.offset, window.take) {
-            Ok(rows) => rows,
-            Err(e) => return internal(e),
-        },
+        _ => fact_page(state, m, (text, filter.as_ref()), &order, window.offset, window.take)?,
     };
     let mut rows = Rows::Facts(table, rows);
     let next_link = window.finish(&mut rows, options, url);
     let page =
         Page { context: "$metadata#FactData".into(), next_link, count, rows: &rows, select: options.select.as_deref() };
-    match options.format {
+    Ok(match options.format {
         Some(Format::Csv) => page.csv(),
         _ => page.json(),
-    }
+    })
 }
 
 /// Up to `take + 1` facts from position `offset` (the extra one tells

@@ -5,21 +5,21 @@
 use std::collections::BTreeMap;
 
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use axum::{Extension, Json};
+use axum::Json;
 use sac_types::dataimport::{
     Column, ColumnSet, ImportType, ModelDetail, ModelList, ModelSummary, PublicDimensionDetail, Version,
 };
 use serde_json::{json, Value};
 
-use super::{base_url, importer, not_found};
+use super::access::{base_url, importer, not_found};
+use crate::api::caller::Caller;
+use crate::api::error::ApiError;
 use crate::api::openapi::responses::DataImportRefusals;
 use crate::api::openapi::tags;
 use crate::api::state::AppState;
 use crate::engine::import_jobs::{find_target, Target};
 use crate::tenant::{Dimension, DimensionKind, ModelDef};
-use crate::Domain;
 
 /// The import types a model takes (master data goes to public dimensions).
 pub(super) const MODEL_IMPORT_TYPES: [&str; 2] = ["factData", "privateFactData"];
@@ -38,16 +38,10 @@ pub(super) const DIMENSION_IMPORT_TYPE: &str = "publicDimensionData";
         (status = 404, description = "Not found", content_type = "application/json"),
     ),
 )]
-pub async fn models(
-    State(state): State<AppState>,
-    Extension(domain): Extension<Domain>,
-    headers: HeaderMap,
-) -> Response {
-    if let Err(r) = importer(&state, domain, &headers, false) {
-        return r;
-    }
+pub async fn models(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    importer(&state, &caller, false)?;
     let tenant = state.tenant();
-    let base = base_url(&state, domain);
+    let base = base_url(&state, caller.domain);
     let models = tenant
         .models
         .iter()
@@ -58,7 +52,7 @@ pub async fn models(
             model_url: Some(format!("{base}/models/{}", m.id)),
         })
         .collect();
-    crate::api::csrf::attach(&state, &headers, Json(ModelList { models }).into_response())
+    caller.attach_csrf(Json(ModelList { models }).into_response())
 }
 
 /// The job settings a model's jobs take, with the values each may have.
@@ -91,18 +85,15 @@ fn model_job_settings(m: &ModelDef) -> Value {
 )]
 pub async fn model(
     State(state): State<AppState>,
-    Extension(domain): Extension<Domain>,
-    headers: HeaderMap,
+    caller: Caller,
     Path(id): Path<String>,
-) -> Response {
-    if let Err(r) = importer(&state, domain, &headers, false) {
-        return r;
-    }
+) -> Result<Response, ApiError> {
+    importer(&state, &caller, false)?;
     let tenant = state.tenant();
     let Some(Target::Model(m)) = find_target(&tenant, &id) else {
-        return not_found("model", &id);
+        return Err(not_found("model", &id));
     };
-    let base = format!("{}/models/{}", base_url(&state, domain), m.id);
+    let base = format!("{}/models/{}", base_url(&state, caller.domain), m.id);
     let versions = m
         .versions
         .iter()
@@ -121,7 +112,7 @@ pub async fn model(
         import_type_urls: MODEL_IMPORT_TYPES.iter().map(|t| ((*t).to_string(), format!("{base}/{t}"))).collect(),
         metadata_url: Some(format!("{base}/metadata")),
     };
-    crate::api::csrf::attach(&state, &headers, Json(detail).into_response())
+    caller.attach_csrf(Json(detail).into_response())
 }
 
 /// A text column of `max_length` characters.
@@ -178,20 +169,17 @@ pub(super) fn fact_columns(m: &ModelDef) -> ColumnSet {
 )]
 pub async fn metadata(
     State(state): State<AppState>,
-    Extension(domain): Extension<Domain>,
-    headers: HeaderMap,
+    caller: Caller,
     Path(id): Path<String>,
-) -> Response {
-    if let Err(r) = importer(&state, domain, &headers, false) {
-        return r;
-    }
+) -> Result<Response, ApiError> {
+    importer(&state, &caller, false)?;
     let tenant = state.tenant();
     let Some(Target::Model(m)) = find_target(&tenant, &id) else {
-        return not_found("model", &id);
+        return Err(not_found("model", &id));
     };
     let set = fact_columns(m);
     let by_type: BTreeMap<&str, &ColumnSet> = MODEL_IMPORT_TYPES.iter().map(|t| (*t, &set)).collect();
-    Json(by_type).into_response()
+    Ok(Json(by_type).into_response())
 }
 
 /// `GET /publicDimensions`.
@@ -206,16 +194,10 @@ pub async fn metadata(
         (status = 404, description = "Not found", content_type = "application/json"),
     ),
 )]
-pub async fn public_dimensions(
-    State(state): State<AppState>,
-    Extension(domain): Extension<Domain>,
-    headers: HeaderMap,
-) -> Response {
-    if let Err(r) = importer(&state, domain, &headers, false) {
-        return r;
-    }
+pub async fn public_dimensions(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    importer(&state, &caller, false)?;
     let tenant = state.tenant();
-    let base = base_url(&state, domain);
+    let base = base_url(&state, caller.domain);
     let dims: Vec<Value> = tenant
         .dimensions
         .iter()
@@ -224,10 +206,10 @@ pub async fn public_dimensions(
                 "dimensionURL": format!("{base}/publicDimensions/{}", d.id)})
         })
         .collect();
-    Json(json!({"publicDimensions": dims})).into_response()
+    Ok(Json(json!({"publicDimensions": dims})).into_response())
 }
 
-fn dimension(state: &AppState, id: &str) -> Result<Dimension, Response> {
+fn dimension(state: &AppState, id: &str) -> Result<Dimension, ApiError> {
     match find_target(&state.tenant(), id) {
         Some(Target::Dimension(d)) => Ok(d.clone()),
         _ => Err(not_found("public dimension", id)),
@@ -249,18 +231,12 @@ fn dimension(state: &AppState, id: &str) -> Result<Dimension, Response> {
 )]
 pub async fn public_dimension(
     State(state): State<AppState>,
-    Extension(domain): Extension<Domain>,
-    headers: HeaderMap,
+    caller: Caller,
     Path(id): Path<String>,
-) -> Response {
-    if let Err(r) = importer(&state, domain, &headers, false) {
-        return r;
-    }
-    let d = match dimension(&state, &id) {
-        Ok(d) => d,
-        Err(r) => return r,
-    };
-    let base = format!("{}/publicDimensions/{}", base_url(&state, domain), d.id);
+) -> Result<Response, ApiError> {
+    importer(&state, &caller, false)?;
+    let d = dimension(&state, &id)?;
+    let base = format!("{}/publicDimensions/{}", base_url(&state, caller.domain), d.id);
     let settings = json!({
         "importMethod": ["Update", "CleanAndReplace"],
         "executeWithFailedRows": [true, false],
@@ -274,7 +250,7 @@ pub async fn public_dimension(
         import_type_urls: BTreeMap::from([(DIMENSION_IMPORT_TYPE.into(), format!("{base}/{DIMENSION_IMPORT_TYPE}"))]),
         metadata_url: Some(format!("{base}/metadata")),
     };
-    crate::api::csrf::attach(&state, &headers, Json(detail).into_response())
+    caller.attach_csrf(Json(detail).into_response())
 }
 
 /// `GET /publicDimensions/{id}/metadata`: the attributes, the key first.
@@ -292,19 +268,13 @@ pub async fn public_dimension(
 )]
 pub async fn public_dimension_metadata(
     State(state): State<AppState>,
-    Extension(domain): Extension<Domain>,
-    headers: HeaderMap,
+    caller: Caller,
     Path(id): Path<String>,
-) -> Response {
-    if let Err(r) = importer(&state, domain, &headers, false) {
-        return r;
-    }
-    let d = match dimension(&state, &id) {
-        Ok(d) => d,
-        Err(r) => return r,
-    };
+) -> Result<Response, ApiError> {
+    importer(&state, &caller, false)?;
+    let d = dimension(&state, &id)?;
     let key = d.key_attribute().to_string();
     let columns = d.attributes.iter().map(|a| text_column(a, 256, *a == key, "PROPERTY")).collect();
     let set = ColumnSet { keys: vec![key], columns };
-    Json(json!({ DIMENSION_IMPORT_TYPE: set })).into_response()
+    Ok(Json(json!({ DIMENSION_IMPORT_TYPE: set })).into_response())
 }

@@ -4,17 +4,15 @@
 //! and `Audit_Flag_M`. Only for technical clients (two-legged OAuth); a
 //! model with Data Audit off answers `[3905]`.
 
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::http::StatusCode;
 use serde_json::{Map, Value};
 
 use super::json_rows::SetColumns;
-use crate::api::principal::service_principal;
-use crate::api::responses::api_error;
+use crate::api::caller::Caller;
+use crate::api::error::ApiError;
 use crate::api::state::AppState;
 use crate::store::{AuditRecord, StoreResult};
 use crate::tenant::ModelDef;
-use crate::Domain;
 
 const KINDS: [&str; 4] = ["Old", "New", "Delta", "Flag"];
 
@@ -25,26 +23,25 @@ pub(super) fn columns(m: &ModelDef) -> SetColumns {
     SetColumns { keys, measures }
 }
 
-pub(super) fn refusal(state: &AppState, domain: Domain, headers: &HeaderMap, m: &ModelDef) -> Option<Response> {
+pub(super) fn admit(caller: &Caller, m: &ModelDef) -> Result<(), ApiError> {
     if !m.audit {
-        return Some(api_error(
+        return Err(ApiError::api(
             StatusCode::BAD_REQUEST,
             "3905",
-            &format!(
+            format!(
                 "Data audit is not enabled for the provider {}: turn on Data Audit in its model preferences [3905]",
                 m.id
             ),
         ));
     }
-    match service_principal(state, domain, headers) {
-        Err(r) => Some(r),
-        Ok(p) if p.user.is_some() => Some(api_error(
+    if caller.service()?.user.is_some() {
+        return Err(ApiError::api(
             StatusCode::FORBIDDEN,
             "403",
             "AuditData is available to technical clients only (two-legged OAuth, client credentials)",
-        )),
-        Ok(_) => None,
+        ));
     }
+    Ok(())
 }
 
 /// Every logged change, oldest first.

@@ -1,8 +1,8 @@
-//! The middleware every request passes: the request log and the injected
-//! faults (their data lives in `faults` and `requests`; `mod.rs` sets the
-//! order in which the layers run).
+//! The injected faults, as middleware (the faults in force live in
+//! `api::faults`). `api/mod.rs` layers it on SAC's services, never on the
+//! emulator's own surface.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -10,20 +10,15 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::faults::DropConnection;
-use super::requests::{cookie_names, mask_authorization, mask_csrf, mask_query, RequestRecord};
-use super::state::{AppState, REQUEST_LOG_CAPACITY};
+use crate::api::faults::DropConnection;
+use crate::api::state::AppState;
 use crate::auth;
-use crate::clock::{now_ms, now_secs, utc_timestamp};
+use crate::clock::now_secs;
 use crate::engine::faults::{Answer, Expire};
-use crate::Domain;
 
-/// Middleware applying the faults in force to every non-admin request.
+/// Middleware applying the faults in force to the requests it sees.
 pub async fn inject(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_string();
-    if path.starts_with("/emulator/") {
-        return next.run(request).await;
-    }
     let target = match request.uri().query() {
         Some(query) => format!("{path}?{query}"),
         None => path.clone(),
@@ -80,41 +75,5 @@ fn fault_response(status: u16, retry_after: Option<u64>, body: Option<String>) -
     if let Some(secs) = retry_after {
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
     }
-    response
-}
-
-/// Middleware recording every request but the request log's own reads.
-pub async fn record(State((state, domain)): State<(AppState, Domain)>, request: Request, next: Next) -> Response {
-    let path = request.uri().path().to_string();
-    // The log does not show its own readers, nor the console (whose live pages poll).
-    if path.starts_with("/emulator/requests") || path == "/emulator/ui" || path.starts_with("/emulator/ui/") {
-        return next.run(request).await;
-    }
-    let started = Instant::now();
-    let now = now_ms();
-    let mut record = RequestRecord {
-        time: utc_timestamp(now),
-        at_ms: now,
-        domain,
-        method: request.method().to_string(),
-        query: mask_query(request.uri().query().unwrap_or("")),
-        path,
-        status: 0,
-        duration_ms: 0,
-        authorization: mask_authorization(request.headers()),
-        csrf: mask_csrf(request.headers()),
-        cookies: cookie_names(request.headers()),
-    };
-    let response = next.run(request).await;
-    // A dropped connection answered nothing: status 0.
-    let dropped = response.extensions().get::<crate::api::faults::DropConnection>().is_some();
-    record.status = if dropped { 0 } else { response.status().as_u16() };
-    record.duration_ms = started.elapsed().as_millis() as u64;
-    tracing::debug!(method = %record.method, path = %record.path, status = record.status, "request");
-    let mut log = state.requests();
-    if log.len() == REQUEST_LOG_CAPACITY {
-        log.pop_front();
-    }
-    log.push_back(record);
     response
 }

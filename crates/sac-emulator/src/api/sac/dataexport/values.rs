@@ -6,21 +6,21 @@
 //! `$filter` applied, in `$orderby` order; then [`answer`] serves them with
 //! the same `$count`, paging and formats as `FactData`.
 
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::Value;
 
 use super::json_rows::{cell, sort, SetColumns};
+use super::odata::{parse_filter, parse_orderby, Columns};
 use super::page::{Page, Rows, Window};
 use super::query::{Format, Options};
 use super::{aggregation, audit, master};
-use crate::api::odata::{parse_filter, parse_orderby, Columns};
-use crate::api::responses::{api_error, internal};
+use crate::api::caller::Caller;
+use crate::api::error::ApiError;
 use crate::api::state::AppState;
 use crate::store::filter::Filter;
 use crate::store::StoreResult;
 use crate::tenant::{ModelDef, Tenant};
-use crate::Domain;
 
 /// The columns of `set`, or `None` when the model has no such set.
 pub(super) fn columns_of(tenant: &Tenant, m: &ModelDef, set: &str) -> Option<SetColumns> {
@@ -36,16 +36,10 @@ pub(super) fn columns_of(tenant: &Tenant, m: &ModelDef, set: &str) -> Option<Set
 }
 
 /// SAC's refusal of a read of `set`, if it refuses it.
-pub(super) fn refusal(
-    state: &AppState,
-    domain: Domain,
-    headers: &HeaderMap,
-    m: &ModelDef,
-    set: &str,
-) -> Option<Response> {
+pub(super) fn admit(caller: &Caller, m: &ModelDef, set: &str) -> Result<(), ApiError> {
     match set {
-        "AuditData" => audit::refusal(state, domain, headers, m),
-        _ => None,
+        "AuditData" => audit::admit(caller, m),
+        _ => Ok(()),
     }
 }
 
@@ -76,39 +70,38 @@ pub(super) fn rows(
 /// Who asks for which set of which model, and the set's absolute URL.
 pub(super) struct Request<'a> {
     pub state: &'a AppState,
-    pub domain: Domain,
-    pub headers: &'a HeaderMap,
+    pub caller: &'a Caller,
     pub m: &'a ModelDef,
     pub set: &'a str,
     pub url: &'a str,
 }
 
 /// One page of `set`, whose `columns` [`columns_of`] gave.
-pub(super) fn answer(req: &Request<'_>, columns: SetColumns, options: &Options, window: Window) -> Response {
-    if let Some(refused) = refusal(req.state, req.domain, req.headers, req.m, req.set) {
-        return refused;
-    }
+pub(super) fn answer(
+    req: &Request<'_>,
+    columns: SetColumns,
+    options: &Options,
+    window: Window,
+) -> Result<Response, ApiError> {
+    admit(req.caller, req.m, req.set)?;
     let known = Columns { dimensions: &columns.keys, measures: &columns.measures };
     let (filter, order) = match (
         options.filter.as_deref().map(|f| parse_filter(f, &known)).transpose(),
         options.orderby.as_deref().map(|o| parse_orderby(o, &known)).transpose(),
     ) {
         (Ok(filter), Ok(order)) => (filter, order.unwrap_or_default()),
-        (Err(e), _) | (_, Err(e)) => return api_error(StatusCode::BAD_REQUEST, "400", &e),
+        (Err(e), _) | (_, Err(e)) => return Err(ApiError::api(StatusCode::BAD_REQUEST, "400", e)),
     };
     let all: Vec<String> = columns.keys.into_iter().chain(columns.measures).collect();
     if let Some(bad) = options.select.iter().flatten().find(|c| !all.contains(c)) {
         let set = req.set;
-        return api_error(
+        return Err(ApiError::api(
             StatusCode::BAD_REQUEST,
             "400",
-            &format!("$select names {bad}, which is not a property of {set}"),
-        );
+            format!("$select names {bad}, which is not a property of {set}"),
+        ));
     }
-    let selected = match rows(req.state, req.m, req.set, filter.as_ref(), &order, options.select.as_deref()) {
-        Ok(rows) => rows,
-        Err(e) => return internal(e),
-    };
+    let selected = rows(req.state, req.m, req.set, filter.as_ref(), &order, options.select.as_deref())?;
     let count = options.count.then_some(selected.len() as i64);
     let page = selected.into_iter().skip(window.offset as usize).take(window.fetch() as usize).collect();
     let mut rows = Rows::Values { columns: all, rows: page };
@@ -120,8 +113,8 @@ pub(super) fn answer(req: &Request<'_>, columns: SetColumns, options: &Options, 
         rows: &rows,
         select: options.select.as_deref(),
     };
-    match options.format {
+    Ok(match options.format {
         Some(Format::Csv) => page.csv(),
         _ => page.json(),
-    }
+    })
 }

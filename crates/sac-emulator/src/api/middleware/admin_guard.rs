@@ -15,6 +15,9 @@
 //!   to JSON: form-encoded bodies, let through only with the console's form
 //!   token of the browser session whose cookie they carry (`auth::form_token`),
 //!   else 403; any other body type there is refused with 415.
+//!
+//! Which of these rules a route follows is the [`Rules`] its group of
+//! routes is layered with (see `api::emulator`), never its path.
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -64,27 +67,44 @@ fn header_str(headers: &HeaderMap, name: impl header::AsHeaderName) -> Option<&s
     headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim)
 }
 
-/// The middleware on the tenant domain; paths outside `/emulator` pass.
-pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let path = request.uri().path();
-    if path != "/emulator" && !path.starts_with("/emulator/") {
-        return next.run(request).await;
-    }
-    if let Err(refusal) = check(&state, request.method(), path, request.headers()) {
+/// The bodies a group of admin routes takes with state-changing requests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bodies {
+    /// JSON, or nothing.
+    Json,
+    /// JSON, or TOML with POST (`POST /emulator/tenant` loads a tenant file).
+    JsonOrToml,
+    /// The web console's forms, with the console's form token.
+    ConsoleForm,
+}
+
+/// What a group of admin routes asks of a request.
+#[derive(Clone, Copy, Debug)]
+pub struct Rules {
+    /// Reads pass without the admin token (`GET /emulator/health`, so that
+    /// a launcher can wait for the emulator without knowing the token).
+    pub reads_without_token: bool,
+    pub bodies: Bodies,
+}
+
+impl Rules {
+    /// The admin API's JSON endpoints.
+    pub const JSON: Rules = Rules { reads_without_token: false, bodies: Bodies::Json };
+}
+
+/// The middleware of a group of admin routes, layered with the state and
+/// the group's [`Rules`] (`from_fn_with_state((state, rules), guard)`).
+pub async fn guard(State((state, rules)): State<(AppState, Rules)>, request: Request, next: Next) -> Response {
+    if let Err(refusal) = check(&state, rules, request.method(), request.headers()) {
         return refusal;
     }
-    if is_console(path) && !matches!(*request.method(), Method::GET | Method::HEAD) {
+    if rules.bodies == Bodies::ConsoleForm && !matches!(*request.method(), Method::GET | Method::HEAD) {
         return match check_console_form(&state, request).await {
             Ok(request) => next.run(request).await,
             Err(refusal) => refusal,
         };
     }
     next.run(request).await
-}
-
-/// The web console's paths.
-fn is_console(path: &str) -> bool {
-    path == "/emulator/ui" || path.starts_with("/emulator/ui/")
 }
 
 /// The largest console form body read.
@@ -139,7 +159,7 @@ async fn check_console_form(state: &AppState, request: Request) -> Result<Reques
     Ok(Request::from_parts(parts, Body::from(bytes)))
 }
 
-fn check(state: &AppState, method: &Method, path: &str, headers: &HeaderMap) -> Result<(), Response> {
+fn check(state: &AppState, rules: Rules, method: &Method, headers: &HeaderMap) -> Result<(), Response> {
     let accepted = accepted_hosts(state);
     let host = header_str(headers, header::HOST).unwrap_or("").to_ascii_lowercase();
     if !accepted.contains(&host) {
@@ -166,7 +186,7 @@ fn check(state: &AppState, method: &Method, path: &str, headers: &HeaderMap) -> 
         }
     }
     if let Some(token) = &state.options().admin_token {
-        let exempt = path == "/emulator/health" && !changes_state;
+        let exempt = rules.reads_without_token && !changes_state;
         let bearer = header_str(headers, header::AUTHORIZATION)
             .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
             .map(str::trim);
@@ -184,16 +204,15 @@ fn check(state: &AppState, method: &Method, path: &str, headers: &HeaderMap) -> 
             return Err(refusal);
         }
     }
-    if changes_state && !is_console(path) {
-        check_body_type(method, path, headers)?;
+    if changes_state && rules.bodies != Bodies::ConsoleForm {
+        check_body_type(*method == Method::POST && rules.bodies == Bodies::JsonOrToml, headers)?;
     }
     Ok(())
 }
 
 /// JSON bodies only (TOML too for `POST /emulator/tenant`); an empty body
 /// may come without a content type (`DELETE /emulator/faults`, say).
-fn check_body_type(method: &Method, path: &str, headers: &HeaderMap) -> Result<(), Response> {
-    let toml_allowed = *method == Method::POST && path == "/emulator/tenant";
+fn check_body_type(toml_allowed: bool, headers: &HeaderMap) -> Result<(), Response> {
     let media = header_str(headers, header::CONTENT_TYPE)
         .map(|ct| ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
     let allowed = match media.as_deref() {

@@ -2,16 +2,16 @@
 //! (the planning models).
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::{Extension, Json};
+use axum::Json;
 use serde_json::{json, Value};
 
-use super::{base, reader, NAMESPACE};
+use super::provider::{base, reader, NAMESPACE};
+use crate::api::caller::Caller;
+use crate::api::error::ApiError;
 use crate::api::openapi::tags;
-use crate::api::responses::api_error;
 use crate::api::state::AppState;
-use crate::Domain;
 
 /// What SAC says of its one namespace (**assumption**: the wording).
 const NAMESPACE_DESCRIPTION: &str = "SAP Analytics Cloud";
@@ -24,11 +24,11 @@ fn namespace_key(segment: &str) -> Option<&str> {
     key.strip_prefix('\'')?.strip_suffix('\'')
 }
 
-fn unknown_namespace(segment: &str) -> Response {
-    api_error(
+fn unknown_namespace(segment: &str) -> ApiError {
+    ApiError::api(
         StatusCode::NOT_FOUND,
         "404",
-        &format!("Unknown namespace {segment}: the one namespace is Namespaces(NamespaceID='sac')"),
+        format!("Unknown namespace {segment}: the one namespace is Namespaces(NamespaceID='sac')"),
     )
 }
 
@@ -49,14 +49,11 @@ fn unknown_namespace(segment: &str) -> Response {
 )]
 pub async fn namespaces(
     State(state): State<AppState>,
-    Extension(domain): Extension<Domain>,
-    headers: HeaderMap,
+    caller: Caller,
     Path(segment): Path<String>,
-) -> Response {
-    if let Err(r) = reader(&state, domain, &headers) {
-        return r;
-    }
-    let context = format!("{}/administration/$metadata", base(&state, domain));
+) -> Result<Response, ApiError> {
+    reader(&state, &caller)?;
+    let context = format!("{}/administration/$metadata", base(&state, caller.domain));
     let body = if segment == "Namespaces" {
         json!({"@odata.context": format!("{context}#Namespaces"), "value": [{"NamespaceID": NAMESPACE, "Description": NAMESPACE_DESCRIPTION}]})
     } else if namespace_key(&segment) == Some(NAMESPACE) {
@@ -66,9 +63,9 @@ pub async fn namespaces(
             "Description": NAMESPACE_DESCRIPTION,
         })
     } else {
-        return unknown_namespace(&segment);
+        return Err(unknown_namespace(&segment));
     };
-    crate::api::csrf::attach(&state, &headers, Json(body).into_response())
+    caller.attach_csrf(Json(body).into_response())
 }
 
 /// `GET /administration/Namespaces(NamespaceID='sac')/Providers` (also
@@ -89,18 +86,15 @@ pub async fn namespaces(
 )]
 pub async fn providers(
     State(state): State<AppState>,
-    Extension(domain): Extension<Domain>,
-    headers: HeaderMap,
+    caller: Caller,
     Path(namespace): Path<String>,
-) -> Response {
-    if let Err(r) = reader(&state, domain, &headers) {
-        return r;
-    }
+) -> Result<Response, ApiError> {
+    reader(&state, &caller)?;
     if namespace_key(&namespace) != Some(NAMESPACE) {
-        return unknown_namespace(&namespace);
+        return Err(unknown_namespace(&namespace));
     }
     let tenant = state.tenant();
-    let base = base(&state, domain);
+    let base = base(&state, caller.domain);
     let value: Vec<Value> = tenant
         .models
         .iter()
@@ -115,7 +109,7 @@ pub async fn providers(
         })
         .collect();
     let body = json!({"@odata.context": format!("{base}/administration/$metadata#Providers"), "value": value});
-    crate::api::csrf::attach(&state, &headers, Json(body).into_response())
+    caller.attach_csrf(Json(body).into_response())
 }
 
 #[cfg(test)]

@@ -5,9 +5,8 @@
 //! boolean is refused here, before anything is read.
 
 use axum::http::StatusCode;
-use axum::response::Response;
 
-use crate::api::responses::api_error;
+use crate::api::error::ApiError;
 
 /// The system options SAC understands; any other `$option` answers 501.
 const SYSTEM_OPTIONS: [&str; 8] =
@@ -42,18 +41,18 @@ pub struct Options {
     pub kept: Vec<(String, String)>,
 }
 
-fn bad(message: String) -> Response {
-    api_error(StatusCode::BAD_REQUEST, "400", &message)
+fn bad(message: String) -> ApiError {
+    ApiError::api(StatusCode::BAD_REQUEST, "400", message)
 }
 
-fn whole(name: &str, value: &str, min: i64) -> Result<i64, Response> {
+fn whole(name: &str, value: &str, min: i64) -> Result<i64, ApiError> {
     match value.trim().parse::<i64>() {
         Ok(n) if n >= min => Ok(n),
         _ => Err(bad(format!("{name} must be a whole number of at least {min}, not '{value}'"))),
     }
 }
 
-fn format(value: &str) -> Result<Format, Response> {
+fn format(value: &str) -> Result<Format, ApiError> {
     match value.trim().to_ascii_lowercase().as_str() {
         "json" | "application/json" => Ok(Format::Json),
         "text/csv" | "csv" => Ok(Format::Csv),
@@ -65,15 +64,15 @@ fn format(value: &str) -> Result<Format, Response> {
 impl Options {
     /// Reads the options from the raw query string (percent-decoded, `+`
     /// as a space); an empty or absent query is no options.
-    pub fn parse(raw: Option<&str>) -> Result<Options, Response> {
+    pub fn parse(raw: Option<&str>) -> Result<Options, ApiError> {
         let mut o = Options::default();
         for (key, value) in url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
             let (key, value) = (key.into_owned(), value.into_owned());
             if key.starts_with('$') && !SYSTEM_OPTIONS.contains(&key.as_str()) {
-                return Err(api_error(
+                return Err(ApiError::api(
                     StatusCode::NOT_IMPLEMENTED,
                     "501",
-                    &format!("The query option {key} is not supported"),
+                    format!("The query option {key} is not supported"),
                 ));
             }
             match key.as_str() {
@@ -134,10 +133,15 @@ mod tests {
 
     #[test]
     fn refuses_what_is_not_a_number_a_format_or_a_known_option() {
+        use axum::response::IntoResponse;
         for bad in ["pagesize=0", "pagesize=x", "$top=-1", "$count=yes", "$format=xlsx", "$skip=1.5"] {
-            assert_eq!(Options::parse(Some(bad)).unwrap_err().status(), StatusCode::BAD_REQUEST, "{bad}");
+            assert_eq!(
+                Options::parse(Some(bad)).unwrap_err().into_response().status(),
+                StatusCode::BAD_REQUEST,
+                "{bad}"
+            );
         }
-        assert_eq!(Options::parse(Some("$apply=x")).unwrap_err().status(), StatusCode::NOT_IMPLEMENTED);
+        assert_eq!(Options::parse(Some("$apply=x")).unwrap_err().into_response().status(), StatusCode::NOT_IMPLEMENTED);
         assert_eq!(Options::parse(Some("$format=text/csv")).unwrap().format, Some(Format::Csv));
     }
 }

@@ -2,15 +2,16 @@
 //! without the slash): the entity sets of one model as `{name, url}`.
 
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use axum::{Extension, Json};
+use axum::Json;
 use serde_json::{json, Value};
 
-use super::{entity_sets, model, reader};
+use super::metadata::entity_sets;
+use super::provider::{model, reader};
+use crate::api::caller::Caller;
+use crate::api::error::ApiError;
 use crate::api::openapi::tags;
 use crate::api::state::AppState;
-use crate::Domain;
 
 /// `GET /providers/sac/{model}`: [`service`] without the slash (its own
 /// handler, for its own OpenAPI operation).
@@ -32,11 +33,10 @@ use crate::Domain;
 )]
 pub async fn service_without_slash(
     state: State<AppState>,
-    domain: Extension<Domain>,
-    headers: HeaderMap,
+    caller: Caller,
     path: Path<(String, String)>,
-) -> Response {
-    service(state, domain, headers, path).await
+) -> Result<Response, ApiError> {
+    service(state, caller, path).await
 }
 
 /// `GET /providers/sac/{model}/`: the service document.
@@ -58,25 +58,15 @@ pub async fn service_without_slash(
 )]
 pub async fn service(
     State(state): State<AppState>,
-    Extension(domain): Extension<Domain>,
-    headers: HeaderMap,
+    caller: Caller,
     Path((namespace, id)): Path<(String, String)>,
-) -> Response {
-    if let Err(r) = reader(&state, domain, &headers) {
-        return r;
-    }
+) -> Result<Response, ApiError> {
+    reader(&state, &caller)?;
     let tenant = state.tenant();
-    let m = match model(&tenant, &namespace, &id) {
-        Ok(m) => m,
-        Err(r) => return r,
-    };
+    let m = model(&tenant, &namespace, &id)?;
     let value: Vec<Value> =
         entity_sets(&tenant, m).into_iter().map(|name| json!({"name": name, "url": name})).collect();
     // Relative, as SAC's other answers (`$metadata#FactData`): set URLs
     // resolve against the service root `…/providers/sac/{model}/`.
-    crate::api::csrf::attach(
-        &state,
-        &headers,
-        Json(json!({"@odata.context": "$metadata", "value": value})).into_response(),
-    )
+    caller.attach_csrf(Json(json!({"@odata.context": "$metadata", "value": value})).into_response())
 }

@@ -13,44 +13,45 @@ use std::collections::HashMap;
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::{Extension, Json};
+use axum::Json;
 use sac_types::legacy::{
     ColumnMapping, Envelope, Mapping, MappingByIdRequest, MappingSource, RefreshLog, RowCounts, RunScheduledJobData,
     RunScheduledJobRequest, RunStatus, ScheduleLogsRequest, WranglingResult, SERVICE_PATH,
 };
 use serde::de::DeserializeOwned;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use crate::api::caller::Caller;
+use crate::api::error::ApiError;
 use crate::api::openapi::tags;
-use crate::api::responses::{internal, legacy_error, login_page, unauthorized, user_not_in_tenant};
 use crate::api::state::AppState;
 use crate::engine::ScheduleLog;
 use crate::store::RunRecord;
 use crate::tenant::{Role, ScheduleDef, Tenant};
 use crate::Domain;
 
-use super::principal::ui_principal;
-
 /// Decides whether a request may use the UI layer's services; returns the
 /// SAC user it acts for, or SAC's refusal. (On the browser domain the CSRF
-/// check of writes has already run, in [`crate::api::csrf::guard`].)
-fn admit(state: &AppState, domain: Domain, headers: &HeaderMap) -> Result<String, Response> {
-    let principal = match ui_principal(state, domain, headers)? {
+/// check of writes has already run, in [`crate::api::middleware::csrf::ui_guard`].)
+fn admit(state: &AppState, caller: &Caller) -> Result<String, ApiError> {
+    let principal = match caller.ui()? {
         Some(p) => p,
-        None if domain == Domain::Api => return Err(unauthorized("Authentication required")),
-        None => return Err(login_page()),
+        None if caller.domain == Domain::Api => return Err(ApiError::InvalidToken("Authentication required")),
+        None => return Err(ApiError::LoginPage),
     };
     let tenant = state.tenant();
     match principal.user.as_deref().and_then(|u| tenant.user(u)) {
         Some(user) if user.in_tenant => Ok(user.id.clone()),
-        _ => Err(user_not_in_tenant()),
+        _ => Err(ApiError::user_not_in_tenant()),
     }
 }
 
-fn parse_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, Response> {
+fn parse_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
     serde_json::from_slice(body)
-        .map_err(|e| legacy_error(StatusCode::BAD_REQUEST, None, format!("Invalid request body: {e}")))
+        .map_err(|e| ApiError::legacy(StatusCode::BAD_REQUEST, None, format!("Invalid request body: {e}")))
 }
 
 fn ok<T: serde::Serialize>(data: T) -> Response {
@@ -79,36 +80,31 @@ fn ok<T: serde::Serialize>(data: T) -> Response {
 )]
 pub async fn dataintegration(
     State(state): State<AppState>,
-    Extension(domain): Extension<Domain>,
-    headers: HeaderMap,
+    caller: Caller,
     Query(q): Query<HashMap<String, String>>,
     body: Bytes,
-) -> Response {
-    let user = match admit(&state, domain, &headers) {
-        Ok(u) => u,
-        Err(refusal) => return refusal,
-    };
+) -> Result<Response, ApiError> {
+    let user = admit(&state, &caller)?;
     let tenant = state.tenant();
     // Field notes: without the right tenant the service answers 200 and does nothing.
     if q.get("tenant") != Some(&tenant.letter) {
-        return Json(serde_json::json!({})).into_response();
+        return Ok(Json(serde_json::json!({})).into_response());
     }
-    let result = match q.get("action").map(String::as_str) {
+    match q.get("action").map(String::as_str) {
         Some("getScheduleLogsByModel") => schedule_logs(&state, &tenant, &body),
         Some("runScheduledJob") => run_scheduled_job(&state, &tenant, &user, &body),
         Some("getMappingById") => mapping_by_id(&tenant, &body),
-        Some(action @ ("createMapping" | "saveMapping" | "copyMapping" | "duplicateMapping")) => Err(legacy_error(
+        Some(action @ ("createMapping" | "saveMapping" | "copyMapping" | "duplicateMapping")) => Err(ApiError::legacy(
             StatusCode::BAD_REQUEST,
             None,
             format!("Action {action} is not supported through this service: create and change data import jobs in Data Management"),
         )),
-        Some(other) => Err(legacy_error(StatusCode::BAD_REQUEST, None, format!("Unknown action: {other}"))),
-        None => Err(legacy_error(StatusCode::BAD_REQUEST, None, "Missing query parameter: action")),
-    };
-    result.unwrap_or_else(|refusal| refusal)
+        Some(other) => Err(ApiError::legacy(StatusCode::BAD_REQUEST, None, format!("Unknown action: {other}"))),
+        None => Err(ApiError::legacy(StatusCode::BAD_REQUEST, None, "Missing query parameter: action")),
+    }
 }
 
-fn schedule_logs(state: &AppState, tenant: &Tenant, body: &Bytes) -> Result<Response, Response> {
+fn schedule_logs(state: &AppState, tenant: &Tenant, body: &Bytes) -> Result<Response, ApiError> {
     let request: ScheduleLogsRequest = parse_body(body)?;
     let matching: Vec<&ScheduleDef> = tenant
         .schedules
@@ -119,7 +115,7 @@ fn schedule_logs(state: &AppState, tenant: &Tenant, body: &Bytes) -> Result<Resp
         .collect();
     let ids: Vec<String> = matching.iter().map(|s| s.schedule_id.clone()).collect();
     let engine = state.engine();
-    engine.note_log_read(&ids).map_err(internal)?;
+    engine.note_log_read(&ids)?;
     let logs: Vec<_> = matching.iter().map(|s| engine.schedule_log(&s.schedule_id)).collect();
     let hidden = logs.iter().any(|log| log.has_hidden());
     let mut schedules = Vec::with_capacity(matching.len());
@@ -136,7 +132,7 @@ fn schedule_logs(state: &AppState, tenant: &Tenant, body: &Bytes) -> Result<Resp
     }
     let body = serde_json::to_vec(&Envelope { status: 200, data: &schedules }).expect("logs serialize");
     if hidden {
-        engine.note_hidden_read(&ids).map_err(internal)?;
+        engine.note_hidden_read(&ids)?;
     }
     let mut response = body.into_response();
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -198,38 +194,38 @@ fn refresh_log(run: RunRecord) -> RefreshLog {
     }
 }
 
-fn run_scheduled_job(state: &AppState, tenant: &Tenant, user: &str, body: &Bytes) -> Result<Response, Response> {
+fn run_scheduled_job(state: &AppState, tenant: &Tenant, user: &str, body: &Bytes) -> Result<Response, ApiError> {
     let request: RunScheduledJobRequest = parse_body(body)?;
     let Some(schedule) = tenant.schedule(&request.schedule_id) else {
-        return Err(legacy_error(
+        return Err(ApiError::legacy(
             StatusCode::NOT_FOUND,
             None,
             format!("The data import {} does not exist", request.schedule_id),
         ));
     };
     if let Some(mapping) = request.mapping_id.as_deref().filter(|m| *m != schedule.mapping_id) {
-        return Err(legacy_error(
+        return Err(ApiError::legacy(
             StatusCode::BAD_REQUEST,
             None,
             format!("The mapping {mapping} does not belong to the data import {}", schedule.schedule_id),
         ));
     }
     if tenant.user(user).is_some_and(|u| u.role == Role::Viewer) {
-        return Err(legacy_error(
+        return Err(ApiError::legacy(
             StatusCode::FORBIDDEN,
             None,
             format!("User {user} is not authorized to execute data import jobs"),
         ));
     }
-    let run = state.engine().start_run(schedule, user).map_err(internal)?;
+    let run = state.engine().start_run(schedule, user)?;
     tracing::info!(schedule = %schedule.schedule_id, execution = %run.execution_id, user, "run started");
     Ok(ok(RunScheduledJobData { schedule_id: schedule.schedule_id.clone() }))
 }
 
-fn mapping_by_id(tenant: &Tenant, body: &Bytes) -> Result<Response, Response> {
+fn mapping_by_id(tenant: &Tenant, body: &Bytes) -> Result<Response, ApiError> {
     let request: MappingByIdRequest = parse_body(body)?;
     let Some(schedule) = tenant.schedules.iter().find(|s| s.mapping_id == request.mapping_id) else {
-        return Err(legacy_error(
+        return Err(ApiError::legacy(
             StatusCode::NOT_FOUND,
             None,
             format!("The mapping {} does not exist", request.mapping_id),
@@ -277,24 +273,18 @@ fn mapping_by_id(tenant: &Tenant, body: &Bytes) -> Result<Response, Response> {
 )]
 pub async fn rejections(
     State(state): State<AppState>,
-    Extension(domain): Extension<Domain>,
-    headers: HeaderMap,
+    caller: Caller,
     Path(execution_id): Path<String>,
-) -> Response {
-    if let Err(refusal) = admit(&state, domain, &headers) {
-        return refusal;
+) -> Result<Response, ApiError> {
+    admit(&state, &caller)?;
+    if state.store().read(|r| r.run(&execution_id))?.is_none() {
+        return Err(ApiError::legacy(
+            StatusCode::NOT_FOUND,
+            None,
+            format!("The execution {execution_id} does not exist"),
+        ));
     }
-    match state.store().read(|r| r.run(&execution_id)) {
-        Ok(Some(_)) => {}
-        Ok(None) => {
-            return legacy_error(StatusCode::NOT_FOUND, None, format!("The execution {execution_id} does not exist"))
-        }
-        Err(e) => return internal(e),
-    }
-    let lines = match state.store().read(|r| r.rejections(&execution_id)) {
-        Ok(lines) => lines,
-        Err(e) => return internal(e),
-    };
+    let lines = state.store().read(|r| r.rejections(&execution_id))?;
     let mut csv = String::from("Source,Target,Issue,Value,Records\n");
     for r in lines {
         let fields = [r.source_col, r.target_col, r.issue, r.value, r.records.to_string()];
@@ -303,7 +293,21 @@ pub async fn rejections(
     }
     let mut response = csv.into_response();
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
-    response
+    Ok(response)
+}
+
+/// The data integration service and the rejected rows of runs, which both
+/// domains serve.
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    let (schemas, paths, service) = routes!(dataintegration);
+    OpenApiRouter::new()
+        // Any other method meets the service's own 405.
+        .routes((schemas, paths, service.fallback(method_not_allowed)))
+        .routes(routes!(rejections))
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::legacy(StatusCode::METHOD_NOT_ALLOWED, None, "Method not allowed: this service takes POST")
 }
 
 /// Quotes a CSV field when it needs it (RFC 4180).
@@ -326,8 +330,3 @@ mod tests {
         assert_eq!(csv_field("say \"x\""), "\"say \"\"x\"\"\"");
     }
 }
-
-/// The data integration service's part of the OpenAPI document.
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(dataintegration, rejections))]
-pub(crate) struct Doc;

@@ -5,18 +5,19 @@ use std::collections::BTreeMap;
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::{Extension, Json};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::Json;
 use sac_types::dataimport::{
     errors, status, InvalidRows, JobCounts, JobError, JobStatus, JobSummary, ValidateResult, REJECTION_REASON,
 };
 use serde_json::{json, Value};
 
-use super::{base_url, importer, job_for, not_found, not_open, numbered, open_job_for};
+use super::access::{base_url, importer, job_for, not_found, not_open, open_job_for};
+use crate::api::caller::Caller;
+use crate::api::error::ApiError;
 use crate::api::openapi::responses::DataImportRefusals;
 use crate::api::openapi::tags;
-use crate::api::responses::internal;
 use crate::api::state::AppState;
 use crate::engine::import_jobs::{method_of, settings_of, RunOutcome};
 use crate::store::ImportJobRecord;
@@ -27,13 +28,13 @@ const INVALID_ROWS_CAP: i64 = 2000;
 
 /// The refusal for a job whose state changed between the check and the
 /// engine's answer (another request ran or validated it).
-fn changed_meanwhile(state: &AppState, job_id: &str, what: &str) -> Response {
+fn changed_meanwhile(state: &AppState, job_id: &str, what: &str) -> ApiError {
     match state.store().read(|r| r.import_job(job_id)) {
         Ok(Some(job)) => not_open(&job, what).unwrap_or_else(|| {
-            numbered(errors::PRECONDITION_FAILED, &format!("The job {job_id} {what}: it changed meanwhile."))
+            ApiError::numbered(errors::PRECONDITION_FAILED, &format!("The job {job_id} {what}: it changed meanwhile."))
         }),
         Ok(None) => not_found("job", job_id),
-        Err(e) => internal(e),
+        Err(e) => e.into(),
     }
 }
 
@@ -53,21 +54,16 @@ fn changed_meanwhile(state: &AppState, job_id: &str, what: &str) -> Response {
 )]
 pub async fn validate_job(
     State(state): State<AppState>,
-    Extension(domain): Extension<Domain>,
-    headers: HeaderMap,
+    caller: Caller,
     Path(job_id): Path<String>,
-) -> Response {
-    if let Err(r) = open_job_for(&state, domain, &headers, &job_id, "cannot be validated") {
-        return r;
-    }
+) -> Result<impl IntoResponse, ApiError> {
+    open_job_for(&state, &caller, &job_id, "cannot be validated")?;
     let engine = state.engine_handle();
     let id = job_id.clone();
-    let (job, affected) = match crate::api::blocking(move || engine.validate_job(&id)).await {
-        Ok(Some(validated)) => validated,
-        Ok(None) => return changed_meanwhile(&state, &job_id, "cannot be validated"),
-        Err(e) => return internal(e),
+    let Some((job, affected)) = crate::api::state::blocking(move || engine.validate_job(&id)).await? else {
+        return Err(changed_meanwhile(&state, &job_id, "cannot be validated"));
     };
-    let base = base_url(&state, domain);
+    let base = base_url(&state, caller.domain);
     let settings = settings_of(&job);
     let result = ValidateResult {
         job_status: job.status.as_str().into(),
@@ -78,7 +74,7 @@ pub async fn validate_job(
         additional_information: (method_of(&settings) == "CleanAndReplace")
             .then(|| json!({"cleanAndReplaceAffectedRows": affected})),
     };
-    (StatusCode::CREATED, Json(result)).into_response()
+    Ok((StatusCode::CREATED, Json(result)))
 }
 
 /// `GET /jobs/{id}/invalidRows`.
@@ -96,28 +92,20 @@ pub async fn validate_job(
 )]
 pub async fn invalid_rows(
     State(state): State<AppState>,
-    Extension(domain): Extension<Domain>,
-    headers: HeaderMap,
+    caller: Caller,
     Path(job_id): Path<String>,
-) -> Response {
-    if let Err(r) = job_for(&state, domain, &headers, &job_id, false) {
-        return r;
-    }
-    match state.store().read(|r| r.rejected_import_rows(&job_id, INVALID_ROWS_CAP)) {
-        Ok(rows) => {
-            let failed_rows = rows
-                .into_iter()
-                .map(|(row, reason)| {
-                    let mut out: BTreeMap<String, Value> =
-                        row.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
-                    out.insert(REJECTION_REASON.into(), Value::String(reason));
-                    out
-                })
-                .collect();
-            Json(InvalidRows { failed_rows }).into_response()
-        }
-        Err(e) => internal(e),
-    }
+) -> Result<Json<InvalidRows>, ApiError> {
+    job_for(&state, &caller, &job_id, false)?;
+    let rows = state.store().read(|r| r.rejected_import_rows(&job_id, INVALID_ROWS_CAP))?;
+    let failed_rows = rows
+        .into_iter()
+        .map(|(row, reason)| {
+            let mut out: BTreeMap<String, Value> = row.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+            out.insert(REJECTION_REASON.into(), Value::String(reason));
+            out
+        })
+        .collect();
+    Ok(Json(InvalidRows { failed_rows }))
 }
 
 /// `POST /jobs/{id}/run`: validates when needed, then writes asynchronously.
@@ -136,24 +124,22 @@ pub async fn invalid_rows(
 )]
 pub async fn run_job(
     State(state): State<AppState>,
-    Extension(domain): Extension<Domain>,
-    headers: HeaderMap,
+    caller: Caller,
     Path(job_id): Path<String>,
     body: Bytes,
-) -> Response {
-    if let Err(r) = open_job_for(&state, domain, &headers, &job_id, "cannot run") {
-        return r;
-    }
+) -> Result<impl IntoResponse, ApiError> {
+    open_job_for(&state, &caller, &job_id, "cannot run")?;
+    let domain = caller.domain;
     let override_failed = serde_json::from_slice::<Value>(&body)
         .ok()
         .and_then(|v| v.get("overrideExecuteWithFailedRows").and_then(Value::as_bool))
         .unwrap_or(false);
     let engine = state.engine_handle();
     let id = job_id.clone();
-    match crate::api::blocking(move || engine.run_job(&id, override_failed)).await {
-        Ok(RunOutcome::Started(job)) => (StatusCode::CREATED, Json(job_status(&state, domain, &job))).into_response(),
-        Ok(RunOutcome::NotOpen) => changed_meanwhile(&state, &job_id, "cannot run"),
-        Ok(RunOutcome::NoValidRows(job)) => numbered(
+    match crate::api::state::blocking(move || engine.run_job(&id, override_failed)).await? {
+        RunOutcome::Started(job) => Ok((StatusCode::CREATED, Json(job_status(&state, domain, &job)))),
+        RunOutcome::NotOpen => Err(changed_meanwhile(&state, &job_id, "cannot run")),
+        RunOutcome::NoValidRows(job) => Err(ApiError::numbered(
             errors::NO_VALID_RECORDS,
             &format!(
                 "The job {job_id} has {} rows and {} of them failed validation: post valid rows \
@@ -162,8 +148,7 @@ pub async fn run_job(
                 job.failed,
                 base_url(&state, domain)
             ),
-        ),
-        Err(e) => internal(e),
+        )),
     }
 }
 
@@ -207,19 +192,15 @@ fn job_status(state: &AppState, domain: Domain, job: &ImportJobRecord) -> JobSta
 )]
 pub async fn job_status_handler(
     State(state): State<AppState>,
-    Extension(domain): Extension<Domain>,
-    headers: HeaderMap,
+    caller: Caller,
     Path(job_id): Path<String>,
-) -> Response {
-    if let Err(r) = job_for(&state, domain, &headers, &job_id, false) {
-        return r;
-    }
+) -> Result<Json<JobStatus>, ApiError> {
+    job_for(&state, &caller, &job_id, false)?;
     let engine = state.engine_handle();
     let id = job_id.clone();
-    match crate::api::blocking(move || engine.read_job(&id)).await {
-        Ok(Some(job)) => Json(job_status(&state, domain, &job)).into_response(),
-        Ok(None) => not_found("job", &job_id),
-        Err(e) => internal(e),
+    match crate::api::state::blocking(move || engine.read_job(&id)).await? {
+        Some(job) => Ok(Json(job_status(&state, caller.domain, &job))),
+        None => Err(not_found("job", &job_id)),
     }
 }
 
@@ -239,17 +220,12 @@ pub async fn job_status_handler(
 )]
 pub async fn delete_job(
     State(state): State<AppState>,
-    Extension(domain): Extension<Domain>,
-    headers: HeaderMap,
+    caller: Caller,
     Path(job_id): Path<String>,
-) -> Response {
-    if let Err(r) = job_for(&state, domain, &headers, &job_id, true) {
-        return r;
-    }
-    match state.engine().delete_job(&job_id) {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(e) => internal(e),
-    }
+) -> Result<StatusCode, ApiError> {
+    job_for(&state, &caller, &job_id, true)?;
+    state.engine().delete_job(&job_id)?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// `GET /jobs`: the caller's jobs.
@@ -264,29 +240,19 @@ pub async fn delete_job(
         (status = 404, description = "Not found", content_type = "application/json"),
     ),
 )]
-pub async fn list_jobs(
-    State(state): State<AppState>,
-    Extension(domain): Extension<Domain>,
-    headers: HeaderMap,
-) -> Response {
-    let owner = match importer(&state, domain, &headers, false) {
-        Ok(o) => o,
-        Err(r) => return r,
-    };
-    match state.store().read(|r| r.import_jobs_of(&owner)) {
-        Ok(jobs) => Json(
-            jobs.into_iter()
-                .map(|j| JobSummary {
-                    job_id: j.job_id,
-                    model_id: j.model,
-                    owner: j.owner,
-                    status: j.status.into(),
-                    import_type: j.import_type,
-                    last_updated_time: j.updated,
-                })
-                .collect::<Vec<_>>(),
-        )
-        .into_response(),
-        Err(e) => internal(e),
-    }
+pub async fn list_jobs(State(state): State<AppState>, caller: Caller) -> Result<Json<Vec<JobSummary>>, ApiError> {
+    let owner = importer(&state, &caller, false)?;
+    let jobs = state.store().read(|r| r.import_jobs_of(&owner))?;
+    Ok(Json(
+        jobs.into_iter()
+            .map(|j| JobSummary {
+                job_id: j.job_id,
+                model_id: j.model,
+                owner: j.owner,
+                status: j.status.into(),
+                import_type: j.import_type,
+                last_updated_time: j.updated,
+            })
+            .collect(),
+    ))
 }

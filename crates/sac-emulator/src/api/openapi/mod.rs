@@ -2,17 +2,17 @@
 //! on both domains and the admin API, at `GET /emulator/openapi.json`.
 //!
 //! It is generated from the code: each handler carries a `#[utoipa::path]`
-//! and each service module lists its handlers in a `Doc`, merged here. The
-//! tests compare the document with the route table (`api::routes`): every
-//! routed path and method must have an operation, and every operation a
-//! route.
+//! and is routed with `utoipa_axum::routes!`, which adds its operation to
+//! the document as it adds the route. This module holds what is not an
+//! operation (title, tags, security schemes) and serves the document the
+//! tenant domain's routes made (see `api::tenant`). The tests send every
+//! operation to the router and check the routers use no undocumented route.
 
 use std::collections::BTreeSet;
-use std::sync::OnceLock;
+use std::sync::Arc;
 
 use axum::extract::State;
-use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::{Extension, Json};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::server::Server;
 use utoipa::OpenApi;
@@ -43,7 +43,6 @@ pub mod tags;
                        the emulator's own admin API under /emulator/. Operations only the browser domain serves name \
                        it in their own `servers`.",
     ),
-    paths(document_handler),
     modifiers(&Security),
     tags(
         (name = tags::TOKEN, description = "OAuth token service, authorization form and browser sign-in (browser domain)"),
@@ -74,36 +73,36 @@ impl utoipa::Modify for Security {
         );
         components.add_security_scheme(
             schemes::ADMIN_TOKEN,
-            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new(super::admin_guard::TOKEN_HEADER))),
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new(super::middleware::admin_guard::TOKEN_HEADER))),
         );
     }
 }
 
-/// The document without servers (they depend on the ports), built once.
-pub fn document() -> &'static utoipa::openapi::OpenApi {
-    static DOCUMENT: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
-    DOCUMENT.get_or_init(|| {
-        let mut doc = Base::openapi();
-        for part in [
-            super::admin::Doc::openapi(),
-            super::csrf::Doc::openapi(),
-            super::legacy::Doc::openapi(),
-            super::multiactions::Doc::openapi(),
-            super::oauth::Doc::openapi(),
-            super::console::Doc::openapi(),
-            super::dataexport::Doc::openapi(),
-            super::dataimport::Doc::openapi(),
-            super::Doc::openapi(),
-        ] {
-            doc.merge(part);
-        }
-        doc
-    })
+/// What the document says besides its operations, which the routers add.
+pub fn base() -> utoipa::openapi::OpenApi {
+    let mut doc = Base::openapi();
+    // The admin API's request bodies (its module lists them).
+    let admin = super::admin::Doc::openapi();
+    if let Some(schemas) = admin.components.map(|c| c.schemas) {
+        doc.components.get_or_insert_with(Default::default).schemas.extend(schemas);
+    }
+    doc
 }
 
-/// The paths the direct API domain serves as well as the browser domain.
-fn shared_paths() -> BTreeSet<String> {
-    super::shared().table().iter().map(|(path, _)| path.clone()).collect()
+/// The document as the tenant domain serves it: its operations, and which
+/// of their paths the direct API domain serves too.
+#[derive(Clone)]
+pub struct Served {
+    document: Arc<utoipa::openapi::OpenApi>,
+    shared: Arc<BTreeSet<String>>,
+}
+
+impl Served {
+    /// `document` made by the tenant domain's routes, `api` by the API domain's.
+    pub fn new(document: utoipa::openapi::OpenApi, api: &utoipa::openapi::OpenApi) -> Self {
+        let shared = api.paths.paths.keys().cloned().collect();
+        Served { document: Arc::new(document), shared: Arc::new(shared) }
+    }
 }
 
 /// `GET /emulator/openapi.json`: the document, with this emulator's two
@@ -114,20 +113,22 @@ fn shared_paths() -> BTreeSet<String> {
     tag = tags::ADMIN,
     responses((status = 200, description = "This document, OpenAPI 3.1", content_type = "application/json")),
 )]
-pub async fn document_handler(State(state): State<AppState>) -> Response {
-    let mut doc = document().clone();
+pub async fn document_handler(
+    State(state): State<AppState>,
+    Extension(served): Extension<Served>,
+) -> Json<utoipa::openapi::OpenApi> {
+    let mut doc = (*served.document).clone();
     if let Some(urls) = state.urls() {
         let tenant = Server::builder().url(&urls.tenant_url).description(Some("Browser (tenant) domain")).build();
         let api = Server::builder().url(&urls.api_url).description(Some("Direct API domain")).build();
         doc.servers = Some(vec![tenant.clone(), api]);
-        let shared = shared_paths();
         for (path, item) in doc.paths.paths.iter_mut() {
-            if !shared.contains(path) {
+            if !served.shared.contains(path) {
                 item.servers = Some(vec![tenant.clone()]);
             }
         }
     }
-    Json(doc).into_response()
+    Json(doc)
 }
 
 #[cfg(test)]

@@ -154,7 +154,7 @@ impl Page<'_> {
         };
         let body = match write() {
             Ok(body) => body,
-            Err(e) => return crate::api::responses::internal(e),
+            Err(e) => return crate::api::error::ApiError::internal(e).into_response(),
         };
         let mut response = body.into_response();
         let headers = response.headers_mut();

@@ -5,16 +5,15 @@
 //! `Integration.OriginalDataType`, as SAC's Data Export Service does.
 //!
 //! A new set gets its entity type in [`entity_type`]; the container lists
-//! every set of [`super::entity_sets`] that has one.
+//! every set of [`entity_sets`] that has one.
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Map, Value};
 
-use super::entity_sets;
 use super::query::Format;
-use crate::api::responses::{api_error, escape};
+use crate::api::error::ApiError;
 use crate::tenant::{DimensionKind, ModelDef, Tenant, MASTER_DATE};
 
 /// The schema's namespace: entity types are `sac.FactData`, ...
@@ -147,15 +146,28 @@ fn sets_and_types(tenant: &Tenant, m: &ModelDef) -> (Vec<(String, String)>, Vec<
     (sets, types)
 }
 
+/// The entity sets of a model that are served, in the order its service
+/// document lists them: the tenant's sets that have an entity type.
+pub(super) fn entity_sets(tenant: &Tenant, m: &ModelDef) -> Vec<String> {
+    tenant.entity_sets(m).into_iter().filter(|set| entity_type(tenant, m, set).is_some()).collect()
+}
+
 /// `GET …/$metadata`: XML unless `$format` asks for JSON.
-pub(super) fn document(tenant: &Tenant, m: &ModelDef, format: Option<Format>) -> Response {
+pub(super) fn document(tenant: &Tenant, m: &ModelDef, format: Option<Format>) -> Result<Response, ApiError> {
     match format {
-        None | Some(Format::Xml) => xml(tenant, m),
-        Some(Format::Json) => Json(csdl_json(tenant, m)).into_response(),
-        Some(Format::Csv) => {
-            api_error(StatusCode::BAD_REQUEST, "400", "$metadata is XML or JSON: use $format=xml or $format=JSON")
-        }
+        None | Some(Format::Xml) => Ok(xml(tenant, m)),
+        Some(Format::Json) => Ok(Json(csdl_json(tenant, m)).into_response()),
+        Some(Format::Csv) => Err(ApiError::api(
+            StatusCode::BAD_REQUEST,
+            "400",
+            "$metadata is XML or JSON: use $format=xml or $format=JSON",
+        )),
     }
+}
+
+/// Escapes text for an XML attribute.
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
 }
 
 fn xml(tenant: &Tenant, m: &ModelDef) -> Response {

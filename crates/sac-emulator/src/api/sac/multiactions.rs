@@ -8,60 +8,59 @@
 use crate::api::openapi::tags;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::{Extension, Json};
+use axum::Json;
 use sac_types::multiaction::{ExecutionResult, ExecutionStarted, ExecutionStatus, Link, MultiActionStatus};
 use serde_json::{json, Value};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use crate::api::principal::service_principal;
-use crate::api::responses::{api_error, internal};
+use crate::api::caller::Caller;
+use crate::api::error::ApiError;
 use crate::api::state::AppState;
 use crate::clock::now_ms;
 use crate::engine::multiactions::{message, utc_millis};
 use crate::secrets::random_id;
 use crate::store::MaExecutionRecord;
 use crate::tenant::{MultiActionDef, Role, Tenant};
-use crate::Domain;
 
 /// The SAC user a multi action request runs as, or SAC's refusal.
-fn business_user(state: &AppState, domain: Domain, headers: &HeaderMap) -> Result<(String, Role), Response> {
-    let principal = service_principal(state, domain, headers)?;
+fn business_user(state: &AppState, caller: &Caller) -> Result<(String, Role), ApiError> {
+    let principal = caller.service()?;
     let Some(user) = principal.user else {
-        let mut response = api_error(
-            StatusCode::UNAUTHORIZED,
-            "401",
-            "Multi actions run under a business user: use a token from the authorization code or SAML bearer grant \
-             (client credentials tokens are not accepted)",
-        );
-        response
-            .headers_mut()
-            .insert("www-authenticate", "Bearer error=\"insufficient_scope\"".parse().expect("ASCII"));
-        return Err(response);
+        return Err(ApiError::Api {
+            status: StatusCode::UNAUTHORIZED,
+            code: "401".into(),
+            message: "Multi actions run under a business user: use a token from the authorization code or SAML \
+                      bearer grant (client credentials tokens are not accepted)"
+                .into(),
+            challenge: Some("Bearer error=\"insufficient_scope\""),
+        });
     };
     let tenant = state.tenant();
     match tenant.user(&user) {
         Some(u) if u.in_tenant => Ok((u.id.clone(), u.role)),
-        _ => Err(api_error(
+        _ => Err(ApiError::api(
             StatusCode::FORBIDDEN,
             "403",
-            &format!("User {user} does not exist in tenant {}", tenant.letter),
+            format!("User {user} does not exist in tenant {}", tenant.letter),
         )),
     }
 }
 
-fn find<'t>(tenant: &'t Tenant, id: &str) -> Result<&'t MultiActionDef, Response> {
+fn find<'t>(tenant: &'t Tenant, id: &str) -> Result<&'t MultiActionDef, ApiError> {
     tenant.strip_package(id).and_then(|bare| tenant.multi_action(bare)).ok_or_else(|| {
-        api_error(
+        ApiError::api(
             StatusCode::NOT_FOUND,
             "404",
-            &format!("The multi action {id} does not exist or you are not authorized to access it (use the id t.<TENANT>:<ID>)"),
+            format!("The multi action {id} does not exist or you are not authorized to access it (use the id t.<TENANT>:<ID>)"),
         )
     })
 }
 
-fn bad_request(text: &str) -> Response {
-    api_error(StatusCode::BAD_REQUEST, "400", text)
+fn bad_request(text: &str) -> ApiError {
+    ApiError::api(StatusCode::BAD_REQUEST, "400", text)
 }
 
 /// The member a parameter value names: `{"memberIds":["public.Plan"],...}`.
@@ -95,67 +94,55 @@ fn member_of(value: &Value) -> Option<String> {
 )]
 pub async fn start(
     State(state): State<AppState>,
-    Extension(domain): Extension<Domain>,
-    headers: HeaderMap,
+    caller: Caller,
     Path(id): Path<String>,
     body: Bytes,
-) -> Response {
-    let (user, role) = match business_user(&state, domain, &headers) {
-        Ok(u) => u,
-        Err(refusal) => return refusal,
-    };
+) -> Result<Response, ApiError> {
+    let (user, role) = business_user(&state, &caller)?;
     let tenant = state.tenant();
-    let ma = match find(&tenant, &id) {
-        Ok(ma) => ma,
-        Err(r) => return r,
-    };
+    let ma = find(&tenant, &id)?;
     if role == Role::Viewer {
-        return api_error(
+        return Err(ApiError::api(
             StatusCode::FORBIDDEN,
             "403",
-            &format!("User {user} is not authorized to execute the multi action {id}"),
-        );
+            format!("User {user} is not authorized to execute the multi action {id}"),
+        ));
     }
-    let request: Value = match serde_json::from_slice(&body) {
-        Ok(v) => v,
-        Err(e) => return bad_request(&format!("Invalid request body: {e}")),
-    };
+    let request: Value =
+        serde_json::from_slice(&body).map_err(|e| bad_request(&format!("Invalid request body: {e}")))?;
     let Some(values) = request.get("parameterValues").and_then(Value::as_array) else {
-        return bad_request(
+        return Err(bad_request(
             "The request body must contain parameterValues (an empty list when there are no parameters)",
-        );
+        ));
     };
     let mut chosen = serde_json::Map::new();
     for value in values {
         let Some(parameter) = value.get("parameterId").and_then(Value::as_str) else {
-            return bad_request("Every parameter value needs a parameterId");
+            return Err(bad_request("Every parameter value needs a parameterId"));
         };
         if !ma.parameters.iter().any(|p| p.id == parameter) {
-            return bad_request(&format!("The multi action {id} has no parameter {parameter}"));
+            return Err(bad_request(&format!("The multi action {id} has no parameter {parameter}")));
         }
         let Some(member) = value.get("value").and_then(member_of) else {
-            return bad_request(&format!(
+            return Err(bad_request(&format!(
                 "The value of parameter {parameter} must be {{\"memberIds\":[\"<member>\"],\"hierarchyId\":null}}"
-            ));
+            )));
         };
         chosen.insert(parameter.to_string(), Value::String(member));
     }
     if let Some(missing) = ma.parameters.iter().find(|p| !chosen.contains_key(&p.id)) {
-        return bad_request(&format!("No value was provided for the parameter {}", missing.id));
+        return Err(bad_request(&format!("No value was provided for the parameter {}", missing.id)));
     }
     let execution = new_execution(&state, &tenant, ma, user, chosen);
     let engine = state.engine_handle();
-    let execution = match super::blocking(move || engine.start_execution(execution)).await {
-        Ok(e) => e,
-        Err(e) => return internal(e),
-    };
+    let execution = crate::api::state::blocking(move || engine.start_execution(execution)).await?;
     let href = format!("/api/v1/multiActions/{}/executions/{}", tenant.object_name(&ma.id), execution.execution_id);
     let started = ExecutionStarted {
         execution_id: execution.execution_id,
         status: Some(MultiActionStatus::from(execution.status)),
         links: vec![Link { rel: "STATUS".into(), href }],
     };
-    (StatusCode::ACCEPTED, Json(started)).into_response()
+    Ok((StatusCode::ACCEPTED, Json(started)).into_response())
 }
 
 /// A new execution of `ma` for `user` with the chosen parameter members
@@ -224,30 +211,23 @@ pub(crate) fn new_execution(
 )]
 pub async fn status(
     State(state): State<AppState>,
-    Extension(domain): Extension<Domain>,
-    headers: HeaderMap,
+    caller: Caller,
     Path((id, execution_id)): Path<(String, String)>,
-) -> Response {
-    if let Err(refusal) = business_user(&state, domain, &headers) {
-        return refusal;
-    }
+) -> Result<Json<ExecutionStatus>, ApiError> {
+    business_user(&state, &caller)?;
     let tenant = state.tenant();
-    let ma = match find(&tenant, &id) {
-        Ok(ma) => ma,
-        Err(r) => return r,
-    };
+    let ma = find(&tenant, &id)?;
     let engine = state.engine_handle();
     let wanted = execution_id.clone();
-    let execution = match super::blocking(move || engine.read_execution(&wanted)).await {
-        Ok(Some(e)) if e.multi_action == ma.id => e,
-        Ok(_) => {
-            return api_error(
+    let execution = match crate::api::state::blocking(move || engine.read_execution(&wanted)).await? {
+        Some(e) if e.multi_action == ma.id => e,
+        _ => {
+            return Err(ApiError::api(
                 StatusCode::NOT_FOUND,
                 "404",
-                &format!("The multi action {id} has no execution {execution_id}"),
-            )
+                format!("The multi action {id} has no execution {execution_id}"),
+            ))
         }
-        Err(e) => return internal(e),
     };
     let body = ExecutionStatus {
         execution_id: execution.execution_id,
@@ -256,10 +236,10 @@ pub async fn status(
         utc_end_date: execution.end_time,
         execution_result: ExecutionResult { messages: serde_json::from_str(&execution.messages).unwrap_or_default() },
     };
-    Json(body).into_response()
+    Ok(Json(body))
 }
 
-/// The Multi Actions API's part of the OpenAPI document.
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(start, status))]
-pub(crate) struct Doc;
+/// The Multi Actions API, which both domains serve.
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(start)).routes(routes!(status))
+}

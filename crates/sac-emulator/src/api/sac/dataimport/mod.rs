@@ -1,0 +1,41 @@
+//! The Data Import API, `/api/v1/dataimport` (SAP help: "api/v1/dataimport").
+//!
+//! The job lifecycle of SAP's pages: create a job for a model (or a public
+//! dimension), post rows in chunks (JSON `{"Data":[...]}` or CSV), validate,
+//! run (asynchronous), read the status, read the invalid rows, delete.
+//! This module holds the HTTP shapes; the jobs live in the engine
+//! (`engine::import_jobs`), which validates and writes them. Refusals carry
+//! SAC's numbered errors (1001-1011, SAP help "Error Codes and
+//! Troubleshooting") where SAC gives them.
+
+mod access;
+mod create;
+mod jobs;
+mod models;
+
+use axum::extract::DefaultBodyLimit;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::api::state::AppState;
+
+/// The Data Import API, which both domains serve.
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    let (schemas, paths, job) = routes!(create::upload, jobs::delete_job);
+    OpenApiRouter::new()
+        .routes(routes!(models::models))
+        .routes(routes!(models::model, create::create_model_job))
+        .routes(routes!(models::metadata))
+        .routes(routes!(create::create_typed_model_job))
+        .routes(routes!(models::public_dimensions))
+        .routes(routes!(models::public_dimension))
+        .routes(routes!(models::public_dimension_metadata))
+        .routes(routes!(create::create_dimension_job))
+        .routes(routes!(jobs::list_jobs))
+        // Row chunks are as big as `ImportLimits` allows, not axum's default.
+        .routes((schemas, paths, job.layer(DefaultBodyLimit::disable())))
+        .routes(routes!(jobs::validate_job))
+        .routes(routes!(jobs::invalid_rows))
+        .routes(routes!(jobs::run_job))
+        .routes(routes!(jobs::job_status_handler))
+}
