@@ -1,6 +1,7 @@
 //! The emulator's own controls, below the HTTP layer: reset, the run clock,
 //! releasing pinned work, the faults in force and the tenant. The JSON admin
-//! API (`api/admin.rs`) and the console's admin page (`api/console/admin.rs`)
+//! API (`api/emulator/admin.rs`) and the console's admin page
+//! (`api/emulator/console/admin.rs`)
 //! are thin adapters over these functions: they parse their own request
 //! format and render the outcome, nothing else.
 

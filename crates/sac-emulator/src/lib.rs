@@ -220,7 +220,7 @@ async fn tick(state: AppState, mut stop: watch::Receiver<bool>) {
 }
 
 /// Accepts connections until told to stop, at most `limits.max_connections`
-/// at once. A response marked with [`api::faults::DropConnection`] closes
+/// at once. A response marked with [`api::middleware::faults::DropConnection`] closes
 /// its connection without an answer.
 async fn serve_listener(
     listener: TcpListener,
@@ -258,7 +258,7 @@ async fn serve_listener(
             let router = router.clone();
             async move {
                 let response = router.oneshot(request).await.unwrap_or_else(|never| match never {});
-                if response.extensions().get::<api::faults::DropConnection>().is_some() {
+                if response.extensions().get::<api::middleware::faults::DropConnection>().is_some() {
                     return Err(std::io::Error::other("connection dropped by an injected fault"));
                 }
                 Ok(response)

@@ -1,9 +1,12 @@
 //! The HTTP layer, in folders that follow who a route is for:
 //! - `sac/`: SAP Analytics Cloud's services, one module each with its
 //!   handlers (HTTP shapes only) and its `routes()`;
-//! - the emulator's own surface: `emulator.rs` (its routes under
-//!   `/emulator`), `admin.rs` and `faults.rs` (the admin API), `console/`
-//!   (the web console), `openapi/` (the document of everything served);
+//! - `emulator/`: the emulator's own surface under `/emulator`: `mod.rs`
+//!   (its routes and their admin-guard rules), `admin.rs` and `faults.rs`
+//!   (the JSON admin API, adapters over `crate::admin`), `console/` (the web
+//!   console);
+//! - `openapi/`: the document of everything served, and the tags every
+//!   handler's annotation names;
 //! - `middleware/`: what runs around the handlers (admin guard, CSRF,
 //!   injected faults, request log);
 //! - what handlers share: `caller.rs` (who is calling), `error.rs` (SAC's
@@ -14,12 +17,9 @@
 //! calling, ask the engine to change things or the store to read them, and
 //! serialise SAC's answers; they never write job rows themselves.
 
-pub mod admin;
 pub mod caller;
-pub mod console;
-mod emulator;
+pub mod emulator;
 pub mod error;
-pub mod faults;
 pub mod middleware;
 pub mod openapi;
 pub mod responses;

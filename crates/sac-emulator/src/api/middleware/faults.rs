@@ -1,5 +1,5 @@
-//! The injected faults, as middleware (the faults in force live in
-//! `api::faults`). `api/mod.rs` layers it on SAC's services, never on the
+//! The injected faults, as middleware (the faults in force live in the
+//! engine, `engine::faults`; their wire format in `api::emulator::faults`). `api/mod.rs` layers it on SAC's services, never on the
 //! emulator's own surface.
 
 use std::time::Duration;
@@ -10,13 +10,17 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::api::faults::DropConnection;
 use crate::api::state::AppState;
 use crate::auth;
 use crate::clock::now_secs;
 use crate::engine::faults::{Answer, Expire};
 
 /// Middleware applying the faults in force to the requests it sees.
+/// Marker put on a response whose connection the server must drop (read
+/// by the connection loop in `lib.rs`).
+#[derive(Clone, Copy, Debug)]
+pub struct DropConnection;
+
 pub async fn inject(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_string();
     let target = match request.uri().query() {

@@ -9,7 +9,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 
 use super::requests::{cookie_names, mask_authorization, mask_csrf, mask_query, RequestRecord};
-use crate::api::faults::DropConnection;
+use crate::api::middleware::faults::DropConnection;
 use crate::api::state::{AppState, REQUEST_LOG_CAPACITY};
 use crate::clock::{now_ms, utc_timestamp};
 use crate::Domain;

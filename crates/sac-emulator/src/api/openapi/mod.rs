@@ -82,7 +82,7 @@ impl utoipa::Modify for Security {
 pub fn base() -> utoipa::openapi::OpenApi {
     let mut doc = Base::openapi();
     // The admin API's request bodies (its module lists them).
-    let admin = super::admin::Doc::openapi();
+    let admin = super::emulator::admin::Doc::openapi();
     if let Some(schemas) = admin.components.map(|c| c.schemas) {
         doc.components.get_or_insert_with(Default::default).schemas.extend(schemas);
     }

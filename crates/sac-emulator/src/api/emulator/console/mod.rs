@@ -5,7 +5,7 @@
 //! compile time) and read without JavaScript; a small embedded script
 //! reloads the main part of a page while something on it runs. Forms post
 //! `application/x-www-form-urlencoded` with the console's own form token,
-//! which the admin guard (`api::admin_guard`) checks before any handler
+//! which the admin guard (`api::middleware::admin_guard`) checks before any handler
 //! runs. Handlers call the engine to change things and the store to read
 //! them, as the other `api/` handlers do.
 
@@ -23,8 +23,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::openapi::tags;
-use super::state::AppState;
+use crate::api::openapi::tags;
+use crate::api::state::AppState;
 
 pub use session::SignedIn;
 

@@ -253,10 +253,6 @@ pub fn armed_answer(fault: &Fault) -> Value {
     }
 }
 
-/// Marker put on a response whose connection the server must drop.
-#[derive(Clone, Copy, Debug)]
-pub struct DropConnection;
-
 #[cfg(test)]
 mod tests {
     use super::*;

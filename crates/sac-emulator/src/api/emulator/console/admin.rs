@@ -12,7 +12,7 @@ use serde_json::{json, Map, Value};
 use super::layout::{self, badge, page, post_form, Frame, Nav};
 use super::SignedIn;
 use crate::admin::{self, AdminError};
-use crate::api::faults::FaultSpec;
+use crate::api::emulator::faults::FaultSpec;
 use crate::api::openapi::tags;
 use crate::api::state::AppState;
 use crate::clock::ClockMode;
@@ -448,7 +448,7 @@ mod tests {
         assert_eq!((spec.fail_runs, spec.message.as_deref()), (Some(1), Some("down")));
         assert!(fault_spec(&form("drop", &[("path", "/x")])).unwrap().drop);
         let expire = fault_spec(&form("expire_token", &[("path", "/x")])).unwrap();
-        assert_eq!(expire.expire, Some(crate::api::faults::Expire::Token));
+        assert_eq!(expire.expire, Some(crate::api::emulator::faults::Expire::Token));
         let crash = fault_spec(&form("crash_after_rows", &[("count", "0")])).unwrap();
         assert_eq!(Fault::try_from(crash), Ok(Fault::CrashAfterRows { rows: 0 }));
         assert!(fault_spec(&form("status", &[("status", "five")])).unwrap_err().contains("whole number"));

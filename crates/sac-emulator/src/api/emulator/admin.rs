@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::admin::{self, AdminError, TenantFormat};
-use crate::api::faults::{armed_answer, listing, FaultSpec};
+use crate::api::emulator::faults::{armed_answer, listing, FaultSpec};
 use crate::api::openapi::tags;
 use crate::api::responses::internal;
 use crate::api::state::AppState;
@@ -181,7 +181,7 @@ pub async fn release(State(state): State<AppState>, body: Bytes) -> Response {
         Err(r) => return r,
     };
     let engine = state.engine_handle();
-    match super::blocking(move || admin::release(&engine, request.id.as_deref())).await {
+    match crate::api::blocking(move || admin::release(&engine, request.id.as_deref())).await {
         Ok(released) => Json(json!({"released": released})).into_response(),
         Err(e) => refused(e),
     }
@@ -495,6 +495,13 @@ pub async fn idp_metadata(State(state): State<AppState>) -> Response {
         idp_assertion,
         idp_metadata
     ),
-    components(schemas(ClockMode, Release, FaultSpec, crate::api::faults::Expire, SourceRows, AssertionRequest))
+    components(schemas(
+        ClockMode,
+        Release,
+        FaultSpec,
+        crate::api::emulator::faults::Expire,
+        SourceRows,
+        AssertionRequest
+    ))
 )]
 pub(crate) struct Doc;

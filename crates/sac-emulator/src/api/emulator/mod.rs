@@ -3,16 +3,20 @@
 //! admin guard (`admin_guard`), whose rules each group of routes names.
 //! Faults are never injected here.
 
+pub mod admin;
+pub mod console;
+pub mod faults;
+
 use axum::middleware::from_fn_with_state;
 use axum::routing::any;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::error::unknown_endpoint;
-use super::middleware::admin_guard::{self, Bodies, Rules};
-use super::middleware::record::record;
-use super::state::AppState;
-use super::{admin, console, openapi};
+use crate::api::error::unknown_endpoint;
+use crate::api::middleware::admin_guard::{self, Bodies, Rules};
+use crate::api::middleware::record::record;
+use crate::api::openapi;
+use crate::api::state::AppState;
 use crate::Domain;
 
 /// The routes under `/emulator`.
