@@ -12,7 +12,6 @@ use crate::auth::TokenSource;
 use crate::config::ClientConfig;
 use crate::error::{Error, Result};
 use crate::http::{self, Answer, Idempotency};
-use crate::legacy::DataIntegration;
 use crate::secret::Secret;
 
 /// Which CSRF token a browser-domain write needs.
@@ -133,26 +132,6 @@ impl Client {
     /// on the direct API domain (or the browser domain when none is set).
     pub async fn check_public_api(&self) -> Result<()> {
         self.api_request(Method::GET, "/api/v1/csrf", &[], None, Idempotency::Safe).await.map(|_| ())
-    }
-
-    /// The Data Import API.
-    pub fn data_import(&self) -> crate::dataimport::DataImport<'_> {
-        crate::dataimport::DataImport::new(self)
-    }
-
-    /// The Data Export API.
-    pub fn data_export(&self) -> crate::dataexport::DataExport<'_> {
-        crate::dataexport::DataExport::new(self)
-    }
-
-    /// The Multi Actions API.
-    pub fn multi_actions(&self) -> crate::multiaction::MultiActions<'_> {
-        crate::multiaction::MultiActions::new(self)
-    }
-
-    /// The UI layer's data integration service (Data Management schedules).
-    pub fn data_integration(&self) -> DataIntegration<'_> {
-        DataIntegration::new(self)
     }
 
     /// A URL on the browser domain. `segments` are percent-encoded, so an id

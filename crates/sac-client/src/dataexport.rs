@@ -83,8 +83,17 @@ fn fact_properties(xml: &str) -> Option<Vec<String>> {
     }
 }
 
+// The handler is reached through the client (`client.data_export()`); the
+// accessor lives here so that `client.rs` needs no handler.
+impl Client {
+    /// The Data Export API.
+    pub fn data_export(&self) -> DataExport<'_> {
+        DataExport::new(self)
+    }
+}
+
 impl<'c> DataExport<'c> {
-    pub(crate) fn new(client: &'c Client) -> Self {
+    fn new(client: &'c Client) -> Self {
         DataExport { client }
     }
 

@@ -36,8 +36,17 @@ fn not_found(e: Error, what: &str) -> Error {
     }
 }
 
+// The handler is reached through the client (`client.data_import()`); the
+// accessor lives here so that `client.rs` needs no handler.
+impl Client {
+    /// The Data Import API.
+    pub fn data_import(&self) -> DataImport<'_> {
+        DataImport::new(self)
+    }
+}
+
 impl<'c> DataImport<'c> {
-    pub(crate) fn new(client: &'c Client) -> Self {
+    fn new(client: &'c Client) -> Self {
         DataImport { client }
     }
 

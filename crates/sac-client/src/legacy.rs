@@ -24,8 +24,17 @@ pub struct DataIntegration<'c> {
     client: &'c Client,
 }
 
+// The handler is reached through the client (`client.data_integration()`); the
+// accessor lives here so that `client.rs` needs no handler.
+impl Client {
+    /// The UI layer's data integration service (Data Management schedules).
+    pub fn data_integration(&self) -> DataIntegration<'_> {
+        DataIntegration::new(self)
+    }
+}
+
 impl<'c> DataIntegration<'c> {
-    pub(crate) fn new(client: &'c Client) -> Self {
+    fn new(client: &'c Client) -> Self {
         DataIntegration { client }
     }
 

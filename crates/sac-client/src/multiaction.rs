@@ -65,8 +65,17 @@ fn not_found(e: Error, what: &str) -> Error {
     }
 }
 
+// The handler is reached through the client (`client.multi_actions()`); the
+// accessor lives here so that `client.rs` needs no handler.
+impl Client {
+    /// The Multi Actions API.
+    pub fn multi_actions(&self) -> MultiActions<'_> {
+        MultiActions::new(self)
+    }
+}
+
 impl<'c> MultiActions<'c> {
-    pub(crate) fn new(client: &'c Client) -> Self {
+    fn new(client: &'c Client) -> Self {
         MultiActions { client }
     }
 

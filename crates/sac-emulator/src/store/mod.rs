@@ -29,6 +29,8 @@ pub mod auth;
 pub mod executions;
 pub mod facts;
 pub mod filter;
+#[cfg(test)]
+mod filter_props;
 pub mod import_jobs;
 pub mod master;
 pub mod runs;
