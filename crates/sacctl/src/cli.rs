@@ -431,6 +431,22 @@ pub enum ScheduleCommand {
         #[arg(long, default_value_t = 10)]
         limit: usize,
     },
+    /// The recent runs of one data import, newest first.
+    #[command(
+        after_help = "Example:\n  sacctl schedule history F58CA15F78AA9039E200586F05E2BB93 --model t.G:ZEPPART_001 --limit 5"
+    )]
+    History {
+        #[command(flatten)]
+        connection: ConnectionArgs,
+        /// The data import (schedule) id.
+        schedule_id: String,
+        /// The model or dimension it loads, t.X:ID.
+        #[arg(long)]
+        model: String,
+        /// At most this many runs.
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+    },
     /// Start a data import; with --wait, wait for it and exit with its outcome.
     #[command(
         after_help = "Example:\n  sacctl schedule run F58CA15F78AA9039E200586F05E2BB93 --model t.G:ZEPPART_001 --wait --timeout 30m"

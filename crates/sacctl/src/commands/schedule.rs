@@ -70,6 +70,11 @@ pub async fn schedule(printer: Printer, command: ScheduleCommand) -> Result<Exit
             }
             Ok(ExitStatus::Success)
         }
+        ScheduleCommand::History { connection, schedule_id, model, limit } => {
+            let (_, client) = connect(&connection)?;
+            let target = Target { model, schedule_id, mapping_id: None };
+            Ok(schedule::history(&client.data_integration(), &target, limit).await?.print(printer))
+        }
         ScheduleCommand::Run { connection, target, wait, if_running, wait_args } => {
             let (settings, client) = connect(&connection)?;
             let di = client.data_integration();

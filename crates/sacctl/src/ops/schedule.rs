@@ -265,21 +265,48 @@ pub fn run_json(
     exit: ExitStatus,
     resume: Option<&str>,
 ) -> Value {
+    let mut doc = run_fields(model, schedule_id, run);
+    doc["timed_out"] = timed_out.into();
+    finish(doc, exit, resume)
+}
+
+/// What SAC's logs say about a run, in the names of the run document (an
+/// entry of `schedule history`, the core of `run_json`).
+fn run_fields(model: &str, schedule_id: &str, run: &RefreshLog) -> Value {
     let rows = &run.wrangling_and_update_result.data;
-    let doc = json!({
+    json!({
         "model": model,
         "schedule_id": schedule_id,
         "execution_id": run.execution_id,
         "status": run.status.code(),
         "state": state(run.status),
-        "timed_out": timed_out,
         "start_time": run.start_time,
         "end_time": run.end_time,
         "user": run.user,
         "rows": {"read": rows.all_count, "rejected": rows.rejected_count, "inserted": rows.inserted_count},
         "message": run.message,
-    });
-    finish(doc, exit, resume)
+    })
+}
+
+/// The newest `limit` runs of `target`, newest first as SAC's logs list
+/// them: a list, so its document is a bare array of run entries (no
+/// `outcome`/`exit_code`, like the other lists of docs/output.md), exit 0.
+pub async fn history(di: &DataIntegration<'_>, target: &Target, limit: usize) -> Result<Outcome, Failure> {
+    let schedule = di.schedule(&target.model, &target.schedule_id).await.map_err(|e| schedule_failure(e, target))?;
+    let runs: Vec<&RefreshLog> = schedule.refresh_logs.iter().take(limit).collect();
+    let json = Value::Array(runs.iter().map(|run| run_fields(&target.model, &target.schedule_id, run)).collect());
+    let notes = if runs.is_empty() {
+        vec![Note::Info(format!("data import {} has never run", target.schedule_id))]
+    } else {
+        Vec::new()
+    };
+    Ok(Outcome {
+        exit: ExitStatus::Success,
+        json,
+        lines: runs.iter().map(|run| run_line(run)).collect(),
+        notes,
+        message: None,
+    })
 }
 
 /// One line about a run.

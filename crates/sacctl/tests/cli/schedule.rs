@@ -132,6 +132,55 @@ async fn not_found_usage_and_unreachable() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn history_lists_the_runs_newest_first() {
+    let env = setup(ClockMode::Immediate).await;
+    let mut started = Vec::new();
+    for _ in 0..2 {
+        let run = json_doc(&env.run_ok(&[RUN, &["--output", "json"]].concat()).await);
+        started.push(run["execution_id"].as_str().unwrap().to_string());
+    }
+    let history = &["schedule", "history", SCHEDULE, "--model", MODEL];
+
+    // The two new runs, the newer first, then the demo's run from before.
+    let text = env.run_ok(history).await;
+    let lines: Vec<String> = stdout(&text).lines().map(str::to_string).collect();
+    assert_eq!(lines.len(), 3, "{}", describe(&text));
+    assert!(lines[0].starts_with(&format!("run {} succeeded", started[1])), "{}", describe(&text));
+    assert!(lines[1].starts_with(&format!("run {} succeeded", started[0])), "{}", describe(&text));
+    assert!(lines[2].contains(HISTORY_RUN_ID), "{}", describe(&text));
+    assert!(lines[0].contains("(89 read, 0 rejected)") && lines[0].contains(", ended "), "{}", lines[0]);
+
+    let doc = json_doc(&env.run_ok(&[history, &["--output", "json"][..]].concat()).await);
+    let runs = doc.as_array().unwrap_or_else(|| panic!("an array: {doc}"));
+    let ids: Vec<&str> = runs.iter().map(|r| r["execution_id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [started[1].as_str(), started[0].as_str(), HISTORY_RUN_ID]);
+    let newest = &runs[0];
+    assert_eq!(newest["model"], MODEL);
+    assert_eq!(newest["schedule_id"], SCHEDULE);
+    assert_eq!((&newest["status"], &newest["state"]), (&json!(1), &json!("succeeded")));
+    assert_eq!(newest["rows"], json!({"read": 89, "rejected": 0, "inserted": 89}));
+    assert!(newest["start_time"].is_string() && newest["end_time"].is_string(), "{newest}");
+    assert_eq!(newest["user"], "JDOE");
+    assert!(newest.get("exit_code").is_none() && newest.get("timed_out").is_none(), "a list entry: {newest}");
+
+    let one = env.run_ok(&[history, &["--limit", "1"][..]].concat()).await;
+    assert_eq!(stdout(&one).lines().count(), 1, "{}", describe(&one));
+    assert!(stdout(&one).contains(&started[1]));
+    let one = json_doc(&env.run_ok(&[history, &["--limit", "1", "--output", "json"][..]].concat()).await);
+    assert_eq!(one.as_array().map(Vec::len), Some(1), "{one}");
+
+    let missing = env.run(&["schedule", "history", "NOPE", "--model", MODEL]).await;
+    assert_eq!(code(&missing), 4, "{}", describe(&missing));
+    assert!(stdout(&missing).is_empty(), "{}", describe(&missing));
+    let err = stderr(&missing);
+    assert!(err.contains("has no data import NOPE") && err.contains("sacctl schedule list --model"), "{err}");
+    let missing = env.run(&["schedule", "history", "NOPE", "--model", MODEL, "--output", "json"]).await;
+    assert_eq!(code(&missing), 4);
+    let doc = json_doc(&missing);
+    assert_eq!((&doc["outcome"], &doc["exit_code"]), (&json!("not_found"), &json!(4)), "{doc}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn bursts_and_expiry_during_a_wait_are_survived_with_one_run() {
     let env = setup(ClockMode::Polls { polls: 4 }).await;
     env.admin("/emulator/faults", json!({"path": SERVICE, "status": 429, "retry_after": 0, "times": 2})).await;
