@@ -36,7 +36,10 @@ fn purpose(client: &OAuthClient) -> &'static str {
 /// What a user may do, as the emulator's services decide it.
 fn permissions(user: &User) -> (&'static str, &'static str) {
     match (user.in_tenant, user.role) {
-        (false, _) => ("no SAC user", "known to the identity provider only: every service refuses them (error 3000)"),
+        (false, _) => (
+            "no SAC user",
+            "known to the identity provider only: SAC refuses them (error 3000), and so does this console",
+        ),
         (true, Role::Planner) => {
             ("planner", "reads everything; runs data imports and multi actions; writes through the Data Import API")
         }
@@ -49,6 +52,21 @@ fn codes(items: &[String]) -> Markup {
     html! {
         @if items.is_empty() { "\u{2013}" }
         @for (i, item) in items.iter().enumerate() { @if i > 0 { ", " } code { (item) } }
+    }
+}
+
+/// A titled table: its column heads, what it says when it has no rows, its rows.
+fn listing(title: &str, heads: &[&str], none: &str, rows: impl Iterator<Item = Markup>) -> Markup {
+    let rows: Vec<Markup> = rows.collect();
+    html! {
+        h2 { (title) }
+        table {
+            thead { tr { @for head in heads { th { (head) } } } }
+            tbody {
+                @for row in &rows { (row) }
+                @if rows.is_empty() { tr { td.empty colspan=(heads.len()) { (none) } } }
+            }
+        }
     }
 }
 
@@ -80,29 +98,21 @@ pub async fn show(who: SignedIn, State(state): State<AppState>) -> Response {
             code { "docs/emulator.md" } " (section \u{201c}The demo tenant\u{201d}); a tenant loaded from a file ("
             code { "--tenant FILE" } ", " code { "POST /emulator/tenant" } ") has them in that file."
         }
-        h2 { "OAuth clients" }
-        table.clients {
-            thead { tr { th { "Client id" } th { "Purpose" } th { "Grants" } th { "APIs" } th { "Redirect URIs" } th { "Secret" } } }
-            tbody {
-                @for c in &tenant.clients {
-                    tr data-client=(c.id) {
-                        td { code { (c.id) } }
-                        td { (purpose(c)) }
-                        td { (codes(&c.grants)) }
-                        td { (codes(&c.access)) }
-                        td { (codes(&c.redirect_uris)) }
-                        td { (presence(&c.secret)) }
-                    }
+        (listing("OAuth clients", &["Client id", "Purpose", "Grants", "APIs", "Redirect URIs", "Secret"], "The tenant has no OAuth clients.",
+            tenant.clients.iter().map(|c| html! {
+                tr data-client=(c.id) {
+                    td { code { (c.id) } }
+                    td { (purpose(c)) }
+                    td { (codes(&c.grants)) }
+                    td { (codes(&c.access)) }
+                    td { (codes(&c.redirect_uris)) }
+                    td { (presence(&c.secret)) }
                 }
-                @if tenant.clients.is_empty() { tr { td.empty colspan="6" { "The tenant has no OAuth clients." } } }
-            }
-        }
-        h2 { "Users" }
-        table.users {
-            thead { tr { th { "User" } th { "Name" } th { "Role" } th { "May" } th { "Password" } } }
-            tbody {
-                @for u in &tenant.users {
-                    @let (role, may) = permissions(u);
+            })))
+        (listing("Users", &["User", "Name", "Role", "May", "Password"], "The tenant has no users.",
+            tenant.users.iter().map(|u| {
+                let (role, may) = permissions(u);
+                html! {
                     tr data-user=(u.id) {
                         td { code { (u.id) } }
                         td { (u.display_name) }
@@ -111,60 +121,40 @@ pub async fn show(who: SignedIn, State(state): State<AppState>) -> Response {
                         td { (presence(&u.password)) }
                     }
                 }
-                @if tenant.users.is_empty() { tr { td.empty colspan="5" { "The tenant has no users." } } }
-            }
-        }
-        h2 { "Multi actions" }
-        table {
-            thead { tr { th { "Multi action" } th { "Description" } th { "Parameters" } th.num { "Steps" } } }
-            tbody {
-                @for ma in &tenant.multi_actions {
-                    tr {
-                        td { a href={ "/emulator/ui/multiactions#ma-" (ma.id) } { code { (tenant.object_name(&ma.id)) } } }
-                        td { (ma.description) }
-                        td {
-                            @for (i, p) in ma.parameters.iter().enumerate() {
-                                @if i > 0 { ", " }
-                                code { (p.id) } " (a version of "
-                                a href={ "/emulator/ui/models/" (p.version_of) } { code { (p.version_of) } } ")"
-                            }
+            })))
+        (listing("Multi actions", &["Multi action", "Description", "Parameters", "Steps"], "The tenant has no multi actions.",
+            tenant.multi_actions.iter().map(|ma| html! {
+                tr {
+                    td { a href={ "/emulator/ui/multiactions#ma-" (ma.id) } { code { (tenant.object_name(&ma.id)) } } }
+                    td { (ma.description) }
+                    td {
+                        @for (i, p) in ma.parameters.iter().enumerate() {
+                            @if i > 0 { ", " }
+                            code { (p.id) } " (a version of "
+                            a href={ "/emulator/ui/models/" (p.version_of) } { code { (p.version_of) } } ")"
                         }
-                        td.num { (ma.steps.len()) }
                     }
+                    td { (ma.steps.len()) }
                 }
-                @if tenant.multi_actions.is_empty() { tr { td.empty colspan="4" { "The tenant has no multi actions." } } }
-            }
-        }
-        h2 { "Planning models" }
-        table {
-            thead { tr { th { "Model" } th { "Description" } th { "Dimensions" } th { "Versions" } } }
-            tbody {
-                @for m in &tenant.models {
-                    tr {
-                        td { a href={ "/emulator/ui/models/" (m.id) } { code { (tenant.object_name(&m.id)) } } }
-                        td { (m.description) }
-                        td { @for (i, d) in m.dimensions.iter().enumerate() { @if i > 0 { ", " } (d.name) } }
-                        td { (codes(&m.versions)) }
-                    }
+            })))
+        (listing("Planning models", &["Model", "Description", "Dimensions", "Versions"], "The tenant has no planning models.",
+            tenant.models.iter().map(|m| html! {
+                tr {
+                    td { a href={ "/emulator/ui/models/" (m.id) } { code { (tenant.object_name(&m.id)) } } }
+                    td { (m.description) }
+                    td { @for (i, d) in m.dimensions.iter().enumerate() { @if i > 0 { ", " } (d.name) } }
+                    td { (codes(&m.versions)) }
                 }
-                @if tenant.models.is_empty() { tr { td.empty colspan="4" { "The tenant has no planning models." } } }
-            }
-        }
-        h2 { "Data imports" }
-        table {
-            thead { tr { th { "Data import" } th { "Schedule id" } th { "Reads" } th { "Loads into" } } }
-            tbody {
-                @for s in &tenant.schedules {
-                    tr {
-                        td { a href={ "/emulator/ui/schedules#schedule-" (s.schedule_id) } { (s.mapping_name) } }
-                        td { code { (s.schedule_id) } }
-                        td { (s.source) " / " (s.object) }
-                        td { a href={ "/emulator/ui/models/" (s.target) } { code { (tenant.object_name(&s.target)) } } }
-                    }
+            })))
+        (listing("Data imports", &["Data import", "Schedule id", "Reads", "Loads into"], "The tenant has no data imports.",
+            tenant.schedules.iter().map(|s| html! {
+                tr {
+                    td { a href={ "/emulator/ui/schedules#schedule-" (s.schedule_id) } { (s.mapping_name) } }
+                    td { code { (s.schedule_id) } }
+                    td { (s.source) " / " (s.object) }
+                    td { a href={ "/emulator/ui/models/" (s.target) } { code { (tenant.object_name(&s.target)) } } }
                 }
-                @if tenant.schedules.is_empty() { tr { td.empty colspan="4" { "The tenant has no data imports." } } }
-            }
-        }
+            })))
     };
     page(Frame { title: "Tenant", nav: Nav::Tenant, who: &who, tenant: &tenant.letter, live: false }, content)
 }
