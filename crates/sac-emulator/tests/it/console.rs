@@ -187,6 +187,48 @@ async fn browsers_without_a_tenant_session_are_sent_to_sign_in() {
 }
 
 #[tokio::test]
+async fn the_tenant_page_names_clients_and_users_but_no_secret() {
+    let emu = start().await;
+    let page = emu.get("/emulator/ui/tenant").await;
+    assert_eq!(page.status(), StatusCode::SEE_OTHER);
+    assert_eq!(page.headers()["location"], "/login?url=%2Femulator%2Fui%2Ftenant");
+
+    let browser = sign_in(&emu, "JDOE").await;
+    let html = browser.read("/emulator/ui/tenant").await;
+    assert!(html.contains(r#"class="active" href="/emulator/ui/tenant">Tenant<"#), "in the navigation: {html}");
+    let demo = sac_emulator::Tenant::demo();
+    for client in &demo.clients {
+        assert!(html.contains(&format!(r#"<tr data-client="{}"><td><code>{}</code>"#, client.id, client.id)), "{html}");
+    }
+    assert!(html.contains("<code>client_credentials</code>") && html.contains("<code>Data Import Service</code>"));
+    assert!(html.contains("<code>http://127.0.0.1:*</code>"), "redirect URIs: {html}");
+    for user in &demo.users {
+        assert!(html.contains(&format!(r#"<tr data-user="{}"><td><code>{}</code>"#, user.id, user.id)), "{html}");
+        assert!(html.contains(&escaped(&user.display_name)), "{} named: {html}", user.id);
+    }
+    assert!(html.contains("<td>viewer</td>") && html.contains("<td>no SAC user</td>"), "roles: {html}");
+    assert_eq!(html.matches("<td>set</td>").count(), demo.clients.len() + demo.users.len());
+    assert!(html.contains(r#"href="/emulator/ui/models/SALES_PLAN""#) && html.contains("t.G:MA_LOAD_ZEPPART"));
+    assert!(html.contains(&format!(r#"href="/emulator/ui/schedules#schedule-{SCHEDULE}""#)));
+    assert!(html.contains(r#"href="/emulator/ui/models/ZEPPART_001"><code>t.G:ZEPPART_001</code>"#), "{html}");
+
+    let secrets = demo.clients.iter().map(|c| &c.secret).chain(demo.users.iter().map(|u| &u.password));
+    for secret in secrets {
+        assert!(!secret.is_empty());
+        // Neither as written nor as the HTML escapes it.
+        assert!(
+            !html.contains(secret.as_str()) && !html.contains(&escaped(secret)),
+            "a secret of the demo tenant is on the page"
+        );
+    }
+}
+
+/// `text` as maud escapes it in HTML.
+fn escaped(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+#[tokio::test]
 async fn forms_need_the_console_token_of_their_own_session() {
     let emu = start().await;
     let jdoe = sign_in(&emu, "JDOE").await;

@@ -13,6 +13,7 @@ use crate::api::middleware::admin_guard::FORM_TOKEN_FIELD;
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Nav {
     Overview,
+    Tenant,
     Models,
     Schedules,
     Imports,
@@ -21,8 +22,9 @@ pub enum Nav {
     Admin,
 }
 
-const SECTIONS: [(Nav, &str, &str); 7] = [
+const SECTIONS: [(Nav, &str, &str); 8] = [
     (Nav::Overview, "/emulator/ui", "Overview"),
+    (Nav::Tenant, "/emulator/ui/tenant", "Tenant"),
     (Nav::Models, "/emulator/ui/models", "Models"),
     (Nav::Schedules, "/emulator/ui/schedules", "Data Management"),
     (Nav::Imports, "/emulator/ui/imports", "Import jobs"),

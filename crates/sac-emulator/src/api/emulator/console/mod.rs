@@ -17,6 +17,7 @@ mod multiactions;
 mod requests;
 mod schedules;
 mod session;
+mod tenant;
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -38,6 +39,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(models::overview))
         .routes(routes!(stylesheet))
         .routes(routes!(script))
+        .routes(routes!(tenant::show))
         .routes(routes!(models::list))
         .routes(routes!(models::rows))
         .routes(routes!(schedules::list))
