@@ -22,7 +22,7 @@ pub enum Nav {
     Admin,
 }
 
-const SECTIONS: [(Nav, &str, &str); 8] = [
+const SECTIONS: &[(Nav, &str, &str)] = &[
     (Nav::Overview, "/emulator/ui", "Overview"),
     (Nav::Tenant, "/emulator/ui/tenant", "Tenant"),
     (Nav::Models, "/emulator/ui/models", "Models"),
@@ -82,7 +82,7 @@ pub fn page(frame: Frame<'_>, content: Markup) -> Response {
             span.tenant { "tenant " (frame.tenant) }
             nav {
                 @for (nav, href, label) in SECTIONS {
-                    a.active[nav == frame.nav] href=(href) { (label) }
+                    a.active[*nav == frame.nav] href=(href) { (label) }
                 }
             }
             div.account {
