@@ -21,6 +21,9 @@ pub enum Fault {
     Request(RequestFault),
     /// The next runs and import jobs that start fail with the message.
     FailRuns(Counted),
+    /// The next Data Import jobs that are written fail with the message,
+    /// writing none of their rows; schedule runs are not touched.
+    FailImportRuns(Counted),
     /// The next data-action steps of multi actions fail with the message.
     FailDataActions(Counted),
     /// The next `runs` runs stay out of the schedule's logs for `reads` log
@@ -79,6 +82,7 @@ impl Fault {
         match self {
             Fault::Request(_) => "request",
             Fault::FailRuns(_) => "fail_runs",
+            Fault::FailImportRuns(_) => "fail_import_runs",
             Fault::FailDataActions(_) => "fail_data_actions",
             Fault::LogLag { .. } => "log_lag_reads",
             Fault::CrashAfterRows { .. } => "crash_after_rows",
@@ -89,7 +93,7 @@ impl Fault {
     fn firings(&self) -> u32 {
         match self {
             Fault::Request(f) => f.times,
-            Fault::FailRuns(c) | Fault::FailDataActions(c) => c.count,
+            Fault::FailRuns(c) | Fault::FailImportRuns(c) | Fault::FailDataActions(c) => c.count,
             Fault::LogLag { reads, runs } => {
                 if *reads == 0 {
                     0
@@ -106,9 +110,11 @@ impl Fault {
     fn replaces(&self, other: &Fault) -> bool {
         match self {
             Fault::Request(_) => false,
-            Fault::FailRuns(_) | Fault::FailDataActions(_) | Fault::LogLag { .. } | Fault::CrashAfterRows { .. } => {
-                std::mem::discriminant(self) == std::mem::discriminant(other)
-            }
+            Fault::FailRuns(_)
+            | Fault::FailImportRuns(_)
+            | Fault::FailDataActions(_)
+            | Fault::LogLag { .. }
+            | Fault::CrashAfterRows { .. } => std::mem::discriminant(self) == std::mem::discriminant(other),
         }
     }
 }
@@ -185,6 +191,13 @@ impl Faults {
         self.take(|f| if let Fault::FailRuns(c) = f { Some(c.message.clone()) } else { None })
     }
 
+    /// The message of an injected failure of the Data Import job being
+    /// written, if one is due: its own kind first, else a run failure.
+    pub(crate) fn take_import_run_failure(&self) -> Option<String> {
+        self.take(|f| if let Fault::FailImportRuns(c) = f { Some(c.message.clone()) } else { None })
+            .or_else(|| self.take_run_failure())
+    }
+
     /// The message of an injected data-action failure, if one is due.
     pub(crate) fn take_data_action_failure(&self) -> Option<String> {
         self.take(|f| if let Fault::FailDataActions(c) = f { Some(c.message.clone()) } else { None })
@@ -236,14 +249,26 @@ mod tests {
         faults.arm(request("/a", None, 1));
         faults.arm(Fault::FailRuns(Counted { count: 3, message: "first".into() }));
         faults.arm(Fault::FailRuns(Counted { count: 1, message: "second".into() }));
+        faults.arm(Fault::FailImportRuns(Counted { count: 1, message: "locked".into() }));
         faults.arm(Fault::LogLag { reads: 2, runs: 1 });
         faults.arm(Fault::CrashAfterRows { rows: 0 });
         let remaining: Vec<_> = faults.list().iter().map(|a| (a.fault.kind(), a.remaining)).collect();
         assert_eq!(
             remaining,
-            [("request", 2), ("request", 1), ("fail_runs", 1), ("log_lag_reads", 1), ("crash_after_rows", 1)]
+            [
+                ("request", 2),
+                ("request", 1),
+                ("fail_runs", 1),
+                ("fail_import_runs", 1),
+                ("log_lag_reads", 1),
+                ("crash_after_rows", 1)
+            ]
         );
-        assert_eq!(faults.take_run_failure().as_deref(), Some("second"));
+        // An import job takes its own kind first, then a run failure; a run never takes an import's.
+        assert_eq!(faults.take_import_run_failure().as_deref(), Some("locked"));
+        assert_eq!(faults.take_import_run_failure().as_deref(), Some("second"));
+        assert_eq!(faults.take_run_failure(), None);
+        faults.arm(Fault::FailImportRuns(Counted { count: 1, message: "locked".into() }));
         assert_eq!(faults.take_run_failure(), None);
         assert_eq!(faults.take_request("GET", "/a/b").map(|r| r.times), Some(2));
         faults.arm(Fault::LogLag { reads: 0, runs: 1 });

@@ -277,12 +277,14 @@ impl Engine {
     /// FAILED), in one transaction. (Writer lock held.)
     fn write_job(&self, job_id: &str) -> StoreResult<bool> {
         let tenant = self.tenant();
-        let failure = self.failures.take_run_failure();
-        let crash_after = self.failures.take_crash_after_rows();
         self.store.write(|w| {
             let Some(mut job) = w.import_job(job_id)?.filter(is_processing) else {
                 return Ok(false);
             };
+            // Taken only for a job really written now, so that a count of N
+            // faults exactly the next N jobs.
+            let failure = self.failures.take_import_run_failure();
+            let crash_after = self.failures.take_crash_after_rows();
             job.due_at_ms = None;
             job.polls_left = None;
             job.updated = utc_timestamp(now_ms());

@@ -137,6 +137,30 @@ async fn max_failed_rows_dry_run_clean_and_replace_json_and_stdin() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_push_whose_job_fails_when_written_exits_1_with_sacs_message_and_writes_nothing() {
+    let env = technical().await;
+    let message = "The model SALES_PLAN is locked by another data load";
+    env.admin("/emulator/faults", json!({"fail_import_runs": 1, "message": message})).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("plan.csv");
+    std::fs::write(&file, rows(5, "public.Forecast", None)).unwrap();
+    let failed = env.run(&push(file.to_str().unwrap(), &[])).await;
+    assert_eq!(code(&failed), 1, "a failed job (docs/exit-codes.md): {}", describe(&failed));
+    let said = stdout(&failed);
+    assert!(
+        said.contains("0 rows written") && said.contains(&format!("job FAILED: {message}")),
+        "{}",
+        describe(&failed)
+    );
+    assert!(stored(&env, "Version=public.Forecast").await.is_empty(), "the failed job wrote rows");
+
+    // The fault fired once: the same push goes through now.
+    let again = env.run(&push(file.to_str().unwrap(), &[])).await;
+    assert_eq!(code(&again), 0, "{}", describe(&again));
+    assert_eq!(stored(&env, "Version=public.Forecast").await.len(), 5);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn bad_input_refusals_jobs_and_models() {
     let mut env = technical().await;
     let dir = tempfile::tempdir().unwrap();

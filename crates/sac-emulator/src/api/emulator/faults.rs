@@ -50,6 +50,10 @@ pub struct FaultSpec {
     /// The next N runs that start fail with `message` (not path-matched).
     #[serde(default)]
     pub fail_runs: Option<u32>,
+    /// The next N Data Import jobs that are run end FAILED with `message`,
+    /// writing none of their rows (schedule runs are not touched).
+    #[serde(default)]
+    pub fail_import_runs: Option<u32>,
     /// The next N data-action steps of multi actions fail with `message`.
     #[serde(default)]
     pub fail_data_actions: Option<u32>,
@@ -62,14 +66,17 @@ pub struct FaultSpec {
     /// written this many rows of its transaction. For crash tests.
     #[serde(default)]
     pub crash_after_rows: Option<u64>,
-    /// The failure message of `fail_runs` and `fail_data_actions` (a SAC-like
-    /// default when absent).
+    /// The failure message of `fail_runs`, `fail_import_runs` and
+    /// `fail_data_actions` (a SAC-like default when absent).
     #[serde(default)]
     pub message: Option<String>,
 }
 
 /// The message of a `fail_runs` fault posted without one.
 const RUN_FAILURE: &str = "The data import failed: the source system did not answer";
+/// The message of a `fail_import_runs` fault posted without one.
+const IMPORT_RUN_FAILURE: &str =
+    "The data could not be written to the model: the target model is locked by another data load";
 /// The message of a `fail_data_actions` fault posted without one.
 const DATA_ACTION_FAILURE: &str = "The data action failed: the target version is locked";
 
@@ -83,21 +90,25 @@ impl FaultSpec {
             || self.expire.is_some();
         let run_level = [
             self.fail_runs.is_some(),
+            self.fail_import_runs.is_some(),
             self.fail_data_actions.is_some(),
             self.log_lag_reads.is_some(),
             self.crash_after_rows.is_some(),
         ];
         if run_level.iter().any(|b| *b) {
             if acts || self.path.is_some() || run_level.iter().filter(|b| **b).count() > 1 {
-                return Err("fail_runs, fail_data_actions, log_lag_reads and crash_after_rows are faults of their own: give one \
-                            (with an optional message or times)"
-                    .into());
+                return Err(
+                    "fail_runs, fail_import_runs, fail_data_actions, log_lag_reads and crash_after_rows are faults \
+                     of their own: give one (with an optional message or times)"
+                        .into(),
+                );
             }
             return Ok(());
         }
         if !acts {
             return Err(
-                "a fault needs one of status, delay_ms, drop, drop_response, expire, fail_runs, fail_data_actions, log_lag_reads or crash_after_rows"
+                "a fault needs one of status, delay_ms, drop, drop_response, expire, fail_runs, fail_import_runs, \
+                 fail_data_actions, log_lag_reads or crash_after_rows"
                     .into(),
             );
         }
@@ -130,6 +141,9 @@ impl TryFrom<FaultSpec> for Fault {
         };
         if let Some(count) = spec.fail_runs {
             return Ok(Fault::FailRuns(counted(count, RUN_FAILURE)));
+        }
+        if let Some(count) = spec.fail_import_runs {
+            return Ok(Fault::FailImportRuns(counted(count, IMPORT_RUN_FAILURE)));
         }
         if let Some(count) = spec.fail_data_actions {
             return Ok(Fault::FailDataActions(counted(count, DATA_ACTION_FAILURE)));
@@ -181,6 +195,9 @@ impl From<&Fault> for FaultSpec {
                 }
             }
             Fault::FailRuns(c) => FaultSpec { fail_runs: Some(c.count), message: Some(c.message.clone()), ..none },
+            Fault::FailImportRuns(c) => {
+                FaultSpec { fail_import_runs: Some(c.count), message: Some(c.message.clone()), ..none }
+            }
             Fault::FailDataActions(c) => {
                 FaultSpec { fail_data_actions: Some(c.count), message: Some(c.message.clone()), ..none }
             }
@@ -206,8 +223,8 @@ impl From<&Armed> for Listed {
     }
 }
 
-/// The `fail_runs` and `fail_data_actions` entries of the listing (the
-/// first listings had only these two engine faults).
+/// A counted failure as the listing names it (`fail_runs`,
+/// `fail_import_runs`, `fail_data_actions`) and as arming one answers.
 #[derive(Serialize)]
 struct Remaining<'a> {
     count: u32,
@@ -221,7 +238,7 @@ pub fn listing(armed: &[Armed]) -> Value {
         armed.iter().partition(|a| matches!(a.fault, Fault::Request(_)));
     fn counted(a: &Armed) -> Option<Remaining<'_>> {
         match &a.fault {
-            Fault::FailRuns(c) | Fault::FailDataActions(c) => {
+            Fault::FailRuns(c) | Fault::FailImportRuns(c) | Fault::FailDataActions(c) => {
                 Some(Remaining { count: a.remaining, message: &c.message })
             }
             Fault::Request(_) | Fault::LogLag { .. } | Fault::CrashAfterRows { .. } => None,
@@ -232,6 +249,7 @@ pub fn listing(armed: &[Armed]) -> Value {
         "faults": request.iter().map(|a| Listed::from(*a)).collect::<Vec<_>>(),
         "engine_faults": engine.iter().map(|a| Listed::from(*a)).collect::<Vec<_>>(),
         "fail_runs": first("fail_runs"),
+        "fail_import_runs": first("fail_import_runs"),
         "fail_data_actions": first("fail_data_actions"),
     })
 }
@@ -244,7 +262,7 @@ pub fn armed_answer(fault: &Fault) -> Value {
             serde_json::to_value(Listed { kind: fault.kind(), spec: FaultSpec::from(fault), remaining: r.times })
                 .unwrap_or_default()
         }
-        Fault::FailRuns(c) | Fault::FailDataActions(c) => {
+        Fault::FailRuns(c) | Fault::FailImportRuns(c) | Fault::FailDataActions(c) => {
             let in_force = (c.count > 0).then_some(Remaining { count: c.count, message: &c.message });
             json!({ fault.kind(): in_force })
         }
@@ -270,6 +288,7 @@ mod tests {
         assert!(fault(r#"{"path":"/x","status":99}"#).is_err());
         assert!(fault(r#"{"path":"/x","status":500,"times":0}"#).is_err());
         assert!(fault(r#"{"fail_runs":1,"log_lag_reads":2}"#).unwrap_err().contains("of their own"));
+        assert!(fault(r#"{"fail_import_runs":1,"path":"/x"}"#).unwrap_err().contains("of their own"));
         assert!(serde_json::from_str::<FaultSpec>(r#"{"path":"/x","stauts":500}"#).is_err());
     }
 
@@ -280,6 +299,7 @@ mod tests {
             r#"{"path":"/s?action=run","times":1,"delay_ms":300,"drop":true}"#,
             r#"{"path":"/s","times":2,"expire":"csrf","drop_response":true}"#,
             r#"{"fail_runs":2,"message":"down"}"#,
+            r#"{"fail_import_runs":3,"message":"model locked"}"#,
             r#"{"fail_data_actions":1,"message":"locked"}"#,
             r#"{"log_lag_reads":3,"times":2}"#,
             r#"{"crash_after_rows":0}"#,
@@ -289,5 +309,7 @@ mod tests {
         }
         let defaulted = fault(r#"{"fail_runs":1}"#).unwrap();
         assert_eq!(defaulted, Fault::FailRuns(Counted { count: 1, message: RUN_FAILURE.into() }));
+        let defaulted = fault(r#"{"fail_import_runs":1}"#).unwrap();
+        assert_eq!(defaulted, Fault::FailImportRuns(Counted { count: 1, message: IMPORT_RUN_FAILURE.into() }));
     }
 }

@@ -37,6 +37,9 @@ fn fault_row(armed: &Armed) -> Markup {
         Fault::FailRuns(c) => {
             ("", "", html! { "The next " b { (armed.remaining) } " runs and import jobs fail: " (c.message) })
         }
+        Fault::FailImportRuns(c) => {
+            ("", "", html! { "The next " b { (armed.remaining) } " import jobs fail, writing nothing: " (c.message) })
+        }
         Fault::FailDataActions(c) => {
             ("", "", html! { "The next " b { (armed.remaining) } " data-action steps fail: " (c.message) })
         }
@@ -176,6 +179,7 @@ pub async fn show(who: SignedIn, State(state): State<AppState>) -> Response {
                         option value="drop" { "drop the connection unanswered" }
                         option value="drop_response" { "handle, then drop the answer" }
                         option value="fail_runs" { "fail the next runs" }
+                        option value="fail_import_runs" { "fail the next import job runs" }
                         option value="fail_data_actions" { "fail the next data actions" }
                         option value="log_lag_reads" { "hide the next run from N log reads" }
                         option value="expire_csrf" { "make the session's CSRF token stale" }
@@ -187,7 +191,7 @@ pub async fn show(who: SignedIn, State(state): State<AppState>) -> Response {
                     label { "Status " input name="status" type="number" min="200" max="599" placeholder="503"; }
                     label { "Retry-After (s) " input name="retry_after" type="number" min="0"; }
                     label { "Delay (ms) " input name="delay_ms" type="number" min="0"; }
-                    label { "Count (runs, actions, reads) " input name="count" type="number" min="0"; }
+                    label { "Count (runs, jobs, actions, reads) " input name="count" type="number" min="0"; }
                     label { "Times " input name="times" type="number" min="1" placeholder="1"; }
                     label { "Message " input name="message" placeholder="(SAC's default)"; }
                 }
@@ -247,7 +251,7 @@ fn fault_spec(form: &FaultForm) -> Result<FaultSpec, String> {
             number("delay_ms", &form.delay_ms)?;
             None
         }
-        "fail_runs" | "fail_data_actions" | "log_lag_reads" | "crash_after_rows" => {
+        "fail_runs" | "fail_import_runs" | "fail_data_actions" | "log_lag_reads" | "crash_after_rows" => {
             number(&form.kind, &form.count)?;
             None
         }
@@ -446,6 +450,8 @@ mod tests {
         assert_eq!((spec.status, spec.times, spec.path.as_deref()), (Some(503), Some(2), Some("/api/v1/csrf")));
         let spec = fault_spec(&form("fail_runs", &[("count", "1"), ("message", "down")])).unwrap();
         assert_eq!((spec.fail_runs, spec.message.as_deref()), (Some(1), Some("down")));
+        let spec = fault_spec(&form("fail_import_runs", &[("count", "2")])).unwrap();
+        assert_eq!((spec.fail_import_runs, spec.fail_runs), (Some(2), None));
         assert!(fault_spec(&form("drop", &[("path", "/x")])).unwrap().drop);
         let expire = fault_spec(&form("expire_token", &[("path", "/x")])).unwrap();
         assert_eq!(expire.expire, Some(crate::api::emulator::faults::Expire::Token));
