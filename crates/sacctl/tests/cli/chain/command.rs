@@ -8,7 +8,22 @@ use crate::common::*;
 use sac_emulator::ClockMode;
 use sac_testkit::demo::{PASSWORD, USER_CLIENT};
 
-/// A program, the master data it prepares for, and a notification after.
+/// The master data load that needs the step `extract`.
+const MASTER: &str = r#"
+[step.master]
+kind = "schedule"
+needs = ["extract"]
+schedule = "F58CA15F78AA9039E200586F05E2BB93"
+model = "t.G:ZEPPART_001"
+poll_interval = "100ms"
+"#;
+
+/// A chain file of `steps` and [`MASTER`] in the test's home directory.
+fn write_with_master(env: &Env, name: &str, steps: &str) -> std::path::PathBuf {
+    write_chain(env, name, &format!("{steps}{MASTER}"))
+}
+
+/// A program before the master data, and a notification after it.
 const MIXED: &str = r#"
 [vars]
 system = "BWP"
@@ -17,13 +32,6 @@ system = "BWP"
 kind = "command"
 run = ["sh", "-c", "echo extracting from $1; env; echo warning: 2 rows skipped >&2", "sh", "{system}"]
 env = { BW_SYSTEM = "{system}", SACCTL_USER = "passed on on purpose" }
-
-[step.master]
-kind = "schedule"
-needs = ["extract"]
-schedule = "F58CA15F78AA9039E200586F05E2BB93"
-model = "t.G:ZEPPART_001"
-poll_interval = "100ms"
 
 [step.notify]
 kind = "command"
@@ -35,7 +43,7 @@ workdir = "out"
 #[tokio::test(flavor = "multi_thread")]
 async fn a_command_runs_before_and_after_a_schedule_step_without_sacctl_secrets() {
     let env = setup(ClockMode::Immediate).await;
-    let chain = write_chain(&env, "mixed.toml", MIXED);
+    let chain = write_with_master(&env, "mixed.toml", MIXED);
     std::fs::create_dir(env.home.path().join("out")).unwrap();
     let output = env.run_ok(&["chain", "run", chain.to_str().unwrap(), "--output", "json"]).await;
     // stdout holds the one document, nothing of the programs.
@@ -63,26 +71,19 @@ async fn a_command_runs_before_and_after_a_schedule_step_without_sacctl_secrets(
     assert!(err.contains(&format!("[notify] {}\n", out_dir.display())), "workdir is relative to the chain: {err}");
 }
 
-/// A program that fails until `ready` exists, and the master data after it.
+/// A program that fails until `ready` exists (the master data needs it).
 const GATED: &str = r#"
 [step.extract]
 kind = "command"
 run = ["sh", "-c", "test -f ready && exit 0; echo the BW system is down >&2; exit 3"]
 retries = 1
 retry_delay = "10ms"
-
-[step.master]
-kind = "schedule"
-needs = ["extract"]
-schedule = "F58CA15F78AA9039E200586F05E2BB93"
-model = "t.G:ZEPPART_001"
-poll_interval = "100ms"
 "#;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_failing_command_stops_what_needs_it_and_a_resume_runs_it_again() {
     let env = setup(ClockMode::Immediate).await;
-    let chain = write_chain(&env, "gated.toml", GATED);
+    let chain = write_with_master(&env, "gated.toml", GATED);
     let chain_arg = chain.to_str().unwrap();
     let failed = env.run(&["chain", "run", chain_arg, "--output", "json"]).await;
     assert_eq!(code(&failed), 1, "{}", describe(&failed));
@@ -109,18 +110,12 @@ async fn a_failing_command_stops_what_needs_it_and_a_resume_runs_it_again() {
     assert_eq!(env.triggers().await, 1);
 }
 
-/// A program that outlives its timeout, with a child of its own.
+/// A program that outlives its timeout, with a child of its own (the master data needs it).
 const SLOW: &str = r#"
 [step.extract]
 kind = "command"
 run = ["sh", "-c", "sleep 60 & echo $! > sleeper.pid; echo started; wait"]
-timeout = "1s"
-
-[step.master]
-kind = "schedule"
-needs = ["extract"]
-schedule = "F58CA15F78AA9039E200586F05E2BB93"
-model = "t.G:ZEPPART_001"
+timeout = "{timeout}"
 "#;
 
 /// Whether `pid` is a live process (a zombie waiting for its reaper is not).
@@ -133,9 +128,10 @@ fn alive(pid: &str) -> bool {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_command_past_its_timeout_is_killed_with_its_children() {
     let env = setup(ClockMode::Immediate).await;
-    let chain = write_chain(&env, "slow.toml", SLOW);
+    let chain = write_with_master(&env, "slow.toml", SLOW);
     let begun = std::time::Instant::now();
-    let timed_out = env.run(&["chain", "run", chain.to_str().unwrap(), "--output", "json"]).await;
+    let timed_out =
+        env.run(&["chain", "run", chain.to_str().unwrap(), "--var", "timeout=1s", "--output", "json"]).await;
     assert_eq!(code(&timed_out), 5, "{}", describe(&timed_out));
     assert!(begun.elapsed() < std::time::Duration::from_secs(30), "the chain did not wait for the program");
     let doc = json_doc(&timed_out);
@@ -147,11 +143,55 @@ async fn a_command_past_its_timeout_is_killed_with_its_children() {
     assert_eq!(step(&doc, "master")["state"], "skipped");
     assert!(stderr(&timed_out).contains("[extract] started\n"));
     let sleeper = std::fs::read_to_string(env.home.path().join("sleeper.pid")).unwrap();
-    let sleeper = sleeper.trim();
+    assert_gone(sleeper.trim()).await;
+    assert_eq!(env.triggers().await, 0);
+}
+
+/// Waits a moment for `pid` to end; fails if it does not.
+async fn assert_gone(pid: &str) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    while alive(sleeper) && std::time::Instant::now() < deadline {
+    while alive(pid) && std::time::Instant::now() < deadline {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    assert!(!alive(sleeper), "the program's own child {sleeper} was killed too");
-    assert_eq!(env.triggers().await, 0);
+    assert!(!alive(pid), "the program's own child {pid} was killed too");
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread")]
+async fn an_interrupted_chain_kills_its_program_and_a_resume_runs_it_again() {
+    let env = setup(ClockMode::Immediate).await;
+    let chain = write_with_master(&env, "slow.toml", SLOW);
+    let chain_arg = chain.to_str().unwrap();
+    let pid_file = env.home.path().join("sleeper.pid");
+    let child = env
+        .command(&["chain", "run", chain_arg, "--var", "timeout=10m", "--output", "json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !std::fs::read_to_string(&pid_file).is_ok_and(|pid| pid.ends_with('\n')) {
+        assert!(std::time::Instant::now() < deadline, "the program never started");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let pid = child.id().unwrap().to_string();
+    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let stopped = child.wait_with_output().await.unwrap();
+    assert_eq!(code(&stopped), 143, "{}", describe(&stopped));
+    let doc = json_doc(&stopped);
+    assert_eq!(step(&doc, "extract")["state"], "interrupted");
+    assert_eq!(step(&doc, "extract")["message"], "the chain was interrupted; its program was killed");
+    let first = std::fs::read_to_string(&pid_file).unwrap();
+    assert_gone(first.trim()).await;
+
+    // Nothing to re-attach to: the resume starts the program again.
+    std::fs::remove_file(&pid_file).unwrap();
+    let state = env.home.path().join("slow.state.json");
+    let resume = ["chain", "run", chain_arg, "--resume", state.to_str().unwrap(), "--var", "timeout=1s"];
+    let resumed = env.run(&[&resume[..], &["--output", "json"]].concat()).await;
+    assert_eq!(code(&resumed), 5, "{}", describe(&resumed));
+    let doc = json_doc(&resumed);
+    assert_eq!(step(&doc, "extract")["attempts"], 1);
+    assert_eq!(step(&doc, "extract")["resumed"], serde_json::Value::Null, "not re-attached");
+    assert!(pid_file.exists(), "the program ran again");
 }
