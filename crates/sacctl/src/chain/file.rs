@@ -12,6 +12,7 @@ use sac_client::schedule::IfRunning;
 use serde::Deserialize;
 use toml::{Spanned, Value};
 
+use super::command::Program;
 use super::cycle::find_cycle;
 use super::diag::{Diagnostic, Diagnostics, Source};
 use super::reader::{StepReader, Table};
@@ -28,7 +29,7 @@ struct RawChain {
 }
 
 /// The kinds of step, named as in the file.
-pub const KINDS: &[&str] = &["schedule", "multiaction", "import", "export", "wait"];
+pub const KINDS: &[&str] = &["schedule", "multiaction", "import", "export", "wait", "command"];
 
 /// What to do when a step does not succeed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -94,6 +95,8 @@ pub enum Action {
         id: String,
         execution: String,
     },
+    /// Run a local program (no shell).
+    Command(Program),
 }
 
 /// One step, checked, with its variables replaced.
@@ -262,6 +265,7 @@ impl StepReader<'_> {
             Some("import") => self.import(),
             Some("export") => self.export(),
             Some("wait") => self.wait(),
+            Some("command") => self.command(),
             _ => None,
         };
         if let Some(kind) = kind {
@@ -410,5 +414,43 @@ impl StepReader<'_> {
                 None
             }
         }
+    }
+
+    fn command(&mut self) -> Option<Action> {
+        const SHAPE: &str = "an array of strings, the program and then each argument, e.g. \
+                             run = [\"/usr/local/bin/bw-trigger\", \"ZEPPART\"] (no shell reads it)";
+        let run = match self.get("run") {
+            None => {
+                let (span, name) = (self.name.span(), self.name.get_ref().clone());
+                self.error(&span, format!("step `{name}` needs `run` ({SHAPE})"));
+                None
+            }
+            Some(value) => match value.get_ref() {
+                Value::Array(items) if items.is_empty() => {
+                    self.error(&value.span(), format!("`run` is empty: it takes {SHAPE}"));
+                    None
+                }
+                Value::Array(_) => self.string_items(value.get_ref(), &value.span(), "run"),
+                other => {
+                    self.error(&value.span(), format!("`run` must be {SHAPE}, not {}", other.type_str()));
+                    None
+                }
+            },
+        };
+        let env = self.single_pairs("env");
+        if let Some(value) = self.get("env") {
+            for name in env.keys().filter(|k| k.is_empty() || k.contains(['=', '\0'])) {
+                let at = self.src.find(&value.span(), name);
+                self.error(&at, format!("`env` names a variable {name:?}, which no environment can hold"));
+            }
+        }
+        let workdir = self.path("workdir").unwrap_or_else(|| self.dir.to_path_buf());
+        let mut run = run?;
+        // A relative program path with a directory in it is relative to the
+        // chain file, as every path of the file; a bare name is looked up in PATH.
+        if run[0].contains('/') && Path::new(&run[0]).is_relative() {
+            run[0] = self.dir.join(&run[0]).to_string_lossy().into_owned();
+        }
+        Some(Action::Command(Program { run, env, workdir }))
     }
 }

@@ -415,7 +415,11 @@ fn finish(state: &mut ChainState, exit: ExitStatus, stopped_by: Option<&str>) {
             }
             StepStatus::Running => {
                 st.state = StepStatus::Interrupted;
-                st.message = Some("the chain was interrupted; its SAC run (if any) goes on".into());
+                st.message = Some(if st.kind == "command" {
+                    "the chain was interrupted; its program was killed".into()
+                } else {
+                    "the chain was interrupted; its SAC run (if any) goes on".into()
+                });
             }
             _ => {}
         }

@@ -29,9 +29,10 @@ pub enum StepStatus {
     Warnings,
     /// Did not succeed (exit 1, 2, 3, 4, 7, 8 or 9).
     Failed,
-    /// Gave up waiting; the SAC run goes on (exit 5).
+    /// Gave up waiting; the SAC run goes on (exit 5). (A command's program was killed.)
     TimedOut,
-    /// The chain was interrupted while the step ran; its SAC run goes on.
+    /// The chain was interrupted while the step ran; its SAC run goes on
+    /// (a command's program was killed).
     Interrupted,
     /// A step it needs did not succeed.
     Skipped,

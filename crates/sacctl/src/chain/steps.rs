@@ -1,7 +1,8 @@
 //! One attempt at one step: the same operations as the step's own sacctl
 //! command (`schedule run --wait`, `multiaction run --wait`, `import push`,
 //! `export`, `... wait`, see `crate::ops`), with the SAC id reported as
-//! soon as it is known, so the state can resume it.
+//! soon as it is known, so the state can resume it; or a local program
+//! (`super::command`).
 
 use std::time::Duration;
 
@@ -10,6 +11,7 @@ use sac_client::schedule::{IfRunning, Target};
 use sac_client::Client;
 use serde_json::{json, Value};
 
+use super::command;
 use super::file::{Action, Step};
 use crate::exit::ExitStatus;
 use crate::failure::Failure;
@@ -49,6 +51,12 @@ impl Outcome {
 /// A step's outcome is its operation's: the document, and SAC's word as the message.
 impl From<crate::ops::outcome::Outcome> for Outcome {
     fn from(done: crate::ops::outcome::Outcome) -> Self {
+        Outcome { exit: done.exit, result: Some(done.json), message: done.message }
+    }
+}
+
+impl From<command::Finished> for Outcome {
+    fn from(done: command::Finished) -> Self {
         Outcome { exit: done.exit, result: Some(done.json), message: done.message }
     }
 }
@@ -147,6 +155,8 @@ pub async fn attempt(step: &Step, who: &Identity<'_>, resume: &Resume, recorder:
                 finish(json!({"paused_secs": duration.as_secs_f64()}), ExitStatus::Success, None),
             ))
         }
+        // Nothing to take up again: a program cut off is run again from its start.
+        Action::Command(program) => Ok(command::run(&step.name, program, step.wait.timeout).await.into()),
     };
     result.unwrap_or_else(Outcome::failed)
 }

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
+use super::command::Program;
 use super::file::{Action, Chain, OnFailure};
 use super::plan;
 
@@ -100,6 +101,55 @@ fn the_plan_groups_independent_steps() {
     );
 }
 
+/// The start of a `command` step (its keys follow).
+const COMMAND: &str = "[step.c]\nkind = \"command\"\n";
+
+#[test]
+fn a_command_step_reads_its_argv_environment_and_directory() {
+    let text = r#"
+[vars]
+part = "ZEPPART"
+
+[step.extract]
+kind = "command"
+run = ["/usr/local/bin/bw-trigger", "{part}", "--label=${part}", "a b; rm -rf /"]
+env = { BW_SYSTEM = "BWP", SACCTL_CLIENT_SECRET = "passed on on purpose" }
+workdir = "work"
+timeout = "2m"
+retries = 1
+
+[step.notify]
+kind = "command"
+needs = "extract"
+run = ["./notify.sh"]
+
+[step.mail]
+kind = "command"
+needs = "extract"
+run = ["mail"]
+"#;
+    let chain = parse(text).unwrap();
+    let extract = chain.step("extract").unwrap();
+    assert_eq!((extract.kind, extract.retries, extract.wait.timeout), ("command", 1, Duration::from_secs(120)));
+    let Action::Command(program) = &extract.action else { panic!("a command") };
+    assert_eq!(
+        program.run,
+        ["/usr/local/bin/bw-trigger", "ZEPPART", "--label=$ZEPPART", "a b; rm -rf /"],
+        "variables replaced, every element one argument as written"
+    );
+    assert_eq!(program.env["BW_SYSTEM"], "BWP");
+    assert_eq!(program.env["SACCTL_CLIENT_SECRET"], "passed on on purpose");
+    assert_eq!(program.workdir, Path::new("/chains/work"), "relative to the chain file");
+    let Action::Command(notify) = &chain.step("notify").unwrap().action else { panic!("a command") };
+    assert_eq!(
+        notify,
+        &Program { run: vec!["/chains/./notify.sh".into()], env: BTreeMap::new(), workdir: "/chains".into() },
+        "a relative program path is relative to the chain file, and so is the default workdir"
+    );
+    let Action::Command(mail) = &chain.step("mail").unwrap().action else { panic!("a command") };
+    assert_eq!(mail.run, ["mail"], "a bare name is looked up in PATH");
+}
+
 /// Each malformed input, the line and column of its error, and words of the message.
 #[test]
 fn every_error_names_its_line_and_column() {
@@ -147,6 +197,51 @@ fn every_error_names_its_line_and_column() {
             "must be a string",
         ),
         ("no steps", "[vars]\nv = \"1\"\n".into(), (1, 1), "no steps"),
+        ("command without run", "[step.c]\nkind = \"command\"\n".into(), (1, 7), "step `c` needs `run`"),
+        ("command with an empty run", format!("{COMMAND}run = []\n"), (3, 7), "`run` is empty"),
+        (
+            "run as one string (it would need a shell)",
+            format!("{COMMAND}run = \"bw-trigger ZEPPART\"\n"),
+            (3, 7),
+            "`run` must be an array of strings, the program and then each argument",
+        ),
+        (
+            "run holding a number",
+            format!("{COMMAND}run = [\"prog\", 3]\n"),
+            (3, 7),
+            "`run` must hold strings, not integer",
+        ),
+        (
+            "unknown variable in run",
+            format!("{COMMAND}run = [\"prog\", \"{{nope}}\"]\n"),
+            (3, 17),
+            "unknown variable `nope`",
+        ),
+        ("env not a table", format!("{COMMAND}run = [\"prog\"]\nenv = \"A=1\"\n"), (4, 7), "`env` must be a table"),
+        (
+            "env value not one string",
+            format!("{COMMAND}run = [\"prog\"]\nenv = {{ A = 1 }}\n"),
+            (4, 9),
+            "`env.A` must hold strings",
+        ),
+        (
+            "env naming no variable",
+            format!("{COMMAND}run = [\"prog\"]\nenv = {{ \"A=B\" = \"x\" }}\n"),
+            (4, 10),
+            "no environment can hold",
+        ),
+        (
+            "workdir not a string",
+            format!("{COMMAND}run = [\"prog\"]\nworkdir = 1\n"),
+            (4, 11),
+            "`workdir` must be a string",
+        ),
+        (
+            "a key of another kind",
+            format!("{COMMAND}run = [\"prog\"]\nmodel = \"M\"\n"),
+            (4, 1),
+            "unknown key `model` in step `c` of kind command",
+        ),
     ];
     for (what, text, (line, column), words) in cases {
         let errors = parse(&text).expect_err(what).0;

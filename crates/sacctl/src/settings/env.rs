@@ -22,3 +22,20 @@ pub const CA_BUNDLE: &str = "SACCTL_CA_BUNDLE";
 pub const PROXY: &str = "SACCTL_PROXY";
 pub const RETRY_ATTEMPTS: &str = "SACCTL_RETRY_ATTEMPTS";
 pub const HTTP_TIMEOUT: &str = "SACCTL_HTTP_TIMEOUT";
+pub const EMULATOR_ADMIN_TOKEN: &str = "SACCTL_EMULATOR_ADMIN_TOKEN";
+
+/// The variables that hold a secret or say where one comes from (a file,
+/// a command line that may embed it, a proxy URL that may carry a
+/// password): programs sacctl starts for a chain never inherit them.
+pub const SECRETS: &[&str] = &[
+    CLIENT_SECRET,
+    CLIENT_SECRET_FILE,
+    CLIENT_SECRET_CMD,
+    PASSWORD,
+    PASSWORD_FILE,
+    PASSWORD_CMD,
+    SAML_ASSERTION_FILE,
+    SAML_ASSERTION_CMD,
+    PROXY,
+    EMULATOR_ADMIN_TOKEN,
+];

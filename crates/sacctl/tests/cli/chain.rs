@@ -8,6 +8,8 @@ use crate::common::*;
 use sac_emulator::{ClockMode, Config, Tenant};
 use serde_json::{json, Value};
 
+mod command;
+
 /// A chain file in the test's home directory.
 fn write_chain(env: &Env, name: &str, text: &str) -> PathBuf {
     let path = env.home.path().join(name);
