@@ -549,6 +549,25 @@ mod tests {
         assert!(commands().len() > 30, "the walk sees the whole tree");
     }
 
+    /// Only the connection flags are filed under "Connection" in `--help`
+    /// (a command's own flags that follow the flattened connection flags
+    /// once landed there too).
+    #[test]
+    fn only_connection_flags_are_under_the_connection_heading() {
+        let connection = ConnectionArgs::augment_args(clap::Command::new("c"));
+        let ids: Vec<String> = connection.get_arguments().map(|a| a.get_id().to_string()).collect();
+        let mut misfiled = Vec::new();
+        for (path, command) in commands() {
+            for arg in command.get_arguments() {
+                let under = arg.get_help_heading() == Some("Connection");
+                if under != ids.iter().any(|id| id == arg.get_id().as_str()) {
+                    misfiled.push(format!("{path} --{}", arg.get_id()));
+                }
+            }
+        }
+        assert!(misfiled.is_empty(), "flags under the wrong heading: {misfiled:?}");
+    }
+
     /// Options are grouped by command: only commands that wait for a run
     /// to show in SAC's logs offer --appear-timeout, only commands that
     /// wait offer --timeout / --poll-interval.
