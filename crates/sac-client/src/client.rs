@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode};
+use sac_types::dataimport::errors;
 use sac_types::legacy::EPM_SESSION_PATH;
 use url::Url;
 
@@ -333,7 +334,9 @@ impl Client {
                 user: self.tokens.status().await.and_then(|s| s.user).or_else(|| self.config.user.clone()),
             },
             (Some(3401), _) => Error::ClientNotAllowed { message },
-            (Some(code @ 1001..=1011), 400) => Error::ImportRefused { code, message },
+            (Some(code @ 1001..=1011), 400) | (Some(code @ errors::JOB_NOT_FOUND), 404) => {
+                Error::ImportRefused { code, message }
+            }
             (_, 404) => Error::NotFound { what: "resource".into(), message },
             (_, 401) => Error::Unauthorized { status: 401, description: message },
             (_, 403) => Error::Forbidden { status: 403, message },

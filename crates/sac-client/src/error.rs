@@ -66,7 +66,8 @@ pub enum Error {
     /// for); `number` is SAC's error number from the message (`[1402]`).
     #[error("the Data Export API refused the query (HTTP {status}): {message}")]
     ExportQuery { status: u16, number: Option<u32>, message: String },
-    /// One of the Data Import API's numbered errors (1001-1011).
+    /// One of the Data Import API's numbered errors (1001-1011, and 1603
+    /// for a job id no job has).
     #[error("SAC error {code}: {message}")]
     ImportRefused { code: u32, message: String },
 
@@ -159,6 +160,10 @@ fn import_hint(code: u32) -> &'static str {
         errors::NO_VALID_RECORDS => {
             "no row of the job is valid, so SAC writes nothing: `sacctl import invalid-rows JOB` says why each failed"
         }
+        errors::JOB_NOT_FOUND => {
+            "no such job: check the job id; `sacctl import jobs` lists the jobs of this identity (a deleted job is \
+             gone)"
+        }
         _ => "see SAP's Data Import API error codes (\"Error Codes and Troubleshooting\")",
     }
 }
@@ -180,6 +185,7 @@ impl Error {
             Error::ImportRefused { code, .. } => match *code {
                 errors::IN_PROGRESS => ErrorClass::AlreadyRunning,
                 errors::NO_VALID_RECORDS => ErrorClass::JobFailed,
+                errors::JOB_NOT_FOUND => ErrorClass::NotFound,
                 _ => ErrorClass::Usage,
             },
             Error::Unavailable { .. }
@@ -355,6 +361,8 @@ mod tests {
         assert!(hint(1002).contains("sacctl import jobs") && hint(1002).contains("sacctl import delete"));
         assert!(hint(1004).contains("sacctl models show"));
         assert!(hint(1011).contains("invalid-rows"));
+        assert_eq!(class(1603), ErrorClass::NotFound);
+        assert!(hint(1603).contains("no such job") && hint(1603).contains("sacctl import jobs"));
     }
 
     #[test]

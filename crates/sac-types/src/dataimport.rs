@@ -223,6 +223,8 @@ pub mod errors {
     pub const IN_PROGRESS: u32 = 1010;
     /// Nothing valid to write.
     pub const NO_VALID_RECORDS: u32 = 1011;
+    /// No job has the id given.
+    pub const JOB_NOT_FOUND: u32 = 1603;
 
     /// SAC's message for a number.
     pub fn message(code: u32) -> Option<&'static str> {
@@ -238,6 +240,7 @@ pub mod errors {
             1009 => "A source or target column in the mapping is empty.",
             1010 => "Request already in progress.",
             1011 => "Temporary storage does not contain valid records.",
+            1603 => "Job ID not found.",
             _ => return None,
         })
     }

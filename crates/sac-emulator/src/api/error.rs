@@ -55,9 +55,15 @@ impl ApiError {
     /// as the code, SAC's message followed by what exactly was wrong, the
     /// number in brackets.
     pub fn numbered(code: u32, detail: &str) -> Self {
+        ApiError::numbered_with_status(StatusCode::BAD_REQUEST, code, detail)
+    }
+
+    /// A numbered Data Import error SAP's pages answer with another status
+    /// than 400 (1603, an unknown job: 404).
+    pub fn numbered_with_status(status: StatusCode, code: u32, detail: &str) -> Self {
         let sac = errors::message(code).unwrap_or("The request was refused.");
         let message = if detail.is_empty() { format!("{sac} [{code}]") } else { format!("{sac} {detail} [{code}]") };
-        ApiError::api(StatusCode::BAD_REQUEST, code.to_string(), message)
+        ApiError::api(status, code.to_string(), message)
     }
 
     /// An error of the UI layer's services.

@@ -1,7 +1,7 @@
 //! The Data Import API as SAC documents it: the model's import types and
 //! column metadata, public dimensions, job ids, SAP's sample client's job
-//! body, the numbered errors 1001-1011, the active-job limits, and the
-//! login page on the browser domain.
+//! body, the numbered errors 1001-1011 and 1603, the active-job limits, and
+//! the login page on the browser domain.
 
 use reqwest::{Method, StatusCode};
 use sac_emulator::{ClockMode, Config, ImportLimits};
@@ -270,4 +270,43 @@ async fn public_apis_on_the_browser_domain_without_a_session_get_the_login_page(
     // A bad token is still a 401, on either domain.
     let bad = emu.http.get(emu.tenant("/api/v1/dataimport/models")).bearer_auth("nope").send().await.unwrap();
     assert_eq!(bad.status(), 401);
+}
+
+/// SAP's 1603 ("Job ID not found", page hash f99e725f) on every job route,
+/// with 404 as the job routes' pages list it; someone else's job keeps the
+/// plain 404 that does not tell whether it exists.
+#[tokio::test]
+async fn an_unknown_job_is_1603_on_every_job_route() {
+    let emu = start().await;
+    let token = emu.client_credentials_token().await;
+    let unknown = "0b3c2a4e-5f60-4711-8a9b-0c1d2e3f4a5b";
+    let rows = json!({"Data": [fact("public.Plan", "202601", "P0001", "DE", "1")]});
+    let routes = [
+        (Method::POST, format!("/jobs/{unknown}"), Some(rows)),
+        (Method::POST, format!("/jobs/{unknown}/validate"), None),
+        (Method::POST, format!("/jobs/{unknown}/run"), Some(json!({}))),
+        (Method::GET, format!("/jobs/{unknown}/status"), None),
+        (Method::GET, format!("/jobs/{unknown}/invalidRows"), None),
+        (Method::DELETE, format!("/jobs/{unknown}"), None),
+    ];
+    for (method, path, body) in routes {
+        let (status, body) = call(&emu, &token, method.clone(), &path, body).await;
+        assert_eq!(status, 404, "{method} {path}: {body}");
+        assert_eq!(body["error"]["code"], "1603", "{method} {path}: {body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.starts_with("Job ID not found.") && message.ends_with("[1603]"), "{message}");
+        assert!(message.contains(unknown), "{message}");
+    }
+
+    // A deleted job is unknown from then on.
+    let job = new_job(&emu, &token, json!({})).await;
+    let (status, _) = call(&emu, &token, Method::DELETE, &format!("/jobs/{job}"), None).await;
+    assert_eq!(status, 204);
+    let (status, body) = call(&emu, &token, Method::GET, &format!("/jobs/{job}/status"), None).await;
+    assert_eq!((status.as_u16(), body["error"]["code"].as_str()), (404, Some("1603")), "{body}");
+
+    let job = new_job(&emu, &token, json!({})).await;
+    let user = emu.password_token("JDOE").await;
+    let (status, body) = call(&emu, &user, Method::GET, &format!("/jobs/{job}/status"), None).await;
+    assert_eq!((status.as_u16(), body["error"]["code"].as_str()), (404, Some("404")), "{body}");
 }

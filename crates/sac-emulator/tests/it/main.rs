@@ -11,6 +11,7 @@ mod faults_admin;
 mod fidelity;
 mod legacy;
 mod masterdata;
+mod monitoring;
 mod multiactions;
 mod oauth;
 mod openapi;

@@ -321,3 +321,14 @@ async fn sacs_numbered_refusals_exit_by_class_with_hints() {
     let jobs = env.run(&["import", "jobs", "--output", "json"]).await;
     assert_eq!(serde_json::from_slice::<Value>(&jobs.stdout).unwrap(), json!([]), "no job left behind");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unknown_job_is_sacs_1603_not_found_with_a_hint() {
+    let env = technical().await;
+    let unknown = "0b3c2a4e-5f60-4711-8a9b-0c1d2e3f4a5b";
+    let status = env.run(&["import", "status", unknown]).await;
+    assert_eq!(code(&status), 4, "{}", describe(&status));
+    assert!(stderr(&status).contains("SAC error 1603"), "{}", describe(&status));
+    assert!(stderr(&status).contains("no such job: check the job id"), "{}", describe(&status));
+    assert!(stderr(&status).contains("sacctl import jobs"), "{}", describe(&status));
+}

@@ -2,14 +2,16 @@
 //! per service, each with its `routes()`: the token service and sign-in
 //! (`oauth`), the CSRF token fetches (`csrf`), the UI layer's data
 //! integration service (`legacy`) and start page (`home`), and the public
-//! APIs (`dataimport`, `dataexport`, `multiactions`). The groups below are
-//! what each domain serves; `api/mod.rs` layers each group with its guards.
+//! APIs (`dataimport`, `dataexport`, `multiactions`, `monitoring`). The
+//! groups below are what each domain serves; `api/mod.rs` layers each group
+//! with its guards.
 
 pub mod csrf;
 pub mod dataexport;
 pub mod dataimport;
 pub mod home;
 pub mod legacy;
+pub mod monitoring;
 pub mod multiactions;
 pub mod oauth;
 
@@ -22,7 +24,11 @@ use crate::api::state::AppState;
 
 /// The public APIs (all under `/api/`), on both domains.
 pub(crate) fn public_apis() -> OpenApiRouter<AppState> {
-    csrf::routes().merge(dataimport::routes()).merge(dataexport::routes()).merge(multiactions::routes())
+    csrf::routes()
+        .merge(dataimport::routes())
+        .merge(dataexport::routes())
+        .merge(multiactions::routes())
+        .merge(monitoring::routes())
 }
 
 /// The UI layer's services both domains serve.

@@ -20,6 +20,20 @@ pub(super) fn not_found(what: &str, id: &str) -> ApiError {
     )
 }
 
+/// SAC's 1603 for a job id no job has (SAP help "Error Codes and
+/// Troubleshooting", page hash f99e725f). That table gives no HTTP status;
+/// the pages of the job routes (POST and DELETE /jobs/{jobID}, /validate,
+/// /run, /status) list 404 Not Found among their errors, so 404 it is.
+/// Assumption: the /invalidRows page lists no errors at all; it answers 404
+/// as it did before, like the other job routes.
+pub(super) fn unknown_job(job_id: &str) -> ApiError {
+    ApiError::numbered_with_status(
+        StatusCode::NOT_FOUND,
+        errors::JOB_NOT_FOUND,
+        &format!("No job has the id {job_id}; GET /api/v1/dataimport/jobs lists yours."),
+    )
+}
+
 pub(super) fn bad_request(text: &str) -> ApiError {
     ApiError::api(StatusCode::BAD_REQUEST, "400", text)
 }
@@ -100,11 +114,13 @@ pub(super) fn not_open(job: &ImportJobRecord, what: &str) -> Option<ApiError> {
     }
 }
 
-/// A job of this owner, or 404.
+/// A job of this owner; 1603 when no job has the id, and the plain 404
+/// that does not tell whether it exists when it is someone else's.
 fn owned_job(state: &AppState, owner: &str, job_id: &str) -> Result<ImportJobRecord, ApiError> {
     match state.store().read(|r| r.import_job(job_id))? {
         Some(job) if job.owner == owner => Ok(job),
-        _ => Err(not_found("job", job_id)),
+        Some(_) => Err(not_found("job", job_id)),
+        None => Err(unknown_job(job_id)),
     }
 }
 

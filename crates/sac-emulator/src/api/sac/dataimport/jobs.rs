@@ -13,7 +13,7 @@ use sac_types::dataimport::{
 };
 use serde_json::{json, Value};
 
-use super::access::{base_url, importer, job_for, not_found, not_open, open_job_for};
+use super::access::{base_url, importer, job_for, not_open, open_job_for, unknown_job};
 use crate::api::caller::Caller;
 use crate::api::error::ApiError;
 use crate::api::openapi::responses::DataImportRefusals;
@@ -33,7 +33,7 @@ fn changed_meanwhile(state: &AppState, job_id: &str, what: &str) -> ApiError {
         Ok(Some(job)) => not_open(&job, what).unwrap_or_else(|| {
             ApiError::numbered(errors::PRECONDITION_FAILED, &format!("The job {job_id} {what}: it changed meanwhile."))
         }),
-        Ok(None) => not_found("job", job_id),
+        Ok(None) => unknown_job(job_id),
         Err(e) => e.into(),
     }
 }
@@ -200,7 +200,7 @@ pub async fn job_status_handler(
     let id = job_id.clone();
     match crate::api::state::blocking(move || engine.read_job(&id)).await? {
         Some(job) => Ok(Json(job_status(&state, caller.domain, &job))),
-        None => Err(not_found("job", &job_id)),
+        None => Err(unknown_job(&job_id)),
     }
 }
 

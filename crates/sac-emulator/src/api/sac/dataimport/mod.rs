@@ -5,8 +5,8 @@
 //! run (asynchronous), read the status, read the invalid rows, delete.
 //! This module holds the HTTP shapes; the jobs live in the engine
 //! (`engine::import_jobs`), which validates and writes them. Refusals carry
-//! SAC's numbered errors (1001-1011, SAP help "Error Codes and
-//! Troubleshooting") where SAC gives them.
+//! SAC's numbered errors (1001-1011, and 1603 for an unknown job; SAP help
+//! "Error Codes and Troubleshooting") where SAC gives them.
 
 mod access;
 mod create;
