@@ -93,6 +93,11 @@ pub fn set_clock(engine: &Engine, mode: ClockMode) -> Result<ClockMode, AdminErr
 /// The longest step [`advance_clock`] takes at once: ten years.
 pub const MAX_ADVANCE_SECS: i64 = 10 * 366 * 86_400;
 
+/// The emulator's time stays before 10000-01-01T00:00:00Z, so that every
+/// timestamp it writes keeps four-digit years and no date arithmetic leaves
+/// chrono's range, however many advances a fuzzer sends.
+const LATEST_SECS: i64 = 253_402_300_800;
+
 /// The emulator's time after an advance.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct EmulatorTime {
@@ -111,6 +116,9 @@ pub fn advance_clock(engine: &Engine, seconds: i64) -> Result<EmulatorTime, Admi
             "seconds must be a whole number between 1 and {MAX_ADVANCE_SECS} (ten years): the emulator's time \
              only goes forward, not {seconds}"
         )));
+    }
+    if engine.now_ms() / 1000 + seconds >= LATEST_SECS {
+        return Err(AdminError::Invalid("the emulator's time cannot go past the year 9999".into()));
     }
     let offset_ms = engine.store().advance_clock(seconds * 1000)?;
     Ok(EmulatorTime { now_ms: engine.now_ms(), offset_secs: offset_ms / 1000 })
@@ -176,6 +184,12 @@ mod tests {
         let time = advance_clock(&engine, MAX_ADVANCE_SECS).unwrap();
         assert_eq!(time.offset_secs, 60 + MAX_ADVANCE_SECS);
         assert!(time.now_ms >= before + (60 + MAX_ADVANCE_SECS) * 1000);
+        let until_9999 = (LATEST_SECS - engine.now_ms() / 1000) / MAX_ADVANCE_SECS;
+        for _ in 0..until_9999 {
+            advance_clock(&engine, MAX_ADVANCE_SECS).unwrap();
+        }
+        let last = advance_clock(&engine, MAX_ADVANCE_SECS).unwrap_err();
+        assert!(last.to_string().contains("9999"), "{last}");
         engine.reset(Tenant::demo(), |_| Ok(())).unwrap();
         assert_eq!(engine.store().clock().offset_ms(), 0);
     }
