@@ -7,7 +7,8 @@
 #  3. `schemathesis run` against the browser domain (every operation) and against the direct API
 #     domain (the operations it serves), checking: no 5xx, every answer within
 #     FUZZ_MAX_RESPONSE_TIME seconds (no hang), and the emulator still alive at the end (no crash);
-#  4. last, the operations that end sessions or replace the tenant (reset, tenant loading).
+#  4. last, the operations that end sessions or replace the tenant (reset, tenant loading, and
+#     advancing the emulator time, which expires the pass's token and session).
 # Not fuzzed: POST /emulator/faults, whose job is to make the emulator answer 5xx, drop
 # connections, delay answers or abort on purpose.
 #
@@ -74,7 +75,7 @@ fuzz() {
 
 status=0
 # Operations that end the session or replace the tenant come last, in their own pass.
-last='^/emulator/(reset|tenant)$'
+last='^/emulator/(reset|tenant|clock/advance)$'
 fuzz browser-domain "$tenant" --exclude-operation-id add_fault --exclude-path-regex "$last" || status=1
 # The API domain serves the paths that carry no `servers` of their own.
 shared="$(python3 -c 'import json,sys,re

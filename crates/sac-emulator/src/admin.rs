@@ -1,5 +1,5 @@
 //! The emulator's own controls, below the HTTP layer: reset, the run clock,
-//! releasing pinned work, the faults in force and the tenant. The JSON admin
+//! the emulator's time, releasing pinned work, the faults in force and the tenant. The JSON admin
 //! API (`api/emulator/admin.rs`) and the console's admin page
 //! (`api/emulator/console/admin.rs`)
 //! are thin adapters over these functions: they parse their own request
@@ -37,7 +37,8 @@ pub trait Seeding {
 }
 
 /// Back to the seed tenant: runs, jobs, executions, tokens, sessions and
-/// faults are forgotten. The letter of the tenant in force.
+/// faults are forgotten, and the emulator's time is wall time again (the
+/// store's wipe rewinds its clock). The letter of the tenant in force.
 pub fn reset(emulator: &impl Seeding, engine: &Engine) -> Result<String, AdminError> {
     emulator.seed(emulator.seed_tenant())?;
     Ok(engine.tenant().letter.clone())
@@ -89,6 +90,40 @@ pub fn set_clock(engine: &Engine, mode: ClockMode) -> Result<ClockMode, AdminErr
     Ok(mode)
 }
 
+/// The longest step [`advance_clock`] takes at once: ten years.
+pub const MAX_ADVANCE_SECS: i64 = 10 * 366 * 86_400;
+
+/// The emulator's time stays before 10000-01-01T00:00:00Z, so that every
+/// timestamp it writes keeps four-digit years and no date arithmetic leaves
+/// chrono's range, however many advances a fuzzer sends.
+const LATEST_SECS: i64 = 253_402_300_800;
+
+/// The emulator's time after an advance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EmulatorTime {
+    /// Unix milliseconds, emulator time.
+    pub now_ms: i64,
+    /// How far the emulator is ahead of wall time, in seconds.
+    pub offset_secs: i64,
+}
+
+/// Moves the emulator's time `seconds` forward: tokens, sessions and
+/// authorization codes expire, and timed runs, jobs and executions come due
+/// (they finish on their next read), as if that time had passed. Never back.
+pub fn advance_clock(engine: &Engine, seconds: i64) -> Result<EmulatorTime, AdminError> {
+    if !(1..=MAX_ADVANCE_SECS).contains(&seconds) {
+        return Err(AdminError::Invalid(format!(
+            "seconds must be a whole number between 1 and {MAX_ADVANCE_SECS} (ten years): the emulator's time \
+             only goes forward, not {seconds}"
+        )));
+    }
+    if engine.now_ms() / 1000 + seconds >= LATEST_SECS {
+        return Err(AdminError::Invalid("the emulator's time cannot go past the year 9999".into()));
+    }
+    let offset_ms = engine.store().advance_clock(seconds * 1000)?;
+    Ok(EmulatorTime { now_ms: engine.now_ms(), offset_secs: offset_ms / 1000 })
+}
+
 /// Finishes the pinned run, job or execution with this id, or all of them:
 /// how many were released. Writes; run it off the async workers.
 pub fn release(engine: &Engine, id: Option<&str>) -> Result<usize, AdminError> {
@@ -133,7 +168,30 @@ mod tests {
         assert_eq!(engine.clock(), ClockMode::Immediate, "a refused mode changes nothing");
         assert_eq!(set_clock(&engine, ClockMode::Manual).unwrap(), ClockMode::Manual);
         assert!(matches!(release(&engine, Some("NOPE")), Err(AdminError::NotFound(_))));
+        for refused in [0, -5, MAX_ADVANCE_SECS + 1] {
+            let why = advance_clock(&engine, refused).unwrap_err();
+            assert!(matches!(&why, AdminError::Invalid(why) if why.contains("ten years")), "{refused}: {why}");
+        }
+        assert_eq!(engine.store().clock().offset_ms(), 0, "a refused advance moves nothing");
         assert_eq!(release(&engine, None).unwrap(), 0, "releasing nothing is no error");
+    }
+
+    #[test]
+    fn advances_add_up_and_a_reset_goes_back_to_wall_time() {
+        let engine = engine();
+        let before = engine.now_ms();
+        assert_eq!(advance_clock(&engine, 60).unwrap().offset_secs, 60);
+        let time = advance_clock(&engine, MAX_ADVANCE_SECS).unwrap();
+        assert_eq!(time.offset_secs, 60 + MAX_ADVANCE_SECS);
+        assert!(time.now_ms >= before + (60 + MAX_ADVANCE_SECS) * 1000);
+        let until_9999 = (LATEST_SECS - engine.now_ms() / 1000) / MAX_ADVANCE_SECS;
+        for _ in 0..until_9999 {
+            advance_clock(&engine, MAX_ADVANCE_SECS).unwrap();
+        }
+        let last = advance_clock(&engine, MAX_ADVANCE_SECS).unwrap_err();
+        assert!(last.to_string().contains("9999"), "{last}");
+        engine.reset(Tenant::demo(), |_| Ok(())).unwrap();
+        assert_eq!(engine.store().clock().offset_ms(), 0);
     }
 
     #[test]

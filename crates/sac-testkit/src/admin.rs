@@ -60,6 +60,13 @@ impl Admin {
         self.post("/emulator/clock", &mode).await;
     }
 
+    /// `POST /emulator/clock/advance`: the emulator's time moves `seconds`
+    /// forward, so tokens, sessions and timed runs age without the test
+    /// waiting. The answer: the new time (`now`) and `offset_seconds`.
+    pub async fn advance_clock(&self, seconds: i64) -> Value {
+        self.post("/emulator/clock/advance", &serde_json::json!({ "seconds": seconds })).await
+    }
+
     /// `POST /emulator/clock/release`: runs held by the manual clock finish.
     pub async fn release(&self) -> Value {
         self.post("/emulator/clock/release", &Value::Object(Default::default())).await

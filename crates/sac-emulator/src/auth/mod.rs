@@ -10,7 +10,6 @@ use axum::http::{HeaderMap, HeaderValue};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 
-use crate::clock::now_secs;
 use crate::secrets::{constant_time_eq, digest, random_token};
 use crate::store::{SessionKind, SessionRecord, Store, StoreResult, TokenKind, TokenRecord};
 
@@ -75,7 +74,7 @@ pub fn check_bearer(store: &Store, headers: &HeaderMap) -> StoreResult<TokenChec
     };
     Ok(match store.token(&digest(&token))? {
         Some(t) if t.kind != TokenKind::Access => TokenCheck::Unknown,
-        Some(t) if t.expires_at <= now_secs() => TokenCheck::Expired,
+        Some(t) if store.clock().has_passed(t.expires_at) => TokenCheck::Expired,
         Some(t) => TokenCheck::Valid(t),
         None => TokenCheck::Unknown,
     })
@@ -86,7 +85,7 @@ pub fn current_session(sessions: Sessions<'_>, headers: &HeaderMap) -> StoreResu
     let Some(cookie) = session_cookie(headers) else {
         return Ok(None);
     };
-    let now = now_secs();
+    let now = sessions.store.clock().now_secs();
     let session = sessions.store.session(&digest(&cookie), now)?;
     if let Some(s) = &session {
         sessions.store.touch_session(&s.digest, now + sessions.idle_secs)?;
@@ -205,7 +204,7 @@ pub fn open_session(
         user,
         client_id,
         csrf: None,
-        expires_at: now_secs() + sessions.idle_secs,
+        expires_at: sessions.store.clock().now_secs() + sessions.idle_secs,
     };
     sessions.store.insert_session(&record)?;
     let cookie = format!("{SESSION_COOKIE}={id}; Path=/; HttpOnly; SameSite=Lax");

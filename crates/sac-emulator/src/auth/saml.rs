@@ -33,9 +33,16 @@ fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-/// A signed assertion for `user`, valid for `lifetime_secs`, as XML.
-pub fn issue(idp: &SigningKey, tenant: &Tenant, user: &str, lifetime_secs: i64, recipient: &str) -> String {
-    let now = Utc::now();
+/// A signed assertion for `user`, issued `now` (emulator time) and valid
+/// for `lifetime_secs`, as XML.
+pub fn issue(
+    idp: &SigningKey,
+    tenant: &Tenant,
+    user: &str,
+    lifetime_secs: i64,
+    recipient: &str,
+    now: DateTime<Utc>,
+) -> String {
     let until = now + Duration::seconds(lifetime_secs);
     let signature_slot = "{SIGNATURE}";
     let template = format!(
@@ -76,7 +83,7 @@ pub fn public_key(idp: &SigningKey) -> String {
 
 /// Checks an assertion as sent in the `assertion` parameter (base64 or
 /// base64url of the XML) and returns the user it vouches for.
-pub fn verify(idp: &SigningKey, tenant: &Tenant, encoded: &str) -> Result<String, String> {
+pub fn verify(idp: &SigningKey, tenant: &Tenant, encoded: &str, now: DateTime<Utc>) -> Result<String, String> {
     let compact: String = encoded.chars().filter(|c| !c.is_whitespace()).collect();
     let bytes = STANDARD
         .decode(&compact)
@@ -111,7 +118,6 @@ pub fn verify(idp: &SigningKey, tenant: &Tenant, encoded: &str) -> Result<String
             facts.audience, tenant.sp_entity_id
         ));
     }
-    let now = Utc::now();
     let parse_time = |s: &str| {
         DateTime::parse_from_rfc3339(s)
             .map(|t| t.with_timezone(&Utc))

@@ -17,7 +17,7 @@ use super::lifecycle::import_job::{advance, is_open, is_processing, status_of, J
 use super::planning;
 use super::staging::{self, Chunk};
 use super::Engine;
-use crate::clock::{now_ms, utc_timestamp, ClockMode};
+use crate::clock::{utc_timestamp, ClockMode};
 use crate::store::facts::{FactTable, WriteMode};
 use crate::store::{ChunkRecord, ImportJobRecord, Reader, StoreError, StoreResult, Writer};
 use crate::tenant::{Dimension, DimensionKind, ModelDef, Row, Tenant};
@@ -130,7 +130,7 @@ impl Engine {
             }
             let expected = advance(&mut fresh, JobEvent::Upload)?;
             fresh.total = w.append_chunk(&job.job_id, chunk)?;
-            fresh.updated = utc_timestamp(now_ms());
+            fresh.updated = utc_timestamp(self.now_ms());
             w.update_import_job(&fresh, &expected)?;
             Ok(fresh)
         })
@@ -174,14 +174,14 @@ impl Engine {
                 "The job has {} failed rows and executeWithFailedRows is false: nothing was written",
                 job.failed
             ));
-            job.updated = utc_timestamp(now_ms());
+            job.updated = utc_timestamp(self.now_ms());
             self.store.write(|w| {
                 w.update_import_job(&job, &expected)?;
                 w.delete_chunks(&job.job_id)
             })?;
             return Ok(RunOutcome::Started(job));
         }
-        let now = now_ms();
+        let now = self.now_ms();
         let clock = self.clock();
         (job.due_at_ms, job.polls_left) = clock.finish_plan(now);
         let expected = advance(&mut job, JobEvent::Run)?;
@@ -205,7 +205,7 @@ impl Engine {
         let Some(mut job) = self.store.read(|r| r.import_job(job_id))? else { return Ok(None) };
         if is_processing(&job) {
             match (job.due_at_ms, job.polls_left) {
-                (Some(due), _) if due <= now_ms() => {
+                (Some(due), _) if due <= self.now_ms() => {
                     self.write_job(job_id)?;
                 }
                 (_, Some(0)) => {
@@ -265,7 +265,7 @@ impl Engine {
         })?;
         job.failed = rejected.len() as i64;
         let expected = advance(job, JobEvent::Validate)?;
-        job.updated = utc_timestamp(now_ms());
+        job.updated = utc_timestamp(self.now_ms());
         self.store.write(|w| {
             w.set_rejected_rows(&job.job_id, &rejected)?;
             w.update_import_job(job, &expected)
@@ -287,7 +287,7 @@ impl Engine {
             let crash_after = self.failures.take_crash_after_rows();
             job.due_at_ms = None;
             job.polls_left = None;
-            job.updated = utc_timestamp(now_ms());
+            job.updated = utc_timestamp(self.now_ms());
             let target = find_target(&tenant, &job.model);
             let expected = match (failure, target) {
                 (Some(message), _) => {
@@ -299,7 +299,9 @@ impl Engine {
                     advance(&mut job, JobEvent::Fail)?
                 }
                 (None, Some(target)) => {
-                    w.with_audit(&job.owner, &planning::audit_time(), |w| write_rows(w, &target, &job, crash_after))?;
+                    w.with_audit(&job.owner, &planning::audit_time(self.now_ms()), |w| {
+                        write_rows(w, &target, &job, crash_after)
+                    })?;
                     advance(&mut job, JobEvent::Write)?
                 }
             };

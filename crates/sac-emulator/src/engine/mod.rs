@@ -16,7 +16,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock};
 
-use crate::clock::{now_ms, ClockMode};
+use crate::clock::ClockMode;
 use crate::store::{Store, StoreResult, Writer};
 use crate::tenant::Tenant;
 
@@ -93,6 +93,11 @@ impl Engine {
         *lock(&self.clock) = mode;
     }
 
+    /// Unix milliseconds now, emulator time (the store's clock).
+    pub fn now_ms(&self) -> i64 {
+        self.store.clock().now_ms()
+    }
+
     pub fn faults(&self) -> &Faults {
         &self.failures
     }
@@ -120,7 +125,7 @@ impl Engine {
             }
             planning::create_tables(w, &tenant)?;
             planning::seed_facts(w, &tenant)?;
-            runs::replay_history(w, &tenant)?;
+            runs::replay_history(w, &tenant, self.now_ms())?;
             extra(w)
         })?;
         self.failures.clear();
@@ -129,7 +134,7 @@ impl Engine {
 
     /// Finishes everything whose time has come (the clock's tick).
     pub fn tick(&self) -> StoreResult<()> {
-        let now = now_ms();
+        let now = self.now_ms();
         let due_runs: Vec<String> =
             self.running_runs(None).filter(|r| r.due_at_ms.is_some_and(|d| d <= now)).map(|r| r.execution_id).collect();
         let due_jobs = self

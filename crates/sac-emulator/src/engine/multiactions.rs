@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use super::lifecycle::execution::{advance, is_running, ExecutionEvent};
 use super::{planning, runs, Engine};
-use crate::clock::{now_ms, ClockMode};
+use crate::clock::ClockMode;
 use crate::store::{MaExecutionRecord, StoreResult, Writer};
 use crate::tenant::{MultiActionStep, Tenant};
 
@@ -46,7 +46,7 @@ impl Engine {
         let _writer = self.transition();
         if let Some(mut execution) = self.store.read(|r| r.ma_execution(execution_id))?.filter(is_running) {
             match (execution.due_at_ms, execution.polls_left) {
-                (Some(due), _) if due <= now_ms() => {
+                (Some(due), _) if due <= self.now_ms() => {
                     self.run_steps(execution_id)?;
                 }
                 (_, Some(0)) => {
@@ -109,7 +109,7 @@ fn finish(
             MultiActionStep::DataImport { schedule_id } => match tenant.schedule(schedule_id) {
                 Some(schedule) => {
                     let failure = engine.failures.take_run_failure();
-                    let run = runs::run_now(w, tenant, schedule, &execution.user, failure)?;
+                    let run = runs::run_now(w, tenant, schedule, &execution.user, failure, engine.now_ms())?;
                     schedules.push(schedule_id.clone());
                     let rows = run.inserted_count;
                     match run.message {
@@ -124,7 +124,7 @@ fn finish(
                 match (engine.failures.take_data_action_failure(), tenant.model(model)) {
                     (Some(why), _) => Err(why),
                     (None, Some(def)) => {
-                        let n = planning::copy_version(w, def, from, &to, &execution.user)?;
+                        let n = planning::copy_version(w, def, from, &to, &execution.user, engine.now_ms())?;
                         Ok(format!("Data action copied {n} rows of {model} from {from} to {to}"))
                     }
                     (None, None) => Err(format!("The model {model} does not exist")),
@@ -145,7 +145,7 @@ fn finish(
     }
     let was =
         advance(execution, if failed { ExecutionEvent::StepFailed { committed } } else { ExecutionEvent::StepsRan })?;
-    execution.end_time = Some(utc_millis(now_ms()));
+    execution.end_time = Some(utc_millis(engine.now_ms()));
     execution.messages = Value::Array(messages).to_string();
     execution.due_at_ms = None;
     execution.polls_left = None;

@@ -34,13 +34,20 @@ pub(crate) fn seed_facts(w: &Writer<'_>, tenant: &Tenant) -> StoreResult<()> {
 
 /// Replaces version `to` of `model` by a copy of version `from`, as `user`
 /// did it (Data Audit); returns the number of rows copied.
-pub(crate) fn copy_version(w: &Writer<'_>, model: &ModelDef, from: &str, to: &str, user: &str) -> StoreResult<usize> {
-    w.with_audit(user, &audit_time(), |w| w.copy_facts(&FactTable::of(model), "Version", from, to))
+pub(crate) fn copy_version(
+    w: &Writer<'_>,
+    model: &ModelDef,
+    from: &str,
+    to: &str,
+    user: &str,
+    now_ms: i64,
+) -> StoreResult<usize> {
+    w.with_audit(user, &audit_time(now_ms), |w| w.copy_facts(&FactTable::of(model), "Version", from, to))
 }
 
-/// Now, as Data Audit stamps a change (UTC, milliseconds).
-pub(crate) fn audit_time() -> String {
-    chrono::DateTime::from_timestamp_millis(crate::clock::now_ms())
+/// `now_ms` as Data Audit stamps a change (UTC, milliseconds).
+pub(crate) fn audit_time(now_ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(now_ms)
         .unwrap_or_default()
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }

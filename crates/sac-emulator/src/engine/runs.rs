@@ -13,7 +13,7 @@ use sac_types::legacy::RunStatus;
 
 use super::lifecycle::run::{advance, is_running, RunEvent};
 use super::Engine;
-use crate::clock::{now_ms, utc_timestamp, ClockMode};
+use crate::clock::{utc_timestamp, ClockMode};
 use crate::secrets::random_id;
 use crate::store::{Rejection, RunRecord, StoreResult, Writer};
 use crate::tenant::{Row, ScheduleDef, Tenant};
@@ -28,7 +28,7 @@ impl Engine {
     /// stops both (field notes on SAC: "both end up stopped").
     pub fn start_run(&self, schedule: &ScheduleDef, user: &str) -> StoreResult<RunRecord> {
         let _writer = self.transition();
-        let now = now_ms();
+        let now = self.now_ms();
         let clock = self.clock();
         let (due_at_ms, polls_left) = clock.finish_plan(now);
         let mut run = new_run(schedule, user, now, due_at_ms, polls_left, self.failures.take_run_failure());
@@ -68,7 +68,7 @@ impl Engine {
         let tenant = self.tenant();
         let finished = self.store.write(|w| match w.run(execution_id)? {
             Some(mut run) if is_running(&run) => {
-                finish(w, &tenant, &mut run, now_ms())?;
+                finish(w, &tenant, &mut run, self.now_ms())?;
                 Ok(Some(run.schedule_id))
             }
             _ => Ok(None),
@@ -86,7 +86,7 @@ impl Engine {
     /// finish, poll-counted runs that have been seen running often enough
     /// finish now. Costs nothing when none of them is running.
     pub fn note_log_read(&self, schedule_ids: &[String]) -> StoreResult<()> {
-        let now = now_ms();
+        let now = self.now_ms();
         for schedule_id in schedule_ids {
             for run in self.running_runs(Some(schedule_id)) {
                 if run.due_at_ms.is_some_and(|due| due <= now) || run.polls_left == Some(0) && run.hidden_reads == 0 {
@@ -166,8 +166,8 @@ pub(crate) fn run_now(
     schedule: &ScheduleDef,
     user: &str,
     fail_message: Option<String>,
+    now: i64,
 ) -> StoreResult<RunRecord> {
-    let now = now_ms();
     let mut run = new_run(schedule, user, now, None, None, fail_message);
     w.insert_run(&run)?;
     finish(w, tenant, &mut run, now)?;
@@ -184,15 +184,16 @@ fn stop(run: &mut RunRecord, now: i64, why: &str) -> StoreResult<i64> {
     Ok(was)
 }
 
-/// Writes the runs of the tenant's history, as if they had happened.
-pub(crate) fn replay_history(w: &Writer<'_>, tenant: &Tenant) -> StoreResult<()> {
+/// Writes the runs of the tenant's history, as if they had happened (`now`
+/// stamps them until their own times replace it).
+pub(crate) fn replay_history(w: &Writer<'_>, tenant: &Tenant, now: i64) -> StoreResult<()> {
     for past in &tenant.history {
         let Some(schedule) = tenant.schedule(&past.schedule_id) else { continue };
-        let mut run = new_run(schedule, &past.user, now_ms(), None, None, None);
+        let mut run = new_run(schedule, &past.user, now, None, None, None);
         run.execution_id = past.execution_id.clone();
         run.start_time = past.start_time.clone();
         w.insert_run(&run)?;
-        finish(w, tenant, &mut run, now_ms())?;
+        finish(w, tenant, &mut run, now)?;
         let finished = run.status;
         run.end_time = Some(past.end_time.clone());
         w.update_run(&run, finished)?;

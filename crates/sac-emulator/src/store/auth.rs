@@ -219,7 +219,7 @@ impl Store {
             Some(record) => Some(record),
             None => self.load_session(digest)?,
         };
-        Ok(record.filter(|s| s.expires_at > now))
+        Ok(record.filter(|s| !crate::clock::has_passed(s.expires_at, now)))
     }
 
     fn load_session(&self, digest: &str) -> StoreResult<Option<SessionRecord>> {

@@ -12,7 +12,10 @@
 //! one transaction that commits only when the closure succeeds, so a crash
 //! leaves either all of a change or none of it. Statements are prepared
 //! once per connection (`prepare_cached`). Tokens and sessions, read on
-//! every request, are also kept in memory ([`auth`]).
+//! every request, are also kept in memory ([`auth`]). The store also keeps
+//! the emulator's time ([`Clock`]): tokens, sessions and runs are stamped
+//! and compared by it, and its offset is kept in `meta` so that it neither
+//! goes back across a restart nor survives a wipe.
 //!
 //! This layer holds data only: the rules live in `engine` and `auth`.
 
@@ -22,6 +25,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+
+use crate::clock::Clock;
 
 pub mod aggregate;
 pub mod audit;
@@ -94,11 +99,16 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// The `meta` key of how far the emulator's time is ahead of wall time (ms).
+const META_CLOCK_OFFSET: &str = "clock_offset_ms";
+
 /// The database: one connection, serialised.
 pub struct Store {
     conn: Mutex<Connection>,
     /// Tokens and sessions, read on every request.
     pub(crate) auth: auth::AuthCache,
+    /// The emulator's time, which everything stored is stamped and compared by.
+    clock: Clock,
     /// The data directory's lock, held while this store serves.
     lock: Mutex<Option<File>>,
 }
@@ -128,6 +138,14 @@ impl Reader<'_> {
     pub fn meta(&self, key: &str) -> StoreResult<Option<String>> {
         let mut stmt = self.conn.prepare_cached("SELECT value FROM meta WHERE key = ?1")?;
         Ok(stmt.query_row([key], |r| r.get(0)).optional()?)
+    }
+
+    /// The stored offset of the emulator's time (0 when none is).
+    fn clock_offset(&self) -> StoreResult<i64> {
+        match self.meta(META_CLOCK_OFFSET)? {
+            Some(ms) => ms.parse().map_err(|_| StoreError::Corrupt(format!("clock offset {ms:?}"))),
+            None => Ok(0),
+        }
     }
 }
 
@@ -168,7 +186,31 @@ impl Store {
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.set_prepared_statement_cache_capacity(256);
         schema::migrate(&mut conn, data_dir)?;
-        Ok(Store { conn: Mutex::new(conn), auth: auth::AuthCache::default(), lock: Mutex::new(lock) })
+        let offset = Reader { conn: &conn }.clock_offset()?;
+        Ok(Store {
+            conn: Mutex::new(conn),
+            auth: auth::AuthCache::default(),
+            clock: Clock::ahead_by(offset),
+            lock: Mutex::new(lock),
+        })
+    }
+
+    /// The emulator's time.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// Moves the emulator's time `ms` forward (the caller checks `ms` is
+    /// positive and bounded); the new offset.
+    pub fn advance_clock(&self, ms: i64) -> StoreResult<i64> {
+        // Read and written in one transaction, so two advances add up.
+        let offset = self.write(|w| {
+            let offset = w.clock_offset()?.saturating_add(ms);
+            w.set_meta(META_CLOCK_OFFSET, &offset.to_string())?;
+            Ok(offset)
+        })?;
+        self.clock.raise_offset(offset);
+        Ok(offset)
     }
 
     fn conn(&self) -> MutexGuard<'_, Connection> {
@@ -194,7 +236,7 @@ impl Store {
         Ok(value)
     }
 
-    /// Forgets everything: the state of a fresh emulator.
+    /// Forgets everything: the state of a fresh emulator, back on wall time.
     pub fn wipe(&self) -> StoreResult<()> {
         self.write(|w| {
             for table in audit::tables(w)? {
@@ -211,6 +253,7 @@ impl Store {
         // Statements prepared against dropped tables must not be reused.
         self.conn().flush_prepared_statement_cache();
         self.auth.clear();
+        self.clock.rewind();
         Ok(())
     }
 
@@ -313,5 +356,22 @@ mod tests {
         }
         let store = Store::open(Some(dir.path())).unwrap();
         assert_eq!(store.read(|r| r.meta("k")).unwrap().as_deref(), Some("v"));
+    }
+
+    #[test]
+    fn the_clock_offset_adds_up_survives_reopen_and_a_wipe_rewinds_it() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = Store::open(Some(dir.path())).unwrap();
+            assert_eq!(store.advance_clock(60_000).unwrap(), 60_000);
+            assert_eq!(store.advance_clock(1_000).unwrap(), 61_000);
+            assert_eq!(store.clock().offset_ms(), 61_000);
+            store.release_lock();
+        }
+        let store = Store::open(Some(dir.path())).unwrap();
+        assert_eq!(store.clock().offset_ms(), 61_000, "time does not go back across a restart");
+        store.wipe().unwrap();
+        assert_eq!(store.clock().offset_ms(), 0);
+        assert_eq!(store.advance_clock(5_000).unwrap(), 5_000, "nor does a wiped offset come back");
     }
 }

@@ -187,6 +187,46 @@ async fn reset_and_tenant_loading() {
 }
 
 #[tokio::test]
+async fn advancing_the_emulator_time_makes_timed_runs_due_and_a_reset_rewinds_it() {
+    // Ten minutes: within the token's lifetime and the session's idle timeout.
+    let delay = 600;
+    let emu = start_with(Config { clock: ClockMode::Delay { seconds: delay as f64 }, ..Config::default() }).await;
+    let token = emu.password_token("JDOE").await;
+    let session = emu.csrf_fetch(&token).await;
+    emu.run_schedule(&token, &session).await;
+    let run = emu.newest_run(&token, &session).await;
+    assert_eq!(run["status"], 5, "running for ten minutes: {run}");
+
+    let moved = emu.admin_api.advance_clock(delay).await;
+    assert_eq!(moved["offset_seconds"], delay);
+    let now = chrono::DateTime::parse_from_rfc3339(moved["now"].as_str().unwrap()).unwrap();
+    assert!(now.timestamp() >= chrono::Utc::now().timestamp() + delay - 60, "{moved}");
+    let run = emu.newest_run(&token, &session).await;
+    assert_eq!(run["status"], 1, "ten minutes later, emulator time, it has finished: {run}");
+    let end = chrono::DateTime::parse_from_rfc3339(run["endTime"].as_str().unwrap()).unwrap();
+    assert!(end >= now, "stamped in emulator time: {run}");
+
+    for refused in [
+        json!({"seconds": 0}),
+        json!({"seconds": -1}),
+        json!({"seconds": 316_224_001}),
+        json!({"seconds": 1.5}),
+        json!({}),
+    ] {
+        let (status, body) = emu.admin(Method::POST, "/emulator/clock/advance", Some(refused.clone())).await;
+        assert_eq!(status, 400, "{refused}: {body}");
+    }
+    assert_eq!(
+        emu.admin_api.advance_clock(316_224_000).await["offset_seconds"],
+        delay + 316_224_000,
+        "ten years at most"
+    );
+
+    emu.admin_api.reset().await;
+    assert_eq!(emu.admin_api.advance_clock(1).await["offset_seconds"], 1, "a reset goes back to wall time");
+}
+
+#[tokio::test]
 async fn api_domain_has_no_admin_and_unknown_paths_are_1305() {
     let emu = start().await;
     let health = emu.http.get(emu.api("/emulator/health")).send().await.unwrap();

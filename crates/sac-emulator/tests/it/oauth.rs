@@ -2,7 +2,6 @@
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
-use std::time::{Duration, Instant};
 
 use sac_emulator::Config;
 use sac_types::oauth::OAuthError;
@@ -312,33 +311,90 @@ fn urlencode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
+/// `GET /api/v1/csrf` on the API domain with `token`: its status and body.
+async fn csrf_with(emu: &Emu, token: &str) -> (u16, String) {
+    let response = emu.http.get(emu.api("/api/v1/csrf")).bearer_auth(token).send().await.unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
 #[tokio::test]
-async fn tokens_expire_after_their_configured_lifetime() {
-    // No assertion here depends on how fast the machine is: a token of a
-    // minute is checked at once (no test takes a minute to send a request),
-    // a token of one second only after it surely has expired (expiry is
-    // kept in whole seconds, so it lives at most one).
-    let csrf = |emu: &Emu, token: String| {
-        let request = emu.http.get(emu.api("/api/v1/csrf")).bearer_auth(token);
-        async move { request.send().await.unwrap().status() }
-    };
+async fn a_configured_lifetime_is_the_one_issued() {
+    let emu = start_with(Config { access_token_secs: Some(60), ..Config::default() }).await;
     let password = [("grant_type", "password"), ("username", PLANNER), ("password", PASSWORD)];
-
-    let minute = start_with(Config { access_token_secs: Some(60), ..Config::default() }).await;
-    let tokens = minute.token(USER_CLIENT, &password).await;
+    let tokens = emu.token(USER_CLIENT, &password).await;
     assert_eq!(tokens.expires_in, 60);
-    assert_eq!(csrf(&minute, tokens.access_token.clone()).await, 200, "a token within its lifetime is accepted");
-    let refreshed = minute.refresh(USER_CLIENT, &tokens).await;
-    assert_eq!(refreshed.expires_in, 60);
-    assert_eq!(csrf(&minute, refreshed.access_token).await, 200, "and so is the one a refresh issues");
+    assert_eq!(emu.refresh(USER_CLIENT, &tokens).await.expires_in, 60, "and so does a refresh");
+}
 
-    let second = start_with(Config { access_token_secs: Some(1), ..Config::default() }).await;
-    let tokens = second.token(USER_CLIENT, &password).await;
-    // Taken once the answer is here, so the token was issued before it.
-    let answered = Instant::now();
-    assert_eq!(tokens.expires_in, 1);
-    tokio::time::sleep_until((answered + Duration::from_millis(1500)).into()).await;
-    assert_eq!(csrf(&second, tokens.access_token.clone()).await, 401, "an expired token is refused");
-    let refreshed = second.refresh(USER_CLIENT, &tokens).await;
-    assert_eq!(refreshed.expires_in, 1, "the refresh token outlives the access token and issues a new one");
+// Expiry is checked against the emulator's time, which the admin API moves
+// forward: a lifetime of N seconds lasts at least N and less than N + 1, so
+// one second short of it the token is good and one second past it is not,
+// however long the requests take (the test's own requests take well under
+// a second).
+#[tokio::test]
+async fn access_tokens_expire_when_the_emulator_time_passes_their_lifetime() {
+    let emu = start().await;
+    let password = [("grant_type", "password"), ("username", PLANNER), ("password", PASSWORD)];
+    let tokens = emu.token(USER_CLIENT, &password).await;
+    let lifetime = tokens.expires_in as i64;
+    assert_eq!(lifetime, 3599, "the tenant's lifetime");
+
+    let moved = emu.admin_api.advance_clock(lifetime - 1).await;
+    assert_eq!(moved["offset_seconds"], lifetime - 1);
+    assert_eq!(csrf_with(&emu, &tokens.access_token).await.0, 200, "a second short of its lifetime");
+
+    emu.admin_api.advance_clock(2).await;
+    let (status, body) = csrf_with(&emu, &tokens.access_token).await;
+    assert_eq!(status, 401, "{body}");
+    assert!(body.contains("The access token has expired"), "SAC's answer to an expired token: {body}");
+
+    // The refresh token outlives it and issues a fresh one, which lives from now.
+    let refreshed = emu.refresh(USER_CLIENT, &tokens).await;
+    assert_eq!(csrf_with(&emu, &refreshed.access_token).await.0, 200);
+}
+
+#[tokio::test]
+async fn refresh_tokens_expire_when_the_emulator_time_passes_their_lifetime() {
+    let emu = start().await;
+    let lifetime = emu.admin_api.get("/emulator/tenant").await["refresh_token_secs"].as_i64().unwrap();
+    assert_eq!(lifetime, 720 * 3600, "the tenant's lifetime");
+    let password = [("grant_type", "password"), ("username", PLANNER), ("password", PASSWORD)];
+    let tokens = emu.token(USER_CLIENT, &password).await;
+
+    emu.admin_api.advance_clock(lifetime - 1).await;
+    let refreshed = emu.refresh(USER_CLIENT, &tokens).await;
+    assert_eq!(refreshed.refresh_token, tokens.refresh_token, "refresh tokens are not rotated");
+
+    emu.admin_api.advance_clock(2).await;
+    let refresh = tokens.refresh_token.as_deref().unwrap();
+    let (status, e) = oauth_error(
+        emu.token_request(USER_CLIENT, &[("grant_type", "refresh_token"), ("refresh_token", refresh)]).await,
+    )
+    .await;
+    assert_eq!((status, e.error.as_str()), (400, "invalid_grant"));
+    assert!(e.error_description.unwrap().contains("expired"));
+}
+
+#[tokio::test]
+async fn browser_sessions_expire_when_idle_for_their_timeout_in_emulator_time() {
+    let emu = start().await;
+    let idle = Config::default().session_idle.as_secs() as i64;
+    let login = emu
+        .http
+        .post(emu.tenant("/login?url=/"))
+        .form(&[("username", PLANNER), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    let cookie = set_cookie(login.headers()).expect("a browser session");
+    let home = || emu.http.get(emu.tenant("/")).header("cookie", &cookie).send();
+
+    emu.admin_api.advance_clock(idle - 1).await;
+    assert!(!is_login_page(home().await.unwrap()).await, "a second short of the idle timeout");
+    // That request slid the timeout: as long again from now.
+    emu.admin_api.advance_clock(idle - 1).await;
+    assert!(!is_login_page(home().await.unwrap()).await, "the timeout slides with each request");
+
+    emu.admin_api.advance_clock(idle + 1).await;
+    assert!(is_login_page(home().await.unwrap()).await, "idle past the timeout: signed out");
 }

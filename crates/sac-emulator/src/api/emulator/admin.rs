@@ -1,6 +1,6 @@
 //! The admin API under `/emulator/` (tenant port, no authentication; the
 //! emulator binds to loopback): health, reset, tenant loading, the run
-//! clock, counted faults, the request log, stored rows and the demo IdP.
+//! clock and the emulator's time, counted faults, the request log, stored rows and the demo IdP.
 
 use std::collections::HashMap;
 
@@ -20,7 +20,7 @@ use crate::api::emulator::faults::{armed_answer, listing, FaultSpec};
 use crate::api::openapi::tags;
 use crate::api::responses::internal;
 use crate::api::state::AppState;
-use crate::clock::ClockMode;
+use crate::clock::{utc_timestamp, ClockMode};
 use crate::engine::Fault;
 use crate::store::{FactQuery, FactTable};
 use crate::tenant::Row;
@@ -149,6 +149,41 @@ pub async fn set_clock(State(state): State<AppState>, body: Bytes) -> Response {
     };
     match admin::set_clock(state.engine(), mode) {
         Ok(mode) => Json(json!({"clock": mode})).into_response(),
+        Err(e) => refused(e),
+    }
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct Advance {
+    /// How far to move the emulator's time forward: 1 to 10 years' worth of seconds.
+    seconds: i64,
+}
+
+#[utoipa::path(
+    post,
+    path = "/emulator/clock/advance",
+    tag = tags::ADMIN,
+    security((), ("adminToken" = [])),
+    request_body(content = Advance, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The emulator's time now (`now`, UTC) and how far it is ahead of wall time (`offset_seconds`): tokens, sessions and timed runs have aged by that much", content_type = "application/json"),
+        (status = 400, description = "`seconds` is missing, not a whole number, not positive or more than ten years", content_type = "application/json"),
+        (status = 403, description = "Origin names another site", content_type = "application/json"),
+        (status = 415, description = "The body is not JSON", content_type = "application/json"),
+        (status = 421, description = "The Host does not name the emulator", content_type = "application/json"),
+    ),
+)]
+pub async fn advance_clock(State(state): State<AppState>, body: Bytes) -> Response {
+    let request: Advance = match parse(&body) {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    let engine = state.engine_handle();
+    match crate::api::blocking(move || admin::advance_clock(&engine, request.seconds)).await {
+        Ok(time) => {
+            Json(json!({"now": utc_timestamp(time.now_ms), "offset_seconds": time.offset_secs})).into_response()
+        }
         Err(e) => refused(e),
     }
 }
@@ -450,7 +485,9 @@ pub async fn idp_assertion(State(state): State<AppState>, body: Bytes) -> Respon
         return not_found(format!("the identity provider knows no user {}", request.user));
     }
     let recipient = state.urls().map(|u| u.token_url.clone()).unwrap_or_default();
-    let xml = crate::auth::saml::issue(&state.keys().idp, &tenant, &request.user, request.lifetime_secs, &recipient);
+    let now = state.store().clock().now_utc();
+    let xml =
+        crate::auth::saml::issue(&state.keys().idp, &tenant, &request.user, request.lifetime_secs, &recipient, now);
     Json(json!({"assertion": STANDARD.encode(&xml), "xml": xml})).into_response()
 }
 
@@ -484,6 +521,7 @@ pub async fn idp_metadata(State(state): State<AppState>) -> Response {
         get_tenant,
         load_tenant,
         set_clock,
+        advance_clock,
         release,
         add_fault,
         list_faults,
@@ -497,6 +535,7 @@ pub async fn idp_metadata(State(state): State<AppState>) -> Response {
     ),
     components(schemas(
         ClockMode,
+        Advance,
         Release,
         FaultSpec,
         crate::api::emulator::faults::Expire,

@@ -25,6 +25,7 @@ pub(crate) fn routes(state: &AppState) -> OpenApiRouter<AppState> {
     let admin_api = OpenApiRouter::new()
         .routes(routes!(admin::reset))
         .routes(routes!(admin::set_clock))
+        .routes(routes!(admin::advance_clock))
         .routes(routes!(admin::release))
         .routes(routes!(admin::list_faults, admin::add_fault, admin::clear_faults))
         .routes(routes!(admin::model_rows))

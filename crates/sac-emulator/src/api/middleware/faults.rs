@@ -12,7 +12,6 @@ use axum::response::{IntoResponse, Response};
 
 use crate::api::state::AppState;
 use crate::auth;
-use crate::clock::now_secs;
 use crate::engine::faults::{Answer, Expire};
 
 /// Middleware applying the faults in force to the requests it sees.
@@ -53,7 +52,8 @@ pub async fn inject(State(state): State<AppState>, request: Request, next: Next)
         }
         Some(Expire::Token) => {
             if let Some(token) = auth::bearer(request.headers()) {
-                let _ = state.store().expire_token(&crate::secrets::digest(&token), now_secs() - 1);
+                let _ =
+                    state.store().expire_token(&crate::secrets::digest(&token), state.store().clock().now_secs() - 1);
             }
         }
         None => {}

@@ -11,14 +11,14 @@ use axum::response::Response;
 use super::requests::{cookie_names, mask_authorization, mask_csrf, mask_query, RequestRecord};
 use crate::api::middleware::faults::DropConnection;
 use crate::api::state::{AppState, REQUEST_LOG_CAPACITY};
-use crate::clock::{now_ms, utc_timestamp};
+use crate::clock::utc_timestamp;
 use crate::Domain;
 
 /// Middleware recording the requests it sees in the request log.
 pub async fn record(State((state, domain)): State<(AppState, Domain)>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_string();
     let started = Instant::now();
-    let now = now_ms();
+    let now = state.store().clock().now_ms();
     let mut record = RequestRecord {
         time: utc_timestamp(now),
         at_ms: now,

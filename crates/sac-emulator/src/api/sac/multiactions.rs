@@ -19,7 +19,6 @@ use utoipa_axum::routes;
 use crate::api::caller::Caller;
 use crate::api::error::ApiError;
 use crate::api::state::AppState;
-use crate::clock::now_ms;
 use crate::engine::multiactions::{message, utc_millis};
 use crate::secrets::random_id;
 use crate::store::MaExecutionRecord;
@@ -156,7 +155,7 @@ pub(crate) fn new_execution(
     user: String,
     chosen: serde_json::Map<String, Value>,
 ) -> MaExecutionRecord {
-    let now = now_ms();
+    let now = state.engine().now_ms();
     let (due_at_ms, polls_left) = state.clock().finish_plan(now);
     let mut execution = MaExecutionRecord {
         execution_id: random_id(),

@@ -19,7 +19,7 @@ use crate::api::error::ApiError;
 use crate::api::openapi::responses::DataImportRefusals;
 use crate::api::openapi::tags;
 use crate::api::state::AppState;
-use crate::clock::{now_ms, utc_timestamp};
+use crate::clock::utc_timestamp;
 use crate::engine::import_jobs::{find_target, settings_of, ActiveJobLimits, JobLimit, Target};
 use crate::engine::staging;
 use crate::secrets::random_uuid;
@@ -231,7 +231,7 @@ fn create_job(
         total: 0,
         failed: 0,
         error: None,
-        updated: utc_timestamp(now_ms()),
+        updated: utc_timestamp(state.engine().now_ms()),
         due_at_ms: None,
         polls_left: None,
     };

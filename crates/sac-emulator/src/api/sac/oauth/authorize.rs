@@ -14,7 +14,6 @@ use crate::api::openapi::tags;
 use crate::api::responses::login_form;
 use crate::api::state::AppState;
 use crate::auth::open_session;
-use crate::clock::now_secs;
 use crate::secrets::{constant_time_eq, digest, random_token};
 use crate::store::{AuthCodeRecord, SessionKind};
 use crate::tenant::OAuthClient;
@@ -141,7 +140,7 @@ fn grant_code(state: &AppState, request: &AuthorizeRequest, user: &str) -> Resul
         user: user.to_string(),
         redirect_uri: request.redirect_given.then(|| request.redirect_uri.clone()),
         challenge: request.challenge.clone(),
-        expires_at: now_secs() + AUTH_CODE_SECS,
+        expires_at: state.store().clock().now_secs() + AUTH_CODE_SECS,
         used: false,
     };
     state.store().insert_auth_code(&digest(&code), &record)?;

@@ -19,7 +19,6 @@ use crate::api::error::ApiError;
 use crate::api::openapi::tags;
 use crate::api::state::AppState;
 use crate::auth::{self};
-use crate::clock::now_secs;
 use crate::secrets::{constant_time_eq, digest, pkce_s256, random_id, random_token};
 use crate::store::{TokenKind, TokenRecord};
 use crate::tenant::{OAuthClient, Tenant};
@@ -187,7 +186,7 @@ fn code_grant(state: &AppState, client: &OAuthClient, params: &Params) -> Result
     if record.used {
         return Err(invalid_grant("The authorization code has already been used"));
     }
-    if record.expires_at <= now_secs() {
+    if state.store().clock().has_passed(record.expires_at) {
         return Err(invalid_grant("The authorization code has expired"));
     }
     if record.client_id != client.id {
@@ -214,7 +213,7 @@ fn refresh_grant(state: &AppState, client: &OAuthClient, params: &Params) -> Res
     let record = state.store().token(&digest(refresh))?;
     match record {
         Some(r) if r.kind == TokenKind::Refresh && r.client_id == client.id => {
-            if r.expires_at <= now_secs() {
+            if state.store().clock().has_passed(r.expires_at) {
                 return Err(invalid_grant("The refresh token has expired: sign in again"));
             }
             issue(state, client, r.user.as_deref(), "refresh_token", Some(refresh.to_string()))
@@ -226,7 +225,8 @@ fn refresh_grant(state: &AppState, client: &OAuthClient, params: &Params) -> Res
 
 fn saml_grant(state: &AppState, client: &OAuthClient, params: &Params) -> Result<TokenResponse, ApiError> {
     let assertion = required(params, "assertion")?;
-    let user = crate::auth::saml::verify(&state.keys().idp, &state.tenant(), assertion).map_err(invalid_grant)?;
+    let now = state.store().clock().now_utc();
+    let user = crate::auth::saml::verify(&state.keys().idp, &state.tenant(), assertion, now).map_err(invalid_grant)?;
     issue(state, client, Some(&user), "saml2_bearer", None)
 }
 
@@ -240,7 +240,7 @@ fn issue(
     keep_refresh: Option<String>,
 ) -> Result<TokenResponse, ApiError> {
     let tenant = state.tenant();
-    let now = now_secs();
+    let now = state.store().clock().now_secs();
     let jti = random_id().to_ascii_lowercase();
     let scope = scopes(user).join(" ");
     let expires_in = state.options().access_token_secs.unwrap_or(tenant.access_token_secs);
