@@ -140,3 +140,34 @@ async fn filters_orderby_and_select() {
     let parts: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(parts["value"].as_array().unwrap().len(), 2, "{body}");
 }
+
+/// A `$filter` nested thousands deep, a thousand `or` terms or thousands of
+/// `$orderby` keys once overflowed the stack (the whole emulator aborted) or
+/// answered 500. Each is now a 400 saying what is over the bound, and the
+/// emulator keeps answering.
+#[tokio::test]
+async fn hostile_queries_are_refused_and_the_emulator_lives_on() {
+    let emu = start().await;
+    let token = emu.client_credentials_token().await;
+    let set = "/providers/sac/SALES_PLAN/FactData";
+    let deep = format!("{}Version eq 'public.Actual'{}", "(".repeat(3_000), ")".repeat(3_000));
+    let nots = format!("{}Version eq 'public.Actual'", "not ".repeat(1_500));
+    let ors = vec!["Version eq 'public.Actual'"; 1_000].join(" or ");
+    let keys = vec!["Date"; 2_500].join(",");
+    for (query, says) in [
+        (format!("$filter={deep}"), "deeper than"),
+        (format!("$filter={nots}"), "deeper than"),
+        (format!("$filter={ors}"), "more than 200 conditions"),
+        (format!("$orderby={keys}"), "Date twice"),
+    ] {
+        let url = reqwest::Url::parse_with_params(&emu.api(&format!("{DE}{set}")), [(query.split_once('=').unwrap())])
+            .unwrap();
+        let r = emu.http.get(url).bearer_auth(&token).send().await.unwrap();
+        let status = r.status().as_u16();
+        let body = r.text().await.unwrap();
+        assert_eq!(status, 400, "{says}: {body}");
+        assert!(body.contains(says), "{says}: {body}");
+    }
+    let (status, body) = get(&emu, &token, &format!("{set}?$top=1")).await;
+    assert_eq!(status, 200, "still answering: {body}");
+}

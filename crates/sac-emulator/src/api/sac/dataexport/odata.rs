@@ -12,6 +12,19 @@
 
 use crate::store::filter::{Filter, Literal, Op, TextFn};
 
+/// How deep parentheses and `not` may nest in one `$filter`. The parser,
+/// the SQL it renders and the evaluation in memory all recurse once per
+/// level, so without a bound one URL could overflow the stack and abort
+/// the whole emulator. SAC documents no limit (page dbf30343 lists no code
+/// for it): this one is an **assumption**, far beyond what a person writes.
+pub const MAX_FILTER_DEPTH: usize = 64;
+
+/// How many conditions (comparisons and functions) one `$filter` may hold.
+/// An `and`/`or` chain renders as nested SQL, and SQLite refuses an
+/// expression deeper than 1,000; 200 keeps well inside that (**assumption**,
+/// as above).
+pub const MAX_FILTER_CONDITIONS: usize = 200;
+
 /// The columns a query may name: dimensions (text) and measures (numbers).
 pub struct Columns<'a> {
     pub dimensions: &'a [String],
@@ -116,12 +129,15 @@ struct Parser<'a> {
     tokens: Vec<Token>,
     at: usize,
     columns: &'a Columns<'a>,
+    /// Parentheses and `not` open around the token at `at`.
+    depth: usize,
+    conditions: usize,
 }
 
 /// Parses `$filter` and checks every column it names and the type of
 /// every literal against `columns`.
 pub fn parse_filter(text: &str, columns: &Columns<'_>) -> Result<Filter, String> {
-    let mut p = Parser { tokens: tokens(text)?, at: 0, columns };
+    let mut p = Parser { tokens: tokens(text)?, at: 0, columns, depth: 0, conditions: 0 };
     let filter = p.or()?;
     match p.tokens.get(p.at) {
         None => Ok(filter),
@@ -179,18 +195,51 @@ impl Parser<'_> {
         Ok(left)
     }
 
+    /// One more level of parentheses or `not`, refused past the bound.
+    fn deeper(&mut self) -> Result<(), String> {
+        self.depth += 1;
+        if self.depth > MAX_FILTER_DEPTH {
+            return Err(format!(
+                "$filter nests parentheses and not deeper than {MAX_FILTER_DEPTH} levels: write it flatter"
+            ));
+        }
+        Ok(())
+    }
+
+    /// One more condition, refused past the bound.
+    fn condition(&mut self) -> Result<(), String> {
+        self.conditions += 1;
+        if self.conditions > MAX_FILTER_CONDITIONS {
+            return Err(format!(
+                "$filter has more than {MAX_FILTER_CONDITIONS} conditions: split the export into several requests"
+            ));
+        }
+        Ok(())
+    }
+
     fn unary(&mut self) -> Result<Filter, String> {
         if self.keyword("not") {
-            return Ok(Filter::Not(Box::new(self.unary()?)));
+            self.deeper()?;
+            let inner = self.unary()?;
+            self.depth -= 1;
+            return Ok(Filter::Not(Box::new(inner)));
         }
         match self.next() {
             Some(Token::Open) => {
+                self.deeper()?;
                 let inner = self.or()?;
                 self.expect(Token::Close, "a closing parenthesis")?;
+                self.depth -= 1;
                 Ok(inner)
             }
-            Some(Token::Name(name)) if matches!(self.tokens.get(self.at), Some(Token::Open)) => self.function(&name),
-            Some(Token::Name(column)) => self.comparison(column),
+            Some(Token::Name(name)) if matches!(self.tokens.get(self.at), Some(Token::Open)) => {
+                self.condition()?;
+                self.function(&name)
+            }
+            Some(Token::Name(column)) => {
+                self.condition()?;
+                self.comparison(column)
+            }
             Some(t) => Err(format!("$filter expects a property, a function or ( where it has {}", describe(&t))),
             None => Err("$filter ends where it expects a condition".into()),
         }
@@ -246,8 +295,11 @@ impl Parser<'_> {
     }
 }
 
-/// `$orderby=A desc,B` into `[("A", true), ("B", false)]`.
+/// `$orderby=A desc,B` into `[("A", true), ("B", false)]`. A column named
+/// twice is refused: the second key could never change the order, and
+/// without that rule one URL could ask SQLite for thousands of sort keys.
 pub fn parse_orderby(text: &str, columns: &Columns<'_>) -> Result<Vec<(String, bool)>, String> {
+    let mut seen: Vec<&str> = Vec::new();
     text.split(',')
         .map(|item| {
             let words: Vec<&str> = item.split_whitespace().collect();
@@ -257,6 +309,10 @@ pub fn parse_orderby(text: &str, columns: &Columns<'_>) -> Result<Vec<(String, b
                 _ => return Err(format!("$orderby item {:?} is not of the form Property [asc|desc]", item.trim())),
             };
             columns.check(column, "$orderby")?;
+            if seen.contains(&column) {
+                return Err(format!("$orderby names {column} twice"));
+            }
+            seen.push(column);
             Ok((column.to_string(), desc))
         })
         .collect()
@@ -328,5 +384,24 @@ mod tests {
         );
         assert!(parse_orderby("Date down", &c).is_err());
         assert!(parse_orderby("Nope", &c).is_err());
+        assert!(parse_orderby("Date,Amount,Date desc", &c).unwrap_err().contains("Date twice"));
+        let many = vec!["Date"; 2_500].join(",");
+        assert!(parse_orderby(&many, &c).is_err());
+    }
+
+    /// Nesting and length are bounded before anything recurses deeply: the
+    /// inputs that once overflowed the stack are refused with a message.
+    #[test]
+    fn deep_or_long_filters_are_refused_not_overflowed() {
+        let deep = format!("{}Version eq 'x'{}", "(".repeat(3_000), ")".repeat(3_000));
+        assert!(parse(&deep).unwrap_err().contains("deeper than"), "parentheses");
+        let nots = format!("{}Version eq 'x'", "not ".repeat(1_500));
+        assert!(parse(&nots).unwrap_err().contains("deeper than"), "not");
+        let ors = vec!["Version eq 'x'"; 1_000].join(" or ");
+        assert!(parse(&ors).unwrap_err().contains("more than 200 conditions"), "or chain");
+        // Right at the bounds a filter is still accepted.
+        let at_depth = format!("{}Version eq 'x'{}", "(".repeat(MAX_FILTER_DEPTH), ")".repeat(MAX_FILTER_DEPTH));
+        assert!(parse(&at_depth).is_ok());
+        assert!(parse(&vec!["Amount gt 1"; MAX_FILTER_CONDITIONS].join(" and ")).is_ok());
     }
 }
