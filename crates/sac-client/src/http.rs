@@ -210,8 +210,8 @@ enum BodyError {
 /// than `limit` decoded bytes arrived (never holding more than that plus
 /// one chunk). Invalid UTF-8 is replaced, as `Response::text` does.
 async fn read_bounded(mut response: Response, limit: usize) -> std::result::Result<String, BodyError> {
-    // A Content-Length over the limit ends it before anything is read
-    // (with gzip it is the compressed length, so only a lower bound).
+    // An announced length over the limit ends it before anything is read;
+    // the count below catches the rest (chunked bodies, gzip).
     if response.content_length().is_some_and(|n| n > limit as u64) {
         return Err(BodyError::TooLarge);
     }
