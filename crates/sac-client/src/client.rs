@@ -12,7 +12,7 @@ use url::Url;
 use crate::auth::TokenSource;
 use crate::config::ClientConfig;
 use crate::error::{Error, Result};
-use crate::http::{self, Answer, Idempotency};
+use crate::http::{self, Answer, Idempotency, Limit};
 use crate::secret::Secret;
 
 /// Which CSRF token a browser-domain write needs.
@@ -132,7 +132,7 @@ impl Client {
     /// Checks that the public API layer accepts the token: `GET /api/v1/csrf`
     /// on the direct API domain (or the browser domain when none is set).
     pub async fn check_public_api(&self) -> Result<()> {
-        self.api_request(Method::GET, "/api/v1/csrf", &[], None, Idempotency::Safe).await.map(|_| ())
+        self.api_request(Method::GET, "/api/v1/csrf", &[], None, Idempotency::Safe, Limit::Status).await.map(|_| ())
     }
 
     /// A URL on the browser domain. `segments` are percent-encoded, so an id
@@ -179,7 +179,7 @@ impl Client {
                 .header("x-sap-sac-custom-auth", "true")
         })
         .await?;
-        let answer = Answer::read(response).await?;
+        let answer = Answer::read(response, Limit::Status).await?;
         if answer.is_login_page() {
             return Err(Error::LoginPage { endpoint: answer.endpoint, grant: self.config.grant.as_str().into() });
         }
@@ -219,7 +219,8 @@ impl Client {
         body: Option<&serde_json::Value>,
         idempotency: Idempotency,
     ) -> Result<Answer> {
-        self.request(method, url, body.map(Body::Json), idempotency, Some(Layer::Ui)).await
+        // The UI layer's answers hold schedule lists, logs and rejected rows.
+        self.request(method, url, body.map(Body::Json), idempotency, Some(Layer::Ui), Limit::Bulk).await
     }
 
     /// A request to a public API (`/api/v1/...`), see [`Client::api_url`].
@@ -230,9 +231,10 @@ impl Client {
         segments: &[&str],
         body: Option<Body<'_>>,
         idempotency: Idempotency,
+        limit: Limit,
     ) -> Result<Answer> {
         let (url, layer) = self.api_url(path, segments);
-        self.request(method, url, body, idempotency, layer).await
+        self.request(method, url, body, idempotency, layer, limit).await
     }
 
     /// A GET on a public API with query parameters.
@@ -241,12 +243,13 @@ impl Client {
         if !query.is_empty() {
             url.query_pairs_mut().extend_pairs(query);
         }
-        self.request(Method::GET, url, None, Idempotency::Safe, layer).await
+        // Data Export pages and `$metadata`.
+        self.request(Method::GET, url, None, Idempotency::Safe, layer, Limit::Bulk).await
     }
 
     /// A GET of a URL SAC handed out (a next page), with the bearer token.
     pub(crate) async fn api_get_url(&self, url: Url) -> Result<Answer> {
-        self.request(Method::GET, url, None, Idempotency::Safe, None).await
+        self.request(Method::GET, url, None, Idempotency::Safe, None, Limit::Bulk).await
     }
 
     /// Sends with the bearer token and, for writes on the browser domain,
@@ -258,6 +261,7 @@ impl Client {
         body: Option<Body<'_>>,
         idempotency: Idempotency,
         csrf_layer: Option<Layer>,
+        limit: Limit,
     ) -> Result<Answer> {
         let write = method != Method::GET;
         let mut token_renewed = false;
@@ -288,7 +292,7 @@ impl Client {
                     request
                 })
                 .await?;
-                Ok::<_, Error>((Answer::read(response).await?, csrf))
+                Ok::<_, Error>((Answer::read(response, limit).await?, csrf))
             };
             let outcome: Result<std::convert::Infallible> = match attempt.await {
                 Ok((answer, _)) if answer.is_login_page() => {

@@ -9,7 +9,7 @@ use url::Url;
 
 use crate::client::Client;
 use crate::error::{Error, Result};
-use crate::http::Idempotency;
+use crate::http::{Idempotency, Limit};
 use crate::ids::ModelId;
 
 const BASE: &str = "/api/v1/dataexport";
@@ -107,6 +107,7 @@ impl<'c> DataExport<'c> {
                 &["administration", "Namespaces(NamespaceID='sac')", "Providers"],
                 None,
                 Idempotency::Safe,
+                Limit::Status,
             )
             .await?;
         Ok(answer.json::<Page>()?.value)

@@ -18,7 +18,7 @@ use sac_types::dataimport::{
 use crate::client::{Body, Client};
 use crate::csv_input::{chunk_csv, BadInput, KeyCounter, Piece};
 use crate::error::{Error, Result};
-use crate::http::Idempotency;
+use crate::http::{Idempotency, Limit};
 use crate::ids::ModelId;
 use crate::poll::WaitPolicy;
 use crate::report::PushReporter;
@@ -50,25 +50,25 @@ impl<'c> DataImport<'c> {
         DataImport { client }
     }
 
-    async fn get<T: serde::de::DeserializeOwned>(&self, segments: &[&str], what: &str) -> Result<T> {
+    async fn get<T: serde::de::DeserializeOwned>(&self, segments: &[&str], what: &str, limit: Limit) -> Result<T> {
         let answer = self
             .client
-            .api_request(Method::GET, BASE, segments, None, Idempotency::Safe)
+            .api_request(Method::GET, BASE, segments, None, Idempotency::Safe, limit)
             .await
             .map_err(|e| not_found(e, what))?;
         answer.json()
     }
 
     pub async fn models(&self) -> Result<Vec<ModelSummary>> {
-        Ok(self.get::<ModelList>(&["models"], "model").await?.models)
+        Ok(self.get::<ModelList>(&["models"], "model", Limit::Status).await?.models)
     }
 
     pub async fn model(&self, model: &str) -> Result<ModelDetail> {
-        self.get(&["models", ModelId::of(model).as_str()], "model").await
+        self.get(&["models", ModelId::of(model).as_str()], "model", Limit::Status).await
     }
 
     pub async fn metadata(&self, model: &str) -> Result<serde_json::Value> {
-        self.get(&["models", ModelId::of(model).as_str(), "metadata"], "model").await
+        self.get(&["models", ModelId::of(model).as_str(), "metadata"], "model", Limit::Status).await
     }
 
     /// Creates a job (`import_type` e.g. `factData`; `publicDimensionData`
@@ -83,7 +83,7 @@ impl<'c> DataImport<'c> {
         };
         let answer = self
             .client
-            .api_request(Method::POST, BASE, &segments, Some(Body::Json(&body)), Idempotency::Unsafe)
+            .api_request(Method::POST, BASE, &segments, Some(Body::Json(&body)), Idempotency::Unsafe, Limit::Status)
             .await
             .map_err(|e| not_found(e, "model"))?;
         answer.json()
@@ -96,7 +96,7 @@ impl<'c> DataImport<'c> {
         let body = Body::Text { content_type: "text/csv", text: csv };
         let answer = self
             .client
-            .api_request(Method::POST, BASE, &["jobs", job_id], Some(body), Idempotency::Unsafe)
+            .api_request(Method::POST, BASE, &["jobs", job_id], Some(body), Idempotency::Unsafe, Limit::Status)
             .await
             .map_err(|e| not_found(e, "job"))?;
         answer.json()
@@ -105,14 +105,14 @@ impl<'c> DataImport<'c> {
     pub async fn validate(&self, job_id: &str) -> Result<ValidateResult> {
         let answer = self
             .client
-            .api_request(Method::POST, BASE, &["jobs", job_id, "validate"], None, Idempotency::Safe)
+            .api_request(Method::POST, BASE, &["jobs", job_id, "validate"], None, Idempotency::Safe, Limit::Status)
             .await
             .map_err(|e| not_found(e, "job"))?;
         answer.json()
     }
 
     pub async fn invalid_rows(&self, job_id: &str) -> Result<InvalidRows> {
-        self.get(&["jobs", job_id, "invalidRows"], "job").await
+        self.get(&["jobs", job_id, "invalidRows"], "job", Limit::Bulk).await
     }
 
     /// Starts writing. After an answer that leaves the outcome open, the
@@ -121,7 +121,14 @@ impl<'c> DataImport<'c> {
         let body = serde_json::json!({"overrideExecuteWithFailedRows": override_failed_rows});
         match self
             .client
-            .api_request(Method::POST, BASE, &["jobs", job_id, "run"], Some(Body::Json(&body)), Idempotency::Unsafe)
+            .api_request(
+                Method::POST,
+                BASE,
+                &["jobs", job_id, "run"],
+                Some(Body::Json(&body)),
+                Idempotency::Unsafe,
+                Limit::Status,
+            )
             .await
         {
             Ok(answer) => answer.json(),
@@ -139,19 +146,19 @@ impl<'c> DataImport<'c> {
     }
 
     pub async fn status(&self, job_id: &str) -> Result<JobStatus> {
-        self.get(&["jobs", job_id, "status"], "job").await
+        self.get(&["jobs", job_id, "status"], "job", Limit::Status).await
     }
 
     pub async fn delete(&self, job_id: &str) -> Result<()> {
         self.client
-            .api_request(Method::DELETE, BASE, &["jobs", job_id], None, Idempotency::Safe)
+            .api_request(Method::DELETE, BASE, &["jobs", job_id], None, Idempotency::Safe, Limit::Status)
             .await
             .map_err(|e| not_found(e, "job"))?;
         Ok(())
     }
 
     pub async fn jobs(&self) -> Result<Vec<JobSummary>> {
-        self.get(&["jobs"], "job").await
+        self.get(&["jobs"], "job", Limit::Status).await
     }
 
     /// Polls the job until it is COMPLETED or FAILED, or the timeout.

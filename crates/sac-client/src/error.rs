@@ -85,6 +85,11 @@ pub enum Error {
     #[error("SAC's answer to {context} is not what was expected: {problem}; it began with: {snippet}")]
     Decode { context: String, problem: String, snippet: String },
 
+    /// An answer longer than sacctl reads for its kind (see
+    /// `http::Limit`): a broken or hostile server, proxy or gzip bomb.
+    #[error("{what} from {endpoint} is larger than {}: sacctl stopped reading it", size(*limit))]
+    AnswerTooLarge { what: &'static str, endpoint: String, limit: usize },
+
     #[error("it is unknown whether data import {schedule_id} started: {reason}")]
     TriggerUnknown { schedule_id: String, reason: String },
 
@@ -120,6 +125,17 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// "64 KiB", "32 MiB".
+fn size(bytes: usize) -> String {
+    if bytes >= 1 << 20 && bytes.is_multiple_of(1 << 20) {
+        format!("{} MiB", bytes >> 20)
+    } else if bytes >= 1 << 10 && bytes.is_multiple_of(1 << 10) {
+        format!("{} KiB", bytes >> 10)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
 
 /// "1 attempt", "3 attempts".
 fn count(n: u32, what: &str) -> String {
@@ -191,6 +207,7 @@ impl Error {
             Error::Unavailable { .. }
             | Error::Transport { .. }
             | Error::Decode { .. }
+            | Error::AnswerTooLarge { .. }
             | Error::TriggerUnknown { .. }
             | Error::RunAmbiguous { .. } => ErrorClass::Unreachable,
             Error::Rejected { .. }
@@ -305,6 +322,13 @@ impl Error {
             ],
             Error::Decode { .. } => vec![
                 "the URL may point at something that is not SAC (a proxy or portal page): check SACCTL_TENANT_URL and SACCTL_TOKEN_URL".into(),
+            ],
+            Error::AnswerTooLarge { .. } => vec![
+                "SAC never sends that much for this kind of answer: the URL may point at something that is not SAC, \
+                 or a proxy or the server is broken; check SACCTL_TENANT_URL, SACCTL_API_URL and SACCTL_TOKEN_URL \
+                 and try again later"
+                    .into(),
+                "for an export, SAC pages the rows itself: fewer columns (--select) or rows (--filter) per run make pages smaller".into(),
             ],
             Error::TriggerUnknown { schedule_id, .. } => vec![format!(
                 "look at the schedule's logs before triggering {schedule_id} again: SAC stops both runs when a second one starts"

@@ -158,6 +158,73 @@ pub fn snippet(body: &str) -> String {
     }
 }
 
+/// How much of an answer sac-client reads before it gives up: one limit per
+/// kind of answer, all in this one place. A broken or hostile server (or a
+/// proxy) can send an endless body or a gzip bomb; without a limit sacctl
+/// would hold it all in memory. The limits count the body as decoded (after
+/// gzip), which is what takes memory. Each is far above what SAC sends for
+/// that kind of answer and low enough that sacctl stays well under 64 MiB.
+///
+/// Time is bounded too: the client's request timeout (`request_timeout`,
+/// reqwest's total timeout) runs from connecting until the body's last
+/// byte, so a body that trickles in forever ends with a timeout error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Limit {
+    /// The token endpoint's answer: a few tokens, some KiB (64 KiB).
+    Token,
+    /// JSON status answers of the public APIs and the CSRF fetch: a job, an
+    /// execution, a list of jobs (4 MiB).
+    Status,
+    /// Answers that grow with the tenant's data: schedule logs and lists
+    /// (`getScheduleLogsByModel`), rejected and invalid rows, Data Export pages and
+    /// `$metadata` (32 MiB; SAC pages exports, so a page stays far below).
+    Bulk,
+}
+
+impl Limit {
+    pub const fn bytes(self) -> usize {
+        match self {
+            Limit::Token => 64 << 10,
+            Limit::Status => 4 << 20,
+            Limit::Bulk => 32 << 20,
+        }
+    }
+
+    /// What was being read, for the message.
+    pub const fn what(self) -> &'static str {
+        match self {
+            Limit::Token => "the token answer",
+            Limit::Status => "the answer",
+            Limit::Bulk => "the answer (logs, rows or an export page)",
+        }
+    }
+}
+
+#[derive(Debug)]
+enum BodyError {
+    TooLarge,
+    Read(reqwest::Error),
+}
+
+/// The body as text, read chunk by chunk and given up on as soon as more
+/// than `limit` decoded bytes arrived (never holding more than that plus
+/// one chunk). Invalid UTF-8 is replaced, as `Response::text` does.
+async fn read_bounded(mut response: Response, limit: usize) -> std::result::Result<String, BodyError> {
+    // An announced length over the limit ends it before anything is read;
+    // the count below catches the rest (chunked bodies, gzip).
+    if response.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(BodyError::TooLarge);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(BodyError::Read)? {
+        if chunk.len() > limit - body.len() {
+            return Err(BodyError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(String::from_utf8(body).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+}
+
 /// A response read whole: status, headers and body text.
 pub struct Answer {
     pub status: StatusCode,
@@ -169,15 +236,22 @@ pub struct Answer {
 }
 
 impl Answer {
-    pub async fn read(response: Response) -> Result<Self> {
+    /// Reads the whole body, at most `limit`'s bytes of it (see [`Limit`]).
+    /// The only place sac-client reads an answer's body.
+    pub async fn read(response: Response, limit: Limit) -> Result<Self> {
         let tries = response.extensions().get::<Tries>().copied().unwrap_or(Tries { attempts: 1, ..Tries::default() });
         let status = response.status();
         let headers = response.headers().clone();
         let endpoint = without_query(response.url().as_str());
-        let body = response.text().await.map_err(|e| Error::Decode {
-            context: endpoint.clone(),
-            problem: format!("the body could not be read completely ({e})"),
-            snippet: String::new(),
+        let body = read_bounded(response, limit.bytes()).await.map_err(|e| match e {
+            BodyError::TooLarge => {
+                Error::AnswerTooLarge { what: limit.what(), endpoint: endpoint.clone(), limit: limit.bytes() }
+            }
+            BodyError::Read(e) => Error::Decode {
+                context: endpoint.clone(),
+                problem: format!("the body could not be read completely ({e})"),
+                snippet: String::new(),
+            },
         })?;
         Ok(Answer { status, headers, body, endpoint, tries })
     }
@@ -307,6 +381,109 @@ mod tests {
                 assert!(floor <= pause && pause <= ceiling, "attempt {attempt}: {pause:?}");
             }
         }
+    }
+
+    /// Serves one raw HTTP/1.1 answer (`head`, then the pieces of `body`
+    /// until it ends or the client hangs up, `pause` between them) and returns
+    /// the answer read with `limit` by a client with that request `timeout`.
+    async fn read_from(
+        head: &'static str,
+        body: impl Fn(u64) -> Option<Vec<u8>> + Send + 'static,
+        limit: Limit,
+        timeout: Duration,
+        pause: Duration,
+    ) -> Result<Answer> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/x", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut request = [0u8; 4096];
+            let _ = socket.read(&mut request).await;
+            socket.write_all(head.as_bytes()).await.unwrap();
+            let mut n = 0;
+            while let Some(piece) = body(n) {
+                n += 1;
+                if socket.write_all(&piece).await.is_err() {
+                    return;
+                }
+                tokio::time::sleep(pause).await;
+            }
+        });
+        let client = reqwest::Client::builder().timeout(timeout).build().unwrap();
+        Answer::read(client.get(url).send().await.unwrap(), limit).await
+    }
+
+    const CHUNKED: &str = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
+
+    /// A chunk of the chunked encoding holding `len` zeros.
+    fn zeros(len: usize) -> Vec<u8> {
+        let mut chunk = format!("{len:x}\r\n").into_bytes();
+        chunk.resize(chunk.len() + len, b'0');
+        chunk.extend_from_slice(b"\r\n");
+        chunk
+    }
+
+    #[tokio::test]
+    async fn an_answer_up_to_the_limit_is_read_whole() {
+        let limit = Limit::Token.bytes();
+        let body = move |n| match n {
+            0 => Some(zeros(limit / 2)),
+            1 => Some(zeros(limit / 2)),
+            2 => Some(b"0\r\n\r\n".to_vec()),
+            _ => None,
+        };
+        let answer = read_from(CHUNKED, body, Limit::Token, Duration::from_secs(10), Duration::ZERO).await.unwrap();
+        assert_eq!(answer.body.len(), limit);
+    }
+
+    #[tokio::test]
+    async fn one_byte_over_the_limit_is_refused() {
+        let limit = Limit::Token.bytes();
+        let body = move |n| match n {
+            0 => Some(zeros(limit)),
+            1 => Some(zeros(1)),
+            2 => Some(b"0\r\n\r\n".to_vec()),
+            _ => None,
+        };
+        let e = read_from(CHUNKED, body, Limit::Token, Duration::from_secs(10), Duration::ZERO).await.err().unwrap();
+        assert!(matches!(e, Error::AnswerTooLarge { limit: 65536, .. }), "{e:?}");
+        assert_eq!(e.class(), crate::error::ErrorClass::Unreachable);
+        assert!(e.to_string().contains("the token answer") && e.to_string().contains("64 KiB"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn an_endless_stream_ends_at_the_limit() {
+        let e = read_from(CHUNKED, |_| Some(zeros(64 << 10)), Limit::Status, Duration::from_secs(20), Duration::ZERO)
+            .await
+            .err()
+            .unwrap();
+        assert!(matches!(e, Error::AnswerTooLarge { limit, .. } if limit == 4 << 20), "{e:?}");
+    }
+
+    #[tokio::test]
+    async fn a_content_length_over_the_limit_is_refused_before_reading() {
+        const HEAD: &str = "HTTP/1.1 200 OK\r\ncontent-length: 1073741824\r\n\r\n";
+        // Nothing of the body is sent: only the announced length can refuse it.
+        let e = read_from(HEAD, |_| None, Limit::Bulk, Duration::from_secs(10), Duration::ZERO).await.err().unwrap();
+        assert!(matches!(e, Error::AnswerTooLarge { .. }), "{e:?}");
+    }
+
+    #[tokio::test]
+    async fn a_body_that_trickles_ends_with_the_request_timeout() {
+        let began = Instant::now();
+        let e = read_from(
+            CHUNKED,
+            |_| Some(zeros(1)),
+            Limit::Status,
+            Duration::from_millis(700),
+            Duration::from_millis(100),
+        )
+        .await
+        .err()
+        .unwrap();
+        assert!(matches!(e, Error::Decode { .. }) && e.to_string().contains("could not be read completely"), "{e:?}");
+        assert!(began.elapsed() < Duration::from_secs(5), "{:?}", began.elapsed());
     }
 
     #[test]

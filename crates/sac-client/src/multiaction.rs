@@ -10,7 +10,7 @@ use sac_types::multiaction::{ExecutionRequest, ExecutionStarted, ExecutionStatus
 use crate::client::{Body, Client};
 use crate::config::Grant;
 use crate::error::{Error, Result};
-use crate::http::Idempotency;
+use crate::http::{Idempotency, Limit};
 use crate::ids::tenant_of;
 use crate::poll::WaitPolicy;
 use crate::report::MaReporter;
@@ -104,7 +104,7 @@ impl<'c> MultiActions<'c> {
         let body = serde_json::to_value(&request).expect("requests serialize");
         let answer = self
             .client
-            .api_request(Method::POST, BASE, &[id, "executions"], Some(Body::Json(&body)), Idempotency::Unsafe)
+            .api_request(Method::POST, BASE, &[id, "executions"], Some(Body::Json(&body)), Idempotency::Unsafe, Limit::Status)
             .await
             .map_err(|e| match e {
                 // Any 5xx too: only a 429 or a refused connection prove that
@@ -123,7 +123,7 @@ impl<'c> MultiActions<'c> {
         check_id(id)?;
         let answer = self
             .client
-            .api_request(Method::GET, BASE, &[id, "executions", execution_id], None, Idempotency::Safe)
+            .api_request(Method::GET, BASE, &[id, "executions", execution_id], None, Idempotency::Safe, Limit::Status)
             .await
             .map_err(|e| not_found(e, "multi action execution"))?;
         answer.json()

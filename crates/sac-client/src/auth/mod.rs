@@ -13,7 +13,7 @@ use sac_types::oauth::{OAuthError, TokenResponse, SAML2_BEARER_GRANT};
 
 use crate::config::{ClientConfig, Grant, SamlSource};
 use crate::error::{Error, Result};
-use crate::http::{self, Answer, Idempotency};
+use crate::http::{self, Answer, Idempotency, Limit};
 use crate::secret::Secret;
 use cache::{CachedTokens, TokenCache};
 
@@ -197,7 +197,7 @@ impl TokenSource {
                 .form(&form)
         })
         .await?;
-        let answer = Answer::read(response).await?;
+        let answer = Answer::read(response, Limit::Token).await?;
         if answer.status.is_success() {
             let tokens: TokenResponse = answer.json().map_err(|e| match e {
                 Error::Decode { snippet, .. } => Error::Decode {

@@ -9,6 +9,7 @@ mod emulator_crash;
 mod emulator_service;
 mod export;
 mod fault_matrix;
+mod hostile_server;
 mod import;
 mod json;
 mod messages;
