@@ -28,6 +28,7 @@ mod csv_input;
 pub mod dataexport;
 pub mod dataimport;
 pub mod error;
+mod fs_safety;
 pub mod http;
 pub mod ids;
 pub mod legacy;

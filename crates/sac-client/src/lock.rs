@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
+use crate::fs_safety;
 use crate::report::LockReporter;
 
 /// Claims kept per target: far more than runs in flight at once.
@@ -60,13 +61,11 @@ impl TriggerLock {
         reporter: &dyn LockReporter,
     ) -> Result<TriggerLock> {
         create_private_dir(dir).map_err(|e| lock_error(dir, e))?;
+        fs_safety::check_private_dir(dir).map_err(|e| lock_error(dir, e))?;
         let stem = file_stem(tenant_url, kind, id);
         let path = dir.join(format!("{stem}.lock"));
         let claims = dir.join(format!("{stem}.claims"));
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
+        let file = fs_safety::no_follow(OpenOptions::new().create(true).truncate(false).write(true))
             .open(&path)
             .map_err(|e| lock_error(&path, e))?;
         match file.try_lock() {
@@ -89,7 +88,8 @@ impl TriggerLock {
 
     /// Runs that holders of this lock claimed, oldest first.
     pub fn claimed(&self) -> Vec<String> {
-        std::fs::read_to_string(&self.claims)
+        // A link planted at the name reads as no claims; `claim` replaces it.
+        fs_safety::read_to_string(&self.claims)
             .map(|text| text.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect())
             .unwrap_or_default()
     }
@@ -101,7 +101,7 @@ impl TriggerLock {
         ids.push(execution_id.to_string());
         let keep = ids.len().saturating_sub(CLAIMS_KEPT);
         let text: String = ids[keep..].iter().map(|id| format!("{id}\n")).collect();
-        std::fs::write(&self.claims, text).map_err(|e| lock_error(&self.claims, e))
+        fs_safety::replace(&self.claims, text.as_bytes()).map_err(|e| lock_error(&self.claims, e))
     }
 }
 
@@ -151,5 +151,37 @@ mod tests {
         first.claim("RUN2").unwrap();
         drop(first);
         assert_eq!(second.await.unwrap(), vec!["RUN1", "RUN2"]);
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn links_in_the_lock_directory_are_never_written_through() {
+        use crate::fs_safety::bait;
+        let (dir, outside) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let stem = file_stem("http://t", "schedule", "S");
+        let claims = bait::plant(outside.path(), &dir.path().join(format!("{stem}.claims")));
+        let lock = TriggerLock::acquire(dir.path(), "http://t", "schedule", "S", &Silent).await.unwrap();
+        assert!(lock.claimed().is_empty(), "a planted link is not read as claims");
+        lock.claim("RUN1").unwrap();
+        assert_eq!(lock.claimed(), vec!["RUN1"]);
+        bait::assert_untouched(&claims);
+        drop(lock);
+
+        let stem = file_stem("http://t", "schedule", "T");
+        let target = bait::plant(&outside.path().join(""), &dir.path().join(format!("{stem}.lock")));
+        let e = TriggerLock::acquire(dir.path(), "http://t", "schedule", "T", &Silent).await.unwrap_err();
+        assert!(matches!(e, Error::Lock { .. }), "{e}");
+        bait::assert_untouched(&target);
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_lock_directory_others_may_write_in_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        crate::fs_safety::bait::make_world_writable(dir.path());
+        let e = TriggerLock::acquire(dir.path(), "http://t", "schedule", "S", &Silent).await.unwrap_err();
+        let cause = std::error::Error::source(&e).unwrap().to_string();
+        assert!(cause.contains("chmod 700"), "{cause}");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "nothing was created in it");
     }
 }

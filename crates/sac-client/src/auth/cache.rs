@@ -2,7 +2,6 @@
 //! atomically, so that a scheduler step running `sacctl` every minute reuses
 //! its token instead of fetching a new one each time.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -10,6 +9,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::ClientConfig;
 use crate::error::{Error, Result};
+use crate::fs_safety;
 
 /// A cached token set. Written to disk only with owner-only permissions.
 #[derive(Clone, Serialize, Deserialize)]
@@ -76,7 +76,7 @@ impl TokenCache {
     /// The cached tokens, if present, readable and made for `key`. A corrupt
     /// file counts as absent (it is rewritten on the next save).
     pub fn load(&self, key: &str) -> Option<CachedTokens> {
-        let text = std::fs::read_to_string(&self.path).ok()?;
+        let text = fs_safety::read_to_string(&self.path).ok()?;
         match serde_json::from_str::<CachedTokens>(&text) {
             Ok(tokens) if tokens.key == key => Some(tokens),
             Ok(_) => None,
@@ -91,18 +91,9 @@ impl TokenCache {
     pub fn save(&self, tokens: &CachedTokens) -> Result<()> {
         let dir = self.path.parent().unwrap_or(Path::new("."));
         create_private_dir(dir).map_err(|e| cache_error(dir, e))?;
-        let tmp = self.path.with_extension(format!("json.{}.tmp", std::process::id()));
+        fs_safety::check_private_dir(dir).map_err(|e| cache_error(dir, e))?;
         let text = serde_json::to_string(tokens).expect("tokens serialize");
-        let write = || -> std::io::Result<()> {
-            let mut file = private_file(&tmp)?;
-            file.write_all(text.as_bytes())?;
-            file.sync_all()?;
-            std::fs::rename(&tmp, &self.path)
-        };
-        write().map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            cache_error(&self.path, e)
-        })
+        fs_safety::replace(&self.path, text.as_bytes()).map_err(|e| cache_error(&self.path, e))
     }
 
     pub fn remove(&self) -> Result<bool> {
@@ -124,17 +115,6 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     {
         std::fs::create_dir_all(dir)
     }
-}
-
-fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    options.open(path)
 }
 
 #[cfg(test)]
@@ -163,5 +143,29 @@ mod tests {
         assert!(cache.load("k1").is_none());
         assert!(cache.remove().unwrap());
         assert!(!cache.remove().unwrap());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_at_the_cache_file_is_replaced_not_written_through() {
+        use crate::fs_safety::bait;
+        let (dir, outside) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let cache = TokenCache::new(dir.path(), "prod");
+        let target = bait::plant(outside.path(), cache.path());
+        assert!(cache.load("k1").is_none());
+        cache.save(&tokens("k1")).unwrap();
+        assert!(cache.load("k1").is_some());
+        bait::assert_untouched(&target);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_cache_directory_others_may_write_in_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        crate::fs_safety::bait::make_world_writable(dir.path());
+        let cache = TokenCache::new(dir.path(), "prod");
+        let e = cache.save(&tokens("k1")).unwrap_err();
+        assert!(matches!(e, Error::Cache { .. }), "{e}");
+        assert!(!cache.path().exists());
     }
 }

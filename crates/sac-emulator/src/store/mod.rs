@@ -86,6 +86,10 @@ pub enum StoreError {
          knows up to {SCHEMA_VERSION}): start that emulator, or this one with a new --data-dir"
     )]
     NewerSchema { path: String, found: usize },
+    /// The data directory could be tampered with by someone else, or holds
+    /// a symbolic link that would make the emulator write its target.
+    #[error("refusing the data directory {path}: {problem}")]
+    Unsafe { path: String, problem: String },
     /// Bringing an older database to this layout failed (nothing changed).
     #[error("cannot bring the emulator's database to schema version {SCHEMA_VERSION}")]
     Migration(#[source] rusqlite_migration::Error),
@@ -167,14 +171,11 @@ impl Store {
             Some(dir) => {
                 let io = |source| StoreError::DataDir { path: dir.display().to_string(), source };
                 owner_only::create_dir(dir).map_err(io)?;
+                check_data_dir(dir)?;
                 let lock = lock_dir(dir)?;
                 let path = dir.join("emulator.sqlite3");
                 // SQLite gives the -wal and -shm files the database's mode.
-                owner_only::create_files(
-                    dir,
-                    &["emulator.sqlite3", "emulator.sqlite3-wal", "emulator.sqlite3-shm", "emulator.lock"],
-                )
-                .map_err(io)?;
+                owner_only::create_files(dir, &DATA_FILES[..4]).map_err(io)?;
                 let conn = Connection::open(&path)?;
                 conn.pragma_update(None, "journal_mode", "WAL")?;
                 // FULL: a committed job survives a power cut too, not only a crash.
@@ -264,6 +265,43 @@ impl Store {
     }
 }
 
+/// The files of a data directory: the database with its WAL and shared
+/// memory, the lock, and the log of an emulator started with `--detach`.
+pub const DATA_FILES: [&str; 5] =
+    ["emulator.sqlite3", "emulator.sqlite3-wal", "emulator.sqlite3-shm", "emulator.lock", "emulator.log"];
+
+/// Refuses (on Unix) a data directory that another user owns or that group
+/// or others may write in (they could swap its files), and a symbolic link
+/// at any of [`DATA_FILES`] (the emulator would write and chmod its target;
+/// SQLite opens the -wal and -shm files itself, so they are checked first).
+/// The directory itself may be a link. Elsewhere nothing is checked.
+pub fn check_data_dir(dir: &Path) -> StoreResult<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let refuse = |problem: String| Err(StoreError::Unsafe { path: dir.display().to_string(), problem });
+        let meta =
+            std::fs::metadata(dir).map_err(|source| StoreError::DataDir { path: dir.display().to_string(), source })?;
+        if meta.uid() != rustix::process::geteuid().as_raw() {
+            return refuse(format!("it belongs to another user (uid {}): use a directory of your own", meta.uid()));
+        }
+        if meta.mode() & 0o022 != 0 {
+            let mode = meta.mode() & 0o7777;
+            return refuse(format!(
+                "group or others may write in it (mode {mode:o}): run `chmod 700 {}`",
+                dir.display()
+            ));
+        }
+        for name in DATA_FILES {
+            let path = dir.join(name);
+            if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+                return refuse(format!("{} is a symbolic link (never written through): remove it", path.display()));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The data directory holds the signing keys and the demo users' passwords:
 /// it is created 0700 and its files 0600 whatever the umask (on Unix).
 mod owner_only {
@@ -279,11 +317,14 @@ mod owner_only {
         builder.create(dir)
     }
 
-    /// Open options that create a file 0600.
+    /// Open options that create a file 0600 and fail on a symbolic link.
     pub fn options() -> OpenOptions {
         let mut options = OpenOptions::new();
         #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600).custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32);
+        }
         options
     }
 
@@ -295,8 +336,9 @@ mod owner_only {
             if i == 0 {
                 options().create(true).truncate(false).write(true).open(&path)?;
             }
+            // Not through a link (`check_data_dir` refused them already).
             #[cfg(unix)]
-            if path.exists() {
+            if std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
                 use std::os::unix::fs::PermissionsExt;
                 std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
             }
@@ -373,5 +415,48 @@ mod tests {
         store.wipe().unwrap();
         assert_eq!(store.clock().offset_ms(), 0);
         assert_eq!(store.advance_clock(5_000).unwrap(), 5_000, "nor does a wiped offset come back");
+    }
+
+    #[cfg(unix)]
+    fn private_dir() -> (tempfile::TempDir, PathBuf) {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        std::fs::create_dir(&data).unwrap();
+        std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o700)).unwrap();
+        (dir, data)
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symbolic_link_at_any_file_of_the_data_directory_is_refused_and_its_target_untouched() {
+        use std::os::unix::fs::PermissionsExt;
+        for name in DATA_FILES {
+            let (outside, data) = private_dir();
+            let target = outside.path().join("precious");
+            std::fs::write(&target, "precious").unwrap();
+            std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o644)).unwrap();
+            std::os::unix::fs::symlink(&target, data.join(name)).unwrap();
+            let Err(e) = Store::open(Some(&data)) else { panic!("{name}: a link was accepted") };
+            assert!(matches!(e, StoreError::Unsafe { .. }), "{name}: {e}");
+            assert!(e.to_string().contains(&format!("{} is a symbolic link", data.join(name).display())), "{e}");
+            assert_eq!(std::fs::read_to_string(&target).unwrap(), "precious", "{name}");
+            assert_eq!(std::fs::metadata(&target).unwrap().permissions().mode() & 0o777, 0o644, "{name}");
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_data_directory_others_may_write_in_is_refused_and_a_private_one_accepted() {
+        use std::os::unix::fs::PermissionsExt;
+        let (_outside, data) = private_dir();
+        for mode in [0o777, 0o770, 0o703] {
+            std::fs::set_permissions(&data, std::fs::Permissions::from_mode(mode)).unwrap();
+            let Err(e) = Store::open(Some(&data)) else { panic!("mode {mode:o} was accepted") };
+            assert!(e.to_string().contains(&format!("chmod 700 {}", data.display())), "{e}");
+            assert_eq!(std::fs::read_dir(&data).unwrap().count(), 0, "nothing was created in it");
+        }
+        std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o700)).unwrap();
+        Store::open(Some(&data)).unwrap();
     }
 }

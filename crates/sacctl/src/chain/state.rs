@@ -193,7 +193,12 @@ impl ChainState {
 pub fn lock(state: &Path) -> std::io::Result<Option<std::fs::File>> {
     let mut name = state.file_name().unwrap_or_default().to_os_string();
     name.push(".lock");
-    let file = std::fs::File::options().create(true).truncate(false).write(true).open(state.with_file_name(name))?;
+    let mut options = std::fs::File::options();
+    options.create(true).truncate(false).write(true);
+    // A link planted at the lock's name is refused, not written through.
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, rustix::fs::OFlags::NOFOLLOW.bits() as i32);
+    let file = options.open(state.with_file_name(name))?;
     match file.try_lock() {
         Ok(()) => Ok(Some(file)),
         Err(std::fs::TryLockError::WouldBlock) => Ok(None),
@@ -242,5 +247,20 @@ mod tests {
         assert_eq!(default_path(Path::new("/x/load.toml")), Path::new("/x/load.state.json"));
         std::fs::write(&path, "{}").unwrap();
         assert!(ChainState::read(&path).unwrap_err().contains("not a chain state file"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_at_the_lock_name_is_refused_and_its_target_untouched() {
+        use std::os::unix::fs::PermissionsExt;
+        let (dir, outside) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let target = outside.path().join("precious");
+        std::fs::write(&target, "precious").unwrap();
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o644)).unwrap();
+        std::os::unix::fs::symlink(&target, dir.path().join("c.state.json.lock")).unwrap();
+        assert!(lock(&dir.path().join("c.state.json")).is_err());
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "precious");
+        assert_eq!(std::fs::metadata(&target).unwrap().permissions().mode() & 0o777, 0o644);
+        assert!(lock(&dir.path().join("d.state.json")).unwrap().is_some(), "a plain lock file is taken");
     }
 }

@@ -217,6 +217,36 @@ fn mistakes_are_told_before_anything_starts() {
     assert!(stderr.contains("emulator.log"), "{stderr}");
 }
 
+/// A data directory others may write in could have its files swapped (a
+/// link at the database makes the emulator overwrite the link's target):
+/// refused with exit 2 and what to do, before anything is written in it.
+#[cfg(unix)]
+#[test]
+fn a_data_directory_others_may_write_in_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("emulator");
+    let _cleanup = Cleanup(dir.clone());
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let output = sacctl(&dir).args(["emulator", "start", "--detach", "--data-dir"]).arg(&dir).output().unwrap();
+    assert_code(&output, 2);
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains(&format!("refusing the data directory {}", dir.display())), "{stderr}");
+    assert!(stderr.contains(&format!("chmod 700 {}", dir.display())), "{stderr}");
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "nothing was written in it");
+
+    // A link at the log (the first file `start` writes) is refused too.
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let target = home.path().join("precious");
+    std::fs::write(&target, "precious").unwrap();
+    std::os::unix::fs::symlink(&target, dir.join("emulator.log")).unwrap();
+    let output = sacctl(&dir).args(["emulator", "start", "--detach", "--data-dir"]).arg(&dir).output().unwrap();
+    assert_code(&output, 2);
+    assert!(text(&output.stderr).contains("emulator.log is a symbolic link"), "{}", text(&output.stderr));
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "precious");
+}
+
 /// The admin token reaches the background emulator by its environment: it
 /// guards the admin API there and never shows in the process's arguments.
 #[test]

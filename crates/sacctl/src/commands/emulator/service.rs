@@ -32,6 +32,9 @@ pub async fn start(printer: Printer, args: StartArgs) -> Result<ExitStatus, Fail
     }
     let dir = absolute(run.data_dir.clone().map(Ok).unwrap_or_else(default_dir)?)?;
     create_private_dir(&dir)?;
+    // Before anything is written in it (the log first): the emulator
+    // would refuse the directory anyway, but only in its log.
+    sac_emulator::store::check_data_dir(&dir).map_err(usage)?;
     match state::find(&dir).map_err(usage)? {
         Found::Running(found) => {
             let mut failure = Failure::new(
@@ -332,11 +335,16 @@ fn create_private_dir(dir: &Path) -> Result<(), Failure> {
     builder.create(dir).with_context(|| format!("cannot create the data directory {}", dir.display())).map_err(usage)
 }
 
+/// Owner-only, never through a link at its name (a link there was refused
+/// by `check_data_dir`; `NOFOLLOW` closes the window since).
 fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
     let mut options = std::fs::OpenOptions::new();
     options.create(true).append(true);
     #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600).custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32);
+    }
     options.open(path)
 }
 
