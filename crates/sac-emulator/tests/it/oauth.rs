@@ -398,3 +398,43 @@ async fn browser_sessions_expire_when_idle_for_their_timeout_in_emulator_time() 
     emu.admin_api.advance_clock(idle + 1).await;
     assert!(is_login_page(home().await.unwrap()).await, "idle past the timeout: signed out");
 }
+
+/// Targets a browser reads as another origin (`/\host`, `/<tab>/host`, ...),
+/// as they appear in the query string.
+const HOSTILE_TARGETS: [&str; 7] = [
+    "/%5Cevil.example",
+    "/%09/evil.example",
+    "/%2509/evil.example",
+    "/%0A/evil.example",
+    "/%0d/evil.example",
+    "//evil.example",
+    "https://evil.example/",
+];
+
+#[tokio::test]
+async fn login_and_the_approuter_send_browsers_only_to_paths_on_the_tenant() {
+    let emu = start().await;
+    let login = |url: String| {
+        emu.http
+            .post(emu.tenant(&format!("/login?url={url}")))
+            .form(&[("username", PLANNER), ("password", PASSWORD)])
+            .send()
+    };
+    let location = |r: &reqwest::Response| r.headers()["location"].to_str().unwrap().to_string();
+    let signed_in = login("%2F".into()).await.unwrap();
+    let cookie = set_cookie(signed_in.headers()).expect("a browser session");
+    let approuter =
+        |url: &str| emu.http.get(emu.tenant(&format!("/approuter/v1/redirect?url={url}"))).header("cookie", &cookie).send();
+
+    for hostile in HOSTILE_TARGETS {
+        assert_eq!(location(&login(hostile.into()).await.unwrap()), "/", "login {hostile}");
+        assert_eq!(location(&approuter(hostile).await.unwrap()), "/", "approuter {hostile}");
+        let anonymous = emu.get(&format!("/approuter/v1/redirect?url={hostile}")).await;
+        assert_eq!(location(&anonymous), "/login?url=%2F", "approuter without a session {hostile}");
+    }
+    // A path with a query string of its own still goes through.
+    let fine = "/emulator/ui/models/SALES_PLAN?Version=public.Actual&x=%2F";
+    let encoded: String = url::form_urlencoded::byte_serialize(fine.as_bytes()).collect();
+    assert_eq!(location(&login(encoded.clone()).await.unwrap()), fine);
+    assert_eq!(location(&approuter(&encoded).await.unwrap()), fine);
+}
