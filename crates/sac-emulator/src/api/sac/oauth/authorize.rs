@@ -5,11 +5,11 @@
 use std::collections::HashMap;
 
 use axum::extract::{Query, RawQuery, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::api::caller::Caller;
-use crate::api::error::{found, ApiError};
+use crate::api::error::{deny_framing, found, ApiError};
 use crate::api::openapi::tags;
 use crate::api::responses::login_form;
 use crate::api::state::AppState;
@@ -17,6 +17,8 @@ use crate::auth::open_session;
 use crate::secrets::{constant_time_eq, digest, random_token};
 use crate::store::{AuthCodeRecord, SessionKind};
 use crate::tenant::OAuthClient;
+
+use super::cross_site::refuse_cross_site;
 
 /// Lifetime of an authorization code.
 const AUTH_CODE_SECS: i64 = 300;
@@ -235,6 +237,7 @@ pub struct Credentials {
     responses(
         (status = 200, description = "The sign-in form (HTML)", content_type = "text/html"),
         (status = 302, description = "Signed in: back to the redirect URI with a code"),
+        (status = 403, description = "Posted from another site: Origin (or Referer) names another origin (HTML error page)", content_type = "text/html"),
         (status = 400, description = "An authorization request the client may not make (HTML error page)", content_type = "text/html"),
     ),
 )]
@@ -242,8 +245,10 @@ pub async fn authorize_submit(
     State(state): State<AppState>,
     Query(q): Query<Params>,
     RawQuery(raw): RawQuery,
+    headers: HeaderMap,
     axum::Form(creds): axum::Form<Credentials>,
 ) -> Result<Response, ApiError> {
+    refuse_cross_site(&state, &headers)?;
     let request = parse_authorize(&state, &q)?;
     let tenant = state.tenant();
     let Some(user) = tenant.user(&creds.username).filter(|u| constant_time_eq(&u.password, &creds.password)) else {
@@ -286,13 +291,16 @@ pub async fn login_page_form(Query(q): Query<Params>) -> Response {
     responses(
         (status = 200, description = "The sign-in form (HTML)", content_type = "text/html"),
         (status = 302, description = "Signed in: a session cookie and a redirect to `url`"),
+        (status = 403, description = "Posted from another site: Origin (or Referer) names another origin (HTML error page)", content_type = "text/html"),
     ),
 )]
 pub async fn login_submit(
     State(state): State<AppState>,
     Query(q): Query<Params>,
+    headers: HeaderMap,
     axum::Form(creds): axum::Form<Credentials>,
 ) -> Result<Response, ApiError> {
+    refuse_cross_site(&state, &headers)?;
     let target = same_origin_target(q.get("url"));
     let tenant = state.tenant();
     let Some(user) = tenant.user(&creds.username).filter(|u| constant_time_eq(&u.password, &creds.password)) else {
@@ -325,7 +333,7 @@ pub async fn login_submit(
 pub async fn approuter_redirect(caller: Caller, Query(q): Query<Params>) -> Response {
     let target = same_origin_target(q.get("url"));
     let signed_in = matches!(caller.browser(), Ok(Some(_)));
-    if signed_in {
+    let mut response = if signed_in {
         found(&target)
     } else {
         let login =
@@ -333,7 +341,9 @@ pub async fn approuter_redirect(caller: Caller, Query(q): Query<Params>) -> Resp
         let mut response = found(&login);
         response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         response
-    }
+    };
+    deny_framing(response.headers_mut());
+    response
 }
 
 /// The sign-in form's fields.
