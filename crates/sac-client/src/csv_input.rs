@@ -7,19 +7,51 @@ use std::sync::Arc;
 
 use crate::error::Error;
 
-/// Counts the bytes read through it.
+/// The longest CSV record (one line, or several when a quoted field holds
+/// line breaks; the header line too) a push reads. Beyond it the file is
+/// not a CSV of rows (`/dev/zero`, a binary, a corrupt file with no line
+/// breaks) and reading on would hold it all in memory: the push stops.
+pub const MAX_RECORD_BYTES: u64 = 1 << 20;
+
+/// How far the CSV reader reads ahead of the record it is parsing.
+const READ_AHEAD: usize = 64 << 10;
+
+/// Counts the bytes read through it, and refuses to read more than
+/// [`MAX_RECORD_BYTES`] (plus the reader's read-ahead) past the start of
+/// the record being parsed, so that one endless record cannot grow the
+/// reader's buffers without bound.
 pub(crate) struct Counting<R> {
     inner: R,
     count: Arc<std::sync::atomic::AtomicU64>,
+    read: u64,
+    /// Where the record being parsed starts (bytes into the input); the
+    /// reading loop moves it after each record.
+    record_start: std::rc::Rc<std::cell::Cell<u64>>,
 }
 
 impl<R: Read> Read for Counting<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.read - self.record_start.get() > MAX_RECORD_BYTES + READ_AHEAD as u64 {
+            return Err(std::io::Error::other(RecordTooLong));
+        }
         let n = self.inner.read(buf)?;
+        self.read += n as u64;
         self.count.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
         Ok(n)
     }
 }
+
+/// The read error of [`Counting`] when a record is over the limit.
+#[derive(Debug)]
+struct RecordTooLong;
+
+impl std::fmt::Display for RecordTooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "a CSV record is longer than {MAX_RECORD_BYTES} bytes")
+    }
+}
+
+impl std::error::Error for RecordTooLong {}
 
 /// What the CSV reader thread sends: a chunk (CSV text with the header
 /// line, and its row count), or the end of the input with the number of
@@ -40,6 +72,31 @@ pub(crate) struct BadInput {
 impl BadInput {
     pub(crate) fn new(line: u64, column: u64, message: impl Into<String>) -> Self {
         BadInput { line, column, message: message.into() }
+    }
+
+    /// The record starting at `line` is over [`MAX_RECORD_BYTES`].
+    fn too_long(line: u64) -> Self {
+        BadInput::new(
+            line,
+            1,
+            format!(
+                "the record starting here is longer than {} MiB (the most one CSV row may hold) and nothing \
+                 was written; is this the right file? A CSV needs one row per line: a file without line \
+                 breaks or an unclosed quote reads as one endless row",
+                MAX_RECORD_BYTES >> 20
+            ),
+        )
+    }
+
+    /// A CSV error where it happened (a field's column when the reader
+    /// knows it); `line` is where the record being read starts.
+    fn from_read(e: &csv::Error, line: u64) -> Self {
+        match e.kind() {
+            csv::ErrorKind::Io(io) if io.get_ref().is_some_and(|inner| inner.is::<RecordTooLong>()) => {
+                BadInput::too_long(line)
+            }
+            _ => BadInput::from_csv(e),
+        }
     }
 
     /// A CSV error where it happened (a field's column when the reader knows it).
@@ -147,9 +204,21 @@ pub(crate) fn chunk_csv(
     let (tx, rx) = tokio::sync::mpsc::channel(bound.max(1));
     std::thread::spawn(move || {
         let result = (|| -> std::result::Result<(), BadInput> {
-            let mut reader =
-                csv::ReaderBuilder::new().flexible(true).from_reader(Counting { inner: input, count: bytes_read });
-            let header = reader.byte_headers().map_err(|e| BadInput::from_csv(&e))?.clone();
+            let record_start = std::rc::Rc::new(std::cell::Cell::new(0));
+            let counting = Counting { inner: input, count: bytes_read, read: 0, record_start: record_start.clone() };
+            let mut reader = csv::ReaderBuilder::new().flexible(true).buffer_capacity(READ_AHEAD).from_reader(counting);
+            let header = reader.byte_headers().map_err(|e| BadInput::from_read(&e, 1))?.clone();
+            // Each record may be as long as the limit, counted from its start.
+            let next = |reader: &csv::Reader<_>| {
+                let at = reader.position();
+                let over = at.byte() - record_start.get() > MAX_RECORD_BYTES;
+                record_start.set(at.byte());
+                (at.line(), over)
+            };
+            let (mut line, over) = next(&reader);
+            if over {
+                return Err(BadInput::too_long(1));
+            }
             check_header(&header)?;
             let mut keys = KeyCounter::new(&header, &key_columns);
             let internal = |e: csv::Error| BadInput::new(0, 0, format!("cannot re-encode the CSV: {e}"));
@@ -167,6 +236,11 @@ pub(crate) fn chunk_csv(
             loop {
                 match reader.read_byte_record(&mut record) {
                     Ok(true) => {
+                        let (next_line, over) = next(&reader);
+                        if over {
+                            return Err(BadInput::too_long(line));
+                        }
+                        line = next_line;
                         if record.len() != header.len() {
                             let line = record.position().map(|p| p.line()).unwrap_or(0);
                             return Err(BadInput::new(
@@ -187,7 +261,7 @@ pub(crate) fn chunk_csv(
                         }
                     }
                     Ok(false) => break,
-                    Err(e) => return Err(BadInput::from_csv(&e)),
+                    Err(e) => return Err(BadInput::from_read(&e, line)),
                 }
             }
             if rows > 0 {

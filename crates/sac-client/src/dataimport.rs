@@ -429,6 +429,39 @@ mod tests {
         }
     }
 
+    /// The first error `chunk_csv` sends for `input`, if any.
+    async fn first_error(input: Vec<u8>) -> Option<BadInput> {
+        let mut rx = chunk_csv(Box::new(std::io::Cursor::new(input)), 10, 1, Arc::default(), vec![]);
+        while let Some(piece) = rx.recv().await {
+            if let Err(bad) = piece {
+                return Some(bad);
+            }
+        }
+        None
+    }
+
+    #[tokio::test]
+    async fn a_record_over_the_limit_stops_the_read_at_its_line() {
+        let limit = crate::csv_input::MAX_RECORD_BYTES as usize;
+        let mut endless_row = b"A,B\n1,2\n3,".to_vec();
+        endless_row.resize(endless_row.len() + 5 * limit, b'x');
+        let bad = first_error(endless_row).await.expect("a 5 MiB row is refused");
+        assert_eq!((bad.line, bad.column), (3, 1));
+        assert!(bad.message.contains("longer than 1 MiB"), "{}", bad.message);
+        // A zero-filled file: no header line ever ends.
+        let bad = first_error(vec![0; 3 * limit]).await.expect("an endless header is refused");
+        assert_eq!(bad.line, 1);
+        // An unclosed quote spreads one record over many short lines.
+        let mut unclosed = b"A,B\n1,\"".to_vec();
+        unclosed.extend(std::iter::repeat_n(b"y\n".as_slice(), limit).flatten());
+        assert_eq!(first_error(unclosed).await.map(|bad| bad.line), Some(2));
+        // Just under the limit is a row like any other.
+        let mut long_row = b"A,B\n1,".to_vec();
+        long_row.resize(long_row.len() + limit - 100, b'x');
+        long_row.extend(b"\n2,3\n");
+        assert_eq!(first_error(long_row).await, None);
+    }
+
     #[tokio::test]
     async fn a_column_named_twice_is_an_error_naming_both_positions() {
         let input = b"Version,Date,Amount,Date\n1,2,3,4\n".to_vec();

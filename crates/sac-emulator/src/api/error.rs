@@ -4,7 +4,7 @@
 //! Also the two bits of answers refusals share with successful ones:
 //! [`no_store`] and [`found`].
 
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
 use maud::{html, PreEscaped, DOCTYPE};
@@ -191,6 +191,13 @@ fn login_page() -> Response {
     response
 }
 
+/// Pages of the sign-in flow may not be shown in another site's frame (a
+/// frame over a sign-in form lets that site trick clicks and keystrokes).
+pub fn deny_framing(headers: &mut HeaderMap) {
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("frame-ancestors 'none'"));
+}
+
 /// Token responses and the token service's errors must not be cached (RFC
 /// 6749 5.1).
 pub fn no_store(response: &mut Response) {
@@ -208,7 +215,9 @@ fn error_page(status: StatusCode, message: &str) -> Response {
             body { h1 { (status.as_u16()) } p { (message) } }
         }
     };
-    (status, Html(page.into_string())).into_response()
+    let mut response = (status, Html(page.into_string())).into_response();
+    deny_framing(response.headers_mut());
+    response
 }
 
 /// 302 Found to `location` (what XSUAA and the approuter send).

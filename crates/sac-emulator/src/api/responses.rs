@@ -5,7 +5,7 @@ use axum::http::{header, HeaderValue};
 use axum::response::{Html, IntoResponse, Response};
 use maud::{html, PreEscaped, DOCTYPE};
 
-use super::error::ApiError;
+use super::error::{deny_framing, ApiError};
 
 /// A 500 that hides the cause from the caller (it is logged instead), for
 /// handlers that answer a bare `Response` (the admin API).
@@ -47,5 +47,6 @@ pub fn login_form(action: &str, title: &str, error: Option<&str>) -> Response {
     };
     let mut response = Html(page.into_string()).into_response();
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    deny_framing(response.headers_mut());
     response
 }

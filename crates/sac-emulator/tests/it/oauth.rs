@@ -398,3 +398,95 @@ async fn browser_sessions_expire_when_idle_for_their_timeout_in_emulator_time() 
     emu.admin_api.advance_clock(idle + 1).await;
     assert!(is_login_page(home().await.unwrap()).await, "idle past the timeout: signed out");
 }
+
+/// Targets a browser reads as another origin (`/\host`, `/<tab>/host`, ...),
+/// as they appear in the query string.
+const HOSTILE_TARGETS: [&str; 7] = [
+    "/%5Cevil.example",
+    "/%09/evil.example",
+    "/%2509/evil.example",
+    "/%0A/evil.example",
+    "/%0d/evil.example",
+    "//evil.example",
+    "https://evil.example/",
+];
+
+#[tokio::test]
+async fn login_and_the_approuter_send_browsers_only_to_paths_on_the_tenant() {
+    let emu = start().await;
+    let login = |url: String| {
+        emu.http
+            .post(emu.tenant(&format!("/login?url={url}")))
+            .form(&[("username", PLANNER), ("password", PASSWORD)])
+            .send()
+    };
+    let location = |r: &reqwest::Response| r.headers()["location"].to_str().unwrap().to_string();
+    let signed_in = login("%2F".into()).await.unwrap();
+    let cookie = set_cookie(signed_in.headers()).expect("a browser session");
+    let approuter = |url: &str| {
+        emu.http.get(emu.tenant(&format!("/approuter/v1/redirect?url={url}"))).header("cookie", &cookie).send()
+    };
+
+    for hostile in HOSTILE_TARGETS {
+        assert_eq!(location(&login(hostile.into()).await.unwrap()), "/", "login {hostile}");
+        assert_eq!(location(&approuter(hostile).await.unwrap()), "/", "approuter {hostile}");
+        let anonymous = emu.get(&format!("/approuter/v1/redirect?url={hostile}")).await;
+        assert_eq!(location(&anonymous), "/login?url=%2F", "approuter without a session {hostile}");
+    }
+    // A path with a query string of its own still goes through.
+    let fine = "/emulator/ui/models/SALES_PLAN?Version=public.Actual&x=%2F";
+    let encoded: String = url::form_urlencoded::byte_serialize(fine.as_bytes()).collect();
+    assert_eq!(location(&login(encoded.clone()).await.unwrap()), fine);
+    assert_eq!(location(&approuter(&encoded).await.unwrap()), fine);
+}
+
+/// Whether `response` forbids every frame (legacy header and CSP).
+fn framing_denied(response: &reqwest::Response) -> bool {
+    let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    header("x-frame-options") == "DENY" && header("content-security-policy").contains("frame-ancestors 'none'")
+}
+
+#[tokio::test]
+async fn sign_in_pages_refuse_frames_and_forms_posted_from_another_site() {
+    let emu = start().await;
+    let authorize_query = format!(
+        "response_type=code&client_id=sacctl-user&redirect_uri={}&state=s",
+        urlencode("http://127.0.0.1:45678/callback")
+    );
+    for page in ["/login?url=%2F", &format!("/oauth/authorize?{authorize_query}"), "/approuter/v1/redirect?url=%2F"] {
+        assert!(framing_denied(&emu.get(page).await), "{page}");
+    }
+    let unknown_client = emu.get("/oauth/authorize?response_type=code&client_id=NOPE").await;
+    assert_eq!(unknown_client.status(), 400);
+    assert!(framing_denied(&unknown_client), "the flow's error page");
+
+    let own = emu.emu.urls.tenant_url.trim_end_matches('/').to_string();
+    let post = |path: String, header: Option<(&'static str, String)>| {
+        let mut request = emu.http.post(emu.tenant(&path)).form(&[("username", PLANNER), ("password", PASSWORD)]);
+        if let Some((name, value)) = header {
+            request = request.header(name, value);
+        }
+        request.send()
+    };
+    let authorize = format!("/oauth/authorize?{authorize_query}");
+    for path in ["/login?url=%2F".to_string(), authorize.clone()] {
+        for evil in [
+            ("origin", "https://evil.example".to_string()),
+            ("origin", "null".to_string()),
+            ("referer", "https://evil.example/page".to_string()),
+            ("referer", format!("{own}.evil.example/")),
+        ] {
+            let refused = post(path.clone(), Some(evil.clone())).await.unwrap();
+            assert_eq!(refused.status(), 403, "{path} {evil:?}");
+            assert!(refused.headers().get("set-cookie").is_none(), "no session for {path} {evil:?}");
+            assert!(refused.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+            assert!(refused.text().await.unwrap().contains("posted from another site"));
+        }
+        // The tenant's own page, or a post naming no origin at all (assumption: as SAC's form), signs in.
+        for fine in [Some(("origin", own.clone())), Some(("referer", format!("{own}/login?url=%2F"))), None] {
+            let signed_in = post(path.clone(), fine.clone()).await.unwrap();
+            assert!(signed_in.status().is_redirection(), "{path} {fine:?}: {}", signed_in.status());
+            assert!(set_cookie(signed_in.headers()).is_some(), "{path} {fine:?}");
+        }
+    }
+}

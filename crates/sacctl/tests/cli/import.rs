@@ -332,3 +332,50 @@ async fn an_unknown_job_is_sacs_1603_not_found_with_a_hint() {
     assert!(stderr(&status).contains("no such job: check the job id"), "{}", describe(&status));
     assert!(stderr(&status).contains("sacctl import jobs"), "{}", describe(&status));
 }
+
+/// The peak resident memory (VmHWM, KiB) of process `pid` so far, while it lives.
+fn peak_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_push_of_one_endless_line_stops_with_bounded_memory_exit_2_and_no_job_left() {
+    let env = technical().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("corrupt.csv");
+    let mut text = format!("{HEADER}public.Plan,202701,P0001,DE,").into_bytes();
+    text.resize(text.len() + (5 << 20), b'7');
+    std::fs::write(&file, text).unwrap();
+
+    let child = env
+        .command(&push(file.to_str().unwrap(), &[]))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id().unwrap();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watching = done.clone();
+    let poll = tokio::spawn(async move {
+        let mut peak = 0;
+        while !watching.load(std::sync::atomic::Ordering::Relaxed) {
+            peak = peak.max(peak_kib(pid).unwrap_or(0));
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        peak
+    });
+    let output = child.wait_with_output().await.unwrap();
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let peak = poll.await.unwrap();
+
+    assert_eq!(code(&output), 2, "bad input (docs/exit-codes.md): {}", describe(&output));
+    let expected =
+        format!("data file {}, line 2, column 1: the record starting here is longer than 1 MiB", file.display());
+    assert!(stderr(&output).contains(&expected), "{}", describe(&output));
+    assert!(peak > 0 && peak < 64 << 10, "sacctl's peak memory was {peak} KiB");
+    let jobs = env.run(&["import", "jobs", "--output", "json"]).await;
+    let jobs: Value = serde_json::from_slice(&jobs.stdout).unwrap();
+    assert_eq!(jobs, json!([]), "the stopped push deleted its job");
+}

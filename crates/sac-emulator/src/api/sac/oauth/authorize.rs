@@ -5,11 +5,11 @@
 use std::collections::HashMap;
 
 use axum::extract::{Query, RawQuery, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::api::caller::Caller;
-use crate::api::error::{found, ApiError};
+use crate::api::error::{deny_framing, found, ApiError};
 use crate::api::openapi::tags;
 use crate::api::responses::login_form;
 use crate::api::state::AppState;
@@ -17,6 +17,8 @@ use crate::auth::open_session;
 use crate::secrets::{constant_time_eq, digest, random_token};
 use crate::store::{AuthCodeRecord, SessionKind};
 use crate::tenant::OAuthClient;
+
+use super::cross_site::refuse_cross_site;
 
 /// Lifetime of an authorization code.
 const AUTH_CODE_SECS: i64 = 300;
@@ -52,6 +54,33 @@ fn redirect_allowed(client: &OAuthClient, uri: &str) -> bool {
         && parsed.password().is_none()
         && parsed.fragment().is_none()
         && client.redirect_uris.iter().any(|p| glob_match(p, uri))
+}
+
+/// Where a sign-in or the approuter sends a browser when `url` is missing or refused.
+const DEFAULT_TARGET: &str = "/";
+
+/// The `url=` of `/login` and `/approuter/v1/redirect` when it is a path on
+/// this tenant, else [`DEFAULT_TARGET`]. Browsers read `//host`, `/\host` and
+/// `/<tab>/host` (tabs and newlines are dropped, `\` is read as `/`) as
+/// another origin, so the path must start with one `/` followed by neither
+/// `/` nor `\`, and hold no backslash or control character, neither as it
+/// came nor once its `%XX` escapes are decoded as a browser would.
+fn same_origin_target(url: Option<&String>) -> String {
+    fn is_same_origin_path(path: &str) -> bool {
+        let mut chars = path.chars();
+        chars.next() == Some('/')
+            && !matches!(chars.next(), Some('/' | '\\'))
+            && !path.chars().any(|c| c == '\\' || c.is_control())
+    }
+    match url {
+        Some(url)
+            if is_same_origin_path(url)
+                && is_same_origin_path(&percent_encoding::percent_decode_str(url).decode_utf8_lossy()) =>
+        {
+            url.clone()
+        }
+        _ => DEFAULT_TARGET.into(),
+    }
 }
 
 /// A checked authorization request: where to send the answer.
@@ -208,6 +237,7 @@ pub struct Credentials {
     responses(
         (status = 200, description = "The sign-in form (HTML)", content_type = "text/html"),
         (status = 302, description = "Signed in: back to the redirect URI with a code"),
+        (status = 403, description = "Posted from another site: Origin (or Referer) names another origin (HTML error page)", content_type = "text/html"),
         (status = 400, description = "An authorization request the client may not make (HTML error page)", content_type = "text/html"),
     ),
 )]
@@ -215,8 +245,10 @@ pub async fn authorize_submit(
     State(state): State<AppState>,
     Query(q): Query<Params>,
     RawQuery(raw): RawQuery,
+    headers: HeaderMap,
     axum::Form(creds): axum::Form<Credentials>,
 ) -> Result<Response, ApiError> {
+    refuse_cross_site(&state, &headers)?;
     let request = parse_authorize(&state, &q)?;
     let tenant = state.tenant();
     let Some(user) = tenant.user(&creds.username).filter(|u| constant_time_eq(&u.password, &creds.password)) else {
@@ -244,7 +276,7 @@ pub async fn authorize_submit(
     responses((status = 200, description = "The sign-in form (HTML)", content_type = "text/html"),),
 )]
 pub async fn login_page_form(Query(q): Query<Params>) -> Response {
-    let target = q.get("url").cloned().unwrap_or_else(|| "/".into());
+    let target = same_origin_target(q.get("url"));
     let action = format!("/login?url={}", url::form_urlencoded::byte_serialize(target.as_bytes()).collect::<String>());
     login_form(&action, "Sign in to SAP Analytics Cloud", None)
 }
@@ -259,15 +291,17 @@ pub async fn login_page_form(Query(q): Query<Params>) -> Response {
     responses(
         (status = 200, description = "The sign-in form (HTML)", content_type = "text/html"),
         (status = 302, description = "Signed in: a session cookie and a redirect to `url`"),
+        (status = 403, description = "Posted from another site: Origin (or Referer) names another origin (HTML error page)", content_type = "text/html"),
     ),
 )]
 pub async fn login_submit(
     State(state): State<AppState>,
     Query(q): Query<Params>,
+    headers: HeaderMap,
     axum::Form(creds): axum::Form<Credentials>,
 ) -> Result<Response, ApiError> {
-    let target =
-        q.get("url").filter(|u| u.starts_with('/') && !u.starts_with("//")).cloned().unwrap_or_else(|| "/".into());
+    refuse_cross_site(&state, &headers)?;
+    let target = same_origin_target(q.get("url"));
     let tenant = state.tenant();
     let Some(user) = tenant.user(&creds.username).filter(|u| constant_time_eq(&u.password, &creds.password)) else {
         let action =
@@ -297,10 +331,9 @@ pub async fn login_submit(
     ),
 )]
 pub async fn approuter_redirect(caller: Caller, Query(q): Query<Params>) -> Response {
-    let target =
-        q.get("url").filter(|u| u.starts_with('/') && !u.starts_with("//")).cloned().unwrap_or_else(|| "/".into());
+    let target = same_origin_target(q.get("url"));
     let signed_in = matches!(caller.browser(), Ok(Some(_)));
-    if signed_in {
+    let mut response = if signed_in {
         found(&target)
     } else {
         let login =
@@ -308,7 +341,9 @@ pub async fn approuter_redirect(caller: Caller, Query(q): Query<Params>) -> Resp
         let mut response = found(&login);
         response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         response
-    }
+    };
+    deny_framing(response.headers_mut());
+    response
 }
 
 /// The sign-in form's fields.
@@ -333,5 +368,30 @@ mod tests {
         let client = crate::tenant::Tenant::demo().clients[1].clone();
         assert!(redirect_allowed(&client, "http://127.0.0.1:4567/callback"));
         assert!(!redirect_allowed(&client, "http://127.0.0.1:80@evil.example/"));
+    }
+
+    #[test]
+    fn only_same_origin_paths_are_redirect_targets() {
+        let target = |url: &str| same_origin_target(Some(&url.to_string()));
+        for hostile in [
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/%09/evil.example",
+            "/%0a/evil.example",
+            "/%0D/evil.example",
+            "/\n/evil.example",
+            "//evil.example",
+            "/%5cevil.example",
+            "/ok\\..\\evil",
+            "https://evil.example/",
+            "evil.example",
+            "",
+        ] {
+            assert_eq!(target(hostile), DEFAULT_TARGET, "{hostile:?}");
+        }
+        for fine in ["/", "/emulator/ui", "/emulator/ui/models/X?Version=a%26b%3D1", "/a/b?c=d&e=%2F"] {
+            assert_eq!(target(fine), fine);
+        }
+        assert_eq!(same_origin_target(None), DEFAULT_TARGET);
     }
 }

@@ -24,6 +24,7 @@ use crate::store::{TokenKind, TokenRecord};
 use crate::tenant::{OAuthClient, Tenant};
 
 mod authorize;
+mod cross_site;
 
 use authorize::Params;
 
