@@ -11,3 +11,15 @@ pub enum DataImportRefusals {
     #[response(status = 403, content_type = "application/json")]
     Forbidden,
 }
+
+/// The refusals every Data Export operation may answer with.
+#[allow(dead_code)]
+#[derive(utoipa::IntoResponses)]
+pub enum DataExportRefusals {
+    /// No valid bearer token (API domain), or no user context
+    #[response(status = 401, content_type = "application/json")]
+    Unauthorized,
+    /// The caller may not read it
+    #[response(status = 403, content_type = "application/json")]
+    Forbidden,
+}

@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use super::provider::{base, reader, NAMESPACE};
 use crate::api::caller::Caller;
 use crate::api::error::ApiError;
+use crate::api::openapi::responses::DataExportRefusals;
 use crate::api::openapi::tags;
 use crate::api::state::AppState;
 
@@ -42,8 +43,7 @@ fn unknown_namespace(segment: &str) -> ApiError {
     params(("segment" = String, Path, description = "`Namespaces`, `Namespaces(NamespaceID='sac')` or `Namespaces('sac')`", example = "Namespaces")),
     responses(
         (status = 200, description = "The namespaces, or the one namespace, OData JSON", content_type = "application/json"),
-        (status = 401, description = "No valid bearer token (API domain), or no user context", content_type = "application/json"),
-        (status = 403, description = "The caller may not read it", content_type = "application/json"),
+        DataExportRefusals,
         (status = 404, description = "Unknown namespace", content_type = "application/json"),
     ),
 )]
@@ -79,8 +79,7 @@ pub async fn namespaces(
     params(("namespace" = String, Path, description = "`Namespaces(NamespaceID='sac')`", example = "Namespaces(NamespaceID='sac')")),
     responses(
         (status = 200, description = "The providers (models) of the namespace, OData JSON", content_type = "application/json"),
-        (status = 401, description = "No valid bearer token (API domain), or no user context", content_type = "application/json"),
-        (status = 403, description = "The caller may not read it", content_type = "application/json"),
+        DataExportRefusals,
         (status = 404, description = "Unknown namespace", content_type = "application/json"),
     ),
 )]

@@ -40,6 +40,7 @@ use self::provider::{model, reader, request_base, NAMESPACE};
 use self::query::{Format, Options};
 use crate::api::caller::Caller;
 use crate::api::error::ApiError;
+use crate::api::openapi::responses::DataExportRefusals;
 use crate::api::openapi::tags;
 use crate::api::state::AppState;
 use crate::tenant::ModelDef;
@@ -79,8 +80,7 @@ fn unknown_set(m: &ModelDef, set: &str) -> ApiError {
     responses(
         (status = 200, description = "Rows (OData JSON, or CSV), or `$metadata` (XML)", content((serde_json::Value = "application/json"), (String = "text/csv"), (String = "application/xml"))),
         (status = 400, description = "A query option the service cannot read", content_type = "application/json"),
-        (status = 401, description = "No valid bearer token (API domain), or no user context", content_type = "application/json"),
-        (status = 403, description = "The caller may not read it", content_type = "application/json"),
+        DataExportRefusals,
         (status = 404, description = "No such namespace, provider or entity set", content_type = "application/json"),
         (status = 501, description = "A `$` query option SAC does not support", content_type = "application/json"),
     ),

@@ -10,6 +10,7 @@ use super::metadata::entity_sets;
 use super::provider::{model, reader};
 use crate::api::caller::Caller;
 use crate::api::error::ApiError;
+use crate::api::openapi::responses::DataExportRefusals;
 use crate::api::openapi::tags;
 use crate::api::state::AppState;
 
@@ -26,8 +27,7 @@ use crate::api::state::AppState;
     ),
     responses(
         (status = 200, description = "The service document: the model's entity sets", content_type = "application/json"),
-        (status = 401, description = "No valid bearer token (API domain), or no user context", content_type = "application/json"),
-        (status = 403, description = "The caller may not read it", content_type = "application/json"),
+        DataExportRefusals,
         (status = 404, description = "No such namespace or provider", content_type = "application/json"),
     ),
 )]
@@ -51,8 +51,7 @@ pub async fn service_without_slash(
     ),
     responses(
         (status = 200, description = "The service document: the model's entity sets", content_type = "application/json"),
-        (status = 401, description = "No valid bearer token (API domain), or no user context", content_type = "application/json"),
-        (status = 403, description = "The caller may not read it", content_type = "application/json"),
+        DataExportRefusals,
         (status = 404, description = "No such namespace or provider", content_type = "application/json"),
     ),
 )]
