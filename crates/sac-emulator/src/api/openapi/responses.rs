@@ -23,3 +23,42 @@ pub enum DataExportRefusals {
     #[response(status = 403, content_type = "application/json")]
     Forbidden,
 }
+
+/// What creating a Data Import job may answer (on all three creation paths).
+#[allow(dead_code)]
+#[derive(utoipa::IntoResponses)]
+pub enum JobCreation {
+    /// The job is created: its id and URLs
+    #[response(status = 201, content_type = "application/json")]
+    Created,
+    /// A request SAC refuses, with its numbered error
+    #[response(status = 400, content_type = "application/json")]
+    Refused,
+    /// No valid bearer token (API domain)
+    #[response(status = 401, content_type = "application/json")]
+    Unauthorized,
+    /// The caller may not use it, or a browser-domain write without CSRF token
+    #[response(status = 403, content_type = "application/json")]
+    Forbidden,
+    /// Not found
+    #[response(status = 404, content_type = "application/json")]
+    NotFound,
+}
+
+/// What a Data Export service document answers (with or without its slash).
+#[allow(dead_code)]
+#[derive(utoipa::IntoResponses)]
+pub enum ServiceDocument {
+    /// The service document: the model's entity sets
+    #[response(status = 200, content_type = "application/json")]
+    Ok,
+    /// No valid bearer token (API domain), or no user context
+    #[response(status = 401, content_type = "application/json")]
+    Unauthorized,
+    /// The caller may not read it
+    #[response(status = 403, content_type = "application/json")]
+    Forbidden,
+    /// No such namespace or provider
+    #[response(status = 404, content_type = "application/json")]
+    NotFound,
+}

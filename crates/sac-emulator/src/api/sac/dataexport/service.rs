@@ -10,7 +10,7 @@ use super::metadata::entity_sets;
 use super::provider::{model, reader};
 use crate::api::caller::Caller;
 use crate::api::error::ApiError;
-use crate::api::openapi::responses::DataExportRefusals;
+use crate::api::openapi::responses::ServiceDocument;
 use crate::api::openapi::tags;
 use crate::api::state::AppState;
 
@@ -25,11 +25,7 @@ use crate::api::state::AppState;
         ("namespace" = String, Path, description = "`sac`", example = "sac"),
         ("id" = String, Path, description = "A model (provider) id", example = "SALES_PLAN"),
     ),
-    responses(
-        (status = 200, description = "The service document: the model's entity sets", content_type = "application/json"),
-        DataExportRefusals,
-        (status = 404, description = "No such namespace or provider", content_type = "application/json"),
-    ),
+    responses(ServiceDocument),
 )]
 pub async fn service_without_slash(
     state: State<AppState>,
@@ -49,11 +45,7 @@ pub async fn service_without_slash(
         ("namespace" = String, Path, description = "`sac`", example = "sac"),
         ("id" = String, Path, description = "A model (provider) id", example = "SALES_PLAN"),
     ),
-    responses(
-        (status = 200, description = "The service document: the model's entity sets", content_type = "application/json"),
-        DataExportRefusals,
-        (status = 404, description = "No such namespace or provider", content_type = "application/json"),
-    ),
+    responses(ServiceDocument),
 )]
 pub async fn service(
     State(state): State<AppState>,

@@ -16,7 +16,7 @@ use super::access::{bad_request, base_url, importer, not_found, open_job_for};
 use super::models::{DIMENSION_IMPORT_TYPE, MODEL_IMPORT_TYPES};
 use crate::api::caller::Caller;
 use crate::api::error::ApiError;
-use crate::api::openapi::responses::DataImportRefusals;
+use crate::api::openapi::responses::{DataImportRefusals, JobCreation};
 use crate::api::openapi::tags;
 use crate::api::state::AppState;
 use crate::clock::utc_timestamp;
@@ -33,12 +33,7 @@ use crate::store::{ChunkRecord, ImportJobRecord, StoreError};
     security(("bearer" = []), ("session" = [], "csrf" = [])),
     params(("id" = String, Path, description = "A model id", example = "SALES_PLAN")),
     request_body(description = "Job settings (`importMethod`, `jobSettings`, ...); the first JSON value counts", content = serde_json::Value, content_type = "application/json"),
-    responses(
-        (status = 201, description = "The job is created: its id and URLs", content_type = "application/json"),
-        (status = 400, description = "A request SAC refuses, with its numbered error", content_type = "application/json"),
-        DataImportRefusals,
-        (status = 404, description = "Not found", content_type = "application/json"),
-    ),
+    responses(JobCreation),
 )]
 pub async fn create_model_job(
     State(state): State<AppState>,
@@ -59,12 +54,7 @@ pub async fn create_model_job(
     security(("bearer" = []), ("session" = [], "csrf" = [])),
     params(("id" = String, Path, description = "A model id", example = "SALES_PLAN"), ("import_type" = String, Path, description = "`factData`, ...", example = "factData")),
     request_body(description = "Job settings (`importMethod`, `jobSettings`, ...); the first JSON value counts", content = serde_json::Value, content_type = "application/json"),
-    responses(
-        (status = 201, description = "The job is created: its id and URLs", content_type = "application/json"),
-        (status = 400, description = "A request SAC refuses, with its numbered error", content_type = "application/json"),
-        DataImportRefusals,
-        (status = 404, description = "Not found", content_type = "application/json"),
-    ),
+    responses(JobCreation),
 )]
 pub async fn create_typed_model_job(
     state: State<AppState>,
@@ -83,12 +73,7 @@ pub async fn create_typed_model_job(
     security(("bearer" = []), ("session" = [], "csrf" = [])),
     params(("id" = String, Path, description = "A public dimension id", example = "ZEPPART_001")),
     request_body(description = "Job settings (`importMethod`, `jobSettings`, ...); the first JSON value counts", content = serde_json::Value, content_type = "application/json"),
-    responses(
-        (status = 201, description = "The job is created: its id and URLs", content_type = "application/json"),
-        (status = 400, description = "A request SAC refuses, with its numbered error", content_type = "application/json"),
-        DataImportRefusals,
-        (status = 404, description = "Not found", content_type = "application/json"),
-    ),
+    responses(JobCreation),
 )]
 pub async fn create_dimension_job(
     State(state): State<AppState>,
