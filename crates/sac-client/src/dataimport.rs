@@ -165,9 +165,19 @@ impl<'c> DataImport<'c> {
     /// Returns the last status and whether it timed out.
     pub async fn wait(&self, job_id: &str, policy: &WaitPolicy) -> Result<(JobStatus, bool)> {
         let began = Instant::now();
+        let mut last_seen: Option<JobStatus> = None;
         loop {
             let read_started = Instant::now();
-            let status = self.status(job_id).await?;
+            let Some(read) = policy.by_deadline(began, policy.timeout, self.status(job_id)).await else {
+                return match last_seen {
+                    Some(status) => Ok((status, true)),
+                    None => {
+                        Err(Error::WaitTimedOut { what: format!("the status of job {job_id}"), waited: policy.timeout })
+                    }
+                };
+            };
+            let status = read?;
+            last_seen = Some(status.clone());
             if status.job_status.is_terminal() {
                 return Ok((status, false));
             }

@@ -18,6 +18,8 @@ pub enum ErrorClass {
     AlreadyRunning,
     /// SAC could not be reached, or kept failing, or its answer was unusable.
     Unreachable,
+    /// The wait's time (`--timeout`) ran out; what was waited for goes on.
+    TimedOut,
     /// The configuration or the request is wrong.
     Usage,
 }
@@ -89,6 +91,12 @@ pub enum Error {
     /// `http::Limit`): a broken or hostile server, proxy or gzip bomb.
     #[error("{what} from {endpoint} is larger than {}: sacctl stopped reading it", size(*limit))]
     AnswerTooLarge { what: &'static str, endpoint: String, limit: usize },
+
+    /// A wait's time (`--timeout`) ran out while a status read was still
+    /// unanswered (a server that hangs, or retries that went on): the wait
+    /// ends at its deadline; what it waited for may still be running.
+    #[error("gave up waiting after {:.1} s: {what} had not answered by then", waited.as_secs_f64())]
+    WaitTimedOut { what: String, waited: Duration },
 
     #[error("it is unknown whether data import {schedule_id} started: {reason}")]
     TriggerUnknown { schedule_id: String, reason: String },
@@ -210,6 +218,7 @@ impl Error {
             | Error::AnswerTooLarge { .. }
             | Error::TriggerUnknown { .. }
             | Error::RunAmbiguous { .. } => ErrorClass::Unreachable,
+            Error::WaitTimedOut { .. } => ErrorClass::TimedOut,
             Error::Rejected { .. }
             | Error::ExportQuery { .. }
             | Error::Config(_)
@@ -329,6 +338,11 @@ impl Error {
                  and try again later"
                     .into(),
                 "for an export, SAC pages the rows itself: fewer columns (--select) or rows (--filter) per run make pages smaller".into(),
+            ],
+            Error::WaitTimedOut { .. } => vec![
+                "SAC (or a proxy) did not answer the status read in time; the job keeps running in SAC: \
+                 wait for it again later, and `-v` shows which request hung"
+                    .into(),
             ],
             Error::TriggerUnknown { schedule_id, .. } => vec![format!(
                 "look at the schedule's logs before triggering {schedule_id} again: SAC stops both runs when a second one starts"

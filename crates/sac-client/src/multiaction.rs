@@ -138,14 +138,25 @@ impl<'c> MultiActions<'c> {
         reporter: &dyn MaReporter,
     ) -> Result<MaOutcome> {
         let began = Instant::now();
+        let mut last_seen: Option<ExecutionStatus> = None;
         loop {
             let read_started = Instant::now();
-            let status = match self.status(id, execution_id).await {
+            let Some(read) = policy.by_deadline(began, policy.timeout, self.status(id, execution_id)).await else {
+                return match last_seen {
+                    Some(status) => Ok(MaOutcome::TimedOut(status)),
+                    None => Err(Error::WaitTimedOut {
+                        what: format!("the status of execution {execution_id} of multi action {id}"),
+                        waited: policy.timeout,
+                    }),
+                };
+            };
+            let status = match read {
                 // Right after the start SAC may not know the execution yet.
                 Err(Error::NotFound { .. }) if began.elapsed() < policy.appear_grace => None,
                 other => Some(other?),
             };
             if let Some(status) = status {
+                last_seen = Some(status.clone());
                 reporter.polled(&status, began.elapsed());
                 if status.status.is_terminal() {
                     return Ok(MaOutcome::Finished(status));

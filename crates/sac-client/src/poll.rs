@@ -9,12 +9,16 @@
 //! (1.2/s), 80 for 100 s, and from then on one per `max_interval` (0.2/s at
 //! the default 5 s).
 
+use std::future::Future;
 use std::time::{Duration, Instant};
 
 /// The share of the time waited that the next pause may take.
 pub const PAUSE_FRACTION: f64 = 0.05;
 /// The shortest pause between two reads by default.
 pub const MIN_INTERVAL: Duration = Duration::from_millis(250);
+/// How long the read made at a wait's deadline may take: a wait ends at
+/// most this long after its deadline.
+pub const LAST_READ: Duration = Duration::from_secs(1);
 
 /// How to poll.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -57,6 +61,18 @@ impl WaitPolicy {
         let until = next.min(began + limit).max(Instant::now());
         tokio::time::sleep_until(tokio::time::Instant::from_std(until)).await;
     }
+
+    /// One read of a wait that `began`, cut off `limit` into the wait: a
+    /// read that hangs (a server that never answers), or whose retries go
+    /// on, ends at the wait's deadline rather than at the request timeout
+    /// and retry budget, so `--timeout` holds whatever the server does.
+    /// The read made at the deadline (which may see the end) gets
+    /// [`LAST_READ`]. `None` when the deadline came first (the read is
+    /// dropped).
+    pub async fn by_deadline<F: Future>(&self, began: Instant, limit: Duration, read: F) -> Option<F::Output> {
+        let deadline = (began + limit).max(Instant::now() + LAST_READ);
+        tokio::time::timeout_at(tokio::time::Instant::from_std(deadline), read).await.ok()
+    }
 }
 
 #[cfg(test)]
@@ -76,6 +92,16 @@ mod tests {
             t += pause;
         }
         (reads, worst_gap)
+    }
+
+    #[tokio::test]
+    async fn a_read_that_hangs_ends_at_the_deadline() {
+        let policy = WaitPolicy { timeout: Duration::from_millis(50), ..Default::default() };
+        let began = Instant::now();
+        let hung = policy.by_deadline(began, policy.timeout, std::future::pending::<()>()).await;
+        assert_eq!(hung, None);
+        assert!(began.elapsed() >= LAST_READ, "the read at the deadline gets its second");
+        assert_eq!(policy.by_deadline(began, Duration::from_secs(60), async { 7 }).await, Some(7));
     }
 
     #[test]

@@ -184,7 +184,20 @@ async fn find_new_run(
     let began = Instant::now();
     loop {
         let read_started = Instant::now();
-        let schedules = di.schedules(&target.model).await?;
+        // A read that hangs past the grace ends the search like a run that never showed.
+        let Some(schedules) = policy.by_deadline(began, policy.appear_grace, di.schedules(&target.model)).await else {
+            return Err(Error::TriggerUnknown {
+                schedule_id: target.schedule_id.clone(),
+                reason: format!(
+                    "the logs did not answer within {} s of the trigger{}",
+                    policy.appear_grace.as_secs(),
+                    fate_open
+                        .map(|lost| format!(" (and the trigger's answer was lost or failed: {lost})"))
+                        .unwrap_or_default()
+                ),
+            });
+        };
+        let schedules = schedules?;
         let runs = runs_of(&schedules, &target.schedule_id).map(|s| s.refresh_logs.as_slice()).unwrap_or_default();
         match attribute(runs, evidence) {
             Attribution::Ours { run, others } => {
@@ -234,9 +247,19 @@ pub async fn wait(
 ) -> Result<WaitOutcome> {
     let began = Instant::now();
     let mut reported = HashSet::new();
+    let mut last_seen: Option<RefreshLog> = None;
     loop {
         let read_started = Instant::now();
-        let schedules = di.schedules(&target.model).await?;
+        let Some(schedules) = policy.by_deadline(began, policy.timeout, di.schedules(&target.model)).await else {
+            return match last_seen {
+                Some(run) => Ok(WaitOutcome::TimedOut(run)),
+                None => Err(Error::WaitTimedOut {
+                    what: format!("the logs of data import {}", target.schedule_id),
+                    waited: policy.timeout,
+                }),
+            };
+        };
+        let schedules = schedules?;
         let schedule = runs_of(&schedules, &target.schedule_id).ok_or_else(|| Error::NotFound {
             what: "data import".into(),
             message: format!("model {} has no data import {}", target.model, target.schedule_id),
@@ -250,6 +273,9 @@ pub async fn wait(
             }
         }
         reporter.polled(run, began.elapsed());
+        if let Some(run) = run {
+            last_seen = Some(run.clone());
+        }
         match run {
             Some(run) if run.status.is_terminal() => return Ok(WaitOutcome::Finished(run.clone())),
             Some(run) if began.elapsed() >= policy.timeout => return Ok(WaitOutcome::TimedOut(run.clone())),

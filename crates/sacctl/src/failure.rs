@@ -56,6 +56,7 @@ impl From<sac_client::Error> for Failure {
             ErrorClass::JobFailed => ExitStatus::JobFailed,
             ErrorClass::AlreadyRunning => ExitStatus::AlreadyRunning,
             ErrorClass::Unreachable => ExitStatus::Unreachable,
+            ErrorClass::TimedOut => ExitStatus::Timeout,
             ErrorClass::Usage => ExitStatus::Usage,
         };
         let hints = error.hints();

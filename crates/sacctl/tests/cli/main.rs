@@ -10,6 +10,7 @@ mod emulator_service;
 mod export;
 mod fault_matrix;
 mod hostile_server;
+mod hung_reads;
 mod import;
 mod json;
 mod messages;
