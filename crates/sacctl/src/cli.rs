@@ -275,6 +275,9 @@ pub struct PushArgs {
     /// Drop columns the model does not have instead of rejecting the rows.
     #[arg(long)]
     pub ignore_additional_columns: bool,
+    /// On SIGINT/SIGTERM, keep a job that has not run yet (by default it is deleted before sacctl exits).
+    #[arg(long)]
+    pub keep_job: bool,
     #[command(flatten, next_help_heading = "Waiting")]
     pub wait_args: WaitArgs,
 }

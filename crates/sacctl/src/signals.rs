@@ -21,3 +21,33 @@ pub async fn interrupted() -> ExitStatus {
         ExitStatus::Interrupted
     }
 }
+
+/// How long a command that cleans up after a signal itself (see
+/// [`CleansUp`]) may take before the process ends anyway.
+pub const CLEANUP_LIMIT: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// Commands holding a [`CleansUp`] now.
+static CLEANING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Held by a command that handles SIGINT/SIGTERM itself (a push deletes its
+/// import job): while one is held, a signal lets the command end on its
+/// own, for at most [`CLEANUP_LIMIT`], instead of dropping it at once.
+pub struct CleansUp(());
+
+impl CleansUp {
+    pub fn hold() -> Self {
+        CLEANING.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        CleansUp(())
+    }
+
+    /// True while some command holds one.
+    pub fn held() -> bool {
+        CLEANING.load(std::sync::atomic::Ordering::SeqCst) > 0
+    }
+}
+
+impl Drop for CleansUp {
+    fn drop(&mut self) {
+        CLEANING.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}

@@ -13,6 +13,7 @@ use crate::failure::Failure;
 use crate::ops::import::{self, job_exit, job_line, rows::write_rejects, Push};
 use crate::output::Printer;
 use crate::report::finish;
+use crate::signals::{interrupted, CleansUp};
 
 pub async fn import(printer: Printer, command: ImportCommand) -> Result<ExitStatus, Failure> {
     match command {
@@ -83,8 +84,18 @@ async fn push(printer: Printer, args: PushArgs) -> Result<ExitStatus, Failure> {
         dry_run: args.dry_run,
         ignore_additional_columns: args.ignore_additional_columns,
     };
-    let outcome =
-        import::push(printer, &client, &settings.profile, &options, &waiting(&args.wait_args), &|_| {}).await?;
+    let job: std::sync::Mutex<Option<String>> = Default::default();
+    let on_job = |id: &str| *job.lock().unwrap_or_else(|e| e.into_inner()) = Some(id.to_string());
+    let _cleans_up = CleansUp::hold();
+    let waiting = waiting(&args.wait_args);
+    let pushing = import::push(printer, &client, &settings.profile, &options, &waiting, &on_job);
+    let outcome = tokio::select! {
+        outcome = pushing => outcome?,
+        status = interrupted() => {
+            let job = job.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            return Err(import::stopped(printer, &client, job.as_deref(), args.keep_job, status).await);
+        }
+    };
     Ok(outcome.print(printer))
 }
 

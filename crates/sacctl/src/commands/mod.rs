@@ -20,7 +20,7 @@ use crate::exit::ExitStatus;
 use crate::failure::Failure;
 use crate::going::Going;
 use crate::output::Printer;
-use crate::signals::interrupted;
+use crate::signals::{interrupted, CleansUp, CLEANUP_LIMIT};
 
 /// Runs a command. SIGINT and SIGTERM end it with 130 or 143, naming the
 /// run the command declared as going (see [`Going::declare`]).
@@ -33,12 +33,21 @@ pub async fn run(cli: Cli) -> Result<ExitStatus, Failure> {
         // A chain records its steps as interrupted and prints its summary itself.
         return chain::chain(Printer { format: cli.output, quiet: cli.quiet }, command).await;
     }
+    let mut work = std::pin::pin!(dispatch(cli));
     tokio::select! {
-        result = dispatch(cli) => result,
-        status = interrupted() => Err(match Going::declared() {
-            Some(going) => Failure::interrupted(status).going(&going),
-            None => Failure::interrupted(status),
-        }),
+        result = &mut work => result,
+        status = interrupted() => {
+            // A command that cleans up after the signal itself ends on its own, in bounded time.
+            if CleansUp::held() {
+                if let Ok(result) = tokio::time::timeout(CLEANUP_LIMIT, &mut work).await {
+                    return result;
+                }
+            }
+            Err(match Going::declared() {
+                Some(going) => Failure::interrupted(status).going(&going),
+                None => Failure::interrupted(status),
+            })
+        }
     }
 }
 

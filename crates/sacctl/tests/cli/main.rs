@@ -15,6 +15,7 @@ mod import;
 mod json;
 mod messages;
 mod multiaction;
+mod push_signals;
 mod races;
 mod schedule;
 mod tools;

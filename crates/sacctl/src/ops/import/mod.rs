@@ -4,6 +4,7 @@
 
 mod progress;
 pub mod rows;
+mod stop;
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -16,6 +17,7 @@ use serde_json::{json, Value};
 
 use self::progress::PushProgress;
 use self::rows::{json_to_csv, key_columns, write_rejects};
+pub use self::stop::stopped;
 use super::outcome::{Note, Outcome};
 use super::wait::Waiting;
 use crate::exit::ExitStatus;
