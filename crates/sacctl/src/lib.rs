@@ -56,6 +56,11 @@ pub fn main() -> std::process::ExitCode {
     };
     logging::init(cli.verbose);
     let json = cli.output == cli::OutputFormat::Json;
+    if let Err(message) = shell::init() {
+        let failure = Failure::usage(message);
+        report(&failure, json);
+        return failure.status.into();
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

@@ -23,6 +23,8 @@ pub const PROXY: &str = "SACCTL_PROXY";
 pub const RETRY_ATTEMPTS: &str = "SACCTL_RETRY_ATTEMPTS";
 pub const HTTP_TIMEOUT: &str = "SACCTL_HTTP_TIMEOUT";
 pub const EMULATOR_ADMIN_TOKEN: &str = "SACCTL_EMULATOR_ADMIN_TOKEN";
+/// The shell printed command lines are for: `posix` or `powershell`.
+pub const SHELL: &str = "SACCTL_SHELL";
 
 /// The variables that hold a secret or say where one comes from (a file,
 /// a command line that may embed it, a proxy URL that may carry a

@@ -17,5 +17,6 @@ mod messages;
 mod multiaction;
 mod push_signals;
 mod races;
+mod resume_lines;
 mod schedule;
 mod tools;
