@@ -84,18 +84,20 @@ pub fn main() -> std::process::ExitCode {
 /// `json`, the error document goes to stdout as well.
 #[allow(clippy::print_stderr)]
 fn report(failure: &Failure, json: bool) {
-    eprintln!("error: {}", failure.error);
+    // Errors carry the server's words: shown, never acted on by the terminal.
+    let visible = |text: String| output::visible(&text).into_owned();
+    eprintln!("error: {}", visible(failure.error.to_string()));
     for cause in failure.error.chain().skip(1) {
-        eprintln!("  caused by: {cause}");
+        eprintln!("  caused by: {}", visible(cause.to_string()));
     }
     if !failure.hints.is_empty() {
         eprintln!();
         for hint in &failure.hints {
-            eprintln!("hint: {hint}");
+            eprintln!("hint: {}", visible(hint.clone()));
         }
     }
     if let Some(going) = &failure.going {
-        eprintln!("{}", going.note());
+        eprintln!("{}", visible(going.note()));
     }
     if json {
         output::print_json(&report::failure_json(failure));

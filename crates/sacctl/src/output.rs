@@ -1,6 +1,7 @@
 //! Where output goes: results on stdout (text or JSON), progress and notes
 //! on stderr, nothing at all on stderr but errors with `--quiet`.
 
+use std::borrow::Cow;
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
@@ -22,10 +23,11 @@ impl Printer {
         self.format == OutputFormat::Json
     }
 
-    /// A result line (human format) on stdout.
+    /// A result line (human format) on stdout, control characters shown
+    /// (see [`visible`]).
     pub fn result(&self, text: &str) {
         let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "{text}");
+        let _ = writeln!(out, "{}", visible(text));
     }
 
     /// A JSON result document on stdout.
@@ -37,7 +39,7 @@ impl Printer {
     #[allow(clippy::print_stderr)]
     pub fn note(&self, text: &str) {
         if !self.quiet {
-            eprintln!("{text}");
+            eprintln!("{}", visible(text));
         }
     }
 
@@ -45,7 +47,7 @@ impl Printer {
     /// run that goes on without us), on stderr.
     #[allow(clippy::print_stderr)]
     pub fn important(&self, text: &str) {
-        eprintln!("{text}");
+        eprintln!("{}", visible(text));
     }
 
     /// A live spinner on stderr while waiting (only on a terminal).
@@ -63,6 +65,47 @@ impl Printer {
     }
 }
 
+/// Characters a terminal acts on instead of showing: the C0 controls
+/// (ESC starts the sequences that move the cursor, recolour or clear a
+/// line; CR returns to its start), DEL, the C1 controls (U+009B is a
+/// one-byte CSI) and the bidirectional overrides that reorder what follows.
+fn acts_on(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `text` with every character a terminal would act on shown as an escape
+/// (`\x1b`, `\r`, `\u{202e}`), except line feeds and tabs: text from a
+/// server (a run's message, an error) cannot repaint a line ("failed" as
+/// "succeeded"), move the cursor or reorder what is printed. Human output
+/// only; JSON escapes them itself.
+pub fn visible(text: &str) -> Cow<'_, str> {
+    escaped(text, |c| acts_on(c) && c != '\n' && c != '\t')
+}
+
+/// [`visible`] for text from a server put into one line of ours: line
+/// feeds and tabs are shown as escapes too, so it cannot add a line.
+pub fn one_line(text: &str) -> Cow<'_, str> {
+    escaped(text, acts_on)
+}
+
+fn escaped(text: &str, escape: impl Fn(char) -> bool) -> Cow<'_, str> {
+    if !text.chars().any(&escape) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            _ if !escape(c) => out.push(c),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x80 => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+        }
+    }
+    Cow::Owned(out)
+}
+
 /// One JSON document on stdout, pretty-printed.
 pub fn print_json(value: &serde_json::Value) {
     let mut out = std::io::stdout().lock();
@@ -78,7 +121,7 @@ pub struct Progress {
 impl Progress {
     /// Shows `text` (spinner) or logs it (no terminal).
     pub fn set(&self, text: &str) {
-        let text = format!("{}: {text}", self.label);
+        let text = one_line(&format!("{}: {text}", self.label)).into_owned();
         match &self.bar {
             Some(bar) => bar.set_message(text),
             None => tracing::info!("{text}"),
@@ -118,6 +161,7 @@ impl Reporter for Progress {
             crate::report::state(run.status),
             run.start_time
         );
+        let text = one_line(&text);
         match &self.bar {
             Some(bar) => bar.suspend(|| eprintln!("{text}")),
             None => eprintln!("{text}"),
@@ -134,5 +178,23 @@ impl LockReporter for Progress {
 impl MaReporter for Progress {
     fn polled(&self, status: &ExecutionStatus, elapsed: Duration) {
         self.set(&format!("execution {} {} ({} s)", status.execution_id, status.status.as_str(), elapsed.as_secs()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_a_terminal_acts_on_is_shown_not_done() {
+        let repaint = "run 7A8B failed\r\x1b[2K\x1b[32mrun 7A8B succeeded\x1b[0m";
+        assert_eq!(visible(repaint), "run 7A8B failed\\r\\x1b[2K\\x1b[32mrun 7A8B succeeded\\x1b[0m");
+        assert_eq!(
+            visible("csi \u{9b}2J, bidi \u{202e}deliaf\u{202c}, del \x7f"),
+            "csi \\u{9b}2J, bidi \\u{202e}deliaf\\u{202c}, del \\x7f"
+        );
+        assert_eq!(visible("two\nlines\tand a tab"), "two\nlines\tand a tab", "our own lines keep their breaks");
+        assert_eq!(one_line("two\nlines\tand a tab"), "two\\nlines\\tand a tab", "server text stays on its line");
+        assert!(matches!(visible("plain, ümlaut, 日本"), Cow::Borrowed(_)));
     }
 }

@@ -13,6 +13,7 @@ use super::wait::RunWaiting;
 use crate::exit::ExitStatus;
 use crate::failure::{Failure, WithGoing};
 use crate::going::{sacctl_command, Going};
+use crate::output::one_line;
 use crate::report::finish;
 
 /// An execution that was started.
@@ -133,7 +134,7 @@ fn execution(id: &str, status: &ExecutionStatus, timed_out: bool, exit: ExitStat
     )];
     for m in &status.execution_result.messages {
         let code = if m.code.is_empty() || m.code == "0" { String::new() } else { format!(" {}", m.code) };
-        lines.push(format!("  [{}{code}] {}", m.severity, m.message));
+        lines.push(format!("  [{}{code}] {}", one_line(&m.severity), one_line(&m.message)));
     }
     let message = status
         .execution_result

@@ -326,7 +326,7 @@ pub fn run_line(run: &RefreshLog) -> String {
         line.push_str(&format!(", ended {end}"));
     }
     if let Some(message) = &run.message {
-        line.push_str(&format!(": {message}"));
+        line.push_str(&format!(": {}", crate::output::one_line(message)));
     }
     line
 }

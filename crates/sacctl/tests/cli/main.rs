@@ -19,4 +19,5 @@ mod push_signals;
 mod races;
 mod resume_lines;
 mod schedule;
+mod server_text;
 mod tools;

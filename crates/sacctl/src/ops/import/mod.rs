@@ -90,7 +90,7 @@ pub fn job_line(job_id: &str, job: &JobStatus) -> String {
         job.job_status,
         job.additional_information.total_number_rows_in_job,
         job.additional_information.failed_number_rows,
-        job.error.as_ref().map(|e| format!(": {}", e.message)).unwrap_or_default()
+        job.error.as_ref().map(|e| format!(": {}", crate::output::one_line(&e.message))).unwrap_or_default()
     )
 }
 
