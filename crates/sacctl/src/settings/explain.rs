@@ -112,14 +112,74 @@ fn secret(
     Shown { name, value, source }
 }
 
-/// A URL without the password it may carry.
-fn without_password(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some(MASK));
-            parsed.to_string()
-        }
-        _ => url.to_string(),
+/// Query parameters whose value is a credential.
+const SECRET_PARAMS: &[&str] = &[
+    "token",
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "secret",
+    "client_secret",
+    "password",
+    "pwd",
+    "key",
+    "sig",
+    "signature",
+    "code",
+    "assertion",
+];
+
+/// A value as `config show` may print it: a URL's credentials masked, both
+/// its user and password (`https://********:********@host`: a user part
+/// alone is often a token) and the values of query parameters that carry
+/// secrets (`?access_token=********`). Anything else is as it is. A value
+/// that looks like a URL but does not parse has everything before the `@`
+/// of its host part masked.
+pub fn masked(value: &str) -> String {
+    let Ok(mut url) = url::Url::parse(value) else {
+        return masked_by_hand(value);
+    };
+    if url.cannot_be_a_base() {
+        return masked_by_hand(value);
+    }
+    let mut changed = false;
+    if !url.username().is_empty() {
+        let _ = url.set_username(MASK);
+        changed = true;
+    }
+    if url.password().is_some() {
+        let _ = url.set_password(Some(MASK));
+        changed = true;
+    }
+    let secret_param = |key: &str| SECRET_PARAMS.iter().any(|s| key.eq_ignore_ascii_case(s));
+    if url.query_pairs().any(|(k, _)| secret_param(&k)) {
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(k, v)| {
+                let v = if secret_param(&k) { MASK.to_string() } else { v.into_owned() };
+                (k.into_owned(), v)
+            })
+            .collect();
+        url.query_pairs_mut().clear().extend_pairs(pairs);
+        changed = true;
+    }
+    if changed {
+        url.to_string()
+    } else {
+        value.to_string()
+    }
+}
+
+/// `scheme://user:pass@host...` that the URL parser refused: what stands
+/// before the last `@` of the host part is masked.
+fn masked_by_hand(value: &str) -> String {
+    let Some((scheme, rest)) = value.split_once("://") else {
+        return value.to_string();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://{MASK}{}", &rest[at..]),
+        None => value.to_string(),
     }
 }
 
@@ -151,7 +211,7 @@ pub fn explain(args: &ConnectionArgs) -> Result<Explained, SettingsError> {
         None => Profile::default(),
     };
     let ca_bundle = p.ca_bundle.as_ref().map(|p| p.display().to_string());
-    let proxy = p.proxy.as_deref().map(without_password);
+    let proxy = p.proxy.clone();
     let mut settings = vec![
         layered("tenant_url", args.tenant_url.as_ref(), env::TENANT_URL, p.tenant_url.as_ref(), None),
         layered("api_url", args.api_url.as_ref(), env::API_URL, p.api_url.as_ref(), None),
@@ -183,10 +243,9 @@ pub fn explain(args: &ConnectionArgs) -> Result<Explained, SettingsError> {
         layered("http_timeout", None, env::HTTP_TIMEOUT, p.http_timeout.as_ref(), Some("60s")),
         layered("retry_attempts", None, env::RETRY_ATTEMPTS, None, Some("6")),
     ];
+    // Any value may be a URL with credentials in it (tenant_url too), or name one.
     for shown in &mut settings {
-        if shown.name == "proxy" {
-            shown.value = shown.value.as_deref().map(without_password);
-        }
+        shown.value = shown.value.as_deref().map(masked);
     }
     settings.push(if args.no_token_cache {
         Shown { name: "token_cache", value: Some("off".into()), source: Source::Flag("--no-token-cache".into()) }
@@ -197,4 +256,33 @@ pub fn explain(args: &ConnectionArgs) -> Result<Explained, SettingsError> {
     });
     let exists = config_file.as_deref().is_some_and(Path::exists);
     Ok(Explained { config_file, config_file_exists: exists, config_file_source, profile, settings })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_in_urls_are_masked() {
+        assert_eq!(
+            masked("https://jdoe:s3cret@acme.eu10.hcs.cloud.sap"),
+            "https://********:********@acme.eu10.hcs.cloud.sap/"
+        );
+        assert_eq!(masked("http://ghp_token123@proxy.corp:3128"), "http://********@proxy.corp:3128/");
+        assert_eq!(
+            masked("https://idp.example/oauth/token?client_id=me&client_secret=s3cret&sig=abc"),
+            "https://idp.example/oauth/token?client_id=me&client_secret=********&sig=********"
+        );
+        assert_eq!(masked("https://jdoe:s3cret@ho st/x"), "https://********@ho st/x", "a URL that does not parse");
+        for plain in
+            ["https://acme.eu10.hcs.cloud.sap", "60s", "G", "sb-4f0c|client!b655", "/etc/ssl/corp.pem", "jdoe@corp"]
+        {
+            assert_eq!(masked(plain), plain);
+        }
+        for secret in ["s3cret", "ghp_token123", "abc"] {
+            for value in ["https://jdoe:s3cret@h", "http://ghp_token123@h:1", "https://h/?sig=abc"] {
+                assert!(!masked(value).contains(secret), "{value}");
+            }
+        }
+    }
 }

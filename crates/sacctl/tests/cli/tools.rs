@@ -183,3 +183,25 @@ fn config_init_writes_a_commented_profile_once_and_show_tells_where_each_value_c
     assert_eq!(missing.status.code(), Some(2));
     assert!(text(&missing.stderr).contains("\"nope\" is not in the config file"), "{}", text(&missing.stderr));
 }
+
+#[test]
+fn config_show_masks_credentials_in_every_url() {
+    let home = tempfile::tempdir().unwrap();
+    let secrets = ["s3cret-pass", "jdoe-user", "ghp-proxy-token", "sig-value-123"];
+    for json in [false, true] {
+        let mut cmd = sacctl(home.path());
+        cmd.args(["config", "show", "--token-url", "https://idp.example/oauth/token?sig=sig-value-123"])
+            .env("SACCTL_TENANT_URL", "https://jdoe-user:s3cret-pass@acme.eu10.hcs.cloud.sap")
+            .env("SACCTL_API_URL", "https://jdoe-user@acme.api.eu10.hcs.cloud.sap")
+            .env("SACCTL_PROXY", "http://ghp-proxy-token@proxy.corp:3128");
+        if json {
+            cmd.args(["--output", "json"]);
+        }
+        let shown = ok(cmd.output().unwrap());
+        for secret in secrets {
+            assert!(!shown.contains(secret), "{secret} shown: {shown}");
+        }
+        assert!(shown.contains("https://********:********@acme.eu10.hcs.cloud.sap"), "{shown}");
+        assert!(shown.contains("sig=********"), "{shown}");
+    }
+}
