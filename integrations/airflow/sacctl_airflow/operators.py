@@ -195,6 +195,11 @@ class SacScheduleRunOperator(SacctlRunOperator):
 
     `if_running`: what sacctl does when a run of this data import is already in flight: `fail`
     (exit 7, then `on_already_running`), `wait` (for it, then start), `start` (SAC stops both).
+
+    One try of this task at a time across all runs of the DAG (`max_active_tis_per_dag=1` unless
+    given): Airflow's scheduler, not a lock on one worker, keeps two workers (on any hosts) from
+    triggering the data import at once, so SAC never stops both runs. Tasks of several DAGs that
+    run the same data import share one `pool` of one slot for the same reason.
     """
 
     kind = "schedule"
@@ -209,6 +214,8 @@ class SacScheduleRunOperator(SacctlRunOperator):
         if_running: str = "fail",
         **kwargs: Any,
     ) -> None:
+        # Airflow's own concurrency control: never two tries of this trigger at once, on any worker.
+        kwargs.setdefault("max_active_tis_per_dag", 1)
         super().__init__(**kwargs)
         if if_running not in ("fail", "wait", "start"):
             raise ValueError(f"if_running must be fail, wait or start; got {if_running!r}")

@@ -115,3 +115,12 @@ def test_a_connection_secret_replaces_the_workers_other_sources_of_it():
     worker = {"PATH": "/bin", "SACCTL_CLIENT_SECRET_FILE": "/etc/s", "SACCTL_PASSWORD_CMD": "pass x"}
     env = merged_environment(worker, {"SACCTL_CLIENT_SECRET": "s3cret"})
     assert env == {"PATH": "/bin", "SACCTL_CLIENT_SECRET": "s3cret", "SACCTL_PASSWORD_CMD": "pass x"}
+
+
+def test_a_schedule_runs_one_try_at_a_time_across_dag_runs_unless_told_otherwise():
+    schedule = SacScheduleRunOperator(task_id="a", schedule_id="S", model="t.G:M")
+    assert schedule.max_active_tis_per_dag == 1
+    pooled = SacScheduleRunOperator(task_id="b", schedule_id="S", pool="sac_schedule_S", max_active_tis_per_dag=2)
+    assert (pooled.pool, pooled.max_active_tis_per_dag) == ("sac_schedule_S", 2)
+    multi = SacMultiActionRunOperator(task_id="c", multiaction="t.G:MA")
+    assert multi.max_active_tis_per_dag is None, "only data imports are stopped by a second run"

@@ -21,3 +21,4 @@ mod resume_lines;
 mod schedule;
 mod server_text;
 mod tools;
+mod two_hosts;
