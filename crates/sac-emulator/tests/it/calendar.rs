@@ -353,6 +353,11 @@ async fn tasks_wait_for_the_start_date_their_process_and_their_dependencies() {
     assert_eq!((done["status"].as_str(), done["progress"].as_u64()), (Some("successful"), Some(100)));
     let plan = emu.admin_api.rows("t.G:SALES_PLAN", "&Version=public.Plan").await;
     assert_eq!(plan.len(), 60, "the data action task copied Actual into Plan");
+    let monitoring = emu.http.get(emu.api("/api/v1/monitoring/planningDataAction")).bearer_auth(&token).send().await;
+    let csv = monitoring.unwrap().text().await.unwrap();
+    let newest = csv.lines().nth(1).unwrap_or_default();
+    assert!(newest.starts_with("CALENDAR,t.G:SALES_PLAN,") && newest.contains(",DA_COPY_ACTUAL_PLAN,"), "{csv}");
+    assert!(newest.ends_with(",COPY_TASK"), "the line names the task: {newest}");
 
     // Canceled: a process that ended cannot be; one opened again can.
     assert_eq!(patch(&emu, &token, process, "canceled").await.0, 400);
