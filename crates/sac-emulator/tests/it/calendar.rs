@@ -366,3 +366,47 @@ async fn tasks_wait_for_the_start_date_their_process_and_their_dependencies() {
     assert_eq!((status.as_u16(), body["event"]["status"].as_str()), (200, Some("canceled")));
     assert_eq!(statuses(&event(&emu, &token, process).await), ["canceled", "canceled"]);
 }
+
+/// SAML bearer is two-legged (11cb2108): its client is checked as a client
+/// credentials client is (14de88fd), whoever the assertion names.
+#[tokio::test]
+async fn a_saml_bearer_token_needs_a_client_valid_for_the_calendar_service() {
+    let emu = start().await;
+    let grant = "urn:ietf:params:oauth:grant-type:saml2-bearer";
+    let assertion = emu.post_admin("/emulator/idp/assertion", json!({"user": PLANNER})).await;
+    let assertion = assertion["assertion"].as_str().unwrap().to_string();
+    // The interactive client may get the token, but it is no API Access client with the Calendar Service.
+    let interactive = emu.token(USER_CLIENT, &[("grant_type", grant), ("assertion", &assertion)]).await.access_token;
+    let path = format!("{EVENTS}/{CALENDAR_PROCESS_ID}");
+    let (status, body) = send(&emu, Method::GET, &path, &interactive, None).await;
+    assert_eq!((status.as_u16(), body["error"]["code"].as_str()), (400, Some("3401")), "{body}");
+    // The same user's authorization (three-legged) token through the same client is accepted.
+    let three_legged = emu.password_token(PLANNER).await;
+    assert_eq!(send(&emu, Method::GET, &path, &three_legged, None).await.0, 200);
+    // An API Access client with the Calendar Service that may use the SAML bearer grant: accepted.
+    let mut tenant = Tenant::demo();
+    tenant.clients[0].grants.push("saml2_bearer".into());
+    emu.load_tenant_toml(tenant.to_toml()).await;
+    let assertion = emu.post_admin("/emulator/idp/assertion", json!({"user": PLANNER})).await;
+    let assertion = assertion["assertion"].as_str().unwrap();
+    let technical = emu.token(API_CLIENT, &[("grant_type", grant), ("assertion", assertion)]).await.access_token;
+    let (status, body) = patch(&emu, &technical, CALENDAR_PROCESS_ID, "open").await;
+    assert_eq!((status.as_u16(), body["event"]["status"].as_str()), (200, Some("inProgress")), "{body}");
+}
+
+/// Under a poll-counted clock a read of the process is a status read of its
+/// task's execution: the task ends after as many reads as the clock says.
+#[tokio::test]
+async fn reads_of_the_process_count_as_status_reads_of_its_running_task() {
+    let emu = start_with(Config { clock: ClockMode::Polls { polls: 1 }, ..Config::default() }).await;
+    let token = emu.client_credentials_token().await;
+    let id = copy(&emu, &token, CALENDAR_PROCESS_ID, true).await["event"]["id"].as_str().unwrap().to_string();
+    let first = event(&emu, &token, &id).await;
+    assert_eq!(
+        (first["status"].as_str(), first["childEvents"][0]["status"].as_str()),
+        (Some("inProgress"), Some("inProgress"))
+    );
+    assert_eq!(first["progress"], 0);
+    let second = event(&emu, &token, &id).await;
+    assert_eq!((second["status"].as_str(), second["progress"].as_u64()), (Some("successful"), Some(100)), "{second}");
+}
