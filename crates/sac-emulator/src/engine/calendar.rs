@@ -92,7 +92,6 @@ impl Engine {
         event_id: &str,
         requested: Requested,
     ) -> Result<CalendarEventRecord, CalendarError> {
-        let now = self.now_ms();
         let mut changed = {
             let _writer = self.transition();
             self.store.write(|w| {
@@ -110,16 +109,17 @@ impl Engine {
                         }
                     }
                 }
-                let runs = parent_status.is_none_or(|p| p == EventStatus::InProgress);
-                let due = instant(&own.spec.start).is_some_and(|start| start <= now);
-                Ok(Ok((own, runs && due)))
+                Ok(Ok(own))
             })??
         };
         self.advance_calendar(false)?;
-        if changed.1 {
-            changed.0.status = next(changed.0.status, Progress::Start).unwrap_or(changed.0.status);
+        // An opened event that started meanwhile (its time had come) is
+        // answered In Progress, whatever it went on to do.
+        let now = self.store.read(|r| r.calendar_event(event_id))?.ok_or(CalendarError::NotFound)?;
+        if changed.status == EventStatus::Open && now.status != EventStatus::Open {
+            changed.status = EventStatus::InProgress;
         }
-        Ok(changed.0)
+        Ok(changed)
     }
 
     /// Copies an event with all its tasks (SAP help 93a8101e): the copy
