@@ -1,8 +1,10 @@
 //! The command line as clap sees it (no I/O here). Every argument has a
 //! help text and every command an example (a test walks the tree).
 
+mod calendar;
 mod connection;
 mod emulator;
+mod monitor;
 mod tools;
 
 use std::path::PathBuf;
@@ -10,8 +12,10 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub use calendar::*;
 pub use connection::ConnectionArgs;
 pub use emulator::*;
+pub use monitor::*;
 pub use tools::*;
 
 #[derive(Debug, Parser)]
@@ -83,6 +87,15 @@ pub enum Command {
         after_help = "Example:\n  sacctl multiaction run t.G:MA_LOAD_ZEPPART --wait"
     )]
     MultiAction(MultiActionCommand),
+    /// Planning processes and tasks through SAC's Calendar API (works with client credentials).
+    #[command(
+        subcommand,
+        after_help = "Example:\n  sacctl calendar run 8E2A6C1F0B3D4E5A9C7B6A5F4E3D2C1B --copy --wait"
+    )]
+    Calendar(CalendarCommand),
+    /// Statistics of schedule runs and data actions through SAC's Monitoring API.
+    #[command(subcommand, after_help = "Example:\n  sacctl monitor data-management --since 1h")]
+    Monitor(MonitorCommand),
     /// Push rows into models through the Data Import API, and manage its jobs.
     #[command(subcommand, after_help = "Example:\n  sacctl import push --model SALES_PLAN --file rows.csv")]
     Import(ImportCommand),
