@@ -13,6 +13,7 @@ mod hostile_server;
 mod import;
 mod json;
 mod messages;
+mod monitor;
 mod multiaction;
 mod races;
 mod schedule;
