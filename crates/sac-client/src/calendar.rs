@@ -308,8 +308,10 @@ impl Calendar<'_> {
                         snippet: String::new(),
                     });
                 }
+                // A child as the parent lists it is enough, unless it may
+                // have children of its own (a process): then it is read.
                 let event = match child {
-                    ChildRef::Event(e) if e.status.is_some() => *e,
+                    ChildRef::Event(e) if e.status.is_some() && !may_have_children(&e) => *e,
                     other => self.event(other.id()).await?,
                 };
                 let node = node_at(&mut root, &path);
@@ -390,6 +392,12 @@ impl Calendar<'_> {
             policy.sleep_before_next(began, read_started, policy.timeout).await;
         }
     }
+}
+
+/// Whether an event as listed by its parent may have children: a process
+/// (or a child whose kind is not named).
+fn may_have_children(event: &Event) -> bool {
+    event.kind.as_deref().is_none_or(|kind| kind.to_ascii_lowercase().contains("process"))
 }
 
 fn node_at<'h>(root: &'h mut Hierarchy, path: &[usize]) -> &'h mut Hierarchy {
