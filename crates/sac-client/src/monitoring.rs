@@ -146,6 +146,23 @@ impl Monitoring<'_> {
         self.statistics_paged(model, query, PAGE_SIZE).await
     }
 
+    /// One page: `index` (from 1) of pages of `page_size` lines.
+    pub async fn page(
+        &self,
+        model: StatisticsModel,
+        query: &StatisticsQuery,
+        index: usize,
+        page_size: usize,
+    ) -> Result<(Statistics, String)> {
+        let pairs = query.pairs(index, page_size.clamp(1, PAGE_SIZE))?;
+        let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let answer = self.client.api_get_query(BASE, &[model.id()], &pairs).await.map_err(|e| match e {
+            Error::NotFound { message, .. } => Error::NotFound { what: "monitoring model".into(), message },
+            other => other,
+        })?;
+        Ok((parse_csv(&answer.body, &answer.endpoint)?, answer.endpoint))
+    }
+
     /// As [`Monitoring::statistics`] with pages of `page_size` lines.
     pub async fn statistics_paged(
         &self,
@@ -156,18 +173,12 @@ impl Monitoring<'_> {
         let page_size = page_size.clamp(1, PAGE_SIZE);
         let mut all = Statistics::default();
         for index in 1..=MAX_PAGES {
-            let pairs = query.pairs(index, page_size)?;
-            let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            let answer = self.client.api_get_query(BASE, &[model.id()], &pairs).await.map_err(|e| match e {
-                Error::NotFound { message, .. } => Error::NotFound { what: "monitoring model".into(), message },
-                other => other,
-            })?;
-            let page = parse_csv(&answer.body, &answer.endpoint)?;
+            let (page, endpoint) = self.page(model, query, index, page_size).await?;
             if index == 1 {
                 all.header = page.header;
             } else if page.header != all.header {
                 return Err(Error::Decode {
-                    context: answer.endpoint,
+                    context: endpoint,
                     problem: format!("page {index} has other columns than page 1"),
                     snippet: String::new(),
                 });

@@ -368,6 +368,9 @@ pub struct DoctorArgs {
     /// A model to read schedules of (t.X:ID), to check the data integration service.
     #[arg(long)]
     pub model: Option<String>,
+    /// A calendar event to read, to check the Calendar API and the event's external API access.
+    #[arg(long)]
+    pub event: Option<String>,
 }
 
 /// Which schedule, and of which model.
@@ -406,6 +409,13 @@ pub struct RunWaitArgs {
     /// How long a new run may be missing from SAC's logs (they lag).
     #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
     pub appear_timeout: Duration,
+}
+
+/// Where `schedule run --confirm` reads the outcome again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ConfirmArg {
+    /// The Monitoring API's statistics of schedule runs.
+    Monitoring,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -475,6 +485,10 @@ pub enum ScheduleCommand {
         /// What to do when a run of this data import is already in flight.
         #[arg(long, value_enum, default_value = "fail")]
         if_running: IfRunningArg,
+        /// With --wait: confirm the outcome through another source too (`monitoring`: the run's line of the
+        /// Monitoring API, where the token may read it).
+        #[arg(long, value_enum, requires = "wait")]
+        confirm: Option<ConfirmArg>,
         #[command(flatten, next_help_heading = "Waiting (with --wait)")]
         wait_args: RunWaitArgs,
     },

@@ -231,6 +231,25 @@ pub async fn change(client: &Client, event_id: &str, change: StatusChange, notif
     })
 }
 
+/// Whether the Calendar API serves this identity (`auth doctor`): event
+/// `event` is read when given; else an id no event has is asked for, and
+/// "not found" shows the service accepted the client (SAC checks the
+/// client's access first, 14de88fd).
+pub async fn probe(client: &Client, event: Option<&str>) -> Result<String, Error> {
+    match event {
+        Some(id) => {
+            let event = client.calendar().event(id).await?;
+            Ok(format!("event {id} ({}) is {}", event.name.as_deref().unwrap_or("no name"), event.status()))
+        }
+        None => match client.calendar().event("sacctl-doctor-no-such-event").await {
+            Err(Error::NotFound { .. }) | Ok(_) => {
+                Ok("the Calendar API accepts this client (--event EVENT reads one event)".into())
+            }
+            Err(e) => Err(e),
+        },
+    }
+}
+
 /// The exit status an event's status means (docs/exit-codes.md).
 pub fn exit_for(status: &CalendarStatus, warnings_ok: bool) -> ExitStatus {
     match status {

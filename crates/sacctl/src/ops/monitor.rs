@@ -119,6 +119,49 @@ pub async fn list(client: &Client, listing: &Listing) -> Result<Outcome, Failure
     Ok(Outcome { exit: ExitStatus::Success, json, lines: table(&stats), notes, message: None })
 }
 
+/// Whether the Monitoring API serves this identity (`auth doctor`): one
+/// line of the schedule runs' statistics.
+pub async fn probe(client: &Client) -> Result<String, Error> {
+    let query = StatisticsQuery::default();
+    let (stats, _) = client.monitoring().page(StatisticsModel::DataManagement, &query, 1, 1).await?;
+    Ok(format!("the Monitoring API answers ({} columns of schedule run statistics)", stats.header.len()))
+}
+
+/// Reads a finished schedule run's line of the Monitoring API and adds it
+/// to the run's document as `confirmed`: `{"by": "monitoring", "status",
+/// "agrees", "line"}`, or `{"by": "monitoring", "error"}` when the API
+/// cannot tell (a token that may not read it, no line yet). The exit status
+/// stays the logs'; a line that disagrees adds a warning.
+pub async fn confirm(client: &Client, outcome: &mut super::outcome::Outcome) {
+    let execution = outcome.json["execution_id"].as_str().unwrap_or_default().to_string();
+    if execution.is_empty() || outcome.json["timed_out"] == true {
+        return;
+    }
+    let started = outcome.json["start_time"]
+        .as_str()
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.with_timezone(&Utc));
+    let state = outcome.json["state"].as_str().unwrap_or_default().to_ascii_uppercase();
+    outcome.json["confirmed"] = match confirm_run(client, &execution, started).await {
+        Ok(line) => {
+            let status = line["status"].as_str().unwrap_or_default().to_string();
+            let agrees = status.eq_ignore_ascii_case(&state);
+            if agrees {
+                outcome.notes.push(Note::Info(format!("the Monitoring API confirms run {execution}: {status}")));
+            } else {
+                outcome.notes.push(Note::Always(format!(
+                    "warning: the Monitoring API says run {execution} is {status}, the schedule's logs say {state}"
+                )));
+            }
+            serde_json::json!({"by": "monitoring", "status": status, "agrees": agrees, "line": line})
+        }
+        Err(why) => {
+            outcome.notes.push(Note::Info(format!("not confirmed through the Monitoring API: {why}")));
+            serde_json::json!({"by": "monitoring", "error": why})
+        }
+    };
+}
+
 /// What the Monitoring API says about run `execution_id`: its line, or why
 /// it cannot tell (a refusal, no such line).
 pub async fn confirm_run(client: &Client, execution_id: &str, started: Option<DateTime<Utc>>) -> Result<Value, String> {

@@ -53,3 +53,29 @@ async fn data_management_lists_the_runs_just_made_with_status_and_row_counts() {
     assert_eq!(code(&refused), 3, "{}", describe(&refused));
     assert!(stderr(&refused).contains("3401") && stderr(&refused).contains("access list"), "{}", describe(&refused));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn schedule_run_confirms_its_outcome_through_the_monitoring_api() {
+    let env = setup(ClockMode::Immediate).await;
+    let output = env.run_ok(&[RUN, &["--confirm", "monitoring", "--output", "json"]].concat()).await;
+    let doc = json_doc(&output);
+    assert_eq!(doc["confirmed"]["by"], "monitoring", "{doc:#}");
+    assert_eq!(doc["confirmed"]["status"], "SUCCEEDED");
+    assert_eq!(doc["confirmed"]["agrees"], true);
+    assert_eq!(doc["confirmed"]["line"]["executionId"], doc["execution_id"]);
+    assert_eq!(doc["confirmed"]["line"]["insertedCount"], 89);
+    assert!(stderr(&output).contains("the Monitoring API confirms run"), "{}", describe(&output));
+    // A failed run is confirmed as failed, and the exit stays the logs' (1).
+    env.admin("/emulator/faults", serde_json::json!({"fail_runs": 1, "message": "BW system ZW2 is not reachable"}))
+        .await;
+    let failed = env.run(&[RUN, &["--confirm", "monitoring", "--output", "json"]].concat()).await;
+    assert_eq!(code(&failed), 1, "{}", describe(&failed));
+    let doc = json_doc(&failed);
+    assert_eq!(
+        (doc["confirmed"]["status"].as_str(), doc["confirmed"]["agrees"].as_bool()),
+        (Some("FAILED"), Some(true))
+    );
+    // --confirm needs --wait.
+    let usage = env.run(&["schedule", "run", SCHEDULE, "--model", MODEL, "--confirm", "monitoring"]).await;
+    assert_eq!(code(&usage), 2, "{}", describe(&usage));
+}
