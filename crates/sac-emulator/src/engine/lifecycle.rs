@@ -170,6 +170,95 @@ pub mod execution {
     }
 }
 
+/// The events of the planning calendar (SAP help "/events/{eventId}
+/// (PATCH)", page hash 9afa17f5, for the changes a client asks for).
+pub mod calendar_event {
+    use crate::tenant::EventStatus;
+
+    /// A status a PATCH asks for: the three SAP lists.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Requested {
+        Open,
+        OnHold,
+        Canceled,
+    }
+
+    impl Requested {
+        pub fn parse(text: &str) -> Option<Self> {
+            match text {
+                "open" => Some(Requested::Open),
+                "onHold" => Some(Requested::OnHold),
+                "canceled" => Some(Requested::Canceled),
+                _ => None,
+            }
+        }
+
+        pub fn as_str(self) -> &'static str {
+            match self {
+                Requested::Open => "open",
+                Requested::OnHold => "onHold",
+                Requested::Canceled => "canceled",
+            }
+        }
+    }
+
+    /// SAP's table of status changes by PATCH, row for row; every other
+    /// pair is refused. `open` answers Open here: the engine then moves an
+    /// event whose time has come to In Progress, and keeps a task whose
+    /// process is on hold On Hold (the table's "Open or In Progress (or On
+    /// Hold)").
+    pub fn patch(from: EventStatus, requested: Requested) -> Option<EventStatus> {
+        use EventStatus::*;
+        match (requested, from) {
+            (Requested::Open, Inactive | Canceled | Successful | PartiallySuccessful | Failed | OnHold) => Some(Open),
+            (Requested::Canceled, Open | InProgress | OnHold) => Some(Canceled),
+            (Requested::OnHold, Open | InProgress | OnHold) => Some(OnHold),
+            _ => None,
+        }
+    }
+
+    /// What moves an active event without a request.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Progress {
+        /// Its time or trigger came: it starts.
+        Start,
+        /// Its job (or, for a process, its last task) ended so.
+        End(EventStatus),
+    }
+
+    /// Open starts (In Progress); In Progress ends once, as its job or
+    /// tasks went.
+    pub fn next(from: EventStatus, progress: Progress) -> Option<EventStatus> {
+        use EventStatus::*;
+        match (from, progress) {
+            (Open, Progress::Start) => Some(InProgress),
+            (InProgress, Progress::End(to @ (Successful | PartiallySuccessful | Failed | Canceled))) => Some(to),
+            _ => None,
+        }
+    }
+
+    /// A process's outcome from its tasks', once every task has ended:
+    /// successful when all succeeded, failed when none did, canceled when
+    /// all were canceled, else partially successful (canceled tasks count
+    /// as not done). `None` while a task has not ended, or without tasks.
+    pub fn process_outcome(tasks: &[EventStatus]) -> Option<EventStatus> {
+        use EventStatus::*;
+        if tasks.is_empty() || !tasks.iter().all(|s| s.is_ended()) {
+            return None;
+        }
+        let count = |wanted: &[EventStatus]| tasks.iter().filter(|s| wanted.contains(s)).count();
+        Some(if count(&[Canceled]) == tasks.len() {
+            Canceled
+        } else if count(&[Successful]) == tasks.len() {
+            Successful
+        } else if count(&[Successful, PartiallySuccessful]) == 0 {
+            Failed
+        } else {
+            PartiallySuccessful
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use sac_types::dataimport::ImportJobStatus;
@@ -241,5 +330,32 @@ mod tests {
             assert_eq!(next(&ended, ExecutionEvent::StepsRan), None, "{ended:?}");
             assert_eq!(next(&ended, ExecutionEvent::StepFailed { committed: 0 }), None, "{ended:?}");
         }
+    }
+
+    #[test]
+    fn calendar_events_change_as_page_94_lists_and_processes_follow_their_tasks() {
+        use super::calendar_event::{next, patch, process_outcome, Progress, Requested};
+        use crate::tenant::EventStatus::{self, *};
+        let allowed: Vec<(Requested, EventStatus)> = EventStatus::ALL
+            .into_iter()
+            .flat_map(|from| [Requested::Open, Requested::OnHold, Requested::Canceled].map(|r| (r, from)))
+            .filter(|(r, from)| patch(*from, *r).is_some())
+            .collect();
+        assert_eq!(allowed.len(), 12, "the twelve rows of SAP's table: {allowed:?}");
+        assert_eq!(patch(Open, Requested::Open), None);
+        assert_eq!(patch(InProgress, Requested::Open), None);
+        assert_eq!(patch(Successful, Requested::Canceled), None);
+        assert_eq!(patch(Inactive, Requested::OnHold), None);
+        assert_eq!(next(Open, Progress::Start), Some(InProgress));
+        assert_eq!(next(InProgress, Progress::End(Failed)), Some(Failed));
+        assert_eq!(next(InProgress, Progress::End(Open)), None);
+        assert_eq!(next(Successful, Progress::Start), None);
+        assert_eq!(process_outcome(&[Successful, Successful]), Some(Successful));
+        assert_eq!(process_outcome(&[Successful, Failed]), Some(PartiallySuccessful));
+        assert_eq!(process_outcome(&[PartiallySuccessful]), Some(PartiallySuccessful));
+        assert_eq!(process_outcome(&[Failed, Canceled]), Some(Failed));
+        assert_eq!(process_outcome(&[Canceled, Canceled]), Some(Canceled));
+        assert_eq!(process_outcome(&[Successful, InProgress]), None);
+        assert_eq!(process_outcome(&[]), None);
     }
 }

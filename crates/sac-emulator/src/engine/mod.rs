@@ -20,6 +20,8 @@ use crate::clock::ClockMode;
 use crate::store::{Store, StoreResult, Writer};
 use crate::tenant::Tenant;
 
+pub mod calendar;
+pub mod data_actions;
 pub mod faults;
 pub mod import_jobs;
 mod lifecycle;
@@ -126,6 +128,7 @@ impl Engine {
             planning::create_tables(w, &tenant)?;
             planning::seed_facts(w, &tenant)?;
             runs::replay_history(w, &tenant, self.now_ms())?;
+            calendar::seed(w, &tenant)?;
             extra(w)
         })?;
         self.failures.clear();
@@ -159,7 +162,7 @@ impl Engine {
         for id in due_runs {
             self.finish_run(&id)?;
         }
-        Ok(())
+        self.advance_calendar(false)
     }
 
     /// Finishes pinned runs, jobs and executions: the one named, or all of

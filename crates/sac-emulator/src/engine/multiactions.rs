@@ -9,7 +9,7 @@ use sac_types::legacy::RunStatus;
 use serde_json::{json, Value};
 
 use super::lifecycle::execution::{advance, is_running, ExecutionEvent};
-use super::{planning, runs, Engine};
+use super::{data_actions, planning, runs, Engine};
 use crate::clock::ClockMode;
 use crate::store::{MaExecutionRecord, StoreResult, Writer};
 use crate::tenant::{MultiActionStep, Tenant};
@@ -121,14 +121,25 @@ fn finish(
             },
             MultiActionStep::CopyVersion { model, from, to_parameter } => {
                 let to = parameters.get(to_parameter).and_then(Value::as_str).unwrap_or_default().to_string();
-                match (engine.failures.take_data_action_failure(), tenant.model(model)) {
+                let now = engine.now_ms();
+                let copied = match (engine.failures.take_data_action_failure(), tenant.model(model)) {
                     (Some(why), _) => Err(why),
-                    (None, Some(def)) => {
-                        let n = planning::copy_version(w, def, from, &to, &execution.user, engine.now_ms())?;
-                        Ok(format!("Data action copied {n} rows of {model} from {from} to {to}"))
-                    }
+                    (None, Some(def)) => Ok(planning::copy_version(w, def, from, &to, &execution.user, now)? as i64),
                     (None, None) => Err(format!("The model {model} does not exist")),
-                }
+                };
+                // Each data action execution is a line of the monitoring's planningDataAction.
+                let step = format!("{} step {number}", execution.multi_action);
+                let origin = ("multiAction", execution.execution_id.as_str());
+                let run = data_actions::data_action_run(
+                    &step,
+                    (model, from, &to),
+                    &execution.user,
+                    now,
+                    copied.clone(),
+                    origin,
+                );
+                w.insert_data_action_run(&run)?;
+                copied.map(|n| format!("Data action copied {n} rows of {model} from {from} to {to}"))
             }
         };
         match outcome {

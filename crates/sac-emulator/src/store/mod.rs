@@ -31,6 +31,8 @@ use crate::clock::Clock;
 pub mod aggregate;
 pub mod audit;
 pub mod auth;
+pub mod calendar;
+pub mod data_actions;
 pub mod executions;
 pub mod facts;
 pub mod filter;
@@ -45,6 +47,8 @@ mod sql;
 
 pub use audit::AuditRecord;
 pub use auth::{AuthCodeRecord, SessionKind, SessionRecord, TokenKind, TokenRecord};
+pub use calendar::CalendarEventRecord;
+pub use data_actions::DataActionRunRecord;
 pub use executions::MaExecutionRecord;
 pub use facts::{FactQuery, FactTable};
 pub use import_jobs::{ChunkRecord, ImportJobRecord};
@@ -52,7 +56,9 @@ pub use runs::{Rejection, RunRecord};
 use schema::SCHEMA_VERSION;
 
 /// Tables that hold the tenant's state (the typed fact tables come on top).
-const STATE_TABLES: [&str; 15] = [
+const STATE_TABLES: [&str; 17] = [
+    "calendar_events",
+    "data_action_runs",
     "audit_batches",
     "audit_context",
     "import_jobs",

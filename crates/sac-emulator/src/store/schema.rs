@@ -81,13 +81,30 @@ CREATE INDEX import_jobs_by_status ON import_jobs (status);
 CREATE INDEX ma_executions_by_status ON ma_executions (status);
 "#;
 
+/// Version 3: the planning calendar's events (each with its definition as
+/// JSON, its status and the job its latest start began) and one line per
+/// data action execution (of multi actions and calendar tasks), which the
+/// Monitoring API's `planningDataAction` lists.
+const V2_TO_V3: &str = r#"
+CREATE TABLE calendar_events (
+    event_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, parent_id TEXT, status TEXT NOT NULL, spec TEXT NOT NULL,
+    execution_id TEXT, copied_from TEXT);
+CREATE INDEX calendar_events_by_status ON calendar_events (status);
+CREATE INDEX calendar_events_by_parent ON calendar_events (parent_id);
+CREATE TABLE data_action_runs (
+    run_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, data_action TEXT NOT NULL, model TEXT NOT NULL,
+    source_version TEXT NOT NULL, target_version TEXT NOT NULL, status TEXT NOT NULL, user TEXT NOT NULL,
+    start_time TEXT NOT NULL, end_time TEXT NOT NULL, rows INTEGER NOT NULL, message TEXT NOT NULL,
+    started_by TEXT NOT NULL, origin TEXT NOT NULL);
+"#;
+
 /// Every layout in order; the database's version is how many have run.
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up_with_hook(V1_TO_V2, typed_facts)])
+    Migrations::new(vec![M::up(V1), M::up_with_hook(V1_TO_V2, typed_facts), M::up(V2_TO_V3)])
 }
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: usize = 2;
+pub const SCHEMA_VERSION: usize = 3;
 
 /// Brings the database to [`SCHEMA_VERSION`], in one transaction; refuses
 /// one written by a newer emulator (`dir` names it in the error).
@@ -217,6 +234,6 @@ mod tests {
         conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1).unwrap();
         drop(conn);
         let refused = Store::open(Some(dir.path())).err().expect("refused").to_string();
-        assert!(refused.contains("newer emulator") && refused.contains("schema version 3"), "{refused}");
+        assert!(refused.contains("newer emulator") && refused.contains("schema version 4"), "{refused}");
     }
 }

@@ -20,7 +20,14 @@ pub const SALES_MODEL: &str = "SALES_PLAN";
 /// The multi action, as stored and as clients name it.
 pub const MULTI_ACTION_ID: &str = "MA_LOAD_ZEPPART";
 pub const MULTI_ACTION: &str = "t.G:MA_LOAD_ZEPPART";
-/// The technical client (Data Import and Data Export services): id, secret.
+/// The calendar process "Monthly BW load" (allowed for external API access,
+/// inactive until activated or copied) and its automatic multi action task,
+/// which runs `MA_LOAD_ZEPPART` into `public.Forecast` when the process starts.
+pub const CALENDAR_PROCESS_ID: &str = "C4E7A1B2D3F44C5D8E9FA0B1C2D3E4F5";
+pub const CALENDAR_PROCESS_NAME: &str = "Monthly BW load";
+pub const CALENDAR_TASK_ID: &str = "C4E7A1B2D3F44C5D8E9FA0B1C2D3E4F6";
+/// The technical client (Data Import, Data Export, Calendar and Monitoring
+/// services; client credentials): id, secret.
 pub const API_CLIENT: (&str, &str) = ("sacctl-api", "sacctl-api-secret");
 /// The interactive client (user grants): id, secret.
 pub const USER_CLIENT: (&str, &str) = ("sacctl-user", "sacctl-user-secret");
@@ -47,7 +54,12 @@ impl Tenant {
                     secret: API_CLIENT.1.into(),
                     purpose: Purpose::Api,
                     grants: vec!["client_credentials".into()],
-                    access: vec!["Data Import Service".into(), "Data Export Service".into()],
+                    access: vec![
+                        "Data Import Service".into(),
+                        "Data Export Service".into(),
+                        calendar::CALENDAR_SERVICE.into(),
+                        "Monitoring Service".into(),
+                    ],
                     redirect_uris: vec![],
                 },
                 OAuthClient {
@@ -197,8 +209,44 @@ impl Tenant {
                     },
                 ],
             }],
+            calendar: monthly_bw_load(),
         }
     }
+}
+
+/// The process "Monthly BW load" and its one task, which runs the multi
+/// action as soon as the process starts.
+fn monthly_bw_load() -> Vec<CalendarEventDef> {
+    let process = CalendarEventDef {
+        id: CALENDAR_PROCESS_ID.into(),
+        name: CALENDAR_PROCESS_NAME.into(),
+        description: "Load ZEPPART from BW and copy Actual into Forecast".into(),
+        kind: EventKind::Process,
+        parent: None,
+        owner: PLANNER.into(),
+        assignees: vec![PLANNER.into()],
+        start: "2026-01-05T06:00:00Z".into(),
+        end: "2026-01-05T18:00:00Z".into(),
+        allow_external_api_access: true,
+        status: EventStatus::Inactive,
+        trigger: calendar::Trigger::StartDate,
+        dependencies: vec![],
+        multi_action: None,
+        parameters: BTreeMap::new(),
+        data_action: None,
+    };
+    let task = CalendarEventDef {
+        id: CALENDAR_TASK_ID.into(),
+        name: "Run MA_LOAD_ZEPPART".into(),
+        description: "Automatic multi action task".into(),
+        kind: EventKind::MultiActionTask,
+        parent: Some(CALENDAR_PROCESS_ID.into()),
+        trigger: calendar::Trigger::Parent,
+        multi_action: Some(MULTI_ACTION_ID.into()),
+        parameters: BTreeMap::from([("TargetVersion".to_string(), "public.Forecast".to_string())]),
+        ..process.clone()
+    };
+    vec![process, task]
 }
 
 fn dimension(name: &str, kind: DimensionKind, members_of: Option<&str>) -> ModelDimension {

@@ -12,8 +12,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub mod calendar;
 pub mod demo;
 mod master;
+pub use calendar::{CalendarEventDef, EventKind, EventStatus};
 pub use demo::ISO_COUNTRIES;
 pub use master::{parent_column, MasterSet, MemberSource, ACC_TYPE, DESCRIPTION, MASTER_DATE, MASTER_VERSION};
 
@@ -59,6 +61,9 @@ pub struct Tenant {
     pub models: Vec<ModelDef>,
     #[serde(default)]
     pub multi_actions: Vec<MultiActionDef>,
+    /// The planning calendar: processes and their tasks.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub calendar: Vec<CalendarEventDef>,
 }
 
 fn default_access_secs() -> u64 {
@@ -115,6 +120,11 @@ impl std::fmt::Debug for OAuthClient {
 impl OAuthClient {
     pub fn allows_grant(&self, grant: &str) -> bool {
         self.grants.iter().any(|g| g == grant)
+    }
+
+    /// True for an API Access client whose access list names `service`.
+    pub fn may_access(&self, service: &str) -> bool {
+        self.purpose == Purpose::Api && self.access.iter().any(|a| a == service)
     }
 }
 
@@ -440,6 +450,9 @@ impl Tenant {
                 return bad(format!("history names unknown schedule {}", run.schedule_id));
             }
         }
+        if let Some(problem) = calendar::problem(self) {
+            return bad(problem);
+        }
         Ok(())
     }
 
@@ -469,6 +482,10 @@ impl Tenant {
 
     pub fn multi_action(&self, id: &str) -> Option<&MultiActionDef> {
         self.multi_actions.iter().find(|m| m.id == id)
+    }
+
+    pub fn calendar_event(&self, id: &str) -> Option<&CalendarEventDef> {
+        self.calendar.iter().find(|e| e.id == id)
     }
 
     pub fn schedule(&self, id: &str) -> Option<&ScheduleDef> {

@@ -2,6 +2,7 @@
 //! starts its own emulator on free ports.
 
 mod admin;
+mod calendar;
 mod console;
 mod dataexport;
 mod dataexport_surface;

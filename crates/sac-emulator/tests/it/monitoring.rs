@@ -154,12 +154,14 @@ async fn who_may_read_the_statistics() {
     let anonymous = emu.http.get(emu.api(PATH)).send().await.unwrap();
     assert_eq!(anonymous.status(), 401);
     // A technical client needs the Monitoring Service in its access list.
+    let mut tenant = sac_emulator::Tenant::demo();
+    tenant.clients[0].access.retain(|a| a != "Monitoring Service");
+    emu.load_tenant_toml(tenant.to_toml()).await;
     let technical = emu.client_credentials_token().await;
     let (status, code) = refusal(get(&emu, &technical, PATH).await).await;
     assert_eq!((status.as_u16(), code.as_str()), (400, "3401"));
-    let mut tenant = sac_emulator::Tenant::demo();
-    tenant.clients[0].access.push("Monitoring Service".into());
-    emu.load_tenant_toml(tenant.to_toml()).await;
+    // The demo tenant's technical client has it.
+    emu.load_tenant_toml(sac_emulator::Tenant::demo().to_toml()).await;
     let technical = emu.client_credentials_token().await;
     let seeded = statistics(&emu, &technical, "").await;
     assert_eq!(seeded.column("executionId"), [HISTORY_RUN_ID]);

@@ -7,5 +7,6 @@ pub const DATA_IMPORT: &str = "Data Import API";
 pub const DATA_EXPORT: &str = "Data Export API";
 pub const MULTI_ACTIONS: &str = "Multi Actions API";
 pub const MONITORING: &str = "Monitoring API";
+pub const CALENDAR: &str = "Calendar API";
 pub const ADMIN: &str = "Emulator admin";
 pub const CONSOLE: &str = "Web console";

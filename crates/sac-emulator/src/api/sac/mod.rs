@@ -2,10 +2,11 @@
 //! per service, each with its `routes()`: the token service and sign-in
 //! (`oauth`), the CSRF token fetches (`csrf`), the UI layer's data
 //! integration service (`legacy`) and start page (`home`), and the public
-//! APIs (`dataimport`, `dataexport`, `multiactions`, `monitoring`). The
+//! APIs (`dataimport`, `dataexport`, `multiactions`, `monitoring`, `calendar`). The
 //! groups below are what each domain serves; `api/mod.rs` layers each group
 //! with its guards.
 
+pub mod calendar;
 pub mod csrf;
 pub mod dataexport;
 pub mod dataimport;
@@ -29,6 +30,7 @@ pub(crate) fn public_apis() -> OpenApiRouter<AppState> {
         .merge(dataexport::routes())
         .merge(multiactions::routes())
         .merge(monitoring::routes())
+        .merge(calendar::routes())
 }
 
 /// The UI layer's services both domains serve.
