@@ -22,6 +22,7 @@
 
 pub mod attribution;
 pub mod auth;
+pub mod calendar;
 mod client;
 pub mod config;
 mod csv_input;
@@ -33,6 +34,7 @@ pub mod http;
 pub mod ids;
 pub mod legacy;
 pub mod lock;
+pub mod monitoring;
 pub mod multiaction;
 pub mod poll;
 pub mod report;

@@ -1,8 +1,10 @@
 //! The command line as clap sees it (no I/O here). Every argument has a
 //! help text and every command an example (a test walks the tree).
 
+mod calendar;
 mod connection;
 mod emulator;
+mod monitor;
 mod tools;
 
 use std::path::PathBuf;
@@ -10,8 +12,10 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub use calendar::*;
 pub use connection::ConnectionArgs;
 pub use emulator::*;
+pub use monitor::*;
 pub use tools::*;
 
 #[derive(Debug, Parser)]
@@ -83,6 +87,15 @@ pub enum Command {
         after_help = "Example:\n  sacctl multiaction run t.G:MA_LOAD_ZEPPART --wait"
     )]
     MultiAction(MultiActionCommand),
+    /// Planning processes and tasks through SAC's Calendar API (works with client credentials).
+    #[command(
+        subcommand,
+        after_help = "Example:\n  sacctl calendar run 8E2A6C1F0B3D4E5A9C7B6A5F4E3D2C1B --copy --wait"
+    )]
+    Calendar(CalendarCommand),
+    /// Statistics of schedule runs and data actions through SAC's Monitoring API.
+    #[command(subcommand, after_help = "Example:\n  sacctl monitor data-management --since 1h")]
+    Monitor(MonitorCommand),
     /// Push rows into models through the Data Import API, and manage its jobs.
     #[command(subcommand, after_help = "Example:\n  sacctl import push --model SALES_PLAN --file rows.csv")]
     Import(ImportCommand),
@@ -358,6 +371,9 @@ pub struct DoctorArgs {
     /// A model to read schedules of (t.X:ID), to check the data integration service.
     #[arg(long)]
     pub model: Option<String>,
+    /// A calendar event to read, to check the Calendar API and the event's external API access.
+    #[arg(long)]
+    pub event: Option<String>,
 }
 
 /// Which schedule, and of which model.
@@ -396,6 +412,13 @@ pub struct RunWaitArgs {
     /// How long a new run may be missing from SAC's logs (they lag).
     #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
     pub appear_timeout: Duration,
+}
+
+/// Where `schedule run --confirm` reads the outcome again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ConfirmArg {
+    /// The Monitoring API's statistics of schedule runs.
+    Monitoring,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -465,6 +488,10 @@ pub enum ScheduleCommand {
         /// What to do when a run of this data import is already in flight.
         #[arg(long, value_enum, default_value = "fail")]
         if_running: IfRunningArg,
+        /// With --wait: confirm the outcome through another source too (`monitoring`: the run's line of the
+        /// Monitoring API, where the token may read it).
+        #[arg(long, value_enum, requires = "wait")]
+        confirm: Option<ConfirmArg>,
         #[command(flatten, next_help_heading = "Waiting (with --wait)")]
         wait_args: RunWaitArgs,
     },

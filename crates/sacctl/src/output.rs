@@ -6,6 +6,7 @@ use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
+use sac_client::calendar::{CalendarReporter, Event};
 use sac_client::report::{LockReporter, MaReporter, Reporter};
 use sac_types::legacy::RefreshLog;
 use sac_types::multiaction::ExecutionStatus;
@@ -178,6 +179,13 @@ impl LockReporter for Progress {
 impl MaReporter for Progress {
     fn polled(&self, status: &ExecutionStatus, elapsed: Duration) {
         self.set(&format!("execution {} {} ({} s)", status.execution_id, status.status.as_str(), elapsed.as_secs()));
+    }
+}
+
+impl CalendarReporter for Progress {
+    fn polled(&self, event: &Event, elapsed: Duration) {
+        let progress = event.progress.map(|p| format!(", {p}%")).unwrap_or_default();
+        self.set(&format!("calendar event {} {}{progress} ({} s)", event.id, event.status(), elapsed.as_secs()));
     }
 }
 

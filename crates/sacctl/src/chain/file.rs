@@ -29,7 +29,7 @@ struct RawChain {
 }
 
 /// The kinds of step, named as in the file.
-pub const KINDS: &[&str] = &["schedule", "multiaction", "import", "export", "wait", "command"];
+pub const KINDS: &[&str] = &["schedule", "multiaction", "import", "export", "wait", "command", "calendar"];
 
 /// What to do when a step does not succeed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -97,6 +97,13 @@ pub enum Action {
     },
     /// Run a local program (no shell).
     Command(Program),
+    /// Run a calendar event (a process with its child events): a copy of
+    /// it (`copy`), or the event opened again.
+    Calendar {
+        event: String,
+        copy: bool,
+        notify: bool,
+    },
 }
 
 /// One step, checked, with its variables replaced.
@@ -266,6 +273,7 @@ impl StepReader<'_> {
             Some("export") => self.export(),
             Some("wait") => self.wait(),
             Some("command") => self.command(),
+            Some("calendar") => self.calendar(),
             _ => None,
         };
         if let Some(kind) = kind {
@@ -414,6 +422,13 @@ impl StepReader<'_> {
                 None
             }
         }
+    }
+
+    fn calendar(&mut self) -> Option<Action> {
+        let event = self.required("event", "the calendar event id of the process to run");
+        let copy = self.boolean("copy");
+        let notify = self.boolean("notify");
+        Some(Action::Calendar { event: event?, copy, notify })
     }
 
     fn command(&mut self) -> Option<Action> {

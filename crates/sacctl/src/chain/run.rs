@@ -154,6 +154,7 @@ async fn run_step<'a>(
 ) -> (&'a str, Outcome) {
     let id_name = match step.action {
         Action::MultiAction { .. } | Action::WaitMultiAction { .. } => "multi action execution",
+        Action::Calendar { .. } => "calendar event",
         _ => "SAC run",
     };
     let recorder = StepRecorder { ledger, name: &step.name, id_name };

@@ -16,7 +16,7 @@ use super::file::{Action, Step};
 use crate::exit::ExitStatus;
 use crate::failure::Failure;
 use crate::ops::import::Push;
-use crate::ops::{export, import, multiaction, schedule};
+use crate::ops::{calendar, export, import, multiaction, schedule};
 use crate::output::Printer;
 use crate::report::finish;
 use crate::settings::Settings;
@@ -154,6 +154,23 @@ pub async fn attempt(step: &Step, who: &Identity<'_>, resume: &Resume, recorder:
                 ExitStatus::Success,
                 finish(json!({"paused_secs": duration.as_secs_f64()}), ExitStatus::Success, None),
             ))
+        }
+        Action::Calendar { event, copy, notify } => {
+            let profile = &who.settings.profile;
+            let started = match resume {
+                Resume::Execution(id) => Ok(id.clone()),
+                _ => calendar::start(who.client, profile, event, calendar::Start { copy: *copy, notify: *notify })
+                    .await
+                    .map(|s| s.event_id),
+            };
+            match started {
+                Ok(id) => {
+                    recorder.execution(&id);
+                    // The recorded event is ours (our copy, or opened by us): any end counts.
+                    calendar::wait(who.client, profile, &id, &step.wait.waiting(), true, &Silent).await.map(Into::into)
+                }
+                Err(e) => Err(e),
+            }
         }
         // Nothing to take up again: a program cut off is run again from its start.
         Action::Command(program) => Ok(command::run(&step.name, program, step.wait.timeout).await.into()),

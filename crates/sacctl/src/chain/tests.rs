@@ -259,3 +259,18 @@ fn all_errors_are_reported_at_once_in_file_order() {
     let lines: Vec<usize> = errors.iter().map(|d| d.line).collect();
     assert_eq!(lines, [2, 5, 6], "{errors:?}");
 }
+
+#[test]
+fn a_calendar_step_reads_its_event_and_flags() {
+    let chain = parse(
+        "[step.month]\nkind = \"calendar\"\nevent = \"{ev}\"\ncopy = true\ntimeout = \"2h\"\n[vars]\nev = \"E1\"\n",
+    )
+    .unwrap();
+    let month = chain.step("month").unwrap();
+    assert_eq!(month.action, Action::Calendar { event: "E1".into(), copy: true, notify: false });
+    assert_eq!(month.wait.timeout, Duration::from_secs(2 * 3600));
+    let missing = parse("[step.month]\nkind = \"calendar\"\ncopy = true\n").unwrap_err().to_string();
+    assert!(missing.contains("event"), "{missing}");
+    let unknown = parse("[step.month]\nkind = \"calendar\"\nevent = \"E1\"\nparams = { A = \"B\" }\n").unwrap_err();
+    assert!(unknown.to_string().contains("unknown key `params`"), "{unknown}");
+}

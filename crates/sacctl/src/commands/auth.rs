@@ -264,6 +264,12 @@ pub async fn doctor(printer: Printer, args: DoctorArgs) -> Result<ExitStatus, Fa
             let export = client.data_export().providers().await.map(|p| format!("{} model(s) can be read", p.len()));
             let export_ok = export.is_ok();
             checks.push(Check::from_result("data export", export).0);
+            let calendar = crate::ops::calendar::probe(&client, args.event.as_deref()).await;
+            let calendar_ok = calendar.is_ok();
+            checks.push(Check::from_result("calendar", calendar).0);
+            let monitoring = crate::ops::monitor::probe(&client).await;
+            let monitoring_ok = monitoring.is_ok();
+            checks.push(Check::from_result("monitoring", monitoring).0);
             let session = client
                 .open_session()
                 .await
@@ -298,17 +304,33 @@ pub async fn doctor(printer: Printer, args: DoctorArgs) -> Result<ExitStatus, Fa
                     session_ok && grant.has_user()
                 }
             };
+            let multi_actions = grant.has_user() && api_ok;
+            // The ways to start a load this identity can use (docs/paths.md).
+            let paths: Vec<&str> = [
+                ("legacy", ui_ok),
+                ("multi_action", multi_actions),
+                ("calendar", calendar_ok),
+                ("data_import", import_ok),
+            ]
+            .into_iter()
+            .filter_map(|(path, ok)| ok.then_some(path))
+            .collect();
             capabilities = json!({
                 "run_data_management_schedules": ui_ok,
-                "run_multi_actions": grant.has_user() && api_ok,
+                "run_multi_actions": multi_actions,
+                "run_calendar_events": calendar_ok,
+                "read_statistics": monitoring_ok,
                 "public_apis": api_ok,
                 "import_data": import_ok,
                 "export_data": export_ok,
+                "paths": paths,
             });
         } else {
             checks.push(Check::skipped("public API", "needs a token"));
             checks.push(Check::skipped("data import", "needs a token"));
             checks.push(Check::skipped("data export", "needs a token"));
+            checks.push(Check::skipped("calendar", "needs a token"));
+            checks.push(Check::skipped("monitoring", "needs a token"));
             checks.push(Check::skipped("session", "needs a token"));
             checks.push(Check::skipped("data integration", "needs a token"));
         }
@@ -344,6 +366,22 @@ pub async fn doctor(printer: Printer, args: DoctorArgs) -> Result<ExitStatus, Fa
                     yes("run_multi_actions"),
                     yes("import_data"),
                     yes("export_data")
+                ));
+                printer.result(&format!(
+                    "calendar processes (Calendar API): {}; run statistics (Monitoring API): {}",
+                    yes("run_calendar_events"),
+                    yes("read_statistics")
+                ));
+                let paths: Vec<&str> = map
+                    .get("paths")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .collect();
+                printer.result(&format!(
+                    "ways to start a load this identity can use: {} (docs/paths.md)",
+                    if paths.is_empty() { "none".to_string() } else { paths.join(", ") }
                 ));
             }
         }

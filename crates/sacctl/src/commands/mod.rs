@@ -2,6 +2,7 @@
 //! operations (`crate::ops`) or the client, and prints.
 
 mod auth;
+mod calendar;
 mod chain;
 mod config;
 mod csv_out;
@@ -10,6 +11,7 @@ mod emulator;
 mod export;
 mod import;
 mod models;
+mod monitor;
 mod multiaction;
 mod options;
 mod schedule;
@@ -65,6 +67,8 @@ async fn dispatch(cli: Cli) -> Result<ExitStatus, Failure> {
         Command::Auth(AuthCommand::Doctor(args)) => auth::doctor(printer, args).await,
         Command::Schedule(command) => schedule::schedule(printer, command).await,
         Command::MultiAction(command) => multiaction::multiaction(printer, command).await,
+        Command::Calendar(command) => calendar::calendar(printer, command).await,
+        Command::Monitor(command) => monitor::monitor(printer, command).await,
         Command::Import(command) => import::import(printer, command).await,
         Command::Models(command) => models::models(printer, command).await,
         Command::Chain(command) => chain::chain(printer, command).await,

@@ -75,7 +75,7 @@ pub async fn schedule(printer: Printer, command: ScheduleCommand) -> Result<Exit
             let target = Target { model, schedule_id, mapping_id: None };
             Ok(schedule::history(&client.data_integration(), &target, limit).await?.print(printer))
         }
-        ScheduleCommand::Run { connection, target, wait, if_running, wait_args } => {
+        ScheduleCommand::Run { connection, target, wait, if_running, confirm, wait_args } => {
             let (settings, client) = connect(&connection)?;
             let di = client.data_integration();
             let target = resolve(&di, &settings, &target).await?;
@@ -88,7 +88,15 @@ pub async fn schedule(printer: Printer, command: ScheduleCommand) -> Result<Exit
             if !wait {
                 return Ok(started.outcome().print(printer));
             }
-            wait_and_print(printer, &di, &settings, &target, started.execution_id(), &waiting).await
+            if confirm.is_none() {
+                return wait_and_print(printer, &di, &settings, &target, started.execution_id(), &waiting).await;
+            }
+            let progress = printer.progress(&format!("data import {}", target.schedule_id));
+            let mut outcome =
+                schedule::wait(&di, &settings.profile, &target, started.execution_id(), &waiting, &progress).await?;
+            progress.finish();
+            crate::ops::monitor::confirm(&client, &mut outcome).await;
+            Ok(outcome.print(printer))
         }
         ScheduleCommand::Wait { connection, target, execution, wait_args } => {
             let (settings, client) = connect(&connection)?;

@@ -5,8 +5,10 @@
 //! docs/output.md and what to print. The commands and the chain's steps
 //! both call them, so each kind's exit mapping and document exist once.
 
+pub mod calendar;
 pub mod export;
 pub mod import;
+pub mod monitor;
 pub mod multiaction;
 pub mod outcome;
 pub mod schedule;

@@ -14,6 +14,7 @@ mod hung_reads;
 mod import;
 mod json;
 mod messages;
+mod monitor;
 mod multiaction;
 mod push_signals;
 mod races;
