@@ -273,6 +273,38 @@ pub struct JobSettings {
     pub ignore_additional_columns: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub date_formats: Option<std::collections::BTreeMap<String, String>>,
+    /// Pivoted CSV: where the pivoted columns start and what they hold
+    /// (SAP's guide, job settings, `fe6efb8a`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pivot_options: Option<PivotOptions>,
+    /// Flip the sign of INC and LEQ accounts' values (`fe6efb8a`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reverse_sign_by_account_type: Option<bool>,
+}
+
+/// `pivotOptions`: column `pivot_column_start` (1-based) and every one after
+/// it is a member of `pivot_key_name`, each cell a value of `pivot_value_name`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PivotOptions {
+    pub pivot_column_start: u32,
+    pub pivot_key_name: String,
+    pub pivot_value_name: String,
+}
+
+/// A count SAC may write as a number or as a string of digits (page
+/// `d9dc1eb6` shows `"totalNumberRowsInJob":"1"`).
+fn count<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Count {
+        Number(u64),
+        Text(String),
+    }
+    match Count::deserialize(d)? {
+        Count::Number(n) => Ok(n),
+        Count::Text(t) => t.trim().parse().map_err(|_| serde::de::Error::custom(format!("{t:?} is not a count"))),
+    }
 }
 
 /// Answer to a job creation.
@@ -288,11 +320,16 @@ pub struct JobCreated {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UploadResult {
+    #[serde(deserialize_with = "count")]
     pub total_number_rows_in_current_request: u64,
+    #[serde(deserialize_with = "count")]
     pub upserted_number_rows: u64,
+    #[serde(deserialize_with = "count")]
     pub failed_number_rows: u64,
+    /// `{"row": {...}, "reason": "..."}` per row refused on arrival (`d9dc1eb6`).
     #[serde(default)]
     pub failed_rows: Vec<serde_json::Value>,
+    #[serde(deserialize_with = "count")]
     pub total_number_rows_in_job: u64,
     #[serde(rename = "validateJobURL", default)]
     pub validate_job_url: String,
@@ -375,7 +412,17 @@ pub struct JobSummary {
 
 #[cfg(test)]
 mod tests {
-    use super::ImportJobStatus;
+    use super::{ImportJobStatus, UploadResult};
+
+    #[test]
+    fn upload_counts_read_as_numbers_or_strings() {
+        let answer = r#"{"totalNumberRowsInCurrentRequest":2,"upsertedNumberRows":1,"failedNumberRows":1,
+            "failedRows":[{"row":{"Date":"202301"},"reason":"Row is missing values for primary key(s) - Bicycle"}],
+            "validateJobURL":"v","runJobURL":"r","totalNumberRowsInJob":"1"}"#;
+        let read: UploadResult = serde_json::from_str(answer).unwrap();
+        assert_eq!((read.total_number_rows_in_job, read.failed_number_rows), (1, 1));
+        assert!(serde_json::from_str::<UploadResult>(&answer.replace("\"1\"}", "\"x\"}")).is_err());
+    }
 
     #[test]
     fn job_statuses_read_and_write_exactly_as_sac_sends_them() {

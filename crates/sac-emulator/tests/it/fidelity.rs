@@ -5,6 +5,7 @@
 //! too); all rows run and the failures are reported together.
 
 mod facts;
+mod multiactions_guide;
 
 use std::collections::HashMap;
 
@@ -205,7 +206,7 @@ async fn run_step(
         Auth::Basic(id, secret) => request = request.basic_auth(id, Some(secret)),
     }
     for (name, value) in &step.headers {
-        request = request.header(*name, *value);
+        request = request.header(*name, substitute(value, vars));
     }
     if let Some((content_type, body)) = &step.body {
         if let Some(content_type) = content_type {
@@ -270,7 +271,8 @@ fn verify(check: &Check, json: &Value, text: &str, headers: &HeaderMap) -> Resul
 
 #[tokio::test]
 async fn every_documented_fact_holds() {
-    let facts = facts::all();
+    let mut facts = facts::all();
+    facts.extend(multiactions_guide::facts());
     let mut failures = Vec::new();
     for fact in &facts {
         let emu = start().await;
