@@ -367,6 +367,7 @@ fn write_rows(w: &Writer<'_>, target: &Target<'_>, job: &ImportJobRecord, crash_
         Target::Model(m) => Some(FactTable::of(m)),
         Target::Dimension(_) => None,
     };
+    let flip = reversed_accounts(w, target, &settings)?;
     let mut outcome = Ok(());
     for_each_chunk_in(w, &job.job_id, |first_row, chunk| {
         if outcome.is_err() {
@@ -395,6 +396,11 @@ fn write_rows(w: &Writer<'_>, target: &Target<'_>, job: &ImportJobRecord, crash_
                     measures.extend(
                         at[dims..].iter().map(|c| c.and_then(|c| chunk.get(row, c)).and_then(|v| v.parse().ok())),
                     );
+                    if let Some((account, flipped)) = &flip {
+                        if flipped.contains(values[*account]) {
+                            measures.iter_mut().flatten().for_each(|m| *m = -*m);
+                        }
+                    }
                     writer.write(&values, &measures)?;
                 }
                 Ok(())
@@ -410,7 +416,7 @@ fn write_rows(w: &Writer<'_>, target: &Target<'_>, job: &ImportJobRecord, crash_
                             .collect()
                     })
                     .collect();
-                w.upsert_members(&d.id, d.key_attribute(), &members).map(|_| ())
+                w.overwrite_members(&d.id, d.key_attribute(), &members)
             }
             _ => Ok(()),
         };
@@ -421,6 +427,23 @@ fn write_rows(w: &Writer<'_>, target: &Target<'_>, job: &ImportJobRecord, crash_
         count_row();
     }
     outcome
+}
+
+/// With `reverseSignByAccountType` (SAP help fe6efb8a): the account
+/// dimension's place among the model's dimensions and its members of type
+/// INC and LEQ, whose values change sign on the way in.
+fn reversed_accounts(
+    r: &Reader<'_>,
+    target: &Target<'_>,
+    settings: &CreateJob,
+) -> StoreResult<Option<(usize, HashSet<String>)>> {
+    let on = settings.job_settings.as_ref().and_then(|s| s.reverse_sign_by_account_type).unwrap_or(false);
+    let Target::Model(m) = target else { return Ok(None) };
+    let Some((at, dim)) = m.dimensions.iter().enumerate().find(|(_, d)| d.kind == DimensionKind::Account) else {
+        return Ok(None);
+    };
+    let (true, Some(members_of)) = (on, &dim.members_of) else { return Ok(None) };
+    Ok(Some((at, r.members_with_account_type(members_of, &["INC", "LEQ"])?)))
 }
 
 /// What validation checks of a stored row (SAP help d4d46a0f): what needs

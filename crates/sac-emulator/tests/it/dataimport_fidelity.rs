@@ -64,7 +64,7 @@ async fn model_detail_metadata_and_public_dimensions_have_sacs_shapes() {
 
     // Public dimensions: the list, one, its metadata.
     let (_, dims) = call(&emu, &token, Method::GET, "/publicDimensions", None).await;
-    assert_eq!(dims["publicDimensions"][0]["dimensionID"], "ZEPPART_001");
+    assert_eq!(dims["publicDimensions"][0]["publicDimensionID"], "ZEPPART_001");
     let (status, dim) = call(&emu, &token, Method::GET, "/publicDimensions/ZEPPART_001", None).await;
     assert_eq!(status, 200, "{dim}");
     assert_eq!(dim["importTypes"][0]["importType"], "publicDimensionData");

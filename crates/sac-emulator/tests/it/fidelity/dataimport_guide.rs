@@ -178,5 +178,94 @@ pub fn facts() -> Vec<Fact> {
                     .json("/additionalInformation/failedNumberRows", json!(0)),
             ],
         ),
+        fact(
+            "fe6efb8a: pivotOptions read pivoted CSV, one row per pivot column",
+            vec![
+                job_with(r#"{"JobSettings":{"pivotOptions":{"pivotColumnStart":4,"pivotKeyName":"Date","pivotValueName":"Amount"}}}"#),
+                upload_csv("", "Version,Part,Country,202607,202608\npublic.Plan,P0005,DE,10,20\n")
+                    .status(201)
+                    .json("/upsertedNumberRows", json!(2)),
+                run("{}").status(201).json("/jobStatus", json!("COMPLETED")),
+                exported("Version eq 'public.Plan' and Part eq 'P0005' and Date eq '202608'").json("/value/0/Amount", json!(20.0)),
+            ],
+        ),
+        fact(
+            "fe6efb8a: dateFormats read a source date column in the format given",
+            vec![
+                job_with(r#"{"JobSettings":{"dateFormats":{"Date":"DD/MM/YYYY"}}}"#),
+                upload_csv("", "Version,Date,Part,Country,Amount\npublic.Plan,15/09/2026,P0006,DE,6\npublic.Plan,2026-09,P0006,DE,6\n")
+                    .status(201)
+                    .json("/upsertedNumberRows", json!(1))
+                    .json("/failedRows/0/reason", json!("Invalid column value for: Date")),
+                run("{}").status(201).json("/jobStatus", json!("COMPLETED")),
+                exported("Version eq 'public.Plan' and Part eq 'P0006'").json("/value/0/Date", json!("202609")),
+            ],
+        ),
+        fact(
+            "fe6efb8a: dateFormats only for factData; reverseSignByAccountType not for privateFactData",
+            vec![
+                post_json(Api, Client, &format!("{DI}/models/SALES_PLAN/privateFactData"), r#"{"JobSettings":{"dateFormats":{"Date":"YYYYMM"}}}"#)
+                    .status(400)
+                    .body("dateFormats"),
+                post_json(Api, Client, &format!("{DI}/models/SALES_PLAN/privateFactData"), r#"{"JobSettings":{"reverseSignByAccountType":true}}"#)
+                    .status(400)
+                    .body("reverseSignByAccountType"),
+                get(Api, Client, &format!("{DI}/models/SALES_PLAN"))
+                    .has("/importTypes/0/availableJobSettings/dateFormats")
+                    .lacks("/importTypes/1/availableJobSettings/dateFormats"),
+            ],
+        ),
+        fact(
+            "fe6efb8a: reverseSignByAccountType flips values on INC accounts, not on EXP ones",
+            vec![
+                post_json(Api, Client, &format!("{DI}/models/OPEX_PLAN/factData"), r#"{"JobSettings":{"reverseSignByAccountType":true}}"#)
+                    .status(201)
+                    .save("job", "/jobID"),
+                upload(r#"{"Data":[{"Version":"public.Plan","Date":"202607","Account":"RECHARGE","CostCenter":"CC_SALES","Amount":5},{"Version":"public.Plan","Date":"202607","Account":"RENT","CostCenter":"CC_SALES","Amount":7}]}"#)
+                    .status(201),
+                run("{}").status(201).json("/jobStatus", json!("COMPLETED")),
+                get(Api, Client, "/api/v1/dataexport/providers/sac/OPEX_PLAN/FactData?$filter=Version eq 'public.Plan' and Date eq '202607' and Account eq 'RECHARGE'")
+                    .json("/value/0/Amount", json!(-5.0)),
+                get(Api, Client, "/api/v1/dataexport/providers/sac/OPEX_PLAN/FactData?$filter=Version eq 'public.Plan' and Date eq '202607' and Account eq 'RENT'")
+                    .json("/value/0/Amount", json!(7.0)),
+            ],
+        ),
+        fact(
+            "fe6efb8a: CleanAndReplace clears by Version and the dimensions dimensionScope adds",
+            vec![
+                job_with(r#"{"JobSettings":{"importMethod":"CleanAndReplace","dimensionScope":["Part"]}}"#),
+                upload(&format!(r#"{{"Data":[{}]}}"#, row("public.Actual", "P0002", "1"))).status(201),
+                post(Api, Client, &format!("{DI}/jobs/{{job}}/validate"), None, "")
+                    .status(201)
+                    .json("/additionalInformation/cleanAndReplaceAffectedRows", json!([{"Part": "P0002", "Version": "public.Actual"}])),
+            ],
+        ),
+        fact(
+            "fe6efb8a: importMethod DeleteAndUpsert is for currency conversion tables, not models",
+            vec![post_json(Api, Client, &format!("{DI}/models/SALES_PLAN/factData"), r#"{"JobSettings":{"importMethod":"DeleteAndUpsert"}}"#)
+                .status(400)
+                .body("[1006]")],
+        ),
+        fact(
+            "d6a2c679: public dimensions list publicDimensionID, Name, Description and URL",
+            vec![get(Api, Client, &format!("{DI}/publicDimensions"))
+                .has("/publicDimensions/0/publicDimensionID")
+                .has("/publicDimensions/0/publicDimensionName")
+                .has("/publicDimensions/0/publicDimensionDescription")
+                .has("/publicDimensions/0/publicDimensionURL")],
+        ),
+        fact(
+            "d9dc1eb6: a public dimension import overwrites the attributes a row omits (Data Overwrite)",
+            vec![
+                post_json(Api, Client, &format!("{DI}/publicDimensions/Country/publicDimensionData"), "{}")
+                    .status(201)
+                    .save("job", "/jobID"),
+                upload(r#"{"Data":[{"ID":"DE"}]}"#).status(201).json("/upsertedNumberRows", json!(1)),
+                run("{}").status(201).json("/jobStatus", json!("COMPLETED")),
+                get(Api, Client, "/api/v1/dataexport/providers/sac/SALES_PLAN/CountryMaster?$filter=ID eq 'DE'")
+                    .json("/value/0/ID", json!("DE"))
+                    .test("/value/0", "without a Description", |v| v.get("Description").is_none_or(|d| d == "" || d.is_null())),
+            ],
+        ),
     ]
 }

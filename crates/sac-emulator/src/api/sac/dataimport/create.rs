@@ -204,6 +204,7 @@ fn create_job(
         given => model_import_type(given, &settings)?,
     };
     check_settings(&target, &settings)?;
+    super::settings::check(&target, &import_type, &settings)?;
     let job = ImportJobRecord {
         job_id: random_uuid(),
         model: target.id().to_string(),
@@ -254,12 +255,6 @@ pub(super) fn check_settings(target: &Target<'_>, settings: &CreateJob) -> Resul
         ));
     }
     if let Some(js) = &settings.job_settings {
-        let method = js.import_method.as_deref().unwrap_or("Update");
-        if !["Update", "Append", "CleanAndReplace"].contains(&method) {
-            return Err(bad_request(&format!(
-                "importMethod {method} is not supported: use Update, Append or CleanAndReplace"
-            )));
-        }
         let bad = unknown(&mut js.dimension_scope.iter().flatten());
         if !bad.is_empty() {
             return Err(ApiError::numbered(

@@ -12,6 +12,7 @@ mod access;
 mod create;
 mod jobs;
 mod models;
+mod settings;
 mod upload;
 
 use axum::extract::DefaultBodyLimit;
