@@ -20,6 +20,7 @@ use crate::clock::ClockMode;
 use crate::store::{Store, StoreResult, Writer};
 use crate::tenant::Tenant;
 
+pub mod arrival;
 pub mod faults;
 pub mod import_jobs;
 mod lifecycle;

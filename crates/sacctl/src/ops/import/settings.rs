@@ -36,7 +36,7 @@ pub fn pivot(text: &str) -> Result<PivotOptions, Failure> {
     let [start, key, value] = parts.as_slice() else {
         return Err(wrong("it needs three parts separated by ':'"));
     };
-    let start: u32 = start.parse().map_err(|_| wrong(&format!("START {start:?} is not a column number")))?;
+    let start: usize = start.parse().map_err(|_| wrong(&format!("START {start:?} is not a column number")))?;
     if start < 1 {
         return Err(wrong("START counts columns from 1"));
     }
