@@ -11,6 +11,7 @@ mod export;
 mod fault_matrix;
 mod hostile_server;
 mod import;
+mod import_settings;
 mod json;
 mod messages;
 mod multiaction;
