@@ -341,6 +341,10 @@ impl Client {
             (Some(code @ 1001..=1011), 400) | (Some(code @ errors::JOB_NOT_FOUND), 404) => {
                 Error::ImportRefused { code, message }
             }
+            // The Multi Actions API's nine-digit codes (sccxxxyyy, SAP's guide page 89).
+            (Some(code @ 100_000_000..=999_999_999), status @ 400..=499) if status != 401 => {
+                Error::MultiActionRefused { status, code, message }
+            }
             (_, 404) => Error::NotFound { what: "resource".into(), message },
             (_, 401) => Error::Unauthorized { status: 401, description: message },
             (_, 403) => Error::Forbidden { status: 403, message },

@@ -114,10 +114,28 @@ impl BadInput {
     }
 }
 
-/// The header's columns: a column named twice is an error naming both.
-pub(crate) fn check_header(header: &csv::ByteRecord) -> std::result::Result<(), BadInput> {
+/// The header's columns: a column named twice is an error naming both; a
+/// header read as one column that holds semicolons or tabs is a file with
+/// another delimiter than the one given.
+pub(crate) fn check_header(header: &csv::ByteRecord, delimiter: u8) -> std::result::Result<(), BadInput> {
     if header.is_empty() || header.iter().all(|h| h.is_empty()) {
         return Err(BadInput::new(1, 1, "the CSV has no header line"));
+    }
+    if let [only] = header.iter().collect::<Vec<_>>().as_slice() {
+        let other = [(b';', "';'", "';'"), (b'\t', "tabs", "tab")]
+            .into_iter()
+            .find(|(d, _, _)| *d != delimiter && only.contains(d));
+        if let Some((_, seen, flag)) = other {
+            return Err(BadInput::new(
+                1,
+                1,
+                format!(
+                    "the header line is one column that holds {seen}: the file seems to be separated by {seen} \
+                     instead of '{}'; give --delimiter {flag}",
+                    delimiter as char
+                ),
+            ));
+        }
     }
     let mut seen: std::collections::HashMap<&[u8], usize> = std::collections::HashMap::new();
     for (i, name) in header.iter().enumerate() {
@@ -194,19 +212,30 @@ impl KeyCounter {
 /// Splits CSV from `input` into chunks of `chunk_rows` rows on a blocking
 /// thread; at most `bound` chunks wait in memory. A record whose field
 /// count differs from the header's is an error with its line and column.
+/// Splits CSV from `input` into chunks of `chunk_rows` rows on a blocking
+/// thread; at most `bound` chunks wait in memory. A record whose field
+/// count differs from the header's is an error with its line and column.
+/// The file's fields are separated by `delimiter`; the
+/// chunks are written with commas, SAC's default (`d9dc1eb6`), so the
+/// upload needs no `delimiter` parameter.
 pub(crate) fn chunk_csv(
     input: Box<dyn Read + Send>,
     chunk_rows: usize,
     bound: usize,
     bytes_read: Arc<std::sync::atomic::AtomicU64>,
     key_columns: Vec<String>,
+    delimiter: u8,
 ) -> tokio::sync::mpsc::Receiver<std::result::Result<Piece, BadInput>> {
     let (tx, rx) = tokio::sync::mpsc::channel(bound.max(1));
     std::thread::spawn(move || {
         let result = (|| -> std::result::Result<(), BadInput> {
             let record_start = std::rc::Rc::new(std::cell::Cell::new(0));
             let counting = Counting { inner: input, count: bytes_read, read: 0, record_start: record_start.clone() };
-            let mut reader = csv::ReaderBuilder::new().flexible(true).buffer_capacity(READ_AHEAD).from_reader(counting);
+            let mut reader = csv::ReaderBuilder::new()
+                .flexible(true)
+                .delimiter(delimiter)
+                .buffer_capacity(READ_AHEAD)
+                .from_reader(counting);
             let header = reader.byte_headers().map_err(|e| BadInput::from_read(&e, 1))?.clone();
             // Each record may be as long as the limit, counted from its start.
             let next = |reader: &csv::Reader<_>| {
@@ -219,7 +248,7 @@ pub(crate) fn chunk_csv(
             if over {
                 return Err(BadInput::too_long(1));
             }
-            check_header(&header)?;
+            check_header(&header, delimiter)?;
             let mut keys = KeyCounter::new(&header, &key_columns);
             let internal = |e: csv::Error| BadInput::new(0, 0, format!("cannot re-encode the CSV: {e}"));
             let new_writer = || -> std::result::Result<csv::Writer<Vec<u8>>, BadInput> {

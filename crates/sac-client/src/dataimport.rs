@@ -17,7 +17,7 @@ use sac_types::dataimport::{
 
 use crate::client::{Body, Client};
 use crate::csv_input::{chunk_csv, BadInput, KeyCounter, Piece};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, WRITE_CANCELLED};
 use crate::http::{Idempotency, Limit};
 use crate::ids::ModelId;
 use crate::poll::WaitPolicy;
@@ -141,6 +141,10 @@ impl<'c> DataImport<'c> {
                     Ok(status)
                 }
             }
+            // 2903 comes with a GUID as its code and the number in brackets (`fe6efb8a`).
+            Err(Error::Rejected { message, .. }) if message.contains(&format!("[{WRITE_CANCELLED}]")) => {
+                Err(Error::ImportRefused { code: WRITE_CANCELLED, message })
+            }
             Err(e) => Err(not_found(e, "job")),
         }
     }
@@ -209,7 +213,13 @@ pub struct PushOptions {
     /// The file's columns that make a row's key in the model (after the
     /// mapping); rows whose key was seen earlier in the file are counted.
     pub key_columns: Vec<String>,
+    /// The byte between the file's fields (`,` unless told); chunks are sent with commas.
+    pub delimiter: u8,
 }
+
+/// At most this many of the rows SAC refused on arrival are kept (the
+/// upload answers' `failedRows`), for the first reasons in the report.
+pub const ARRIVAL_SAMPLE: usize = 100;
 
 /// What a push did.
 #[derive(Clone, Debug, PartialEq)]
@@ -226,6 +236,19 @@ pub struct PushOutcome {
     pub invalid_rows: InvalidRows,
     /// Rows whose key an earlier row of the file had (SAC keeps one row per key).
     pub duplicate_keys: u64,
+    /// The first rows SAC refused as they arrived (`failedRows` of the
+    /// upload answers: `{"row":{...},"reason":"..."}`), at most [`ARRIVAL_SAMPLE`].
+    pub refused_on_arrival: Vec<serde_json::Value>,
+    /// How many rows SAC refused as they arrived (the uploads'
+    /// `failedNumberRows`): never stored, so not in `validated`'s counts.
+    pub failed_on_arrival: u64,
+}
+
+impl PushOutcome {
+    /// Rows refused on arrival plus rows validation found invalid.
+    pub fn failed_rows(&self) -> u64 {
+        self.failed_on_arrival + self.validated.failed_number_rows
+    }
 }
 
 /// Streams CSV rows into a new job, validates, and (unless stopped) runs
@@ -255,7 +278,21 @@ pub async fn push_csv(
     }
     // From here on the job may write: it is never deleted behind the caller's back.
     reporter.phase("writing");
-    let started = di.run(&job_id, false).await?;
+    let started = match di.run(&job_id, false).await {
+        Err(Error::ImportRefused { code: WRITE_CANCELLED, message }) => {
+            // Nothing was written: the job goes, as after any stop before the run.
+            if let Err(cleanup) = di.delete(&job_id).await {
+                tracing::warn!(job = %job_id, error = %cleanup, "could not delete the cancelled job");
+            }
+            outcome.stopped = Some(format!(
+                "SAC cancelled the write because {} rows are invalid and the job was created with \
+                 executeWithFailedRows false: {message}",
+                outcome.failed_rows()
+            ));
+            return Ok(outcome);
+        }
+        other => other?,
+    };
     let (status, timed_out) =
         if started.job_status.is_terminal() { (started, false) } else { di.wait(&job_id, &options.wait).await? };
     outcome.status = Some(status);
@@ -274,8 +311,16 @@ async fn upload_and_validate(
 ) -> Result<PushOutcome> {
     let bytes_read = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let parallel = options.parallel.max(1);
-    let mut chunks =
-        chunk_csv(input, options.chunk_rows.max(1), parallel, bytes_read.clone(), options.key_columns.clone());
+    let mut chunks = chunk_csv(
+        input,
+        options.chunk_rows.max(1),
+        parallel,
+        bytes_read.clone(),
+        options.key_columns.clone(),
+        options.delimiter,
+    );
+    let mut refused_on_arrival = Vec::new();
+    let mut failed_on_arrival = 0u64;
     let mut in_flight = futures_util::stream::FuturesUnordered::new();
     let mut rows_read = 0u64;
     let mut rows_sent = 0u64;
@@ -302,7 +347,10 @@ async fn upload_and_validate(
         }
         match futures_util::StreamExt::next(&mut in_flight).await {
             Some(result) => {
-                let (_, rows) = result?;
+                let (answer, rows) = result?;
+                failed_on_arrival += answer.failed_number_rows;
+                let room = ARRIVAL_SAMPLE.saturating_sub(refused_on_arrival.len());
+                refused_on_arrival.extend(answer.failed_rows.into_iter().take(room));
                 rows_sent += rows;
                 reporter.uploaded(rows_sent, bytes_read.load(std::sync::atomic::Ordering::Relaxed));
             }
@@ -331,19 +379,20 @@ async fn upload_and_validate(
         stopped: None,
         invalid_rows,
         duplicate_keys,
+        refused_on_arrival,
+        failed_on_arrival,
     };
+    let failed = outcome.failed_rows();
     if let Some(max) = options.max_failed_rows {
-        if validated.failed_number_rows > max {
-            outcome.stopped = Some(format!(
-                "{} rows are invalid, more than --max-failed-rows {max}: nothing was written",
-                validated.failed_number_rows
-            ));
+        if failed > max {
+            outcome.stopped =
+                Some(format!("{failed} rows are invalid, more than --max-failed-rows {max}: nothing was written"));
         }
     }
     let valid = validated.total_number_rows_in_job.saturating_sub(validated.failed_number_rows);
     if outcome.stopped.is_none() && !options.dry_run && valid == 0 {
         // SAC refuses to run a job without a valid row (its error 1011).
-        outcome.stopped = Some(format!("all {} rows are invalid: nothing was written", validated.failed_number_rows));
+        outcome.stopped = Some(format!("all {failed} rows are invalid: nothing was written"));
     }
     if options.dry_run && outcome.stopped.is_none() {
         outcome.stopped = Some("dry run: validated only, nothing was written".into());
@@ -414,7 +463,7 @@ mod tests {
         let input = "A,B\n1,2\n3,\"x,y\"\n5,6\n".as_bytes().to_vec();
         let len = input.len() as u64;
         let count = Arc::new(std::sync::atomic::AtomicU64::new(0));
-        let mut rx = chunk_csv(Box::new(std::io::Cursor::new(input)), 2, 1, count.clone(), vec!["A".into()]);
+        let mut rx = chunk_csv(Box::new(std::io::Cursor::new(input)), 2, 1, count.clone(), vec!["A".into()], b',');
         let chunk = |piece: std::result::Result<Piece, BadInput>| match piece.unwrap() {
             Piece::Chunk(text, rows) => (String::from_utf8(text.to_vec()).unwrap(), rows),
             Piece::End { .. } => panic!("end too early"),
@@ -432,7 +481,7 @@ mod tests {
     #[tokio::test]
     async fn a_ragged_line_is_an_error_with_its_line_and_column() {
         let input = b"A,B\n1,2\n1,2,3\n".to_vec();
-        let mut rx = chunk_csv(Box::new(std::io::Cursor::new(input)), 10, 1, Arc::default(), vec![]);
+        let mut rx = chunk_csv(Box::new(std::io::Cursor::new(input)), 10, 1, Arc::default(), vec![], b',');
         match rx.recv().await.unwrap() {
             Err(bad) => assert_eq!(bad, BadInput::new(3, 3, "the row has 3 fields, the header has 2")),
             Ok(_) => panic!("accepted a ragged line"),
@@ -441,7 +490,7 @@ mod tests {
 
     /// The first error `chunk_csv` sends for `input`, if any.
     async fn first_error(input: Vec<u8>) -> Option<BadInput> {
-        let mut rx = chunk_csv(Box::new(std::io::Cursor::new(input)), 10, 1, Arc::default(), vec![]);
+        let mut rx = chunk_csv(Box::new(std::io::Cursor::new(input)), 10, 1, Arc::default(), vec![], b',');
         while let Some(piece) = rx.recv().await {
             if let Err(bad) = piece {
                 return Some(bad);
@@ -475,7 +524,7 @@ mod tests {
     #[tokio::test]
     async fn a_column_named_twice_is_an_error_naming_both_positions() {
         let input = b"Version,Date,Amount,Date\n1,2,3,4\n".to_vec();
-        let mut rx = chunk_csv(Box::new(std::io::Cursor::new(input)), 10, 1, Arc::default(), vec![]);
+        let mut rx = chunk_csv(Box::new(std::io::Cursor::new(input)), 10, 1, Arc::default(), vec![], b',');
         match rx.recv().await.unwrap() {
             Err(bad) => {
                 assert_eq!((bad.line, bad.column), (1, 4));
@@ -489,10 +538,35 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_semicolon_or_tab_header_says_which_delimiter_to_give() {
+        for (input, flag) in
+            [(&b"Version;Date;Amount\n1;2;3\n"[..], "--delimiter ';'"), (b"Version\tDate\n1\t2\n", "--delimiter tab")]
+        {
+            let mut rx = chunk_csv(Box::new(std::io::Cursor::new(input.to_vec())), 10, 1, Arc::default(), vec![], b',');
+            match rx.recv().await.unwrap() {
+                Err(bad) => assert!(bad.message.contains(flag) && bad.line == 1, "{}", bad.message),
+                Ok(_) => panic!("took a {flag} file as one column"),
+            }
+        }
+        // Given the delimiter, the rows go out with commas.
+        let input = b"Version;Date;Amount\npublic.Plan;202601;\"1,5\"\n".to_vec();
+        let mut rx = chunk_csv(Box::new(std::io::Cursor::new(input)), 10, 1, Arc::default(), vec![], b';');
+        match rx.recv().await.unwrap() {
+            Ok(Piece::Chunk(text, 1)) => {
+                assert_eq!(
+                    String::from_utf8(text.to_vec()).unwrap(),
+                    "Version,Date,Amount\npublic.Plan,202601,\"1,5\"\n"
+                )
+            }
+            _ => panic!("one chunk of one row"),
+        }
+    }
+
+    #[tokio::test]
     async fn rows_with_a_key_seen_earlier_are_counted_across_chunks() {
         let input = b"K1,V,K2\na,1,x\nb,2,x\na,3,x\na,4,y\nb,5,x\n".to_vec();
         let keys = vec!["K1".to_string(), "K2".to_string(), "NOT_IN_FILE".to_string()];
-        let mut rx = chunk_csv(Box::new(std::io::Cursor::new(input)), 2, 1, Arc::default(), keys);
+        let mut rx = chunk_csv(Box::new(std::io::Cursor::new(input)), 2, 1, Arc::default(), keys, b',');
         let mut end = None;
         while let Some(piece) = rx.recv().await {
             if let Piece::End(keys) = piece.unwrap() {

@@ -73,6 +73,12 @@ pub enum Error {
     #[error("SAC error {code}: {message}")]
     ImportRefused { code: u32, message: String },
 
+    /// A refusal of the Multi Actions API in SAC's message format, with its
+    /// nine-digit code `sccxxxyyy` (599000999 bad body, 596000998 no right,
+    /// 596000996 not found).
+    #[error("SAC refused the multi action request (HTTP {status}): {message}")]
+    MultiActionRefused { status: u16, code: u32, message: String },
+
     #[error("SAC kept answering HTTP {status} ({} in {:.1} s): {message}", count(*attempts, "attempt"), elapsed.as_secs_f64())]
     Unavailable { status: u16, attempts: u32, elapsed: Duration, message: String },
 
@@ -188,9 +194,18 @@ fn import_hint(code: u32) -> &'static str {
             "no such job: check the job id; `sacctl import jobs` lists the jobs of this identity (a deleted job is \
              gone)"
         }
+        WRITE_CANCELLED => {
+            "the job was created with executeWithFailedRows false (--no-execute-with-failed-rows) and has invalid \
+             rows, so SAC cancelled the write: fix the rows (`sacctl import invalid-rows JOB` says why each \
+             failed) or push without that flag"
+        }
         _ => "see SAP's Data Import API error codes (\"Error Codes and Troubleshooting\")",
     }
 }
+
+/// Data Import's 2903: the run of a job created with `executeWithFailedRows:
+/// false` found invalid rows and wrote nothing (SAP's guide, `fe6efb8a`).
+pub const WRITE_CANCELLED: u32 = 2903;
 
 impl Error {
     pub fn class(&self) -> ErrorClass {
@@ -208,8 +223,17 @@ impl Error {
             Error::AlreadyRunning { .. } => ErrorClass::AlreadyRunning,
             Error::ImportRefused { code, .. } => match *code {
                 errors::IN_PROGRESS => ErrorClass::AlreadyRunning,
-                errors::NO_VALID_RECORDS => ErrorClass::JobFailed,
+                errors::NO_VALID_RECORDS | WRITE_CANCELLED => ErrorClass::JobFailed,
                 errors::JOB_NOT_FOUND => ErrorClass::NotFound,
+                _ => ErrorClass::Usage,
+            },
+            // The documented codes first (their cc, 96, is not in the guide's
+            // category table), then by category cc of sccxxxyyy: 97 technical,
+            // 98 authorization or existence, 99 request format.
+            Error::MultiActionRefused { code, .. } => match (*code, code / 1_000_000 % 100) {
+                (MA_NOT_FOUND, _) => ErrorClass::NotFound,
+                (MA_NOT_AUTHORIZED, _) | (_, 98) => ErrorClass::Auth,
+                (_, 97) => ErrorClass::Unreachable,
                 _ => ErrorClass::Usage,
             },
             Error::Unavailable { .. }
@@ -320,6 +344,7 @@ impl Error {
                     .into(),
             ],
             Error::ImportRefused { code, .. } => vec![import_hint(*code).into()],
+            Error::MultiActionRefused { code, .. } => vec![multi_action_hint(*code).into()],
             Error::Unavailable { status: 429, .. } => {
                 vec!["SAC is rate limiting: try again later or poll less often (--poll-interval)".into()]
             }
@@ -373,6 +398,28 @@ impl Error {
     }
 }
 
+/// The Multi Actions API's codes for "not found or not readable" and "not
+/// authorized to execute" (SAP's guide, `80680a8a`).
+pub const MA_NOT_FOUND: u32 = 596000996;
+pub const MA_NOT_AUTHORIZED: u32 = 596000998;
+
+/// What to do about a Multi Actions API refusal, by its code.
+fn multi_action_hint(code: u32) -> &'static str {
+    match (code, code / 1_000_000 % 100) {
+        (MA_NOT_FOUND, _) => {
+            "check the multi action id (<package>:<object>, e.g. t.G:MA_LOAD) and that the user may read it"
+        }
+        (MA_NOT_AUTHORIZED, _) | (_, 98) => {
+            "the user may not execute this multi action: ask a SAC administrator for the right to execute it"
+        }
+        (_, 99) => {
+            "SAC did not take the request body: give each parameter of the multi action one --param NAME=MEMBER \
+             (the parameter ids as the multi action names them, members as ids, e.g. TargetVersion=public.Plan)"
+        }
+        _ => "see the message; `sacctl multiaction status` shows an execution's messages and step logs",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -401,6 +448,17 @@ mod tests {
         assert!(hint(1011).contains("invalid-rows"));
         assert_eq!(class(1603), ErrorClass::NotFound);
         assert!(hint(1603).contains("no such job") && hint(1603).contains("sacctl import jobs"));
+    }
+
+    #[test]
+    fn multi_action_codes_map_by_category() {
+        let e = |code| Error::MultiActionRefused { status: 400, code, message: String::new() };
+        assert_eq!(e(599000999).class(), ErrorClass::Usage);
+        assert!(e(599000999).hints().join(" ").contains("--param NAME=MEMBER"));
+        assert_eq!(e(596000996).class(), ErrorClass::NotFound);
+        assert_eq!(e(596000998).class(), ErrorClass::Auth);
+        assert!(e(596000998).hints().join(" ").contains("right to execute"));
+        assert_eq!(e(597000997).class(), ErrorClass::Unreachable);
     }
 
     #[test]

@@ -299,6 +299,11 @@ impl Answer {
             }
             return format!("{} {number}", e.error.message);
         }
+        if let Ok(e) = serde_json::from_str::<sac_types::multiaction::MessagesBody>(&self.body) {
+            if !e.messages.is_empty() {
+                return e.text();
+            }
+        }
         if let Ok(e) = serde_json::from_str::<sac_types::oauth::OAuthError>(&self.body) {
             return e.error_description.unwrap_or(e.error);
         }
@@ -319,6 +324,9 @@ impl Answer {
         }
         if let Ok(e) = serde_json::from_str::<ApiErrorBody>(&self.body) {
             return e.error.code.parse().ok();
+        }
+        if let Ok(e) = serde_json::from_str::<sac_types::multiaction::MessagesBody>(&self.body) {
+            return e.code();
         }
         let message = self.body.as_str();
         ["3000", "3401"]

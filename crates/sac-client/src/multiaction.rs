@@ -60,7 +60,9 @@ fn check_id(id: &str) -> Result<()> {
 
 fn not_found(e: Error, what: &str) -> Error {
     match e {
-        Error::NotFound { message, .. } => Error::NotFound { what: what.into(), message },
+        Error::NotFound { message, .. } | Error::MultiActionRefused { status: 404, message, .. } => {
+            Error::NotFound { what: what.into(), message }
+        }
         other => other,
     }
 }

@@ -223,8 +223,24 @@ pub mod errors {
     pub const IN_PROGRESS: u32 = 1010;
     /// Nothing valid to write.
     pub const NO_VALID_RECORDS: u32 = 1011;
+    /// The job is someone else's.
+    pub const NOT_YOUR_JOB: u32 = 1012;
+    /// Rows were staged, and validation found every one of them invalid.
+    pub const ALL_ROWS_INVALID: u32 = 1033;
+    pub const CONTENT_TYPE_NOT_SUPPORTED: u32 = 1200;
+    pub const BODY_TOO_LARGE: u32 = 1201;
+    /// A chunk without its `Data` rows.
+    pub const DATA_MISSING: u32 = 1202;
+    /// A chunk's own Mapping cannot be read.
+    pub const CHUNK_MAPPING_INCORRECT: u32 = 1203;
+    pub const TEMPORARY_STORE_INSERT_FAILED: u32 = 1205;
+    pub const INVALID_IMPORT_TYPE: u32 = 1301;
     /// No job has the id given.
     pub const JOB_NOT_FOUND: u32 = 1603;
+    pub const MODEL_NOT_FOUND: u32 = 1704;
+    pub const INVALID_URL_PARAMETER: u32 = 1706;
+    /// `executeWithFailedRows: false` and validation found failed rows.
+    pub const WRITE_CANCELLED: u32 = 2903;
 
     /// SAC's message for a number.
     pub fn message(code: u32) -> Option<&'static str> {
@@ -240,7 +256,19 @@ pub mod errors {
             1009 => "A source or target column in the mapping is empty.",
             1010 => "Request already in progress.",
             1011 => "Temporary storage does not contain valid records.",
+            1012 => "User is not allowed to interact with selected job.",
+            1033 => "Every row in temporary storage is invalid.",
+            1101 => "Request not allowed on the system.",
+            1200 => "The supplied content type is not supported by the Data Import Service.",
+            1201 => "The request body sent is too large to be processed by the Data Import Service.",
+            1202 => "Request body data incorrect or missing.",
+            1203 => "Request body mapping is incorrect.",
+            1205 => "Failed to insert data to temporary data store.",
+            1301 => "Invalid import type.",
             1603 => "Job ID not found.",
+            1704 => "Model does not exist.",
+            1706 => "Invalid URL parameter.",
+            2903 => "One or more failed rows detected. Write cancelled",
             _ => return None,
         })
     }
@@ -273,6 +301,23 @@ pub struct JobSettings {
     pub ignore_additional_columns: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub date_formats: Option<std::collections::BTreeMap<String, String>>,
+    /// Pivoted CSV: where the pivoted columns start and what they are.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pivot_options: Option<PivotOptions>,
+    /// Flip the sign of values booked on INC and LEQ accounts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reverse_sign_by_account_type: Option<bool>,
+}
+
+/// The job setting `pivotOptions` (SAP help fe6efb8a): the columns from
+/// `pivotColumnStart` on (counted from 1) are values of `pivotKeyName`,
+/// each cell a value of `pivotValueName`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PivotOptions {
+    pub pivot_column_start: usize,
+    pub pivot_key_name: String,
+    pub pivot_value_name: String,
 }
 
 /// Answer to a job creation.
@@ -288,11 +333,17 @@ pub struct JobCreated {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UploadResult {
+    #[serde(deserialize_with = "count::read")]
     pub total_number_rows_in_current_request: u64,
+    #[serde(deserialize_with = "count::read")]
     pub upserted_number_rows: u64,
+    #[serde(deserialize_with = "count::read")]
     pub failed_number_rows: u64,
+    /// `{"row": {...}, "reason": "..."}` per row refused on arrival (`d9dc1eb6`).
     #[serde(default)]
     pub failed_rows: Vec<serde_json::Value>,
+    /// SAP's sample writes this count as a string ("1"); both are read.
+    #[serde(deserialize_with = "count::read")]
     pub total_number_rows_in_job: u64,
     #[serde(rename = "validateJobURL", default)]
     pub validate_job_url: String,
@@ -305,7 +356,9 @@ pub struct UploadResult {
 #[serde(rename_all = "camelCase")]
 pub struct ValidateResult {
     pub job_status: ImportJobStatus,
+    #[serde(deserialize_with = "count::read")]
     pub total_number_rows_in_job: u64,
+    #[serde(deserialize_with = "count::read")]
     pub failed_number_rows: u64,
     #[serde(rename = "invalidRowsURL", default)]
     pub invalid_rows_url: String,
@@ -327,7 +380,7 @@ pub const REJECTION_REASON: &str = "_REJECTION_REASON";
 
 /// `GET /jobs/{id}/status` and the answer to `POST /jobs/{id}/run`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", from = "JobStatusWire")]
 pub struct JobStatus {
     #[serde(rename = "jobID", default)]
     pub job_id: String,
@@ -347,10 +400,78 @@ pub struct JobStatus {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JobCounts {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "count::read")]
     pub total_number_rows_in_job: u64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "count::read")]
     pub failed_number_rows: u64,
+}
+
+/// [`JobStatus`] as read: the status page (SAP help a020ece7) puts the
+/// counts in `additionalInformation`, the run answer (26e872f0) at the top.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct JobStatusWire {
+    #[serde(rename = "jobID", default)]
+    job_id: String,
+    job_status: ImportJobStatus,
+    #[serde(default)]
+    job_status_description: Option<String>,
+    #[serde(default)]
+    additional_information: Option<JobCounts>,
+    #[serde(default, deserialize_with = "count::read_option")]
+    total_number_rows_in_job: Option<u64>,
+    #[serde(default, deserialize_with = "count::read_option")]
+    failed_number_rows: Option<u64>,
+    #[serde(rename = "invalidRowsURL", default)]
+    invalid_rows_url: Option<String>,
+    #[serde(rename = "jobStatusURL", default)]
+    job_status_url: Option<String>,
+    #[serde(default)]
+    error: Option<JobError>,
+}
+
+impl From<JobStatusWire> for JobStatus {
+    fn from(w: JobStatusWire) -> Self {
+        let mut counts = w.additional_information.unwrap_or_default();
+        counts.total_number_rows_in_job = w.total_number_rows_in_job.unwrap_or(counts.total_number_rows_in_job);
+        counts.failed_number_rows = w.failed_number_rows.unwrap_or(counts.failed_number_rows);
+        JobStatus {
+            job_id: w.job_id,
+            job_status: w.job_status,
+            job_status_description: w.job_status_description,
+            additional_information: counts,
+            invalid_rows_url: w.invalid_rows_url,
+            job_status_url: w.job_status_url,
+            error: w.error,
+        }
+    }
+}
+
+/// Row counts, which SAC writes as numbers or as strings of digits.
+mod count {
+    use serde::{Deserialize, Deserializer};
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Count {
+        Number(u64),
+        Text(String),
+    }
+
+    fn parse<E: serde::de::Error>(c: Count) -> Result<u64, E> {
+        match c {
+            Count::Number(n) => Ok(n),
+            Count::Text(t) => t.trim().parse().map_err(|_| E::custom(format!("{t:?} is not a row count"))),
+        }
+    }
+
+    pub fn read<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+        parse(Count::deserialize(d)?)
+    }
+
+    pub fn read_option<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+        Option::<Count>::deserialize(d)?.map(parse).transpose()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -375,7 +496,34 @@ pub struct JobSummary {
 
 #[cfg(test)]
 mod tests {
-    use super::ImportJobStatus;
+    use super::{ImportJobStatus, UploadResult};
+
+    #[test]
+    fn upload_counts_read_as_numbers_or_strings() {
+        let answer = r#"{"totalNumberRowsInCurrentRequest":2,"upsertedNumberRows":1,"failedNumberRows":1,
+            "failedRows":[{"row":{"Date":"202301"},"reason":"Row is missing values for primary key(s) - Bicycle"}],
+            "validateJobURL":"v","runJobURL":"r","totalNumberRowsInJob":"1"}"#;
+        let read: UploadResult = serde_json::from_str(answer).unwrap();
+        assert_eq!((read.total_number_rows_in_job, read.failed_number_rows), (1, 1));
+        assert!(serde_json::from_str::<UploadResult>(&answer.replace("\"1\"}", "\"x\"}")).is_err());
+    }
+
+    #[test]
+    fn counts_read_as_numbers_or_strings_at_either_place() {
+        let status: super::JobStatus = serde_json::from_str(
+            r#"{"jobStatus":"COMPLETED","additionalInformation":{"totalNumberRowsInJob":"5","failedNumberRows":"1"}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (status.additional_information.total_number_rows_in_job, status.additional_information.failed_number_rows),
+            (5, 1)
+        );
+        let run: super::JobStatus =
+            serde_json::from_str(r#"{"jobStatus":"PROCESSING","totalNumberRowsInJob":1000,"failedNumberRows":0}"#)
+                .unwrap();
+        assert_eq!(run.additional_information.total_number_rows_in_job, 1000);
+        assert!(serde_json::from_str::<super::JobStatus>(r#"{"jobStatus":"FAILED","failedNumberRows":"x"}"#).is_err());
+    }
 
     #[test]
     fn job_statuses_read_and_write_exactly_as_sac_sends_them() {

@@ -64,7 +64,8 @@ pub struct ExecutionResult {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Message {
-    #[serde(default)]
+    /// Empty for an info message that has no code (written without one).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub code: String,
     #[serde(default)]
     pub severity: String,
@@ -72,6 +73,59 @@ pub struct Message {
     pub message: String,
     #[serde(default)]
     pub details: Vec<serde_json::Value>,
+}
+
+/// A refusal of the Multi Actions API: `{"messages":[{code, severity,
+/// message, details}]}` (SAP's REST API guide, pages 87-89).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MessagesBody {
+    pub messages: Vec<Message>,
+}
+
+impl MessagesBody {
+    /// The first message's code as a number (`596000996`), if it is one.
+    pub fn code(&self) -> Option<u32> {
+        self.messages.first().and_then(|m| m.code.parse().ok())
+    }
+
+    /// The messages in one line: `text [code]; ...`.
+    pub fn text(&self) -> String {
+        self.messages
+            .iter()
+            .map(|m| if m.code.is_empty() { m.message.clone() } else { format!("{} [{}]", m.message, m.code) })
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+impl Message {
+    /// The step the message is about (`details[].stepName`), if any.
+    pub fn step_name(&self) -> Option<&str> {
+        self.details.iter().find_map(|d| d.get("stepName").and_then(serde_json::Value::as_str))
+    }
+
+    /// The step's logs (`details[].logs[]`): `(severity, message)`.
+    pub fn logs(&self) -> Vec<(&str, &str)> {
+        self.details
+            .iter()
+            .filter_map(|d| d.get("logs").and_then(serde_json::Value::as_array))
+            .flatten()
+            .map(|l| {
+                let field = |name: &str| l.get(name).and_then(serde_json::Value::as_str).unwrap_or_default();
+                (field("severity"), field("message"))
+            })
+            .collect()
+    }
+
+    /// True when the message reports a step that failed while it ran: an
+    /// error naming a step, an error of category 80 (code `580xxxyyy`,
+    /// "errors returned from step execution"), or an error in a step's logs.
+    pub fn is_step_failure(&self) -> bool {
+        let error = |s: &str| s.eq_ignore_ascii_case("error");
+        let category_80 = self.code.len() == 9 && self.code.get(1..3) == Some("80");
+        (error(&self.severity) && (self.step_name().is_some() || category_80))
+            || self.logs().iter().any(|(severity, _)| error(severity))
+    }
 }
 
 /// `running`, `successful`, `failed`, `warning` (successful with warning);

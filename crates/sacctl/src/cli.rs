@@ -4,6 +4,7 @@
 mod calendar;
 mod connection;
 mod emulator;
+mod import;
 mod monitor;
 mod tools;
 
@@ -15,6 +16,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 pub use calendar::*;
 pub use connection::ConnectionArgs;
 pub use emulator::*;
+pub use import::*;
 pub use monitor::*;
 pub use tools::*;
 
@@ -202,100 +204,6 @@ pub enum ModelsCommand {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum ImportCommand {
-    /// Stream a CSV (or JSON) file into a model: create a job, upload in chunks, validate, run, wait.
-    #[command(
-        after_help = "Example:\n  sacctl import push --model SALES_PLAN --file rows.csv --method Append --rejects-out rejects.csv"
-    )]
-    Push(Box<PushArgs>),
-    /// The jobs of this identity.
-    #[command(after_help = "Example:\n  sacctl import jobs")]
-    Jobs {
-        #[command(flatten)]
-        connection: ConnectionArgs,
-    },
-    /// A job's status.
-    #[command(after_help = "Example:\n  sacctl import status 5f1c0e7a-0c2d-4f43-9d0b-7b0d6b1a2c3d")]
-    Status {
-        #[command(flatten)]
-        connection: ConnectionArgs,
-        /// The job id (printed by `import push`, listed by `import jobs`).
-        job_id: String,
-    },
-    /// A job's rejected rows with their reason, as CSV.
-    #[command(
-        after_help = "Example:\n  sacctl import invalid-rows 5f1c0e7a-0c2d-4f43-9d0b-7b0d6b1a2c3d --out rejects.csv"
-    )]
-    InvalidRows {
-        #[command(flatten)]
-        connection: ConnectionArgs,
-        /// The job id (printed by `import push`, listed by `import jobs`).
-        job_id: String,
-        /// Write to this file instead of stdout.
-        #[arg(long)]
-        out: Option<PathBuf>,
-    },
-    /// Delete a job.
-    #[command(after_help = "Example:\n  sacctl import delete 5f1c0e7a-0c2d-4f43-9d0b-7b0d6b1a2c3d")]
-    Delete {
-        #[command(flatten)]
-        connection: ConnectionArgs,
-        /// The job id (printed by `import push`, listed by `import jobs`).
-        job_id: String,
-    },
-}
-
-#[derive(Debug, Args)]
-pub struct PushArgs {
-    #[command(flatten)]
-    pub connection: ConnectionArgs,
-    /// Model id or name (SALES_PLAN, t.G:SALES_PLAN), or a public dimension with --type publicDimensionData.
-    #[arg(long)]
-    pub model: String,
-    /// factData, privateFactData or publicDimensionData.
-    #[arg(long = "type", default_value = "factData")]
-    pub import_type: String,
-    /// The rows: a CSV file with a header line (streamed), a JSON file ({"Data":[...]} or [...], read whole), or - for CSV on stdin.
-    #[arg(long)]
-    pub file: PathBuf,
-    /// Source column to model column, SRC=DST; repeat.
-    #[arg(long = "mapping", value_name = "SRC=DST")]
-    pub mappings: Vec<String>,
-    /// A value for a column the file does not have, DIM=VALUE; repeat.
-    #[arg(long = "default", value_name = "DIM=VALUE")]
-    pub defaults: Vec<String>,
-    /// Update (default), Append or CleanAndReplace.
-    #[arg(long)]
-    pub method: Option<String>,
-    /// Dimensions CleanAndReplace clears by, comma separated.
-    #[arg(long, value_delimiter = ',')]
-    pub scope: Vec<String>,
-    /// Rows per upload request.
-    #[arg(long, default_value_t = 50_000)]
-    pub chunk_rows: usize,
-    /// Upload requests in flight at once.
-    #[arg(long, default_value_t = 2)]
-    pub parallel: usize,
-    /// Stop before writing (and write nothing) when more rows than this are invalid.
-    #[arg(long)]
-    pub max_failed_rows: Option<u64>,
-    /// Write the rejected rows with their reason to this CSV file.
-    #[arg(long)]
-    pub rejects_out: Option<PathBuf>,
-    /// Validate only; write nothing.
-    #[arg(long)]
-    pub dry_run: bool,
-    /// Drop columns the model does not have instead of rejecting the rows.
-    #[arg(long)]
-    pub ignore_additional_columns: bool,
-    /// On SIGINT/SIGTERM, keep a job that has not run yet (by default it is deleted before sacctl exits).
-    #[arg(long)]
-    pub keep_job: bool,
-    #[command(flatten, next_help_heading = "Waiting")]
-    pub wait_args: WaitArgs,
-}
-
-#[derive(Debug, Subcommand)]
 pub enum MultiActionCommand {
     /// Start a multi action; with --wait, wait for it and exit with its outcome.
     #[command(
@@ -314,6 +222,9 @@ pub enum MultiActionCommand {
         wait: bool,
         #[command(flatten, next_help_heading = "Waiting (with --wait)")]
         wait_args: RunWaitArgs,
+        /// Exit 0 also when the execution ended `warning` because a step failed (--warnings-ok alone never does).
+        #[arg(long)]
+        allow_failed_steps: bool,
     },
     /// Show an execution's status and messages (exit 5 while it runs).
     #[command(after_help = "Example:\n  sacctl multiaction status t.G:MA_LOAD_ZEPPART 0f6e1c2d-...")]
@@ -336,6 +247,9 @@ pub enum MultiActionCommand {
         execution_id: String,
         #[command(flatten, next_help_heading = "Waiting")]
         wait_args: RunWaitArgs,
+        /// Exit 0 also when the execution ended `warning` because a step failed (--warnings-ok alone never does).
+        #[arg(long)]
+        allow_failed_steps: bool,
     },
 }
 

@@ -41,6 +41,7 @@ fn options(chunk_rows: usize) -> PushOptions {
         wait: fast(Duration::from_secs(20)),
         source: "rows.csv".into(),
         key_columns: vec![],
+        delimiter: b',',
     }
 }
 

@@ -58,16 +58,27 @@ pub fn method_of(settings: &CreateJob) -> String {
     settings.job_settings.as_ref().and_then(|s| s.import_method.clone()).unwrap_or_else(|| "Update".into())
 }
 
-/// The dimensions a CleanAndReplace clears by (default: Version).
+/// The dimensions a CleanAndReplace clears by: the model's Version and
+/// those `dimensionScope` adds (SAP help fe6efb8a); a public dimension's
+/// key when none are given.
 fn scope_of(target: &Target<'_>, settings: &CreateJob) -> Vec<String> {
     if method_of(settings) != "CleanAndReplace" {
         return vec![];
     }
-    match (target, settings.job_settings.as_ref().and_then(|s| s.dimension_scope.clone())) {
-        (_, Some(scope)) if !scope.is_empty() => scope,
-        (Target::Model(_), _) => vec!["Version".into()],
-        (Target::Dimension(d), _) => vec![d.key_attribute().to_string()],
+    let given = settings.job_settings.as_ref().and_then(|s| s.dimension_scope.clone()).unwrap_or_default();
+    let mut scope: Vec<String> = match target {
+        Target::Model(m) => {
+            m.dimensions.iter().filter(|d| d.kind == DimensionKind::Version).map(|d| d.name.clone()).collect()
+        }
+        Target::Dimension(d) if given.is_empty() => vec![d.key_attribute().to_string()],
+        Target::Dimension(_) => vec![],
+    };
+    for name in given {
+        if !scope.contains(&name) {
+            scope.push(name);
+        }
     }
+    scope
 }
 
 /// Scope tuples a CleanAndReplace clears, as the validate answer lists them.
@@ -96,8 +107,14 @@ pub enum RunOutcome {
     Started(ImportJobRecord),
     /// The job is not open (any more).
     NotOpen,
-    /// Validation left no valid row to write (SAC's 1011); the job stays validated.
-    NoValidRows(ImportJobRecord),
+    /// No row was ever stored (SAC's 1011); the job stays as it was.
+    NoRows(ImportJobRecord),
+    /// Rows were stored and validation found every one invalid (SAC's
+    /// 1033); the job stays validated.
+    AllRowsInvalid(ImportJobRecord),
+    /// Failed rows and `executeWithFailedRows: false` without the run's
+    /// override (SAC's 2903): nothing written, the job stays validated.
+    WriteCancelled(ImportJobRecord),
 }
 
 impl Engine {
@@ -163,23 +180,16 @@ impl Engine {
                 return Ok(RunOutcome::Started(job));
             }
         }
+        if job.total == 0 {
+            return Ok(RunOutcome::NoRows(job));
+        }
         if job.total <= job.failed {
-            return Ok(RunOutcome::NoValidRows(job));
+            return Ok(RunOutcome::AllRowsInvalid(job));
         }
         let settings = settings_of(&job);
         let with_failed = settings.job_settings.as_ref().and_then(|s| s.execute_with_failed_rows).unwrap_or(true);
         if job.failed > 0 && !with_failed && !override_failed {
-            let expected = advance(&mut job, JobEvent::Fail)?;
-            job.error = Some(format!(
-                "The job has {} failed rows and executeWithFailedRows is false: nothing was written",
-                job.failed
-            ));
-            job.updated = utc_timestamp(self.now_ms());
-            self.store.write(|w| {
-                w.update_import_job(&job, &expected)?;
-                w.delete_chunks(&job.job_id)
-            })?;
-            return Ok(RunOutcome::Started(job));
+            return Ok(RunOutcome::WriteCancelled(job));
         }
         let now = self.now_ms();
         let clock = self.clock();
@@ -245,7 +255,7 @@ impl Engine {
             return Ok(vec![]);
         };
         let settings = settings_of(job);
-        let checker = self.store.read(|r| Checker::new(r, &target, &settings))?;
+        let checker = self.store.read(|r| Checker::new(r, &target))?;
         let scope = scope_of(&target, &settings);
         let mut affected = BTreeSet::new();
         let mut rejected = Vec::new();
@@ -357,6 +367,7 @@ fn write_rows(w: &Writer<'_>, target: &Target<'_>, job: &ImportJobRecord, crash_
         Target::Model(m) => Some(FactTable::of(m)),
         Target::Dimension(_) => None,
     };
+    let flip = reversed_accounts(w, target, &settings)?;
     let mut outcome = Ok(());
     for_each_chunk_in(w, &job.job_id, |first_row, chunk| {
         if outcome.is_err() {
@@ -385,6 +396,11 @@ fn write_rows(w: &Writer<'_>, target: &Target<'_>, job: &ImportJobRecord, crash_
                     measures.extend(
                         at[dims..].iter().map(|c| c.and_then(|c| chunk.get(row, c)).and_then(|v| v.parse().ok())),
                     );
+                    if let Some((account, flipped)) = &flip {
+                        if flipped.contains(values[*account]) {
+                            measures.iter_mut().flatten().for_each(|m| *m = -*m);
+                        }
+                    }
                     writer.write(&values, &measures)?;
                 }
                 Ok(())
@@ -400,7 +416,7 @@ fn write_rows(w: &Writer<'_>, target: &Target<'_>, job: &ImportJobRecord, crash_
                             .collect()
                     })
                     .collect();
-                w.upsert_members(&d.id, d.key_attribute(), &members).map(|_| ())
+                w.overwrite_members(&d.id, d.key_attribute(), &members)
             }
             _ => Ok(()),
         };
@@ -413,17 +429,28 @@ fn write_rows(w: &Writer<'_>, target: &Target<'_>, job: &ImportJobRecord, crash_
     outcome
 }
 
-/// Where each target column stands in a chunk (`at[i]` for the target's
-/// column `i`), and the chunk's other columns.
-struct Layout {
-    at: Vec<Option<usize>>,
-    extras: Vec<usize>,
+/// With `reverseSignByAccountType` (SAP help fe6efb8a): the account
+/// dimension's place among the model's dimensions and its members of type
+/// INC and LEQ, whose values change sign on the way in.
+fn reversed_accounts(
+    r: &Reader<'_>,
+    target: &Target<'_>,
+    settings: &CreateJob,
+) -> StoreResult<Option<(usize, HashSet<String>)>> {
+    let on = settings.job_settings.as_ref().and_then(|s| s.reverse_sign_by_account_type).unwrap_or(false);
+    let Target::Model(m) = target else { return Ok(None) };
+    let Some((at, dim)) = m.dimensions.iter().enumerate().find(|(_, d)| d.kind == DimensionKind::Account) else {
+        return Ok(None);
+    };
+    let (true, Some(members_of)) = (on, &dim.members_of) else { return Ok(None) };
+    Ok(Some((at, r.members_with_account_type(members_of, &["INC", "LEQ"])?)))
 }
 
-/// Why a row cannot be written, if it cannot.
+/// What validation checks of a stored row (SAP help d4d46a0f): what needs
+/// master data. Structure, keys and types were checked when the row
+/// arrived (`engine::arrival`).
 struct Checker<'t> {
     target: &'t Target<'t>,
-    ignore_additional: bool,
     /// The target's columns; for a model its dimensions first, then its measures.
     columns: Vec<String>,
     /// Per model dimension: the members its values must be.
@@ -431,7 +458,7 @@ struct Checker<'t> {
 }
 
 impl<'t> Checker<'t> {
-    fn new(r: &Reader<'_>, target: &'t Target<'t>, settings: &CreateJob) -> StoreResult<Self> {
+    fn new(r: &Reader<'_>, target: &'t Target<'t>) -> StoreResult<Self> {
         let mut members = Vec::new();
         if let Target::Model(m) = target {
             for d in &m.dimensions {
@@ -441,90 +468,29 @@ impl<'t> Checker<'t> {
                 });
             }
         }
-        let ignore_additional =
-            settings.job_settings.as_ref().and_then(|s| s.ignore_additional_columns).unwrap_or(false);
-        Ok(Checker { target, ignore_additional, columns: target.columns(), members })
+        Ok(Checker { target, columns: target.columns(), members })
     }
 
-    fn layout(&self, chunk: &Chunk) -> Layout {
-        let at = self.columns.iter().map(|c| chunk.columns.iter().position(|x| x == c)).collect();
-        let mut extras: Vec<usize> =
-            (0..chunk.columns.len()).filter(|i| !self.columns.contains(&chunk.columns[*i])).collect();
-        extras.sort_by(|a, b| chunk.columns[*a].cmp(&chunk.columns[*b]));
-        Layout { at, extras }
+    /// Where each target column stands in a chunk.
+    fn layout(&self, chunk: &Chunk) -> Vec<Option<usize>> {
+        self.columns.iter().map(|c| chunk.columns.iter().position(|x| x == c)).collect()
     }
 
-    fn check(&self, chunk: &Chunk, layout: &Layout, row: usize) -> Option<String> {
-        if !self.ignore_additional {
-            let extra: Vec<&str> = layout
-                .extras
-                .iter()
-                .filter(|c| chunk.get(row, **c).is_some())
-                .map(|c| chunk.columns[*c].as_str())
-                .collect();
-            if !extra.is_empty() {
-                return Some(format!("Unknown column: {}", extra.join(", ")));
+    fn check(&self, chunk: &Chunk, at: &[Option<usize>], row: usize) -> Option<String> {
+        let Target::Model(m) = self.target else { return None };
+        for (i, d) in m.dimensions.iter().enumerate() {
+            let v = at[i].and_then(|c| chunk.get(row, c)).unwrap_or_default();
+            let valid = match d.kind {
+                DimensionKind::Version => m.versions.iter().any(|x| x == v),
+                DimensionKind::Date => true,
+                DimensionKind::Generic | DimensionKind::Account => {
+                    self.members[i].as_ref().is_some_and(|ids| ids.contains(v))
+                }
+            };
+            if !valid {
+                return Some(format!("Invalid column value for: {}", d.name));
             }
         }
-        let value = |i: usize| layout.at[i].and_then(|c| chunk.get(row, c));
-        match self.target {
-            Target::Dimension(d) => {
-                let key = d.key_attribute();
-                match self.columns.iter().position(|c| c == key).and_then(value) {
-                    Some(v) if !v.is_empty() && !v.contains(char::is_whitespace) => None,
-                    Some(_) => Some(format!("Invalid column value for: {key}")),
-                    None => Some(format!("Missing value for column: {key}")),
-                }
-            }
-            Target::Model(m) => {
-                for (i, d) in m.dimensions.iter().enumerate() {
-                    let Some(v) = value(i).filter(|v| !v.is_empty()) else {
-                        return Some(format!("Missing value for column: {}", d.name));
-                    };
-                    let valid = match d.kind {
-                        DimensionKind::Version => m.versions.iter().any(|x| x == v),
-                        DimensionKind::Date => valid_month(v),
-                        DimensionKind::Generic | DimensionKind::Account => {
-                            self.members[i].as_ref().is_some_and(|ids| ids.contains(v))
-                        }
-                    };
-                    if !valid {
-                        return Some(format!("Invalid column value for: {}", d.name));
-                    }
-                }
-                let dims = m.dimensions.len();
-                if (0..m.measures.len()).all(|j| value(dims + j).is_none()) {
-                    return Some(format!("Missing value: the row has none of the measures {}", m.measures.join(", ")));
-                }
-                for (j, name) in m.measures.iter().enumerate() {
-                    if let Some(v) = value(dims + j) {
-                        if v.parse::<f64>().map(|f| !f.is_finite()).unwrap_or(true) {
-                            return Some(format!("Invalid column value for: {name}"));
-                        }
-                    }
-                }
-                None
-            }
-        }
-    }
-}
-
-fn valid_month(value: &str) -> bool {
-    value.len() == 6
-        && value.chars().all(|c| c.is_ascii_digit())
-        && (1900..=2100).contains(&value[..4].parse::<u32>().unwrap_or(0))
-        && (1..=12).contains(&value[4..].parse::<u32>().unwrap_or(0))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn months() {
-        assert!(valid_month("202601"));
-        assert!(!valid_month("202613"));
-        assert!(!valid_month("A02301"));
-        assert!(!valid_month("2026-01"));
+        None
     }
 }

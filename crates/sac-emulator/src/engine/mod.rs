@@ -20,6 +20,7 @@ use crate::clock::ClockMode;
 use crate::store::{Store, StoreResult, Writer};
 use crate::tenant::Tenant;
 
+pub mod arrival;
 pub mod calendar;
 pub mod data_actions;
 pub mod faults;

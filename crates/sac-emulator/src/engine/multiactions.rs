@@ -4,6 +4,13 @@
 //! names. A step that fails after an earlier one committed ends the
 //! execution as `warning` (successful with warning), a failing first step
 //! as `failed`.
+//!
+//! Messages follow SAP's message format and code convention (pages 88 and
+//! 89 of the REST API guide, `ff7815c6`, `ad2758ce`): a code `sccxxxyyy`
+//! (severity, category, task type, number). A step that fails while it
+//! runs is reported as one generic error of category 80 whose `details`
+//! name the step (`stepName`) and carry the step's own `logs`. A step that
+//! ran gets an `info` message without a code: SAP documents no info codes.
 
 use sac_types::legacy::RunStatus;
 use serde_json::{json, Value};
@@ -17,6 +24,30 @@ use crate::tenant::{MultiActionStep, Tenant};
 /// A message of `executionResult.messages`.
 pub fn message(code: &str, severity: &str, text: String, details: Value) -> Value {
     json!({"code": code, "severity": severity, "message": text, "details": details})
+}
+
+/// An `info` message about a step that ran: no `code`, since SAP's guide
+/// documents none for info messages (`ad2758ce`) and the emulator invents none.
+fn info(text: String) -> Value {
+    json!({"severity": "info", "message": text, "details": []})
+}
+
+/// Task types of the code convention (`ad2758ce`): 001 data action, 002 data import.
+const TASK_DATA_ACTION: &str = "001";
+const TASK_DATA_IMPORT: &str = "002";
+
+/// The generic error of a step that failed while it ran: severity 5,
+/// category 80 (errors returned from step execution), the step's task type;
+/// the number `000` is the emulator's (**assumption**: SAP documents the
+/// pattern, not the numbers). `details` names the step and carries its logs
+/// (`ff7815c6`: `stepName` and `logs` of `{message, severity}`).
+fn step_failed(task: &str, step_name: &str, why: String) -> Value {
+    message(
+        &format!("580{task}000"),
+        "error",
+        format!("The step {step_name} failed while it ran; see its logs."),
+        json!([{"stepName": step_name, "logs": [{"message": why, "severity": "error"}]}]),
+    )
 }
 
 /// `2023-07-12T10:08:28.000Z`, as the Multi Actions API writes times.
@@ -105,6 +136,11 @@ fn finish(
     let steps = tenant.multi_action(&execution.multi_action).map(|m| m.steps.clone()).unwrap_or_default();
     for (index, step) in steps.iter().enumerate() {
         let number = index + 1;
+        let (task, kind) = match step {
+            MultiActionStep::DataImport { .. } => (TASK_DATA_IMPORT, "Data Import"),
+            MultiActionStep::CopyVersion { .. } => (TASK_DATA_ACTION, "Data Action"),
+        };
+        let step_name = format!("{kind} {number}");
         let outcome = match step {
             MultiActionStep::DataImport { schedule_id } => match tenant.schedule(schedule_id) {
                 Some(schedule) => {
@@ -145,11 +181,11 @@ fn finish(
         match outcome {
             Ok(text) => {
                 committed += 1;
-                messages.push(message("0", "info", format!("Step {number}: {text}"), json!([])));
+                messages.push(info(format!("Step {number} ({step_name}): {text}")));
             }
             Err(why) => {
                 failed = true;
-                messages.push(message("502004003", "error", format!("Step {number} failed: {why}"), json!([])));
+                messages.push(step_failed(task, &step_name, why));
                 break;
             }
         }

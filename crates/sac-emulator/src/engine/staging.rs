@@ -1,16 +1,17 @@
 //! Chunks of rows as the Data Import API receives them: JSON
 //! `{"Data":[{...}]}` or CSV with a header row.
 //!
-//! A chunk is stored as it was sent and parsed again when the job is
-//! validated and written; this module is the one parser all three steps
-//! share, so each step sees the same rows in the same order. Parsing a CSV
-//! chunk costs one allocation per row (a `csv::StringRecord`), not one per
-//! value.
+//! Rows are checked when they arrive (`engine::arrival`); a chunk whose rows
+//! all passed is stored as it was sent, else only its valid rows are stored,
+//! written out again as CSV ([`Chunk::to_csv`]). This module is the one
+//! parser of upload, validation and write, so each step sees the same rows
+//! in the same order. Parsing a CSV chunk costs one allocation per row (a
+//! `csv::StringRecord`), not one per value.
 
 use std::collections::BTreeMap;
 
 use csv::StringRecord;
-use sac_types::dataimport::{CreateJob, REJECTION_REASON};
+use sac_types::dataimport::CreateJob;
 use serde_json::{json, Value};
 
 use crate::tenant::Row;
@@ -26,6 +27,8 @@ enum Records {
 pub struct Chunk {
     /// Column names, after the job's Mapping renamed them.
     pub columns: Vec<String>,
+    /// Column names as sent (what a failed row is shown with).
+    source_columns: Vec<String>,
     records: Records,
     /// Values for columns a row lacks (DefaultValues), by column index.
     defaults: BTreeMap<usize, String>,
@@ -36,20 +39,72 @@ pub struct Chunk {
     pub overrides: Option<CreateJob>,
 }
 
-/// Parses a chunk; `Err` says why the whole body cannot be read.
-pub fn parse(content_type: &str, body: &[u8]) -> Result<Chunk, String> {
-    if content_type.starts_with("text/csv") {
-        return parse_csv(body);
+/// Why a body cannot be read at all.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Unreadable {
+    /// Not JSON, or not CSV.
+    Syntax(String),
+    /// JSON without a `Data` array of rows.
+    NoData(String),
+    /// A `Mapping` that is not an object of column names.
+    Mapping(String),
+}
+
+impl std::fmt::Display for Unreadable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unreadable::Syntax(s) | Unreadable::NoData(s) | Unreadable::Mapping(s) => f.write_str(s),
+        }
     }
-    let value: Value = serde_json::from_slice(body).map_err(|e| format!("Invalid request body: {e}"))?;
-    let data = value.get("Data").and_then(Value::as_array).ok_or("The body must be {\"Data\":[{...}]} or text/csv")?;
+}
+
+/// The content type a chunk is stored under: CSV keeps its delimiter as a
+/// parameter, so that [`parse`] reads the stored body as it was sent.
+pub fn csv_content_type(delimiter: u8) -> String {
+    if delimiter == b',' {
+        "text/csv".into()
+    } else {
+        format!("text/csv;delimiter={}", delimiter as char)
+    }
+}
+
+/// True for a CSV content type (`text/csv`, with or without parameters).
+pub fn is_csv(content_type: &str) -> bool {
+    content_type.trim_start().to_ascii_lowercase().starts_with("text/csv")
+}
+
+/// Parses a chunk; `Err` says why the whole body cannot be read.
+pub fn parse(content_type: &str, body: &[u8]) -> Result<Chunk, Unreadable> {
+    if is_csv(content_type) {
+        // The delimiter may itself be `;`: it is the one byte after the name.
+        let delimiter = content_type
+            .find(";delimiter=")
+            .and_then(|at| content_type.as_bytes().get(at + ";delimiter=".len()).copied())
+            .unwrap_or(b',');
+        return parse_csv(body, delimiter);
+    }
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| Unreadable::Syntax(format!("Invalid request body: {e}")))?;
+    let data = value
+        .get("Data")
+        .and_then(Value::as_array)
+        .ok_or_else(|| Unreadable::NoData("The body must be {\"Data\":[{...}]} or text/csv".into()))?;
+    match value.get("Mapping") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(m)) if m.values().all(|v| v.as_str().is_some_and(|s| !s.trim().is_empty())) => {}
+        Some(other) => {
+            return Err(Unreadable::Mapping(format!(
+                "Mapping must map model columns to the names of source columns, not {other}"
+            )))
+        }
+    }
     let mut columns: Vec<String> = Vec::new();
     let mut index: BTreeMap<String, usize> = BTreeMap::new();
     let mut rows = Vec::with_capacity(data.len());
     let mut failed = Vec::new();
     for item in data {
         let Some(object) = item.as_object() else {
-            failed.push(json!({"row": item, REJECTION_REASON: "A row must be a JSON object"}));
+            failed.push(json!({"row": item, "reason": "A row must be a JSON object"}));
             continue;
         };
         let mut values: Vec<(usize, String)> = Vec::with_capacity(object.len());
@@ -71,9 +126,7 @@ pub fn parse(content_type: &str, body: &[u8]) -> Result<Chunk, String> {
             values.push((i, text));
         }
         match bad {
-            Some(column) => {
-                failed.push(json!({"row": item, REJECTION_REASON: format!("Invalid column value for: {column}")}))
-            }
+            Some(column) => failed.push(json!({"row": item, "reason": format!("Invalid column value for: {column}")})),
             None => rows.push(values),
         }
     }
@@ -90,6 +143,7 @@ pub fn parse(content_type: &str, body: &[u8]) -> Result<Chunk, String> {
         .collect();
     let overrides: CreateJob = serde_json::from_value(value).unwrap_or_default();
     Ok(Chunk {
+        source_columns: columns.clone(),
         columns,
         records: Records::Json(records),
         defaults: BTreeMap::new(),
@@ -98,9 +152,10 @@ pub fn parse(content_type: &str, body: &[u8]) -> Result<Chunk, String> {
     })
 }
 
-fn parse_csv(body: &[u8]) -> Result<Chunk, String> {
-    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(body);
-    let headers = reader.headers().map_err(|e| format!("Invalid CSV: {e}"))?.clone();
+fn parse_csv(body: &[u8], delimiter: u8) -> Result<Chunk, Unreadable> {
+    let mut reader =
+        csv::ReaderBuilder::new().delimiter(delimiter).trim(csv::Trim::All).flexible(true).from_reader(body);
+    let headers = reader.headers().map_err(|e| Unreadable::Syntax(format!("Invalid CSV: {e}")))?.clone();
     let mut records = Vec::new();
     let mut failed = Vec::new();
     let mut record = StringRecord::new();
@@ -108,13 +163,18 @@ fn parse_csv(body: &[u8]) -> Result<Chunk, String> {
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) if record.len() == headers.len() => records.push(record.clone()),
-            Ok(true) => failed
-                .push(json!({"row": record.iter().collect::<Vec<_>>(), REJECTION_REASON: "Wrong number of columns"})),
-            Err(e) => return Err(format!("Invalid CSV: {e}")),
+            Ok(true) => {
+                let row: serde_json::Map<String, Value> =
+                    headers.iter().zip(record.iter()).map(|(h, v)| (h.to_string(), Value::String(v.into()))).collect();
+                failed.push(json!({"row": row, "reason": "Row has a different number of columns than the header"}))
+            }
+            Err(e) => return Err(Unreadable::Syntax(format!("Invalid CSV: {e}"))),
         }
     }
+    let columns: Vec<String> = headers.iter().map(str::to_string).collect();
     Ok(Chunk {
-        columns: headers.iter().map(str::to_string).collect(),
+        source_columns: columns.clone(),
+        columns,
         records: Records::Csv(records),
         defaults: BTreeMap::new(),
         failed,
@@ -161,7 +221,64 @@ impl Chunk {
             Records::Csv(r) => r[row].get(col),
             Records::Json(r) => r[row].get(col).and_then(Option::as_deref),
         };
-        value.or_else(|| self.defaults.get(&col).map(String::as_str))
+        match value {
+            // An empty CSV cell specifies nothing: a default fills it too.
+            Some("") | None => self.defaults.get(&col).map(String::as_str).or(value),
+            Some(v) => Some(v),
+        }
+    }
+
+    /// The name column `c` was sent under (empty for a column DefaultValues added).
+    pub fn source_column(&self, c: usize) -> &str {
+        self.source_columns.get(c).map_or("", String::as_str)
+    }
+
+    /// A row as it was sent: source column -> value, without defaults.
+    pub fn sent(&self, row: usize) -> Value {
+        let value = |c: usize| match &self.records {
+            Records::Csv(r) => r[row].get(c),
+            Records::Json(r) => r[row].get(c).and_then(Option::as_deref),
+        };
+        let fields = (0..self.source_columns.len())
+            .filter_map(|c| Some((self.source_columns[c].clone(), Value::String(value(c)?.to_string()))))
+            .collect();
+        Value::Object(fields)
+    }
+
+    /// Pivoted CSV made plain (job setting `pivotOptions`): the columns from
+    /// `start` on (counted from 1) are values of the column `key`, each cell
+    /// a value of the column `value`. A row gives one row per non-empty
+    /// cell of those columns.
+    pub fn unpivot(self, start: usize, key: &str, value: &str) -> Result<Chunk, String> {
+        let first = start.saturating_sub(1);
+        if start == 0 || first >= self.columns.len() {
+            return Err(format!(
+                "pivotColumnStart is {start}, but the header has {} columns: name the first pivoted column (counted \
+                 from 1)",
+                self.columns.len()
+            ));
+        }
+        let mut columns: Vec<String> = self.columns[..first].to_vec();
+        columns.push(key.to_string());
+        columns.push(value.to_string());
+        let mut records = Vec::new();
+        for row in 0..self.len() {
+            for c in first..self.columns.len() {
+                let Some(cell) = self.get(row, c).filter(|v| !v.is_empty()) else { continue };
+                let mut out: Vec<Option<String>> = (0..first).map(|f| self.get(row, f).map(str::to_string)).collect();
+                out.push(Some(self.columns[c].clone()));
+                out.push(Some(cell.to_string()));
+                records.push(out);
+            }
+        }
+        Ok(Chunk {
+            source_columns: columns.clone(),
+            columns,
+            records: Records::Json(records),
+            defaults: BTreeMap::new(),
+            failed: self.failed,
+            overrides: self.overrides,
+        })
     }
 
     /// A row as column -> value (what the invalid-rows answer shows).
@@ -185,6 +302,15 @@ mod tests {
         assert_eq!(chunk.row(0)["Amount"], "2");
         assert_eq!(chunk.failed.len(), 2);
         assert!(parse("application/json", b"{}").is_err());
+    }
+
+    #[test]
+    fn csv_keeps_its_delimiter_in_the_stored_content_type() {
+        for d in [b';', b'\t', b'|', b','] {
+            let body = format!("A{0}B\n1{0}2\n", d as char);
+            let chunk = parse(&csv_content_type(d), body.as_bytes()).unwrap();
+            assert_eq!((chunk.columns.len(), chunk.get(0, 1)), (2, Some("2")), "{}", d as char);
+        }
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Data Import API jobs, the chunks of rows uploaded to them (kept as they
 //! were sent, never re-encoded row by row) and the rows validation rejected.
 
+use std::collections::HashSet;
+
 use rusqlite::params;
 
 use super::{Reader, StoreError, StoreResult, Writer};
@@ -130,10 +132,25 @@ impl Reader<'_> {
     }
 
     /// The job-wide numbers of the rows validation rejected.
-    pub fn rejected_row_numbers(&self, job_id: &str) -> StoreResult<std::collections::HashSet<i64>> {
+    pub fn rejected_row_numbers(&self, job_id: &str) -> StoreResult<HashSet<i64>> {
         let mut stmt = self.conn().prepare_cached("SELECT row_seq FROM import_rejects WHERE job_id = ?1")?;
         let seqs = stmt.query_map([job_id], |r| r.get::<_, i64>(0))?.collect::<Result<_, _>>()?;
         Ok(seqs)
+    }
+
+    /// The members of an account dimension whose `accType` is one of `types`.
+    pub fn members_with_account_type(&self, dimension: &str, types: &[&str]) -> StoreResult<HashSet<String>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached("SELECT member_id, json_extract(attrs, '$.accType') FROM members WHERE model = ?1")?;
+        let rows = stmt
+            .query_map([dimension], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows
+            .into_iter()
+            .filter(|(_, t)| t.as_deref().is_some_and(|t| types.contains(&t)))
+            .map(|(id, _)| id)
+            .collect())
     }
 
     /// Rejected rows of a job with their reason, in row order, at most `limit`.
@@ -217,6 +234,21 @@ impl Writer<'_> {
             )?
             .execute(params![job_id, index, first_row, chunk.rows, chunk.content_type, chunk.mapping, chunk.body])?;
         Ok(first_row + chunk.rows)
+    }
+
+    /// Writes members of a public dimension as a Data Import job does
+    /// ("Data Overwrite", SAP help d9dc1eb6): a member's attributes become
+    /// exactly those of its row; one the row omits is removed.
+    pub fn overwrite_members(&self, dimension: &str, key_attr: &str, rows: &[Row]) -> StoreResult<()> {
+        let mut stmt = self.conn().prepare_cached(
+            "INSERT INTO members (model, member_id, attrs) VALUES (?1, ?2, ?3)
+             ON CONFLICT (model, member_id) DO UPDATE SET attrs = excluded.attrs",
+        )?;
+        for row in rows {
+            let id = row.get(key_attr).map(String::as_str).unwrap_or_default();
+            stmt.execute(params![dimension, id, serde_json::to_string(row).expect("rows serialize")])?;
+        }
+        Ok(())
     }
 
     /// Replaces the validation outcome of a job: the rejected rows with reasons.

@@ -66,27 +66,39 @@ async fn the_job_lifecycle_validates_and_writes_for_real() {
     ]});
     let (status, uploaded) = call(&emu, &token, Method::POST, &format!("/jobs/{job}"), Some(rows)).await;
     assert_eq!(status, 201, "{uploaded}");
-    assert_eq!(uploaded["upsertedNumberRows"], 5);
-    assert_eq!(uploaded["totalNumberRowsInJob"], 5);
+    // Structure, keys and types are checked on arrival: the bad date and
+    // the amount that is no number are refused and not stored.
+    assert_eq!(uploaded["totalNumberRowsInCurrentRequest"], 5);
+    assert_eq!(uploaded["upsertedNumberRows"], 3);
+    assert_eq!(uploaded["failedNumberRows"], 2);
+    assert_eq!(uploaded["totalNumberRowsInJob"], 3);
+    let refused: Vec<(&str, &str)> = uploaded["failedRows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["row"]["Part"].as_str().unwrap(), r["reason"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        refused,
+        vec![("P0003", "Invalid column value for: Date"), ("P0004", "Invalid column value for: Amount")]
+    );
+    // Members are checked by validation.
     let (status, validated) = call(&emu, &token, Method::POST, &format!("/jobs/{job}/validate"), None).await;
     assert_eq!(status, 201);
     assert_eq!(validated["jobStatus"], "READY_FOR_WRITE");
-    assert_eq!(validated["failedNumberRows"], 3);
+    assert_eq!(validated["failedNumberRows"], 1);
     assert!(validated["invalidRowsURL"].as_str().unwrap().ends_with("/invalidRows"));
     let (_, invalid) = call(&emu, &token, Method::GET, &format!("/jobs/{job}/invalidRows"), None).await;
     let reasons: Vec<&str> =
         invalid["failedRows"].as_array().unwrap().iter().map(|r| r["_REJECTION_REASON"].as_str().unwrap()).collect();
-    assert_eq!(
-        reasons,
-        vec!["Invalid column value for: Date", "Invalid column value for: Part", "Invalid column value for: Amount"]
-    );
+    assert_eq!(reasons, vec!["Invalid column value for: Part"]);
     assert!(facts(&emu, "Version=public.Plan").await.is_empty(), "nothing written before run");
 
     let (status, running) = call(&emu, &token, Method::POST, &format!("/jobs/{job}/run"), None).await;
     assert_eq!(status, 201);
     assert_eq!(running["jobStatus"], "COMPLETED", "immediate clock");
     let (_, done) = call(&emu, &token, Method::GET, &format!("/jobs/{job}/status"), None).await;
-    assert_eq!(done["additionalInformation"], json!({"totalNumberRowsInJob": 5, "failedNumberRows": 3}));
+    assert_eq!(done["additionalInformation"], json!({"totalNumberRowsInJob": 3, "failedNumberRows": 1}));
     let plan = facts(&emu, "Version=public.Plan").await;
     assert_eq!(plan.len(), 2);
     assert!(plan.iter().any(|r| r["Part"] == "P0001" && r["Amount"] == "100.5"));
@@ -141,10 +153,25 @@ async fn failed_rows_stop_the_job_when_asked_and_methods_write_as_named() {
     let token = emu.client_credentials_token().await;
     let strict = new_job(&emu, &token, json!({"JobSettings": {"executeWithFailedRows": false}})).await;
     call(&emu, &token, Method::POST, &format!("/jobs/{strict}"), Some(json!({"Data": [fact("public.Plan", "202601", "P0001", "DE", "1"), fact("public.Nope", "202601", "P0001", "DE", "1")]}))).await;
-    let (_, failed) = call(&emu, &token, Method::POST, &format!("/jobs/{strict}/run"), None).await;
-    assert_eq!(failed["jobStatus"], "FAILED");
-    assert!(failed["error"]["message"].as_str().unwrap().contains("executeWithFailedRows"));
+    // SAP help fe6efb8a: the write is cancelled with [2903], the job stays
+    // validated, and the run's override writes it after all.
+    let (status, cancelled) = call(&emu, &token, Method::POST, &format!("/jobs/{strict}/run"), None).await;
+    assert_eq!(status, 400, "{cancelled}");
+    assert_eq!(cancelled["error"]["message"], "One or more failed rows detected. Write cancelled [2903]");
+    assert_eq!(cancelled["error"]["code"].as_str().unwrap().len(), 36, "an incident id: {cancelled}");
     assert!(facts(&emu, "Version=public.Plan").await.is_empty(), "nothing written");
+    let (_, still) = call(&emu, &token, Method::GET, &format!("/jobs/{strict}/status"), None).await;
+    assert_eq!(still["jobStatus"], "READY_FOR_WRITE");
+    let (status, forced) = call(
+        &emu,
+        &token,
+        Method::POST,
+        &format!("/jobs/{strict}/run"),
+        Some(json!({"overrideExecuteWithFailedRows": true})),
+    )
+    .await;
+    assert_eq!((status.as_u16(), forced["jobStatus"].as_str()), (201, Some("COMPLETED")), "{forced}");
+    assert_eq!(facts(&emu, "Version=public.Plan").await.len(), 1, "the valid row written");
 
     // Append adds to what is there.
     let before: f64 = facts(&emu, "Version=public.Actual&Part=P0001&Date=202601").await[0]["Amount"]
@@ -230,7 +257,7 @@ async fn public_dimension_master_data() {
     .await;
     let (_, done) = call(&emu, &token, Method::POST, &format!("/jobs/{job}/run"), None).await;
     assert_eq!(done["jobStatus"], "COMPLETED");
-    assert_eq!(done["additionalInformation"]["failedNumberRows"], 1);
+    assert_eq!(done["failedNumberRows"], 0, "the row without ID was refused on arrival");
     assert_eq!(emu.rows(MODEL).await["total"], 90);
 }
 
@@ -275,14 +302,15 @@ async fn refusals_limits_and_csrf() {
     let four: Vec<Value> = (1..=4).map(|i| fact("public.Plan", "202601", &format!("P000{i}"), "DE", "1")).collect();
     let (status, body) = call(&emu, &token, Method::POST, &format!("/jobs/{job}"), Some(json!({"Data": four}))).await;
     assert_eq!(status, 400);
+    assert_eq!(body["error"]["code"], "1201");
     assert!(body["error"]["message"].as_str().unwrap().contains("at most 3 rows"));
     let big = "x".repeat(700);
     let (status, body) =
         call(&emu, &token, Method::POST, &format!("/jobs/{job}"), Some(json!({"Data": [{"Version": big}]}))).await;
-    assert_eq!(status, 413);
-    assert_eq!(body["error"]["code"], "413");
-    let (status, _) = call(&emu, &token, Method::POST, &format!("/jobs/{job}"), Some(json!({"rows": []}))).await;
     assert_eq!(status, 400);
+    assert_eq!(body["error"]["code"], "1201");
+    let (status, body) = call(&emu, &token, Method::POST, &format!("/jobs/{job}"), Some(json!({"rows": []}))).await;
+    assert_eq!((status.as_u16(), body["error"]["code"].as_str()), (400, Some("1202")), "{body}");
 
     // Jobs belong to their owner.
     let user = emu.password_token("JDOE").await;

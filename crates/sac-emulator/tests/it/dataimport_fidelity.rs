@@ -64,7 +64,7 @@ async fn model_detail_metadata_and_public_dimensions_have_sacs_shapes() {
 
     // Public dimensions: the list, one, its metadata.
     let (_, dims) = call(&emu, &token, Method::GET, "/publicDimensions", None).await;
-    assert_eq!(dims["publicDimensions"][0]["dimensionID"], "ZEPPART_001");
+    assert_eq!(dims["publicDimensions"][0]["publicDimensionID"], "ZEPPART_001");
     let (status, dim) = call(&emu, &token, Method::GET, "/publicDimensions/ZEPPART_001", None).await;
     assert_eq!(status, 200, "{dim}");
     assert_eq!(dim["importTypes"][0]["importType"], "publicDimensionData");
@@ -168,7 +168,7 @@ async fn numbered_errors_of_job_creation() {
     assert_eq!(refusal(call(&emu, &token, Method::POST, &format!("/jobs/{job}"), Some(chunk)).await).0, "1004");
     assert_eq!(
         refusal(call(&emu, &token, Method::POST, &format!("/jobs/{job}"), Some(json!({"rows": []}))).await).0,
-        "1006"
+        "1202"
     );
 }
 
@@ -183,11 +183,17 @@ async fn numbered_errors_of_the_job_states() {
     assert_eq!(code, "1011");
     assert!(message.starts_with("Temporary storage does not contain valid records."), "{message}");
     let bad = json!({"Data": [fact("public.Nope", "202601", "P0001", "DE", "1"), fact("public.Plan", "209913", "P0001", "DE", "1")]});
-    call(&emu, &token, Method::POST, &format!("/jobs/{job}"), Some(bad)).await;
-    assert_eq!(refusal(call(&emu, &token, Method::POST, &format!("/jobs/{job}/run"), None).await).0, "1011");
+    // The bad month is refused on arrival; the unknown version is stored
+    // and fails validation: every stored row is invalid, SAC's 1033 (SAP
+    // help f99e725f), not 1011 (no valid row pushed at all).
+    let (_, uploaded) = call(&emu, &token, Method::POST, &format!("/jobs/{job}"), Some(bad)).await;
+    assert_eq!((uploaded["upsertedNumberRows"].as_u64(), uploaded["failedNumberRows"].as_u64()), (Some(1), Some(1)));
+    let (code, message) = refusal(call(&emu, &token, Method::POST, &format!("/jobs/{job}/run"), None).await);
+    assert_eq!(code, "1033");
+    assert!(message.starts_with("Every row in temporary storage is invalid."), "{message}");
     let (_, status) = call(&emu, &token, Method::GET, &format!("/jobs/{job}/status"), None).await;
     assert_eq!(status["jobStatus"], "READY_FOR_WRITE");
-    assert_eq!(status["additionalInformation"], json!({"totalNumberRowsInJob": 2, "failedNumberRows": 2}));
+    assert_eq!(status["additionalInformation"], json!({"totalNumberRowsInJob": 1, "failedNumberRows": 1}));
     // A valid row later makes the job runnable.
     let good = json!({"Data": [fact("public.Plan", "202601", "P0001", "DE", "1")]});
     call(&emu, &token, Method::POST, &format!("/jobs/{job}"), Some(good.clone())).await;

@@ -5,7 +5,9 @@
 //! too); all rows run and the failures are reported together.
 
 mod calendar;
+mod dataimport_guide;
 mod facts;
+mod multiactions_guide;
 
 use std::collections::HashMap;
 
@@ -206,7 +208,7 @@ async fn run_step(
         Auth::Basic(id, secret) => request = request.basic_auth(id, Some(secret)),
     }
     for (name, value) in &step.headers {
-        request = request.header(*name, *value);
+        request = request.header(*name, substitute(value, vars));
     }
     if let Some((content_type, body)) = &step.body {
         if let Some(content_type) = content_type {
@@ -271,7 +273,9 @@ fn verify(check: &Check, json: &Value, text: &str, headers: &HeaderMap) -> Resul
 
 #[tokio::test]
 async fn every_documented_fact_holds() {
-    let facts: Vec<Fact> = facts::all().into_iter().chain(calendar::facts()).collect();
+    let mut facts: Vec<Fact> = facts::all().into_iter().chain(dataimport_guide::facts()).collect();
+    facts.extend(multiactions_guide::facts());
+    facts.extend(calendar::facts());
     let mut failures = Vec::new();
     for fact in &facts {
         let emu = start().await;

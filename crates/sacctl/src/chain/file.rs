@@ -376,6 +376,7 @@ impl StepReader<'_> {
             rejects_out,
             dry_run,
             ignore_additional_columns,
+            job: Default::default(),
         })))
     }
 

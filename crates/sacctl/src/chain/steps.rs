@@ -204,7 +204,9 @@ async fn run_schedule(
 
 async fn wait_multiaction(step: &Step, who: &Identity<'_>, id: &str, execution: &str) -> Result<Outcome, Failure> {
     let waiting = step.wait.run_waiting();
-    Ok(multiaction::wait(who.client, &who.settings.profile, id, execution, &waiting, &NoProgress).await?.into())
+    Ok(multiaction::wait(who.client, &who.settings.profile, id, execution, &waiting, Default::default(), &NoProgress)
+        .await?
+        .into())
 }
 
 struct NoProgress;

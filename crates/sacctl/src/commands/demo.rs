@@ -166,6 +166,7 @@ async fn supported_path(printer: Printer, client: &Client) -> Result<Value, Fail
         wait: policy,
         source: "the demo's rows".into(),
         key_columns: vec![],
+        delimiter: b',',
     };
     let outcome =
         push_csv(&client.data_import(), Box::new(std::io::Cursor::new(csv.as_bytes().to_vec())), &options, &Quiet)

@@ -10,6 +10,7 @@ use crate::cli::{ImportCommand, PushArgs};
 use crate::connect::connect;
 use crate::exit::ExitStatus;
 use crate::failure::Failure;
+use crate::ops::import::settings::{self, JobFlags};
 use crate::ops::import::{self, job_exit, job_line, rows::write_rejects, Push};
 use crate::output::Printer;
 use crate::report::finish;
@@ -68,6 +69,22 @@ pub async fn import(printer: Printer, command: ImportCommand) -> Result<ExitStat
 }
 
 async fn push(printer: Printer, args: PushArgs) -> Result<ExitStatus, Failure> {
+    // Every flag is checked before anything is sent (exit 2 with what to write).
+    let (method, scope) = settings::clean_and_replace(args.clean_and_replace, args.method, args.scope)?;
+    let execute_with_failed_rows = match (args.execute_with_failed_rows, args.no_execute_with_failed_rows) {
+        (true, _) => Some(true),
+        (_, true) => Some(false),
+        _ => None,
+    };
+    let job = JobFlags {
+        execute_with_failed_rows,
+        pivot: args.pivot.as_deref().map(settings::pivot).transpose()?,
+        date_formats: settings::date_formats(&pairs(&args.date_formats, "--date-format")?)?,
+        reverse_sign: args.reverse_sign,
+        delimiter: args.delimiter.as_deref().map(settings::delimiter).transpose()?,
+    };
+    let is_json = args.file.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    settings::check(&job, &args.import_type, is_json)?;
     let (settings, client) = connect(&args.connection)?;
     let options = Push {
         model: args.model,
@@ -75,14 +92,15 @@ async fn push(printer: Printer, args: PushArgs) -> Result<ExitStatus, Failure> {
         file: args.file,
         mapping: pairs(&args.mappings, "--mapping")?,
         defaults: pairs(&args.defaults, "--default")?,
-        method: args.method,
-        scope: args.scope,
+        method,
+        scope,
         chunk_rows: args.chunk_rows,
         parallel: args.parallel,
         max_failed_rows: args.max_failed_rows,
         rejects_out: args.rejects_out,
         dry_run: args.dry_run,
         ignore_additional_columns: args.ignore_additional_columns,
+        job,
     };
     let job: std::sync::Mutex<Option<String>> = Default::default();
     let on_job = |id: &str| *job.lock().unwrap_or_else(|e| e.into_inner()) = Some(id.to_string());

@@ -7,12 +7,12 @@ use crate::cli::MultiActionCommand;
 use crate::connect::connect;
 use crate::exit::ExitStatus;
 use crate::failure::Failure;
-use crate::ops::multiaction;
+use crate::ops::multiaction::{self, Accept};
 use crate::output::Printer;
 
 pub async fn multiaction(printer: Printer, command: MultiActionCommand) -> Result<ExitStatus, Failure> {
     match command {
-        MultiActionCommand::Run { connection, id, params, wait, wait_args } => {
+        MultiActionCommand::Run { connection, id, params, wait, wait_args, allow_failed_steps } => {
             let params = params.iter().map(|p| Param::parse(p)).collect::<Result<Vec<_>, _>>()?;
             let (settings, client) = connect(&connection)?;
             let started = multiaction::start(&client, &settings.profile, &id, &params).await?;
@@ -20,11 +20,13 @@ pub async fn multiaction(printer: Printer, command: MultiActionCommand) -> Resul
             if !wait {
                 return Ok(started.outcome().print(printer));
             }
-            wait_and_print(printer, &client, &settings.profile, &id, &started.execution_id, &wait_args).await
+            let accept = Accept { failed_steps: allow_failed_steps };
+            wait_and_print(printer, &client, &settings.profile, &id, &started.execution_id, &wait_args, accept).await
         }
-        MultiActionCommand::Wait { connection, id, execution_id, wait_args } => {
+        MultiActionCommand::Wait { connection, id, execution_id, wait_args, allow_failed_steps } => {
             let (settings, client) = connect(&connection)?;
-            wait_and_print(printer, &client, &settings.profile, &id, &execution_id, &wait_args).await
+            let accept = Accept { failed_steps: allow_failed_steps };
+            wait_and_print(printer, &client, &settings.profile, &id, &execution_id, &wait_args, accept).await
         }
         MultiActionCommand::Status { connection, id, execution_id } => {
             let (settings, client) = connect(&connection)?;
@@ -40,9 +42,11 @@ async fn wait_and_print(
     id: &str,
     execution_id: &str,
     wait_args: &crate::cli::RunWaitArgs,
+    accept: Accept,
 ) -> Result<ExitStatus, Failure> {
     let progress = printer.progress(&format!("multi action {id}"));
-    let outcome = multiaction::wait(client, profile, id, execution_id, &run_waiting(wait_args), &progress).await?;
+    let outcome =
+        multiaction::wait(client, profile, id, execution_id, &run_waiting(wait_args), accept, &progress).await?;
     progress.finish();
     Ok(outcome.print(printer))
 }

@@ -53,6 +53,16 @@ pub async fn start(client: &Client, profile: &str, id: &str, params: &[Param]) -
     Ok(Started { execution_id: started.execution_id, going, id: id.to_string() })
 }
 
+/// What else an ended execution may be and still mean success (exit 0),
+/// beyond `successful`: `--warnings-ok` is in the waiting options.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Accept {
+    /// `--allow-failed-steps`: a `warning` execution whose step failed
+    /// (SAC ends an execution `warning` when a later step fails after
+    /// earlier ones committed). Implies accepting plain warnings.
+    pub failed_steps: bool,
+}
+
 /// Waits for execution `execution_id` of `id` to end (or the timeout).
 pub async fn wait<R: MaReporter>(
     client: &Client,
@@ -60,6 +70,7 @@ pub async fn wait<R: MaReporter>(
     id: &str,
     execution_id: &str,
     waiting: &RunWaiting,
+    accept: Accept,
     reporter: &R,
 ) -> Result<Outcome, Failure> {
     let going = going(profile, id, execution_id);
@@ -69,9 +80,14 @@ pub async fn wait<R: MaReporter>(
         MaOutcome::Finished(s) => (s, false),
         MaOutcome::TimedOut(s) => (s, true),
     };
-    let exit = if timed_out { ExitStatus::Timeout } else { exit_for(&status.status, waiting.warnings_ok()) };
+    let exit = if timed_out { ExitStatus::Timeout } else { exit_for(&status, waiting.warnings_ok(), accept) };
     let resume = going.resume;
     let mut outcome = execution(id, &status, timed_out, exit, timed_out.then_some(resume.as_str()));
+    if exit == ExitStatus::Warnings && waiting.warnings_ok() && !accept.failed_steps {
+        outcome.notes.push(Note::Always(
+            "a step failed: --warnings-ok does not accept that; --allow-failed-steps does (exit 0)".into(),
+        ));
+    }
     if timed_out {
         outcome.notes.push(Note::Always(format!(
             "gave up waiting; execution {execution_id} is still running. Resume with: {resume}"
@@ -83,7 +99,7 @@ pub async fn wait<R: MaReporter>(
 /// `multiaction status`: the execution as it stands (5 while it runs).
 pub async fn status(client: &Client, profile: &str, id: &str, execution_id: &str) -> Result<Outcome, Failure> {
     let status = client.multi_actions().status(id, execution_id).await?;
-    let exit = exit_for(&status.status, false);
+    let exit = exit_for(&status, false, Accept::default());
     let resume = going(profile, id, execution_id).resume;
     Ok(execution(id, &status, false, exit, (exit == ExitStatus::Timeout).then_some(resume.as_str())))
 }
@@ -98,15 +114,30 @@ fn going(profile: &str, id: &str, execution_id: &str) -> Going {
     .id("execution_id", execution_id)
 }
 
-/// The exit status an execution's state means.
-pub fn exit_for(status: &MultiActionStatus, warnings_ok: bool) -> ExitStatus {
-    match status {
+/// The exit status an execution's state means. A `warning` execution whose
+/// step failed exits 6 even with `--warnings-ok`: only `--allow-failed-steps`
+/// accepts it (docs/exit-codes.md).
+pub fn exit_for(status: &ExecutionStatus, warnings_ok: bool, accept: Accept) -> ExitStatus {
+    match status.status {
         MultiActionStatus::Successful => ExitStatus::Success,
-        MultiActionStatus::Warning if warnings_ok => ExitStatus::Success,
+        MultiActionStatus::Warning if accept.failed_steps => ExitStatus::Success,
+        MultiActionStatus::Warning if warnings_ok && failed_steps(status).is_empty() => ExitStatus::Success,
         MultiActionStatus::Warning => ExitStatus::Warnings,
         MultiActionStatus::Running => ExitStatus::Timeout,
         MultiActionStatus::Failed | MultiActionStatus::Other(_) => ExitStatus::JobFailed,
     }
+}
+
+/// The steps that failed while they ran, by name (`details[].stepName`;
+/// "a step" when SAC names none).
+pub fn failed_steps(status: &ExecutionStatus) -> Vec<String> {
+    status
+        .execution_result
+        .messages
+        .iter()
+        .filter(|m| m.is_step_failure())
+        .map(|m| m.step_name().unwrap_or("a step").to_string())
+        .collect()
 }
 
 /// An execution as an outcome: its document (docs/output.md), a line for
@@ -121,6 +152,7 @@ fn execution(id: &str, status: &ExecutionStatus, timed_out: bool, exit: ExitStat
             "start_time": status.utc_start_date,
             "end_time": status.utc_end_date,
             "messages": status.execution_result.messages,
+            "failed_steps": failed_steps(status),
         }),
         exit,
         resume,
@@ -134,14 +166,26 @@ fn execution(id: &str, status: &ExecutionStatus, timed_out: bool, exit: ExitStat
     )];
     for m in &status.execution_result.messages {
         let code = if m.code.is_empty() || m.code == "0" { String::new() } else { format!(" {}", m.code) };
-        lines.push(format!("  [{}{code}] {}", one_line(&m.severity), one_line(&m.message)));
+        let step = m.step_name().map(|s| format!(" step {}:", one_line(s))).unwrap_or_default();
+        lines.push(format!("  [{}{code}]{step} {}", one_line(&m.severity), one_line(&m.message)));
+        for (severity, text) in m.logs() {
+            lines.push(format!("    log [{}] {}", one_line(severity), one_line(text)));
+        }
     }
+    // An error's own words, then its step's logs (where SAC puts why a step failed).
     let message = status
         .execution_result
         .messages
         .iter()
         .filter(|m| m.severity.eq_ignore_ascii_case("error"))
-        .map(|m| m.message.clone())
+        .map(|m| {
+            let logs: Vec<&str> =
+                m.logs().iter().filter(|(s, _)| s.eq_ignore_ascii_case("error")).map(|(_, t)| *t).collect();
+            match (m.step_name(), logs.is_empty()) {
+                (Some(step), false) => format!("step {step} failed: {}", logs.join("; ")),
+                _ => m.message.clone(),
+            }
+        })
         .reduce(|a, b| format!("{a}; {b}"));
     Outcome { exit, json, lines, notes: Vec::new(), message }
 }
@@ -150,14 +194,54 @@ fn execution(id: &str, status: &ExecutionStatus, timed_out: bool, exit: ExitStat
 mod tests {
     use super::*;
 
+    fn with(status: &str, messages: serde_json::Value) -> ExecutionStatus {
+        serde_json::from_value(json!({"executionId": "E", "status": status, "executionResult": {"messages": messages}}))
+            .unwrap()
+    }
+
     #[test]
     fn exit_codes_per_state() {
-        assert_eq!(exit_for(&MultiActionStatus::Successful, false), ExitStatus::Success);
-        assert_eq!(exit_for(&MultiActionStatus::Warning, false), ExitStatus::Warnings);
-        assert_eq!(exit_for(&MultiActionStatus::Warning, true), ExitStatus::Success);
-        assert_eq!(exit_for(&MultiActionStatus::Running, false), ExitStatus::Timeout);
-        assert_eq!(exit_for(&MultiActionStatus::Failed, true), ExitStatus::JobFailed);
-        assert_eq!(exit_for(&MultiActionStatus::Other("paused".into()), false), ExitStatus::JobFailed);
+        let plain = |s: &str| with(s, json!([]));
+        let none = Accept::default();
+        let steps = Accept { failed_steps: true };
+        assert_eq!(exit_for(&plain("successful"), false, none), ExitStatus::Success);
+        assert_eq!(exit_for(&plain("warning"), false, none), ExitStatus::Warnings);
+        assert_eq!(exit_for(&plain("warning"), true, none), ExitStatus::Success);
+        assert_eq!(exit_for(&plain("running"), false, none), ExitStatus::Timeout);
+        assert_eq!(exit_for(&plain("failed"), true, steps), ExitStatus::JobFailed);
+        assert_eq!(exit_for(&plain("paused"), false, none), ExitStatus::JobFailed);
+    }
+
+    #[test]
+    fn warnings_ok_never_accepts_a_failed_step() {
+        let step_failed = json!([
+            {"severity": "info", "message": "Step 1 ran"},
+            {"code": "580001000", "severity": "error", "message": "The step failed",
+             "details": [{"stepName": "Copy", "logs": [{"severity": "error", "message": "locked"}]}]}
+        ]);
+        let warning = with("warning", step_failed);
+        assert_eq!(failed_steps(&warning), vec!["Copy"]);
+        assert_eq!(exit_for(&warning, true, Accept::default()), ExitStatus::Warnings);
+        assert_eq!(exit_for(&warning, false, Accept { failed_steps: true }), ExitStatus::Success);
+        // A warning log alone is no failed step.
+        let logged = with(
+            "warning",
+            json!([{"code": "380002000", "severity": "warning", "message": "rows rejected",
+            "details": [{"stepName": "Import", "logs": [{"severity": "warning", "message": "1 row rejected"}]}]}]),
+        );
+        assert!(failed_steps(&logged).is_empty());
+        assert_eq!(exit_for(&logged, true, Accept::default()), ExitStatus::Success);
+        // An error in a step's logs is a failed step, whatever its code.
+        let in_logs = with(
+            "warning",
+            json!([{"code": "", "severity": "warning", "message": "m",
+            "details": [{"logs": [{"severity": "error", "message": "x"}]}]}]),
+        );
+        assert_eq!(failed_steps(&in_logs), vec!["a step"]);
+        let outcome = execution("t.G:MA", &warning, false, ExitStatus::Warnings, None);
+        assert_eq!(outcome.json["failed_steps"], json!(["Copy"]));
+        assert_eq!(outcome.message.as_deref(), Some("step Copy failed: locked"));
+        assert!(outcome.lines.iter().any(|l| l == "    log [error] locked"), "{:?}", outcome.lines);
     }
 
     #[test]

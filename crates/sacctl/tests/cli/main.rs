@@ -12,6 +12,7 @@ mod fault_matrix;
 mod hostile_server;
 mod hung_reads;
 mod import;
+mod import_settings;
 mod json;
 mod messages;
 mod monitor;

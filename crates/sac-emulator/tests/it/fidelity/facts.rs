@@ -435,13 +435,13 @@ pub fn all() -> Vec<Fact> {
             ],
         ),
         fact(
-            "1011: a run with no valid rows fails",
+            "1033 (f99e725f): a run whose stored rows all fail validation fails",
             vec![
                 create_sales_job(),
                 post_json(Api, Client, &format!("{DI}/jobs/{{job}}"), INVALID_ROW).status(201),
                 post_json(Api, Client, &format!("{DI}/jobs/{{job}}/run"), r#"{"overrideExecuteWithFailedRows":true}"#)
                     .status(400)
-                    .body("1011"),
+                    .body("1033"),
             ],
         ),
         fact(

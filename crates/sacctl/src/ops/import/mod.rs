@@ -3,7 +3,9 @@
 //! line).
 
 mod progress;
+mod rejections;
 pub mod rows;
+pub mod settings;
 mod stop;
 
 use std::collections::BTreeMap;
@@ -46,6 +48,8 @@ pub struct Push {
     pub rejects_out: Option<PathBuf>,
     pub dry_run: bool,
     pub ignore_additional_columns: bool,
+    /// The other job settings and the file's delimiter.
+    pub job: settings::JobFlags,
 }
 
 /// The exit status a job's status means (5 while it is not finished).
@@ -155,7 +159,10 @@ pub async fn push(
             import_method: push.method.clone(),
             dimension_scope: (!push.scope.is_empty()).then(|| push.scope.clone()),
             ignore_additional_columns: push.ignore_additional_columns.then_some(true),
-            ..Default::default()
+            execute_with_failed_rows: push.job.execute_with_failed_rows,
+            date_formats: (!push.job.date_formats.is_empty()).then(|| push.job.date_formats.clone()),
+            pivot_options: push.job.pivot.clone(),
+            reverse_sign_by_account_type: push.job.reverse_sign.then_some(true),
         }),
     };
     let stdin = push.file.as_os_str() == "-";
@@ -179,7 +186,11 @@ pub async fn push(
         }
     };
     let reporter = PushProgress::new(printer, size, &push.model, profile, on_job);
-    let key_columns = key_columns(client, &push.model, &push.import_type, settings.mapping.as_ref()).await;
+    // A pivoted file has no column per key dimension: its repeated keys are not counted.
+    let key_columns = match push.job.pivot {
+        Some(_) => Vec::new(),
+        None => key_columns(client, &push.model, &push.import_type, settings.mapping.as_ref()).await,
+    };
     let options = PushOptions {
         model: push.model.clone(),
         import_type: push.import_type.clone(),
@@ -191,6 +202,7 @@ pub async fn push(
         wait: waiting.policy(),
         source: if stdin { "standard input".into() } else { push.file.display().to_string() },
         key_columns,
+        delimiter: push.job.delimiter.unwrap_or(b','),
     };
     let outcome = push_csv(&client.data_import(), input, &options, &reporter).await.map_err(Failure::from);
     reporter.finish();
@@ -202,7 +214,8 @@ pub async fn push(
     if let Some(path) = &push.rejects_out {
         notes.extend(write_rejects(&outcome.invalid_rows, Some(path))?.map(Note::Info));
     }
-    let failed = outcome.validated.failed_number_rows;
+    let failed = outcome.failed_rows();
+    let rejections = rejections::first(&outcome.refused_on_arrival, &outcome.invalid_rows);
     let job_status = outcome.status.as_ref().map(|s| s.job_status.to_string());
     let ended = Ended {
         stopped: outcome.stopped.is_some(),
@@ -235,6 +248,7 @@ pub async fn push(
             "error": error,
             "timed_out": outcome.timed_out,
             "clean_and_replace_scope": scope,
+            "first_rejections": rejections.iter().map(rejections::Rejection::json).collect::<Vec<_>>(),
         }),
         exit,
         resume.as_deref(),
@@ -266,7 +280,17 @@ pub async fn push(
         )));
     }
     let message = (exit != ExitStatus::Success).then(|| line.clone());
-    Ok(Outcome { exit, json, lines: vec![line], notes, message })
+    let mut lines = vec![line];
+    if !rejections.is_empty() {
+        let of = if failed as usize > rejections.len() {
+            format!(" (first {} of {failed})", rejections.len())
+        } else {
+            String::new()
+        };
+        lines.push(format!("rejected rows{of}:"));
+        lines.extend(rejections.iter().map(|r| format!("  {}", r.line())));
+    }
+    Ok(Outcome { exit, json, lines, notes, message })
 }
 
 #[cfg(test)]
@@ -298,6 +322,7 @@ mod tests {
             rejects_out: None,
             dry_run,
             ignore_additional_columns: false,
+            job: Default::default(),
         }
     }
 

@@ -1,29 +1,27 @@
 //! Creating jobs (`POST /models/{id}[/{importType}]`,
-//! `POST /publicDimensions/{id}/publicDimensionData`) and posting rows to
-//! them (`POST /jobs/{id}`).
+//! `POST /publicDimensions/{id}/publicDimensionData`).
 
 use std::collections::HashMap;
 
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
-use sac_types::dataimport::{errors, status, CreateJob, JobCreated, UploadResult};
+use sac_types::dataimport::{errors, status, CreateJob, JobCreated};
 use serde_json::Value;
 
-use super::access::{bad_request, base_url, importer, not_found, open_job_for};
+use super::access::{bad_request, base_url, importer, not_found};
 use super::models::{DIMENSION_IMPORT_TYPE, MODEL_IMPORT_TYPES};
 use crate::api::caller::Caller;
 use crate::api::error::ApiError;
-use crate::api::openapi::responses::{DataImportRefusals, JobCreation};
+use crate::api::openapi::responses::JobCreation;
 use crate::api::openapi::tags;
 use crate::api::state::AppState;
 use crate::clock::utc_timestamp;
-use crate::engine::import_jobs::{find_target, settings_of, ActiveJobLimits, JobLimit, Target};
-use crate::engine::staging;
+use crate::engine::import_jobs::{find_target, ActiveJobLimits, JobLimit, Target};
 use crate::secrets::random_uuid;
-use crate::store::{ChunkRecord, ImportJobRecord, StoreError};
+use crate::store::ImportJobRecord;
 
 /// `POST /models/{id}` and `POST /models/{id}/{importType}`.
 #[utoipa::path(
@@ -206,6 +204,7 @@ fn create_job(
         given => model_import_type(given, &settings)?,
     };
     check_settings(&target, &settings)?;
+    super::settings::check(&target, &import_type, &settings)?;
     let job = ImportJobRecord {
         job_id: random_uuid(),
         model: target.id().to_string(),
@@ -243,7 +242,7 @@ fn create_job(
 }
 
 /// Mapping targets and scope dimensions must be columns of the target (1004).
-fn check_settings(target: &Target<'_>, settings: &CreateJob) -> Result<(), ApiError> {
+pub(super) fn check_settings(target: &Target<'_>, settings: &CreateJob) -> Result<(), ApiError> {
     let columns = target.columns();
     let unknown = |names: &mut dyn Iterator<Item = &String>| -> Vec<String> {
         names.filter(|n| !columns.contains(n)).cloned().collect()
@@ -256,12 +255,6 @@ fn check_settings(target: &Target<'_>, settings: &CreateJob) -> Result<(), ApiEr
         ));
     }
     if let Some(js) = &settings.job_settings {
-        let method = js.import_method.as_deref().unwrap_or("Update");
-        if !["Update", "Append", "CleanAndReplace"].contains(&method) {
-            return Err(bad_request(&format!(
-                "importMethod {method} is not supported: use Update, Append or CleanAndReplace"
-            )));
-        }
         let bad = unknown(&mut js.dimension_scope.iter().flatten());
         if !bad.is_empty() {
             return Err(ApiError::numbered(
@@ -271,99 +264,4 @@ fn check_settings(target: &Target<'_>, settings: &CreateJob) -> Result<(), ApiEr
         }
     }
     Ok(())
-}
-
-/// Reads a request body up to `limit` bytes, or answers SAC-shaped 413.
-async fn read_body(body: Body, limit: usize) -> Result<Bytes, ApiError> {
-    axum::body::to_bytes(body, limit).await.map_err(|_| {
-        ApiError::api(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "413",
-            format!("The request body is larger than {limit} bytes: send the rows in smaller chunks"),
-        )
-    })
-}
-
-/// `POST /jobs/{id}`: a chunk of rows.
-#[utoipa::path(
-    post,
-    path = "/api/v1/dataimport/jobs/{id}",
-    tag = tags::DATA_IMPORT,
-    security(("bearer" = []), ("session" = [], "csrf" = [])),
-    params(("id" = String, Path, description = "A job id")),
-    request_body(description = "Rows as CSV (header line first) or JSON (`{\"Data\": [...]}`)", content((String = "text/csv"), (serde_json::Value = "application/json"))),
-    responses(
-        (status = 200, description = "How many rows the chunk added", content_type = "application/json"),
-        (status = 400, description = "A request SAC refuses, with its numbered error", content_type = "application/json"),
-        DataImportRefusals,
-        (status = 404, description = "Not found", content_type = "application/json"),
-        (status = 413, description = "Too many rows or bytes in one request", content_type = "application/json"),
-    ),
-)]
-pub async fn upload(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(job_id): Path<String>,
-    body: Body,
-) -> Result<impl IntoResponse, ApiError> {
-    let job = open_job_for(&state, &caller, &job_id, "does not take data")?;
-    let limits = state.options().import_limits;
-    let bytes = read_body(body, limits.max_body_bytes).await?;
-    let content_type =
-        caller.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("application/json");
-    let chunk =
-        staging::parse(content_type, &bytes).map_err(|why| ApiError::numbered(errors::BAD_BODY, &format!("{why}.")))?;
-    let in_request = chunk.len() + chunk.failed.len();
-    if in_request > limits.max_rows_per_request {
-        return Err(bad_request(&format!(
-            "The request contains {in_request} rows; at most {} rows are allowed per request",
-            limits.max_rows_per_request
-        )));
-    }
-    let mut settings = settings_of(&job);
-    if let Some(o) = &chunk.overrides {
-        if o.mapping.is_some() {
-            settings.mapping = o.mapping.clone();
-        }
-        if o.default_values.is_some() {
-            settings.default_values = o.default_values.clone();
-        }
-    }
-    let mapping = CreateJob { mapping: settings.mapping, default_values: settings.default_values, job_settings: None };
-    {
-        let tenant = state.tenant();
-        if let Some(target) = find_target(&tenant, &job.model) {
-            check_settings(&target, &mapping)?;
-        }
-    }
-    let record = ChunkRecord {
-        first_row: 0,
-        rows: chunk.len() as i64,
-        content_type: content_type.to_string(),
-        mapping: serde_json::to_string(&mapping).expect("mapping serializes"),
-        body: bytes.to_vec(),
-    };
-    let engine = state.engine_handle();
-    let staged = crate::api::state::blocking(move || engine.upload(&job, &record)).await;
-    let total = match staged {
-        Ok(job) => job.total,
-        Err(StoreError::Conflict(_)) => {
-            return Err(ApiError::numbered(
-                errors::ACTION_NOT_SUPPORTED,
-                &format!("The job {job_id} does not take data: it was validated or run meanwhile."),
-            ))
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let base = base_url(&state, caller.domain);
-    let result = UploadResult {
-        total_number_rows_in_current_request: in_request as u64,
-        upserted_number_rows: chunk.len() as u64,
-        failed_number_rows: chunk.failed.len() as u64,
-        failed_rows: chunk.failed,
-        total_number_rows_in_job: total as u64,
-        validate_job_url: format!("{base}/jobs/{job_id}/validate"),
-        run_job_url: format!("{base}/jobs/{job_id}/run"),
-    };
-    Ok((StatusCode::CREATED, Json(result)))
 }

@@ -20,6 +20,7 @@ use crate::api::openapi::responses::DataImportRefusals;
 use crate::api::openapi::tags;
 use crate::api::state::AppState;
 use crate::engine::import_jobs::{method_of, settings_of, RunOutcome};
+use crate::secrets::random_uuid;
 use crate::store::ImportJobRecord;
 use crate::Domain;
 
@@ -136,19 +137,66 @@ pub async fn run_job(
         .unwrap_or(false);
     let engine = state.engine_handle();
     let id = job_id.clone();
+    let base = base_url(&state, domain);
     match crate::api::state::blocking(move || engine.run_job(&id, override_failed)).await? {
-        RunOutcome::Started(job) => Ok((StatusCode::CREATED, Json(job_status(&state, domain, &job)))),
+        RunOutcome::Started(job) => Ok((StatusCode::CREATED, Json(run_answer(&base, &job)))),
         RunOutcome::NotOpen => Err(changed_meanwhile(&state, &job_id, "cannot run")),
-        RunOutcome::NoValidRows(job) => Err(ApiError::numbered(
+        RunOutcome::NoRows(_) => Err(ApiError::numbered(
             errors::NO_VALID_RECORDS,
+            &format!("The job {job_id} has no rows: post rows (POST {base}/jobs/{job_id}), then run it."),
+        )),
+        RunOutcome::AllRowsInvalid(job) => Err(ApiError::numbered(
+            errors::ALL_ROWS_INVALID,
             &format!(
-                "The job {job_id} has {} rows and {} of them failed validation: post valid rows \
-                 (GET {}/jobs/{job_id}/invalidRows says why each failed), then run it again.",
-                job.total,
-                job.failed,
-                base_url(&state, domain)
+                "The job {job_id} holds {} rows and every one failed validation: GET {base}/jobs/{job_id}/invalidRows \
+                 says why; post valid rows, then run it again.",
+                job.total
             ),
         )),
+        // SAP help fe6efb8a: the code is an id of the incident, the number
+        // stands in the message only.
+        RunOutcome::WriteCancelled(_) => Err(ApiError::api(
+            StatusCode::BAD_REQUEST,
+            random_uuid(),
+            format!("{} [{}]", errors::message(errors::WRITE_CANCELLED).unwrap_or_default(), errors::WRITE_CANCELLED),
+        )),
+    }
+}
+
+/// The answer to a run (SAP help 26e872f0): the status and the counts at
+/// the top, with the URLs of the invalid rows and of the status.
+fn run_answer(base: &str, job: &ImportJobRecord) -> Value {
+    let mut answer = json!({
+        "jobStatus": job.status,
+        "totalNumberRowsInJob": job.total,
+        "failedNumberRows": job.failed,
+        "invalidRowsURL": format!("{base}/jobs/{}/invalidRows", job.job_id),
+        "jobStatusURL": format!("{base}/jobs/{}/status", job.job_id),
+    });
+    if let Some(message) = &job.error {
+        answer["error"] = json!({"message": message});
+    }
+    answer
+}
+
+/// What a status answer says of a job (SAP help a020ece7 shows these
+/// sentences for a validated, a completed and a failed job; the others
+/// are in the same manner, assumption).
+pub(super) fn status_description(job: &ImportJobRecord) -> String {
+    let (id, model) = (&job.job_id, &job.model);
+    match job.status.as_str() {
+        status::READY_FOR_DATA => {
+            format!("Job {id} for modelID {model} has been created successfully. Push data to it.")
+        }
+        status::READY_FOR_WRITE => format!(
+            "Job {id} for modelID {model} has been created successfully and data has been pushed to temporary \
+             storage. Push more data or run job now."
+        ),
+        status::PROCESSING => format!("Job {id} for modelID {model} is being executed."),
+        status::COMPLETED => format!("Job {id} for modelID {model} has been executed successfully"),
+        _ => format!(
+            "Job {id} for modelID {model} has failed. Please see additional information to understand root cause."
+        ),
     }
 }
 
@@ -157,16 +205,7 @@ fn job_status(state: &AppState, domain: Domain, job: &ImportJobRecord) -> JobSta
     JobStatus {
         job_id: job.job_id.clone(),
         job_status: job.status.as_str().into(),
-        job_status_description: Some(
-            match job.status.as_str() {
-                status::READY_FOR_DATA => "The job accepts data",
-                status::READY_FOR_WRITE => "The data is validated and ready to be written",
-                status::PROCESSING => "The data is being written to the model",
-                status::COMPLETED => "The data was written to the model",
-                _ => "The job failed",
-            }
-            .into(),
-        ),
+        job_status_description: Some(status_description(job)),
         additional_information: JobCounts {
             total_number_rows_in_job: job.total as u64,
             failed_number_rows: job.failed as u64,

@@ -12,6 +12,8 @@ mod access;
 mod create;
 mod jobs;
 mod models;
+mod settings;
+mod upload;
 
 use axum::extract::DefaultBodyLimit;
 use utoipa_axum::router::OpenApiRouter;
@@ -21,7 +23,7 @@ use crate::api::state::AppState;
 
 /// The Data Import API, which both domains serve.
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
-    let (schemas, paths, job) = routes!(create::upload, jobs::delete_job);
+    let (schemas, paths, job) = routes!(upload::upload, jobs::delete_job);
     OpenApiRouter::new()
         .routes(routes!(models::models))
         .routes(routes!(models::model, create::create_model_job))

@@ -55,20 +55,6 @@ pub async fn models(State(state): State<AppState>, caller: Caller) -> Result<Res
     caller.attach_csrf(Json(ModelList { models }).into_response())
 }
 
-/// The job settings a model's jobs take, with the values each may have.
-fn model_job_settings(m: &ModelDef) -> Value {
-    let dimensions: Vec<&str> = m.dimensions.iter().map(|d| d.name.as_str()).collect();
-    let dates: Vec<&str> =
-        m.dimensions.iter().filter(|d| d.kind == DimensionKind::Date).map(|d| d.name.as_str()).collect();
-    json!({
-        "importMethod": ["Update", "Append", "CleanAndReplace"],
-        "dimensionScope": dimensions,
-        "executeWithFailedRows": [true, false],
-        "ignoreAdditionalColumns": [true, false],
-        "dateFormats": dates,
-    })
-}
-
 /// `GET /models/{id}`: import types with their settings and job URLs, the
 /// metadata URL and the versions.
 #[utoipa::path(
@@ -99,7 +85,6 @@ pub async fn model(
         .iter()
         .map(|v| Version { id: v.clone(), description: v.trim_start_matches("public.").to_string() })
         .collect();
-    let settings = model_job_settings(m);
     let detail = ModelDetail {
         model_id: m.id.clone(),
         model_name: m.id.clone(),
@@ -107,7 +92,10 @@ pub async fn model(
         versions,
         import_types: MODEL_IMPORT_TYPES
             .iter()
-            .map(|t| ImportType { import_type: (*t).into(), available_job_settings: settings.clone() })
+            .map(|t| ImportType {
+                import_type: (*t).into(),
+                available_job_settings: super::settings::available(&Target::Model(m), t),
+            })
             .collect(),
         import_type_urls: MODEL_IMPORT_TYPES.iter().map(|t| ((*t).to_string(), format!("{base}/{t}"))).collect(),
         metadata_url: Some(format!("{base}/metadata")),
@@ -202,8 +190,10 @@ pub async fn public_dimensions(State(state): State<AppState>, caller: Caller) ->
         .dimensions
         .iter()
         .map(|d| {
-            json!({"dimensionID": d.id, "dimensionName": d.id, "dimensionDescription": d.description,
-                "dimensionURL": format!("{base}/publicDimensions/{}", d.id)})
+            // SAP help d6a2c679 names the four fields.
+            json!({"publicDimensionID": d.id, "publicDimensionName": d.id,
+                "publicDimensionDescription": d.description,
+                "publicDimensionURL": format!("{base}/publicDimensions/{}", d.id)})
         })
         .collect();
     Ok(Json(json!({"publicDimensions": dims})).into_response())

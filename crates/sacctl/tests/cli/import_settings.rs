@@ -1,0 +1,163 @@
+//! `sacctl import push` with the Data Import job settings as flags (SAP's guide, `fe6efb8a`), the
+//! first rejection reasons in its report, and files with another delimiter, against the emulator.
+
+use crate::common::*;
+use sac_emulator::ClockMode;
+use serde_json::Value;
+
+const HEADER: &str = "Version,Date,Part,Country,Amount,Quantity\n";
+
+async fn technical() -> Env {
+    let mut env = setup_with(sac_emulator::Config { clock: ClockMode::Polls { polls: 1 }, ..Default::default() }).await;
+    env.sign_in_as(Who::Technical);
+    env
+}
+
+fn push<'a>(file: &'a str, more: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["import", "push", "--model", "SALES_PLAN", "--file", file, "--poll-interval", "100ms"];
+    args.extend(more);
+    args
+}
+
+async fn stored(env: &Env, filter: &str) -> Vec<Value> {
+    env.admin_api().rows("t.G:SALES_PLAN", &format!("&{filter}")).await
+}
+
+fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_first_rejection_reasons_are_in_the_report_and_the_json() {
+    let env = technical().await;
+    let dir = tempfile::tempdir().unwrap();
+    // One row refused as it arrives (an amount that is no number), one at validation (no such part).
+    let file = write(
+        &dir,
+        "facts.csv",
+        &format!("{HEADER}public.Plan,202607,P0001,AT,5,1\npublic.Plan,202607,P0002,IN,lots,1\npublic.Plan,202607,P9999,US,7,1\n"),
+    );
+    let human = env.run(&push(&file, &[])).await;
+    assert_eq!(code(&human), 6, "rejected rows: {}", describe(&human));
+    let out = stdout(&human);
+    assert!(out.contains("rejected rows:"), "{}", describe(&human));
+    assert!(out.contains("P9999"), "the validation's reason with its row: {}", describe(&human));
+    assert!(out.contains("lots"), "the arrival's refusal with its row: {}", describe(&human));
+
+    let doc = json_doc(&env.run(&push(&file, &["--output", "json"])).await);
+    let reasons = doc["first_rejections"].as_array().unwrap_or_else(|| panic!("{doc}"));
+    assert_eq!(reasons.len(), 2, "{doc}");
+    assert!(reasons.iter().all(|r| r["reason"].as_str().is_some_and(|s| !s.is_empty())), "{doc}");
+    assert!(reasons.iter().any(|r| r["row"]["Part"] == "P9999"), "{doc}");
+    assert_eq!(doc["rows_failed"], 2, "{doc}");
+    assert_eq!(stored(&env, "Version=public.Plan").await.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_semicolon_file_gets_a_hint_and_reads_with_delimiter() {
+    let env = technical().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file =
+        write(&dir, "semi.csv", "Version;Date;Part;Country;Amount;Quantity\npublic.Plan;202608;P0003;US;\"1,5\";2\n");
+    let refused = env.run(&push(&file, &[])).await;
+    assert_eq!(code(&refused), 2, "{}", describe(&refused));
+    assert!(stderr(&refused).contains("--delimiter ';'"), "{}", describe(&refused));
+    assert_eq!(stored(&env, "Version=public.Plan").await.len(), 0);
+
+    let tabs = write(
+        &dir,
+        "tabs.tsv",
+        "Version\tDate\tPart\tCountry\tAmount\tQuantity\npublic.Plan\t202608\tP0004\tCH\t3\t1\n",
+    );
+    let refused = env.run(&push(&tabs, &[])).await;
+    assert_eq!(code(&refused), 2, "{}", describe(&refused));
+    assert!(stderr(&refused).contains("--delimiter tab"), "{}", describe(&refused));
+
+    env.run_ok(&push(&tabs, &["--delimiter", "tab"])).await;
+    let rows = stored(&env, "Version=public.Plan").await;
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["Part"], "P0004");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_execute_with_failed_rows_writes_nothing_when_a_row_is_invalid() {
+    let env = technical().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mixed = write(
+        &dir,
+        "mixed.csv",
+        &format!("{HEADER}public.Plan,202607,P0001,AT,5,1\npublic.Plan,202607,P9999,US,7,1\n"),
+    );
+    let cancelled = env.run(&push(&mixed, &["--no-execute-with-failed-rows", "--output", "json"])).await;
+    assert_eq!(code(&cancelled), 1, "SAC's 2903 (fe6efb8a): {}", describe(&cancelled));
+    let doc = json_doc(&cancelled);
+    assert!(doc["stopped"].as_str().is_some_and(|s| s.contains("2903")), "{doc}");
+    assert_eq!(doc["rows_written"], 0, "{doc}");
+    assert_eq!(stored(&env, "Version=public.Plan").await.len(), 0, "nothing written");
+    let jobs = json_doc(&env.run(&["import", "jobs", "--output", "json"]).await);
+    assert!(jobs.as_array().unwrap().iter().all(|j| j["status"] != "READY_FOR_WRITE"), "no open job left: {jobs}");
+
+    // All rows valid: the setting changes nothing. The opposite flag is SAC's default.
+    let valid = write(&dir, "valid.csv", &format!("{HEADER}public.Plan,202607,P0001,AT,5,1\n"));
+    env.run_ok(&push(&valid, &["--no-execute-with-failed-rows"])).await;
+    assert_eq!(stored(&env, "Version=public.Plan").await.len(), 1);
+    let both = env.run(&push(&valid, &["--no-execute-with-failed-rows", "--execute-with-failed-rows"])).await;
+    assert_eq!(code(&both), 2, "{}", describe(&both));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pivoted_file_is_written_one_row_per_pivot_column() {
+    let env = technical().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(&dir, "pivot.csv", "Version,Part,Country,202609,202610,202611\npublic.Plan,P0005,BR,1,2,3\n");
+    env.run_ok(&push(&file, &["--pivot", "4:Date:Amount"])).await;
+    let mut rows = stored(&env, "Version=public.Plan").await;
+    rows.sort_by_key(|r| r["Date"].as_str().unwrap_or_default().to_string());
+    let got: Vec<(&str, &str)> =
+        rows.iter().map(|r| (r["Date"].as_str().unwrap_or("?"), r["Amount"].as_str().unwrap_or("?"))).collect();
+    assert_eq!(got, vec![("202609", "1"), ("202610", "2"), ("202611", "3")], "{rows:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn flags_are_checked_before_anything_is_sent() {
+    let env = technical().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(&dir, "f.csv", &format!("{HEADER}public.Plan,202607,P0001,AT,5,1\n"));
+    let json = write(&dir, "f.json", r#"[{"Version":"public.Plan"}]"#);
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (push(&file, &["--pivot", "3:Date"]), "START:KEY:VALUE"),
+        (push(&file, &["--date-format", "Date=%Y%m"]), "DD/MM/YYYY"),
+        (push(&file, &["--date-format", "Date=YYYYMM", "--type", "privateFactData"]), "factData jobs only"),
+        (push(&file, &["--reverse-sign", "--type", "publicDimensionData"]), "masterFactData"),
+        (push(&file, &["--delimiter", "ab"]), "one character"),
+        (push(&json, &["--delimiter", ";"]), "CSV"),
+        (push(&file, &["--clean-and-replace", "Version,Part", "--method", "Append"]), "--method"),
+    ];
+    for (args, says) in cases {
+        let refused = env.run(&args).await;
+        assert_eq!(code(&refused), 2, "{args:?}: {}", describe(&refused));
+        assert!(stderr(&refused).contains(says), "{args:?}: {}", describe(&refused));
+    }
+    assert!(env.requests().await.iter().all(|r| !r["path"].as_str().unwrap_or_default().contains("dataimport")));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn clean_and_replace_deletes_by_the_dimensions_given() {
+    let env = technical().await;
+    let dir = tempfile::tempdir().unwrap();
+    let first =
+        write(&dir, "a.csv", &format!("{HEADER}public.Plan,202607,P0001,AT,5,1\npublic.Plan,202608,P0002,IN,6,1\n"));
+    env.run_ok(&push(&first, &[])).await;
+    // Rows of P0001 (any date) are deleted before the new row is written; P0002 stays.
+    let second = write(&dir, "b.csv", &format!("{HEADER}public.Plan,202609,P0001,AT,9,1\n"));
+    env.run_ok(&push(&second, &["--clean-and-replace", "Version,Part"])).await;
+    let mut rows: Vec<(String, String)> = stored(&env, "Version=public.Plan")
+        .await
+        .iter()
+        .map(|r| (r["Part"].as_str().unwrap().to_string(), r["Date"].as_str().unwrap().to_string()))
+        .collect();
+    rows.sort();
+    assert_eq!(rows, vec![("P0001".into(), "202609".into()), ("P0002".into(), "202608".into())]);
+}
