@@ -32,6 +32,7 @@ pub mod aggregate;
 pub mod audit;
 pub mod auth;
 pub mod calendar;
+pub mod conversions;
 pub mod data_actions;
 pub mod executions;
 pub mod facts;
@@ -253,6 +254,9 @@ impl Store {
                 w.conn().execute_batch(&format!("DROP TABLE IF EXISTS {}", sql::quote(&table)))?;
             }
             for table in STATE_TABLES {
+                w.conn().execute(&format!("DELETE FROM {table}"), [])?;
+            }
+            for table in conversions::TABLES {
                 w.conn().execute(&format!("DELETE FROM {table}"), [])?;
             }
             Ok(())

@@ -10,7 +10,7 @@ use rusqlite::{Connection, Transaction};
 use rusqlite_migration::{HookError, HookResult, Migrations, M};
 
 use super::facts::{FactTable, WriteMode};
-use super::{audit, facts, Reader, StoreError, StoreResult, Writer};
+use super::{audit, conversions, facts, Reader, StoreError, StoreResult, Writer};
 use crate::tenant::Row;
 
 /// Version 1, the first emulators' layout: facts as JSON rows of one table,
@@ -100,7 +100,13 @@ CREATE TABLE data_action_runs (
 
 /// Every layout in order; the database's version is how many have run.
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up_with_hook(V1_TO_V2, typed_facts), M::up(V2_TO_V3)])
+    Migrations::new(vec![
+        M::up(V1),
+        M::up_with_hook(V1_TO_V2, typed_facts),
+        M::up(V2_TO_V3),
+        // Version 4: currency conversion and unit conversion tables.
+        M::up(conversions::SCHEMA),
+    ])
 }
 
 /// The schema version this build writes.
@@ -234,6 +240,9 @@ mod tests {
         conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1).unwrap();
         drop(conn);
         let refused = Store::open(Some(dir.path())).err().expect("refused").to_string();
-        assert!(refused.contains("newer emulator") && refused.contains("schema version 4"), "{refused}");
+        assert!(
+            refused.contains("newer emulator") && refused.contains(&format!("schema version {}", SCHEMA_VERSION + 1)),
+            "{refused}"
+        );
     }
 }

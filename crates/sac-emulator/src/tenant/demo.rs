@@ -210,6 +210,7 @@ impl Tenant {
                 ],
             }],
             calendar: monthly_bw_load(),
+            currency_tables: vec![units::demo_currency_table()],
         }
     }
 }

@@ -15,9 +15,11 @@ use serde::{Deserialize, Serialize};
 pub mod calendar;
 pub mod demo;
 mod master;
+pub mod units;
 pub use calendar::{CalendarEventDef, EventKind, EventStatus};
 pub use demo::ISO_COUNTRIES;
 pub use master::{parent_column, MasterSet, MemberSource, ACC_TYPE, DESCRIPTION, MASTER_DATE, MASTER_VERSION};
+pub use units::CurrencyTableDef;
 
 /// One row of a source object or one member of a dimension: column -> value.
 pub type Row = BTreeMap<String, String>;
@@ -64,6 +66,9 @@ pub struct Tenant {
     /// The planning calendar: processes and their tasks.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub calendar: Vec<CalendarEventDef>,
+    /// Currency conversion tables (`sac_currency_tables`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub currency_tables: Vec<CurrencyTableDef>,
 }
 
 fn default_access_secs() -> u64 {

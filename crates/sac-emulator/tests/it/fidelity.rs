@@ -5,6 +5,7 @@
 //! too); all rows run and the failures are reported together.
 
 mod calendar;
+mod dataexport_guide;
 mod dataimport_guide;
 mod facts;
 mod multiactions_guide;
@@ -276,6 +277,7 @@ async fn every_documented_fact_holds() {
     let mut facts: Vec<Fact> = facts::all().into_iter().chain(dataimport_guide::facts()).collect();
     facts.extend(multiactions_guide::facts());
     facts.extend(calendar::facts());
+    facts.extend(dataexport_guide::facts());
     let mut failures = Vec::new();
     for fact in &facts {
         let emu = start().await;
