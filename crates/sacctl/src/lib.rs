@@ -70,7 +70,11 @@ pub fn main() -> std::process::ExitCode {
             return failure.status.into();
         }
     };
-    match runtime.block_on(commands::run(cli)) {
+    let result = runtime.block_on(commands::run(cli));
+    // A blocking task may still wait (a FIFO's open, a lock) after a signal
+    // ended the command: the process ends without waiting for it.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+    match result {
         Ok(status) => status.into(),
         Err(failure) => {
             report(&failure, json);
