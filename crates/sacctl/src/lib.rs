@@ -71,9 +71,15 @@ pub fn main() -> std::process::ExitCode {
         }
     };
     let result = runtime.block_on(commands::run(cli));
-    // A blocking task may still wait (a FIFO's open, a lock) after a signal
-    // ended the command: the process ends without waiting for it.
-    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+    // After a signal a blocking task may still wait (a FIFO's open, a
+    // lock): the process ends without waiting for it. Otherwise every
+    // blocking task (an emulator's last write) finishes first.
+    let signalled = matches!(&result, Err(f) if matches!(f.status, ExitStatus::Interrupted | ExitStatus::Terminated));
+    if signalled {
+        runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+    } else {
+        drop(runtime);
+    }
     match result {
         Ok(status) => status.into(),
         Err(failure) => {
