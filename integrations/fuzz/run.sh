@@ -7,7 +7,10 @@
 #  3. `schemathesis run` against the browser domain (every operation) and against the direct API
 #     domain (the operations it serves), checking: no 5xx, every answer within
 #     FUZZ_MAX_RESPONSE_TIME seconds (no hang), and the emulator still alive at the end (no crash);
-#  4. last, the operations that end sessions or replace the tenant (reset, tenant loading, and
+#  4. hostile.py: hand-made cases a schema-driven fuzzer does not reach (a $filter nested
+#     thousands deep, expressions and values tens of kilobytes long, JSON, TOML and SAML bodies
+#     nested 100,000 deep), on both domains: no 5xx, an answer in time, the emulator alive after each;
+#  5. last, the operations that end sessions or replace the tenant (reset, tenant loading, and
 #     advancing the emulator time, which expires the pass's token and session).
 # Not fuzzed: POST /emulator/faults, whose job is to make the emulator answer 5xx, drop
 # connections, delay answers or abort on purpose.
@@ -82,6 +85,8 @@ shared="$(python3 -c 'import json,sys,re
 doc = json.load(open(sys.argv[1]))
 print("^(" + "|".join(re.escape(p) for p, item in doc["paths"].items() if "servers" not in item) + ")$")' "$work/openapi.json")"
 fuzz api-domain "$api" --include-path-regex "$shared" || status=1
+echo "== hostile cases (deep nesting, long expressions)" >&2
+"$work/venv/bin/python" "$here/hostile.py" "$tenant" "$api" "$token" "$csrf" "$cookie" || status=1
 # Three operations: a quarter of the time budget is plenty.
 max_time=$(((max_time + 3) / 4)) fuzz browser-domain-resets "$tenant" --include-path-regex "$last" || status=1
 

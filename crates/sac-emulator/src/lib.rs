@@ -31,6 +31,7 @@ pub mod api;
 pub mod auth;
 pub mod clock;
 pub mod engine;
+mod peers;
 pub mod secrets;
 pub mod store;
 pub mod tenant;
@@ -102,11 +103,15 @@ pub struct ConnectionLimits {
     /// Connections open at once per port; further ones wait in the
     /// listen backlog until one closes (default 512).
     pub max_connections: usize,
+    /// Connections one peer address may hold open at once per port; one
+    /// more from it is closed at once (default 128), so one peer cannot
+    /// hold every slot.
+    pub max_per_peer: usize,
 }
 
 impl Default for ConnectionLimits {
     fn default() -> Self {
-        ConnectionLimits { header_read_timeout: Duration::from_secs(20), max_connections: 512 }
+        ConnectionLimits { header_read_timeout: Duration::from_secs(20), max_connections: 512, max_per_peer: 128 }
     }
 }
 
@@ -220,7 +225,7 @@ async fn tick(state: AppState, mut stop: watch::Receiver<bool>) {
 }
 
 /// Accepts connections until told to stop, at most `limits.max_connections`
-/// at once. A response marked with [`api::middleware::faults::DropConnection`] closes
+/// at once and `limits.max_per_peer` of them from one address. A response marked with [`api::middleware::faults::DropConnection`] closes
 /// its connection without an answer.
 async fn serve_listener(
     listener: TcpListener,
@@ -230,6 +235,7 @@ async fn serve_listener(
 ) {
     let graceful = GracefulShutdown::new();
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let peers = peers::Peers::default();
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new()).header_read_timeout(limits.header_read_timeout);
     loop {
@@ -242,7 +248,7 @@ async fn serve_listener(
             },
             _ = stop.changed() => break,
         };
-        let (stream, _) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(conn) => conn,
                 Err(e) => {
@@ -252,6 +258,10 @@ async fn serve_listener(
                 }
             },
             _ = stop.changed() => break,
+        };
+        let Some(peer_slot) = peers.admit(peer.ip(), limits.max_per_peer) else {
+            tracing::warn!(peer = %peer.ip(), "a peer opened more connections than it may hold: closed");
+            continue;
         };
         let router = router.clone();
         let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
@@ -268,7 +278,7 @@ async fn serve_listener(
         let watched = graceful.watch(connection);
         tokio::spawn(async move {
             let _ = watched.await;
-            drop(slot);
+            drop((slot, peer_slot));
         });
     }
     drop(listener);

@@ -70,7 +70,17 @@ pub fn main() -> std::process::ExitCode {
             return failure.status.into();
         }
     };
-    match runtime.block_on(commands::run(cli)) {
+    let result = runtime.block_on(commands::run(cli));
+    // After a signal a blocking task may still wait (a FIFO's open, a
+    // lock): the process ends without waiting for it. Otherwise every
+    // blocking task (an emulator's last write) finishes first.
+    let signalled = matches!(&result, Err(f) if matches!(f.status, ExitStatus::Interrupted | ExitStatus::Terminated));
+    if signalled {
+        runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+    } else {
+        drop(runtime);
+    }
+    match result {
         Ok(status) => status.into(),
         Err(failure) => {
             report(&failure, json);

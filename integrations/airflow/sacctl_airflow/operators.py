@@ -267,7 +267,8 @@ class SacImportPushOperator(SacctlRunOperator):
 
     The upload happens in the task (the rows travel from the worker); once SAC writes, the task
     waits for the job like the other operators (`import status`, deferrable). A try killed during
-    the upload leaves a job that was never run, which writes nothing.
+    the upload (SIGTERM) deletes its job, which never ran and wrote nothing, before sacctl exits,
+    so killed tries do not pile up open jobs against SAC's limits per user and model.
     """
 
     kind = "import"

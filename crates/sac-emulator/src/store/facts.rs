@@ -219,6 +219,17 @@ impl Reader<'_> {
         Ok(stmt.query_row(rusqlite::params_from_iter(args), |r| r.get(0))?)
     }
 
+    /// How many facts have every `column = value` of `conditions`, as
+    /// [`Reader::facts`] selects them (a condition naming no column of the
+    /// table matches nothing).
+    pub fn fact_count_where(&self, table: &FactTable, conditions: &[(String, String)]) -> StoreResult<i64> {
+        let Some(filter) = table.filter(conditions, 1) else { return Ok(0) };
+        let where_clause = if filter.is_empty() { String::new() } else { format!(" WHERE {filter}") };
+        let args = conditions.iter().map(|(_, v)| SqlValue::Text(v.clone()));
+        let mut stmt = self.conn().prepare_cached(&format!("SELECT COUNT(*) FROM {}{where_clause}", table.table()))?;
+        Ok(stmt.query_row(rusqlite::params_from_iter(args), |r| r.get(0))?)
+    }
+
     pub fn fact_count(&self, table: &FactTable) -> StoreResult<i64> {
         let mut stmt = self.conn().prepare_cached(&format!("SELECT COUNT(*) FROM {}", table.table()))?;
         Ok(stmt.query_row([], |r| r.get(0)).optional()?.unwrap_or(0))

@@ -386,8 +386,11 @@ async fn the_data_directory_is_owner_only() {
 #[tokio::test]
 async fn a_connection_that_sends_nothing_is_closed_and_frees_its_slot() {
     use tokio::io::AsyncReadExt;
-    let connections =
-        sac_emulator::ConnectionLimits { header_read_timeout: Duration::from_millis(300), max_connections: 1 };
+    let connections = sac_emulator::ConnectionLimits {
+        header_read_timeout: Duration::from_millis(300),
+        max_connections: 1,
+        ..Default::default()
+    };
     let emu = start_with(Config { clock: ClockMode::Immediate, connections, ..Config::default() }).await;
     let address = emu.emu.urls.tenant_url.trim_start_matches("http://").to_string();
     let mut idle = tokio::net::TcpStream::connect(&address).await.unwrap();

@@ -10,6 +10,7 @@ mod dataimport;
 mod dataimport_fidelity;
 mod faults_admin;
 mod fidelity;
+mod hostile_peers;
 mod legacy;
 mod masterdata;
 mod monitoring;

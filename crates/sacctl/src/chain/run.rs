@@ -12,7 +12,7 @@ use sac_client::Client;
 use super::file::{Action, Chain, OnFailure, Step};
 use super::load::load_with;
 use super::plan::order;
-use super::state::{self, ChainState, StepState, StepStatus};
+use super::state::{self, ChainState, StateFile, StepState, StepStatus};
 use super::steps::{self, Identity, Outcome, Recorder, Resume};
 use super::summary::{summary, worst};
 use crate::cli::{ChainRunArgs, ConnectionArgs};
@@ -26,24 +26,38 @@ use crate::signals::interrupted;
 
 /// The state and the one place that writes it.
 struct Ledger {
-    state: Mutex<ChainState>,
+    /// The state and its file, under one lock: one writer.
+    state: Mutex<(ChainState, StateFile)>,
     path: PathBuf,
     printer: Printer,
 }
 
 impl Ledger {
-    /// Changes the state and writes it at once (under the lock: one writer).
+    /// Changes the state and records the change at once (the steps that
+    /// changed, appended to the state file's journal).
     fn update<T>(&self, change: impl FnOnce(&mut ChainState) -> T) -> T {
-        let mut state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let out = change(&mut state);
-        if let Err(e) = state.write(&self.path) {
+        let mut guard = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let (state, file) = &mut *guard;
+        let before = state.clone();
+        let out = change(state);
+        if let Err(e) = file.record(&before, state) {
             self.printer.important(&format!("warning: cannot write the state file {}: {e}", self.path.display()));
         }
         out
     }
 
+    /// Writes the state whole, as the chain ended, and drops the journal.
+    fn compact(&self) {
+        let mut guard = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let (state, file) = &mut *guard;
+        if let Err(e) = file.compact(state) {
+            self.printer.important(&format!("warning: cannot write the state file {}: {e}", self.path.display()));
+        }
+        tracing::info!(bytes = file.written(), "state file written");
+    }
+
     fn read<T>(&self, look: impl FnOnce(&ChainState) -> T) -> T {
-        look(&self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
+        look(&self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).0)
     }
 }
 
@@ -128,6 +142,7 @@ fn initial_state(
         ended_at: None,
         resume,
         steps,
+        journal: None,
     };
     (state, resumes)
 }
@@ -278,13 +293,13 @@ pub async fn run(printer: Printer, args: ChainRunArgs) -> Result<ExitStatus, Fai
             }
         }
     }
-    state
-        .write(&state_path)
+    let mut state = state;
+    let file = StateFile::create(&state_path, &mut state)
         .map_err(|e| Failure::usage(format!("cannot write the state file {}: {e}", state_path.display())))?;
     if args.state.is_none() && args.resume.is_none() {
         printer.important(&format!("state file: {}", state_path.display()));
     }
-    let ledger = Ledger { state: Mutex::new(state), path: state_path.clone(), printer };
+    let ledger = Ledger { state: Mutex::new((state, file)), path: state_path.clone(), printer };
     let order = order(&chain);
     let mut running = FuturesUnordered::new();
     let mut stopped_by: Option<String> = None;
@@ -353,6 +368,7 @@ pub async fn run(printer: Printer, args: ChainRunArgs) -> Result<ExitStatus, Fai
     // Steps resumed as done succeeded: they add nothing worse than 0.
     let exit = worst(exits.into_iter().chain(interrupt));
     ledger.update(|s| finish(s, exit, stopped_by.as_deref()));
+    ledger.compact();
     let final_state = ledger.read(Clone::clone);
     if printer.json() {
         printer.result_json(&serde_json::to_value(&final_state).expect("the state serializes"));

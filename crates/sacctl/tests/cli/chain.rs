@@ -157,8 +157,30 @@ needs = ["master"]
 duration = "10ms"
 "#;
 
+/// The state of a chain as it stands: the state file, and while the chain
+/// runs the changes in its journal (`<state>.journal`, one JSON line per
+/// changed step after a header naming the snapshot's `journal`).
 async fn read_state(path: &std::path::Path) -> Option<Value> {
-    serde_json::from_str(&tokio::fs::read_to_string(path).await.ok()?).ok()
+    let mut state: Value = serde_json::from_str(&tokio::fs::read_to_string(path).await.ok()?).ok()?;
+    let Some(generation) = state.get("journal").cloned() else { return Some(state) };
+    let journal = tokio::fs::read_to_string(path.with_extension("json.journal")).await.unwrap_or_default();
+    let mut lines = journal.lines().map(serde_json::from_str::<Value>);
+    if lines.next().and_then(Result::ok) != Some(json!({"journal": generation})) {
+        return Some(state);
+    }
+    for line in lines.map_while(Result::ok) {
+        if let Some(step) = line.get("step") {
+            let steps = state["steps"].as_array_mut()?;
+            if let Some(known) = steps.iter_mut().find(|s| s["name"] == step["name"]) {
+                *known = step.clone();
+            }
+        } else if let Some(chain) = line.get("chain").and_then(Value::as_object) {
+            for (key, value) in chain {
+                state[key] = value.clone();
+            }
+        }
+    }
+    Some(state)
 }
 
 /// Waits until the state file says `check`.

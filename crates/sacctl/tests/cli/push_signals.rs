@@ -68,3 +68,32 @@ async fn a_signal_mid_push_deletes_its_job_unless_keep_job() {
     assert_eq!(left, std::slice::from_ref(&job), "--keep-job keeps it");
     assert!(stderr.contains(&format!("sacctl import delete {job}")), "how to delete it: {stderr}");
 }
+
+/// `--file` a FIFO no one writes to: opening it blocks until a writer
+/// comes, and SIGINT/SIGTERM must still end sacctl (no job was opened).
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn a_signal_ends_a_push_blocked_opening_a_fifo() {
+    let mut env = setup(ClockMode::Immediate).await;
+    env.sign_in_as(Who::Technical);
+    let dir = tempfile::tempdir().unwrap();
+    for (name, signal, expected) in [("rows.csv", "-INT", 130), ("rows.json", "-TERM", 143)] {
+        let fifo = dir.path().join(name);
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+        assert!(made.success());
+        let args = ["import", "push", "--model", "SALES_PLAN", "--file", fifo.to_str().unwrap()];
+        let mut child = env.command(&args).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let pid = child.id().unwrap().to_string();
+        assert!(std::process::Command::new("kill").args([signal, &pid]).status().unwrap().success());
+        let status = tokio::time::timeout(Duration::from_secs(30), child.wait()).await;
+        let Ok(status) = status else {
+            let _ = child.kill().await;
+            panic!("{name}: sacctl did not end on {signal} while opening the FIFO");
+        };
+        let mut stderr = String::new();
+        tokio::io::AsyncReadExt::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).await.unwrap();
+        assert_eq!(status.unwrap().code(), Some(expected), "{name}: {stderr}");
+        assert!(jobs(&env).await.is_empty(), "no job was opened");
+    }
+}

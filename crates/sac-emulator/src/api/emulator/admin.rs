@@ -329,7 +329,7 @@ pub async fn clear_requests(State(state): State<AppState>) -> Response {
         ("limit" = Option<i64>, Query, description = "Rows to return (default 1000)"),
     ),
     responses(
-        (status = 200, description = "Stored rows, ordered; any other query parameter `column=value` filters fact rows", content_type = "application/json"),
+        (status = 200, description = "Stored rows, ordered; any other query parameter `column=value` filters fact rows, and `total` counts the rows that filter selects", content_type = "application/json"),
         (status = 400, description = "offset or limit is not a whole number", content_type = "application/json"),
         (status = 404, description = "No such model or dimension", content_type = "application/json"),
         (status = 421, description = "The Host does not name the emulator", content_type = "application/json"),
@@ -364,7 +364,8 @@ pub async fn model_rows(
                 .collect();
             let query = FactQuery { conditions: &filter, offset, limit, ..Default::default() };
             let rows = r.facts(&table, &query)?.iter().map(|f| f.to_row(&table)).collect();
-            Ok((r.fact_count(&table)?, rows))
+            // `total` counts the rows the filter selects, not the whole table.
+            Ok((r.fact_count_where(&table, &filter)?, rows))
         }
         None => Ok((r.member_count(&bare)?, r.members(&bare, offset, limit)?)),
     });

@@ -2,6 +2,7 @@
 //! a job taken up again, and what a job means (exit status, JSON document,
 //! line).
 
+mod input;
 mod progress;
 mod rejections;
 pub mod rows;
@@ -18,7 +19,7 @@ use sac_types::dataimport::{status, CreateJob, JobSettings, JobStatus};
 use serde_json::{json, Value};
 
 use self::progress::PushProgress;
-use self::rows::{json_to_csv, key_columns, write_rejects};
+use self::rows::{key_columns, write_rejects};
 pub use self::stop::stopped;
 use super::outcome::{Note, Outcome};
 use super::wait::Waiting;
@@ -166,24 +167,16 @@ pub async fn push(
         }),
     };
     let stdin = push.file.as_os_str() == "-";
-    let is_json = push.file.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
-    let (input, size): (Box<dyn Read + Send>, Option<u64>) = if stdin {
-        (Box::new(std::io::stdin()), None)
+    let (input, size) = if stdin {
+        let input: Box<dyn Read + Send> = Box::new(std::io::stdin());
+        (input, None)
     } else {
-        let file = std::fs::File::open(&push.file)
-            .map_err(|e| Failure::usage(format!("cannot open {}: {e}", push.file.display())))?;
-        if is_json {
-            let mut text = String::new();
-            std::io::BufReader::new(file)
-                .read_to_string(&mut text)
-                .map_err(|e| Failure::usage(format!("cannot read {}: {e}", push.file.display())))?;
-            let csv = json_to_csv(&text, &push.file.display().to_string())?;
-            let len = csv.len() as u64;
-            (Box::new(std::io::Cursor::new(csv)), Some(len))
-        } else {
-            let len = file.metadata().ok().map(|m| m.len());
-            (Box::new(std::io::BufReader::with_capacity(1 << 20, file)), len)
-        }
+        // Off the async workers: opening a FIFO blocks until a writer comes,
+        // and a signal must still end sacctl meanwhile.
+        let file = push.file.clone();
+        tokio::task::spawn_blocking(move || input::open(&file))
+            .await
+            .map_err(|e| Failure::usage(format!("cannot open {}: {e}", push.file.display())))??
     };
     let reporter = PushProgress::new(printer, size, &push.model, profile, on_job);
     // A pivoted file has no column per key dimension: its repeated keys are not counted.
