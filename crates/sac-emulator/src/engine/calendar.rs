@@ -71,10 +71,11 @@ struct Pass {
 }
 
 impl Engine {
-    /// An event and its tasks, after letting the calendar move; a read
-    /// counts as a status read of the tasks' running executions.
-    pub fn calendar_event(&self, event_id: &str) -> StoreResult<Option<EventView>> {
-        self.advance_calendar(true)?;
+    /// An event and its tasks, after letting the calendar move; a client's
+    /// read (`count_read`) counts as a status read of the tasks' running
+    /// executions, the look-up before a change does not.
+    pub fn calendar_event(&self, event_id: &str, count_read: bool) -> StoreResult<Option<EventView>> {
+        self.advance_calendar(count_read)?;
         self.store.read(|r| {
             let Some(event) = r.calendar_event(event_id)? else { return Ok(None) };
             let children = r.calendar_children(event_id)?;
