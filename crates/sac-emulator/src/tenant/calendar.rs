@@ -279,6 +279,9 @@ pub fn instant(text: &str) -> Option<i64> {
 mod tests {
     use super::*;
 
+    /// A change that breaks the demo tenant.
+    type Change = fn(&mut Tenant);
+
     fn broken(change: impl FnOnce(&mut Tenant)) -> String {
         let mut tenant = Tenant::demo();
         change(&mut tenant);
@@ -288,7 +291,7 @@ mod tests {
     #[test]
     fn the_demo_calendar_is_consistent_and_bad_calendars_are_refused_with_the_reason() {
         assert_eq!(problem(&Tenant::demo()), None);
-        let cases: [(&str, fn(&mut Tenant)); 9] = [
+        let cases: [(&str, Change); 9] = [
             ("listed twice", |t| t.calendar.push(t.calendar[0].clone())),
             ("owner NOBODY", |t| t.calendar[0].owner = "NOBODY".into()),
             ("UTC timestamps", |t| t.calendar[0].start = "tomorrow".into()),

@@ -410,3 +410,47 @@ async fn reads_of_the_process_count_as_status_reads_of_its_running_task() {
     let second = event(&emu, &token, &id).await;
     assert_eq!((second["status"].as_str(), second["progress"].as_u64()), (Some("successful"), Some(100)), "{second}");
 }
+
+/// An automatic multi action task runs as its owner: a viewer may not run
+/// multi actions, so the task fails, and the process with it.
+#[tokio::test]
+async fn a_task_owned_by_a_viewer_fails() {
+    let emu = start().await;
+    let mut tenant = Tenant::demo();
+    tenant.calendar[1].owner = "VIEWER".into();
+    emu.load_tenant_toml(tenant.to_toml()).await;
+    let token = emu.client_credentials_token().await;
+    assert_eq!(patch(&emu, &token, CALENDAR_PROCESS_ID, "open").await.0, 200);
+    let process = event(&emu, &token, CALENDAR_PROCESS_ID).await;
+    assert_eq!(
+        (process["status"].as_str(), process["childEvents"][0]["status"].as_str()),
+        (Some("failed"), Some("failed"))
+    );
+    let execution = process["childEvents"][0]["executionId"].as_str().unwrap();
+    let user = emu.password_token(PLANNER).await;
+    let path = format!("/api/v1/multiActions/t.G:MA_LOAD_ZEPPART/executions/{execution}");
+    let (status, body) = send(&emu, Method::GET, &path, &user, None).await;
+    assert_eq!((status.as_u16(), body["status"].as_str()), (200, Some("failed")), "{body}");
+    assert!(body["executionResult"]["messages"][0]["message"].as_str().unwrap().contains("VIEWER"), "{body}");
+}
+
+/// A task copied alone (93a8101e: "a single calendar event") joins the
+/// process of its original and runs when that process does.
+#[tokio::test]
+async fn a_task_copied_alone_joins_its_process() {
+    let emu = start().await;
+    let token = emu.client_credentials_token().await;
+    let answer = copy(&emu, &token, CALENDAR_TASK_ID, true).await;
+    let task = answer["event"]["id"].as_str().unwrap();
+    let copied = event(&emu, &token, task).await;
+    assert_eq!((copied["status"].as_str(), copied["parentId"].as_str()), (Some("open"), Some(CALENDAR_PROCESS_ID)));
+    assert!(copied.get("childEvents").is_none(), "a task has no children");
+    // It waits for its process, which is inactive; opened, the process runs both tasks.
+    assert_eq!(event(&emu, &token, CALENDAR_PROCESS_ID).await["childEvents"].as_array().unwrap().len(), 2);
+    assert_eq!(patch(&emu, &token, CALENDAR_PROCESS_ID, "open").await.0, 200);
+    let process = event(&emu, &token, CALENDAR_PROCESS_ID).await;
+    assert_eq!(process["status"], "successful", "{process}");
+    let executions: Vec<&str> =
+        process["childEvents"].as_array().unwrap().iter().map(|c| c["executionId"].as_str().unwrap()).collect();
+    assert_ne!(executions[0], executions[1], "each task ran its own execution");
+}

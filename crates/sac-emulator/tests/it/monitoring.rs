@@ -217,6 +217,15 @@ async fn data_action_statistics_list_the_copies_of_multi_actions_and_calendar_ta
     assert_eq!(names, [PLANNER, "VIEWER"]);
     let resources = statistics(&emu, &token, "/api/v1/monitoring/resource").await;
     assert!(resources.column("fileName").contains(&"t.G:MA_LOAD_ZEPPART"));
+    // Each version of each model with the facts it holds: Forecast got Actual's 60.
+    let versions = statistics(&emu, &token, "/api/v1/monitoring/planningVersion").await;
+    let sales: Vec<(&str, &str)> = versions
+        .lines
+        .iter()
+        .filter(|l| l["model"] == "SALES_PLAN")
+        .map(|l| (l["version"].as_str(), l["rowCount"].as_str()))
+        .collect();
+    assert_eq!(sales, [("public.Actual", "60"), ("public.Plan", "0"), ("public.Forecast", "60")]);
 }
 
 #[tokio::test]

@@ -109,6 +109,10 @@ pub fn facts() -> Vec<Fact> {
             ],
         ),
         fact(
+            "11cb2108: there is no list of events (GET /events is 405, SAC-MCP field notes)",
+            vec![get(Api, Client, EVENTS).status(405)],
+        ),
+        fact(
             "93a8101e: a copy of an unknown event is 404",
             vec![post_json(Api, Client, EVENTS, r#"{"referenceEventId":"NO_SUCH_EVENT","autoActivate":true}"#)
                 .status(404)],

@@ -8,9 +8,9 @@
 //! `planningDataAction` (PLANNING_DATA_ACTIONS) one line per data action
 //! execution, of multi actions and of calendar tasks (`data_actions.rs`);
 //! `user` the tenant's users and `resource` its models, dimensions and
-//! multi actions; the models the emulator has no data for (licenses,
-//! sessions, performance, errors, version statistics) answer their header
-//! and no lines (`system.rs`). A name SAP does not list is a 400.
+//! multi actions, `planningVersion` each model version with its facts; the
+//! models the emulator has no data for (licenses, sessions, performance,
+//! errors) answer their header and no lines (`system.rs`). A name SAP does not list is a 400.
 //!
 //! What SAP's page leaves open, and the emulator decides (assumptions, also
 //! in docs/emulator.md): who may call it (as the Data Export API: a tenant
@@ -267,6 +267,7 @@ pub async fn statistics(
             // Oldest first as stored; the page's order is newest first unless asked otherwise.
             (&data_actions::COLUMNS, runs.into_iter().rev().map(|run| data_actions::line(&tenant, run)).collect())
         }
+        "planningVersion" => (&system::VERSION_COLUMNS, state.store().read(|r| system::versions(&tenant, r))?),
         other => system::statistics(&tenant, other),
     };
     csv(columns, &page(lines, &request), &request.csv_name)
