@@ -155,21 +155,21 @@ pub async fn start(client: &Client, profile: &str, event_id: &str, start: Start)
 }
 
 /// Waits for `event_id` to end (or the timeout), then reads its hierarchy.
-/// `started`: the event was opened by us just now (any end counts);
-/// otherwise an end counts only after the event was seen open or running.
+/// Any end counts: the event is ours (a copy we made, an event our PATCH
+/// opened, whose answer already says `open`), or one `calendar wait` was
+/// asked about.
 pub async fn wait<R: CalendarReporter>(
     client: &Client,
     profile: &str,
     event_id: &str,
     waiting: &Waiting,
-    started: bool,
     reporter: &R,
 ) -> Result<Outcome, Failure> {
     let going = going(profile, event_id);
     going.declare();
     let calendar = client.calendar();
     let outcome =
-        calendar.wait(event_id, &waiting.policy(), started, reporter).await.map_err(calendar_failure).going(&going)?;
+        calendar.wait(event_id, &waiting.policy(), true, reporter).await.map_err(calendar_failure).going(&going)?;
     let (event, timed_out) = match outcome {
         CalendarOutcome::Finished(event) => (event, false),
         CalendarOutcome::TimedOut(event) => (event, true),
