@@ -134,14 +134,17 @@ pub async fn start(client: &Client, profile: &str, event_id: &str, start: Start)
     match calendar.set_status(event_id, StatusChange::Open, start.notify).await {
         Ok(_) => {}
         // The answer is lost: read what SAC did instead of sending it again.
+        // An event changes only when it is opened (it was neither open nor
+        // running before), so any change, running or already ended again,
+        // is our opening; an event exactly as before was not opened (yet).
         Err(e) if e.class() == ErrorClass::Unreachable => {
             let now = calendar.event(event_id).await.map_err(calendar_failure).going(&going)?;
-            if !matches!(now.status(), CalendarStatus::Open | CalendarStatus::InProgress | CalendarStatus::OnHold) {
+            if now == before {
                 let mut failure = Failure::new(
                     ExitStatus::Unreachable,
                     anyhow::anyhow!(
                         "it is unknown whether calendar event {event_id} was opened: the answer was lost ({e}) and the \
-                         event is {} now",
+                         event is {} as before",
                         now.status()
                     ),
                 );

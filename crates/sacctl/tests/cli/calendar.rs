@@ -205,3 +205,44 @@ async fn a_chain_step_runs_the_process_and_records_its_event() {
     let failed = env.run(&["chain", "run", chain.to_str().unwrap(), "--output", "json"]).await;
     assert_eq!(code(&failed), 1, "{}", describe(&failed));
 }
+
+/// The requests the emulator received with `method` on a path starting with `prefix`.
+async fn received(env: &Env, method: &str, prefix: &str) -> usize {
+    let requests = env.requests().await;
+    requests.iter().filter(|r| r["method"] == method && r["path"].as_str().unwrap_or("").starts_with(prefix)).count()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_start_whose_answer_is_lost_is_never_sent_again() {
+    let env = technical(ClockMode::Immediate).await;
+    // The copy is made, its answer lost: nobody can find the copy (no list of events), so exit 8, one POST.
+    let lost = json!({"path": "/api/v1/calendar/events", "method": "POST", "drop_response": true, "times": 1});
+    env.admin("/emulator/faults", lost).await;
+    env.requests_clear().await;
+    let copy = env.run(RUN).await;
+    assert_eq!(code(&copy), 8, "{}", describe(&copy));
+    assert!(stderr(&copy).contains("before copying again"), "{}", describe(&copy));
+    assert_eq!(received(&env, "POST", "/api/v1/calendar/events").await, 1, "the copy is not sent again");
+
+    // The opening is made, its answer lost: sacctl reads the event, sees it open and waits for it; one PATCH.
+    let lost = json!({"path": format!("/api/v1/calendar/events/{PROCESS}"), "method": "PATCH", "drop_response": true, "times": 1});
+    env.admin("/emulator/faults", lost).await;
+    env.requests_clear().await;
+    let opened = env
+        .run(&[
+            "calendar",
+            "run",
+            PROCESS,
+            "--wait",
+            "--poll-interval",
+            "100ms",
+            "--timeout",
+            "60s",
+            "--output",
+            "json",
+        ])
+        .await;
+    assert_eq!(code(&opened), 0, "{}", describe(&opened));
+    assert_eq!(json_doc(&opened)["status"], "successful");
+    assert_eq!(received(&env, "PATCH", "/api/v1/calendar/events/").await, 1, "the opening is not sent again");
+}
