@@ -19,13 +19,13 @@ use serde_json::Value;
 use super::data_actions::{data_action_run, SUCCESSFUL};
 pub use super::lifecycle::calendar_event::Requested;
 use super::lifecycle::calendar_event::{next, patch, process_outcome, Progress};
-use super::multiactions::utc_millis;
+use super::multiactions::{message, utc_millis};
 use super::{planning, Engine};
 use crate::clock::ClockMode;
 use crate::secrets::random_id;
 use crate::store::{CalendarEventRecord, DataActionRunRecord, MaExecutionRecord, StoreError, StoreResult, Writer};
 use crate::tenant::calendar::{instant, Trigger};
-use crate::tenant::{EventKind, EventStatus, Tenant};
+use crate::tenant::{EventKind, EventStatus, Role, Tenant};
 
 /// Why a PATCH or a copy was not done.
 #[derive(Debug)]
@@ -71,10 +71,11 @@ struct Pass {
 }
 
 impl Engine {
-    /// An event and its tasks, after letting the calendar move; a read
-    /// counts as a status read of the tasks' running executions.
-    pub fn calendar_event(&self, event_id: &str) -> StoreResult<Option<EventView>> {
-        self.advance_calendar(true)?;
+    /// An event and its tasks, after letting the calendar move; a client's
+    /// read (`count_read`) counts as a status read of the tasks' running
+    /// executions, the look-up before a change does not.
+    pub fn calendar_event(&self, event_id: &str, count_read: bool) -> StoreResult<Option<EventView>> {
+        self.advance_calendar(count_read)?;
         self.store.read(|r| {
             let Some(event) = r.calendar_event(event_id)? else { return Ok(None) };
             let children = r.calendar_children(event_id)?;
@@ -92,7 +93,6 @@ impl Engine {
         event_id: &str,
         requested: Requested,
     ) -> Result<CalendarEventRecord, CalendarError> {
-        let now = self.now_ms();
         let mut changed = {
             let _writer = self.transition();
             self.store.write(|w| {
@@ -110,16 +110,17 @@ impl Engine {
                         }
                     }
                 }
-                let runs = parent_status.is_none_or(|p| p == EventStatus::InProgress);
-                let due = instant(&own.spec.start).is_some_and(|start| start <= now);
-                Ok(Ok((own, runs && due)))
+                Ok(Ok(own))
             })??
         };
         self.advance_calendar(false)?;
-        if changed.1 {
-            changed.0.status = next(changed.0.status, Progress::Start).unwrap_or(changed.0.status);
+        // An opened event that started meanwhile (its time had come) is
+        // answered In Progress, whatever it went on to do.
+        let now = self.store.read(|r| r.calendar_event(event_id))?.ok_or(CalendarError::NotFound)?;
+        if changed.status == EventStatus::Open && now.status != EventStatus::Open {
+            changed.status = EventStatus::InProgress;
         }
-        Ok(changed.0)
+        Ok(changed)
     }
 
     /// Copies an event with all its tasks (SAP help 93a8101e): the copy
@@ -316,7 +317,7 @@ fn start_task(
             let parameters: serde_json::Map<String, Value> =
                 task.spec.parameters.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
             let (due_at_ms, polls_left) = engine.clock().finish_plan(now);
-            let execution = MaExecutionRecord {
+            let mut execution = MaExecutionRecord {
                 execution_id: random_id(),
                 multi_action,
                 status: "running".into(),
@@ -328,6 +329,19 @@ fn start_task(
                 due_at_ms,
                 polls_left,
             };
+            // The owner runs it: a viewer may not, as on the Multi Actions API.
+            let owner = tenant.user(&task.spec.owner);
+            if owner.is_none_or(|u| u.role == Role::Viewer) {
+                execution.status = "failed".into();
+                execution.end_time = Some(utc_millis(now));
+                (execution.due_at_ms, execution.polls_left) = (None, None);
+                let text = format!(
+                    "User {} is not authorized to execute the multi action {}",
+                    task.spec.owner, execution.multi_action
+                );
+                execution.messages =
+                    Value::Array(vec![message("403", "error", text, Value::Array(vec![]))]).to_string();
+            }
             w.insert_ma_execution(&execution)?;
             pass.started.push(execution.execution_id.clone());
             task.execution_id = Some(execution.execution_id);

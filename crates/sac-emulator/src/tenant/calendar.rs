@@ -213,7 +213,7 @@ pub(super) fn problem(tenant: &Tenant) -> Option<String> {
             return Some(format!("{at}: ends before it starts"));
         }
         if e.status == EventStatus::InProgress {
-            return Some(format!("{at}: an event cannot be seeded inProgress (seed it open)"));
+            return Some(format!("{at}: an event cannot be seeded inProgress (seed it open: it starts by itself)"));
         }
         match (&e.parent, e.kind) {
             (Some(_), EventKind::Process) => return Some(format!("{at}: a process cannot have a parent")),
@@ -273,4 +273,55 @@ pub(super) fn problem(tenant: &Tenant) -> Option<String> {
 /// A UTC timestamp as Unix milliseconds.
 pub fn instant(text: &str) -> Option<i64> {
     chrono::DateTime::parse_from_rfc3339(text).ok().map(|t| t.timestamp_millis())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A change that breaks the demo tenant.
+    type Change = fn(&mut Tenant);
+
+    fn broken(change: impl FnOnce(&mut Tenant)) -> String {
+        let mut tenant = Tenant::demo();
+        change(&mut tenant);
+        tenant.validate().expect_err("refused").to_string()
+    }
+
+    #[test]
+    fn the_demo_calendar_is_consistent_and_bad_calendars_are_refused_with_the_reason() {
+        assert_eq!(problem(&Tenant::demo()), None);
+        let cases: [(&str, Change); 9] = [
+            ("listed twice", |t| t.calendar.push(t.calendar[0].clone())),
+            ("owner NOBODY", |t| t.calendar[0].owner = "NOBODY".into()),
+            ("UTC timestamps", |t| t.calendar[0].start = "tomorrow".into()),
+            ("ends before it starts", |t| t.calendar[0].end = "2020-01-01T00:00:00Z".into()),
+            ("seeded inProgress", |t| t.calendar[0].status = EventStatus::InProgress),
+            ("not a process", |t| t.calendar[1].parent = Some("NOPE".into())),
+            ("names a multi action", |t| t.calendar[1].multi_action = Some("NOPE".into())),
+            ("parameter TargetVersion", |t| t.calendar[1].parameters.clear()),
+            ("depends on unknown event", |t| {
+                t.calendar[1].dependencies =
+                    vec![Dependency { event: "NOPE".into(), statuses: vec![EventStatus::Successful] }]
+            }),
+        ];
+        for (wanted, change) in cases {
+            let message = broken(change);
+            assert!(message.contains(wanted), "{wanted}: {message}");
+        }
+    }
+
+    #[test]
+    fn statuses_have_the_calendar_apis_names() {
+        let names: Vec<&str> = EventStatus::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(
+            names,
+            ["inactive", "open", "inProgress", "successful", "partiallySuccessful", "failed", "onHold", "canceled"]
+        );
+        for status in EventStatus::ALL {
+            assert_eq!(EventStatus::parse(status.as_str()), Some(status));
+            let json = serde_json::to_string(&status).unwrap();
+            assert_eq!(json, format!("\"{}\"", status.as_str()));
+        }
+    }
 }

@@ -29,6 +29,9 @@ pub const CALENDAR_TASK_ID: &str = "C4E7A1B2D3F44C5D8E9FA0B1C2D3E4F6";
 /// The technical client (Data Import, Data Export, Calendar and Monitoring
 /// services; client credentials): id, secret.
 pub const API_CLIENT: (&str, &str) = ("sacctl-api", "sacctl-api-secret");
+/// The technical client a machine uses for the Calendar API (client
+/// credentials): the same `sacctl-api`, whose access list has the Calendar Service.
+pub const CALENDAR_CLIENT: (&str, &str) = API_CLIENT;
 /// The interactive client (user grants): id, secret.
 pub const USER_CLIENT: (&str, &str) = ("sacctl-user", "sacctl-user-secret");
 /// The planner every user grant signs in as, and the demo users' password.

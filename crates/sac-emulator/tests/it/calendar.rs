@@ -353,6 +353,11 @@ async fn tasks_wait_for_the_start_date_their_process_and_their_dependencies() {
     assert_eq!((done["status"].as_str(), done["progress"].as_u64()), (Some("successful"), Some(100)));
     let plan = emu.admin_api.rows("t.G:SALES_PLAN", "&Version=public.Plan").await;
     assert_eq!(plan.len(), 60, "the data action task copied Actual into Plan");
+    let monitoring = emu.http.get(emu.api("/api/v1/monitoring/planningDataAction")).bearer_auth(&token).send().await;
+    let csv = monitoring.unwrap().text().await.unwrap();
+    let newest = csv.lines().nth(1).unwrap_or_default();
+    assert!(newest.starts_with("CALENDAR,t.G:SALES_PLAN,") && newest.contains(",DA_COPY_ACTUAL_PLAN,"), "{csv}");
+    assert!(newest.ends_with(",COPY_TASK"), "the line names the task: {newest}");
 
     // Canceled: a process that ended cannot be; one opened again can.
     assert_eq!(patch(&emu, &token, process, "canceled").await.0, 400);
@@ -360,4 +365,92 @@ async fn tasks_wait_for_the_start_date_their_process_and_their_dependencies() {
     let (status, body) = patch(&emu, &token, process, "canceled").await;
     assert_eq!((status.as_u16(), body["event"]["status"].as_str()), (200, Some("canceled")));
     assert_eq!(statuses(&event(&emu, &token, process).await), ["canceled", "canceled"]);
+}
+
+/// SAML bearer is two-legged (11cb2108): its client is checked as a client
+/// credentials client is (14de88fd), whoever the assertion names.
+#[tokio::test]
+async fn a_saml_bearer_token_needs_a_client_valid_for_the_calendar_service() {
+    let emu = start().await;
+    let grant = "urn:ietf:params:oauth:grant-type:saml2-bearer";
+    let assertion = emu.post_admin("/emulator/idp/assertion", json!({"user": PLANNER})).await;
+    let assertion = assertion["assertion"].as_str().unwrap().to_string();
+    // The interactive client may get the token, but it is no API Access client with the Calendar Service.
+    let interactive = emu.token(USER_CLIENT, &[("grant_type", grant), ("assertion", &assertion)]).await.access_token;
+    let path = format!("{EVENTS}/{CALENDAR_PROCESS_ID}");
+    let (status, body) = send(&emu, Method::GET, &path, &interactive, None).await;
+    assert_eq!((status.as_u16(), body["error"]["code"].as_str()), (400, Some("3401")), "{body}");
+    // The same user's authorization (three-legged) token through the same client is accepted.
+    let three_legged = emu.password_token(PLANNER).await;
+    assert_eq!(send(&emu, Method::GET, &path, &three_legged, None).await.0, 200);
+    // An API Access client with the Calendar Service that may use the SAML bearer grant: accepted.
+    let mut tenant = Tenant::demo();
+    tenant.clients[0].grants.push("saml2_bearer".into());
+    emu.load_tenant_toml(tenant.to_toml()).await;
+    let assertion = emu.post_admin("/emulator/idp/assertion", json!({"user": PLANNER})).await;
+    let assertion = assertion["assertion"].as_str().unwrap();
+    let technical = emu.token(API_CLIENT, &[("grant_type", grant), ("assertion", assertion)]).await.access_token;
+    let (status, body) = patch(&emu, &technical, CALENDAR_PROCESS_ID, "open").await;
+    assert_eq!((status.as_u16(), body["event"]["status"].as_str()), (200, Some("inProgress")), "{body}");
+}
+
+/// Under a poll-counted clock a read of the process is a status read of its
+/// task's execution: the task ends after as many reads as the clock says.
+#[tokio::test]
+async fn reads_of_the_process_count_as_status_reads_of_its_running_task() {
+    let emu = start_with(Config { clock: ClockMode::Polls { polls: 1 }, ..Config::default() }).await;
+    let token = emu.client_credentials_token().await;
+    let id = copy(&emu, &token, CALENDAR_PROCESS_ID, true).await["event"]["id"].as_str().unwrap().to_string();
+    let first = event(&emu, &token, &id).await;
+    assert_eq!(
+        (first["status"].as_str(), first["childEvents"][0]["status"].as_str()),
+        (Some("inProgress"), Some("inProgress"))
+    );
+    assert_eq!(first["progress"], 0);
+    let second = event(&emu, &token, &id).await;
+    assert_eq!((second["status"].as_str(), second["progress"].as_u64()), (Some("successful"), Some(100)), "{second}");
+}
+
+/// An automatic multi action task runs as its owner: a viewer may not run
+/// multi actions, so the task fails, and the process with it.
+#[tokio::test]
+async fn a_task_owned_by_a_viewer_fails() {
+    let emu = start().await;
+    let mut tenant = Tenant::demo();
+    tenant.calendar[1].owner = "VIEWER".into();
+    emu.load_tenant_toml(tenant.to_toml()).await;
+    let token = emu.client_credentials_token().await;
+    assert_eq!(patch(&emu, &token, CALENDAR_PROCESS_ID, "open").await.0, 200);
+    let process = event(&emu, &token, CALENDAR_PROCESS_ID).await;
+    assert_eq!(
+        (process["status"].as_str(), process["childEvents"][0]["status"].as_str()),
+        (Some("failed"), Some("failed"))
+    );
+    let execution = process["childEvents"][0]["executionId"].as_str().unwrap();
+    let user = emu.password_token(PLANNER).await;
+    let path = format!("/api/v1/multiActions/t.G:MA_LOAD_ZEPPART/executions/{execution}");
+    let (status, body) = send(&emu, Method::GET, &path, &user, None).await;
+    assert_eq!((status.as_u16(), body["status"].as_str()), (200, Some("failed")), "{body}");
+    assert!(body["executionResult"]["messages"][0]["message"].as_str().unwrap().contains("VIEWER"), "{body}");
+}
+
+/// A task copied alone (93a8101e: "a single calendar event") joins the
+/// process of its original and runs when that process does.
+#[tokio::test]
+async fn a_task_copied_alone_joins_its_process() {
+    let emu = start().await;
+    let token = emu.client_credentials_token().await;
+    let answer = copy(&emu, &token, CALENDAR_TASK_ID, true).await;
+    let task = answer["event"]["id"].as_str().unwrap();
+    let copied = event(&emu, &token, task).await;
+    assert_eq!((copied["status"].as_str(), copied["parentId"].as_str()), (Some("open"), Some(CALENDAR_PROCESS_ID)));
+    assert!(copied.get("childEvents").is_none(), "a task has no children");
+    // It waits for its process, which is inactive; opened, the process runs both tasks.
+    assert_eq!(event(&emu, &token, CALENDAR_PROCESS_ID).await["childEvents"].as_array().unwrap().len(), 2);
+    assert_eq!(patch(&emu, &token, CALENDAR_PROCESS_ID, "open").await.0, 200);
+    let process = event(&emu, &token, CALENDAR_PROCESS_ID).await;
+    assert_eq!(process["status"], "successful", "{process}");
+    let executions: Vec<&str> =
+        process["childEvents"].as_array().unwrap().iter().map(|c| c["executionId"].as_str().unwrap()).collect();
+    assert_ne!(executions[0], executions[1], "each task ran its own execution");
 }

@@ -372,3 +372,24 @@ async fn faults_clock_and_reset_from_the_console() {
     assert_eq!(browser.page("/emulator/ui").await.0, StatusCode::SEE_OTHER, "a reset forgets the session");
     assert_eq!(browser.submit("/emulator/ui/reset", &[("csrf", &token)]).await.0, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn the_calendar_page_shows_processes_their_tasks_and_the_executions_they_started() {
+    use sac_testkit::demo::{CALENDAR_PROCESS_ID, CALENDAR_PROCESS_NAME, CALENDAR_TASK_ID};
+    let emu = start().await;
+    let browser = sign_in(&emu, "JDOE").await;
+    let page = browser.read("/emulator/ui/calendar").await;
+    for text in [CALENDAR_PROCESS_NAME, CALENDAR_PROCESS_ID, CALENDAR_TASK_ID, "t.G:MA_LOAD_ZEPPART"] {
+        assert!(page.contains(text), "{text}: {page}");
+    }
+    assert!(page.contains(r#"data-status="inactive""#));
+    // A copy run through the Calendar API shows with its task's execution.
+    let token = emu.client_credentials_token().await;
+    let copy = json!({"referenceEventId": CALENDAR_PROCESS_ID, "autoActivate": true});
+    let created = emu.http.post(emu.api("/api/v1/calendar/events")).bearer_auth(&token).json(&copy).send().await;
+    let created: Value = created.unwrap().json().await.unwrap();
+    let page = browser.read("/emulator/ui/calendar").await;
+    assert!(page.contains(created["event"]["id"].as_str().unwrap()));
+    assert!(page.contains(&format!("copy of <code>{CALENDAR_PROCESS_ID}</code>")), "{page}");
+    assert!(page.contains(r#"data-status="successful""#) && page.contains("/emulator/ui/executions/"), "{page}");
+}

@@ -1,6 +1,7 @@
 //! The Monitoring API (SAP help "api/v1/monitoring", page hash 3e7214f8):
 //! the `dataManagement` statistics as CSV, one line per run of the demo
-//! schedule, with SAP's query parameters; who may read them, and refusals.
+//! schedule, with SAP's query parameters; `planningDataAction`, one line per
+//! data action execution; the other models; who may read them, and refusals.
 
 use reqwest::StatusCode;
 use sac_testkit::demo::{HISTORY_RUN_ID, PLANNER};
@@ -42,8 +43,10 @@ async fn get(emu: &Emu, token: &str, path_and_query: &str) -> reqwest::Response 
     emu.http.get(emu.api(path_and_query)).bearer_auth(token).send().await.unwrap()
 }
 
+/// The statistics at `PATH` followed by `query`, or at `query` when it is a path.
 async fn statistics(emu: &Emu, token: &str, query: &str) -> Statistics {
-    let response = get(emu, token, &format!("{PATH}{query}")).await;
+    let target = if query.starts_with('/') { query.to_string() } else { format!("{PATH}{query}") };
+    let response = get(emu, token, &target).await;
     assert_eq!(response.status(), 200, "{query}");
     assert_eq!(response.headers()["content-type"], "text/csv; charset=utf-8");
     let text = response.text().await.unwrap();
@@ -143,8 +146,86 @@ async fn data_management_statistics_are_the_schedule_runs_with_paging_sorting_an
     }
     let (status, code) = refusal(get(&emu, &token, "/api/v1/monitoring/nope").await).await;
     assert_eq!((status.as_u16(), code.as_str()), (400, "400"));
-    let (status, code) = refusal(get(&emu, &token, "/api/v1/monitoring/license").await).await;
-    assert_eq!((status.as_u16(), code.as_str()), (501, "501"));
+    // A model SAP lists whose statistics the emulator does not keep: its header, no lines.
+    let license = get(&emu, &token, "/api/v1/monitoring/license").await;
+    assert_eq!(license.status(), 200);
+    assert_eq!(license.text().await.unwrap().trim_end(), HEADER[..7].join(","));
+}
+
+/// `planningDataAction` after the demo process ran through the Calendar API
+/// with client credentials: its multi action's copy step, then a failing one;
+/// `dataManagement` shows the import step's run; `user` and `resource` list
+/// what the tenant has.
+#[tokio::test]
+async fn data_action_statistics_list_the_copies_of_multi_actions_and_calendar_tasks() {
+    use sac_testkit::demo::CALENDAR_PROCESS_ID;
+    let emu = start().await;
+    let token = emu.client_credentials_token().await;
+    let copy = serde_json::json!({"referenceEventId": CALENDAR_PROCESS_ID, "autoActivate": true, "notify": false});
+    let copied = emu.http.post(emu.api("/api/v1/calendar/events")).bearer_auth(&token).json(&copy).send().await;
+    assert_eq!(copied.unwrap().status(), 201);
+
+    let actions = statistics(&emu, &token, "/api/v1/monitoring/planningDataAction").await;
+    assert_eq!(
+        actions.header[7..],
+        ["executionId", "sourceVersion", "targetVersion", "endTime", "rowCount", "origin"].map(String::from)
+    );
+    assert_eq!(actions.lines.len(), 1);
+    let line = &actions.lines[0];
+    let cells = ["type", "fileName", "userName", "status", "activity", "sourceVersion", "targetVersion", "rowCount"]
+        .map(|c| line[c].as_str());
+    assert_eq!(
+        cells,
+        [
+            "MULTI_ACTION",
+            "t.G:SALES_PLAN",
+            PLANNER,
+            "SUCCESSFUL",
+            "MA_LOAD_ZEPPART step 2",
+            "public.Actual",
+            "public.Forecast",
+            "60"
+        ]
+    );
+    assert_eq!(line["origin"].len(), 32, "the multi action execution");
+
+    // The import step's run is a line of dataManagement, as the task's owner.
+    let runs = statistics(&emu, &token, PATH).await;
+    assert_eq!(runs.lines.len(), 2, "the seeded run and the task's");
+    assert_eq!((runs.lines[0]["userName"].as_str(), runs.lines[0]["status"].as_str()), (PLANNER, "SUCCEEDED"));
+
+    // A failing data action is a FAILED line with the reason; newest first, or sorted by status.
+    emu.post_admin("/emulator/faults", serde_json::json!({"fail_data_actions": 1, "message": "version locked"})).await;
+    let again = emu.http.post(emu.api("/api/v1/calendar/events")).bearer_auth(&token).json(&copy).send().await;
+    assert_eq!(again.unwrap().status(), 201);
+    let actions = statistics(&emu, &token, "/api/v1/monitoring/planningDataAction").await;
+    assert_eq!(actions.column("status"), ["FAILED", "SUCCESSFUL"]);
+    assert_eq!(
+        (actions.lines[0]["description"].as_str(), actions.lines[0]["rowCount"].as_str()),
+        ("version locked", "0")
+    );
+    let by_status =
+        statistics(&emu, &token, "/api/v1/monitoring/planningDataAction?sortKey=status&sortDescending=FALSE").await;
+    assert_eq!(by_status.column("status"), ["FAILED", "SUCCESSFUL"]);
+    let paged = statistics(&emu, &token, "/api/v1/monitoring/planningDataAction?pageSize=1&pageIndex=2").await;
+    assert_eq!(paged.column("status"), ["SUCCESSFUL"]);
+
+    // The tenant's users and resources.
+    let users = statistics(&emu, &token, "/api/v1/monitoring/user").await;
+    let mut names = users.column("userName");
+    names.sort();
+    assert_eq!(names, [PLANNER, "VIEWER"]);
+    let resources = statistics(&emu, &token, "/api/v1/monitoring/resource").await;
+    assert!(resources.column("fileName").contains(&"t.G:MA_LOAD_ZEPPART"));
+    // Each version of each model with the facts it holds: Forecast got Actual's 60.
+    let versions = statistics(&emu, &token, "/api/v1/monitoring/planningVersion").await;
+    let sales: Vec<(&str, &str)> = versions
+        .lines
+        .iter()
+        .filter(|l| l["model"] == "SALES_PLAN")
+        .map(|l| (l["version"].as_str(), l["rowCount"].as_str()))
+        .collect();
+    assert_eq!(sales, [("public.Actual", "60"), ("public.Plan", "0"), ("public.Forecast", "60")]);
 }
 
 #[tokio::test]

@@ -51,3 +51,35 @@ async fn a_run_in_flight_at_shutdown_finishes_after_the_restart() {
     emu.post_admin("/emulator/clock/release", serde_json::json!({})).await;
     assert_eq!(emu.newest_run(&token, &session).await["status"], 1);
 }
+
+#[tokio::test]
+async fn a_calendar_task_in_flight_at_shutdown_ends_after_the_restart_and_its_process_with_it() {
+    use sac_testkit::demo::CALENDAR_PROCESS_ID;
+    use serde_json::{json, Value};
+    let dir = tempfile::tempdir().unwrap();
+    let config = || Config { data_dir: Some(dir.path().to_path_buf()), clock: ClockMode::Manual, ..Config::default() };
+    let emu = start_with(config()).await;
+    let token = emu.client_credentials_token().await;
+    let copy = json!({"referenceEventId": CALENDAR_PROCESS_ID, "autoActivate": true});
+    let created = emu.http.post(emu.api("/api/v1/calendar/events")).bearer_auth(&token).json(&copy).send().await;
+    let id = created.unwrap().json::<Value>().await.unwrap()["event"]["id"].as_str().unwrap().to_string();
+    let read = |emu: &Emu, token: &str| {
+        let request = emu.http.get(emu.api(&format!("/api/v1/calendar/events/{id}"))).bearer_auth(token.to_string());
+        async move { request.send().await.unwrap().json::<Value>().await.unwrap()["event"].clone() }
+    };
+    assert_eq!(read(&emu, &token).await["childEvents"][0]["status"], "inProgress");
+    emu.emu.stop().await;
+
+    let emu = start_with(config()).await;
+    let before = read(&emu, &token).await;
+    assert_eq!(
+        (before["status"].as_str(), before["childEvents"][0]["status"].as_str()),
+        (Some("inProgress"), Some("inProgress"))
+    );
+    emu.post_admin("/emulator/clock/release", json!({})).await;
+    let after = read(&emu, &token).await;
+    assert_eq!(
+        (after["status"].as_str(), after["childEvents"][0]["status"].as_str()),
+        (Some("successful"), Some("successful"))
+    );
+}

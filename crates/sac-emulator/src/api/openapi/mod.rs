@@ -51,7 +51,7 @@ pub mod tags;
         (name = tags::DATA_IMPORT, description = "SAC's Data Import API"),
         (name = tags::DATA_EXPORT, description = "SAC's Data Export API (OData)"),
         (name = tags::MULTI_ACTIONS, description = "SAC's Multi Actions API"),
-        (name = tags::MONITORING, description = "SAC's Monitoring API: system statistics as CSV (the emulator serves dataManagement, the Data Management schedules' runs)"),
+        (name = tags::MONITORING, description = "SAC's Monitoring API: system statistics as CSV (dataManagement: the Data Management schedules' runs; planningDataAction: the data actions' executions; the other models from what the emulator knows)"),
         (name = tags::CALENDAR, description = "SAC's Calendar API: read, change the status of and copy planning calendar events"),
         (name = tags::ADMIN, description = "The emulator's admin API (browser domain only, loopback Host, JSON bodies)"),
         (name = tags::CONSOLE, description = "The web console's HTML pages and forms (browser domain only, a tenant user's browser session, forms with the console's own token)"),

@@ -136,11 +136,12 @@ fn visible(state: &AppState, access: &Access, event: &CalendarEventRecord) -> Re
     Ok(parent.as_ref().is_some_and(involved))
 }
 
-/// An event the caller may see, with its tasks, after the calendar moved.
-async fn visible_event(state: &AppState, access: &Access, id: &str) -> Result<EventView, Refusal> {
+/// An event the caller may see, with its tasks, after the calendar moved
+/// (`read`: a client's read, which counts as a status read of its tasks' runs).
+async fn visible_event(state: &AppState, access: &Access, id: &str, read: bool) -> Result<EventView, Refusal> {
     let engine = state.engine_handle();
     let wanted = id.to_string();
-    let view = crate::api::state::blocking(move || engine.calendar_event(&wanted)).await?;
+    let view = crate::api::state::blocking(move || engine.calendar_event(&wanted, read)).await?;
     match view {
         Some(view) if visible(state, access, &view.event)? => Ok(view),
         _ => Err(not_found(id)),
@@ -265,7 +266,7 @@ pub async fn get_event(
     Path(event_id): Path<String>,
 ) -> Result<Response, Refusal> {
     let access = access(&state, &caller)?;
-    let view = visible_event(&state, &access, &event_id).await?;
+    let view = visible_event(&state, &access, &event_id, true).await?;
     let response = Json(json!({"event": event_body(&state, &view)})).into_response();
     Ok(caller.attach_csrf(response)?)
 }
@@ -300,7 +301,7 @@ pub async fn patch_event(
     }
     .ok_or_else(|| bad_request("status must be one of open, onHold, canceled"))?;
     flag(&body, "notify")?;
-    visible_event(&state, &access, &event_id).await?;
+    visible_event(&state, &access, &event_id, false).await?;
     let engine = state.engine_handle();
     let id = event_id.clone();
     let changed = crate::api::state::blocking(move || engine.patch_calendar_event(&id, requested)).await;
@@ -332,7 +333,7 @@ pub async fn copy_event(State(state): State<AppState>, caller: Caller, body: Byt
     };
     let activate = flag(&body, "autoActivate")?;
     flag(&body, "notify")?;
-    visible_event(&state, &access, reference).await?;
+    visible_event(&state, &access, reference, false).await?;
     let engine = state.engine_handle();
     let id = reference.clone();
     let copied = crate::api::state::blocking(move || engine.copy_calendar_event(&id, activate)).await;

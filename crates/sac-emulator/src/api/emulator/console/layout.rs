@@ -18,6 +18,7 @@ pub enum Nav {
     Schedules,
     Imports,
     MultiActions,
+    Calendar,
     Requests,
     Admin,
 }
@@ -29,6 +30,7 @@ const SECTIONS: &[(Nav, &str, &str)] = &[
     (Nav::Schedules, "/emulator/ui/schedules", "Data Management"),
     (Nav::Imports, "/emulator/ui/imports", "Import jobs"),
     (Nav::MultiActions, "/emulator/ui/multiactions", "Multi actions"),
+    (Nav::Calendar, "/emulator/ui/calendar", "Calendar"),
     (Nav::Requests, "/emulator/ui/requests", "Requests"),
     (Nav::Admin, "/emulator/ui/admin", "Faults & clock"),
 ];

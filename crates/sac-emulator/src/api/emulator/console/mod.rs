@@ -10,6 +10,7 @@
 //! them, as the other `api/` handlers do.
 
 mod admin;
+mod calendar;
 mod imports;
 mod layout;
 mod models;
@@ -51,6 +52,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(multiactions::list))
         .routes(routes!(multiactions::run_now))
         .routes(routes!(multiactions::execution))
+        .routes(routes!(calendar::list))
         .routes(routes!(requests::list))
         .routes(routes!(admin::show))
         .routes(routes!(admin::add_fault))

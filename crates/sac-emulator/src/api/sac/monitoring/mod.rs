@@ -2,18 +2,27 @@
 //! "api/v1/monitoring", page hash 3e7214f8): the statistics of one of SAC's
 //! system models as a CSV file.
 //!
-//! The emulator serves the one model it has data for, `dataManagement`
-//! (SAC's DM_SCHEDULE): one line per run of a Data Management schedule, as
-//! the engine records them. The other models SAP lists are answered with a
-//! 501 that says so; a name SAP does not list with a 400.
+//! Every model SAP lists is served, each from what the emulator truthfully
+//! knows: `dataManagement` (SAC's DM_SCHEDULE) one line per run of a Data
+//! Management schedule, whoever started it (`data_management.rs`);
+//! `planningDataAction` (PLANNING_DATA_ACTIONS) one line per data action
+//! execution, of multi actions and of calendar tasks (`data_actions.rs`);
+//! `user` the tenant's users and `resource` its models, dimensions and
+//! multi actions, `planningVersion` each model version with its facts; the
+//! models the emulator has no data for (licenses, sessions, performance,
+//! errors) answer their header and no lines (`system.rs`). A name SAP does not list is a 400.
 //!
 //! What SAP's page leaves open, and the emulator decides (assumptions, also
 //! in docs/emulator.md): who may call it (as the Data Export API: a tenant
 //! user, or a technical client with [`ACCESS`] in its access list); the
-//! columns beyond the seven sort keys SAP names; the default order (newest
-//! first, since SAP only says FALSE sorts ascending); `from`/`till` filter on
-//! the run's start, bounds included; and every refusal (400, the public
-//! APIs' error shape).
+//! columns: every model's file starts with the seven sort keys SAP names,
+//! then columns of its own; the default order (newest first, since SAP only
+//! says FALSE sorts ascending); `from`/`till` filter on `timestamp`, bounds
+//! included; and every refusal (400, the public APIs' error shape).
+
+mod data_actions;
+mod data_management;
+mod system;
 
 use std::collections::HashMap;
 
@@ -21,7 +30,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use sac_types::legacy::RunStatus;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -29,11 +37,11 @@ use crate::api::caller::Caller;
 use crate::api::error::ApiError;
 use crate::api::openapi::tags;
 use crate::api::state::AppState;
-use crate::store::RunRecord;
-use crate::tenant::Tenant;
 
-/// The model the emulator serves.
+/// The Data Management schedules' runs (DM_SCHEDULE).
 pub const DATA_MANAGEMENT: &str = "dataManagement";
+/// The data actions' executions (PLANNING_DATA_ACTIONS).
+pub const PLANNING_DATA_ACTION: &str = "planningDataAction";
 
 /// The models SAP lists, with the names of SAC's statistics behind them.
 const MODELS: [(&str, &str); 14] = [
@@ -50,7 +58,7 @@ const MODELS: [(&str, &str); 14] = [
     ("client", "SAC_PERFORMANCE_E2E"),
     (DATA_MANAGEMENT, "DM_SCHEDULE"),
     ("planningVersion", "VERSION_STATISTICS_VIEW"),
-    ("planningDataAction", "PLANNING_DATA_ACTIONS"),
+    (PLANNING_DATA_ACTION, "PLANNING_DATA_ACTIONS"),
 ];
 
 /// The access-list entry a technical client needs (SAP names none for this
@@ -58,11 +66,8 @@ const MODELS: [(&str, &str); 14] = [
 pub const ACCESS: &str = "Monitoring Service";
 
 /// The column keys SAP names (as `sortKey`'s values), in its order. They
-/// are the file's first columns.
+/// are every file's first columns; each model adds its own after them.
 pub const SORT_KEYS: [&str; 7] = ["type", "fileName", "description", "userName", "status", "activity", "timestamp"];
-/// The columns the emulator adds after them, so that a line names its run.
-pub const MORE_COLUMNS: [&str; 7] =
-    ["executionId", "scheduleId", "target", "endTime", "allCount", "insertedCount", "rejectedCount"];
 const TIMESTAMP: usize = 6;
 
 /// `pageSize`'s bounds and default (SAP: 1 to 100,000, default 100,000).
@@ -159,49 +164,19 @@ fn monitor(state: &AppState, caller: &Caller) -> Result<(), ApiError> {
     }
 }
 
-/// One line of the DM_SCHEDULE statistics: the cells of [`SORT_KEYS`] then
-/// [`MORE_COLUMNS`], and the run's start to filter and sort by.
+/// One line of a model's statistics: the cells of [`SORT_KEYS`] then the
+/// model's own columns, and its `timestamp` as a time to filter and sort by.
 struct Line {
     cells: Vec<String>,
     started: Option<DateTime<Utc>>,
 }
 
-fn status_word(status: i64) -> String {
-    match RunStatus::from(status) {
-        RunStatus::Running => "RUNNING".into(),
-        RunStatus::Succeeded => "SUCCEEDED".into(),
-        RunStatus::SucceededWithRejects => "SUCCEEDED_WITH_REJECTS".into(),
-        RunStatus::Cancelled => "CANCELLED".into(),
-        RunStatus::Stopped => "STOPPED".into(),
-        RunStatus::Failed => "FAILED".into(),
-        RunStatus::Other(code) => code.to_string(),
+impl Line {
+    /// A line whose `timestamp` cell is an RFC 3339 time (or empty).
+    fn new(cells: Vec<String>) -> Self {
+        let started = DateTime::parse_from_rfc3339(&cells[TIMESTAMP]).ok().map(|t| t.with_timezone(&Utc));
+        Line { cells, started }
     }
-}
-
-fn line(tenant: &Tenant, run: RunRecord) -> Line {
-    let schedule = tenant.schedule(&run.schedule_id);
-    let of_schedule = |field: fn(&crate::tenant::ScheduleDef) -> &str| schedule.map(field).unwrap_or("").to_string();
-    let description = run.message.clone().unwrap_or_else(|| {
-        format!("{} rows read, {} written, {} rejected", run.all_count, run.inserted_count, run.rejected_count)
-    });
-    let started = DateTime::parse_from_rfc3339(&run.start_time).ok().map(|t| t.with_timezone(&Utc));
-    let cells = vec![
-        of_schedule(|s| &s.job_type),
-        of_schedule(|s| &s.object),
-        description,
-        run.user,
-        status_word(run.status),
-        of_schedule(|s| &s.mapping_name),
-        run.start_time,
-        run.execution_id,
-        run.schedule_id,
-        schedule.map(|s| tenant.object_name(&s.target)).unwrap_or_default(),
-        run.end_time.unwrap_or_default(),
-        run.all_count.to_string(),
-        run.inserted_count.to_string(),
-        run.rejected_count.to_string(),
-    ];
-    Line { cells, started }
 }
 
 /// The lines of the page asked for, from the lines of every run, newest
@@ -229,9 +204,9 @@ fn page(mut lines: Vec<Line>, request: &Request) -> Vec<Line> {
     lines.into_iter().skip(skip).take(request.page_size).collect()
 }
 
-fn csv(lines: &[Line], csv_name: &str) -> Result<Response, ApiError> {
+fn csv(columns: &[&str], lines: &[Line], csv_name: &str) -> Result<Response, ApiError> {
     let mut out = csv::Writer::from_writer(Vec::new());
-    let header: Vec<&str> = SORT_KEYS.iter().chain(&MORE_COLUMNS).copied().collect();
+    let header: Vec<&str> = SORT_KEYS.iter().chain(columns).copied().collect();
     out.write_record(&header).map_err(ApiError::internal)?;
     for line in lines {
         out.write_record(&line.cells).map_err(ApiError::internal)?;
@@ -253,21 +228,20 @@ fn csv(lines: &[Line], csv_name: &str) -> Result<Response, ApiError> {
     tag = tags::MONITORING,
     security(("bearer" = []), ("session" = [])),
     params(
-        ("model" = String, Path, description = "A system model; the emulator serves `dataManagement` (DM_SCHEDULE)", example = "dataManagement"),
+        ("model" = String, Path, description = "A system model SAP lists: `dataManagement` (DM_SCHEDULE), `planningDataAction` (PLANNING_DATA_ACTIONS), `user`, `resource`, ...", example = "dataManagement"),
         ("csvName" = Option<String>, Query, description = "The file name in Content-Disposition (default monitoring.csv)"),
         ("pageSize" = Option<usize>, Query, description = "Lines per page, 1 to 100000 (default 100000)"),
         ("pageIndex" = Option<usize>, Query, description = "The page, from 1 (default 1)"),
         ("sortKey" = Option<String>, Query, description = "type, fileName, description, userName, status, activity or timestamp (default timestamp)"),
         ("sortDescending" = Option<String>, Query, description = "TRUE (default) or FALSE"),
-        ("from" = Option<String>, Query, description = "Only runs started at or after this UTC timestamp"),
-        ("till" = Option<String>, Query, description = "Only runs started at or before this UTC timestamp"),
+        ("from" = Option<String>, Query, description = "Only lines whose timestamp is at or after this UTC time"),
+        ("till" = Option<String>, Query, description = "Only lines whose timestamp is at or before this UTC time"),
     ),
     responses(
-        (status = 200, description = "The statistics, one line per schedule run", content_type = "text/csv"),
+        (status = 200, description = "The statistics: one line per schedule run (dataManagement), per data action execution (planningDataAction), ...", content_type = "text/csv"),
         (status = 400, description = "An unknown model, a bad parameter, or a technical client without access (3401)", content_type = "application/json"),
         (status = 401, description = "No valid bearer token (API domain)", content_type = "application/json"),
         (status = 403, description = "The user is not in the tenant", content_type = "application/json"),
-        (status = 501, description = "A model SAC has and the emulator does not emulate", content_type = "application/json"),
     ),
 )]
 pub async fn statistics(
@@ -277,27 +251,26 @@ pub async fn statistics(
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     monitor(&state, &caller)?;
-    match MODELS.iter().find(|(id, _)| *id == model) {
-        Some((DATA_MANAGEMENT, _)) => {}
-        Some((id, name)) => {
-            return Err(ApiError::api(
-                StatusCode::NOT_IMPLEMENTED,
-                "501",
-                format!(
-                    "The emulator does not emulate the monitoring model {id} ({name}); it serves {DATA_MANAGEMENT}"
-                ),
-            ))
-        }
-        None => {
-            let known: Vec<&str> = MODELS.iter().map(|(id, _)| *id).collect();
-            return Err(bad_parameter(format!("Unknown monitoring model {model}: one of {}", known.join(", "))));
-        }
+    if !MODELS.iter().any(|(id, _)| *id == model) {
+        let known: Vec<&str> = MODELS.iter().map(|(id, _)| *id).collect();
+        return Err(bad_parameter(format!("Unknown monitoring model {model}: one of {}", known.join(", "))));
     }
     let request = Request::parse(&query)?;
     let tenant = state.tenant();
-    let runs = state.store().read(|r| r.all_runs())?;
-    let lines = runs.into_iter().map(|run| line(&tenant, run)).collect();
-    csv(&page(lines, &request), &request.csv_name)
+    let (columns, lines): (&[&str], Vec<Line>) = match model.as_str() {
+        DATA_MANAGEMENT => {
+            let runs = state.store().read(|r| r.all_runs())?;
+            (&data_management::COLUMNS, runs.into_iter().map(|run| data_management::line(&tenant, run)).collect())
+        }
+        PLANNING_DATA_ACTION => {
+            let runs = state.store().read(|r| r.data_action_runs())?;
+            // Oldest first as stored; the page's order is newest first unless asked otherwise.
+            (&data_actions::COLUMNS, runs.into_iter().rev().map(|run| data_actions::line(&tenant, run)).collect())
+        }
+        "planningVersion" => (&system::VERSION_COLUMNS, state.store().read(|r| system::versions(&tenant, r))?),
+        other => system::statistics(&tenant, other),
+    };
+    csv(columns, &page(lines, &request), &request.csv_name)
 }
 
 /// The Monitoring API, which both domains serve.
@@ -319,7 +292,7 @@ mod tests {
     }
 
     fn at(id: &str, user: &str, start: &str) -> Line {
-        let mut cells = vec![String::new(); SORT_KEYS.len() + MORE_COLUMNS.len()];
+        let mut cells = vec![String::new(); SORT_KEYS.len() + 7];
         cells[3] = user.into();
         cells[TIMESTAMP] = start.into();
         cells[SORT_KEYS.len()] = id.into();
