@@ -39,7 +39,8 @@ trap 'kill "$EMULATOR_PID" 2>/dev/null || true; rm -rf "$work"' EXIT
 # (the pages' real profiles use authorization_code or a technical client; same commands).
 printf 'sacctl-user-secret\n' >"$root/etc/sacctl/client-secret"
 printf 'Welcome1!\n' >"$root/etc/sacctl/password"
-chmod 600 "$root/etc/sacctl/client-secret" "$root/etc/sacctl/password"
+printf 'sacctl-api-secret\n' >"$root/etc/sacctl/calendar-secret"
+chmod 600 "$root/etc/sacctl/client-secret" "$root/etc/sacctl/password" "$root/etc/sacctl/calendar-secret"
 cat >"$root/etc/sacctl/config.toml" <<EOF
 default_profile = "prod"
 [profiles.prod]
@@ -52,6 +53,14 @@ client_secret_file = "$root/etc/sacctl/client-secret"
 grant = "password"
 user = "JDOE"
 password_file = "$root/etc/sacctl/password"
+[profiles.calendar]
+tenant_url = "$SACCTL_TENANT_URL"
+api_url = "$SACCTL_API_URL"
+token_url = "$SACCTL_TOKEN_URL"
+tenant_id = "G"
+client_id = "sacctl-api"
+client_secret_file = "$root/etc/sacctl/calendar-secret"
+grant = "client_credentials"
 EOF
 unset SACCTL_TENANT_URL SACCTL_API_URL SACCTL_TOKEN_URL
 export SACCTL_CONFIG="$root/etc/sacctl/config.toml" SACCTL_PROFILE=prod

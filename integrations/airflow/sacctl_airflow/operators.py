@@ -1,5 +1,5 @@
 """Operators that run SAC loads through sacctl: a data import (schedule), a multi action, a Data
-Import API push, a chain of them.
+Import API push, a calendar process (Calendar API), a chain of them.
 
 Each run operator starts the SAC run without waiting, records its id (XCom `sac_run_id`, and an
 Airflow Variable that outlives the try, see inflight.py), then waits for it with sacctl's own wait
@@ -260,6 +260,39 @@ class SacMultiActionRunOperator(SacctlRunOperator):
 
     def wait_args(self, run_id: str) -> list[str]:
         return ["multiaction", "wait", self.multiaction, run_id]
+
+
+class SacCalendarRunOperator(SacctlRunOperator):
+    """Run a calendar process (or task) through the Calendar API and wait for it and every child
+    event: SAP's documented machine-to-machine way to run a multi action, with a client-credentials
+    connection (the OAuth client needs "Calendar Events" under Access; see docs/paths.md).
+
+    `copy=True` (default) runs a fresh copy of the event with its whole hierarchy, so each DAG run
+    has its own event and the template stays as it is; `copy=False` opens the event itself again
+    (refused with exit 7, `on_already_running`, while it is open or running). The run id (XCom
+    `sac_run_id`) is the event that runs: the copy's id. Exit 6 (partially successful) follows
+    `on_warnings`; failed and canceled processes fail the task.
+    """
+
+    kind = "calendar"
+    template_fields: Sequence[str] = ("event_id",)
+
+    def __init__(self, *, event_id: str, copy: bool = True, notify: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.event_id = event_id
+        self.copy = copy
+        self.notify = notify
+
+    def start_args(self) -> list[str]:
+        args = ["calendar", "run", self.event_id]
+        if self.copy:
+            args.append("--copy")
+        if self.notify:
+            args.append("--notify")
+        return args
+
+    def wait_args(self, run_id: str) -> list[str]:
+        return ["calendar", "wait", run_id]
 
 
 class SacImportPushOperator(SacctlRunOperator):

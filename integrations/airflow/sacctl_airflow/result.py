@@ -95,9 +95,10 @@ class SacctlResult:
 
     @property
     def run_id(self) -> str | None:
-        """The SAC run: a data import's or multi action's execution id, a Data Import job id."""
+        """The SAC run: a data import's or multi action's execution id, a Data Import job id, a
+        calendar event's id."""
         doc = self.document or {}
-        for key in ("execution_id", "job_id", "jobID", "run_id"):
+        for key in ("execution_id", "job_id", "jobID", "run_id", "event_id"):
             if isinstance(doc.get(key), str) and doc[key]:
                 return doc[key]
         return None

@@ -77,5 +77,14 @@ def airflow_env(tmp_path, emulator, migrated_home):
                       "tenant_id": "G", "grant": "password", "user": "JDOE", "user_password": "Welcome1!",
                       "cache_dir": str(tmp_path / "sacctl-cache")},
         }),
+        AIRFLOW_CONN_SAC_CALENDAR=json.dumps({
+            "conn_type": "sacctl",
+            "host": emulator["SACCTL_TENANT_URL"],
+            "login": "sacctl-api",
+            "password": "sacctl-api-secret",
+            "extra": {"token_url": emulator["SACCTL_TOKEN_URL"], "api_url": emulator["SACCTL_API_URL"],
+                      "tenant_id": "G", "grant": "client_credentials",
+                      "cache_dir": str(tmp_path / "sacctl-cache-calendar")},
+        }),
     )
     return env

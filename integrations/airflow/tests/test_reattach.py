@@ -79,3 +79,16 @@ def test_retried_chain_resumes_and_runs_only_the_failed_step(emulator, airflow_e
     assert len(pushes) == 1, pushes
     executions = starts(emulator, "POST", "/api/v1/multiActions/t.G:MA_LOAD_ZEPPART/executions")
     assert len(executions) == 2, executions
+
+
+def test_deferred_calendar_process_with_client_credentials_reattaches_to_its_copy(emulator, airflow_env):
+    output = run_dag("sac_calendar_deferred", airflow_env, emulator)
+    started = re.findall(r"started calendar run ([0-9A-Fa-f-]+)", output)
+    assert len(started) == 1, output[-4000:]
+    copy = started[0]
+    assert copy != "C4E7A1B2D3F44C5D8E9FA0B1C2D3E4F5", "a copy runs, not the template"
+    assert "new_state=deferred" in output
+    assert f"re-attaching to calendar run {copy}" in output, output[-4000:]
+    assert dag_state(output) == "success", output[-4000:]
+    copies = starts(emulator, "POST", "/api/v1/calendar/events")
+    assert len(copies) == 1, "one copy, whatever the tries: %s" % copies

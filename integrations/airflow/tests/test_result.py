@@ -7,7 +7,12 @@ from types import SimpleNamespace
 import pytest
 
 from sacctl_airflow.hook import connection_environment, merged_environment
-from sacctl_airflow.operators import SacImportPushOperator, SacMultiActionRunOperator, SacScheduleRunOperator
+from sacctl_airflow.operators import (
+    SacCalendarRunOperator,
+    SacImportPushOperator,
+    SacMultiActionRunOperator,
+    SacScheduleRunOperator,
+)
 from sacctl_airflow.result import Action, SacctlResult, action_for, parse_document
 
 
@@ -28,6 +33,7 @@ def test_run_id_and_resume_come_from_the_document_or_from_stderr():
     assert old.resume == "sacctl schedule wait S --execution X"
     assert old.still_going and old.outcome == "terminated"
     assert SacctlResult(4, {"job_id": "j"}).run_id == "j"
+    assert SacctlResult(0, {"event_id": "E", "copy_of": "T"}).run_id == "E"
     assert not SacctlResult(1, None).still_going
 
 
@@ -100,6 +106,11 @@ def test_command_lines_carry_no_secret_and_start_without_waiting():
     assert push.start_args() == ["import", "push", "--model", "M", "--file", "f.csv", "--method", "Append",
                                  "--mapping", "A=B", "--timeout", "0s"]
     assert push.wait_args("j") == ["import", "status", "j"]
+    calendar = SacCalendarRunOperator(task_id="d", event_id="E1")
+    assert calendar.start_args() == ["calendar", "run", "E1", "--copy"]
+    assert calendar.wait_args("C1") == ["calendar", "wait", "C1"]
+    reopen = SacCalendarRunOperator(task_id="e", event_id="E1", copy=False, notify=True)
+    assert reopen.start_args() == ["calendar", "run", "E1", "--notify"]
 
 
 def test_an_import_push_is_waited_for_only_once_its_job_writes():

@@ -167,7 +167,7 @@ pub async fn attempt(step: &Step, who: &Identity<'_>, resume: &Resume, recorder:
                 Ok(id) => {
                     recorder.execution(&id);
                     // The recorded event is ours (our copy, or opened by us): any end counts.
-                    calendar::wait(who.client, profile, &id, &step.wait.waiting(), true, &Silent).await.map(Into::into)
+                    calendar::wait(who.client, profile, &id, &step.wait.waiting(), &Silent).await.map(Into::into)
                 }
                 Err(e) => Err(e),
             }

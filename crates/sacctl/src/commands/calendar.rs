@@ -24,11 +24,11 @@ pub async fn calendar(printer: Printer, command: CalendarCommand) -> Result<Exit
             if !args.wait {
                 return Ok(started.outcome().print(printer));
             }
-            wait_and_print(printer, &client, &settings.profile, &started.event_id, &args.wait_args, true).await
+            wait_and_print(printer, &client, &settings.profile, &started.event_id, &args.wait_args).await
         }
         CalendarCommand::Wait { connection, event_id, wait_args } => {
             let (settings, client) = connect(&connection)?;
-            wait_and_print(printer, &client, &settings.profile, &event_id, &wait_args, false).await
+            wait_and_print(printer, &client, &settings.profile, &event_id, &wait_args).await
         }
         CalendarCommand::Hold(args) => change(printer, args, StatusChange::OnHold).await,
         CalendarCommand::Cancel(args) => change(printer, args, StatusChange::Canceled).await,
@@ -46,10 +46,9 @@ async fn wait_and_print(
     profile: &str,
     event_id: &str,
     wait_args: &WaitArgs,
-    started: bool,
 ) -> Result<ExitStatus, Failure> {
     let progress = printer.progress(&format!("calendar event {event_id}"));
-    let outcome = calendar::wait(client, profile, event_id, &waiting(wait_args), started, &progress).await?;
+    let outcome = calendar::wait(client, profile, event_id, &waiting(wait_args), &progress).await?;
     progress.finish();
     Ok(outcome.print(printer))
 }

@@ -134,14 +134,17 @@ pub async fn start(client: &Client, profile: &str, event_id: &str, start: Start)
     match calendar.set_status(event_id, StatusChange::Open, start.notify).await {
         Ok(_) => {}
         // The answer is lost: read what SAC did instead of sending it again.
+        // An event changes only when it is opened (it was neither open nor
+        // running before), so any change, running or already ended again,
+        // is our opening; an event exactly as before was not opened (yet).
         Err(e) if e.class() == ErrorClass::Unreachable => {
             let now = calendar.event(event_id).await.map_err(calendar_failure).going(&going)?;
-            if !matches!(now.status(), CalendarStatus::Open | CalendarStatus::InProgress | CalendarStatus::OnHold) {
+            if now == before {
                 let mut failure = Failure::new(
                     ExitStatus::Unreachable,
                     anyhow::anyhow!(
                         "it is unknown whether calendar event {event_id} was opened: the answer was lost ({e}) and the \
-                         event is {} now",
+                         event is {} as before",
                         now.status()
                     ),
                 );
@@ -155,21 +158,21 @@ pub async fn start(client: &Client, profile: &str, event_id: &str, start: Start)
 }
 
 /// Waits for `event_id` to end (or the timeout), then reads its hierarchy.
-/// `started`: the event was opened by us just now (any end counts);
-/// otherwise an end counts only after the event was seen open or running.
+/// Any end counts: the event is ours (a copy we made, an event our PATCH
+/// opened, whose answer already says `open`), or one `calendar wait` was
+/// asked about.
 pub async fn wait<R: CalendarReporter>(
     client: &Client,
     profile: &str,
     event_id: &str,
     waiting: &Waiting,
-    started: bool,
     reporter: &R,
 ) -> Result<Outcome, Failure> {
     let going = going(profile, event_id);
     going.declare();
     let calendar = client.calendar();
     let outcome =
-        calendar.wait(event_id, &waiting.policy(), started, reporter).await.map_err(calendar_failure).going(&going)?;
+        calendar.wait(event_id, &waiting.policy(), true, reporter).await.map_err(calendar_failure).going(&going)?;
     let (event, timed_out) = match outcome {
         CalendarOutcome::Finished(event) => (event, false),
         CalendarOutcome::TimedOut(event) => (event, true),

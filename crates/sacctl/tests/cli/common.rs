@@ -189,3 +189,13 @@ pub fn describe(output: &Output) -> String {
 pub fn json_doc(output: &Output) -> Value {
     serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}: {}", describe(output)))
 }
+
+/// The demo tenant with `service` taken off the technical client's access
+/// list (SAC then refuses it that API with 3401).
+pub fn tenant_without_access(service: &str) -> sac_emulator::Tenant {
+    let mut tenant = sac_emulator::Tenant::demo();
+    for client in tenant.clients.iter_mut().filter(|c| c.id == API_CLIENT.0) {
+        client.access.retain(|a| a != service);
+    }
+    tenant
+}

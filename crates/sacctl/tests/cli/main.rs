@@ -2,6 +2,7 @@
 //! (in the test's process, or as `sacctl emulator` processes), one module
 //! per topic.
 
+mod calendar;
 mod chain;
 mod common;
 mod emulator;

@@ -2,7 +2,7 @@
 //! just made, as JSON and as a table, filters, and refusals.
 
 use crate::common::*;
-use sac_emulator::ClockMode;
+use sac_emulator::{ClockMode, Config};
 use serde_json::Value;
 
 const RUN: &[&str] = &["schedule", "run", SCHEDULE, "--model", MODEL, "--wait", "--poll-interval", "100ms"];
@@ -47,7 +47,16 @@ async fn data_management_lists_the_runs_just_made_with_status_and_row_counts() {
     let bad_time = env.run(&["monitor", "data-management", "--from", "yesterday"]).await;
     assert_eq!(code(&bad_time), 2, "{}", describe(&bad_time));
 
-    // A technical client without the Monitoring API in its access list: SAC's 3401, exit 3 with the fix.
+    // The technical client with the Monitoring API in its access list reads the same lines.
+    env.sign_in_as(Who::Technical);
+    let technical = json_doc(&env.run_ok(&["monitor", "data-management", "--since", "1h", "--output", "json"]).await);
+    assert!(technical.as_array().unwrap().iter().any(|l| l["executionId"] == execution.as_str()), "{technical:#}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_client_without_the_monitoring_api_in_its_access_list_is_refused_with_the_fix() {
+    let config = Config { tenant: Some(tenant_without_access("Monitoring Service")), ..Config::default() };
+    let mut env = setup_with(config).await;
     env.sign_in_as(Who::Technical);
     let refused = env.run(&["monitor", "data-management", "--since", "1h"]).await;
     assert_eq!(code(&refused), 3, "{}", describe(&refused));

@@ -9,7 +9,12 @@ from airflow.sdk import dag
 import os
 from pathlib import Path
 
-from sacctl_airflow.operators import SacChainRunOperator, SacMultiActionRunOperator, SacScheduleRunOperator
+from sacctl_airflow.operators import (
+    SacCalendarRunOperator,
+    SacChainRunOperator,
+    SacMultiActionRunOperator,
+    SacScheduleRunOperator,
+)
 
 RETRIES = {"retries": 8, "retry_delay": timedelta(seconds=0)}
 
@@ -51,6 +56,21 @@ def sac_chain_resume():
     )
 
 
+@dag(schedule=None, start_date=datetime(2026, 1, 1), catchup=False, default_args=RETRIES)
+def sac_calendar_deferred():
+    # The demo's "Monthly BW load": a copy per run, with client credentials only.
+    SacCalendarRunOperator(
+        task_id="monthly_bw_load",
+        sacctl_conn_id="sac_calendar",
+        event_id="C4E7A1B2D3F44C5D8E9FA0B1C2D3E4F5",
+        deferrable=True,
+        poll_interval=1,
+        # The trigger gives up after this (exit 5): the try fails, the process goes on.
+        wait_timeout=timedelta(seconds=3),
+    )
+
+
 sac_reattach_killed()
 sac_reattach_deferred()
+sac_calendar_deferred()
 sac_chain_resume()
