@@ -4,6 +4,7 @@
 //! module runs it. Every row gets a fresh emulator; every step of a row is checked (setup steps
 //! too); all rows run and the failures are reported together.
 
+mod dataexport_guide;
 mod dataimport_guide;
 mod facts;
 
@@ -271,7 +272,8 @@ fn verify(check: &Check, json: &Value, text: &str, headers: &HeaderMap) -> Resul
 
 #[tokio::test]
 async fn every_documented_fact_holds() {
-    let facts: Vec<Fact> = facts::all().into_iter().chain(dataimport_guide::facts()).collect();
+    let facts: Vec<Fact> =
+        facts::all().into_iter().chain(dataexport_guide::facts()).chain(dataimport_guide::facts()).collect();
     let mut failures = Vec::new();
     for fact in &facts {
         let emu = start().await;
