@@ -372,6 +372,25 @@ mod tests {
     }
 
     #[test]
+    fn numeric_shift_takes_only_the_documented_scales() {
+        let accounts = crate::tenant::Dimension {
+            id: "ACCOUNTS".into(),
+            description: String::new(),
+            attributes: vec!["ID".into(), "accType".into(), NUMERIC_SHIFT.into()],
+            members: vec![],
+            hierarchies: vec![],
+        };
+        let body = br#"{"Data":[{"ID":"A1","numericShift":-3},{"ID":"A2","numericShift":"Thousand"},{"ID":"A3"}]}"#;
+        let arrival =
+            check(&Target::Dimension(&accounts), &CreateJob::default(), "application/json", b',', body.to_vec())
+                .unwrap();
+        assert_eq!(arrival.kept, 2, "-3 and no scale at all");
+        assert_eq!(arrival.failed.len(), 1);
+        assert_eq!(arrival.failed[0]["row"]["ID"], "A2");
+        assert_eq!(arrival.failed[0]["reason"], "Invalid column value for: numericShift");
+    }
+
+    #[test]
     fn dates_in_the_formats_a_job_names() {
         assert_eq!(read_date("23/05/2026", "DD/MM/YYYY").as_deref(), Some("202605"));
         assert_eq!(read_date("05232026", "MMDDYYYY").as_deref(), Some("202605"));
