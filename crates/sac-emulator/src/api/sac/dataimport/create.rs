@@ -11,7 +11,7 @@ use axum::Json;
 use sac_types::dataimport::{errors, status, CreateJob, JobCreated};
 use serde_json::Value;
 
-use super::access::{bad_request, base_url, importer, not_found};
+use super::access::{bad_request, base_url, importer, not_found, unknown_model};
 use super::models::{DIMENSION_IMPORT_TYPE, MODEL_IMPORT_TYPES};
 use crate::api::caller::Caller;
 use crate::api::error::ApiError;
@@ -19,8 +19,10 @@ use crate::api::openapi::responses::JobCreation;
 use crate::api::openapi::tags;
 use crate::api::state::AppState;
 use crate::clock::utc_timestamp;
+use crate::engine::conversion_jobs;
 use crate::engine::import_jobs::{find_target, ActiveJobLimits, JobLimit, Target};
 use crate::secrets::random_uuid;
+use crate::store::conversions::ConversionTable;
 use crate::store::ImportJobRecord;
 
 /// `POST /models/{id}` and `POST /models/{id}/{importType}`.
@@ -40,7 +42,7 @@ pub async fn create_model_job(
     body: Bytes,
 ) -> Result<impl IntoResponse, ApiError> {
     let id = params.get("id").cloned().unwrap_or_default();
-    create_job(&state, &caller, &id, params.get("import_type").map(String::as_str), &body, false)
+    create_job(&state, &caller, &id, params.get("import_type").map(String::as_str), &body, Kind::Model)
 }
 
 /// `POST /models/{id}/{importType}`: [`create_model_job`] with the import
@@ -79,7 +81,7 @@ pub async fn create_dimension_job(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<impl IntoResponse, ApiError> {
-    create_job(&state, &caller, &id, Some(DIMENSION_IMPORT_TYPE), &body, true)
+    create_job(&state, &caller, &id, Some(DIMENSION_IMPORT_TYPE), &body, Kind::Dimension)
 }
 
 /// The settings of a job creation: the body's first JSON value (SAP's own
@@ -142,7 +144,10 @@ fn model_import_type(given: Option<&str>, settings: &CreateJob) -> Result<String
             "Import type {t} is not supported for this model: use factData or privateFactData \
              (master data goes to the public dimension)"
         ))),
-        Some(t) => Err(bad_request(&format!("{t} is not an import type: use factData or privateFactData"))),
+        Some(t) => Err(ApiError::numbered(
+            errors::INVALID_IMPORT_TYPE,
+            &format!("{t} is not an import type of a model: use factData or privateFactData."),
+        )),
         None if settings.mapping.as_ref().is_some_and(|m| !m.is_empty()) => Ok("factData".into()),
         None => Err(ApiError::numbered(
             errors::IMPORT_TYPE_NOT_INFERABLE,
@@ -153,9 +158,9 @@ fn model_import_type(given: Option<&str>, settings: &CreateJob) -> Result<String
 
 /// The import type a CSV body's header names: fact data when every column
 /// is one of the model's, else SAC's 1005.
-fn csv_import_type(target: &Target<'_>, body: &[u8]) -> Result<String, ApiError> {
+fn csv_import_type(target: &Target<'_>, body: &[u8], delimiter: u8) -> Result<String, ApiError> {
     let columns = target.columns();
-    let mut reader = csv::ReaderBuilder::new().from_reader(body);
+    let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).from_reader(body);
     let header: Vec<String> = match reader.headers() {
         Ok(h) => h.iter().map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).collect(),
         Err(e) => return Err(ApiError::numbered(errors::BAD_BODY, &format!("The CSV header cannot be read ({e})."))),
@@ -182,14 +187,60 @@ fn create_job(
     id: &str,
     import_type: Option<&str>,
     body: &Bytes,
-    dimension: bool,
+    kind: Kind,
 ) -> Result<impl IntoResponse, ApiError> {
+    let job = new_job(state, caller, id, import_type, body, kind, b',')?;
+    let created =
+        JobCreated { job_url: format!("{}/jobs/{}", base_url(state, caller.domain), job.job_id), job_id: job.job_id };
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// What a job creation route creates a job for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Kind {
+    Model,
+    Dimension,
+    Currency,
+    Unit,
+}
+
+/// A conversion table's one import type; another in the URL is SAC's 1301.
+fn conversion_import_type(target: &Target<'_>, given: Option<&str>) -> Result<String, ApiError> {
+    let Target::Conversion(table) = target else { return Err(unknown_model(target.id())) };
+    let own = conversion_jobs::import_type(table);
+    match given {
+        None => Ok(own.to_string()),
+        Some(t) if t == own => Ok(own.to_string()),
+        Some(t) => Err(ApiError::numbered(
+            errors::INVALID_IMPORT_TYPE,
+            &format!("{t} is not the import type of {}: use {own}.", target.id()),
+        )),
+    }
+}
+
+/// Creates a job (also the first step of a one-click import): the caller
+/// may import, the target exists, the import type and the settings are
+/// ones it takes, the active-job limits allow it.
+pub(super) fn new_job(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    import_type: Option<&str>,
+    body: &Bytes,
+    kind: Kind,
+    delimiter: u8,
+) -> Result<ImportJobRecord, ApiError> {
     let owner = importer(state, caller, true)?;
     let tenant = state.tenant();
     let target = match find_target(&tenant, id) {
-        Some(t @ Target::Dimension(_)) if dimension => t,
-        Some(t @ Target::Model(_)) if !dimension => t,
-        _ => return Err(not_found(if dimension { "public dimension" } else { "model" }, id)),
+        Some(t @ Target::Dimension(_)) if kind == Kind::Dimension => t,
+        Some(t @ Target::Model(_)) if kind == Kind::Model => t,
+        Some(t @ Target::Conversion(ConversionTable::Currency(_))) if kind == Kind::Currency => t,
+        Some(t @ Target::Conversion(ConversionTable::Unit(_))) if kind == Kind::Unit => t,
+        _ if kind == Kind::Dimension => return Err(not_found("public dimension", id)),
+        _ if kind == Kind::Currency => return Err(not_found("currency conversion table", id)),
+        _ if kind == Kind::Unit => return Err(not_found("unit conversion table", id)),
+        _ => return Err(unknown_model(id)),
     };
     // A CSV body carries no settings; SAC infers the import type from its header.
     let csv = caller
@@ -199,8 +250,9 @@ fn create_job(
         .is_some_and(|ct| ct.trim_start().to_ascii_lowercase().starts_with("text/csv"));
     let settings = if csv { CreateJob::default() } else { read_settings(body)? };
     let import_type = match import_type {
-        Some(t) if dimension => t.to_string(),
-        None if csv => csv_import_type(&target, body)?,
+        Some(t) if kind == Kind::Dimension => t.to_string(),
+        given if matches!(kind, Kind::Currency | Kind::Unit) => conversion_import_type(&target, given)?,
+        None if csv => csv_import_type(&target, body, delimiter)?,
         given => model_import_type(given, &settings)?,
     };
     check_settings(&target, &settings)?;
@@ -236,9 +288,7 @@ fn create_job(
             ))
         }
     }
-    let created =
-        JobCreated { job_url: format!("{}/jobs/{}", base_url(state, caller.domain), job.job_id), job_id: job.job_id };
-    Ok((StatusCode::CREATED, Json(created)))
+    Ok(job)
 }
 
 /// Mapping targets and scope dimensions must be columns of the target (1004).
