@@ -161,3 +161,25 @@ async fn clean_and_replace_deletes_by_the_dimensions_given() {
     rows.sort();
     assert_eq!(rows, vec![("P0001".into(), "202609".into()), ("P0002".into(), "202608".into())]);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn models_show_lists_the_settings_of_each_import_type_with_their_flags() {
+    let env = technical().await;
+    let show = env.run_ok(&["models", "show", "t.G:SALES_PLAN"]).await;
+    let out = stdout(&show);
+    // The guide limits dateFormats to factData (fe6efb8a): privateFactData's list lacks it.
+    let section = |import_type: &str| -> String {
+        let head = format!("  {import_type} job settings:");
+        let mut lines = out.lines().skip_while(|l| !l.starts_with(&head));
+        let first = lines.next().unwrap_or_else(|| panic!("no {head}: {out}"));
+        let rest: Vec<&str> = lines.take_while(|l| l.starts_with("    ")).collect();
+        format!("{first}\n{}", rest.join("\n"))
+    };
+    let fact = section("factData");
+    assert!(fact.contains("dateFormats") && fact.contains("--date-format COL=FMT"), "{out}");
+    assert!(fact.contains("--[no-]execute-with-failed-rows") && fact.contains("--pivot START:KEY:VALUE"), "{out}");
+    let private = section("privateFactData");
+    assert!(!private.contains("dateFormats") && private.contains("executeWithFailedRows"), "{out}");
+    let doc = json_doc(&env.run_ok(&["models", "show", "t.G:SALES_PLAN", "--output", "json"]).await);
+    assert!(doc["model"]["importTypes"][0]["availableJobSettings"]["executeWithFailedRows"].is_array(), "{doc}");
+}
