@@ -98,7 +98,7 @@ async fn the_job_lifecycle_validates_and_writes_for_real() {
     assert_eq!(status, 201);
     assert_eq!(running["jobStatus"], "COMPLETED", "immediate clock");
     let (_, done) = call(&emu, &token, Method::GET, &format!("/jobs/{job}/status"), None).await;
-    assert_eq!(done["additionalInformation"], json!({"totalNumberRowsInJob": 3, "failedNumberRows": 1}));
+    assert_eq!(done["additionalInformation"], json!({"totalNumberRowsInJob": "3", "failedNumberRows": "1"}));
     let plan = facts(&emu, "Version=public.Plan").await;
     assert_eq!(plan.len(), 2);
     assert!(plan.iter().any(|r| r["Part"] == "P0001" && r["Amount"] == "100.5"));
@@ -282,8 +282,8 @@ async fn refusals_limits_and_csrf() {
     emu.load_tenant_toml(sac_emulator::Tenant::demo().to_toml()).await;
 
     let token = emu.client_credentials_token().await;
-    let (status, _) = call(&emu, &token, Method::POST, "/models/NOPE/factData", Some(json!({}))).await;
-    assert_eq!(status, 404);
+    let (status, body) = call(&emu, &token, Method::POST, "/models/NOPE/factData", Some(json!({}))).await;
+    assert_eq!((status.as_u16(), body["error"]["code"].as_str()), (404, Some("1704")), "{body}");
     let (status, body) = call(&emu, &token, Method::POST, "/models/SALES_PLAN/masterData", Some(json!({}))).await;
     assert_eq!(status, 400, "{body}");
     let (status, _) = call(
@@ -314,8 +314,8 @@ async fn refusals_limits_and_csrf() {
 
     // Jobs belong to their owner.
     let user = emu.password_token("JDOE").await;
-    let (status, _) = call(&emu, &user, Method::GET, &format!("/jobs/{job}/status"), None).await;
-    assert_eq!(status, 404);
+    let (status, body) = call(&emu, &user, Method::GET, &format!("/jobs/{job}/status"), None).await;
+    assert_eq!((status.as_u16(), body["error"]["code"].as_str()), (403, Some("1012")), "{body}");
     let viewer = emu.password_token("VIEWER").await;
     let (status, _) = call(&emu, &viewer, Method::POST, "/models/SALES_PLAN/factData", Some(json!({}))).await;
     assert_eq!(status, 403);

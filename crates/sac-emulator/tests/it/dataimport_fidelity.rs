@@ -193,7 +193,7 @@ async fn numbered_errors_of_the_job_states() {
     assert!(message.starts_with("Every row in temporary storage is invalid."), "{message}");
     let (_, status) = call(&emu, &token, Method::GET, &format!("/jobs/{job}/status"), None).await;
     assert_eq!(status["jobStatus"], "READY_FOR_WRITE");
-    assert_eq!(status["additionalInformation"], json!({"totalNumberRowsInJob": 1, "failedNumberRows": 1}));
+    assert_eq!(status["additionalInformation"], json!({"totalNumberRowsInJob": "1", "failedNumberRows": "1"}));
     // A valid row later makes the job runnable.
     let good = json!({"Data": [fact("public.Plan", "202601", "P0001", "DE", "1")]});
     call(&emu, &token, Method::POST, &format!("/jobs/{job}"), Some(good.clone())).await;
@@ -314,5 +314,5 @@ async fn an_unknown_job_is_1603_on_every_job_route() {
     let job = new_job(&emu, &token, json!({})).await;
     let user = emu.password_token("JDOE").await;
     let (status, body) = call(&emu, &user, Method::GET, &format!("/jobs/{job}/status"), None).await;
-    assert_eq!((status.as_u16(), body["error"]["code"].as_str()), (404, Some("404")), "{body}");
+    assert_eq!((status.as_u16(), body["error"]["code"].as_str()), (403, Some("1012")), "{body}");
 }

@@ -147,7 +147,10 @@ async fn fail_import_runs_fails_the_next_job_without_writing_and_leaves_schedule
     assert_eq!(ran["jobStatus"], "PROCESSING", "the job fails when it is written: {ran}");
     assert_eq!(failed["jobStatus"], "FAILED", "{failed}");
     assert_eq!(failed["error"]["message"], message);
-    assert_eq!(failed["additionalInformation"]["totalNumberRowsInJob"], 2);
+    assert_eq!(
+        failed["additionalInformation"]["totalNumberRowsInJob"], "2",
+        "as a string, as SAP help a020ece7 shows it"
+    );
     assert_eq!(rows_dated(&emu, "210001").await, Vec::<Value>::new(), "a failed job writes no row");
     assert_eq!(listed(&emu).await, Vec::<Value>::new(), "the one firing is used up");
 

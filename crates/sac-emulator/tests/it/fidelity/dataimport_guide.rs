@@ -174,8 +174,8 @@ pub fn facts() -> Vec<Fact> {
                 get(Api, Client, &format!("{DI}/jobs/{{job}}/status"))
                     .json("/jobStatus", json!("READY_FOR_DATA"))
                     .has("/jobStatusDescription")
-                    .json("/additionalInformation/totalNumberRowsInJob", json!(1))
-                    .json("/additionalInformation/failedNumberRows", json!(0)),
+                    .json("/additionalInformation/totalNumberRowsInJob", json!("1"))
+                    .json("/additionalInformation/failedNumberRows", json!("0")),
             ],
         ),
         fact(
@@ -265,6 +265,31 @@ pub fn facts() -> Vec<Fact> {
                 get(Api, Client, "/api/v1/dataexport/providers/sac/SALES_PLAN/CountryMaster?$filter=ID eq 'DE'")
                     .json("/value/0/ID", json!("DE"))
                     .test("/value/0", "without a Description", |v| v.get("Description").is_none_or(|d| d == "" || d.is_null())),
+            ],
+        ),
+        fact(
+            "9da58613: a one-click import of CSV creates, fills, validates and runs a job in one request",
+            vec![
+                post(Api, Client, &format!("{DI}/import/SALES_PLAN"), Some("text/csv"), "Version,Date,Part,Country,Amount\npublic.Plan,202610,P0007,DE,3\npublic.Plan,202610,P9999,DE,3\n")
+                    .status(201)
+                    .json("/jobStatus", json!("COMPLETED"))
+                    .test("/jobID", "a job id", |v| v.as_str().is_some_and(|s| s.len() == 36))
+                    .has("/jobStatusURL")
+                    .json("/additionalInformation/totalNumberRowsInJob", json!("2"))
+                    .json("/additionalInformation/failedNumberRows", json!("1")),
+                exported("Version eq 'public.Plan' and Date eq '202610'").len("/value", 1),
+            ],
+        ),
+        fact(
+            "e11f1829: a one-click import with the import type in the URL takes JobSettings, DefaultValues and Data",
+            vec![
+                post_json(Api, Client, &format!("{DI}/import/SALES_PLAN/factData"), r#"{"JobSettings":{"importMethod":"Update"},"DefaultValues":{"Country":"DE"},"Data":[{"Version":"public.Plan","Date":"202611","Part":"P0008","Amount":2},{"Date":"202611","Part":"P0008","Amount":4}]}"#)
+                    .status(201)
+                    .json("/jobStatus", json!("COMPLETED"))
+                    .json("/additionalInformation/totalNumberRowsInJob", json!("2")),
+                exported("Date eq '202611' and Part eq 'P0008'").len("/value", 2),
+                post_json(Api, Client, &format!("{DI}/import/SALES_PLAN/bogusType"), r#"{"Data":[]}"#).status(400).body("[1301]"),
+                post_json(Api, Client, &format!("{DI}/import/NOPE/factData"), r#"{"Data":[]}"#).status(404).body("[1704]"),
             ],
         ),
     ]

@@ -34,6 +34,16 @@ pub(super) fn unknown_job(job_id: &str) -> ApiError {
     )
 }
 
+/// SAC's refusal of a model id no model has: 1704 with the 404 the pages
+/// list (SAP help f99e725f, ef48ba3e).
+pub(super) fn unknown_model(id: &str) -> ApiError {
+    ApiError::numbered_with_status(
+        StatusCode::NOT_FOUND,
+        errors::MODEL_NOT_FOUND,
+        &format!("No model has the id {id}; GET /api/v1/dataimport/models lists them."),
+    )
+}
+
 pub(super) fn bad_request(text: &str) -> ApiError {
     ApiError::api(StatusCode::BAD_REQUEST, "400", text)
 }
@@ -114,12 +124,17 @@ pub(super) fn not_open(job: &ImportJobRecord, what: &str) -> Option<ApiError> {
     }
 }
 
-/// A job of this owner; 1603 when no job has the id, and the plain 404
-/// that does not tell whether it exists when it is someone else's.
+/// A job of this owner; 1603 when no job has the id, 1012 when it is
+/// someone else's (SAP help f99e725f: "missing authorization"; with the 403
+/// the job pages list, assumption).
 fn owned_job(state: &AppState, owner: &str, job_id: &str) -> Result<ImportJobRecord, ApiError> {
     match state.store().read(|r| r.import_job(job_id))? {
         Some(job) if job.owner == owner => Ok(job),
-        Some(_) => Err(not_found("job", job_id)),
+        Some(_) => Err(ApiError::numbered_with_status(
+            StatusCode::FORBIDDEN,
+            errors::NOT_YOUR_JOB,
+            &format!("The job {job_id} is someone else's: use a job you created."),
+        )),
         None => Err(unknown_job(job_id)),
     }
 }

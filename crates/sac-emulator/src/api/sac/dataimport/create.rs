@@ -11,7 +11,7 @@ use axum::Json;
 use sac_types::dataimport::{errors, status, CreateJob, JobCreated};
 use serde_json::Value;
 
-use super::access::{bad_request, base_url, importer, not_found};
+use super::access::{bad_request, base_url, importer, not_found, unknown_model};
 use super::models::{DIMENSION_IMPORT_TYPE, MODEL_IMPORT_TYPES};
 use crate::api::caller::Caller;
 use crate::api::error::ApiError;
@@ -142,7 +142,10 @@ fn model_import_type(given: Option<&str>, settings: &CreateJob) -> Result<String
             "Import type {t} is not supported for this model: use factData or privateFactData \
              (master data goes to the public dimension)"
         ))),
-        Some(t) => Err(bad_request(&format!("{t} is not an import type: use factData or privateFactData"))),
+        Some(t) => Err(ApiError::numbered(
+            errors::INVALID_IMPORT_TYPE,
+            &format!("{t} is not an import type of a model: use factData or privateFactData."),
+        )),
         None if settings.mapping.as_ref().is_some_and(|m| !m.is_empty()) => Ok("factData".into()),
         None => Err(ApiError::numbered(
             errors::IMPORT_TYPE_NOT_INFERABLE,
@@ -153,9 +156,9 @@ fn model_import_type(given: Option<&str>, settings: &CreateJob) -> Result<String
 
 /// The import type a CSV body's header names: fact data when every column
 /// is one of the model's, else SAC's 1005.
-fn csv_import_type(target: &Target<'_>, body: &[u8]) -> Result<String, ApiError> {
+fn csv_import_type(target: &Target<'_>, body: &[u8], delimiter: u8) -> Result<String, ApiError> {
     let columns = target.columns();
-    let mut reader = csv::ReaderBuilder::new().from_reader(body);
+    let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).from_reader(body);
     let header: Vec<String> = match reader.headers() {
         Ok(h) => h.iter().map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).collect(),
         Err(e) => return Err(ApiError::numbered(errors::BAD_BODY, &format!("The CSV header cannot be read ({e})."))),
@@ -184,12 +187,31 @@ fn create_job(
     body: &Bytes,
     dimension: bool,
 ) -> Result<impl IntoResponse, ApiError> {
+    let job = new_job(state, caller, id, import_type, body, dimension, b',')?;
+    let created =
+        JobCreated { job_url: format!("{}/jobs/{}", base_url(state, caller.domain), job.job_id), job_id: job.job_id };
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// Creates a job (also the first step of a one-click import): the caller
+/// may import, the target exists, the import type and the settings are
+/// ones it takes, the active-job limits allow it.
+pub(super) fn new_job(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    import_type: Option<&str>,
+    body: &Bytes,
+    dimension: bool,
+    delimiter: u8,
+) -> Result<ImportJobRecord, ApiError> {
     let owner = importer(state, caller, true)?;
     let tenant = state.tenant();
     let target = match find_target(&tenant, id) {
         Some(t @ Target::Dimension(_)) if dimension => t,
         Some(t @ Target::Model(_)) if !dimension => t,
-        _ => return Err(not_found(if dimension { "public dimension" } else { "model" }, id)),
+        _ if dimension => return Err(not_found("public dimension", id)),
+        _ => return Err(unknown_model(id)),
     };
     // A CSV body carries no settings; SAC infers the import type from its header.
     let csv = caller
@@ -200,7 +222,7 @@ fn create_job(
     let settings = if csv { CreateJob::default() } else { read_settings(body)? };
     let import_type = match import_type {
         Some(t) if dimension => t.to_string(),
-        None if csv => csv_import_type(&target, body)?,
+        None if csv => csv_import_type(&target, body, delimiter)?,
         given => model_import_type(given, &settings)?,
     };
     check_settings(&target, &settings)?;
@@ -236,9 +258,7 @@ fn create_job(
             ))
         }
     }
-    let created =
-        JobCreated { job_url: format!("{}/jobs/{}", base_url(state, caller.domain), job.job_id), job_id: job.job_id };
-    Ok((StatusCode::CREATED, Json(created)))
+    Ok(job)
 }
 
 /// Mapping targets and scope dimensions must be columns of the target (1004).

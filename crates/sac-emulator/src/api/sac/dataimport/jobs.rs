@@ -8,9 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
-use sac_types::dataimport::{
-    errors, status, InvalidRows, JobCounts, JobError, JobStatus, JobSummary, ValidateResult, REJECTION_REASON,
-};
+use sac_types::dataimport::{errors, status, InvalidRows, JobSummary, ValidateResult, REJECTION_REASON};
 use serde_json::{json, Value};
 
 use super::access::{base_url, importer, job_for, not_open, open_job_for, unknown_job};
@@ -141,25 +139,34 @@ pub async fn run_job(
     match crate::api::state::blocking(move || engine.run_job(&id, override_failed)).await? {
         RunOutcome::Started(job) => Ok((StatusCode::CREATED, Json(run_answer(&base, &job)))),
         RunOutcome::NotOpen => Err(changed_meanwhile(&state, &job_id, "cannot run")),
-        RunOutcome::NoRows(_) => Err(ApiError::numbered(
+        refused => Err(run_refusal(&base, &job_id, &refused)),
+    }
+}
+
+/// SAC's refusal of a run that writes nothing: 1011 when no row was ever
+/// stored, 1033 when every stored row failed validation (SAP help
+/// f99e725f), 2903 when failed rows stop it (fe6efb8a).
+pub(super) fn run_refusal(base: &str, job_id: &str, outcome: &RunOutcome) -> ApiError {
+    match outcome {
+        RunOutcome::NoRows(_) => ApiError::numbered(
             errors::NO_VALID_RECORDS,
             &format!("The job {job_id} has no rows: post rows (POST {base}/jobs/{job_id}), then run it."),
-        )),
-        RunOutcome::AllRowsInvalid(job) => Err(ApiError::numbered(
+        ),
+        RunOutcome::AllRowsInvalid(job) => ApiError::numbered(
             errors::ALL_ROWS_INVALID,
             &format!(
                 "The job {job_id} holds {} rows and every one failed validation: GET {base}/jobs/{job_id}/invalidRows \
                  says why; post valid rows, then run it again.",
                 job.total
             ),
-        )),
+        ),
         // SAP help fe6efb8a: the code is an id of the incident, the number
         // stands in the message only.
-        RunOutcome::WriteCancelled(_) => Err(ApiError::api(
+        _ => ApiError::api(
             StatusCode::BAD_REQUEST,
             random_uuid(),
             format!("{} [{}]", errors::message(errors::WRITE_CANCELLED).unwrap_or_default(), errors::WRITE_CANCELLED),
-        )),
+        ),
     }
 }
 
@@ -200,20 +207,29 @@ pub(super) fn status_description(job: &ImportJobRecord) -> String {
     }
 }
 
-fn job_status(state: &AppState, domain: Domain, job: &ImportJobRecord) -> JobStatus {
+/// The status answer (SAP help a020ece7): the status, its description and
+/// the counts in `additionalInformation`, written as strings of digits as
+/// the page shows them; the URLs and a failed job's message besides
+/// (assumption: the page's samples show neither).
+fn job_status(state: &AppState, domain: Domain, job: &ImportJobRecord) -> Value {
     let base = base_url(state, domain);
-    JobStatus {
-        job_id: job.job_id.clone(),
-        job_status: job.status.as_str().into(),
-        job_status_description: Some(status_description(job)),
-        additional_information: JobCounts {
-            total_number_rows_in_job: job.total as u64,
-            failed_number_rows: job.failed as u64,
+    let mut answer = json!({
+        "jobID": job.job_id,
+        "jobStatus": job.status,
+        "jobStatusDescription": status_description(job),
+        "additionalInformation": {
+            "totalNumberRowsInJob": job.total.to_string(),
+            "failedNumberRows": job.failed.to_string(),
         },
-        invalid_rows_url: (job.failed > 0).then(|| format!("{base}/jobs/{}/invalidRows", job.job_id)),
-        job_status_url: Some(format!("{base}/jobs/{}/status", job.job_id)),
-        error: job.error.clone().map(|message| JobError { message }),
+        "jobStatusURL": format!("{base}/jobs/{}/status", job.job_id),
+    });
+    if job.failed > 0 {
+        answer["invalidRowsURL"] = json!(format!("{base}/jobs/{}/invalidRows", job.job_id));
     }
+    if let Some(message) = &job.error {
+        answer["error"] = json!({"message": message});
+    }
+    answer
 }
 
 /// `GET /jobs/{id}/status`.
@@ -233,7 +249,7 @@ pub async fn job_status_handler(
     State(state): State<AppState>,
     caller: Caller,
     Path(job_id): Path<String>,
-) -> Result<Json<JobStatus>, ApiError> {
+) -> Result<Json<Value>, ApiError> {
     job_for(&state, &caller, &job_id, false)?;
     let engine = state.engine_handle();
     let id = job_id.clone();

@@ -12,18 +12,24 @@ mod access;
 mod create;
 mod jobs;
 mod models;
+mod oneclick;
 mod settings;
 mod upload;
 
 use axum::extract::DefaultBodyLimit;
-use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 use utoipa_axum::routes;
 
 use crate::api::state::AppState;
 
+/// Routes whose bodies (rows) are as big as `ImportLimits` allows, not axum's default.
+fn without_body_limit(routes: UtoipaMethodRouter<AppState>) -> UtoipaMethodRouter<AppState> {
+    let (schemas, paths, router) = routes;
+    (schemas, paths, router.layer(DefaultBodyLimit::disable()))
+}
+
 /// The Data Import API, which both domains serve.
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
-    let (schemas, paths, job) = routes!(upload::upload, jobs::delete_job);
     OpenApiRouter::new()
         .routes(routes!(models::models))
         .routes(routes!(models::model, create::create_model_job))
@@ -34,10 +40,11 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(models::public_dimension_metadata))
         .routes(routes!(create::create_dimension_job))
         .routes(routes!(jobs::list_jobs))
-        // Row chunks are as big as `ImportLimits` allows, not axum's default.
-        .routes((schemas, paths, job.layer(DefaultBodyLimit::disable())))
+        .routes(without_body_limit(routes!(upload::upload, jobs::delete_job)))
         .routes(routes!(jobs::validate_job))
         .routes(routes!(jobs::invalid_rows))
         .routes(routes!(jobs::run_job))
         .routes(routes!(jobs::job_status_handler))
+        .routes(without_body_limit(routes!(oneclick::import)))
+        .routes(without_body_limit(routes!(oneclick::import_typed)))
 }

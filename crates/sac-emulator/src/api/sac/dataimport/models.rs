@@ -12,7 +12,7 @@ use sac_types::dataimport::{
 };
 use serde_json::{json, Value};
 
-use super::access::{base_url, importer, not_found};
+use super::access::{base_url, importer, not_found, unknown_model};
 use crate::api::caller::Caller;
 use crate::api::error::ApiError;
 use crate::api::openapi::responses::DataImportRefusals;
@@ -77,7 +77,7 @@ pub async fn model(
     importer(&state, &caller, false)?;
     let tenant = state.tenant();
     let Some(Target::Model(m)) = find_target(&tenant, &id) else {
-        return Err(not_found("model", &id));
+        return Err(unknown_model(&id));
     };
     let base = format!("{}/models/{}", base_url(&state, caller.domain), m.id);
     let versions = m
@@ -163,7 +163,7 @@ pub async fn metadata(
     importer(&state, &caller, false)?;
     let tenant = state.tenant();
     let Some(Target::Model(m)) = find_target(&tenant, &id) else {
-        return Err(not_found("model", &id));
+        return Err(unknown_model(&id));
     };
     let set = fact_columns(m);
     let by_type: BTreeMap<&str, &ColumnSet> = MODEL_IMPORT_TYPES.iter().map(|t| (*t, &set)).collect();

@@ -21,10 +21,10 @@ use crate::api::state::AppState;
 use crate::engine::arrival::{self, Refused};
 use crate::engine::import_jobs::{find_target, settings_of};
 use crate::engine::staging::{self, Unreadable};
-use crate::store::{ChunkRecord, StoreError};
+use crate::store::{ChunkRecord, ImportJobRecord, StoreError};
 
 /// Reads a request body up to `limit` bytes, else SAC's 1201.
-async fn read_body(body: Body, limit: usize) -> Result<Bytes, ApiError> {
+pub(super) async fn read_body(body: Body, limit: usize) -> Result<Bytes, ApiError> {
     axum::body::to_bytes(body, limit).await.map_err(|_| {
         ApiError::numbered(
             errors::BODY_TOO_LARGE,
@@ -35,7 +35,7 @@ async fn read_body(body: Body, limit: usize) -> Result<Bytes, ApiError> {
 
 /// The body's kind: JSON (also when no Content-Type is sent, as SAP's
 /// sample client does) or CSV; anything else is SAC's 1200.
-fn content_kind(caller: &Caller) -> Result<bool, ApiError> {
+pub(super) fn content_kind(caller: &Caller) -> Result<bool, ApiError> {
     let Some(value) = caller.headers.get(header::CONTENT_TYPE) else { return Ok(false) };
     let text = value.to_str().unwrap_or_default().trim().to_ascii_lowercase();
     if staging::is_csv(&text) {
@@ -53,7 +53,7 @@ fn content_kind(caller: &Caller) -> Result<bool, ApiError> {
 /// The `delimiter` URL parameter of a CSV upload: one character other than
 /// a quote or a line break, else SAC's 1706 (assumption: the guide names
 /// the parameter and the code, not which values it refuses).
-fn delimiter(params: &HashMap<String, String>) -> Result<u8, ApiError> {
+pub(super) fn delimiter(params: &HashMap<String, String>) -> Result<u8, ApiError> {
     let Some(given) = params.get("delimiter") else { return Ok(b',') };
     match given.as_bytes() {
         [d] if !matches!(d, b'"' | b'\n' | b'\r') => Ok(*d),
@@ -94,6 +94,39 @@ pub async fn upload(
     let delimiter = delimiter(&params)?;
     let limits = state.options().import_limits;
     let bytes = read_body(body, limits.max_body_bytes).await?;
+    let staged = stage(&state, job, csv, delimiter, bytes).await?;
+    let base = base_url(&state, caller.domain);
+    let result = UploadResult {
+        total_number_rows_in_current_request: (staged.kept + staged.failed.len()) as u64,
+        upserted_number_rows: staged.kept as u64,
+        failed_number_rows: staged.failed.len() as u64,
+        failed_rows: staged.failed,
+        total_number_rows_in_job: staged.total as u64,
+        validate_job_url: format!("{base}/jobs/{job_id}/validate"),
+        run_job_url: format!("{base}/jobs/{job_id}/run"),
+    };
+    Ok((StatusCode::CREATED, Json(result)))
+}
+
+/// What an upload stored.
+pub(super) struct Staged {
+    /// The job's rows after it.
+    pub total: i64,
+    pub kept: usize,
+    /// `{row, reason}` of each row refused.
+    pub failed: Vec<serde_json::Value>,
+}
+
+/// Checks a body's rows and stores the valid ones in `job`.
+pub(super) async fn stage(
+    state: &AppState,
+    job: ImportJobRecord,
+    csv: bool,
+    delimiter: u8,
+    bytes: Bytes,
+) -> Result<Staged, ApiError> {
+    let job_id = job.job_id.clone();
+    let limits = state.options().import_limits;
     let tenant = state.tenant();
     let settings = settings_of(&job);
     let checked = crate::api::state::blocking(move || {
@@ -131,8 +164,8 @@ pub async fn upload(
         body: arrival.body,
     };
     let engine = state.engine_handle();
-    let staged = crate::api::state::blocking(move || engine.upload(&job, &record)).await;
-    let total = match staged {
+    let stored = crate::api::state::blocking(move || engine.upload(&job, &record)).await;
+    let total = match stored {
         Ok(job) => job.total,
         Err(StoreError::Conflict(_)) => {
             return Err(ApiError::numbered(
@@ -142,17 +175,7 @@ pub async fn upload(
         }
         Err(e) => return Err(e.into()),
     };
-    let base = base_url(&state, caller.domain);
-    let result = UploadResult {
-        total_number_rows_in_current_request: (arrival.kept + arrival.failed.len()) as u64,
-        upserted_number_rows: arrival.kept as u64,
-        failed_number_rows: arrival.failed.len() as u64,
-        failed_rows: arrival.failed,
-        total_number_rows_in_job: total as u64,
-        validate_job_url: format!("{base}/jobs/{job_id}/validate"),
-        run_job_url: format!("{base}/jobs/{job_id}/run"),
-    };
-    Ok((StatusCode::CREATED, Json(result)))
+    Ok(Staged { total, kept: arrival.kept, failed: arrival.failed })
 }
 
 /// SAC's numbered refusal of a whole upload.
