@@ -53,6 +53,15 @@ async fn the_first_rejection_reasons_are_in_the_report_and_the_json() {
     assert!(reasons.iter().any(|r| r["row"]["Part"] == "P9999"), "{doc}");
     assert_eq!(doc["rows_failed"], 2, "{doc}");
     assert_eq!(stored(&env, "Version=public.Plan").await.len(), 1);
+
+    // --rejects-out holds both kinds too.
+    let rejects = dir.path().join("rejects.csv");
+    env.run(&push(&file, &["--rejects-out", rejects.to_str().unwrap()])).await;
+    let text = std::fs::read_to_string(&rejects).unwrap();
+    assert_eq!(text.lines().count(), 3, "{text}");
+    assert!(
+        text.contains("lots") && text.contains("P9999") && text.lines().next().unwrap().ends_with("_REJECTION_REASON")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

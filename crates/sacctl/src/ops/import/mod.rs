@@ -210,7 +210,8 @@ pub async fn push(
     })?;
     let mut notes = Vec::new();
     if let Some(path) = &push.rejects_out {
-        notes.extend(write_rejects(&outcome.invalid_rows, Some(path))?.map(Note::Info));
+        let rejected = rejections::all(&outcome.refused_on_arrival, &outcome.invalid_rows);
+        notes.extend(write_rejects(&rejected, Some(path))?.map(Note::Info));
     }
     let failed = outcome.failed_rows();
     let rejections = rejections::first(&outcome.refused_on_arrival, &outcome.invalid_rows);
