@@ -192,3 +192,14 @@ async fn models_show_lists_the_settings_of_each_import_type_with_their_flags() {
     let doc = json_doc(&env.run_ok(&["models", "show", "t.G:SALES_PLAN", "--output", "json"]).await);
     assert!(doc["model"]["importTypes"][0]["availableJobSettings"]["executeWithFailedRows"].is_array(), "{doc}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_date_format_reads_the_files_dates() {
+    let env = technical().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(&dir, "dates.csv", &format!("{HEADER}public.Plan,07.2026,P0006,FR,4,1\n"));
+    env.run_ok(&push(&file, &["--date-format", "Date=MM.YYYY"])).await;
+    let rows = stored(&env, "Version=public.Plan").await;
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["Date"], "202607", "{rows:?}");
+}
