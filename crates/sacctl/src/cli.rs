@@ -106,17 +106,35 @@ pub enum Command {
     /// Write a commented profile file, or show every setting and where it comes from.
     #[command(subcommand, after_help = "Example:\n  sacctl config init && sacctl config show")]
     Config(ConfigCommand),
-    /// Read a model's fact data through the Data Export API, as CSV (all pages, streamed).
+    /// Read a model's fact data (or a public dimension, a currency or unit table) through the Data Export API, as CSV or JSON Lines (all pages, streamed).
     #[command(
         after_help = "Example:\n  sacctl export --model SALES_PLAN --filter \"Version eq 'public.Actual'\" --out actual.csv\n  \
-                      sacctl export --model SALES_PLAN --filter \"Date ge '202603' and contains(Part,'P00')\" --orderby \"Date desc\""
+                      sacctl export --model SALES_PLAN --filter \"Date ge '202603' and contains(Part,'P00')\" --orderby \"Date desc\"\n  \
+                      sacctl export --dimension ZEPPART_001 --format jsonl\n  \
+                      sacctl export --currency-table CPL_CURRENCY_RATES --delimiter ';' --out rates.csv\n  \
+                      sacctl export --unit-table StandardUnitConversion --filter \"Language eq 'en'\""
     )]
     Export {
         #[command(flatten)]
         connection: ConnectionArgs,
         /// Model id or name (SALES_PLAN, t.G:SALES_PLAN).
+        #[arg(long, required_unless_present_any = ["dimension", "currency_table", "unit_table"])]
+        model: Option<String>,
+        /// A public dimension's members instead of a model's facts (ZEPPART_001 or t.G:ZEPPART_001).
+        #[arg(long, conflicts_with_all = ["model", "currency_table", "unit_table"])]
+        dimension: Option<String>,
+        /// A currency conversion table's rates (CPL_CURRENCY_RATES or t.G:CPL_CURRENCY_RATES).
+        #[arg(long, conflicts_with_all = ["model", "unit_table"])]
+        currency_table: Option<String>,
+        /// A standard unit conversion table, or the simplified StandardUnitConversion view.
+        #[arg(long, conflicts_with = "model", value_parser = ["T006", "T006A", "T006D", "T006T", "StandardUnitConversion"])]
+        unit_table: Option<String>,
+        /// csv (a header, then one line per row) or jsonl (one JSON object per line, numbers as numbers).
+        #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
+        format: ExportFormat,
+        /// The CSV column separator, one ASCII character (default ",").
         #[arg(long)]
-        model: String,
+        delimiter: Option<String>,
         /// OData filter, e.g. "Version eq 'public.Plan' and Date eq '202601'".
         #[arg(long)]
         filter: Option<String>,
@@ -130,6 +148,13 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+}
+
+/// What `sacctl export` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    Csv,
+    Jsonl,
 }
 
 #[derive(Debug, Subcommand)]

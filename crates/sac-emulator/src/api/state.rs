@@ -61,6 +61,12 @@ pub struct ImportLimits {
     /// Active jobs one model or public dimension may have (default 10;
     /// beyond it SAC's error 1007).
     pub active_jobs_per_model: usize,
+    /// Rows one job may hold in temporary storage (default 5,000,000;
+    /// beyond it SAC's 1205, assumption).
+    pub max_staged_rows_per_job: usize,
+    /// Rows all jobs together may hold in temporary storage (default
+    /// 20,000,000; beyond it SAC's 1205, assumption).
+    pub max_staged_rows: usize,
 }
 
 impl Default for ImportLimits {
@@ -70,6 +76,8 @@ impl Default for ImportLimits {
             max_body_bytes: 64 << 20,
             active_jobs_per_user: 20,
             active_jobs_per_model: 10,
+            max_staged_rows_per_job: 5_000_000,
+            max_staged_rows: 20_000_000,
         }
     }
 }

@@ -100,6 +100,20 @@ pub enum JobLimit {
     Model(usize),
 }
 
+/// How many rows temporary storage holds at most.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StagingCaps {
+    pub per_job: usize,
+    pub all_jobs: usize,
+}
+
+/// Why an upload was not stored: the cap it would pass.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StagingCap {
+    Job(usize),
+    AllJobs(usize),
+}
+
 /// What a run request led to.
 #[derive(Debug)]
 pub enum RunOutcome {
@@ -136,20 +150,32 @@ impl Engine {
     }
 
     /// Stages an uploaded chunk of `job` (as the caller read it: the job
-    /// must still be in that state, else [`StoreError::Conflict`]); returns
-    /// the job as it is now.
-    pub fn upload(&self, job: &ImportJobRecord, chunk: &ChunkRecord) -> StoreResult<ImportJobRecord> {
+    /// must still be in that state, else [`StoreError::Conflict`]) unless
+    /// it would hold more rows than `caps` allow; returns the job as it is now.
+    pub fn upload(
+        &self,
+        job: &ImportJobRecord,
+        chunk: &ChunkRecord,
+        caps: StagingCaps,
+    ) -> StoreResult<Result<ImportJobRecord, StagingCap>> {
         let _writer = self.transition();
         self.store.write(|w| {
             let mut fresh = w.import_job(&job.job_id)?.ok_or_else(|| StoreError::Conflict("job deleted".into()))?;
             if fresh.status != job.status {
                 return Err(StoreError::Conflict(format!("job {} is {}", job.job_id, fresh.status)));
             }
+            let rows = chunk.rows.max(0) as usize;
+            if fresh.total.max(0) as usize + rows > caps.per_job {
+                return Ok(Err(StagingCap::Job(caps.per_job)));
+            }
+            if w.staged_rows()?.max(0) as usize + rows > caps.all_jobs {
+                return Ok(Err(StagingCap::AllJobs(caps.all_jobs)));
+            }
             let expected = advance(&mut fresh, JobEvent::Upload)?;
             fresh.total = w.append_chunk(&job.job_id, chunk)?;
             fresh.updated = utc_timestamp(self.now_ms());
             w.update_import_job(&fresh, &expected)?;
-            Ok(fresh)
+            Ok(Ok(fresh))
         })
     }
 

@@ -126,6 +126,7 @@ impl Engine {
             }
             planning::create_tables(w, &tenant)?;
             planning::seed_facts(w, &tenant)?;
+            w.seed_conversions(&tenant)?;
             runs::replay_history(w, &tenant, self.now_ms())?;
             extra(w)
         })?;

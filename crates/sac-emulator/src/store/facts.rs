@@ -129,15 +129,29 @@ impl FactRow {
     }
 }
 
-/// A number as SAC shows it: no float noise (`0.30000000000000004` -> `0.3`),
-/// whole numbers without a decimal point.
+/// A number as SAC shows it: at most the measures' scale of 7 decimals
+/// (`DECIMAL(31, 7)`, their `$metadata`), so no float noise
+/// (`0.30000000000000004` -> `0.3`), whole numbers without a decimal point,
+/// never an exponent and never `inf`: a value too large to round to 7
+/// decimals is written whole, all its digits (callers refuse what is
+/// beyond the measures' precision first, see [`fits_measure`]).
 pub fn format_number(value: f64) -> String {
-    let rounded = (value * 1e6).round() / 1e6;
-    if rounded.fract() == 0.0 && rounded.abs() < 1e15 {
+    let scaled = (value * 1e7).round();
+    if !scaled.is_finite() || value.abs() >= 1e15 {
+        return format!("{:.0}", value);
+    }
+    let rounded = scaled / 1e7;
+    if rounded.fract() == 0.0 {
         format!("{}", rounded as i64)
     } else {
         format!("{rounded}")
     }
+}
+
+/// Whether `value` fits a measure, `DECIMAL(31, 7)`: finite, with at most
+/// 24 digits before the point.
+pub fn fits_measure(value: f64) -> bool {
+    value.is_finite() && value.abs() < 1e24
 }
 
 impl Reader<'_> {
@@ -402,5 +416,9 @@ mod tests {
     fn numbers_add_up_cleanly() {
         assert_eq!(format_number(0.1 + 0.2), "0.3");
         assert_eq!(format_number(3.0), "3");
+        assert_eq!(format_number(0.1234567), "0.1234567");
+        assert_eq!(format_number(-2.5e20), "-250000000000000000000");
+        assert!(!format_number(1e308).contains("inf") && !format_number(f64::MAX).contains('e'));
+        assert!(fits_measure(-9.9e23) && !fits_measure(1e24) && !fits_measure(f64::INFINITY));
     }
 }

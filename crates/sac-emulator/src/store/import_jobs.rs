@@ -108,6 +108,12 @@ impl Reader<'_> {
         Ok(jobs)
     }
 
+    /// Rows every job holds in temporary storage together.
+    pub fn staged_rows(&self) -> StoreResult<i64> {
+        let mut stmt = self.conn().prepare_cached("SELECT COALESCE(SUM(rows), 0) FROM import_chunks")?;
+        Ok(stmt.query_row([], |r| r.get(0))?)
+    }
+
     /// The number of chunks of a job.
     pub fn chunk_count(&self, job_id: &str) -> StoreResult<i64> {
         let mut stmt = self.conn().prepare_cached("SELECT COUNT(*) FROM import_chunks WHERE job_id = ?1")?;

@@ -31,6 +31,7 @@ use crate::clock::Clock;
 pub mod aggregate;
 pub mod audit;
 pub mod auth;
+pub mod conversions;
 pub mod executions;
 pub mod facts;
 pub mod filter;
@@ -247,6 +248,9 @@ impl Store {
                 w.conn().execute_batch(&format!("DROP TABLE IF EXISTS {}", sql::quote(&table)))?;
             }
             for table in STATE_TABLES {
+                w.conn().execute(&format!("DELETE FROM {table}"), [])?;
+            }
+            for table in conversions::TABLES {
                 w.conn().execute(&format!("DELETE FROM {table}"), [])?;
             }
             Ok(())

@@ -197,6 +197,7 @@ impl Tenant {
                     },
                 ],
             }],
+            currency_tables: vec![units::demo_currency_table()],
         }
     }
 }

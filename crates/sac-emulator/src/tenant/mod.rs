@@ -14,8 +14,10 @@ use serde::{Deserialize, Serialize};
 
 pub mod demo;
 mod master;
+pub mod units;
 pub use demo::ISO_COUNTRIES;
 pub use master::{parent_column, MasterSet, MemberSource, ACC_TYPE, DESCRIPTION, MASTER_DATE, MASTER_VERSION};
+pub use units::CurrencyTableDef;
 
 /// One row of a source object or one member of a dimension: column -> value.
 pub type Row = BTreeMap<String, String>;
@@ -59,6 +61,9 @@ pub struct Tenant {
     pub models: Vec<ModelDef>,
     #[serde(default)]
     pub multi_actions: Vec<MultiActionDef>,
+    /// Currency conversion tables (`sac_currency_tables`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub currency_tables: Vec<CurrencyTableDef>,
 }
 
 fn default_access_secs() -> u64 {

@@ -61,11 +61,14 @@ async fn pagesize_pages_through_absolute_links_on_the_host_the_client_used() {
     let (_, page) = get_json(&emu, &token, &format!("{SALES}/PartMaster?pagesize=5")).await;
     assert_eq!(page["value"].as_array().unwrap().len(), 5);
     assert!(page["@odata.nextLink"].as_str().unwrap().contains("%24skiptoken=5"));
-    for bad in ["pagesize=0", "pagesize=-3", "pagesize=many"] {
+    for bad in ["pagesize=0", "pagesize=many"] {
         let (status, body) = get_json(&emu, &token, &format!("{SALES}/FactData?{bad}")).await;
         assert_eq!(status, 400, "{bad}");
         assert!(body["error"]["message"].as_str().unwrap().contains("pagesize"), "{body}");
     }
+    // A negative page size is SAC's non-blocking 1406 (page dbf30343): the default page size.
+    let (status, page) = get_json(&emu, &token, &format!("{SALES}/FactData?pagesize=-3")).await;
+    assert_eq!((status, page["value"].as_array().unwrap().len()), (200, 25), "pagesize=-3");
 }
 
 #[tokio::test]
@@ -88,15 +91,24 @@ async fn count_and_csv() {
     assert_eq!(status, 200);
     assert!(headers["content-type"].to_str().unwrap().starts_with("text/csv"));
     let lines: Vec<&str> = csv.lines().collect();
-    assert_eq!(lines[0], "Version,Date,Part,Country,Amount,Quantity", "the model's order");
+    // The model's order, then SAC's nextLink column (page db13b8e7), empty on every row.
+    assert_eq!(lines[0], "Version,Date,Part,Country,Amount,Quantity,nextLink", "the model's order");
     assert_eq!(lines.len(), 11);
+    assert!(lines[1..].iter().all(|l| l.ends_with(',')), "{lines:?}");
     assert!(lines[1].starts_with("public.Actual,202601,P0001,"), "{}", lines[1]);
     let url = emu.api(&format!("{SALES}/FactData?$format=text/csv&$select=Amount,Version,Date,Part,Country&$top=1"));
     let (_, csv, _) = get_url(&emu, &token, &url).await;
-    assert_eq!(csv.lines().next(), Some("Version,Date,Part,Country,Amount"));
+    assert_eq!(csv.lines().next(), Some("Version,Date,Part,Country,Amount,nextLink"));
     let (_, csv, _) = get_url(&emu, &token, &emu.api(&format!("{SALES}/PartMaster?$format=text/csv&pagesize=2"))).await;
     // The set's properties in $metadata order; an empty attribute is an empty cell.
-    assert_eq!(csv.lines().collect::<Vec<_>>(), vec!["ID,Description,Country", "P0001,,AT", "P0002,,IN"]);
+    // Another page follows: one more line, every cell empty but nextLink's.
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[..3], ["ID,Description,Country,nextLink", "P0001,,AT,", "P0002,,IN,"]);
+    assert_eq!(lines.len(), 4, "{lines:?}");
+    let link = lines[3].strip_prefix(",,,").expect("the link in the last column only");
+    assert!(link.starts_with("http://") && link.contains("%24skiptoken=2"), "{link}");
+    let (_, next, _) = get_url(&emu, &token, link).await;
+    assert_eq!(next.lines().nth(1), Some("P0003,,US,"), "the link reads the next page");
     let (status, _) = get_json(&emu, &token, &format!("{SALES}/FactData?$format=xlsx")).await;
     assert_eq!(status, 400);
 }

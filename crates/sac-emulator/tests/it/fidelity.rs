@@ -4,6 +4,7 @@
 //! module runs it. Every row gets a fresh emulator; every step of a row is checked (setup steps
 //! too); all rows run and the failures are reported together.
 
+mod dataexport_guide;
 mod dataimport_guide;
 mod facts;
 mod multiactions_guide;
@@ -272,7 +273,8 @@ fn verify(check: &Check, json: &Value, text: &str, headers: &HeaderMap) -> Resul
 
 #[tokio::test]
 async fn every_documented_fact_holds() {
-    let mut facts: Vec<Fact> = facts::all().into_iter().chain(dataimport_guide::facts()).collect();
+    let mut facts: Vec<Fact> =
+        facts::all().into_iter().chain(dataexport_guide::facts()).chain(dataimport_guide::facts()).collect();
     facts.extend(multiactions_guide::facts());
     let mut failures = Vec::new();
     for fact in &facts {

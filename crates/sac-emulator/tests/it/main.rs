@@ -6,6 +6,7 @@ mod console;
 mod dataexport;
 mod dataexport_surface;
 mod dataimport;
+mod dataimport_arrival;
 mod dataimport_fidelity;
 mod faults_admin;
 mod fidelity;

@@ -1,8 +1,9 @@
-//! Fact data through the Data Export API, as CSV.
+//! Rows of a Data Export entity set (a model's facts, a public dimension,
+//! a currency or unit conversion table) as CSV or JSON Lines.
 
 use std::io::Write;
 
-use sac_client::dataexport::FactQuery;
+use sac_client::dataexport::{EntitySet, FactQuery};
 use serde_json::Value;
 
 use crate::failure::Failure;
@@ -20,6 +21,16 @@ fn cell(value: Option<&Value>) -> String {
     }
 }
 
+/// How the rows are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RowFormat {
+    /// A header, then one line per row, separated by this byte.
+    Csv { delimiter: u8 },
+    /// One JSON object per line, values typed as SAC sent them (numbers
+    /// stay numbers), for loaders that want types.
+    Jsonl,
+}
+
 /// Writes the rows of `model` as CSV to `out` (stdout when `None`); the
 /// number of rows. Columns are `--select`'s, in its order, else the
 /// model's columns in the model's order (from its `$metadata`).
@@ -29,9 +40,23 @@ pub async fn export(
     query: &FactQuery<'_>,
     out: Option<&std::path::Path>,
 ) -> Result<u64, Failure> {
+    export_set(client, &EntitySet::facts(model), query, out, RowFormat::Csv { delimiter: b',' }).await
+}
+
+/// Writes the rows of `set` to `out` (stdout when `None`) in `format`;
+/// the number of rows. CSV columns are `--select`'s, in its order, else
+/// the set's columns in their `$metadata` order. Nothing is written when
+/// SAC refuses the query.
+pub async fn export_set(
+    client: &sac_client::Client,
+    set: &EntitySet,
+    query: &FactQuery<'_>,
+    out: Option<&std::path::Path>,
+    format: RowFormat,
+) -> Result<u64, Failure> {
     let columns: Vec<String> = match query.select {
         Some(s) => s.split(',').map(|c| c.trim().to_string()).collect(),
-        None => client.data_export().fact_columns(model).await?,
+        None => client.data_export().columns(set).await?,
     };
     let sink: Box<dyn Write> = match &out {
         Some(path) => Box::new(std::io::BufWriter::new(
@@ -40,22 +65,47 @@ pub async fn export(
         )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout())),
     };
-    let mut writer = csv::Writer::from_writer(sink);
-    let io = |e: csv::Error| sac_client::Error::Config(format!("cannot write the CSV: {e}"));
-    // The header goes with the first page: a refused query writes nothing.
-    let mut header = Some(&columns);
-    let rows = client
-        .data_export()
-        .fact_data(model, query, |page| {
-            if let Some(columns) = header.take() {
-                writer.write_record(columns).map_err(io)?;
-            }
-            for row in page {
-                writer.write_record(columns.iter().map(|c| cell(row.get(c)))).map_err(io)?;
-            }
-            Ok(())
-        })
-        .await?;
-    writer.flush().map_err(|e| Failure::usage(format!("cannot write the CSV: {e}")))?;
+    let rows = match format {
+        RowFormat::Csv { delimiter } => {
+            let mut writer = csv::WriterBuilder::new().delimiter(delimiter).from_writer(sink);
+            let io = |e: csv::Error| sac_client::Error::Config(format!("cannot write the CSV: {e}"));
+            // The header goes with the first page: a refused query writes nothing.
+            let mut header = Some(&columns);
+            let rows = client
+                .data_export()
+                .rows(set, query, |page| {
+                    if let Some(columns) = header.take() {
+                        writer.write_record(columns).map_err(io)?;
+                    }
+                    for row in page {
+                        writer.write_record(columns.iter().map(|c| cell(row.get(c)))).map_err(io)?;
+                    }
+                    Ok(())
+                })
+                .await?;
+            writer.flush().map_err(|e| Failure::usage(format!("cannot write the CSV: {e}")))?;
+            rows
+        }
+        RowFormat::Jsonl => {
+            let mut sink = sink;
+            let io = |e: std::io::Error| sac_client::Error::Config(format!("cannot write the JSON lines: {e}"));
+            let rows = client
+                .data_export()
+                .rows(set, query, |page| {
+                    for row in page {
+                        // The columns in their order, each as SAC typed it.
+                        let ordered: Vec<String> = columns
+                            .iter()
+                            .filter_map(|c| row.get(c).map(|v| format!("{}:{v}", Value::String(c.clone()))))
+                            .collect();
+                        writeln!(sink, "{{{}}}", ordered.join(",")).map_err(io)?;
+                    }
+                    Ok(())
+                })
+                .await?;
+            sink.flush().map_err(|e| Failure::usage(format!("cannot write the JSON lines: {e}")))?;
+            rows
+        }
+    };
     Ok(rows)
 }

@@ -8,6 +8,7 @@ mod emulator;
 mod emulator_crash;
 mod emulator_service;
 mod export;
+mod export_sets;
 mod fault_matrix;
 mod hostile_server;
 mod import;

@@ -1,21 +1,18 @@
-//! The administration service: the namespace `sac` and its providers
-//! (the planning models).
+//! The administration service: the four namespaces (page `8389d04c`,
+//! `7a831ba4`) and the providers of each (page `bf520338`).
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::provider::{base, reader, NAMESPACE};
+use super::namespaces::{self, unknown_namespace, NAMESPACES};
+use super::provider::{base, reader};
 use crate::api::caller::Caller;
 use crate::api::error::ApiError;
 use crate::api::openapi::responses::DataExportRefusals;
 use crate::api::openapi::tags;
 use crate::api::state::AppState;
-
-/// What SAC says of its one namespace (**assumption**: the wording).
-const NAMESPACE_DESCRIPTION: &str = "SAP Analytics Cloud";
 
 /// The namespace a key segment names: `Namespaces(NamespaceID='sac')` or
 /// the short form `Namespaces('sac')`.
@@ -23,14 +20,6 @@ fn namespace_key(segment: &str) -> Option<&str> {
     let key = segment.strip_prefix("Namespaces(")?.strip_suffix(')')?;
     let key = key.strip_prefix("NamespaceID=").unwrap_or(key).trim();
     key.strip_prefix('\'')?.strip_suffix('\'')
-}
-
-fn unknown_namespace(segment: &str) -> ApiError {
-    ApiError::api(
-        StatusCode::NOT_FOUND,
-        "404",
-        format!("Unknown namespace {segment}: the one namespace is Namespaces(NamespaceID='sac')"),
-    )
 }
 
 /// `GET /administration/Namespaces`, `…/Namespaces(NamespaceID='sac')` and
@@ -44,7 +33,7 @@ fn unknown_namespace(segment: &str) -> ApiError {
     responses(
         (status = 200, description = "The namespaces, or the one namespace, OData JSON", content_type = "application/json"),
         DataExportRefusals,
-        (status = 404, description = "Unknown namespace", content_type = "application/json"),
+        (status = 404, description = "Unknown namespace (1201)", content_type = "application/json"),
     ),
 )]
 pub async fn namespaces(
@@ -55,55 +44,56 @@ pub async fn namespaces(
     reader(&state, &caller)?;
     let context = format!("{}/administration/$metadata", base(&state, caller.domain));
     let body = if segment == "Namespaces" {
-        json!({"@odata.context": format!("{context}#Namespaces"), "value": [{"NamespaceID": NAMESPACE, "Description": NAMESPACE_DESCRIPTION}]})
-    } else if namespace_key(&segment) == Some(NAMESPACE) {
+        let value: Vec<Value> =
+            NAMESPACES.iter().map(|(id, text)| json!({"NamespaceID": id, "Description": text})).collect();
+        json!({"@odata.context": format!("{context}#Namespaces"), "value": value})
+    } else {
+        let key = namespace_key(&segment).ok_or_else(|| unknown_namespace(&segment))?;
+        let (id, text) = NAMESPACES.iter().find(|(id, _)| *id == key).ok_or_else(|| unknown_namespace(key))?;
         json!({
             "@odata.context": format!("{context}#Namespaces/$entity"),
-            "NamespaceID": NAMESPACE,
-            "Description": NAMESPACE_DESCRIPTION,
+            "NamespaceID": id,
+            "Description": text,
         })
-    } else {
-        return Err(unknown_namespace(&segment));
     };
     caller.attach_csrf(Json(body).into_response())
 }
 
 /// `GET /administration/Namespaces(NamespaceID='sac')/Providers` (also
-/// `Namespaces('sac')/Providers`). `ServiceURL` ends with `/`, so that
-/// `ServiceURL + "FactData"` is a set's URL.
+/// `Namespaces('sac')/Providers`), for each namespace. `ServiceURL` ends
+/// with `/`, so that `ServiceURL + "FactData"` is a set's URL.
 #[utoipa::path(
     get,
     path = "/api/v1/dataexport/administration/{namespace}/Providers",
     tag = tags::DATA_EXPORT,
     security(("bearer" = []), ("session" = [])),
-    params(("namespace" = String, Path, description = "`Namespaces(NamespaceID='sac')`", example = "Namespaces(NamespaceID='sac')")),
+    params(("namespace" = String, Path, description = "`Namespaces(NamespaceID='sac')`, or another namespace", example = "Namespaces(NamespaceID='sac')")),
     responses(
-        (status = 200, description = "The providers (models) of the namespace, OData JSON", content_type = "application/json"),
+        (status = 200, description = "The providers of the namespace, OData JSON", content_type = "application/json"),
         DataExportRefusals,
-        (status = 404, description = "Unknown namespace", content_type = "application/json"),
+        (status = 404, description = "Unknown namespace (1201)", content_type = "application/json"),
     ),
 )]
 pub async fn providers(
     State(state): State<AppState>,
     caller: Caller,
-    Path(namespace): Path<String>,
+    Path(segment): Path<String>,
 ) -> Result<Response, ApiError> {
     reader(&state, &caller)?;
-    if namespace_key(&namespace) != Some(NAMESPACE) {
-        return Err(unknown_namespace(&namespace));
-    }
+    let namespace = namespace_key(&segment).ok_or_else(|| unknown_namespace(&segment))?;
     let tenant = state.tenant();
     let base = base(&state, caller.domain);
-    let value: Vec<Value> = tenant
-        .models
-        .iter()
-        .map(|m| {
+    let value: Vec<Value> = namespaces::providers(&tenant, state.store(), namespace)?
+        .into_iter()
+        .map(|(p, description)| {
+            let id = p.id(&tenant);
+            // The id in a URL path: `t.G:X` keeps its colon (a valid path character).
             json!({
-                "NamespaceID": NAMESPACE,
-                "ProviderID": m.id,
-                "ProviderName": m.id,
-                "Description": m.description,
-                "ServiceURL": format!("{base}/providers/{NAMESPACE}/{}/", m.id),
+                "NamespaceID": namespace,
+                "ProviderID": id,
+                "ProviderName": namespaces::name(&tenant, &p),
+                "Description": description,
+                "ServiceURL": format!("{base}/providers/{namespace}/{id}/"),
             })
         })
         .collect();

@@ -4,7 +4,7 @@
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::odata::{parse_filter, parse_orderby, Columns};
+use super::odata::{check_select, filter_and_order, Columns};
 use super::page::{Page, Rows, Window};
 use super::query::{Format, Options};
 use crate::api::error::ApiError;
@@ -24,21 +24,10 @@ pub(super) fn answer(
 ) -> Result<Response, ApiError> {
     let table = FactTable::of(m);
     let known = Columns { dimensions: &table.dimensions, measures: &table.measures };
-    let (filter, order) = match (
-        options.filter.as_deref().map(|f| parse_filter(f, &known)).transpose(),
-        options.orderby.as_deref().map(|o| parse_orderby(o, &known)).transpose(),
-    ) {
-        (Ok(filter), Ok(order)) => (filter, order.unwrap_or_default()),
-        (Err(e), _) | (_, Err(e)) => return Err(ApiError::api(StatusCode::BAD_REQUEST, "400", e)),
-    };
+    let (filter, order) = filter_and_order(options, &known)?;
     if let Some(select) = &options.select {
-        if let Some(bad) = select.iter().find(|c| !table.dimensions.contains(c) && !table.measures.contains(c)) {
-            return Err(ApiError::api(
-                StatusCode::BAD_REQUEST,
-                "400",
-                format!("$select names {bad}, which is not a property of FactData"),
-            ));
-        }
+        let all: Vec<String> = table.dimensions.iter().chain(&table.measures).cloned().collect();
+        check_select(Some(select), &all, "FactData")?;
         let missing: Vec<&str> = table.dimensions.iter().filter(|k| !select.contains(k)).map(String::as_str).collect();
         if !missing.is_empty() {
             return Err(ApiError::api(
@@ -59,10 +48,16 @@ pub(super) fn answer(
     };
     let mut rows = Rows::Facts(table, rows);
     let next_link = window.finish(&mut rows, options, url);
-    let page =
-        Page { context: "$metadata#FactData".into(), next_link, count, rows: &rows, select: options.select.as_deref() };
+    let page = Page {
+        context: "$metadata#FactData".into(),
+        next_link,
+        count,
+        rows: &rows,
+        select: options.select.as_deref(),
+        started: options.started,
+    };
     Ok(match options.format {
-        Some(Format::Csv) => page.csv(),
+        Some(Format::Csv) => page.csv(options.delimiter.as_deref()),
         _ => page.json(),
     })
 }

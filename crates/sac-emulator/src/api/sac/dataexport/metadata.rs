@@ -12,8 +12,12 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Map, Value};
 
+use super::conversions::{self, Shape};
+use super::namespaces::Provider;
+use super::public_dimensions;
 use super::query::Format;
 use crate::api::error::ApiError;
+use crate::store::conversions::ColumnType;
 use crate::tenant::{DimensionKind, ModelDef, Tenant, MASTER_DATE};
 
 /// The schema's namespace: entity types are `sac.FactData`, ...
@@ -165,15 +169,66 @@ pub(super) fn document(tenant: &Tenant, m: &ModelDef, format: Option<Format>) ->
     }
 }
 
+/// The entity type of a set outside `sac`, from its shape.
+fn shaped_type(shape: &Shape) -> EntityType {
+    let properties = shape
+        .columns
+        .iter()
+        .map(|c| {
+            let mut p = match c.data_type {
+                ColumnType::Integer => Property::integer(&c.name),
+                ColumnType::Decimal => Property::decimal(&c.name),
+                ColumnType::Date => Property { original: "DATE", ..Property::text(&c.name, c.max_length) },
+                ColumnType::Text => Property::text(&c.name, c.max_length),
+            };
+            p.nullable = c.nullable;
+            p
+        })
+        .collect();
+    let key = shape.columns.iter().filter(|c| c.key).map(|c| c.name.clone()).collect();
+    EntityType { name: shape.type_name.clone(), key, properties }
+}
+
+/// `GET …/$metadata` of a provider outside `sac`: the entity type of each
+/// set of its service document (pages `8fa26259`, changelog `644d83e8`).
+pub(super) fn provider_document(provider: &Provider<'_>, format: Option<Format>) -> Result<Response, ApiError> {
+    let mut sets = Vec::new();
+    let mut types = Vec::new();
+    for set in provider.entity_sets() {
+        let shape = match provider {
+            Provider::PublicDimension(d) => public_dimensions::shape(d),
+            other => match conversions::shape(other, &set) {
+                Some(Ok(shape)) => shape,
+                _ => continue,
+            },
+        };
+        sets.push((set, shape.type_name.clone()));
+        types.push(shaped_type(&shape));
+    }
+    match format {
+        None | Some(Format::Xml) => Ok(xml_of(&sets, &types)),
+        Some(Format::Json) => Ok(Json(csdl_json_of(sets, types)).into_response()),
+        Some(Format::Csv) => Err(ApiError::api(
+            StatusCode::BAD_REQUEST,
+            "400",
+            "$metadata is XML or JSON: use $format=xml or $format=JSON",
+        )),
+    }
+}
+
 /// Escapes text for an XML attribute.
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
 }
 
 fn xml(tenant: &Tenant, m: &ModelDef) -> Response {
-    let mut types_xml = String::new();
     let (sets, types) = sets_and_types(tenant, m);
-    for t in &types {
+    xml_of(&sets, &types)
+}
+
+fn xml_of(sets: &[(String, String)], types: &[EntityType]) -> Response {
+    let mut types_xml = String::new();
+    for t in types {
         let keys: String = t.key.iter().map(|k| format!("<PropertyRef Name=\"{}\"/>", escape(k))).collect();
         types_xml.push_str(&format!("<EntityType Name=\"{}\"><Key>{keys}</Key>", escape(&t.name)));
         for p in &t.properties {
@@ -211,10 +266,14 @@ fn xml(tenant: &Tenant, m: &ModelDef) -> Response {
 
 /// The same schema as CSDL JSON (OData CSDL JSON 4.01 conventions).
 fn csdl_json(tenant: &Tenant, m: &ModelDef) -> Value {
+    let (sets, types) = sets_and_types(tenant, m);
+    csdl_json_of(sets, types)
+}
+
+fn csdl_json_of(sets: Vec<(String, String)>, types: Vec<EntityType>) -> Value {
     let mut schema = Map::new();
     let mut container = Map::new();
     container.insert("$Kind".into(), json!("EntityContainer"));
-    let (sets, types) = sets_and_types(tenant, m);
     for (set, ty) in sets {
         container.insert(set, json!({"$Collection": true, "$Type": format!("{SCHEMA}.{ty}")}));
     }

@@ -15,13 +15,16 @@
 mod administration;
 mod aggregation;
 mod audit;
+mod conversions;
 mod facts;
 mod json_rows;
 mod master;
 mod metadata;
+mod namespaces;
 mod odata;
 mod page;
 mod provider;
+mod public_dimensions;
 mod query;
 mod service;
 mod values;
@@ -35,24 +38,23 @@ use utoipa_axum::routes;
 pub use self::administration::{namespaces, providers};
 pub use self::service::{service, service_without_slash};
 
+use self::namespaces::Provider;
 use self::page::Window;
-use self::provider::{model, reader, request_base, NAMESPACE};
+use self::provider::{reader, request_base};
 use self::query::{Format, Options};
 use crate::api::caller::Caller;
 use crate::api::error::ApiError;
 use crate::api::openapi::responses::DataExportRefusals;
 use crate::api::openapi::tags;
 use crate::api::state::AppState;
-use crate::tenant::ModelDef;
 
-/// SAC's answer for a set the provider does not have.
-fn unknown_set(m: &ModelDef, set: &str) -> ApiError {
+/// SAC's answer for a set the provider does not have (3707, page `dbf30343`).
+fn unknown_set(provider: &str, set: &str) -> ApiError {
     ApiError::api(
         StatusCode::NOT_FOUND,
         "3707",
         format!(
-            "The entity set {set} does not exist in provider {}: see its service document for the sets [3707]",
-            m.id
+            "The entity set {set} does not exist in provider {provider}: see its service document for the sets [3707]"
         ),
     )
 }
@@ -93,10 +95,13 @@ pub async fn entity_set(
 ) -> Result<Response, ApiError> {
     reader(&state, &caller)?;
     let tenant = state.tenant();
-    let m = model(&tenant, &namespace, &id)?;
+    let provider = namespaces::resolve(&tenant, state.store(), &namespace, &id)?;
     let options = Options::parse(raw.as_deref())?;
     if set == "$metadata" {
-        return metadata::document(&tenant, m, options.format);
+        return match &provider {
+            Provider::Model(m) => metadata::document(&tenant, m, options.format),
+            other => metadata::provider_document(other, options.format),
+        };
     }
     if options.format == Some(Format::Xml) {
         return Err(ApiError::api(
@@ -105,8 +110,12 @@ pub async fn entity_set(
             "$format=xml is only for $metadata: use json or text/csv",
         ));
     }
-    let url = format!("{}/providers/{NAMESPACE}/{}/{set}", request_base(&state, &caller), m.id);
     let window = Window::of(&options, state.options().export_page_size as i64);
+    let url = format!("{}/providers/{namespace}/{}/{set}", request_base(&state, &caller), provider.id(&tenant));
+    let m = match provider {
+        Provider::Model(m) => m,
+        other => return values::answer_provider(&state, &other, &set, &options, window, &url),
+    };
     if set == "FactData" {
         return facts::answer(&state, m, &options, window, &url);
     }
@@ -115,7 +124,7 @@ pub async fn entity_set(
             let request = values::Request { state: &state, caller: &caller, m, set: &set, url: &url };
             values::answer(&request, columns, &options, window)
         }
-        None => Err(unknown_set(m, &set)),
+        None => Err(unknown_set(&m.id, &set)),
     }
 }
 

@@ -10,6 +10,10 @@
 //! small: `or` < `and` < `not` < comparisons, `eq ne gt ge lt le`,
 //! `contains startswith endswith`, parentheses, strings and numbers.
 
+use axum::http::StatusCode;
+
+use super::query::Options;
+use crate::api::error::ApiError;
 use crate::store::filter::{Filter, Literal, Op, TextFn};
 
 /// How deep parentheses and `not` may nest in one `$filter`. The parser,
@@ -295,10 +299,18 @@ impl Parser<'_> {
     }
 }
 
+/// Why `$orderby` was refused: a direction other than `asc`/`desc` (SAC's
+/// 1405, page `dbf30343`) or anything else.
+#[derive(Debug, PartialEq)]
+pub enum OrderError {
+    Direction(String),
+    Other(String),
+}
+
 /// `$orderby=A desc,B` into `[("A", true), ("B", false)]`. A column named
 /// twice is refused: the second key could never change the order, and
 /// without that rule one URL could ask SQLite for thousands of sort keys.
-pub fn parse_orderby(text: &str, columns: &Columns<'_>) -> Result<Vec<(String, bool)>, String> {
+pub fn parse_orderby(text: &str, columns: &Columns<'_>) -> Result<Vec<(String, bool)>, OrderError> {
     let mut seen: Vec<&str> = Vec::new();
     text.split(',')
         .map(|item| {
@@ -306,16 +318,61 @@ pub fn parse_orderby(text: &str, columns: &Columns<'_>) -> Result<Vec<(String, b
             let (column, desc) = match words.as_slice() {
                 [c] | [c, "asc"] => (*c, false),
                 [c, "desc"] => (*c, true),
-                _ => return Err(format!("$orderby item {:?} is not of the form Property [asc|desc]", item.trim())),
+                [c, other] => {
+                    return Err(OrderError::Direction(format!(
+                        "$orderby asks {c} in the order {other:?}: only 'asc' or 'desc' are valid [1405]"
+                    )))
+                }
+                _ => {
+                    return Err(OrderError::Other(format!(
+                        "$orderby item {:?} is not of the form Property [asc|desc]",
+                        item.trim()
+                    )))
+                }
             };
-            columns.check(column, "$orderby")?;
+            columns.check(column, "$orderby").map_err(OrderError::Other)?;
             if seen.contains(&column) {
-                return Err(format!("$orderby names {column} twice"));
+                return Err(OrderError::Other(format!("$orderby names {column} twice")));
             }
             seen.push(column);
             Ok((column.to_string(), desc))
         })
         .collect()
+}
+
+/// An `$orderby`: columns, each with whether it is descending.
+pub type Order = Vec<(String, bool)>;
+
+/// The request's `$filter` and `$orderby`, read against `columns`; SAC's
+/// refusal when one cannot be read (1405 for an order direction, else 400).
+pub fn filter_and_order(
+    options: &Options,
+    columns: &Columns<'_>,
+) -> Result<(Option<Filter>, Order), ApiError> {
+    let filter = options
+        .filter
+        .as_deref()
+        .map(|f| parse_filter(f, columns))
+        .transpose()
+        .map_err(|e| ApiError::api(StatusCode::BAD_REQUEST, "400", e))?;
+    let order = match options.orderby.as_deref().map(|o| parse_orderby(o, columns)).transpose() {
+        Ok(order) => order.unwrap_or_default(),
+        Err(OrderError::Direction(e)) => return Err(ApiError::api(StatusCode::BAD_REQUEST, "1405", e)),
+        Err(OrderError::Other(e)) => return Err(ApiError::api(StatusCode::BAD_REQUEST, "400", e)),
+    };
+    Ok((filter, order))
+}
+
+/// SAC's 1401 for a `$select` that names a column `set` lacks (page `dbf30343`).
+pub fn check_select(select: Option<&[String]>, all: &[String], set: &str) -> Result<(), ApiError> {
+    match select.into_iter().flatten().find(|c| !all.contains(c)) {
+        Some(bad) => Err(ApiError::api(
+            StatusCode::BAD_REQUEST,
+            "1401",
+            format!("$select names {bad}, which is not a property of {set}: see its $metadata [1401]"),
+        )),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]
@@ -382,9 +439,11 @@ mod tests {
             parse_orderby("Date desc, Amount,Version asc", &c).unwrap(),
             vec![("Date".into(), true), ("Amount".into(), false), ("Version".into(), false)]
         );
-        assert!(parse_orderby("Date down", &c).is_err());
-        assert!(parse_orderby("Nope", &c).is_err());
-        assert!(parse_orderby("Date,Amount,Date desc", &c).unwrap_err().contains("Date twice"));
+        assert!(matches!(parse_orderby("Date down", &c), Err(OrderError::Direction(e)) if e.contains("[1405]")));
+        assert!(matches!(parse_orderby("Nope", &c), Err(OrderError::Other(_))));
+        assert!(
+            matches!(parse_orderby("Date,Amount,Date desc", &c), Err(OrderError::Other(e)) if e.contains("Date twice"))
+        );
         let many = vec!["Date"; 2_500].join(",");
         assert!(parse_orderby(&many, &c).is_err());
     }

@@ -10,7 +10,8 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::query::Options;
-use crate::store::facts::{format_number, FactRow};
+use crate::api::error::ApiError;
+use crate::store::facts::{fits_measure, format_number, FactRow};
 use crate::store::FactTable;
 
 /// The rows of a page: facts as stored, or rows already in JSON (objects
@@ -111,6 +112,8 @@ pub struct Page<'a> {
     pub count: Option<i64>,
     pub rows: &'a Rows,
     pub select: Option<&'a [String]>,
+    /// When the request began (for `@des.processingTimeInMilliseconds`).
+    pub started: Option<std::time::Instant>,
 }
 
 /// The JSON body; its keys in the order the answer has always had.
@@ -123,50 +126,108 @@ struct Body<'a> {
     #[serde(rename = "@odata.nextLink", skip_serializing_if = "Option::is_none")]
     next_link: Option<&'a str>,
     value: PageRows<'a>,
+    /// SAC's own annotations after the rows, as strings (changelog
+    /// `644d83e8` 1.2.0, pages `b01ea81b`, `8bcc3e62`).
+    #[serde(rename = "@des.entitiesInPage")]
+    entities_in_page: String,
+    #[serde(rename = "@des.processingTimeInMilliseconds")]
+    processing_ms: String,
 }
 
 impl Page<'_> {
     pub fn json(&self) -> Response {
+        if let Err(refusal) = self.rows.check_measures() {
+            return refusal.into_response();
+        }
         let body = Body {
             context: &self.context,
             count: self.count,
             next_link: self.next_link.as_deref(),
             value: PageRows { rows: self.rows, select: self.select },
+            entities_in_page: self.rows.len().to_string(),
+            processing_ms: self.started.map_or(0, |t| t.elapsed().as_millis()).to_string(),
         };
         let mut response = Json(body).into_response();
         response.headers_mut().insert("odata-version", HeaderValue::from_static("4.0"));
         response
     }
 
-    /// The page as CSV: a header of the selected columns in `$metadata`
-    /// order, then one line per row. The next page's link, when there is
-    /// one, is in the `Link` header (a CSV body has no place for it).
-    pub fn csv(&self) -> Response {
+    /// The page as CSV (page `db13b8e7`, changelog `644d83e8` 1.2.1): a
+    /// header of the selected columns in `$metadata` order and a last
+    /// column `nextLink`, then one line per row with that column empty;
+    /// when another page follows, one more line whose only filled cell is
+    /// its link. Columns are separated by `delimiter` (`,` by default, one
+    /// or several characters); a cell holding the delimiter, a quote or a
+    /// line break is quoted.
+    pub fn csv(&self, delimiter: Option<&str>) -> Response {
+        if let Err(refusal) = self.rows.check_measures() {
+            return refusal.into_response();
+        }
+        let delimiter = delimiter.unwrap_or(",");
         let wanted = |name: &str| self.select.is_none_or(|s| s.iter().any(|c| c == name));
         let columns: Vec<&str> = self.rows.columns().into_iter().filter(|c| wanted(c)).collect();
-        let write = || -> Result<Vec<u8>, String> {
-            let mut out = csv::Writer::from_writer(Vec::new());
-            out.write_record(&columns).map_err(|e| e.to_string())?;
-            for i in 0..self.rows.len() {
-                out.write_record(self.rows.cells(i, &columns)).map_err(|e| e.to_string())?;
-            }
-            out.into_inner().map_err(|e| e.to_string())
+        let mut body = String::new();
+        let mut line = |cells: &mut dyn Iterator<Item = String>| {
+            let cells: Vec<String> = cells.map(|c| quote(&c, delimiter)).collect();
+            body.push_str(&cells.join(delimiter));
+            body.push_str("\r\n");
         };
-        let body = match write() {
-            Ok(body) => body,
-            Err(e) => return crate::api::error::ApiError::internal(e).into_response(),
-        };
+        line(&mut columns.iter().map(|c| c.to_string()).chain([NEXT_LINK.to_string()]));
+        for i in 0..self.rows.len() {
+            line(&mut self.rows.cells(i, &columns).into_iter().chain([String::new()]));
+        }
+        if let Some(link) = &self.next_link {
+            line(&mut columns.iter().map(|_| String::new()).chain([link.clone()]));
+        }
         let mut response = body.into_response();
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
         headers.insert("odata-version", HeaderValue::from_static("4.0"));
-        if let Some(link) =
-            self.next_link.as_deref().and_then(|l| HeaderValue::from_str(&format!("<{l}>; rel=\"next\"")).ok())
-        {
-            headers.insert(header::LINK, link);
-        }
         response
     }
+}
+
+/// The last column of a CSV page.
+pub const NEXT_LINK: &str = "nextLink";
+
+/// A CSV cell: quoted (quotes doubled) when it holds the delimiter, a
+/// quote or a line break.
+fn quote(cell: &str, delimiter: &str) -> String {
+    if cell.contains(delimiter) || cell.contains(['"', '\r', '\n']) {
+        format!("\"{}\"", cell.replace('"', "\"\""))
+    } else {
+        cell.to_string()
+    }
+}
+
+impl Rows {
+    /// SAC's 4202 when a measure cannot be written as the `DECIMAL(31, 7)`
+    /// its `$metadata` declares (**assumption**: SAC documents the code,
+    /// page `dbf30343`, not when it is given; the emulator refuses rather
+    /// than write `inf` or a silent null).
+    fn check_measures(&self) -> Result<(), ApiError> {
+        let Rows::Facts(table, rows) = self else { return Ok(()) };
+        for row in rows {
+            for (name, value) in table.measures.iter().zip(&row.measures) {
+                if value.is_some_and(|v| !fits_measure(v)) {
+                    return Err(unserializable(name));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// SAC's 4202 for a measure `column` whose value does not fit its type.
+pub fn unserializable(column: &str) -> ApiError {
+    ApiError::api(
+        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+        "4202",
+        format!(
+            "Unable to serialize content: a value of {column} exceeds DECIMAL(31, 7); \
+             narrow the request with $filter or correct the data [4202]"
+        ),
+    )
 }
 
 /// The rows of a page as JSON objects with `$select`'s columns (all when

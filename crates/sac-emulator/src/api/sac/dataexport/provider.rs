@@ -1,15 +1,13 @@
-//! Who may read the Data Export API, the providers (models) it serves and
-//! their URLs; shared by the handlers of this folder.
+//! Who may read the Data Export API and its URLs; shared by the handlers
+//! of this folder.
 
 use axum::http::{header, StatusCode};
 
 use crate::api::caller::Caller;
 use crate::api::error::ApiError;
 use crate::api::state::AppState;
-use crate::tenant::{ModelDef, Role, Tenant};
+use crate::tenant::Role;
 use crate::Domain;
-
-pub(super) const NAMESPACE: &str = "sac";
 
 /// Any user of the tenant, or a technical client with the Data Export
 /// Service in its access list (else SAC's 3401).
@@ -42,14 +40,6 @@ pub(super) fn reader(state: &AppState, caller: &Caller) -> Result<(), ApiError> 
 
 pub(super) fn base(state: &AppState, domain: Domain) -> String {
     format!("{}/api/v1/dataexport", state.domain_url(domain))
-}
-
-pub(super) fn model<'t>(tenant: &'t Tenant, namespace: &str, id: &str) -> Result<&'t ModelDef, ApiError> {
-    let bare = tenant.strip_package(id).unwrap_or(id);
-    match (namespace == NAMESPACE, tenant.model(bare)) {
-        (true, Some(m)) => Ok(m),
-        _ => Err(ApiError::api(StatusCode::NOT_FOUND, "404", format!("The provider {namespace}/{id} does not exist"))),
-    }
 }
 
 /// The service's base URL as the client called it: the scheme the

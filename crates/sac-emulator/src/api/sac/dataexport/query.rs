@@ -38,6 +38,10 @@ pub struct Options {
     pub pagesize: Option<i64>,
     pub count: bool,
     pub format: Option<Format>,
+    /// `delimiter`: what separates CSV columns (changelog `644d83e8` 1.2.1).
+    pub delimiter: Option<String>,
+    /// When the options were read (the request's start).
+    pub started: Option<std::time::Instant>,
     pub kept: Vec<(String, String)>,
 }
 
@@ -61,11 +65,24 @@ fn format(value: &str) -> Result<Format, ApiError> {
     }
 }
 
+/// The CSV delimiter: one character or several (the guide allows "a
+/// character or set of characters", page `db13b8e7`), but not one that
+/// cannot separate anything: empty, a quote or a line break
+/// (**assumption**: SAC documents no refusal; such a CSV could not be read).
+fn delimiter(value: &str) -> Result<String, ApiError> {
+    if value.is_empty() || value.chars().count() > 8 || value.contains(['"', '\r', '\n']) {
+        return Err(bad(format!(
+            "delimiter={value:?} cannot separate CSV columns: use one to eight characters without quotes or line breaks"
+        )));
+    }
+    Ok(value.to_string())
+}
+
 impl Options {
     /// Reads the options from the raw query string (percent-decoded, `+`
     /// as a space); an empty or absent query is no options.
     pub fn parse(raw: Option<&str>) -> Result<Options, ApiError> {
-        let mut o = Options::default();
+        let mut o = Options { started: Some(std::time::Instant::now()), ..Options::default() };
         for (key, value) in url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
             let (key, value) = (key.into_owned(), value.into_owned());
             if key.starts_with('$') && !SYSTEM_OPTIONS.contains(&key.as_str()) {
@@ -82,7 +99,20 @@ impl Options {
                 "$top" => o.top = Some(whole("$top", &value, 0)?),
                 "$skip" => o.skip = whole("$skip", &value, 0)?,
                 "$skiptoken" => o.skiptoken = whole("$skiptoken", &value, 0)?,
-                "pagesize" => o.pagesize = Some(whole("pagesize", &value, 1)?.min(MAX_PAGE_SIZE)),
+                // A negative page size is SAC's non-blocking 1406: the
+                // default page size is used instead (page `dbf30343`).
+                "pagesize" => match value.trim().parse::<i64>() {
+                    Ok(n) if n < 0 => o.pagesize = None,
+                    Ok(0) => {
+                        return Err(ApiError::api(
+                            StatusCode::BAD_REQUEST,
+                            "1406",
+                            "pagesize must be a whole number of at least 1, not '0' [1406]",
+                        ))
+                    }
+                    _ => o.pagesize = Some(whole("pagesize", &value, 1)?.min(MAX_PAGE_SIZE)),
+                },
+                "delimiter" => o.delimiter = Some(delimiter(&value)?),
                 "$count" => {
                     o.count = match value.trim() {
                         "true" => true,
@@ -134,7 +164,18 @@ mod tests {
     #[test]
     fn refuses_what_is_not_a_number_a_format_or_a_known_option() {
         use axum::response::IntoResponse;
-        for bad in ["pagesize=0", "pagesize=x", "$top=-1", "$count=yes", "$format=xlsx", "$skip=1.5"] {
+        assert_eq!(Options::parse(Some("pagesize=-5")).unwrap().pagesize, None, "1406 is not blocking");
+        assert_eq!(Options::parse(Some("delimiter=!")).unwrap().delimiter.as_deref(), Some("!"));
+        for bad in [
+            "pagesize=0",
+            "pagesize=x",
+            "delimiter=",
+            "delimiter=%22",
+            "$top=-1",
+            "$count=yes",
+            "$format=xlsx",
+            "$skip=1.5",
+        ] {
             assert_eq!(
                 Options::parse(Some(bad)).unwrap_err().into_response().status(),
                 StatusCode::BAD_REQUEST,

@@ -1,5 +1,5 @@
-//! A provider's service document (`…/providers/sac/{model}/`, also
-//! without the slash): the entity sets of one model as `{name, url}`.
+//! A provider's service document (`…/providers/{namespace}/{id}/`, also
+//! without the slash, page `4e4f683c`): its entity sets as `{name, url}`.
 
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
@@ -7,7 +7,8 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use super::metadata::entity_sets;
-use super::provider::{model, reader};
+use super::namespaces::{self, Provider};
+use super::provider::reader;
 use crate::api::caller::Caller;
 use crate::api::error::ApiError;
 use crate::api::openapi::responses::ServiceDocument;
@@ -54,9 +55,11 @@ pub async fn service(
 ) -> Result<Response, ApiError> {
     reader(&state, &caller)?;
     let tenant = state.tenant();
-    let m = model(&tenant, &namespace, &id)?;
-    let value: Vec<Value> =
-        entity_sets(&tenant, m).into_iter().map(|name| json!({"name": name, "url": name})).collect();
+    let sets = match namespaces::resolve(&tenant, state.store(), &namespace, &id)? {
+        Provider::Model(m) => entity_sets(&tenant, m),
+        other => other.entity_sets(),
+    };
+    let value: Vec<Value> = sets.into_iter().map(|name| json!({"name": name, "url": name})).collect();
     // Relative, as SAC's other answers (`$metadata#FactData`): set URLs
     // resolve against the service root `…/providers/sac/{model}/`.
     caller.attach_csrf(Json(json!({"@odata.context": "$metadata", "value": value})).into_response())

@@ -19,7 +19,7 @@ use crate::api::openapi::responses::DataImportRefusals;
 use crate::api::openapi::tags;
 use crate::api::state::AppState;
 use crate::engine::arrival::{self, Refused};
-use crate::engine::import_jobs::{find_target, settings_of};
+use crate::engine::import_jobs::{find_target, settings_of, StagingCap, StagingCaps};
 use crate::engine::staging::{self, Unreadable};
 use crate::store::{ChunkRecord, ImportJobRecord, StoreError};
 
@@ -164,9 +164,23 @@ pub(super) async fn stage(
         body: arrival.body,
     };
     let engine = state.engine_handle();
-    let stored = crate::api::state::blocking(move || engine.upload(&job, &record)).await;
+    let caps = StagingCaps { per_job: limits.max_staged_rows_per_job, all_jobs: limits.max_staged_rows };
+    let stored = crate::api::state::blocking(move || engine.upload(&job, &record, caps)).await;
     let total = match stored {
-        Ok(job) => job.total,
+        Ok(Ok(job)) => job.total,
+        Ok(Err(cap)) => {
+            let (n, whose) = match cap {
+                StagingCap::Job(n) => (n, "one job"),
+                StagingCap::AllJobs(n) => (n, "all jobs together"),
+            };
+            return Err(ApiError::numbered(
+                errors::TEMPORARY_STORE_INSERT_FAILED,
+                &format!(
+                    "Temporary storage holds at most {n} rows for {whose}: run or delete jobs, or push fewer rows; \
+                     nothing of this request was stored."
+                ),
+            ));
+        }
         Err(StoreError::Conflict(_)) => {
             return Err(ApiError::numbered(
                 errors::ACTION_NOT_SUPPORTED,
