@@ -345,10 +345,7 @@ pub type Order = Vec<(String, bool)>;
 
 /// The request's `$filter` and `$orderby`, read against `columns`; SAC's
 /// refusal when one cannot be read (1405 for an order direction, else 400).
-pub fn filter_and_order(
-    options: &Options,
-    columns: &Columns<'_>,
-) -> Result<(Option<Filter>, Order), ApiError> {
+pub fn filter_and_order(options: &Options, columns: &Columns<'_>) -> Result<(Option<Filter>, Order), ApiError> {
     let filter = options
         .filter
         .as_deref()
