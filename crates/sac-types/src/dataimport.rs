@@ -323,9 +323,10 @@ pub struct PivotOptions {
 /// Answer to a job creation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobCreated {
-    #[serde(rename = "jobID")]
+    /// `JobID` in the conversion tables' answers (pages `5b7149de`, `b3de11f1`).
+    #[serde(rename = "jobID", alias = "JobID")]
     pub job_id: String,
-    #[serde(rename = "jobURL")]
+    #[serde(rename = "jobURL", alias = "JobURL")]
     pub job_url: String,
 }
 

@@ -25,6 +25,63 @@ use crate::poll::WaitPolicy;
 
 const BASE: &str = "/api/v1/dataimport";
 
+/// A conversion table's kind: currency (`/currencyConversions`, pages
+/// 65-69) or unit (`/unitConversions`, pages 70-74).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Conversion {
+    Currency,
+    Unit,
+}
+
+impl Conversion {
+    fn segment(self) -> &'static str {
+        match self {
+            Conversion::Currency => "currencyConversions",
+            Conversion::Unit => "unitConversions",
+        }
+    }
+
+    /// What it is called in messages.
+    pub fn what(self) -> &'static str {
+        match self {
+            Conversion::Currency => "currency conversion table",
+            Conversion::Unit => "unit conversion table",
+        }
+    }
+}
+
+/// The counts of `DeletedData` in an upload's answer (`d9dc1eb6`).
+#[derive(Clone, Debug, Default, PartialEq, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeletedCounts {
+    #[serde(default)]
+    pub total_number_deleted_rows_in_current_request: Option<serde_json::Value>,
+    #[serde(default)]
+    pub failed_deleted_data_number_rows: Option<serde_json::Value>,
+    #[serde(default)]
+    pub failed_deleted_data_rows: Vec<serde_json::Value>,
+}
+
+impl DeletedCounts {
+    fn number(v: &Option<serde_json::Value>) -> u64 {
+        match v {
+            Some(serde_json::Value::Number(n)) => n.as_u64().unwrap_or(0),
+            Some(serde_json::Value::String(s)) => s.trim().parse().unwrap_or(0),
+            _ => 0,
+        }
+    }
+
+    /// Rows to delete that SAC took.
+    pub fn taken(&self) -> u64 {
+        Self::number(&self.total_number_deleted_rows_in_current_request).saturating_sub(self.failed())
+    }
+
+    /// Rows to delete that SAC refused.
+    pub fn failed(&self) -> u64 {
+        Self::number(&self.failed_deleted_data_number_rows)
+    }
+}
+
 pub struct DataImport<'c> {
     client: &'c Client,
 }
@@ -87,6 +144,46 @@ impl<'c> DataImport<'c> {
             .await
             .map_err(|e| not_found(e, "model"))?;
         answer.json()
+    }
+
+    /// Creates a job for conversion table `table` (SAP's guide, pages 67, 69,
+    /// 72, 74: `5b7149de`, `b6f2a0ab`, `b3de11f1`): of `import_type`, or of
+    /// the one SAC infers from the table when `None`.
+    pub async fn create_conversion_job(
+        &self,
+        kind: Conversion,
+        table: &str,
+        import_type: Option<&str>,
+        settings: &CreateJob,
+    ) -> Result<JobCreated> {
+        let body = serde_json::to_value(settings).expect("settings serialize");
+        let mut segments = vec![kind.segment(), table];
+        segments.extend(import_type);
+        let answer = self
+            .client
+            .api_request(Method::POST, BASE, &segments, Some(Body::Json(&body)), Idempotency::Unsafe, Limit::Status)
+            .await
+            .map_err(|e| not_found(e, kind.what()))?;
+        answer.json()
+    }
+
+    /// Sends rows as JSON (`{"Data":[...], "DeletedData":[...]}`), the one
+    /// way to send `DeletedData` (`d9dc1eb6`); answers the upload's counts
+    /// and those of the deleted rows. Sent once, as [`Self::upload_csv`].
+    pub async fn upload_json(&self, job_id: &str, body: &serde_json::Value) -> Result<(UploadResult, DeletedCounts)> {
+        let answer = self
+            .client
+            .api_request(
+                Method::POST,
+                BASE,
+                &["jobs", job_id],
+                Some(Body::Json(body)),
+                Idempotency::Unsafe,
+                Limit::Status,
+            )
+            .await
+            .map_err(|e| not_found(e, "job"))?;
+        Ok((answer.json()?, answer.json()?))
     }
 
     /// Sends one chunk of CSV (header line first). Sent again only when SAC

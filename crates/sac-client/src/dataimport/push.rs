@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use sac_types::dataimport::{CreateJob, InvalidRows, JobStatus, ValidateResult, REJECTION_REASON};
 
-use super::DataImport;
+use super::{Conversion, DataImport, DeletedCounts};
 use crate::csv_input::{chunk_csv, BadInput, KeyCounter, Piece};
 use crate::error::{Error, Result, WRITE_CANCELLED};
 use crate::poll::WaitPolicy;
@@ -34,6 +34,12 @@ pub struct PushOptions {
     pub key_columns: Vec<String>,
     /// The byte between the file's fields (`,` unless told); chunks are sent with commas.
     pub delimiter: u8,
+    /// A conversion table instead of a model (`model` is then the table's id,
+    /// `import_type` empty to let SAC infer it from the table).
+    pub conversion: Option<Conversion>,
+    /// Rows to delete from the conversion table (`DeletedData`, sent with
+    /// the first chunk as JSON: SAC takes no request with DeletedData alone, `d9dc1eb6`).
+    pub deleted_data: Vec<serde_json::Value>,
 }
 
 /// At most this many of the rows SAC refused on arrival are kept (the
@@ -61,6 +67,10 @@ pub struct PushOutcome {
     /// How many rows SAC refused as they arrived (the uploads'
     /// `failedNumberRows`): never stored, so not in `validated`'s counts.
     pub failed_on_arrival: u64,
+    /// Rows of `deleted_data` SAC took, and those it refused (with a sample).
+    pub deleted_rows: u64,
+    pub failed_deleted_rows: u64,
+    pub refused_deleted: Vec<serde_json::Value>,
 }
 
 impl PushOutcome {
@@ -78,7 +88,13 @@ pub async fn push_csv(
     options: &PushOptions,
     reporter: &dyn PushReporter,
 ) -> Result<PushOutcome> {
-    let created = di.create_job(&options.model, &options.import_type, &options.settings).await?;
+    let created = match options.conversion {
+        Some(kind) => {
+            let import_type = (!options.import_type.is_empty()).then_some(options.import_type.as_str());
+            di.create_conversion_job(kind, &options.model, import_type, &options.settings).await?
+        }
+        None => di.create_job(&options.model, &options.import_type, &options.settings).await?,
+    };
     let job_id = created.job_id.clone();
     reporter.job_created(&job_id);
     let mut outcome = match upload_and_validate(di, &job_id, input, options, reporter).await {
@@ -140,6 +156,8 @@ async fn upload_and_validate(
     );
     let mut refused_on_arrival = Vec::new();
     let mut failed_on_arrival = 0u64;
+    let mut deleted_pending = (!options.deleted_data.is_empty()).then(|| options.deleted_data.clone());
+    let mut deleted = DeletedCounts::default();
     let mut in_flight = futures_util::stream::FuturesUnordered::new();
     let mut rows_read = 0u64;
     let mut rows_sent = 0u64;
@@ -150,7 +168,18 @@ async fn upload_and_validate(
             match chunks.recv().await {
                 Some(Ok(Piece::Chunk(csv, rows))) => {
                     rows_read += rows;
-                    in_flight.push(async move { di.upload_csv(job_id, csv).await.map(|r| (r, rows)) });
+                    let with_deleted = deleted_pending.take();
+                    let source = options.source.as_str();
+                    in_flight.push(async move {
+                        match with_deleted {
+                            Some(to_delete) => {
+                                let data = csv_rows(&csv).map_err(|bad| bad.into_error(source))?;
+                                let body = serde_json::json!({"Data": data, "DeletedData": to_delete});
+                                di.upload_json(job_id, &body).await.map(|(r, d)| (r, Some(d), rows))
+                            }
+                            None => di.upload_csv(job_id, csv).await.map(|r| (r, None, rows)),
+                        }
+                    });
                 }
                 Some(Ok(Piece::End(counted))) => {
                     keys = counted;
@@ -166,7 +195,10 @@ async fn upload_and_validate(
         }
         match futures_util::StreamExt::next(&mut in_flight).await {
             Some(result) => {
-                let (answer, rows) = result?;
+                let (answer, counts, rows) = result?;
+                if let Some(counts) = counts {
+                    deleted = counts;
+                }
                 failed_on_arrival += answer.failed_number_rows;
                 let room = ARRIVAL_SAMPLE.saturating_sub(refused_on_arrival.len());
                 refused_on_arrival.extend(answer.failed_rows.into_iter().take(room));
@@ -200,6 +232,9 @@ async fn upload_and_validate(
         duplicate_keys,
         refused_on_arrival,
         failed_on_arrival,
+        deleted_rows: deleted.taken(),
+        failed_deleted_rows: deleted.failed(),
+        refused_deleted: deleted.failed_deleted_data_rows,
     };
     let failed = outcome.failed_rows();
     if let Some(max) = options.max_failed_rows {
@@ -217,6 +252,21 @@ async fn upload_and_validate(
         outcome.stopped = Some("dry run: validated only, nothing was written".into());
     }
     Ok(outcome)
+}
+
+/// The rows of a CSV chunk (header line first) as JSON objects of strings.
+fn csv_rows(csv: &[u8]) -> std::result::Result<Vec<serde_json::Value>, BadInput> {
+    let mut reader = csv::Reader::from_reader(csv);
+    let header = reader.headers().map_err(|e| BadInput::from_csv(&e))?.clone();
+    reader
+        .records()
+        .map(|record| {
+            let record = record.map_err(|e| BadInput::from_csv(&e))?;
+            let row: serde_json::Map<String, serde_json::Value> =
+                header.iter().zip(record.iter()).map(|(k, v)| (k.to_string(), v.into())).collect();
+            Ok(serde_json::Value::Object(row))
+        })
+        .collect()
 }
 
 /// Rows that repeat the key of an earlier row SAC keeps. Rejected rows are

@@ -377,6 +377,8 @@ impl StepReader<'_> {
             dry_run,
             ignore_additional_columns,
             job,
+            conversion: None,
+            deleted_data: None,
         })))
     }
 
