@@ -320,10 +320,10 @@ pub struct PivotOptions {
     pub pivot_value_name: String,
 }
 
-/// Answer to a job creation.
+/// Answer to a job creation. The conversion tables' pages (SAP help
+/// 5b7149de, b3de11f1) write `JobID` and `JobURL`; both spellings are read.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobCreated {
-    /// `JobID` in the conversion tables' answers (pages `5b7149de`, `b3de11f1`).
     #[serde(rename = "jobID", alias = "JobID")]
     pub job_id: String,
     #[serde(rename = "jobURL", alias = "JobURL")]

@@ -15,8 +15,10 @@ use std::collections::BTreeMap;
 use sac_types::dataimport::CreateJob;
 use serde_json::{json, Value};
 
+use super::conversion_jobs;
 use super::import_jobs::Target;
 use super::staging::{self, Chunk, Unreadable};
+use crate::store::conversions::ConversionRow;
 use crate::tenant::DimensionKind;
 
 /// The Version a model row gets when it names none (SAP help d9dc1eb6).
@@ -33,6 +35,17 @@ pub struct Arrival {
     /// Rows stored.
     pub kept: usize,
     /// Rows refused: `{row, reason}` each.
+    pub failed: Vec<Value>,
+    /// The request's `DeletedData` rows (conversion tables only).
+    pub deleted: Option<Deleted>,
+}
+
+/// The rows to delete a request names (`DeletedData`, SAP help d9dc1eb6):
+/// stored apart, as CSV, and deleted by key when the job is written.
+#[derive(Debug)]
+pub struct Deleted {
+    pub body: Vec<u8>,
+    pub kept: usize,
     pub failed: Vec<Value>,
 }
 
@@ -52,6 +65,8 @@ pub enum Refused {
     /// The Mapping and DefaultValues in force name columns the target does
     /// not have (the caller says which, as it does at job creation).
     UnknownColumns(CreateJob),
+    /// `DeletedData` for a model or public dimension, which do not take it.
+    DeletedDataNotTaken,
 }
 
 /// The settings in force for one chunk: the job's, with the chunk's own
@@ -112,12 +127,40 @@ pub fn check(
         }
     }
     let kept = keep.iter().filter(|k| **k).count();
+    let deleted = match (chunk.has_deleted, target) {
+        (false, _) => None,
+        (true, Target::Conversion(_)) => deleted_rows(target, &job_settings, &in_force, &body)?,
+        (true, _) => return Err(Refused::DeletedDataNotTaken),
+    };
     if !rewrite && kept == chunk.len() && failed.is_empty() {
         let mapping = serde_json::to_string(&in_force).expect("settings serialize");
-        return Ok(Arrival { content_type: stored_type, mapping, body, kept, failed });
+        return Ok(Arrival { content_type: stored_type, mapping, body, kept, failed, deleted });
     }
     let body = rules.to_csv(&chunk, &keep);
-    Ok(Arrival { content_type: staging::csv_content_type(b','), mapping: "{}".into(), body, kept, failed })
+    Ok(Arrival { content_type: staging::csv_content_type(b','), mapping: "{}".into(), body, kept, failed, deleted })
+}
+
+/// The `DeletedData` rows of a body, checked by their keys, with the
+/// request's Mapping and DefaultValues applied as to its Data.
+fn deleted_rows(
+    target: &Target<'_>,
+    job_settings: &sac_types::dataimport::JobSettings,
+    in_force: &CreateJob,
+    body: &[u8],
+) -> Result<Option<Deleted>, Refused> {
+    let Some(mut chunk) = staging::parse_deleted(body).map_err(Refused::Body)? else { return Ok(None) };
+    chunk.apply_mapping(in_force);
+    let rules = Rules::new(target, &chunk, job_settings);
+    let mut failed = std::mem::take(&mut chunk.failed);
+    let mut keep = vec![true; chunk.len()];
+    for (row, kept) in keep.iter_mut().enumerate() {
+        if let Some(reason) = rules.check_deleted(&chunk, row) {
+            *kept = false;
+            failed.push(json!({"row": chunk.sent(row), "reason": reason}));
+        }
+    }
+    let kept = keep.iter().filter(|k| **k).count();
+    Ok(Some(Deleted { body: rules.to_csv(&chunk, &keep), kept, failed }))
 }
 
 /// The checks of one chunk, resolved against its columns.
@@ -193,6 +236,11 @@ impl<'t> Rules<'t> {
                     }
                 }
             }
+            Target::Conversion(table) => {
+                if let Err(problem) = table.check_row(&self.conversion_row(chunk, row, false), false) {
+                    reasons.push(conversion_jobs::reason(&problem));
+                }
+            }
             Target::Model(m) => {
                 let missing: Vec<&str> = m
                     .dimensions
@@ -221,6 +269,23 @@ impl<'t> Rules<'t> {
             }
         }
         reasons
+    }
+
+    /// A row of a conversion table job as its table checks it: the target
+    /// columns the row has (only the keys with `keys_only`).
+    fn conversion_row(&self, chunk: &Chunk, row: usize, keys_only: bool) -> ConversionRow {
+        let Target::Conversion(table) = self.target else { return ConversionRow::new() };
+        let keys: Vec<&str> = table.columns().iter().filter(|c| c.key).flat_map(|c| [c.name, c.import_name]).collect();
+        (0..self.columns.len())
+            .filter(|i| !keys_only || keys.contains(&self.columns[*i].as_str()))
+            .filter_map(|i| Some((self.columns[i].clone(), Value::String(self.value(chunk, row, i)?.into_owned()))))
+            .collect()
+    }
+
+    /// Why a row of `DeletedData` cannot be stored: only its keys count.
+    fn check_deleted(&self, chunk: &Chunk, row: usize) -> Option<String> {
+        let Target::Conversion(table) = self.target else { return None };
+        table.check_row(&self.conversion_row(chunk, row, true), false).err().map(|p| conversion_jobs::reason(&p))
     }
 
     /// The rows to keep as CSV: the target's columns the chunk has, every
@@ -304,6 +369,25 @@ mod tests {
         assert!(!valid_month("202613"));
         assert!(!valid_month("A02301"));
         assert!(!valid_month("2026-01"));
+    }
+
+    #[test]
+    fn numeric_shift_takes_only_the_documented_scales() {
+        let accounts = crate::tenant::Dimension {
+            id: "ACCOUNTS".into(),
+            description: String::new(),
+            attributes: vec!["ID".into(), "accType".into(), NUMERIC_SHIFT.into()],
+            members: vec![],
+            hierarchies: vec![],
+        };
+        let body = br#"{"Data":[{"ID":"A1","numericShift":-3},{"ID":"A2","numericShift":"Thousand"},{"ID":"A3"}]}"#;
+        let arrival =
+            check(&Target::Dimension(&accounts), &CreateJob::default(), "application/json", b',', body.to_vec())
+                .unwrap();
+        assert_eq!(arrival.kept, 2, "-3 and no scale at all");
+        assert_eq!(arrival.failed.len(), 1);
+        assert_eq!(arrival.failed[0]["row"]["ID"], "A2");
+        assert_eq!(arrival.failed[0]["reason"], "Invalid column value for: numericShift");
     }
 
     #[test]

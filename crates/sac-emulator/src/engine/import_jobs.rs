@@ -13,11 +13,13 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use sac_types::dataimport::{CreateJob, ImportJobStatus};
 
+use super::conversion_jobs;
 use super::lifecycle::import_job::{advance, is_open, is_processing, status_of, JobEvent};
 use super::planning;
 use super::staging::{self, Chunk};
 use super::Engine;
 use crate::clock::{utc_timestamp, ClockMode};
+use crate::store::conversions::{ConversionChange, ConversionRow, ConversionTable};
 use crate::store::facts::{FactTable, WriteMode};
 use crate::store::{ChunkRecord, ImportJobRecord, Reader, StoreError, StoreResult, Writer};
 use crate::tenant::{Dimension, DimensionKind, ModelDef, Row, Tenant};
@@ -26,6 +28,8 @@ use crate::tenant::{Dimension, DimensionKind, ModelDef, Row, Tenant};
 pub enum Target<'t> {
     Model(&'t ModelDef),
     Dimension(&'t Dimension),
+    /// A currency or unit conversion table (`engine::conversion_jobs`).
+    Conversion(ConversionTable),
 }
 
 impl Target<'_> {
@@ -33,6 +37,7 @@ impl Target<'_> {
         match self {
             Target::Model(m) => &m.id,
             Target::Dimension(d) => &d.id,
+            Target::Conversion(t) => conversion_jobs::table_id(t),
         }
     }
 
@@ -40,14 +45,20 @@ impl Target<'_> {
         match self {
             Target::Model(m) => m.dimensions.iter().map(|d| d.name.clone()).chain(m.measures.iter().cloned()).collect(),
             Target::Dimension(d) => d.attributes.clone(),
+            Target::Conversion(t) => conversion_jobs::columns(t),
         }
     }
 }
 
-/// The model or public dimension named `id` (`t.G:ID` or bare).
+/// The model, public dimension or conversion table named `id` (`t.G:ID` or bare).
 pub fn find_target<'t>(tenant: &'t Tenant, id: &str) -> Option<Target<'t>> {
     let bare = tenant.strip_package(id).unwrap_or(id);
-    tenant.model(bare).map(Target::Model).or_else(|| tenant.dimension(bare).map(Target::Dimension))
+    tenant
+        .model(bare)
+        .map(Target::Model)
+        .or_else(|| tenant.dimension(bare).map(Target::Dimension))
+        .or_else(|| conversion_jobs::currency_table(tenant, bare).map(Target::Conversion))
+        .or_else(|| conversion_jobs::unit_table(bare).map(Target::Conversion))
 }
 
 pub fn settings_of(job: &ImportJobRecord) -> CreateJob {
@@ -71,7 +82,7 @@ fn scope_of(target: &Target<'_>, settings: &CreateJob) -> Vec<String> {
             m.dimensions.iter().filter(|d| d.kind == DimensionKind::Version).map(|d| d.name.clone()).collect()
         }
         Target::Dimension(d) if given.is_empty() => vec![d.key_attribute().to_string()],
-        Target::Dimension(_) => vec![],
+        Target::Dimension(_) | Target::Conversion(_) => vec![],
     };
     for name in given {
         if !scope.contains(&name) {
@@ -155,7 +166,7 @@ impl Engine {
     pub fn upload(
         &self,
         job: &ImportJobRecord,
-        chunk: &ChunkRecord,
+        chunks: &[ChunkRecord],
         caps: StagingCaps,
     ) -> StoreResult<Result<ImportJobRecord, StagingCap>> {
         let _writer = self.transition();
@@ -164,7 +175,7 @@ impl Engine {
             if fresh.status != job.status {
                 return Err(StoreError::Conflict(format!("job {} is {}", job.job_id, fresh.status)));
             }
-            let rows = chunk.rows.max(0) as usize;
+            let rows: usize = chunks.iter().map(|c| c.rows.max(0) as usize).sum();
             if fresh.total.max(0) as usize + rows > caps.per_job {
                 return Ok(Err(StagingCap::Job(caps.per_job)));
             }
@@ -172,7 +183,9 @@ impl Engine {
                 return Ok(Err(StagingCap::AllJobs(caps.all_jobs)));
             }
             let expected = advance(&mut fresh, JobEvent::Upload)?;
-            fresh.total = w.append_chunk(&job.job_id, chunk)?;
+            for chunk in chunks {
+                fresh.total = w.append_chunk(&job.job_id, chunk)?;
+            }
             fresh.updated = utc_timestamp(self.now_ms());
             w.update_import_job(&fresh, &expected)?;
             Ok(Ok(fresh))
@@ -286,7 +299,7 @@ impl Engine {
         let mut affected = BTreeSet::new();
         let mut rejected = Vec::new();
         self.store.read(|r| {
-            for_each_chunk_in(r, &job.job_id, |first_row, chunk| {
+            for_each_chunk_in(r, &job.job_id, false, |first_row, chunk| {
                 let layout = checker.layout(&chunk);
                 for row in 0..chunk.len() {
                     match checker.check(&chunk, &layout, row) {
@@ -350,16 +363,25 @@ impl Engine {
 }
 
 /// Calls `f` with each staged chunk of a job, parsed and mapped, in order.
-fn for_each_chunk_in(r: &Reader<'_>, job_id: &str, mut f: impl FnMut(i64, Chunk)) -> StoreResult<()> {
+/// With `deleted`, the chunks of rows to delete (`DeletedData`) instead.
+fn for_each_chunk_in(r: &Reader<'_>, job_id: &str, deleted: bool, mut f: impl FnMut(i64, Chunk)) -> StoreResult<()> {
     let count = r.chunk_count(job_id)?;
     for index in 0..count {
         let Some(record) = r.chunk(job_id, index)? else { continue };
+        if staging::is_deleted(&record.content_type) != deleted {
+            continue;
+        }
         let mut chunk = staging::parse(&record.content_type, &record.body)
             .map_err(|e| StoreError::Corrupt(format!("staged chunk {index} of job {job_id}: {e}")))?;
         chunk.apply_mapping(&serde_json::from_str(&record.mapping).unwrap_or_default());
         f(record.first_row, chunk);
     }
     Ok(())
+}
+
+/// A stored row of a conversion table job, as the table's write API takes it.
+fn conversion_row(chunk: &Chunk, row: usize) -> ConversionRow {
+    chunk.row(row).into_iter().map(|(k, v)| (k, serde_json::Value::String(v))).collect()
 }
 
 fn scope_tuple(chunk: &Chunk, scope: &[String], row: usize) -> Vec<(String, String)> {
@@ -391,11 +413,22 @@ fn write_rows(w: &Writer<'_>, target: &Target<'_>, job: &ImportJobRecord, crash_
     let mode = if method_of(&settings) == "Append" { WriteMode::Append } else { WriteMode::Update };
     let table = match target {
         Target::Model(m) => Some(FactTable::of(m)),
-        Target::Dimension(_) => None,
+        Target::Dimension(_) | Target::Conversion(_) => None,
     };
     let flip = reversed_accounts(w, target, &settings)?;
     let mut outcome = Ok(());
-    for_each_chunk_in(w, &job.job_id, |first_row, chunk| {
+    let mut conversion: Option<(&ConversionTable, ConversionChange)> = match target {
+        Target::Conversion(table) => {
+            let mut deleted = Vec::new();
+            for_each_chunk_in(w, &job.job_id, true, |_, chunk| {
+                deleted.extend((0..chunk.len()).map(|row| conversion_row(&chunk, row)));
+            })?;
+            let mode = conversion_jobs::write_mode(&settings);
+            Some((table, ConversionChange { mode, deleted, rows: Vec::new() }))
+        }
+        _ => None,
+    };
+    for_each_chunk_in(w, &job.job_id, false, |first_row, chunk| {
         if outcome.is_err() {
             return;
         }
@@ -444,9 +477,18 @@ fn write_rows(w: &Writer<'_>, target: &Target<'_>, job: &ImportJobRecord, crash_
                     .collect();
                 w.overwrite_members(&d.id, d.key_attribute(), &members)
             }
+            (Target::Conversion(_), _) => {
+                if let Some((_, change)) = conversion.as_mut() {
+                    change.rows.extend(valid.inspect(|_| count_row()).map(|row| conversion_row(&chunk, row)));
+                }
+                Ok(())
+            }
             _ => Ok(()),
         };
     })?;
+    if let (Ok(()), Some((table, change))) = (&outcome, &conversion) {
+        outcome = w.apply_conversion_change(table, change).map(|_| ());
+    }
     if outcome.is_ok() {
         // A crash fault set to the job's row count fires here: every row is
         // written, nothing is committed yet.

@@ -21,6 +21,7 @@ use crate::store::{Store, StoreResult, Writer};
 use crate::tenant::Tenant;
 
 pub mod arrival;
+pub mod conversion_jobs;
 pub mod faults;
 pub mod import_jobs;
 mod lifecycle;

@@ -37,6 +37,8 @@ pub struct Chunk {
     pub failed: Vec<Value>,
     /// Mapping and DefaultValues sent with a JSON chunk.
     pub overrides: Option<CreateJob>,
+    /// The JSON body also has `DeletedData` rows.
+    pub has_deleted: bool,
 }
 
 /// Why a body cannot be read at all.
@@ -66,6 +68,20 @@ pub fn csv_content_type(delimiter: u8) -> String {
     } else {
         format!("text/csv;delimiter={}", delimiter as char)
     }
+}
+
+/// The content type parameter that marks a stored chunk of rows to delete
+/// (`DeletedData`, SAP help d9dc1eb6), stored next to the job's rows.
+const DELETED: &str = ";deleted";
+
+/// The content type a chunk of rows to delete is stored under (CSV).
+pub fn deleted_content_type() -> String {
+    format!("text/csv{DELETED}")
+}
+
+/// True for a stored chunk of rows to delete.
+pub fn is_deleted(content_type: &str) -> bool {
+    content_type.ends_with(DELETED)
 }
 
 /// True for a CSV content type (`text/csv`, with or without parameters).
@@ -98,6 +114,26 @@ pub fn parse(content_type: &str, body: &[u8]) -> Result<Chunk, Unreadable> {
             )))
         }
     }
+    let mut chunk = json_rows(data);
+    // A chunk's DeletedData rows are read apart (`parse_deleted`).
+    chunk.has_deleted = value.get("DeletedData").is_some_and(|d| !d.is_null());
+    chunk.overrides = Some(serde_json::from_value(value).unwrap_or_default());
+    Ok(chunk)
+}
+
+/// The `DeletedData` rows of a JSON body (SAP help d9dc1eb6), if it has them.
+pub fn parse_deleted(body: &[u8]) -> Result<Option<Chunk>, Unreadable> {
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| Unreadable::Syntax(format!("Invalid request body: {e}")))?;
+    match value.get("DeletedData") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Array(rows)) => Ok(Some(json_rows(rows))),
+        Some(_) => Err(Unreadable::NoData("DeletedData must be an array of rows like Data".into())),
+    }
+}
+
+/// JSON rows as a chunk: a column per key any row has.
+fn json_rows(data: &[Value]) -> Chunk {
     let mut columns: Vec<String> = Vec::new();
     let mut index: BTreeMap<String, usize> = BTreeMap::new();
     let mut rows = Vec::with_capacity(data.len());
@@ -141,15 +177,15 @@ pub fn parse(content_type: &str, body: &[u8]) -> Result<Chunk, Unreadable> {
             row
         })
         .collect();
-    let overrides: CreateJob = serde_json::from_value(value).unwrap_or_default();
-    Ok(Chunk {
+    Chunk {
         source_columns: columns.clone(),
         columns,
         records: Records::Json(records),
         defaults: BTreeMap::new(),
         failed,
-        overrides: Some(overrides),
-    })
+        overrides: None,
+        has_deleted: false,
+    }
 }
 
 fn parse_csv(body: &[u8], delimiter: u8) -> Result<Chunk, Unreadable> {
@@ -179,6 +215,7 @@ fn parse_csv(body: &[u8], delimiter: u8) -> Result<Chunk, Unreadable> {
         defaults: BTreeMap::new(),
         failed,
         overrides: None,
+        has_deleted: false,
     })
 }
 
@@ -278,6 +315,7 @@ impl Chunk {
             defaults: BTreeMap::new(),
             failed: self.failed,
             overrides: self.overrides,
+            has_deleted: self.has_deleted,
         })
     }
 

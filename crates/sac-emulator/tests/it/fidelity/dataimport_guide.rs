@@ -292,5 +292,95 @@ pub fn facts() -> Vec<Fact> {
                 post_json(Api, Client, &format!("{DI}/import/NOPE/factData"), r#"{"Data":[]}"#).status(404).body("[1704]"),
             ],
         ),
+        fact(
+            "65d18cdd, 69987b8c, a9c475c7: currency conversion tables listed, with their import type and metadata",
+            vec![
+                get(Api, Client, &format!("{DI}/currencyConversions"))
+                    .json("/currencyConversions/0/currencyConversionID", json!("CPL_CURRENCY_RATES"))
+                    .has("/currencyConversions/0/currencyConversionName")
+                    .has("/currencyConversions/0/currencyConversionDescription")
+                    .has("/currencyConversions/0/currencyConversionURL"),
+                get(Api, Client, &format!("{DI}/currencyConversions/CPL_CURRENCY_RATES"))
+                    .json("/importTypes", json!(["currencyTable"]))
+                    .has("/importTypeUrls/currencyTable")
+                    .has("/metadataURL"),
+                get(Api, Client, &format!("{DI}/currencyConversions/CPL_CURRENCY_RATES/metadata"))
+                    .has("/currencyTable/keys")
+                    .json("/currencyTable/columns/5/columnName", json!("validFromDate")),
+                get(Api, Client, &format!("{DI}/currencyConversions/NOPE")).status(404),
+            ],
+        ),
+        fact(
+            "5b7149de, d9dc1eb6: a currency table job (DeleteAndUpsert) deletes the DeletedData rows and upserts Data",
+            vec![
+                post_json(Api, Client, &format!("{DI}/currencyConversions/CPL_CURRENCY_RATES"), "{}")
+                    .status(201)
+                    .has("/JobURL")
+                    .save("job", "/JobID"),
+                upload(r#"{"DefaultValues":{"toCurr":"USD"},"Data":[{"category":"Actuals","rateType":"Average","rateVersion":"","fromCurr":"JPY","validFromDate":"2026-01-01","rateValue":"0.0067"}],"DeletedData":[{"category":"Actuals","rateType":"Average","rateVersion":"","fromCurr":"GBP","validFromDate":"2026-01-01"},{"fromCurr":"CHF"}]}"#)
+                    .status(201)
+                    .json("/upsertedNumberRows", json!(1))
+                    .json("/totalNumberDeletedRowsInCurrentRequest", json!(2))
+                    .json("/failedDeletedDataNumberRows", json!(1))
+                    .has("/failedDeletedDataRows/0/reason"),
+                run("{}").status(201).json("/jobStatus", json!("COMPLETED")),
+                get(Api, Client, "/api/v1/dataexport/providers/sac_currency_tables/t.G:CPL_CURRENCY_RATES/CurrencyTable?$filter=fromCurr eq 'JPY'")
+                    .len("/value", 1),
+                get(Api, Client, "/api/v1/dataexport/providers/sac_currency_tables/t.G:CPL_CURRENCY_RATES/CurrencyTable?$filter=fromCurr eq 'GBP' and category eq 'Actuals'")
+                    .len("/value", 0),
+            ],
+        ),
+        fact(
+            "5b7149de: DropAndInsert replaces the whole currency table; DeletedData is refused for models",
+            vec![
+                post_json(Api, Client, &format!("{DI}/currencyConversions/CPL_CURRENCY_RATES"), r#"{"JobSettings":{"importMethod":"DropAndInsert"}}"#)
+                    .status(201)
+                    .save("job", "/JobID"),
+                upload_csv("", "category,rateType,rateVersion,fromCurr,toCurr,validFromDate,rateValue\nActuals,Average,,SEK,USD,2026-03-01,0.095\n")
+                    .status(201)
+                    .json("/upsertedNumberRows", json!(1)),
+                run("{}").status(201).json("/jobStatus", json!("COMPLETED")),
+                get(Api, Client, "/api/v1/dataexport/providers/sac_currency_tables/t.G:CPL_CURRENCY_RATES/CurrencyTable")
+                    .len("/value", 1)
+                    .json("/value/0/fromCurr", json!("SEK")),
+                job_with("{}"),
+                upload(&format!(r#"{{"Data":[{}],"DeletedData":[{}]}}"#, row("public.Plan", "P0001", "1"), row("public.Plan", "P0002", "1")))
+                    .status(400)
+                    .body("[1006]"),
+            ],
+        ),
+        fact(
+            "193e547f, 2f0cc22a, b3de11f1: unit tables T006 and T006A listed; T006 takes conversionRates jobs with DeleteAndUpsert only",
+            vec![
+                get(Api, Client, &format!("{DI}/unitConversions"))
+                    .json("/unitConversions/0/unitConversionID", json!("T006"))
+                    .json("/unitConversions/1/unitConversionID", json!("T006A")),
+                get(Api, Client, &format!("{DI}/unitConversions/T006"))
+                    .json("/importTypes/0/importType", json!("conversionRates"))
+                    .json("/importTypes/0/availableJobSettings/importMethod", json!(["DeleteAndUpsert"]))
+                    .has("/importTypeUrls/conversionRates")
+                    .has("/metadataUrl"),
+                get(Api, Client, &format!("{DI}/unitConversions/T006A/metadata")).has("/unitDescriptions/keys"),
+                post_json(Api, Client, &format!("{DI}/unitConversions/T006"), r#"{"JobSettings":{"importMethod":"DropAndInsert"}}"#)
+                    .status(400)
+                    .body("[1006]"),
+                post_json(Api, Client, &format!("{DI}/unitConversions/T006/unitDescriptions"), "{}").status(400).body("[1301]"),
+            ],
+        ),
+        fact(
+            "d9dc1eb6: a T006A job adds descriptions and deletes others by their keys",
+            vec![
+                post_json(Api, Client, &format!("{DI}/unitConversions/T006A/unitDescriptions"), "{}")
+                    .status(201)
+                    .save("job", "/JobID"),
+                upload(r#"{"Data":[{"SPRAS":"E","MSEHI":"KG","MSEHT":"kgs","MSEHL":"Kilos"}],"DeletedData":[{"SPRAS":"D","MSEHI":"KG"}]}"#)
+                    .status(201)
+                    .json("/upsertedNumberRows", json!(1))
+                    .json("/failedDeletedDataNumberRows", json!(0)),
+                run("{}").status(201).json("/jobStatus", json!("COMPLETED")),
+                get(Api, Client, "/api/v1/dataexport/providers/sac_unit_conversion/T006A/UnitDescriptions?$filter=MSEHI eq 'KG' and SPRAS eq 'E'")
+                    .json("/value/0/MSEHL", json!("Kilos")),
+            ],
+        ),
     ]
 }

@@ -19,8 +19,10 @@ use crate::api::openapi::responses::JobCreation;
 use crate::api::openapi::tags;
 use crate::api::state::AppState;
 use crate::clock::utc_timestamp;
+use crate::engine::conversion_jobs;
 use crate::engine::import_jobs::{find_target, ActiveJobLimits, JobLimit, Target};
 use crate::secrets::random_uuid;
+use crate::store::conversions::ConversionTable;
 use crate::store::ImportJobRecord;
 
 /// `POST /models/{id}` and `POST /models/{id}/{importType}`.
@@ -40,7 +42,7 @@ pub async fn create_model_job(
     body: Bytes,
 ) -> Result<impl IntoResponse, ApiError> {
     let id = params.get("id").cloned().unwrap_or_default();
-    create_job(&state, &caller, &id, params.get("import_type").map(String::as_str), &body, false)
+    create_job(&state, &caller, &id, params.get("import_type").map(String::as_str), &body, Kind::Model)
 }
 
 /// `POST /models/{id}/{importType}`: [`create_model_job`] with the import
@@ -79,7 +81,7 @@ pub async fn create_dimension_job(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<impl IntoResponse, ApiError> {
-    create_job(&state, &caller, &id, Some(DIMENSION_IMPORT_TYPE), &body, true)
+    create_job(&state, &caller, &id, Some(DIMENSION_IMPORT_TYPE), &body, Kind::Dimension)
 }
 
 /// The settings of a job creation: the body's first JSON value (SAP's own
@@ -185,12 +187,35 @@ fn create_job(
     id: &str,
     import_type: Option<&str>,
     body: &Bytes,
-    dimension: bool,
+    kind: Kind,
 ) -> Result<impl IntoResponse, ApiError> {
-    let job = new_job(state, caller, id, import_type, body, dimension, b',')?;
+    let job = new_job(state, caller, id, import_type, body, kind, b',')?;
     let created =
         JobCreated { job_url: format!("{}/jobs/{}", base_url(state, caller.domain), job.job_id), job_id: job.job_id };
     Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// What a job creation route creates a job for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Kind {
+    Model,
+    Dimension,
+    Currency,
+    Unit,
+}
+
+/// A conversion table's one import type; another in the URL is SAC's 1301.
+fn conversion_import_type(target: &Target<'_>, given: Option<&str>) -> Result<String, ApiError> {
+    let Target::Conversion(table) = target else { return Err(unknown_model(target.id())) };
+    let own = conversion_jobs::import_type(table);
+    match given {
+        None => Ok(own.to_string()),
+        Some(t) if t == own => Ok(own.to_string()),
+        Some(t) => Err(ApiError::numbered(
+            errors::INVALID_IMPORT_TYPE,
+            &format!("{t} is not the import type of {}: use {own}.", target.id()),
+        )),
+    }
 }
 
 /// Creates a job (also the first step of a one-click import): the caller
@@ -202,15 +227,19 @@ pub(super) fn new_job(
     id: &str,
     import_type: Option<&str>,
     body: &Bytes,
-    dimension: bool,
+    kind: Kind,
     delimiter: u8,
 ) -> Result<ImportJobRecord, ApiError> {
     let owner = importer(state, caller, true)?;
     let tenant = state.tenant();
     let target = match find_target(&tenant, id) {
-        Some(t @ Target::Dimension(_)) if dimension => t,
-        Some(t @ Target::Model(_)) if !dimension => t,
-        _ if dimension => return Err(not_found("public dimension", id)),
+        Some(t @ Target::Dimension(_)) if kind == Kind::Dimension => t,
+        Some(t @ Target::Model(_)) if kind == Kind::Model => t,
+        Some(t @ Target::Conversion(ConversionTable::Currency(_))) if kind == Kind::Currency => t,
+        Some(t @ Target::Conversion(ConversionTable::Unit(_))) if kind == Kind::Unit => t,
+        _ if kind == Kind::Dimension => return Err(not_found("public dimension", id)),
+        _ if kind == Kind::Currency => return Err(not_found("currency conversion table", id)),
+        _ if kind == Kind::Unit => return Err(not_found("unit conversion table", id)),
         _ => return Err(unknown_model(id)),
     };
     // A CSV body carries no settings; SAC infers the import type from its header.
@@ -221,7 +250,8 @@ pub(super) fn new_job(
         .is_some_and(|ct| ct.trim_start().to_ascii_lowercase().starts_with("text/csv"));
     let settings = if csv { CreateJob::default() } else { read_settings(body)? };
     let import_type = match import_type {
-        Some(t) if dimension => t.to_string(),
+        Some(t) if kind == Kind::Dimension => t.to_string(),
+        given if matches!(kind, Kind::Currency | Kind::Unit) => conversion_import_type(&target, given)?,
         None if csv => csv_import_type(&target, body, delimiter)?,
         given => model_import_type(given, &settings)?,
     };

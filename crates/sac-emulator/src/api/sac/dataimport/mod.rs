@@ -9,6 +9,7 @@
 //! "Error Codes and Troubleshooting") where SAC gives them.
 
 mod access;
+mod conversions;
 mod create;
 mod jobs;
 mod models;
@@ -47,4 +48,12 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(jobs::job_status_handler))
         .routes(without_body_limit(routes!(oneclick::import)))
         .routes(without_body_limit(routes!(oneclick::import_typed)))
+        .routes(routes!(conversions::currency_tables))
+        .routes(routes!(conversions::currency_table, conversions::create_currency_job))
+        .routes(routes!(conversions::currency_metadata))
+        .routes(routes!(conversions::create_typed_currency_job))
+        .routes(routes!(conversions::unit_tables))
+        .routes(routes!(conversions::unit_table, conversions::create_unit_job))
+        .routes(routes!(conversions::unit_metadata))
+        .routes(routes!(conversions::create_typed_unit_job))
 }

@@ -12,7 +12,7 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use super::access::base_url;
-use super::create::new_job;
+use super::create::{new_job, Kind};
 use super::jobs::run_refusal;
 use super::upload::{content_kind, delimiter, read_body, stage};
 use crate::api::caller::Caller;
@@ -112,7 +112,7 @@ async fn one_click(
         given => given,
     };
     // Settings come with JSON rows; a CSV body's header gives the import type.
-    let job = new_job(&state, &caller, &id, import_type.as_deref(), &bytes, false, delimiter)?;
+    let job = new_job(&state, &caller, &id, import_type.as_deref(), &bytes, Kind::Model, delimiter)?;
     let job_id = job.job_id.clone();
     let staged = match stage(&state, job, csv, delimiter, bytes).await {
         Ok(staged) => staged,

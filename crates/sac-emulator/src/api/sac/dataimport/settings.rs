@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 
 use crate::api::error::ApiError;
 use crate::engine::arrival::read_date;
+use crate::engine::conversion_jobs;
 use crate::engine::import_jobs::Target;
 use crate::tenant::DimensionKind;
 
@@ -19,6 +20,12 @@ const MODEL_METHODS: [&str; 3] = ["Update", "Append", "CleanAndReplace"];
 /// (`pivotOptions` only where rows go to a fact table: assumption).
 pub(super) fn allows(import_type: &str, name: &str) -> bool {
     match name {
+        // Conversion tables take only the settings their detail lists (2f0cc22a).
+        _ if import_type == conversion_jobs::CURRENCY_IMPORT_TYPE
+            || conversion_jobs::UNIT_TABLES.iter().any(|(_, t)| *t == import_type) =>
+        {
+            false
+        }
         "dateFormats" => import_type == "factData",
         "reverseSignByAccountType" => matches!(import_type, "factData" | "masterFactData"),
         "pivotOptions" => matches!(import_type, "factData" | "privateFactData" | "masterFactData"),
@@ -32,6 +39,14 @@ pub(super) fn available(target: &Target<'_>, import_type: &str) -> Value {
     let dimensions: Vec<String> = match target {
         Target::Model(m) => m.dimensions.iter().map(|d| d.name.clone()).collect(),
         Target::Dimension(d) => d.attributes.clone(),
+        // SAP help 2f0cc22a: the unit table's settings.
+        Target::Conversion(t) => {
+            return json!({
+                "importMethod": conversion_jobs::methods(t),
+                "executeWithFailedRows": [true, false],
+                "ignoreAdditionalColumns": [true, false],
+            })
+        }
     };
     let mut settings = json!({
         "importMethod": MODEL_METHODS,
@@ -77,14 +92,19 @@ fn given(s: &JobSettings) -> Vec<&'static str> {
 /// pivot column the target does not have.
 pub(super) fn check(target: &Target<'_>, import_type: &str, settings: &CreateJob) -> Result<(), ApiError> {
     let Some(s) = &settings.job_settings else { return Ok(()) };
-    let method = s.import_method.as_deref().unwrap_or("Update");
-    if !MODEL_METHODS.contains(&method) {
+    let methods: &[&str] = match target {
+        Target::Conversion(t) => conversion_jobs::methods(t),
+        _ => &MODEL_METHODS,
+    };
+    let method = s.import_method.as_deref().unwrap_or(methods[0]);
+    if !methods.contains(&method) {
         return Err(ApiError::numbered(
             errors::BAD_BODY,
             &format!(
-                "importMethod {method} is not one of {}: DeleteAndUpsert and DropAndInsert are for currency \
-                 conversion tables.",
-                MODEL_METHODS.join(", ")
+                "importMethod {method} is not one of {} for {}: DeleteAndUpsert and DropAndInsert are for \
+                 conversion tables, the others for models and public dimensions.",
+                methods.join(", "),
+                target.id()
             ),
         ));
     }

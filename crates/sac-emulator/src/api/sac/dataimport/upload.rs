@@ -100,12 +100,19 @@ pub async fn upload(
         total_number_rows_in_current_request: (staged.kept + staged.failed.len()) as u64,
         upserted_number_rows: staged.kept as u64,
         failed_number_rows: staged.failed.len() as u64,
-        failed_rows: staged.failed,
+        failed_rows: staged.failed.clone(),
         total_number_rows_in_job: staged.total as u64,
         validate_job_url: format!("{base}/jobs/{job_id}/validate"),
         run_job_url: format!("{base}/jobs/{job_id}/run"),
     };
-    Ok((StatusCode::CREATED, Json(result)))
+    let mut answer = serde_json::to_value(result).expect("answers serialize");
+    if let Some((kept, failed)) = staged.deleted {
+        // SAP help d9dc1eb6's answer to rows to delete and to import.
+        answer["totalNumberDeletedRowsInCurrentRequest"] = (kept + failed.len()).into();
+        answer["failedDeletedDataNumberRows"] = failed.len().into();
+        answer["failedDeletedDataRows"] = failed.into();
+    }
+    Ok((StatusCode::CREATED, Json(answer)))
 }
 
 /// What an upload stored.
@@ -115,6 +122,8 @@ pub(super) struct Staged {
     pub kept: usize,
     /// `{row, reason}` of each row refused.
     pub failed: Vec<serde_json::Value>,
+    /// Of the request's `DeletedData`: rows stored, and those refused.
+    pub deleted: Option<(usize, Vec<serde_json::Value>)>,
 }
 
 /// Checks a body's rows and stores the valid ones in `job`.
@@ -156,16 +165,28 @@ pub(super) async fn stage(
     })
     .await;
     let (job, arrival) = checked?;
-    let record = ChunkRecord {
+    let mut records = vec![ChunkRecord {
         first_row: 0,
         rows: arrival.kept as i64,
         content_type: arrival.content_type,
         mapping: arrival.mapping,
         body: arrival.body,
-    };
+    }];
+    let deleted = arrival.deleted.map(|d| {
+        if d.kept > 0 {
+            records.push(ChunkRecord {
+                first_row: 0,
+                rows: 0,
+                content_type: staging::deleted_content_type(),
+                mapping: "{}".into(),
+                body: d.body,
+            });
+        }
+        (d.kept, d.failed)
+    });
     let engine = state.engine_handle();
     let caps = StagingCaps { per_job: limits.max_staged_rows_per_job, all_jobs: limits.max_staged_rows };
-    let stored = crate::api::state::blocking(move || engine.upload(&job, &record, caps)).await;
+    let stored = crate::api::state::blocking(move || engine.upload(&job, &records, caps)).await;
     let total = match stored {
         Ok(Ok(job)) => job.total,
         Ok(Err(cap)) => {
@@ -189,7 +210,7 @@ pub(super) async fn stage(
         }
         Err(e) => return Err(e.into()),
     };
-    Ok(Staged { total, kept: arrival.kept, failed: arrival.failed })
+    Ok(Staged { total, kept: arrival.kept, failed: arrival.failed, deleted })
 }
 
 /// SAC's numbered refusal of a whole upload.
@@ -204,5 +225,10 @@ fn refusal(refused: Refused) -> ApiError {
         Refused::UnknownColumns(_) => {
             ApiError::numbered(errors::UNKNOWN_TARGET_FIELD, "Mapping names an unknown column.")
         }
+        // SAP help d9dc1eb6: models do not take DeletedData (the code: assumption).
+        Refused::DeletedDataNotTaken => ApiError::numbered(
+            errors::BAD_BODY,
+            "DeletedData is for currency and unit conversion tables only: send the rows to import in Data.",
+        ),
     }
 }
