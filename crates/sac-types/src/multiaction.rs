@@ -30,7 +30,8 @@ pub struct MemberValue {
 #[serde(rename_all = "camelCase")]
 pub struct ExecutionStarted {
     pub execution_id: String,
-    #[serde(default)]
+    /// Not in SAP's example answer (`80680a8a`); read when a server sends it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<MultiActionStatus>,
     #[serde(default)]
     pub links: Vec<Link>,

@@ -42,6 +42,8 @@ fn options(chunk_rows: usize) -> PushOptions {
         source: "rows.csv".into(),
         key_columns: vec![],
         delimiter: b',',
+        conversion: None,
+        deleted_data: vec![],
     }
 }
 

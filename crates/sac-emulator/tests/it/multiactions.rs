@@ -63,7 +63,7 @@ async fn a_user_runs_the_multi_action_and_its_steps_really_run() {
     let started: Value = started.json().await.unwrap();
     let id = started["executionId"].as_str().unwrap();
     assert_eq!(id.len(), 32);
-    assert_eq!(started["status"], "running");
+    assert!(started.get("status").is_none(), "SAP's answer has the id and the link only (80680a8a): {started}");
     assert_eq!(started["links"][0]["rel"], "STATUS");
     assert_eq!(started["links"][0]["href"], format!("/api/v1/multiActions/{MA}/executions/{id}"));
 

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use sac_client::multiaction::Param;
+
+use crate::ops::import::settings::{self, JobFlags};
 use sac_client::schedule::IfRunning;
 use serde::Deserialize;
 use toml::{Spanned, Value};
@@ -74,6 +76,8 @@ pub enum Action {
     MultiAction {
         id: String,
         params: Vec<Param>,
+        /// `allow_failed_steps`: a `warning` execution whose step failed is a success.
+        allow_failed_steps: bool,
     },
     Import(Box<Push>),
     Export {
@@ -94,6 +98,7 @@ pub enum Action {
     WaitMultiAction {
         id: String,
         execution: String,
+        allow_failed_steps: bool,
     },
     /// Run a local program (no shell).
     Command(Program),
@@ -341,7 +346,8 @@ impl StepReader<'_> {
         let id = self.required("multiaction", "<package>:<object>, e.g. t.G:MA_LOAD_ZEPPART");
         let params =
             self.pairs("params").unwrap_or_default().into_iter().map(|(id, members)| Param { id, members }).collect();
-        Some(Action::MultiAction { id: id?, params })
+        let allow_failed_steps = self.boolean("allow_failed_steps");
+        Some(Action::MultiAction { id: id?, params, allow_failed_steps })
     }
 
     fn import(&mut self) -> Option<Action> {
@@ -362,6 +368,8 @@ impl StepReader<'_> {
         let rejects_out = self.path("rejects_out");
         let dry_run = self.boolean("dry_run");
         let ignore_additional_columns = self.boolean("ignore_additional_columns");
+        let is_json = file.as_ref().is_some_and(|f| f.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")));
+        let (job, method, scope) = self.job_settings(&import_type, is_json, method, scope);
         Some(Action::Import(Box::new(Push {
             model: model?,
             import_type,
@@ -376,8 +384,61 @@ impl StepReader<'_> {
             rejects_out,
             dry_run,
             ignore_additional_columns,
-            job: Default::default(),
+            job,
+            conversion: None,
+            deleted_data: None,
         })))
+    }
+
+    /// The job-setting keys of an import step, checked as `import push`
+    /// checks its flags; a wrong one is an error at its key.
+    fn job_settings(
+        &mut self,
+        import_type: &str,
+        is_json: bool,
+        method: Option<String>,
+        scope: Vec<String>,
+    ) -> (JobFlags, Option<String>, Vec<String>) {
+        let span_of = |this: &Self, key: &str| {
+            this.table.iter().find(|(k, _)| k.get_ref() == key).map(|(_, v)| v.span()).unwrap_or(this.name.span())
+        };
+        let report = |this: &mut Self, key: &str, failure: crate::failure::Failure| {
+            let span = span_of(this, key);
+            this.error(&span, format!("{:#}", failure.error));
+        };
+        let mut job = JobFlags::default();
+        if self.get("execute_with_failed_rows").is_some() {
+            job.execute_with_failed_rows = Some(self.boolean("execute_with_failed_rows"));
+        }
+        job.reverse_sign = self.boolean("reverse_sign");
+        if let Some(text) = self.string("pivot") {
+            match settings::pivot(&text) {
+                Ok(p) => job.pivot = Some(p),
+                Err(f) => report(self, "pivot", f),
+            }
+        }
+        if let Some(text) = self.string("delimiter") {
+            match settings::delimiter(&text) {
+                Ok(d) => job.delimiter = Some(d),
+                Err(f) => report(self, "delimiter", f),
+            }
+        }
+        let formats = self.single_pairs("date_formats");
+        match settings::date_formats(&formats) {
+            Ok(f) => job.date_formats = f,
+            Err(f) => report(self, "date_formats", f),
+        }
+        if let Err(f) = settings::check(&job, import_type, is_json) {
+            report(self, "type", f);
+        }
+        let dims = self.strings("clean_and_replace").unwrap_or_default();
+        match settings::clean_and_replace(dims, method.clone(), scope.clone()) {
+            Ok((method, scope)) => (job, method, scope),
+            Err(f) => {
+                report(self, "clean_and_replace", f);
+                (job, method, scope)
+            }
+        }
     }
 
     fn export(&mut self) -> Option<Action> {
@@ -409,7 +470,10 @@ impl StepReader<'_> {
                 }
             },
             (None, None, Some(id)) => match execution {
-                Some(execution) => Some(Action::WaitMultiAction { id, execution }),
+                Some(execution) => {
+                    let allow_failed_steps = self.boolean("allow_failed_steps");
+                    Some(Action::WaitMultiAction { id, execution, allow_failed_steps })
+                }
                 None => {
                     self.error(&span, "a wait step on a multi action needs `execution`");
                     None

@@ -106,7 +106,7 @@ pub async fn attempt(step: &Step, who: &Identity<'_>, resume: &Resume, recorder:
             };
             run_schedule(step, who, (schedule, Some(model), None), None, &resume, recorder).await
         }
-        Action::MultiAction { id, params } => {
+        Action::MultiAction { id, params, allow_failed_steps } => {
             let execution = match resume {
                 Resume::Execution(execution) => Ok(execution.clone()),
                 _ => multiaction::start(who.client, &who.settings.profile, id, params).await.map(|s| s.execution_id),
@@ -114,14 +114,14 @@ pub async fn attempt(step: &Step, who: &Identity<'_>, resume: &Resume, recorder:
             match execution {
                 Ok(execution) => {
                     recorder.execution(&execution);
-                    wait_multiaction(step, who, id, &execution).await
+                    wait_multiaction(step, who, id, &execution, *allow_failed_steps).await
                 }
                 Err(e) => Err(e),
             }
         }
-        Action::WaitMultiAction { id, execution } => {
+        Action::WaitMultiAction { id, execution, allow_failed_steps } => {
             recorder.execution(execution);
-            wait_multiaction(step, who, id, execution).await
+            wait_multiaction(step, who, id, execution, *allow_failed_steps).await
         }
         Action::Import(push) => run_import(step, who, push, resume, recorder).await,
         Action::Export { model, filter, select, out } => {
@@ -202,11 +202,16 @@ async fn run_schedule(
     Ok(schedule::wait(&di, &who.settings.profile, &target, &execution, &waiting, &Silent).await?.into())
 }
 
-async fn wait_multiaction(step: &Step, who: &Identity<'_>, id: &str, execution: &str) -> Result<Outcome, Failure> {
+async fn wait_multiaction(
+    step: &Step,
+    who: &Identity<'_>,
+    id: &str,
+    execution: &str,
+    allow_failed_steps: bool,
+) -> Result<Outcome, Failure> {
     let waiting = step.wait.run_waiting();
-    Ok(multiaction::wait(who.client, &who.settings.profile, id, execution, &waiting, Default::default(), &NoProgress)
-        .await?
-        .into())
+    let accept = multiaction::Accept { failed_steps: allow_failed_steps };
+    Ok(multiaction::wait(who.client, &who.settings.profile, id, execution, &waiting, accept, &NoProgress).await?.into())
 }
 
 struct NoProgress;

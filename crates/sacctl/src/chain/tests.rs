@@ -274,3 +274,50 @@ fn a_calendar_step_reads_its_event_and_flags() {
     let unknown = parse("[step.month]\nkind = \"calendar\"\nevent = \"E1\"\nparams = { A = \"B\" }\n").unwrap_err();
     assert!(unknown.to_string().contains("unknown key `params`"), "{unknown}");
 }
+
+#[test]
+fn import_steps_take_the_job_settings_and_multi_action_steps_allow_failed_steps() {
+    let text = r#"
+[step.facts]
+kind = "import"
+model = "SALES_PLAN"
+file = "facts.csv"
+execute_with_failed_rows = false
+pivot = "4:Date:Amount"
+date_formats = { Date = "MM.YYYY" }
+reverse_sign = true
+delimiter = ";"
+clean_and_replace = ["Version", "Part"]
+
+[step.copy]
+kind = "multiaction"
+multiaction = "t.G:MA_LOAD_ZEPPART"
+allow_failed_steps = true
+"#;
+    let chain = parse(text).unwrap();
+    let Action::Import(facts) = &chain.step("facts").unwrap().action else { panic!("an import") };
+    assert_eq!(facts.job.execute_with_failed_rows, Some(false));
+    assert_eq!(facts.job.pivot.as_ref().map(|p| p.pivot_column_start), Some(4));
+    assert_eq!(facts.job.date_formats["Date"], "MM.YYYY");
+    assert!(facts.job.reverse_sign);
+    assert_eq!(facts.job.delimiter, Some(b';'));
+    assert_eq!(
+        (facts.method.as_deref(), facts.scope.as_slice()),
+        (Some("CleanAndReplace"), &["Version".to_string(), "Part".to_string()][..])
+    );
+    let Action::MultiAction { allow_failed_steps, .. } = &chain.step("copy").unwrap().action else {
+        panic!("a multi action")
+    };
+    assert!(allow_failed_steps);
+
+    let wrong = |key: &str| format!("[step.f]\nkind = \"import\"\nmodel = \"M\"\nfile = \"f.csv\"\n{key}\n");
+    for (line, says) in [
+        ("pivot = \"4:Date\"", "START:KEY:VALUE"),
+        ("type = \"privateFactData\"\ndate_formats = { Date = \"YYYYMM\" }", "factData jobs only"),
+        ("delimiter = \"ab\"", "one character"),
+        ("method = \"Append\"\nclean_and_replace = [\"Part\"]", "leave out --method"),
+    ] {
+        let errors = parse(&wrong(line)).expect_err(line).to_string();
+        assert!(errors.contains(says), "{line}: {errors}");
+    }
+}

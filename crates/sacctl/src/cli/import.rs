@@ -57,11 +57,20 @@ pub struct PushArgs {
     #[command(flatten)]
     pub connection: ConnectionArgs,
     /// Model id or name (SALES_PLAN, t.G:SALES_PLAN), or a public dimension with --type publicDimensionData.
-    #[arg(long)]
-    pub model: String,
-    /// factData, privateFactData or publicDimensionData.
-    #[arg(long = "type", default_value = "factData")]
-    pub import_type: String,
+    #[arg(long, required_unless_present_any = ["currency_table", "unit_table"], conflicts_with_all = ["currency_table", "unit_table"])]
+    pub model: Option<String>,
+    /// A currency conversion table instead of a model (its id); --method DeleteAndUpsert (default) or DropAndInsert.
+    #[arg(long, value_name = "ID", conflicts_with = "unit_table")]
+    pub currency_table: Option<String>,
+    /// A unit conversion table instead of a model (T006, T006A, ...); --type names the import type when SAC cannot infer it.
+    #[arg(long, value_name = "ID")]
+    pub unit_table: Option<String>,
+    /// Rows to delete from the conversion table before its rows are written (CSV or JSON; SAC's DeletedData).
+    #[arg(long, value_name = "FILE")]
+    pub deleted_data: Option<PathBuf>,
+    /// factData (default for models), privateFactData, publicDimensionData; for a conversion table its import type.
+    #[arg(long = "type")]
+    pub import_type: Option<String>,
     /// The rows: a CSV file with a header line (streamed), a JSON file ({"Data":[...]} or [...], read whole), or - for CSV on stdin.
     #[arg(long)]
     pub file: PathBuf,

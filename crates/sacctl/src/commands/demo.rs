@@ -167,6 +167,8 @@ async fn supported_path(printer: Printer, client: &Client) -> Result<Value, Fail
         source: "the demo's rows".into(),
         key_columns: vec![],
         delimiter: b',',
+        conversion: None,
+        deleted_data: vec![],
     };
     let outcome =
         push_csv(&client.data_import(), Box::new(std::io::Cursor::new(csv.as_bytes().to_vec())), &options, &Quiet)

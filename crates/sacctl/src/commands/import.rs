@@ -15,6 +15,7 @@ use crate::ops::import::{self, job_exit, job_line, rows::write_rejects, Push};
 use crate::output::Printer;
 use crate::report::finish;
 use crate::signals::{interrupted, CleansUp};
+use sac_client::dataimport::Conversion;
 
 pub async fn import(printer: Printer, command: ImportCommand) -> Result<ExitStatus, Failure> {
     match command {
@@ -84,11 +85,37 @@ async fn push(printer: Printer, args: PushArgs) -> Result<ExitStatus, Failure> {
         delimiter: args.delimiter.as_deref().map(settings::delimiter).transpose()?,
     };
     let is_json = args.file.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
-    settings::check(&job, &args.import_type, is_json)?;
+    let (conversion, target) = match (args.currency_table, args.unit_table, args.model) {
+        (Some(table), _, _) => (Some(Conversion::Currency), table),
+        (_, Some(table), _) => (Some(Conversion::Unit), table),
+        (_, _, Some(model)) => (None, model),
+        // clap requires one of them.
+        (None, None, None) => return Err(Failure::usage("give --model, --currency-table or --unit-table")),
+    };
+    let import_type = match conversion {
+        Some(kind) => {
+            settings::check_table(kind, &job, method.as_deref(), &scope, args.ignore_additional_columns)?;
+            settings::check(&job, "conversion", is_json)?;
+            args.import_type.unwrap_or_default()
+        }
+        None => {
+            if args.deleted_data.is_some() {
+                return Err(Failure::usage(
+                    "--deleted-data is for conversion tables (--currency-table, --unit-table); a model's rows are \
+                     replaced with --clean-and-replace",
+                ));
+            }
+            let import_type = args.import_type.unwrap_or_else(|| "factData".into());
+            settings::check(&job, &import_type, is_json)?;
+            import_type
+        }
+    };
     let (settings, client) = connect(&args.connection)?;
     let options = Push {
-        model: args.model,
-        import_type: args.import_type,
+        model: target,
+        import_type,
+        conversion,
+        deleted_data: args.deleted_data,
         file: args.file,
         mapping: pairs(&args.mappings, "--mapping")?,
         defaults: pairs(&args.defaults, "--default")?,

@@ -56,10 +56,18 @@ fn describe(detail: &ModelDetail, metadata: &Value) -> Vec<String> {
         if let Some(settings) = t.available_job_settings.as_object().filter(|s| !s.is_empty()) {
             let names: Vec<&str> = settings.keys().map(String::as_str).collect();
             lines.push(format!("  {} job settings: {}", t.import_type, names.join(", ")));
-        }
-        if let Some(methods) = t.available_job_settings["importMethod"].as_array() {
-            let methods: Vec<&str> = methods.iter().filter_map(Value::as_str).collect();
-            lines.push(format!("  {} import methods: {}", t.import_type, methods.join(", ")));
+            for (name, values) in settings {
+                let values = match values {
+                    Value::Array(items) => items
+                        .iter()
+                        .map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    other => other.to_string(),
+                };
+                let flag = flag_of(name).map(|f| format!("  ({f})")).unwrap_or_default();
+                lines.push(format!("    {name:<26} {values}{flag}"));
+            }
         }
     }
     let sets: BTreeMap<String, ColumnSet> = serde_json::from_value(metadata.clone()).unwrap_or_default();
@@ -69,6 +77,20 @@ fn describe(detail: &ModelDetail, metadata: &Value) -> Vec<String> {
         lines.extend(set.columns.iter().map(column_line));
     }
     lines
+}
+
+/// The `import push` flag of a job setting (SAP's guide, `fe6efb8a`).
+fn flag_of(setting: &str) -> Option<&'static str> {
+    Some(match setting {
+        "importMethod" => "--method",
+        "dimensionScope" => "--scope, --clean-and-replace",
+        "executeWithFailedRows" => "--[no-]execute-with-failed-rows",
+        "ignoreAdditionalColumns" => "--ignore-additional-columns",
+        "dateFormats" => "--date-format COL=FMT",
+        "reverseSignByAccountType" => "--reverse-sign",
+        "pivotOptions" => "--pivot START:KEY:VALUE",
+        _ => return None,
+    })
 }
 
 /// `  Amount       decimal(31,7)         PROPERTY  "Amount"`.
@@ -120,7 +142,8 @@ mod tests {
                 "versions: public.Actual",
                 "import types: factData",
                 "  factData job settings: dimensionScope, importMethod",
-                "  factData import methods: Update, Append",
+                "    dimensionScope             Version  (--scope, --clean-and-replace)",
+                "    importMethod               Update, Append  (--method)",
                 "columns of factData:",
                 "  Date         string(256)    key  DATE",
                 "  Amount       decimal(31,7)       PROPERTY  \"Sales amount\"",

@@ -185,7 +185,7 @@ async fn bad_input_refusals_jobs_and_models() {
     assert!(stdout(&models).starts_with("SALES_PLAN"));
     let show = env.run(&["models", "show", "t.G:SALES_PLAN"]).await;
     assert!(stdout(&show).contains("public.Forecast") && stdout(&show).contains("Amount"), "{}", describe(&show));
-    for shown in ["import types: factData, privateFactData", "import methods: Update, Append, CleanAndReplace"] {
+    for shown in ["import types: factData, privateFactData", "Update, Append, CleanAndReplace  (--method)"] {
         assert!(stdout(&show).contains(shown), "{shown}: {}", describe(&show));
     }
     assert!(stdout(&show).lines().any(|l| l.contains("Amount") && l.contains("decimal(31,7)")), "{}", describe(&show));

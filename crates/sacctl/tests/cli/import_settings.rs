@@ -53,6 +53,15 @@ async fn the_first_rejection_reasons_are_in_the_report_and_the_json() {
     assert!(reasons.iter().any(|r| r["row"]["Part"] == "P9999"), "{doc}");
     assert_eq!(doc["rows_failed"], 2, "{doc}");
     assert_eq!(stored(&env, "Version=public.Plan").await.len(), 1);
+
+    // --rejects-out holds both kinds too.
+    let rejects = dir.path().join("rejects.csv");
+    env.run(&push(&file, &["--rejects-out", rejects.to_str().unwrap()])).await;
+    let text = std::fs::read_to_string(&rejects).unwrap();
+    assert_eq!(text.lines().count(), 3, "{text}");
+    assert!(
+        text.contains("lots") && text.contains("P9999") && text.lines().next().unwrap().ends_with("_REJECTION_REASON")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -160,4 +169,37 @@ async fn clean_and_replace_deletes_by_the_dimensions_given() {
         .collect();
     rows.sort();
     assert_eq!(rows, vec![("P0001".into(), "202609".into()), ("P0002".into(), "202608".into())]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn models_show_lists_the_settings_of_each_import_type_with_their_flags() {
+    let env = technical().await;
+    let show = env.run_ok(&["models", "show", "t.G:SALES_PLAN"]).await;
+    let out = stdout(&show);
+    // The guide limits dateFormats to factData (fe6efb8a): privateFactData's list lacks it.
+    let section = |import_type: &str| -> String {
+        let head = format!("  {import_type} job settings:");
+        let mut lines = out.lines().skip_while(|l| !l.starts_with(&head));
+        let first = lines.next().unwrap_or_else(|| panic!("no {head}: {out}"));
+        let rest: Vec<&str> = lines.take_while(|l| l.starts_with("    ")).collect();
+        format!("{first}\n{}", rest.join("\n"))
+    };
+    let fact = section("factData");
+    assert!(fact.contains("dateFormats") && fact.contains("--date-format COL=FMT"), "{out}");
+    assert!(fact.contains("--[no-]execute-with-failed-rows") && fact.contains("--pivot START:KEY:VALUE"), "{out}");
+    let private = section("privateFactData");
+    assert!(!private.contains("dateFormats") && private.contains("executeWithFailedRows"), "{out}");
+    let doc = json_doc(&env.run_ok(&["models", "show", "t.G:SALES_PLAN", "--output", "json"]).await);
+    assert!(doc["model"]["importTypes"][0]["availableJobSettings"]["executeWithFailedRows"].is_array(), "{doc}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_date_format_reads_the_files_dates() {
+    let env = technical().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(&dir, "dates.csv", &format!("{HEADER}public.Plan,07.2026,P0006,FR,4,1\n"));
+    env.run_ok(&push(&file, &["--date-format", "Date=MM.YYYY"])).await;
+    let rows = stored(&env, "Version=public.Plan").await;
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["Date"], "202607", "{rows:?}");
 }

@@ -215,7 +215,8 @@ pub async fn start(
     let href = format!("/api/v1/multiActions/{}/executions/{}", tenant.object_name(&ma.id), execution.execution_id);
     let started = ExecutionStarted {
         execution_id: execution.execution_id,
-        status: Some(MultiActionStatus::from(execution.status)),
+        // SAP's answer is the id and the link (`80680a8a`), no status.
+        status: None,
         links: vec![Link { rel: "STATUS".into(), href }],
     };
     Ok((StatusCode::ACCEPTED, Json(started)).into_response())

@@ -36,7 +36,10 @@ pub fn facts() -> Vec<Fact> {
     vec![
         fact(
             "multi actions 80680a8a: a start answers 202 with executionId and a STATUS link",
-            vec![user_token("JDOE"), start(PLAN).status(202).has("/executionId").json("/links/0/rel", json!("STATUS"))],
+            vec![
+                user_token("JDOE"),
+                start(PLAN).status(202).has("/executionId").json("/links/0/rel", json!("STATUS")).lacks("/status"),
+            ],
         ),
         fact(
             "multi actions 80680a8a: a body that is not JSON is 400 599000999 in the messages format",

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::PathBuf;
 
-use sac_client::dataimport::{push_csv, PushOptions};
+use sac_client::dataimport::{push_csv, Conversion, PushOptions};
 use sac_client::Client;
 use sac_types::dataimport::{status, CreateJob, JobSettings, JobStatus};
 use serde_json::{json, Value};
@@ -51,6 +51,10 @@ pub struct Push {
     pub ignore_additional_columns: bool,
     /// The other job settings and the file's delimiter.
     pub job: settings::JobFlags,
+    /// A conversion table instead of a model (`model` is its id).
+    pub conversion: Option<Conversion>,
+    /// A file of rows to delete from the conversion table (`DeletedData`).
+    pub deleted_data: Option<PathBuf>,
 }
 
 /// The exit status a job's status means (5 while it is not finished).
@@ -153,18 +157,24 @@ pub async fn push(
 ) -> Result<Outcome, Failure> {
     // The API's mapping goes from model column to source column.
     let mapping: BTreeMap<String, String> = push.mapping.iter().map(|(s, t)| (t.clone(), s.clone())).collect();
+    let job_settings = JobSettings {
+        import_method: push.method.clone(),
+        dimension_scope: (!push.scope.is_empty()).then(|| push.scope.clone()),
+        ignore_additional_columns: push.ignore_additional_columns.then_some(true),
+        execute_with_failed_rows: push.job.execute_with_failed_rows,
+        date_formats: (!push.job.date_formats.is_empty()).then(|| push.job.date_formats.clone()),
+        pivot_options: push.job.pivot.clone(),
+        reverse_sign_by_account_type: push.job.reverse_sign.then_some(true),
+    };
     let settings = CreateJob {
         mapping: (!mapping.is_empty()).then_some(mapping),
         default_values: (!push.defaults.is_empty()).then(|| push.defaults.clone()),
-        job_settings: Some(JobSettings {
-            import_method: push.method.clone(),
-            dimension_scope: (!push.scope.is_empty()).then(|| push.scope.clone()),
-            ignore_additional_columns: push.ignore_additional_columns.then_some(true),
-            execute_with_failed_rows: push.job.execute_with_failed_rows,
-            date_formats: (!push.job.date_formats.is_empty()).then(|| push.job.date_formats.clone()),
-            pivot_options: push.job.pivot.clone(),
-            reverse_sign_by_account_type: push.job.reverse_sign.then_some(true),
-        }),
+        // No settings given, none sent (a currency job takes none but its method, `5b7149de`).
+        job_settings: (job_settings != JobSettings::default()).then_some(job_settings),
+    };
+    let deleted_data = match &push.deleted_data {
+        Some(path) => rows::deleted_rows(path, push.job.delimiter.unwrap_or(b','))?,
+        None => Vec::new(),
     };
     let stdin = push.file.as_os_str() == "-";
     let (input, size) = if stdin {
@@ -180,9 +190,9 @@ pub async fn push(
     };
     let reporter = PushProgress::new(printer, size, &push.model, profile, on_job);
     // A pivoted file has no column per key dimension: its repeated keys are not counted.
-    let key_columns = match push.job.pivot {
-        Some(_) => Vec::new(),
-        None => key_columns(client, &push.model, &push.import_type, settings.mapping.as_ref()).await,
+    let key_columns = match (&push.job.pivot, push.conversion) {
+        (Some(_), _) | (_, Some(_)) => Vec::new(),
+        (None, None) => key_columns(client, &push.model, &push.import_type, settings.mapping.as_ref()).await,
     };
     let options = PushOptions {
         model: push.model.clone(),
@@ -196,6 +206,8 @@ pub async fn push(
         source: if stdin { "standard input".into() } else { push.file.display().to_string() },
         key_columns,
         delimiter: push.job.delimiter.unwrap_or(b','),
+        conversion: push.conversion,
+        deleted_data,
     };
     let outcome = push_csv(&client.data_import(), input, &options, &reporter).await.map_err(Failure::from);
     reporter.finish();
@@ -205,7 +217,8 @@ pub async fn push(
     })?;
     let mut notes = Vec::new();
     if let Some(path) = &push.rejects_out {
-        notes.extend(write_rejects(&outcome.invalid_rows, Some(path))?.map(Note::Info));
+        let rejected = rejections::all(&outcome.refused_on_arrival, &outcome.invalid_rows);
+        notes.extend(write_rejects(&rejected, Some(path))?.map(Note::Info));
     }
     let failed = outcome.failed_rows();
     let rejections = rejections::first(&outcome.refused_on_arrival, &outcome.invalid_rows);
@@ -242,6 +255,9 @@ pub async fn push(
             "timed_out": outcome.timed_out,
             "clean_and_replace_scope": scope,
             "first_rejections": rejections.iter().map(rejections::Rejection::json).collect::<Vec<_>>(),
+            "target": push.conversion.map_or("model", |c| c.what()),
+            "rows_deleted": outcome.deleted_rows,
+            "rows_delete_failed": outcome.failed_deleted_rows,
         }),
         exit,
         resume.as_deref(),
@@ -252,9 +268,18 @@ pub async fn push(
         (None, Some(s), None) => format!("job {s}"),
         (None, None, _) => "no status".into(),
     };
+    let target = match push.conversion {
+        Some(kind) => format!("{} {}", kind.what(), push.model),
+        None => push.model.clone(),
+    };
+    let deleted = match (push.deleted_data.is_some(), outcome.failed_deleted_rows) {
+        (false, _) => String::new(),
+        (true, 0) => format!(", {} rows deleted", outcome.deleted_rows),
+        (true, n) => format!(", {} rows deleted ({n} refused)", outcome.deleted_rows),
+    };
     let line = format!(
-        "{written} rows written to {} ({} read, {failed} rejected), job {}: {end}",
-        push.model, outcome.rows_read, outcome.job_id
+        "{written} rows written to {target} ({} read, {failed} rejected{deleted}), job {}: {end}",
+        outcome.rows_read, outcome.job_id
     );
     if duplicates > 0 {
         let what = if push.method.as_deref().is_some_and(|m| m.eq_ignore_ascii_case("Append")) {
@@ -316,6 +341,8 @@ mod tests {
             dry_run,
             ignore_additional_columns: false,
             job: Default::default(),
+            conversion: None,
+            deleted_data: None,
         }
     }
 

@@ -67,6 +67,23 @@ pub fn first(on_arrival: &[Value], invalid: &InvalidRows) -> Vec<Rejection> {
     shown
 }
 
+/// Every rejected row SAC named, in the shape of `invalidRows` (a row's
+/// columns and `_REJECTION_REASON`): those refused on arrival first (as many
+/// as were kept), then those validation found, for `--rejects-out`.
+pub fn all(on_arrival: &[Value], invalid: &InvalidRows) -> InvalidRows {
+    let arrived = on_arrival.iter().map(|entry| {
+        let mut row: std::collections::BTreeMap<String, Value> = entry
+            .get("row")
+            .and_then(Value::as_object)
+            .map(|o| o.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default();
+        let reason = entry.get("reason").cloned().unwrap_or(Value::String("no reason given".into()));
+        row.insert(REJECTION_REASON.into(), reason);
+        row
+    });
+    InvalidRows { failed_rows: arrived.chain(invalid.failed_rows.iter().cloned()).collect() }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,6 +101,9 @@ mod tests {
         assert_eq!(shown.len(), 2, "{shown:?}");
         assert_eq!(shown[1].line(), "Invalid member P9999 for Part (Date=202301, Part=P9999)");
         assert_eq!(shown[0].json()["row"]["Date"], "202301");
+        let both = all(&arrival, &invalid);
+        assert_eq!(both.failed_rows.len(), 3);
+        assert_eq!(both.failed_rows[0][REJECTION_REASON], "Row is missing values for primary key(s) - Part");
         let many: Vec<Value> = (0..9).map(|i| json!({"row": {"N": i}, "reason": "x"})).collect();
         assert_eq!(first(&many, &InvalidRows { failed_rows: vec![] }).len(), SHOWN);
     }

@@ -83,6 +83,43 @@ pub async fn key_columns(
         .collect()
 }
 
+/// The rows of a `--deleted-data` file: JSON (`{"DeletedData":[...]}`,
+/// `{"Data":[...]}` or `[...]`) by its extension, else CSV with `delimiter`
+/// (every value a string, as SAP's examples send them, `d9dc1eb6`).
+pub fn deleted_rows(path: &Path, delimiter: u8) -> Result<Vec<Value>, Failure> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| Failure::usage(format!("cannot read {name}: {e}")))?;
+    let bad = |line: u64, message: String| {
+        Failure::from(sac_client::Error::DataFile { file: name.clone(), line, column: 1, message })
+    };
+    let rows: Vec<Value> = if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
+        let value: Value =
+            serde_json::from_str(&text).map_err(|e| bad(e.line() as u64, format!("not valid JSON: {e}")))?;
+        let list = value.get("DeletedData").or_else(|| value.get("Data")).cloned().unwrap_or(value);
+        list.as_array()
+            .cloned()
+            .ok_or_else(|| bad(1, "the file must hold {\"DeletedData\":[{...}]} or [{...}]".into()))?
+    } else {
+        let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).from_reader(text.as_bytes());
+        let header = reader.headers().map_err(|e| bad(1, format!("the CSV is malformed: {e}")))?.clone();
+        let mut rows = Vec::new();
+        for (i, record) in reader.records().enumerate() {
+            let record = record.map_err(|e| bad(i as u64 + 2, format!("the CSV is malformed: {e}")))?;
+            let row: serde_json::Map<String, Value> =
+                header.iter().zip(record.iter()).map(|(k, v)| (k.to_string(), Value::from(v))).collect();
+            rows.push(Value::Object(row));
+        }
+        rows
+    };
+    if let Some(i) = rows.iter().position(|r| !r.is_object()) {
+        return Err(bad(1, format!("row {} to delete is not an object", i + 1)));
+    }
+    if rows.is_empty() {
+        return Err(bad(1, "there are no rows to delete".into()));
+    }
+    Ok(rows)
+}
+
 /// Writes the rejected rows (their columns, then `_REJECTION_REASON`) to
 /// `out`, or stdout; the note for people when they went to a file.
 pub fn write_rejects(rows: &sac_types::dataimport::InvalidRows, out: Option<&Path>) -> Result<Option<String>, Failure> {
@@ -98,5 +135,26 @@ pub fn write_rejects(rows: &sac_types::dataimport::InvalidRows, out: Option<&Pat
             rejects_csv(rows, std::io::stdout().lock()).map_err(io)?;
             Ok(None)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deleted_rows_read_from_csv_or_json() {
+        let dir = tempfile::tempdir().unwrap();
+        let csv = dir.path().join("gone.csv");
+        std::fs::write(&csv, "fromCurr;toCurr;validFromDate\nCAD;EUR;20221231\n").unwrap();
+        let rows = deleted_rows(&csv, b';').unwrap();
+        assert_eq!(rows, vec![serde_json::json!({"fromCurr": "CAD", "toCurr": "EUR", "validFromDate": "20221231"})]);
+        let json = dir.path().join("gone.json");
+        std::fs::write(&json, r#"{"DeletedData":[{"MSEHI":"XYZ"}]}"#).unwrap();
+        assert_eq!(deleted_rows(&json, b',').unwrap()[0]["MSEHI"], "XYZ");
+        std::fs::write(&json, "[]").unwrap();
+        assert!(deleted_rows(&json, b',').is_err(), "no rows to delete");
+        std::fs::write(&json, "[1]").unwrap();
+        assert!(deleted_rows(&json, b',').is_err(), "not an object");
     }
 }

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use sac_client::dataimport::Conversion;
 use sac_types::dataimport::PivotOptions;
 
 use crate::failure::Failure;
@@ -122,6 +123,46 @@ pub fn clean_and_replace(
     Ok((Some("CleanAndReplace".into()), dims.into_iter().map(|d| d.trim().to_string()).collect()))
 }
 
+/// What a conversion table takes (SAP's guide, pages 52, 67, 71): the
+/// methods DeleteAndUpsert (the default) and, for currency tables,
+/// DropAndInsert; no model settings (pivot, date formats, signs, a clean
+/// scope); a currency job takes no other job setting, a unit job
+/// executeWithFailedRows and ignoreAdditionalColumns too.
+pub fn check_table(
+    kind: Conversion,
+    flags: &JobFlags,
+    method: Option<&str>,
+    scope: &[String],
+    ignore_additional_columns: bool,
+) -> Result<(), Failure> {
+    let methods: &[&str] = match kind {
+        Conversion::Currency => &["DeleteAndUpsert", "DropAndInsert"],
+        Conversion::Unit => &["DeleteAndUpsert"],
+    };
+    if let Some(m) = method.filter(|m| !methods.contains(m)) {
+        return Err(Failure::usage(format!("--method {m}: a {} takes {}", kind.what(), methods.join(" or "))));
+    }
+    let model_only = [
+        ("--pivot", flags.pivot.is_some()),
+        ("--date-format", !flags.date_formats.is_empty()),
+        ("--reverse-sign", flags.reverse_sign),
+        ("--scope or --clean-and-replace", !scope.is_empty()),
+    ];
+    let unit_only = [
+        ("--[no-]execute-with-failed-rows", flags.execute_with_failed_rows.is_some()),
+        ("--ignore-additional-columns", ignore_additional_columns),
+    ];
+    let refused = model_only
+        .iter()
+        .chain(unit_only.iter().filter(|_| kind == Conversion::Currency))
+        .find(|(_, given)| *given)
+        .map(|(flag, _)| *flag);
+    match refused {
+        Some(flag) => Err(Failure::usage(format!("{flag} is not a setting of a {} job", kind.what()))),
+        None => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,5 +214,18 @@ mod tests {
         );
         fails(clean_and_replace(vec!["Date".into()], Some("Append".into()), vec![]), "leave out --method");
         fails(clean_and_replace(vec!["Date".into()], None, vec!["Part".into()]), "leave out --scope");
+    }
+
+    #[test]
+    fn conversion_tables_take_their_methods_and_no_model_settings() {
+        let none = JobFlags::default();
+        assert!(check_table(Conversion::Currency, &none, Some("DropAndInsert"), &[], false).is_ok());
+        fails(check_table(Conversion::Unit, &none, Some("DropAndInsert"), &[], false), "DeleteAndUpsert");
+        fails(check_table(Conversion::Currency, &none, Some("Update"), &[], false), "DeleteAndUpsert or DropAndInsert");
+        let pivot = JobFlags { pivot: Some(pivot("2:A:B").unwrap()), ..Default::default() };
+        fails(check_table(Conversion::Unit, &pivot, None, &[], false), "--pivot is not a setting");
+        let strict = JobFlags { execute_with_failed_rows: Some(false), ..Default::default() };
+        assert!(check_table(Conversion::Unit, &strict, None, &[], true).is_ok());
+        fails(check_table(Conversion::Currency, &strict, None, &[], false), "currency conversion table job");
     }
 }

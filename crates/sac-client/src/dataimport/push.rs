@@ -1,197 +1,16 @@
-//! The Data Import API (`/api/v1/dataimport`): models, jobs, and a push
-//! pipeline that streams a CSV file of any size into a model in chunks.
-//!
-//! Nothing is written to the model before the job runs, so a push that
-//! fails half-way (a lost chunk, too many invalid rows) deletes its job and
-//! leaves the model as it was.
+//! The push pipeline: a CSV file of any size streamed into a new job in
+//! chunks, validated, and run (or stopped before the run, writing nothing).
 
 use std::io::Read;
 use std::sync::Arc;
-use std::time::Instant;
 
-use reqwest::Method;
-use sac_types::dataimport::{
-    CreateJob, InvalidRows, JobCreated, JobStatus, JobSummary, ModelDetail, ModelList, ModelSummary, UploadResult,
-    ValidateResult, REJECTION_REASON,
-};
+use sac_types::dataimport::{CreateJob, InvalidRows, JobStatus, ValidateResult, REJECTION_REASON};
 
-use crate::client::{Body, Client};
+use super::{Conversion, DataImport, DeletedCounts};
 use crate::csv_input::{chunk_csv, BadInput, KeyCounter, Piece};
 use crate::error::{Error, Result, WRITE_CANCELLED};
-use crate::http::{Idempotency, Limit};
-use crate::ids::ModelId;
 use crate::poll::WaitPolicy;
 use crate::report::PushReporter;
-
-const BASE: &str = "/api/v1/dataimport";
-
-pub struct DataImport<'c> {
-    client: &'c Client,
-}
-
-fn not_found(e: Error, what: &str) -> Error {
-    match e {
-        Error::NotFound { message, .. } => Error::NotFound { what: what.into(), message },
-        other => other,
-    }
-}
-
-// The handler is reached through the client (`client.data_import()`); the
-// accessor lives here so that `client.rs` needs no handler.
-impl Client {
-    /// The Data Import API.
-    pub fn data_import(&self) -> DataImport<'_> {
-        DataImport::new(self)
-    }
-}
-
-impl<'c> DataImport<'c> {
-    fn new(client: &'c Client) -> Self {
-        DataImport { client }
-    }
-
-    async fn get<T: serde::de::DeserializeOwned>(&self, segments: &[&str], what: &str, limit: Limit) -> Result<T> {
-        let answer = self
-            .client
-            .api_request(Method::GET, BASE, segments, None, Idempotency::Safe, limit)
-            .await
-            .map_err(|e| not_found(e, what))?;
-        answer.json()
-    }
-
-    pub async fn models(&self) -> Result<Vec<ModelSummary>> {
-        Ok(self.get::<ModelList>(&["models"], "model", Limit::Status).await?.models)
-    }
-
-    pub async fn model(&self, model: &str) -> Result<ModelDetail> {
-        self.get(&["models", ModelId::of(model).as_str()], "model", Limit::Status).await
-    }
-
-    pub async fn metadata(&self, model: &str) -> Result<serde_json::Value> {
-        self.get(&["models", ModelId::of(model).as_str(), "metadata"], "model", Limit::Status).await
-    }
-
-    /// Creates a job (`import_type` e.g. `factData`; `publicDimensionData`
-    /// for a public dimension's master data).
-    pub async fn create_job(&self, model: &str, import_type: &str, settings: &CreateJob) -> Result<JobCreated> {
-        let body = serde_json::to_value(settings).expect("settings serialize");
-        let id = ModelId::of(model);
-        let segments: Vec<&str> = if import_type == "publicDimensionData" {
-            vec!["publicDimensions", id.as_str(), "publicDimensionData"]
-        } else {
-            vec!["models", id.as_str(), import_type]
-        };
-        let answer = self
-            .client
-            .api_request(Method::POST, BASE, &segments, Some(Body::Json(&body)), Idempotency::Unsafe, Limit::Status)
-            .await
-            .map_err(|e| not_found(e, "model"))?;
-        answer.json()
-    }
-
-    /// Sends one chunk of CSV (header line first). Sent again only when SAC
-    /// certainly did not take it (429, connection refused); after a 5xx or a
-    /// lost answer the push fails and its job is deleted: nothing is written twice.
-    pub async fn upload_csv(&self, job_id: &str, csv: bytes::Bytes) -> Result<UploadResult> {
-        let body = Body::Text { content_type: "text/csv", text: csv };
-        let answer = self
-            .client
-            .api_request(Method::POST, BASE, &["jobs", job_id], Some(body), Idempotency::Unsafe, Limit::Status)
-            .await
-            .map_err(|e| not_found(e, "job"))?;
-        answer.json()
-    }
-
-    pub async fn validate(&self, job_id: &str) -> Result<ValidateResult> {
-        let answer = self
-            .client
-            .api_request(Method::POST, BASE, &["jobs", job_id, "validate"], None, Idempotency::Safe, Limit::Status)
-            .await
-            .map_err(|e| not_found(e, "job"))?;
-        answer.json()
-    }
-
-    pub async fn invalid_rows(&self, job_id: &str) -> Result<InvalidRows> {
-        self.get(&["jobs", job_id, "invalidRows"], "job", Limit::Bulk).await
-    }
-
-    /// Starts writing. After an answer that leaves the outcome open, the
-    /// job's status tells whether it started; the run is never sent twice.
-    pub async fn run(&self, job_id: &str, override_failed_rows: bool) -> Result<JobStatus> {
-        let body = serde_json::json!({"overrideExecuteWithFailedRows": override_failed_rows});
-        match self
-            .client
-            .api_request(
-                Method::POST,
-                BASE,
-                &["jobs", job_id, "run"],
-                Some(Body::Json(&body)),
-                Idempotency::Unsafe,
-                Limit::Status,
-            )
-            .await
-        {
-            Ok(answer) => answer.json(),
-            Err(e @ (Error::Transport { .. } | Error::Decode { .. } | Error::Unavailable { .. })) => {
-                let status = self.status(job_id).await?;
-                // Still open: the run did not start, and the caller may run it again.
-                if status.job_status.is_open() {
-                    Err(e)
-                } else {
-                    Ok(status)
-                }
-            }
-            // 2903 comes with a GUID as its code and the number in brackets (`fe6efb8a`).
-            Err(Error::Rejected { message, .. }) if message.contains(&format!("[{WRITE_CANCELLED}]")) => {
-                Err(Error::ImportRefused { code: WRITE_CANCELLED, message })
-            }
-            Err(e) => Err(not_found(e, "job")),
-        }
-    }
-
-    pub async fn status(&self, job_id: &str) -> Result<JobStatus> {
-        self.get(&["jobs", job_id, "status"], "job", Limit::Status).await
-    }
-
-    pub async fn delete(&self, job_id: &str) -> Result<()> {
-        self.client
-            .api_request(Method::DELETE, BASE, &["jobs", job_id], None, Idempotency::Safe, Limit::Status)
-            .await
-            .map_err(|e| not_found(e, "job"))?;
-        Ok(())
-    }
-
-    pub async fn jobs(&self) -> Result<Vec<JobSummary>> {
-        self.get(&["jobs"], "job", Limit::Status).await
-    }
-
-    /// Polls the job until it is COMPLETED or FAILED, or the timeout.
-    /// Returns the last status and whether it timed out.
-    pub async fn wait(&self, job_id: &str, policy: &WaitPolicy) -> Result<(JobStatus, bool)> {
-        let began = Instant::now();
-        let mut last_seen: Option<JobStatus> = None;
-        loop {
-            let read_started = Instant::now();
-            let Some(read) = policy.by_deadline(began, policy.timeout, self.status(job_id)).await else {
-                return match last_seen {
-                    Some(status) => Ok((status, true)),
-                    None => {
-                        Err(Error::WaitTimedOut { what: format!("the status of job {job_id}"), waited: policy.timeout })
-                    }
-                };
-            };
-            let status = read?;
-            last_seen = Some(status.clone());
-            if status.job_status.is_terminal() {
-                return Ok((status, false));
-            }
-            if began.elapsed() >= policy.timeout {
-                return Ok((status, true));
-            }
-            policy.sleep_before_next(began, read_started, policy.timeout).await;
-        }
-    }
-}
 
 /// How to push.
 #[derive(Clone, Debug)]
@@ -215,6 +34,12 @@ pub struct PushOptions {
     pub key_columns: Vec<String>,
     /// The byte between the file's fields (`,` unless told); chunks are sent with commas.
     pub delimiter: u8,
+    /// A conversion table instead of a model (`model` is then the table's id,
+    /// `import_type` empty to let SAC infer it from the table).
+    pub conversion: Option<Conversion>,
+    /// Rows to delete from the conversion table (`DeletedData`, sent with
+    /// the first chunk as JSON: SAC takes no request with DeletedData alone, `d9dc1eb6`).
+    pub deleted_data: Vec<serde_json::Value>,
 }
 
 /// At most this many of the rows SAC refused on arrival are kept (the
@@ -242,6 +67,10 @@ pub struct PushOutcome {
     /// How many rows SAC refused as they arrived (the uploads'
     /// `failedNumberRows`): never stored, so not in `validated`'s counts.
     pub failed_on_arrival: u64,
+    /// Rows of `deleted_data` SAC took, and those it refused (with a sample).
+    pub deleted_rows: u64,
+    pub failed_deleted_rows: u64,
+    pub refused_deleted: Vec<serde_json::Value>,
 }
 
 impl PushOutcome {
@@ -259,7 +88,13 @@ pub async fn push_csv(
     options: &PushOptions,
     reporter: &dyn PushReporter,
 ) -> Result<PushOutcome> {
-    let created = di.create_job(&options.model, &options.import_type, &options.settings).await?;
+    let created = match options.conversion {
+        Some(kind) => {
+            let import_type = (!options.import_type.is_empty()).then_some(options.import_type.as_str());
+            di.create_conversion_job(kind, &options.model, import_type, &options.settings).await?
+        }
+        None => di.create_job(&options.model, &options.import_type, &options.settings).await?,
+    };
     let job_id = created.job_id.clone();
     reporter.job_created(&job_id);
     let mut outcome = match upload_and_validate(di, &job_id, input, options, reporter).await {
@@ -321,6 +156,8 @@ async fn upload_and_validate(
     );
     let mut refused_on_arrival = Vec::new();
     let mut failed_on_arrival = 0u64;
+    let mut deleted_pending = (!options.deleted_data.is_empty()).then(|| options.deleted_data.clone());
+    let mut deleted = DeletedCounts::default();
     let mut in_flight = futures_util::stream::FuturesUnordered::new();
     let mut rows_read = 0u64;
     let mut rows_sent = 0u64;
@@ -331,7 +168,18 @@ async fn upload_and_validate(
             match chunks.recv().await {
                 Some(Ok(Piece::Chunk(csv, rows))) => {
                     rows_read += rows;
-                    in_flight.push(async move { di.upload_csv(job_id, csv).await.map(|r| (r, rows)) });
+                    let with_deleted = deleted_pending.take();
+                    let source = options.source.as_str();
+                    in_flight.push(async move {
+                        match with_deleted {
+                            Some(to_delete) => {
+                                let data = csv_rows(&csv).map_err(|bad| bad.into_error(source))?;
+                                let body = serde_json::json!({"Data": data, "DeletedData": to_delete});
+                                di.upload_json(job_id, &body).await.map(|(r, d)| (r, Some(d), rows))
+                            }
+                            None => di.upload_csv(job_id, csv).await.map(|r| (r, None, rows)),
+                        }
+                    });
                 }
                 Some(Ok(Piece::End(counted))) => {
                     keys = counted;
@@ -347,7 +195,10 @@ async fn upload_and_validate(
         }
         match futures_util::StreamExt::next(&mut in_flight).await {
             Some(result) => {
-                let (answer, rows) = result?;
+                let (answer, counts, rows) = result?;
+                if let Some(counts) = counts {
+                    deleted = counts;
+                }
                 failed_on_arrival += answer.failed_number_rows;
                 let room = ARRIVAL_SAMPLE.saturating_sub(refused_on_arrival.len());
                 refused_on_arrival.extend(answer.failed_rows.into_iter().take(room));
@@ -381,6 +232,9 @@ async fn upload_and_validate(
         duplicate_keys,
         refused_on_arrival,
         failed_on_arrival,
+        deleted_rows: deleted.taken(),
+        failed_deleted_rows: deleted.failed(),
+        refused_deleted: deleted.failed_deleted_data_rows,
     };
     let failed = outcome.failed_rows();
     if let Some(max) = options.max_failed_rows {
@@ -398,6 +252,21 @@ async fn upload_and_validate(
         outcome.stopped = Some("dry run: validated only, nothing was written".into());
     }
     Ok(outcome)
+}
+
+/// The rows of a CSV chunk (header line first) as JSON objects of strings.
+fn csv_rows(csv: &[u8]) -> std::result::Result<Vec<serde_json::Value>, BadInput> {
+    let mut reader = csv::Reader::from_reader(csv);
+    let header = reader.headers().map_err(|e| BadInput::from_csv(&e))?.clone();
+    reader
+        .records()
+        .map(|record| {
+            let record = record.map_err(|e| BadInput::from_csv(&e))?;
+            let row: serde_json::Map<String, serde_json::Value> =
+                header.iter().zip(record.iter()).map(|(k, v)| (k.to_string(), v.into())).collect();
+            Ok(serde_json::Value::Object(row))
+        })
+        .collect()
 }
 
 /// Rows that repeat the key of an earlier row SAC keeps. Rejected rows are
