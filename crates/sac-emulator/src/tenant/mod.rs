@@ -16,7 +16,10 @@ pub mod demo;
 mod master;
 pub mod units;
 pub use demo::ISO_COUNTRIES;
-pub use master::{parent_column, MasterSet, MemberSource, ACC_TYPE, DESCRIPTION, MASTER_DATE, MASTER_VERSION};
+pub use master::{
+    order_column, parent_column, previous_column, MasterSet, MemberSource, ACC_TYPE, DESCRIPTION, MASTER_DATE,
+    MASTER_VERSION,
+};
 pub use units::CurrencyTableDef;
 
 /// One row of a source object or one member of a dimension: column -> value.

@@ -253,6 +253,29 @@ pub fn facts() -> Vec<Fact> {
             vec![get(Api, Client, &format!("{FACTS}?pagesize=-5&$top=3")).len("/value", 3)],
         ),
         fact(
+            "$filter tolower(...) and toupper(...) compare a text property in another case (607f77a6)",
+            vec![
+                get(Api, Client, &format!("{FACTS}?$filter=toupper(Part)%20eq%20'P0003'%20and%20tolower(Country)%20eq%20'us'"))
+                    .len("/value", 6),
+                get(Api, Client, &format!("{FACTS}?$filter=tolower(Part)%20eq%20'P0003'")).len("/value", 0),
+                get(Api, Client, &format!("{FACTS}?$filter=tolower(Amount)%20eq%20'1'")).status(400).body("is a number"),
+            ],
+        ),
+        fact(
+            "MasterWithHierarchy rows carry <H>_PREVID (the sibling before) and <H>_ORDERID (place among siblings) (f6165921)",
+            vec![get(
+                Api,
+                Client,
+                "/api/v1/dataexport/providers/sac/OPEX_PLAN/CostCenterMasterWithHierarchy?$filter=ID%20eq%20'CC110'%20or%20ID%20eq%20'CC100'",
+            )
+            .len("/value", 2)
+            .json("/value/0/H1_PARENTID", json!("CC_ADMIN"))
+            .json("/value/0/H1_PREVID", json!(""))
+            .json("/value/0/H1_ORDERID", json!("1"))
+            .json("/value/1/H1_PREVID", json!("CC100"))
+            .json("/value/1/H1_ORDERID", json!("2"))],
+        ),
+        fact(
             "pages carry @des.entitiesInPage and @des.processingTimeInMilliseconds as strings (b01ea81b, 644d83e8)",
             vec![get(Api, Client, &format!("{FACTS}?$top=3"))
                 .json("/@des.entitiesInPage", json!("3"))
