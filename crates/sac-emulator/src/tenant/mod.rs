@@ -364,6 +364,9 @@ impl Tenant {
         if self.letter.is_empty() || !self.letter.chars().all(|c| c.is_ascii_alphanumeric()) {
             return bad(format!("letter {:?} must be a non-empty alphanumeric id", self.letter));
         }
+        if let Some(problem) = units::currency_tables_problem(&self.currency_tables) {
+            return bad(problem);
+        }
         for s in &self.schedules {
             let Some(dim) = self.dimension(&s.target) else {
                 return bad(format!("schedule {} targets unknown dimension {}", s.schedule_id, s.target));

@@ -5,6 +5,7 @@ mod admin;
 mod console;
 mod dataexport;
 mod dataexport_surface;
+mod dataexport_tables;
 mod dataimport;
 mod dataimport_fidelity;
 mod faults_admin;
