@@ -84,6 +84,18 @@ pub fn facts() -> Vec<Fact> {
             vec![get(Api, Client, &format!("{ADMIN}/Namespaces")).test("/value", "the four namespaces", namespace_ids)],
         ),
         fact(
+            "/administration/$metadata describes Namespaces and Providers, XML or $format=JSON (f2dcf405, 644d83e8 1.3.1)",
+            vec![
+                get(Api, Client, &format!("{ADMIN}/$metadata"))
+                    .header("content-type", "application/xml")
+                    .body("<EntityType Name=\"Providers\"><Key><PropertyRef Name=\"NamespaceID\"/><PropertyRef Name=\"ProviderID\"/></Key>")
+                    .body("<Property Name=\"ProviderID\" Type=\"Edm.String\" Nullable=\"false\""),
+                get(Api, Client, &format!("{ADMIN}/$metadata?$format=JSON"))
+                    .json("/sac/Namespaces/$Key", json!(["NamespaceID"]))
+                    .json("/sac/Container/Providers/$Type", json!("sac.Providers")),
+            ],
+        ),
+        fact(
             "Namespaces(NamespaceID='sac_unit_conversion') is one namespace with its description (7a831ba4)",
             vec![get(Api, Client, &format!("{ADMIN}/Namespaces(NamespaceID='sac_unit_conversion')"))
                 .json("/NamespaceID", json!("sac_unit_conversion"))

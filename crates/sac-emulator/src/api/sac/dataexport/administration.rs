@@ -1,13 +1,16 @@
-//! The administration service: the four namespaces (page `8389d04c`,
-//! `7a831ba4`) and the providers of each (page `bf520338`).
+//! The administration service: its `$metadata` (page `f2dcf405`), the four
+//! namespaces (page `8389d04c`, `7a831ba4`) and the providers of each
+//! (page `bf520338`).
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
+use super::metadata;
 use super::namespaces::{self, unknown_namespace, NAMESPACES};
 use super::provider::{base, reader};
+use super::query::Options;
 use crate::api::caller::Caller;
 use crate::api::error::ApiError;
 use crate::api::openapi::responses::DataExportRefusals;
@@ -29,9 +32,12 @@ fn namespace_key(segment: &str) -> Option<&str> {
     path = "/api/v1/dataexport/administration/{segment}",
     tag = tags::DATA_EXPORT,
     security(("bearer" = []), ("session" = [])),
-    params(("segment" = String, Path, description = "`Namespaces`, `Namespaces(NamespaceID='sac')` or `Namespaces('sac')`", example = "Namespaces")),
+    params(
+        ("segment" = String, Path, description = "`$metadata`, `Namespaces`, `Namespaces(NamespaceID='sac')` or `Namespaces('sac')`", example = "Namespaces"),
+        ("$format" = Option<String>, Query, description = "`JSON` for `$metadata` as CSDL JSON"),
+    ),
     responses(
-        (status = 200, description = "The namespaces, or the one namespace, OData JSON", content_type = "application/json"),
+        (status = 200, description = "The namespaces, or one namespace, OData JSON; or the service's `$metadata` (XML)", content((serde_json::Value = "application/json"), (String = "application/xml"))),
         DataExportRefusals,
         (status = 404, description = "Unknown namespace (1201)", content_type = "application/json"),
     ),
@@ -40,8 +46,12 @@ pub async fn namespaces(
     State(state): State<AppState>,
     caller: Caller,
     Path(segment): Path<String>,
+    RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     reader(&state, &caller)?;
+    if segment == "$metadata" {
+        return metadata::administration_document(Options::parse(raw.as_deref())?.format);
+    }
     let context = format!("{}/administration/$metadata", base(&state, caller.domain));
     let body = if segment == "Namespaces" {
         let value: Vec<Value> =
