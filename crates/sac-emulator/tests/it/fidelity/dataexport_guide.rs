@@ -122,6 +122,21 @@ pub fn facts() -> Vec<Fact> {
             ],
         ),
         fact(
+            "the administration lists take $filter (toupper too), $select, $top, $orderby and $count (607f77a6)",
+            vec![
+                get(Api, Client, &format!("{ADMIN}/Namespaces?$filter=toupper(NamespaceID)%20eq%20'SAC'"))
+                    .len("/value", 1)
+                    .json("/value/0/NamespaceID", json!("sac")),
+                get(
+                    Api,
+                    Client,
+                    &format!("{ADMIN}/Namespaces(NamespaceID='sac_unit_conversion')/Providers?$select=ProviderID&$orderby=ProviderID%20desc&$top=2&$count=true"),
+                )
+                .json("/@odata.count", json!(5))
+                .json("/value", json!([{"ProviderID": "T006T"}, {"ProviderID": "T006D"}])),
+            ],
+        ),
+        fact(
             "the currency tables are providers t.G:<id> of sac_currency_tables with a ServiceURL (bf520338, 859c3671)",
             vec![get(Api, Client, &format!("{ADMIN}/Namespaces(NamespaceID='sac_currency_tables')/Providers"))
                 .json("/value/0/ProviderID", json!("t.G:CPL_CURRENCY_RATES"))
