@@ -285,3 +285,18 @@ impl Serialize for PageRows<'_> {
         seq.end()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::quote;
+
+    #[test]
+    fn cells_holding_the_delimiter_a_quote_or_a_line_break_are_quoted() {
+        assert_eq!(quote("plain", ","), "plain");
+        assert_eq!(quote("a,b", ","), "\"a,b\"");
+        assert_eq!(quote("a,b", "!"), "a,b", "only the delimiter in use counts");
+        assert_eq!(quote("a::b", "::"), "\"a::b\"");
+        assert_eq!(quote("say \"hi\"", ";"), "\"say \"\"hi\"\"\"");
+        assert_eq!(quote("two\nlines", ","), "\"two\nlines\"");
+    }
+}
