@@ -253,14 +253,14 @@ pub fn facts() -> Vec<Fact> {
             "CSV ends each line with the nextLink column; a last line carries the next page's link (db13b8e7)",
             vec![get(Api, Client, &format!("{FACTS}?$format=text/csv&pagesize=2"))
                 .header("content-type", "text/csv")
-                .body("Version,Date,Part,Country,Amount,Quantity,nextLink\r\n")
-                .body("\r\n,,,,,,http")
+                .body("Version,Date,Part,Country,Amount,Quantity,nextLink\n")
+                .body("\n,,,,,,http")
                 .body("%24skiptoken=2")],
         ),
         fact(
             "delimiter=! separates CSV columns with ! (644d83e8 1.2.1, db13b8e7)",
             vec![get(Api, Client, &format!("{PROVIDERS}/sac_currency_tables/t.G:CPL_CURRENCY_RATES/CurrencyTable?$format=text/csv&delimiter=!&$top=1"))
-                .body("rate!category!rateType!rateVersion!fromCurr!toCurr!validFrom!rateValue!nextLink\r\n")
+                .body("rate!category!rateType!rateVersion!fromCurr!toCurr!validFrom!rateValue!nextLink\n")
                 .body("t.G:CPL_CURRENCY_RATES!Actuals!Average!!")],
         ),
         // ---- query options and errors (pages 607f77a6, dbf30343)
