@@ -334,6 +334,14 @@ impl Error {
                  or leave --select out for all columns"
                     .into(),
             ],
+            Error::ExportQuery { number: Some(1401), .. } => vec![
+                "--select names a column the entity set does not have: `sacctl export` without --select writes every column \
+                 in the set's order"
+                    .into(),
+            ],
+            Error::ExportQuery { number: Some(1405), .. } => vec![
+                "--orderby takes columns each followed by asc or desc only, e.g. --orderby \"Date desc,Part asc\"".into(),
+            ],
             Error::ExportQuery { number: Some(3707), .. } => vec![
                 "the model has no such entity set: its service document (GET …/providers/sac/<model>/) lists them".into(),
             ],

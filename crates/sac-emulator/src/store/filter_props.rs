@@ -4,7 +4,7 @@
 use proptest::prelude::*;
 
 use super::facts::{FactRow, FactTable, WriteMode};
-use super::filter::{Filter, Literal, Op, TextFn};
+use super::filter::{Case, Filter, Literal, Op, TextFn};
 use super::{FactQuery, Store};
 
 fn table() -> FactTable {
@@ -32,12 +32,14 @@ fn leaf() -> impl Strategy<Value = Filter> {
             op,
             value: Literal::Text(v)
         }),
-        (op, prop::sample::select(vec![-1.5, 0.0, 1.0, 2.0, 10.0])).prop_map(|(op, n)| Filter::Compare {
+        (op.clone(), prop::sample::select(vec![-1.5, 0.0, 1.0, 2.0, 10.0])).prop_map(|(op, n)| Filter::Compare {
             column: "M".into(),
             op,
             value: Literal::Number(n)
         }),
-        (function, dim, text()).prop_map(|(function, column, value)| Filter::Text { function, column, value }),
+        (function, dim.clone(), text()).prop_map(|(function, column, value)| Filter::Text { function, column, value }),
+        (prop::sample::select(vec![Case::Lower, Case::Upper]), dim, op, text())
+            .prop_map(|(case, column, op, value)| Filter::Cased { case, column, op, value }),
     ]
 }
 

@@ -26,6 +26,17 @@ pub fn parent_column(hierarchy: &str) -> String {
     format!("{hierarchy}_PARENTID")
 }
 
+/// The column of the previous sibling: `H1` -> `H1_PREVID` (page `f6165921`).
+pub fn previous_column(hierarchy: &str) -> String {
+    format!("{hierarchy}_PREVID")
+}
+
+/// The column of a member's place among its siblings, from 1: `H1` ->
+/// `H1_ORDERID` (page `f6165921`).
+pub fn order_column(hierarchy: &str) -> String {
+    format!("{hierarchy}_ORDERID")
+}
+
 /// One master data entity set of a model: `<Dim>Master`, or
 /// `<Dim>MasterWithHierarchy` (`with_hierarchy`) when the dimension's
 /// members have a hierarchy.
@@ -107,8 +118,8 @@ impl<'t> MasterSet<'t> {
 
     /// The properties of a row, in order: `ID`, `Description`, then
     /// `VERSION` / `DATE` / `accType` by the dimension's kind, the
-    /// dimension's other attributes, and with hierarchy one `<H>_PARENTID`
-    /// per hierarchy.
+    /// dimension's other attributes, and with hierarchy `<H>_PARENTID`,
+    /// `<H>_PREVID` and `<H>_ORDERID` per hierarchy (page `f6165921`).
     pub fn properties(&self) -> Vec<String> {
         let mut props = vec![ID.to_string(), DESCRIPTION.to_string()];
         match self.dimension.kind {
@@ -126,7 +137,9 @@ impl<'t> MasterSet<'t> {
             }
         }
         if self.with_hierarchy {
-            props.extend(self.hierarchies().iter().map(|h| parent_column(h)));
+            for h in self.hierarchies() {
+                props.extend([parent_column(h), previous_column(h), order_column(h)]);
+            }
         }
         props
     }
@@ -301,7 +314,7 @@ mod tests {
         let account = t.master_set(opex, "AccountMaster").unwrap();
         assert!(account.properties().contains(&"accType".to_string()));
         let cc = t.master_set(opex, "CostCenterMasterWithHierarchy").unwrap();
-        assert_eq!(cc.properties(), ["ID", "Description", "H1_PARENTID"]);
+        assert_eq!(cc.properties(), ["ID", "Description", "H1_PARENTID", "H1_PREVID", "H1_ORDERID"]);
         let top = cc.row(&row(&[("ID", "CC_ALL"), ("Description", "All"), ("H1", "")]));
         assert!(!top.contains_key("H1_PARENTID"), "a member at the top has no parent column");
         let leaf = cc.row(&row(&[("ID", "CC100"), ("H1", "CC_ALL")]));

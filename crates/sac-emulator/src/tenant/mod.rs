@@ -18,7 +18,10 @@ mod master;
 pub mod units;
 pub use calendar::{CalendarEventDef, EventKind, EventStatus};
 pub use demo::ISO_COUNTRIES;
-pub use master::{parent_column, MasterSet, MemberSource, ACC_TYPE, DESCRIPTION, MASTER_DATE, MASTER_VERSION};
+pub use master::{
+    order_column, parent_column, previous_column, MasterSet, MemberSource, ACC_TYPE, DESCRIPTION, MASTER_DATE,
+    MASTER_VERSION,
+};
 pub use units::CurrencyTableDef;
 
 /// One row of a source object or one member of a dimension: column -> value.
@@ -370,6 +373,9 @@ impl Tenant {
         let bad = |msg: String| Err(TenantError::Invalid(msg));
         if self.letter.is_empty() || !self.letter.chars().all(|c| c.is_ascii_alphanumeric()) {
             return bad(format!("letter {:?} must be a non-empty alphanumeric id", self.letter));
+        }
+        if let Some(problem) = units::currency_tables_problem(&self.currency_tables) {
+            return bad(problem);
         }
         for s in &self.schedules {
             let Some(dim) = self.dimension(&s.target) else {

@@ -23,6 +23,41 @@ pub struct CurrencyTableDef {
     pub rates: Vec<Row>,
 }
 
+/// The columns of a currency table's rate; the store checks the values
+/// again when it writes them.
+const RATE_COLUMNS: [&str; 7] = ["category", "rateType", "rateVersion", "fromCurr", "toCurr", "validFrom", "rateValue"];
+
+/// Why a tenant's currency tables cannot be loaded: an id that is empty,
+/// not plain (letters, digits, `_`) or given twice, or a rate with an
+/// unknown column, a date that is not `YYYY-MM-DD`/`YYYYMMDD` or a value
+/// that is not a finite number.
+pub(super) fn currency_tables_problem(tables: &[CurrencyTableDef]) -> Option<String> {
+    for (i, t) in tables.iter().enumerate() {
+        if t.id.is_empty() || !t.id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Some(format!("currency table id {:?} must be letters, digits and _", t.id));
+        }
+        if tables[..i].iter().any(|o| o.id == t.id) {
+            return Some(format!("currency table {} is given twice", t.id));
+        }
+        for (n, rate) in t.rates.iter().enumerate() {
+            let at = format!("currency table {} rate {}", t.id, n + 1);
+            if let Some(c) = rate.keys().find(|c| !RATE_COLUMNS.contains(&c.as_str())) {
+                return Some(format!("{at}: unknown column {c} (known: {})", RATE_COLUMNS.join(", ")));
+            }
+            let date = rate.get("validFrom").map(String::as_str).unwrap_or("");
+            let digits: String = date.chars().filter(|c| *c != '-').collect();
+            if digits.len() != 8 || !digits.chars().all(|c| c.is_ascii_digit()) {
+                return Some(format!("{at}: validFrom {date:?} is not a date (YYYY-MM-DD)"));
+            }
+            let value = rate.get("rateValue").map(String::as_str).unwrap_or("");
+            if !value.trim().parse::<f64>().is_ok_and(f64::is_finite) {
+                return Some(format!("{at}: rateValue {value:?} is not a number"));
+            }
+        }
+    }
+    None
+}
+
 fn row(pairs: &[(&str, &str)]) -> Row {
     pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
@@ -167,4 +202,23 @@ pub fn standard_unit_tables() -> [(&'static str, Vec<Row>); 4] {
         }
     }
     [("T006", t006), ("T006A", t006a), ("T006D", t006d), ("T006T", t006t)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn currency_tables_are_checked() {
+        assert_eq!(currency_tables_problem(&[demo_currency_table()]), None);
+        let mut twice = vec![demo_currency_table(), demo_currency_table()];
+        assert!(currency_tables_problem(&twice).unwrap().contains("twice"));
+        twice.pop();
+        twice[0].rates[0].insert("rateValue".into(), "lots".into());
+        assert!(currency_tables_problem(&twice).unwrap().contains("rate 1: rateValue"));
+        twice[0].rates[0].insert("validFrom".into(), "1.1.2026".into());
+        assert!(currency_tables_problem(&twice).unwrap().contains("validFrom"));
+        let odd = CurrencyTableDef { id: "t.G:X".into(), description: String::new(), rates: vec![] };
+        assert!(currency_tables_problem(&[odd]).unwrap().contains("letters, digits"));
+    }
 }

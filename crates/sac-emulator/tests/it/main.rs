@@ -6,6 +6,7 @@ mod calendar;
 mod console;
 mod dataexport;
 mod dataexport_surface;
+mod dataexport_tables;
 mod dataimport;
 mod dataimport_arrival;
 mod dataimport_fidelity;

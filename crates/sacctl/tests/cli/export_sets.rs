@@ -122,5 +122,12 @@ async fn bad_targets_and_options_are_refused_with_a_reason() {
 
     let order = env.run(&["export", "--unit-table", "T006", "--orderby", "MSEHI sideways"]).await;
     assert_eq!(code(&order), 2, "{}", describe(&order));
-    assert!(stderr(&order).contains("[1405]"), "{}", describe(&order));
+    assert!(stderr(&order).contains("[1405]") && stderr(&order).contains("asc or desc only"), "{}", describe(&order));
+    let select = env.run(&["export", "--currency-table", "CPL_CURRENCY_RATES", "--select", "colour"]).await;
+    assert_eq!(code(&select), 2, "{}", describe(&select));
+    assert!(
+        stderr(&select).contains("[1401]") && stderr(&select).contains("without --select"),
+        "{}",
+        describe(&select)
+    );
 }

@@ -84,6 +84,18 @@ pub fn facts() -> Vec<Fact> {
             vec![get(Api, Client, &format!("{ADMIN}/Namespaces")).test("/value", "the four namespaces", namespace_ids)],
         ),
         fact(
+            "/administration/$metadata describes Namespaces and Providers, XML or $format=JSON (f2dcf405, 644d83e8 1.3.1)",
+            vec![
+                get(Api, Client, &format!("{ADMIN}/$metadata"))
+                    .header("content-type", "application/xml")
+                    .body("<EntityType Name=\"Providers\"><Key><PropertyRef Name=\"NamespaceID\"/><PropertyRef Name=\"ProviderID\"/></Key>")
+                    .body("<Property Name=\"ProviderID\" Type=\"Edm.String\" Nullable=\"false\""),
+                get(Api, Client, &format!("{ADMIN}/$metadata?$format=JSON"))
+                    .json("/sac/Namespaces/$Key", json!(["NamespaceID"]))
+                    .json("/sac/Container/Providers/$Type", json!("sac.Providers")),
+            ],
+        ),
+        fact(
             "Namespaces(NamespaceID='sac_unit_conversion') is one namespace with its description (7a831ba4)",
             vec![get(Api, Client, &format!("{ADMIN}/Namespaces(NamespaceID='sac_unit_conversion')"))
                 .json("/NamespaceID", json!("sac_unit_conversion"))
@@ -107,6 +119,21 @@ pub fn facts() -> Vec<Fact> {
                     .status(404)
                     .body("[1204]"),
                 get(Api, Client, &format!("{PROVIDERS}/sac_unit_conversion/T999/")).status(404).body("[1204]"),
+            ],
+        ),
+        fact(
+            "the administration lists take $filter (toupper too), $select, $top, $orderby and $count (607f77a6)",
+            vec![
+                get(Api, Client, &format!("{ADMIN}/Namespaces?$filter=toupper(NamespaceID)%20eq%20'SAC'"))
+                    .len("/value", 1)
+                    .json("/value/0/NamespaceID", json!("sac")),
+                get(
+                    Api,
+                    Client,
+                    &format!("{ADMIN}/Namespaces(NamespaceID='sac_unit_conversion')/Providers?$select=ProviderID&$orderby=ProviderID%20desc&$top=2&$count=true"),
+                )
+                .json("/@odata.count", json!(5))
+                .json("/value", json!([{"ProviderID": "T006T"}, {"ProviderID": "T006D"}])),
             ],
         ),
         fact(
@@ -226,14 +253,14 @@ pub fn facts() -> Vec<Fact> {
             "CSV ends each line with the nextLink column; a last line carries the next page's link (db13b8e7)",
             vec![get(Api, Client, &format!("{FACTS}?$format=text/csv&pagesize=2"))
                 .header("content-type", "text/csv")
-                .body("Version,Date,Part,Country,Amount,Quantity,nextLink\r\n")
-                .body("\r\n,,,,,,http")
+                .body("Version,Date,Part,Country,Amount,Quantity,nextLink\n")
+                .body("\n,,,,,,http")
                 .body("%24skiptoken=2")],
         ),
         fact(
             "delimiter=! separates CSV columns with ! (644d83e8 1.2.1, db13b8e7)",
             vec![get(Api, Client, &format!("{PROVIDERS}/sac_currency_tables/t.G:CPL_CURRENCY_RATES/CurrencyTable?$format=text/csv&delimiter=!&$top=1"))
-                .body("rate!category!rateType!rateVersion!fromCurr!toCurr!validFrom!rateValue!nextLink\r\n")
+                .body("rate!category!rateType!rateVersion!fromCurr!toCurr!validFrom!rateValue!nextLink\n")
                 .body("t.G:CPL_CURRENCY_RATES!Actuals!Average!!")],
         ),
         // ---- query options and errors (pages 607f77a6, dbf30343)
@@ -251,6 +278,29 @@ pub fn facts() -> Vec<Fact> {
         fact(
             "a negative pagesize is the non-blocking 1406: the default page size is used (dbf30343)",
             vec![get(Api, Client, &format!("{FACTS}?pagesize=-5&$top=3")).len("/value", 3)],
+        ),
+        fact(
+            "$filter tolower(...) and toupper(...) compare a text property in another case (607f77a6)",
+            vec![
+                get(Api, Client, &format!("{FACTS}?$filter=toupper(Part)%20eq%20'P0003'%20and%20tolower(Country)%20eq%20'us'"))
+                    .len("/value", 6),
+                get(Api, Client, &format!("{FACTS}?$filter=tolower(Part)%20eq%20'P0003'")).len("/value", 0),
+                get(Api, Client, &format!("{FACTS}?$filter=tolower(Amount)%20eq%20'1'")).status(400).body("is a number"),
+            ],
+        ),
+        fact(
+            "MasterWithHierarchy rows carry <H>_PREVID (the sibling before) and <H>_ORDERID (place among siblings) (f6165921)",
+            vec![get(
+                Api,
+                Client,
+                "/api/v1/dataexport/providers/sac/OPEX_PLAN/CostCenterMasterWithHierarchy?$filter=ID%20eq%20'CC110'%20or%20ID%20eq%20'CC100'",
+            )
+            .len("/value", 2)
+            .json("/value/0/H1_PARENTID", json!("CC_ADMIN"))
+            .json("/value/0/H1_PREVID", json!(""))
+            .json("/value/0/H1_ORDERID", json!("1"))
+            .json("/value/1/H1_PREVID", json!("CC100"))
+            .json("/value/1/H1_ORDERID", json!("2"))],
         ),
         fact(
             "pages carry @des.entitiesInPage and @des.processingTimeInMilliseconds as strings (b01ea81b, 644d83e8)",

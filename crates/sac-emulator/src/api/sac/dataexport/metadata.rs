@@ -216,6 +216,41 @@ pub(super) fn provider_document(provider: &Provider<'_>, format: Option<Format>)
     }
 }
 
+/// `GET /administration/$metadata` (page `f2dcf405`): the entity types of
+/// the administration service, `Namespaces` and `Providers`, their ids not
+/// nullable (changelog `644d83e8`, 1.3.1), as XML or (`$format=JSON`) JSON.
+pub(super) fn administration_document(format: Option<Format>) -> Result<Response, ApiError> {
+    let id = |name: &str| Property { nullable: false, ..Property::text(name, MEMBER_LENGTH) };
+    let text = |name: &str| Property { nullable: true, ..Property::text(name, 5000) };
+    let namespaces = EntityType {
+        name: "Namespaces".into(),
+        key: vec!["NamespaceID".into()],
+        properties: vec![id("NamespaceID"), text("Description")],
+    };
+    let providers = EntityType {
+        name: "Providers".into(),
+        key: vec!["NamespaceID".into(), "ProviderID".into()],
+        properties: vec![
+            id("NamespaceID"),
+            id("ProviderID"),
+            text("ProviderName"),
+            text("Description"),
+            text("ServiceURL"),
+        ],
+    };
+    let sets = vec![("Namespaces".to_string(), "Namespaces".to_string()), ("Providers".into(), "Providers".into())];
+    let types = vec![namespaces, providers];
+    match format {
+        None | Some(Format::Xml) => Ok(xml_of(&sets, &types)),
+        Some(Format::Json) => Ok(Json(csdl_json_of(sets, types)).into_response()),
+        Some(Format::Csv) => Err(ApiError::api(
+            StatusCode::BAD_REQUEST,
+            "400",
+            "$metadata is XML or JSON: use $format=xml or $format=JSON",
+        )),
+    }
+}
+
 /// Escapes text for an XML attribute.
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")

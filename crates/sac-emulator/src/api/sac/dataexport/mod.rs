@@ -1,16 +1,19 @@
 //! The Data Export API (`/api/v1/dataexport`, OData v4, read only): the
-//! administration service ([`administration`]: namespaces, providers), a
-//! provider's service document ([`service`]) and `$metadata`
-//! ([`metadata`]), `FactData` ([`facts`]) with `$filter` and `$orderby`
-//! (see [`odata`]) run in SQL, and master data per dimension
-//! (`<Dimension>Master`, [`master`]) served by [`values`]. Every set gets
-//! `$select`, `$top`, `$skip`, `pagesize`, `$count`, `$format=text/csv` and
-//! server-side paging through absolute `@odata.nextLink`s ([`page`], options
-//! read in [`query`]).
+//! administration service ([`administration`]: the four namespaces of
+//! [`namespaces`] and their providers), a provider's service document
+//! ([`service`]) and `$metadata` ([`metadata`]), `FactData` ([`facts`]) with
+//! `$filter` and `$orderby` (see [`odata`]) run in SQL, master data per
+//! dimension (`<Dimension>Master`, [`master`]) served by [`values`], and the
+//! sets of the other namespaces: currency and unit conversion tables
+//! ([`conversions`]) and public dimensions ([`public_dimensions`]). Every set
+//! gets `$select`, `$top`, `$skip`, `pagesize`, `$count`,
+//! `$format=text/csv` (with `delimiter`) and server-side paging through
+//! absolute `@odata.nextLink`s ([`page`], options read in [`query`]).
 //!
-//! [`entity_set`] dispatches `GET /providers/sac/{model}/{set}` on `{set}`;
-//! [`metadata::entity_sets`] names the sets a model has (its service document and
-//! `$metadata` container list them).
+//! [`entity_set`] dispatches `GET /providers/{namespace}/{id}/{set}`: a
+//! model's sets on `{set}`, another provider's through
+//! [`values::answer_provider`]; [`metadata::entity_sets`] names the sets a
+//! model has (its service document and `$metadata` container list them).
 
 mod administration;
 mod aggregation;

@@ -14,7 +14,7 @@ use axum::http::StatusCode;
 
 use super::query::Options;
 use crate::api::error::ApiError;
-use crate::store::filter::{Filter, Literal, Op, TextFn};
+use crate::store::filter::{Case, Filter, Literal, Op, TextFn};
 
 /// How deep parentheses and `not` may nest in one `$filter`. The parser,
 /// the SQL it renders and the evaluation in memory all recurse once per
@@ -254,7 +254,13 @@ impl Parser<'_> {
             "contains" => TextFn::Contains,
             "startswith" => TextFn::StartsWith,
             "endswith" => TextFn::EndsWith,
-            other => return Err(format!("$filter function {other} is not supported (contains, startswith, endswith)")),
+            "tolower" => return self.cased(Case::Lower, name),
+            "toupper" => return self.cased(Case::Upper, name),
+            other => {
+                return Err(format!(
+                    "$filter function {other} is not supported (contains, startswith, endswith, tolower, toupper)"
+                ))
+            }
         };
         self.expect(Token::Open, "(")?;
         let column = match self.next() {
@@ -274,21 +280,45 @@ impl Parser<'_> {
         Ok(Filter::Text { function, column, value })
     }
 
+    /// `tolower(Column) op 'text'` / `toupper(…)` (page `607f77a6`): a
+    /// dimension column, compared with a string.
+    fn cased(&mut self, case: Case, name: &str) -> Result<Filter, String> {
+        self.expect(Token::Open, "(")?;
+        let column = match self.next() {
+            Some(Token::Name(c)) => c,
+            _ => return Err(format!("{name} takes a property, e.g. {name}(Description) eq 'name'")),
+        };
+        self.columns.check(&column, "$filter")?;
+        if !self.columns.is_dimension(&column) {
+            return Err(format!("{name} applies to text properties; {column} is a number"));
+        }
+        self.expect(Token::Close, "a closing parenthesis")?;
+        let op = self.operator(&format!("{name}({column})"))?;
+        match self.next() {
+            Some(Token::Text(value)) => Ok(Filter::Cased { case, column, op, value }),
+            _ => Err(format!("{name}({column}) compares with a string in quotes")),
+        }
+    }
+
+    fn operator(&mut self, after: &str) -> Result<Op, String> {
+        match self.next() {
+            Some(Token::Name(op)) => match op.as_str() {
+                "eq" => Ok(Op::Eq),
+                "ne" => Ok(Op::Ne),
+                "gt" => Ok(Op::Gt),
+                "ge" => Ok(Op::Ge),
+                "lt" => Ok(Op::Lt),
+                "le" => Ok(Op::Le),
+                other => Err(format!("$filter operator {other} is not supported (eq ne gt ge lt le)")),
+            },
+            Some(t) => Err(format!("$filter expects an operator after {after} where it has {}", describe(&t))),
+            None => Err(format!("$filter ends after {after} where it expects an operator")),
+        }
+    }
+
     fn comparison(&mut self, column: String) -> Result<Filter, String> {
         self.columns.check(&column, "$filter")?;
-        let op = match self.next() {
-            Some(Token::Name(op)) => match op.as_str() {
-                "eq" => Op::Eq,
-                "ne" => Op::Ne,
-                "gt" => Op::Gt,
-                "ge" => Op::Ge,
-                "lt" => Op::Lt,
-                "le" => Op::Le,
-                other => return Err(format!("$filter operator {other} is not supported (eq ne gt ge lt le)")),
-            },
-            Some(t) => return Err(format!("$filter expects an operator after {column} where it has {}", describe(&t))),
-            None => return Err(format!("$filter ends after {column} where it expects an operator")),
-        };
+        let op = self.operator(&column)?;
         let value = match (self.next(), self.columns.is_dimension(&column)) {
             (Some(Token::Text(t)), true) => Literal::Text(t),
             (Some(Token::Number(n)), false) => Literal::Number(n),
@@ -402,6 +432,12 @@ mod tests {
             parse("Amount ge -1.5e2").unwrap(),
             Filter::Compare { column: "Amount".into(), op: Op::Ge, value: Literal::Number(-150.0) }
         );
+        assert_eq!(
+            parse("toupper(Version) eq 'PUBLIC.ACTUAL'").unwrap(),
+            Filter::Cased { case: Case::Upper, column: "Version".into(), op: Op::Eq, value: "PUBLIC.ACTUAL".into() }
+        );
+        assert!(parse("tolower(Amount) eq 'x'").unwrap_err().contains("is a number"));
+        assert!(parse("tolower(Version) eq 5").unwrap_err().contains("string in quotes"));
         assert_eq!(
             parse("endswith(Date, '06')").unwrap(),
             Filter::Text { function: TextFn::EndsWith, column: "Date".into(), value: "06".into() }

@@ -158,7 +158,7 @@ impl Page<'_> {
     /// when another page follows, one more line whose only filled cell is
     /// its link. Columns are separated by `delimiter` (`,` by default, one
     /// or several characters); a cell holding the delimiter, a quote or a
-    /// line break is quoted.
+    /// line break is quoted; lines end in a newline (page `db13b8e7`).
     pub fn csv(&self, delimiter: Option<&str>) -> Response {
         if let Err(refusal) = self.rows.check_measures() {
             return refusal.into_response();
@@ -170,7 +170,7 @@ impl Page<'_> {
         let mut line = |cells: &mut dyn Iterator<Item = String>| {
             let cells: Vec<String> = cells.map(|c| quote(&c, delimiter)).collect();
             body.push_str(&cells.join(delimiter));
-            body.push_str("\r\n");
+            body.push('\n');
         };
         line(&mut columns.iter().map(|c| c.to_string()).chain([NEXT_LINK.to_string()]));
         for i in 0..self.rows.len() {
@@ -283,5 +283,20 @@ impl Serialize for PageRows<'_> {
             }
         }
         seq.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quote;
+
+    #[test]
+    fn cells_holding_the_delimiter_a_quote_or_a_line_break_are_quoted() {
+        assert_eq!(quote("plain", ","), "plain");
+        assert_eq!(quote("a,b", ","), "\"a,b\"");
+        assert_eq!(quote("a,b", "!"), "a,b", "only the delimiter in use counts");
+        assert_eq!(quote("a::b", "::"), "\"a::b\"");
+        assert_eq!(quote("say \"hi\"", ";"), "\"say \"\"hi\"\"\"");
+        assert_eq!(quote("two\nlines", ","), "\"two\nlines\"");
     }
 }

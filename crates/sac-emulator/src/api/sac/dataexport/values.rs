@@ -4,7 +4,8 @@
 //! `AuditData` ([`super::audit`]). For each: its columns (what `$filter`,
 //! `$orderby` and `$select` may name), who may read it, and its rows with
 //! `$filter` applied, in `$orderby` order; then [`answer`] serves them with
-//! the same `$count`, paging and formats as `FactData`.
+//! the same `$count`, paging and formats as `FactData`. The sets of the
+//! other namespaces go the same way through [`answer_provider`].
 
 use axum::http::StatusCode;
 use axum::response::Response;
