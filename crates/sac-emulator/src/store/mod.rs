@@ -31,6 +31,7 @@ use crate::clock::Clock;
 pub mod aggregate;
 pub mod audit;
 pub mod auth;
+pub mod changes;
 pub mod executions;
 pub mod facts;
 pub mod filter;
@@ -45,6 +46,7 @@ mod sql;
 
 pub use audit::AuditRecord;
 pub use auth::{AuthCodeRecord, SessionKind, SessionRecord, TokenKind, TokenRecord};
+pub use changes::{NetChange, SubscriptionRecord};
 pub use executions::MaExecutionRecord;
 pub use facts::{FactQuery, FactTable};
 pub use import_jobs::{ChunkRecord, ImportJobRecord};
@@ -52,7 +54,7 @@ pub use runs::{Rejection, RunRecord};
 use schema::SCHEMA_VERSION;
 
 /// Tables that hold the tenant's state (the typed fact tables come on top).
-const STATE_TABLES: [&str; 15] = [
+const STATE_TABLES: [&str; 16] = [
     "audit_batches",
     "audit_context",
     "import_jobs",
@@ -68,6 +70,7 @@ const STATE_TABLES: [&str; 15] = [
     "rejections",
     "ma_executions",
     "facts_tables",
+    "subscriptions",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -240,6 +243,9 @@ impl Store {
     /// Forgets everything: the state of a fresh emulator, back on wall time.
     pub fn wipe(&self) -> StoreResult<()> {
         self.write(|w| {
+            for table in changes::tables(w)? {
+                w.conn().execute_batch(&format!("DROP TABLE IF EXISTS {}", sql::quote(&table)))?;
+            }
             for table in audit::tables(w)? {
                 w.conn().execute_batch(&format!("DROP TABLE IF EXISTS {}", sql::quote(&table)))?;
             }

@@ -10,7 +10,7 @@ use rusqlite::{Connection, Transaction};
 use rusqlite_migration::{HookError, HookResult, Migrations, M};
 
 use super::facts::{FactTable, WriteMode};
-use super::{audit, facts, Reader, StoreError, StoreResult, Writer};
+use super::{audit, changes, facts, Reader, StoreError, StoreResult, Writer};
 use crate::tenant::Row;
 
 /// Version 1, the first emulators' layout: facts as JSON rows of one table,
@@ -83,11 +83,15 @@ CREATE INDEX ma_executions_by_status ON ma_executions (status);
 
 /// Every layout in order; the database's version is how many have run.
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up_with_hook(V1_TO_V2, typed_facts)])
+    Migrations::new(vec![M::up(V1), M::up_with_hook(V1_TO_V2, typed_facts), M::up(V2_TO_V3)])
 }
 
+/// Version 3: the Data Export API's delta subscriptions. The change log of
+/// a model is created with its first subscription (see `changes.rs`).
+const V2_TO_V3: &str = changes::SCHEMA;
+
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: usize = 2;
+pub const SCHEMA_VERSION: usize = 3;
 
 /// Brings the database to [`SCHEMA_VERSION`], in one transaction; refuses
 /// one written by a newer emulator (`dir` names it in the error).
@@ -217,6 +221,6 @@ mod tests {
         conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1).unwrap();
         drop(conn);
         let refused = Store::open(Some(dir.path())).err().expect("refused").to_string();
-        assert!(refused.contains("newer emulator") && refused.contains("schema version 3"), "{refused}");
+        assert!(refused.contains("newer emulator") && refused.contains("schema version 4"), "{refused}");
     }
 }

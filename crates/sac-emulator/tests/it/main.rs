@@ -7,6 +7,7 @@ mod dataexport;
 mod dataexport_surface;
 mod dataimport;
 mod dataimport_fidelity;
+mod delta;
 mod faults_admin;
 mod fidelity;
 mod legacy;

@@ -53,6 +53,9 @@ pub async fn namespaces(
     Path(segment): Path<String>,
 ) -> Result<Response, ApiError> {
     reader(&state, &caller)?;
+    if let Some(key) = super::subscriptions::subscription_key(&segment) {
+        return super::subscriptions::get_one(&state, &caller, &key);
+    }
     let context = format!("{}/administration/$metadata", base(&state, caller.domain));
     let body = if segment == "Namespaces" {
         json!({"@odata.context": format!("{context}#Namespaces"), "value": [{"NamespaceID": NAMESPACE, "Description": NAMESPACE_DESCRIPTION}]})

@@ -15,6 +15,7 @@
 mod administration;
 mod aggregation;
 mod audit;
+mod delta;
 mod facts;
 mod json_rows;
 mod master;
@@ -24,6 +25,7 @@ mod page;
 mod provider;
 mod query;
 mod service;
+mod subscriptions;
 mod values;
 
 use axum::extract::{Path, RawQuery, State};
@@ -107,6 +109,9 @@ pub async fn entity_set(
     }
     let url = format!("{}/providers/{NAMESPACE}/{}/{set}", request_base(&state, &caller), m.id);
     let window = Window::of(&options, state.options().export_page_size as i64);
+    if set == "FactDataDifference" || (set == "FactData" && delta::asks(&caller, &options)) {
+        return delta::answer(&state, &caller, m, &set, &options, &url);
+    }
     if set == "FactData" {
         return facts::answer(&state, m, &options, window, &url);
     }
@@ -127,4 +132,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(service::service_without_slash))
         .routes(routes!(service::service))
         .routes(routes!(entity_set))
+        .routes(routes!(subscriptions::create, subscriptions::all))
+        .routes(routes!(subscriptions::of_provider))
+        .routes(routes!(subscriptions::delete))
 }
