@@ -3,6 +3,7 @@
 
 mod connection;
 mod emulator;
+mod subscriptions;
 mod tools;
 
 use std::path::PathBuf;
@@ -12,6 +13,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub use connection::ConnectionArgs;
 pub use emulator::*;
+pub use subscriptions::*;
 pub use tools::*;
 
 #[derive(Debug, Parser)]
@@ -107,14 +109,23 @@ pub enum Command {
     /// Read a model's fact data through the Data Export API, as CSV (all pages, streamed).
     #[command(
         after_help = "Example:\n  sacctl export --model SALES_PLAN --filter \"Version eq 'public.Actual'\" --out actual.csv\n  \
-                      sacctl export --model SALES_PLAN --filter \"Date ge '202603' and contains(Part,'P00')\" --orderby \"Date desc\""
+                      sacctl export --model SALES_PLAN --filter \"Date ge '202603' and contains(Part,'P00')\" --orderby \"Date desc\"\n  \
+                      sacctl export --model SALES_PLAN --delta nightly --out changes.csv   # first run: all rows; then what changed",
+        args_conflicts_with_subcommands = true,
+        subcommand_negates_reqs = true
     )]
     Export {
+        #[command(subcommand)]
+        command: Option<Box<ExportCommand>>,
         #[command(flatten)]
         connection: ConnectionArgs,
         /// Model id or name (SALES_PLAN, t.G:SALES_PLAN).
-        #[arg(long)]
-        model: String,
+        #[arg(long, required = true)]
+        model: Option<String>,
+        /// Incremental: keep subscription NAME for this model (and filter); the first run writes every row,
+        /// later runs only the rows changed and the keys deleted since (column _DELTA: upsert or delete). Needs --out.
+        #[arg(long, value_name = "NAME", conflicts_with_all = ["select", "orderby"], requires = "out")]
+        delta: Option<String>,
         /// OData filter, e.g. "Version eq 'public.Plan' and Date eq '202601'".
         #[arg(long)]
         filter: Option<String>,

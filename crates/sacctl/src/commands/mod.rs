@@ -8,6 +8,7 @@ mod csv_out;
 mod demo;
 mod emulator;
 mod export;
+mod export_delta;
 mod import;
 mod models;
 mod multiaction;
@@ -59,7 +60,13 @@ async fn dispatch(cli: Cli) -> Result<ExitStatus, Failure> {
         Command::Import(command) => import::import(printer, command).await,
         Command::Models(command) => models::models(printer, command).await,
         Command::Chain(command) => chain::chain(printer, command).await,
-        Command::Export { connection, model, filter, select, orderby, out } => {
+        Command::Export { command: Some(command), .. } => export_delta::subscriptions(printer, *command).await,
+        Command::Export { connection, model, filter, delta: Some(name), out, .. } => {
+            let model = model.unwrap_or_default();
+            export_delta::export_delta(printer, connection, &name, &model, filter.as_deref(), out).await
+        }
+        Command::Export { connection, model, filter, select, orderby, out, .. } => {
+            let model = model.unwrap_or_default();
             let query = sac_client::dataexport::FactQuery {
                 filter: filter.as_deref(),
                 select: select.as_deref(),

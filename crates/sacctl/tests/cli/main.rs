@@ -8,6 +8,7 @@ mod emulator;
 mod emulator_crash;
 mod emulator_service;
 mod export;
+mod export_delta;
 mod fault_matrix;
 mod hostile_server;
 mod import;
