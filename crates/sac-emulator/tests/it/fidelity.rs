@@ -4,6 +4,7 @@
 //! module runs it. Every row gets a fresh emulator; every step of a row is checked (setup steps
 //! too); all rows run and the failures are reported together.
 
+mod delta;
 mod facts;
 
 use std::collections::HashMap;
@@ -271,6 +272,7 @@ fn verify(check: &Check, json: &Value, text: &str, headers: &HeaderMap) -> Resul
 #[tokio::test]
 async fn every_documented_fact_holds() {
     let facts = facts::all();
+    let facts: Vec<Fact> = facts.into_iter().chain(delta::facts()).collect();
     let mut failures = Vec::new();
     for fact in &facts {
         let emu = start().await;
