@@ -255,3 +255,32 @@ async fn a_delta_name_follows_one_model_and_filter_and_needs_a_file() {
     assert!(stderr(&other).contains("follows model SALES_PLAN"), "{}", describe(&other));
     env.emu.kill();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_chain_step_with_delta_writes_the_full_load_then_only_changes() {
+    let mut env = setup(sac_emulator::ClockMode::Immediate).await;
+    let state = env.home.path().join("state");
+    env.set("SACCTL_STATE_DIR", state.to_str().unwrap());
+    let chain = env.home.path().join("delta.toml");
+    std::fs::write(
+        &chain,
+        "[step.changes]\nkind = \"export\"\nmodel = \"SALES_PLAN\"\nout = \"changes.csv\"\ndelta = \"chained\"\n",
+    )
+    .unwrap();
+    let first = json_doc(&env.run_ok(&["chain", "run", chain.to_str().unwrap(), "--output", "json"]).await);
+    let result = &first["steps"][0]["result"];
+    assert_eq!(
+        (result["subscription"].clone(), result["initial"].clone(), result["changed"].clone()),
+        (json!("chained"), json!(true), json!(60)),
+        "{first}"
+    );
+    let second = json_doc(&env.run_ok(&["chain", "run", chain.to_str().unwrap(), "--output", "json"]).await);
+    let result = &second["steps"][0]["result"];
+    assert_eq!(
+        (result["initial"].clone(), result["changed"].clone(), result["deleted"].clone()),
+        (json!(false), json!(0), json!(0)),
+        "{second}"
+    );
+    let csv = std::fs::read_to_string(env.home.path().join("changes.csv")).unwrap();
+    assert_eq!(csv, "Version,Date,Part,Country,Amount,Quantity,_DELTA\n");
+}
