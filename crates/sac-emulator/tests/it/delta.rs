@@ -299,3 +299,22 @@ async fn refusals_of_subscription_requests() {
     let (status, e) = de(&emu, &token, Method::GET, &path, None).await;
     assert_eq!((status, e["error"]["code"].clone()), (404, json!("1215")), "{e}");
 }
+
+#[tokio::test]
+async fn the_subscription_table_is_capped_1618() {
+    let emu = start_with(Config { clock: ClockMode::Immediate, ..Config::default() }).await;
+    let token = emu.client_credentials_token().await;
+    let body = json!({"NamespaceID": "sac", "ProviderID": "OPEX_PLAN", "EntitySetName": "FactData"});
+    for i in 0..1000 {
+        let (status, answer) =
+            de(&emu, &token, Method::POST, "/administration/Subscriptions", Some(body.clone())).await;
+        assert_eq!(status, 201, "subscription {i}: {answer}");
+    }
+    let (status, full) = de(&emu, &token, Method::POST, "/administration/Subscriptions", Some(body.clone())).await;
+    assert_eq!((status, full["error"]["code"].clone()), (400, json!("1618")), "{full}");
+    assert!(full["error"]["message"].as_str().unwrap().contains("1000"), "{full}");
+    // Deleting makes room again.
+    let all_of = "/administration/Subscriptions(NamespaceID='sac',ProviderID='OPEX_PLAN',SubscriptionID='')";
+    assert_eq!(de(&emu, &token, Method::DELETE, all_of, None).await.0, 204);
+    assert_eq!(de(&emu, &token, Method::POST, "/administration/Subscriptions", Some(body)).await.0, 201);
+}
