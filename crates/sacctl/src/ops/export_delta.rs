@@ -205,6 +205,21 @@ fn cell(value: Option<&Value>) -> String {
     }
 }
 
+/// A chain deleted in SAC (1215) cannot go on: say how to start over.
+fn gone(e: sac_client::Error, name: &str) -> Failure {
+    match e {
+        sac_client::Error::NotFound { ref what, .. } if what == "subscription" => {
+            let mut failure = Failure::from(e);
+            failure.hints = vec![format!(
+                "the subscription chain of {name} no longer exists in SAC (deleted there): \
+                 `sacctl export subscriptions delete {name}`, then export again for a new full load"
+            )];
+            failure
+        }
+        other => other.into(),
+    }
+}
+
 /// Runs one delta export of `request` and returns its outcome.
 pub async fn export_delta(client: &sac_client::Client, request: &DeltaExport<'_>) -> Result<Outcome, Failure> {
     check_name(request.name)?;
@@ -269,7 +284,8 @@ pub async fn export_delta(client: &sac_client::Client, request: &DeltaExport<'_>
             }
             Ok(())
         })
-        .await?;
+        .await
+        .map_err(|e| gone(e, request.name))?;
     writer.flush().map_err(io)?;
     drop(writer);
     partial.commit().map_err(io)?;

@@ -253,6 +253,26 @@ async fn a_delta_name_follows_one_model_and_filter_and_needs_a_file() {
         .unwrap();
     assert_eq!(code(&other), 2, "{}", describe(&other));
     assert!(stderr(&other).contains("follows model SALES_PLAN"), "{}", describe(&other));
+
+    // The chain deleted in SAC behind sacctl's back: exit 4 with how to start over.
+    let token = sac_testkit::access_token(
+        &env.emu.urls.token_url,
+        sac_testkit::demo::USER_CLIENT,
+        &[("grant_type", "password"), ("username", "JDOE"), ("password", sac_testkit::demo::PASSWORD)],
+    )
+    .await;
+    let all_of = "administration/Subscriptions(NamespaceID='sac',ProviderID='SALES_PLAN',SubscriptionID='')";
+    let deleted = reqwest::Client::new()
+        .delete(format!("{}/api/v1/dataexport/{all_of}", env.emu.urls.api_url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    let gone = env.command(&["export", "--model", "SALES_PLAN", "--delta", "nightly", "--out", out.to_str().unwrap()]);
+    let gone = { gone }.output().await.unwrap();
+    assert_eq!(code(&gone), 4, "{}", describe(&gone));
+    assert!(stderr(&gone).contains("export subscriptions delete nightly"), "{}", describe(&gone));
     env.emu.kill();
 }
 
