@@ -144,8 +144,8 @@ impl Reader<'_> {
     }
 
     /// The net change of every fact changed in the log range
-    /// `(after, upto]`, in key order: its state before the range's first
-    /// change of it and after the last. Facts that are back where they
+    /// `(after, upto]`, in commit order of each fact's last change: its
+    /// state before the range's first change of it and after the last. Facts that are back where they
     /// started (created and deleted again, or set back to their values)
     /// are left out.
     pub fn net_changes(&self, table: &FactTable, after: i64, upto: i64) -> StoreResult<Vec<NetChange>> {
@@ -163,9 +163,8 @@ impl Reader<'_> {
             "WITH f AS (SELECT {key_list}, MIN(seq) AS first, MAX(seq) AS last FROM {log} \
                         WHERE seq > ?1 AND seq <= ?2 GROUP BY {key_list}) \
              SELECT {} FROM f JOIN {log} o ON o.seq = f.first JOIN {log} n ON n.seq = f.last \
-             ORDER BY {}",
+             ORDER BY f.last",
             columns.join(", "),
-            keys.iter().map(|k| format!("f.{k}")).collect::<Vec<_>>().join(", "),
         );
         let (dims, measures) = (table.dimensions.len(), table.measures.len());
         let mut stmt = self.conn().prepare_cached(&sql)?;
@@ -465,14 +464,15 @@ mod tests {
         let changes = store.read(|r| r.net_changes(&t, range.0, range.1)).unwrap();
         assert_eq!(
             changes,
+            // In commit order of each fact's last change: A|3 (seq 2), A|1 (seq 3), A|2 (seq 4).
             [
+                NetChange { dimensions: vec!["A".into(), "3".into()], old: None, new: Some(vec![Some(3.0)]) },
                 NetChange {
                     dimensions: vec!["A".into(), "1".into()],
                     old: Some(vec![Some(1.0)]),
                     new: Some(vec![Some(6.0)])
                 },
                 NetChange { dimensions: vec!["A".into(), "2".into()], old: Some(vec![Some(2.0)]), new: None },
-                NetChange { dimensions: vec!["A".into(), "3".into()], old: None, new: Some(vec![Some(3.0)]) },
             ]
         );
         // Reading S2 again gives the same range and the same successor.

@@ -102,11 +102,11 @@ pub(super) fn answer(
         ));
     };
     if options.format == Some(Format::Csv) || options.orderby.is_some() || options.top.is_some() || options.skip > 0 {
-        // **Assumption**: SAP documents delta answers as JSON, in key order and whole.
+        // **Assumption**: SAP documents delta answers as JSON, in its own order and whole.
         return Err(ApiError::api(
             StatusCode::BAD_REQUEST,
             "400",
-            "A delta read answers JSON in key order, page after page: leave out $format=text/csv, $orderby, $top and $skip",
+            "A delta read answers JSON in commit order, page after page: leave out $format=text/csv, $orderby, $top and $skip",
         ));
     }
     let table = FactTable::of(m);
