@@ -3,7 +3,7 @@
 # `sacctl import push` (emulator in memory and with --data-dir) next to the
 # Python sqlite3 baseline, authenticated polls next to /emulator/health under
 # oha, polls with a long run history, a 1M-row export (whole and page by
-# page), and the emulator's peak RSS. Prints one Markdown table on stdout;
+# page), a delta export after 1% of the rows changed, and the emulator's peak RSS. Prints one Markdown table on stdout;
 # progress goes to stderr.
 #
 # It talks to sacctl's CLI, HTTP and the emulator's admin API only, never to
@@ -215,6 +215,31 @@ paged=$(awk -F= '$1 == "pages_rows" {print $2}' "$results")
 [ "$paged" = "$total" ] || die "export pages: $paged rows read of $total stored"
 record emu_mem_hwm_mib "$(emu_status_mib VmHWM)"
 record emu_mem_rss_mib "$(emu_status_mib VmRSS)"
+
+# A delta export (issue 17): a named subscription's full load, then 1% of the
+# rows changed by a push with Update, then the delta, which must hold exactly
+# those rows and cost about 1% of the full export above.
+log "delta export: full load, 1% changed, delta"
+export SACCTL_STATE_DIR="$work/state"
+time_sacctl delta_full export --model SALES_PLAN --delta bench --out "$work/delta_full.csv" --output json
+sacctl_figures delta_full delta_full
+changes=$((rows / 100))
+python3 -c 'import sys
+lines = open(sys.argv[1]).read().splitlines()
+n = int(sys.argv[2])
+print(lines[0])
+for line in lines[1 : n + 1]:
+    cells = line.split(",")
+    cells[4] = str(float(cells[4]) + 1)
+    print(",".join(cells))' "$work/facts.csv" "$changes" > "$work/changes.csv"
+time_sacctl delta_push import push --model SALES_PLAN --file "$work/changes.csv" --timeout 30m --output json
+before=$(emu_cpu_ticks)
+time_sacctl delta export --model SALES_PLAN --delta bench --out "$work/delta.csv" --output json
+record delta_emu_cpu_s "$(ticks_to_s "$before" "$(emu_cpu_ticks)")"
+sacctl_figures delta delta
+delta_changed=$(python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(d["changed"] + d["deleted"])' "$work/delta.out")
+[ "$delta_changed" = "$changes" ] || die "delta export: $delta_changed rows of $changes changed"
+record delta_rows "$delta_changed"
 stop_emulator
 
 log "push, emulator with --data-dir"

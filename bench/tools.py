@@ -252,6 +252,12 @@ def table(path):
         f"emulator CPU per page: first {k} {f_('pages_first5_cpu_ms'):.0f} ms, last {k} {f_('pages_last5_cpu_ms'):.0f} ms",
         "every page as fast as the first (emulator CPU of the last 5 <= 1.25x the first 5)",
         f_("pages_last5_cpu_ms") <= 1.25 * max(f_("pages_first5_cpu_ms"), 1000 / os.sysconf("SC_CLK_TCK")))
+    if "delta_wall_s" in r:
+        dw, changed = f_("delta_wall_s"), int(r["delta_rows"])
+        row(f"`sacctl export --delta` after {changed:,} of {exported:,} rows changed (1%), against the export above",
+            f"{dw:.2f} s ({dw / ex:.1%} of the full export's {ex:.1f} s); emulator CPU {f_('delta_emu_cpu_s'):.2f} s; "
+            f"the subscription's full load {f_('delta_full_wall_s'):.1f} s",
+            "about 1% of the full export (<= 5%)", dw <= 0.05 * ex)
     hwm = f_("emu_mem_hwm_mib")
     row(f"emulator peak RSS with {n:,} facts in memory (after push and export)",
         f"{hwm:.0f} MiB (now {f_('emu_mem_rss_mib'):.0f} MiB)", "< 400 MB", hwm < 400 * MB_MIB)

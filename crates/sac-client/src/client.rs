@@ -247,6 +247,19 @@ impl Client {
         self.request(Method::GET, url, None, Idempotency::Safe, layer, Limit::Bulk).await
     }
 
+    /// A DELETE on a public API with query parameters (a Data Export
+    /// subscription chain).
+    pub(crate) async fn api_delete_query(
+        &self,
+        path: &str,
+        segments: &[&str],
+        query: &[(&str, &str)],
+    ) -> Result<Answer> {
+        let (mut url, layer) = self.api_url(path, segments);
+        url.query_pairs_mut().extend_pairs(query);
+        self.request(Method::DELETE, url, None, Idempotency::Safe, layer, Limit::Status).await
+    }
+
     /// A GET of a URL SAC handed out (a next page), with the bearer token.
     pub(crate) async fn api_get_url(&self, url: Url) -> Result<Answer> {
         self.request(Method::GET, url, None, Idempotency::Safe, None, Limit::Bulk).await

@@ -28,6 +28,7 @@ pub mod config;
 mod csv_input;
 pub mod dataexport;
 pub mod dataimport;
+pub mod delta;
 pub mod error;
 mod fs_safety;
 pub mod http;

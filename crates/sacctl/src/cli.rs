@@ -6,6 +6,7 @@ mod connection;
 mod emulator;
 mod import;
 mod monitor;
+mod subscriptions;
 mod tools;
 
 use std::path::PathBuf;
@@ -18,6 +19,7 @@ pub use connection::ConnectionArgs;
 pub use emulator::*;
 pub use import::*;
 pub use monitor::*;
+pub use subscriptions::*;
 pub use tools::*;
 
 #[derive(Debug, Parser)]
@@ -125,9 +127,14 @@ pub enum Command {
                       sacctl export --model SALES_PLAN --filter \"Date ge '202603' and contains(Part,'P00')\" --orderby \"Date desc\"\n  \
                       sacctl export --dimension ZEPPART_001 --format jsonl\n  \
                       sacctl export --currency-table CPL_CURRENCY_RATES --delimiter ';' --out rates.csv\n  \
-                      sacctl export --unit-table StandardUnitConversion --filter \"Language eq 'en'\""
+                      sacctl export --unit-table StandardUnitConversion --filter \"Language eq 'en'\"\n  \
+                      sacctl export --model SALES_PLAN --delta nightly --out changes.csv   # first run: all rows; then what changed",
+        args_conflicts_with_subcommands = true,
+        subcommand_negates_reqs = true
     )]
     Export {
+        #[command(subcommand)]
+        command: Option<Box<ExportCommand>>,
         #[command(flatten)]
         connection: ConnectionArgs,
         /// Model id or name (SALES_PLAN, t.G:SALES_PLAN).
@@ -148,6 +155,10 @@ pub enum Command {
         /// The CSV column separator, one ASCII character (default ",").
         #[arg(long)]
         delimiter: Option<String>,
+        /// Incremental: keep subscription NAME for this model (and filter); the first run writes every row,
+        /// later runs only the rows changed and the keys deleted since (column _DELTA: upsert or delete). Needs --out.
+        #[arg(long, value_name = "NAME", conflicts_with_all = ["select", "orderby", "dimension", "currency_table", "unit_table", "format", "delimiter"], requires_all = ["out", "model"])]
+        delta: Option<String>,
         /// OData filter, e.g. "Version eq 'public.Plan' and Date eq '202601'".
         #[arg(long)]
         filter: Option<String>,

@@ -32,6 +32,7 @@ pub mod aggregate;
 pub mod audit;
 pub mod auth;
 pub mod calendar;
+pub mod changes;
 pub mod conversions;
 pub mod data_actions;
 pub mod executions;
@@ -50,6 +51,7 @@ pub use audit::AuditRecord;
 pub use auth::{AuthCodeRecord, SessionKind, SessionRecord, TokenKind, TokenRecord};
 pub use calendar::CalendarEventRecord;
 pub use data_actions::DataActionRunRecord;
+pub use changes::{NetChange, SubscriptionRecord};
 pub use executions::MaExecutionRecord;
 pub use facts::{FactQuery, FactTable};
 pub use import_jobs::{ChunkRecord, ImportJobRecord};
@@ -57,7 +59,7 @@ pub use runs::{Rejection, RunRecord};
 use schema::SCHEMA_VERSION;
 
 /// Tables that hold the tenant's state (the typed fact tables come on top).
-const STATE_TABLES: [&str; 17] = [
+const STATE_TABLES: [&str; 18] = [
     "calendar_events",
     "data_action_runs",
     "audit_batches",
@@ -75,6 +77,7 @@ const STATE_TABLES: [&str; 17] = [
     "rejections",
     "ma_executions",
     "facts_tables",
+    "subscriptions",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -247,6 +250,9 @@ impl Store {
     /// Forgets everything: the state of a fresh emulator, back on wall time.
     pub fn wipe(&self) -> StoreResult<()> {
         self.write(|w| {
+            for table in changes::tables(w)? {
+                w.conn().execute_batch(&format!("DROP TABLE IF EXISTS {}", sql::quote(&table)))?;
+            }
             for table in audit::tables(w)? {
                 w.conn().execute_batch(&format!("DROP TABLE IF EXISTS {}", sql::quote(&table)))?;
             }

@@ -10,7 +10,7 @@ use rusqlite::{Connection, Transaction};
 use rusqlite_migration::{HookError, HookResult, Migrations, M};
 
 use super::facts::{FactTable, WriteMode};
-use super::{audit, conversions, facts, Reader, StoreError, StoreResult, Writer};
+use super::{audit, changes, conversions, facts, Reader, StoreError, StoreResult, Writer};
 use crate::tenant::Row;
 
 /// Version 1, the first emulators' layout: facts as JSON rows of one table,
@@ -106,11 +106,16 @@ fn migrations() -> Migrations<'static> {
         M::up(V2_TO_V3),
         // Version 4: currency conversion and unit conversion tables.
         M::up(conversions::SCHEMA),
+        M::up(V4_TO_V5),
     ])
 }
 
+/// Version 5: the Data Export API's delta subscriptions. The change log of
+/// a model is created with its first subscription (see `changes.rs`).
+const V4_TO_V5: &str = changes::SCHEMA;
+
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: usize = 3;
+pub const SCHEMA_VERSION: usize = 5;
 
 /// Brings the database to [`SCHEMA_VERSION`], in one transaction; refuses
 /// one written by a newer emulator (`dir` names it in the error).

@@ -7,6 +7,7 @@
 mod calendar;
 mod dataexport_guide;
 mod dataimport_guide;
+mod delta;
 mod facts;
 mod multiactions_guide;
 
@@ -278,6 +279,7 @@ async fn every_documented_fact_holds() {
     facts.extend(multiactions_guide::facts());
     facts.extend(calendar::facts());
     facts.extend(dataexport_guide::facts());
+    facts.extend(delta::facts());
     let mut failures = Vec::new();
     for fact in &facts {
         let emu = start().await;

@@ -10,6 +10,7 @@ mod dataexport_tables;
 mod dataimport;
 mod dataimport_arrival;
 mod dataimport_fidelity;
+mod delta;
 mod faults_admin;
 mod fidelity;
 mod hostile_peers;

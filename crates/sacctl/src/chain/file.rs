@@ -85,6 +85,8 @@ pub enum Action {
         filter: Option<String>,
         select: Option<String>,
         out: PathBuf,
+        /// A named delta subscription (`sacctl export --delta NAME`).
+        delta: Option<String>,
     },
     /// A pause.
     Pause(Duration),
@@ -450,7 +452,12 @@ impl StepReader<'_> {
             let span = self.name.span();
             self.error(&span, "an export step needs `out` (the CSV file to write, relative to the chain file)");
         }
-        Some(Action::Export { model: model?, filter, select, out: out? })
+        let delta = self.string("delta");
+        if delta.is_some() && select.is_some() {
+            let span = self.name.span();
+            self.error(&span, "an export step with `delta` writes every column: leave out `select`");
+        }
+        Some(Action::Export { model: model?, filter, select, out: out?, delta })
     }
 
     fn wait(&mut self) -> Option<Action> {

@@ -16,7 +16,7 @@ use super::file::{Action, Step};
 use crate::exit::ExitStatus;
 use crate::failure::Failure;
 use crate::ops::import::Push;
-use crate::ops::{calendar, export, import, multiaction, schedule};
+use crate::ops::{calendar, export, export_delta, import, multiaction, schedule};
 use crate::output::Printer;
 use crate::report::finish;
 use crate::settings::Settings;
@@ -124,7 +124,22 @@ pub async fn attempt(step: &Step, who: &Identity<'_>, resume: &Resume, recorder:
             wait_multiaction(step, who, id, execution, *allow_failed_steps).await
         }
         Action::Import(push) => run_import(step, who, push, resume, recorder).await,
-        Action::Export { model, filter, select, out } => {
+        Action::Export { model, filter, out, delta: Some(name), .. } => {
+            let request = export_delta::DeltaExport { name, model, filter: filter.as_deref(), out };
+            match tokio::time::timeout(step.wait.timeout, export_delta::export_delta(who.client, &request)).await {
+                Ok(Ok(outcome)) => Ok(Outcome::done(outcome.exit, outcome.json)),
+                Ok(Err(e)) => Err(e),
+                Err(_) => Ok(Outcome {
+                    exit: ExitStatus::Timeout,
+                    result: None,
+                    message: Some(format!(
+                        "the delta export took longer than its timeout, {} (the next run reads the same changes)",
+                        humantime::format_duration(step.wait.timeout)
+                    )),
+                }),
+            }
+        }
+        Action::Export { model, filter, select, out, delta: None } => {
             let query = sac_client::dataexport::FactQuery {
                 filter: filter.as_deref(),
                 select: select.as_deref(),

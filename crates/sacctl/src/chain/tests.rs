@@ -321,3 +321,17 @@ allow_failed_steps = true
         assert!(errors.contains(says), "{line}: {errors}");
     }
 }
+
+#[test]
+fn an_export_step_takes_a_delta_name_but_not_with_select() {
+    let chain = parse(
+        "[step.changes]\nkind = \"export\"\nmodel = \"SALES_PLAN\"\nout = \"changes.csv\"\ndelta = \"nightly\"\n",
+    )
+    .unwrap();
+    let Action::Export { delta, out, .. } = &chain.step("changes").unwrap().action else { panic!("an export") };
+    assert_eq!((delta.as_deref(), out.as_path()), (Some("nightly"), Path::new("/chains/changes.csv")));
+    let refused = parse(
+        "[step.changes]\nkind = \"export\"\nmodel = \"SALES_PLAN\"\nout = \"c.csv\"\ndelta = \"n\"\nselect = \"Version\"\n",
+    );
+    assert!(refused.is_err(), "delta with select is refused");
+}

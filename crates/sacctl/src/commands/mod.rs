@@ -9,6 +9,7 @@ mod csv_out;
 mod demo;
 mod emulator;
 mod export;
+mod export_delta;
 mod import;
 mod models;
 mod monitor;
@@ -72,6 +73,11 @@ async fn dispatch(cli: Cli) -> Result<ExitStatus, Failure> {
         Command::Import(command) => import::import(printer, command).await,
         Command::Models(command) => models::models(printer, command).await,
         Command::Chain(command) => chain::chain(printer, command).await,
+        Command::Export { command: Some(command), .. } => export_delta::subscriptions(printer, *command).await,
+        Command::Export { connection, model, filter, delta: Some(name), out, .. } => {
+            let model = model.unwrap_or_default();
+            export_delta::export_delta(printer, connection, &name, &model, filter.as_deref(), out).await
+        }
         Command::Export {
             connection,
             model,
@@ -84,6 +90,7 @@ async fn dispatch(cli: Cli) -> Result<ExitStatus, Failure> {
             select,
             orderby,
             out,
+            ..
         } => {
             let query = sac_client::dataexport::FactQuery {
                 filter: filter.as_deref(),

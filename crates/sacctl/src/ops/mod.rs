@@ -7,6 +7,7 @@
 
 pub mod calendar;
 pub mod export;
+pub mod export_delta;
 pub mod import;
 pub mod monitor;
 pub mod multiaction;

@@ -10,6 +10,7 @@ mod emulator_crash;
 mod emulator_service;
 mod export;
 mod export_sets;
+mod export_delta;
 mod fault_matrix;
 mod hostile_server;
 mod hung_reads;

@@ -55,6 +55,9 @@ pub async fn namespaces(
     if segment == "$metadata" {
         return metadata::administration_document(Options::parse(raw.as_deref())?.format);
     }
+    if let Some(key) = super::subscriptions::subscription_key(&segment) {
+        return super::subscriptions::get_one(&state, &caller, &key);
+    }
     let context = format!("{}/administration/$metadata", base(&state, caller.domain));
     let body = if segment == "Namespaces" {
         let value: Vec<Value> =

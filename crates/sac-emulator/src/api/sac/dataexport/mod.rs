@@ -19,6 +19,7 @@ mod administration;
 mod aggregation;
 mod audit;
 mod conversions;
+mod delta;
 mod facts;
 mod json_rows;
 mod master;
@@ -30,6 +31,7 @@ mod provider;
 mod public_dimensions;
 mod query;
 mod service;
+mod subscriptions;
 mod values;
 
 use axum::extract::{Path, RawQuery, State};
@@ -119,6 +121,9 @@ pub async fn entity_set(
         Provider::Model(m) => m,
         other => return values::answer_provider(&state, &other, &set, &options, window, &url),
     };
+    if set == "FactDataDifference" || (set == "FactData" && delta::asks(&caller, &options)) {
+        return delta::answer(&state, &caller, m, &set, &options, &url);
+    }
     if set == "FactData" {
         return facts::answer(&state, m, &options, window, &url);
     }
@@ -139,4 +144,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(service::service_without_slash))
         .routes(routes!(service::service))
         .routes(routes!(entity_set))
+        .routes(routes!(subscriptions::create, subscriptions::all))
+        .routes(routes!(subscriptions::of_provider))
+        .routes(routes!(subscriptions::delete))
 }
