@@ -366,3 +366,16 @@ async fn writes_while_the_full_load_is_read_come_in_the_next_delta_only() {
     let deleted = items.iter().filter(|i| i["@odata.context"] == "#FactData/$deletedEntity").count();
     assert_eq!((changed, deleted), (3, 6), "{items:?}");
 }
+
+#[tokio::test]
+async fn a_delta_read_far_past_its_end_is_an_empty_page() {
+    let emu = start_with(Config { clock: ClockMode::Immediate, ..Config::default() }).await;
+    let token = emu.client_credentials_token().await;
+    let body = json!({"NamespaceID": "sac", "ProviderID": "SALES_PLAN", "EntitySetName": "FactData"});
+    let (_, sub) = de(&emu, &token, Method::POST, "/administration/Subscriptions", Some(body)).await;
+    let id = sub["SubscriptionID"].as_str().unwrap();
+    let far = format!("/providers/sac/SALES_PLAN/FactData?deltaid={id}&$skiptoken=9223372036854775807");
+    let (status, page) = de(&emu, &token, Method::GET, &far, None).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["value"], json!([]));
+}

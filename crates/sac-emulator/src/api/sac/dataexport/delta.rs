@@ -174,7 +174,9 @@ pub(super) fn answer(
             rows.iter().take(window.take as usize).map(|r| Value::Object(fact_object(&table, r, &selected))).collect();
         body.insert("value".into(), Value::Array(value));
         match more {
-            true => body.insert("@odata.nextLink".into(), Value::from(next_page(window.offset + window.take))),
+            true => {
+                body.insert("@odata.nextLink".into(), Value::from(next_page(window.offset.saturating_add(window.take))))
+            }
             // Page 35's spelling.
             false => body.insert("@odata.deltaLink".into(), Value::from(delta_link)),
         };
@@ -244,9 +246,10 @@ fn load_page(
     let cursor_text = format!("{sub_id}\u{1}");
     let cursor = state.export_cursors().take(&m.id, &cursor_text, window.offset);
     let want = window.take + 1;
+    let extra = want.saturating_add(moved.len() as i64);
     let (skip, limit) = match &cursor {
-        Some(_) => (0, want + moved.len() as i64),
-        None => (window.offset, window.offset + want + moved.len() as i64),
+        Some(_) => (0, extra),
+        None => (window.offset, window.offset.saturating_add(extra)),
     };
     let query = crate::store::FactQuery { filter, after: cursor.as_deref(), limit, ..Default::default() };
     let current = state.store().read(|r| r.facts(&table, &query))?;
@@ -265,7 +268,12 @@ fn load_page(
     rows.sort_by(|a, b| a.dimensions.cmp(&b.dimensions));
     let mut rows: Vec<FactRow> = rows.into_iter().skip(skip as usize).take(want as usize).collect();
     if let Some(last) = usize::try_from(window.take).ok().and_then(|t| t.checked_sub(1)).and_then(|i| rows.get(i)) {
-        state.export_cursors().put(&m.id, &cursor_text, window.offset + window.take, last.dimensions.clone());
+        state.export_cursors().put(
+            &m.id,
+            &cursor_text,
+            window.offset.saturating_add(window.take),
+            last.dimensions.clone(),
+        );
     }
     rows.truncate(want as usize);
     Ok(rows)
