@@ -187,6 +187,43 @@ impl Reader<'_> {
         Ok(changes)
     }
 
+    /// Every fact changed after log number `after`, with its measures as
+    /// they were at that point (`None`: it did not exist then), in key
+    /// order: what turns the facts of now back into the facts of then.
+    #[allow(clippy::type_complexity)]
+    pub fn changed_since(
+        &self,
+        table: &FactTable,
+        after: i64,
+    ) -> StoreResult<Vec<(Vec<String>, Option<Vec<Option<f64>>>)>> {
+        if !self.has_change_log(&table.model)? {
+            return Ok(vec![]);
+        }
+        let log = quote(&log_name(&table.model));
+        let keys: Vec<String> = table.dimensions.iter().map(|d| quote(d)).collect();
+        let key_list = keys.join(", ");
+        let mut columns: Vec<String> = keys.iter().map(|k| format!("f.{k}")).collect();
+        columns.push("o.old_exists".to_string());
+        columns.extend(table.measures.iter().map(|m| format!("o.{}", old_column(m))));
+        let sql = format!(
+            "WITH f AS (SELECT {key_list}, MIN(seq) AS first FROM {log} WHERE seq > ?1 GROUP BY {key_list}) \
+             SELECT {} FROM f JOIN {log} o ON o.seq = f.first ORDER BY {}",
+            columns.join(", "),
+            keys.iter().map(|k| format!("f.{k}")).collect::<Vec<_>>().join(", "),
+        );
+        let (dims, measures) = (table.dimensions.len(), table.measures.len());
+        let mut stmt = self.conn().prepare_cached(&sql)?;
+        let rows = stmt
+            .query_map([after], |r| {
+                let key: Vec<String> = (0..dims).map(|i| r.get(i)).collect::<Result<_, _>>()?;
+                let existed: bool = r.get(dims)?;
+                let old: Vec<Option<f64>> = (0..measures).map(|i| r.get(dims + 1 + i)).collect::<Result<_, _>>()?;
+                Ok((key, existed.then_some(old)))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
     pub fn subscription(&self, id: &str) -> StoreResult<Option<SubscriptionRecord>> {
         let sql = format!("SELECT {COLUMNS} FROM subscriptions WHERE subscription_id = ?1");
         Ok(self.conn().prepare_cached(&sql)?.query_row([id], record).optional()?)
@@ -474,6 +511,13 @@ mod tests {
                 },
                 NetChange { dimensions: vec!["A".into(), "2".into()], old: Some(vec![Some(2.0)]), new: None },
             ]
+        );
+        // The facts as they were at S2's start, from now: A|1 was 1, A|2 was 2, A|3 did not exist.
+        let back = store.read(|r| r.changed_since(&t, range.0)).unwrap();
+        let back: Vec<(String, Option<Vec<Option<f64>>>)> = back.into_iter().map(|(k, m)| (k.join("|"), m)).collect();
+        assert_eq!(
+            back,
+            [("A|1".into(), Some(vec![Some(1.0)])), ("A|2".into(), Some(vec![Some(2.0)])), ("A|3".into(), None)]
         );
         // Reading S2 again gives the same range and the same successor.
         upsert(&store, WriteMode::Update, &[("B", "1", Some(1.0))]);

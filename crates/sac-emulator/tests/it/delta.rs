@@ -318,3 +318,64 @@ async fn the_subscription_table_is_capped_1618() {
     assert_eq!(de(&emu, &token, Method::DELETE, all_of, None).await.0, 204);
     assert_eq!(de(&emu, &token, Method::POST, "/administration/Subscriptions", Some(body)).await.0, 201);
 }
+
+#[tokio::test]
+async fn writes_while_the_full_load_is_read_come_in_the_next_delta_only() {
+    let emu = start_with(Config { clock: ClockMode::Immediate, export_page_size: 10, ..Config::default() }).await;
+    let token = emu.client_credentials_token().await;
+    let before: BTreeMap<String, Value> =
+        pages(&emu, &token, &emu.api(&format!("{DE}/providers/sac/SALES_PLAN/FactData")))
+            .await
+            .0
+            .into_iter()
+            .map(|r| (key(&r), r))
+            .collect();
+    let first = emu
+        .http
+        .get(emu.api(&format!("{DE}/providers/sac/SALES_PLAN/FactData")))
+        .bearer_auth(&token)
+        .header("prefer", "odata.track-changes")
+        .send()
+        .await
+        .unwrap();
+    let first: Value = first.json().await.unwrap();
+    let mut load: Vec<Value> = first["value"].as_array().unwrap().clone();
+    // Between the first page and the rest: a change and a new fact on later pages, and a
+    // deletion of a whole part (CleanAndReplace), some of whose facts are on later pages.
+    import(
+        &emu,
+        &token,
+        json!({"JobSettings": {"importMethod": "Update"}}),
+        vec![fact("public.Actual", "202606", "P0010", "PL", "1"), fact("public.Actual", "202612", "P0009", "GB", "2")],
+    )
+    .await;
+    import(
+        &emu,
+        &token,
+        json!({"JobSettings": {"importMethod": "CleanAndReplace", "dimensionScope": ["Version", "Part"]}}),
+        vec![fact("public.Actual", "202612", "P0008", "CA", "3")],
+    )
+    .await;
+    let (rest, last) = pages(&emu, &token, first["@odata.nextLink"].as_str().unwrap()).await;
+    load.extend(rest);
+    let load: BTreeMap<String, Value> = load.into_iter().map(|r| (key(&r), r)).collect();
+    assert_eq!(load, before, "the full load is the facts as they were when it began");
+    // The delta holds the writes: two changed or new, one new of P0008, five P0008 deleted.
+    let (items, _) = pages(&emu, &token, last["@odata.deltaLink"].as_str().unwrap()).await;
+    let changed = items.iter().filter(|i| i["@odata.context"] == "#FactData/$entity").count();
+    let deleted = items.iter().filter(|i| i["@odata.context"] == "#FactData/$deletedEntity").count();
+    assert_eq!((changed, deleted), (3, 6), "{items:?}");
+}
+
+#[tokio::test]
+async fn a_delta_read_far_past_its_end_is_an_empty_page() {
+    let emu = start_with(Config { clock: ClockMode::Immediate, ..Config::default() }).await;
+    let token = emu.client_credentials_token().await;
+    let body = json!({"NamespaceID": "sac", "ProviderID": "SALES_PLAN", "EntitySetName": "FactData"});
+    let (_, sub) = de(&emu, &token, Method::POST, "/administration/Subscriptions", Some(body)).await;
+    let id = sub["SubscriptionID"].as_str().unwrap();
+    let far = format!("/providers/sac/SALES_PLAN/FactData?deltaid={id}&$skiptoken=9223372036854775807");
+    let (status, page) = de(&emu, &token, Method::GET, &far, None).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["value"], json!([]));
+}

@@ -165,8 +165,8 @@ pub(super) fn answer(
     };
     let selected = |name: &str| sub.selection.as_deref().is_none_or(|s| s.split(',').any(|c| c.trim() == name));
     if sub.initial {
-        let text = sub.filter.as_deref().unwrap_or("");
-        let rows = fact_page(state, m, (text, filter.as_ref()), &[], window.offset, window.take)?;
+        let point = sub.end_seq.unwrap_or(sub.start_seq);
+        let rows = load_page(state, m, &sub.subscription_id, filter.as_ref(), point, window)?;
         let more = rows.len() as i64 > window.take;
         let mut body = Map::new();
         body.insert("@odata.context".into(), Value::from("$metadata#FactData"));
@@ -174,7 +174,9 @@ pub(super) fn answer(
             rows.iter().take(window.take as usize).map(|r| Value::Object(fact_object(&table, r, &selected))).collect();
         body.insert("value".into(), Value::Array(value));
         match more {
-            true => body.insert("@odata.nextLink".into(), Value::from(next_page(window.offset + window.take))),
+            true => {
+                body.insert("@odata.nextLink".into(), Value::from(next_page(window.offset.saturating_add(window.take))))
+            }
             // Page 35's spelling.
             false => body.insert("@odata.deltaLink".into(), Value::from(delta_link)),
         };
@@ -218,6 +220,63 @@ pub(super) fn answer(
     body.insert("@des.entitiesInPage".into(), Value::from(entities.to_string()));
     body.insert("@des.processingTimeInMilliseconds".into(), Value::from(started.elapsed().as_millis().to_string()));
     Ok(finish(body, caller))
+}
+
+/// Up to `take + 1` facts of the full load from position `offset`: the
+/// facts as they were at log number `point` (where the subscription was
+/// closed), so that a change made while the load is read page by page is
+/// not in it but in the next delta, once. The facts changed since are put
+/// back as they were; pages continue after the previous page's last key
+/// (kept per subscription), else skip `offset` rows of the whole load.
+fn load_page(
+    state: &AppState,
+    m: &ModelDef,
+    sub_id: &str,
+    filter: Option<&Filter>,
+    point: i64,
+    window: Window,
+) -> crate::store::StoreResult<Vec<FactRow>> {
+    let table = FactTable::of(m);
+    let moved = state.store().read(|r| r.changed_since(&table, point))?;
+    if moved.is_empty() {
+        // Nothing changed since the point: the facts of now are the facts of then.
+        let text = format!("{sub_id}\u{0}");
+        return fact_page(state, m, (&text, filter), &[], window.offset, window.take);
+    }
+    let cursor_text = format!("{sub_id}\u{1}");
+    let cursor = state.export_cursors().take(&m.id, &cursor_text, window.offset);
+    let want = window.take + 1;
+    let extra = want.saturating_add(moved.len() as i64);
+    let (skip, limit) = match &cursor {
+        Some(_) => (0, extra),
+        None => (window.offset, window.offset.saturating_add(extra)),
+    };
+    let query = crate::store::FactQuery { filter, after: cursor.as_deref(), limit, ..Default::default() };
+    let current = state.store().read(|r| r.facts(&table, &query))?;
+    let moved_keys: std::collections::HashSet<&Vec<String>> = moved.iter().map(|(k, _)| k).collect();
+    let mut rows: Vec<FactRow> = current.into_iter().filter(|r| !moved_keys.contains(&r.dimensions)).collect();
+    for (key, was) in &moved {
+        let Some(measures) = was else { continue };
+        if cursor.as_ref().is_some_and(|c| key <= c) {
+            continue;
+        }
+        let row = FactRow { dimensions: key.clone(), measures: measures.clone() };
+        if filter.is_none_or(|f| f.matches(&|c: &str| row.cell(&table, c))) {
+            rows.push(row);
+        }
+    }
+    rows.sort_by(|a, b| a.dimensions.cmp(&b.dimensions));
+    let mut rows: Vec<FactRow> = rows.into_iter().skip(skip as usize).take(want as usize).collect();
+    if let Some(last) = usize::try_from(window.take).ok().and_then(|t| t.checked_sub(1)).and_then(|i| rows.get(i)) {
+        state.export_cursors().put(
+            &m.id,
+            &cursor_text,
+            window.offset.saturating_add(window.take),
+            last.dimensions.clone(),
+        );
+    }
+    rows.truncate(want as usize);
+    Ok(rows)
 }
 
 fn finish(body: Map<String, Value>, caller: &Caller) -> Response {
