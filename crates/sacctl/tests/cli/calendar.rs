@@ -67,6 +67,14 @@ async fn the_demo_process_copied_and_run_with_client_credentials_loads_and_repor
     let line = lines.as_array().unwrap().iter().find(|l| l["executionId"] == run["execution_id"]);
     let line = line.unwrap_or_else(|| panic!("the import run in the statistics: {lines:#}"));
     assert_eq!((line["status"].as_str(), line["insertedCount"].as_i64()), (Some("SUCCEEDED"), Some(89)));
+    // The task's copy step (a data action of the multi action) shows in the data actions' statistics,
+    // into the version the task's parameter names.
+    let actions = json_doc(&env.run_ok(&["monitor", "data-actions", "--since", "1h", "--output", "json"]).await);
+    let copies: Vec<&Value> =
+        actions.as_array().unwrap().iter().filter(|l| l["targetVersion"] == "public.Forecast").collect();
+    assert_eq!(copies.len(), 1, "{actions:#}");
+    assert_eq!((copies[0]["status"].as_str(), copies[0]["rowCount"].as_i64()), (Some("SUCCESSFUL"), Some(60)));
+    assert!(copies[0]["activity"].as_str().unwrap().starts_with("MA_LOAD_ZEPPART"), "{actions:#}");
 
     // The human format: the process, then its task indented.
     let human = env.run_ok(&["calendar", "show", &copy]).await;
