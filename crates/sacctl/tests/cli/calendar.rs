@@ -254,3 +254,29 @@ async fn a_start_whose_answer_is_lost_is_never_sent_again() {
     assert_eq!(json_doc(&opened)["status"], "successful");
     assert_eq!(received(&env, "PATCH", "/api/v1/calendar/events/").await, 1, "the opening is not sent again");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_timed_out_chain_step_is_resumed_by_waiting_for_its_copy_not_by_copying_again() {
+    let env = technical(ClockMode::Manual).await;
+    let chain = env.home.path().join("month.toml");
+    let text = format!(
+        "[step.month]\nkind = \"calendar\"\nevent = \"{PROCESS}\"\ncopy = true\npoll_interval = \"100ms\"\n\
+         timeout = \"500ms\"\n"
+    );
+    std::fs::write(&chain, text).unwrap();
+    let chain_arg = chain.to_str().unwrap();
+    let timed_out = env.run(&["chain", "run", chain_arg, "--output", "json"]).await;
+    assert_eq!(code(&timed_out), 5, "{}", describe(&timed_out));
+    let doc = json_doc(&timed_out);
+    let copy = doc["steps"][0]["execution_id"].as_str().unwrap().to_string();
+
+    env.admin("/emulator/clock/release", json!({})).await;
+    let state = env.home.path().join("month.state.json");
+    let resumed = env.run(&["chain", "run", chain_arg, "--resume", state.to_str().unwrap(), "--output", "json"]).await;
+    assert_eq!(code(&resumed), 0, "{}", describe(&resumed));
+    let doc = json_doc(&resumed);
+    assert_eq!(doc["steps"][0]["execution_id"], copy.as_str(), "{doc:#}");
+    assert_eq!(doc["steps"][0]["resumed"], "reattached");
+    assert_eq!(doc["steps"][0]["result"]["status"], "successful");
+    assert_eq!(received(&env, "POST", "/api/v1/calendar/events").await, 1, "one copy across the two runs");
+}
