@@ -171,7 +171,7 @@ pub struct Event {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<CalendarStatus>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub progress: Option<f64>,
+    pub progress: Option<serde_json::Number>,
     /// The event's kind (process, task, ...), when SAC names it.
     #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,

@@ -184,7 +184,7 @@ impl MaReporter for Progress {
 
 impl CalendarReporter for Progress {
     fn polled(&self, event: &Event, elapsed: Duration) {
-        let progress = event.progress.map(|p| format!(", {p}%")).unwrap_or_default();
+        let progress = event.progress.as_ref().map(|p| format!(", {p}%")).unwrap_or_default();
         self.set(&format!("calendar event {} {}{progress} ({} s)", event.id, event.status(), elapsed.as_secs()));
     }
 }

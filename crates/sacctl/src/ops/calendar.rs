@@ -302,7 +302,7 @@ fn line(event: &Event, indent: &str) -> String {
         text.push_str(&format!(" ({name})"));
     }
     text.push_str(&format!(": {}", event.status()));
-    if let Some(progress) = event.progress {
+    if let Some(progress) = &event.progress {
         text.push_str(&format!(", {progress}%"));
     }
     text

@@ -48,21 +48,29 @@ fn record(header: &[String], line: &[String]) -> Value {
     Value::Object(object)
 }
 
-/// The columns the table shows, when the file has them (else every one).
-const TABLE: [&str; 9] = [
-    "timestamp",
-    "status",
-    "userName",
-    EXECUTION_COLUMN,
-    SCHEDULE_COLUMN,
-    "allCount",
-    "insertedCount",
-    "rejectedCount",
-    "description",
-];
+/// The columns the table shows of each model, when the file has them
+/// (else every one).
+fn table_columns(model: StatisticsModel) -> &'static [&'static str] {
+    match model {
+        StatisticsModel::DataManagement => &[
+            "timestamp",
+            "status",
+            "userName",
+            EXECUTION_COLUMN,
+            SCHEDULE_COLUMN,
+            "allCount",
+            "insertedCount",
+            "rejectedCount",
+            "description",
+        ],
+        StatisticsModel::PlanningDataAction => {
+            &["timestamp", "status", "type", "userName", "activity", "fileName", "rowCount", "description"]
+        }
+    }
+}
 
-fn table(stats: &Statistics) -> Vec<String> {
-    let mut columns: Vec<usize> = TABLE.iter().filter_map(|c| stats.column(c)).collect();
+fn table(stats: &Statistics, model: StatisticsModel) -> Vec<String> {
+    let mut columns: Vec<usize> = table_columns(model).iter().filter_map(|c| stats.column(c)).collect();
     if columns.is_empty() {
         columns = (0..stats.header.len()).collect();
     }
@@ -116,7 +124,7 @@ pub async fn list(client: &Client, listing: &Listing) -> Result<Outcome, Failure
     } else {
         Vec::new()
     };
-    Ok(Outcome { exit: ExitStatus::Success, json, lines: table(&stats), notes, message: None })
+    Ok(Outcome { exit: ExitStatus::Success, json, lines: table(&stats, listing.model), notes, message: None })
 }
 
 /// Whether the Monitoring API serves this identity (`auth doctor`): one
@@ -198,6 +206,6 @@ mod tests {
         let doc = record(&stats.header, &stats.lines[0]);
         assert_eq!(doc, serde_json::json!({"status": "SUCCEEDED", "allCount": 89, "extra": "x"}));
         assert_eq!(record(&stats.header, &stats.lines[1])["allCount"], "", "an empty count stays text");
-        assert_eq!(table(&stats), ["status     allCount", "SUCCEEDED  89", "FAILED"]);
+        assert_eq!(table(&stats, StatisticsModel::DataManagement), ["status     allCount", "SUCCEEDED  89", "FAILED"]);
     }
 }

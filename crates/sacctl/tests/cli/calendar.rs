@@ -67,6 +67,14 @@ async fn the_demo_process_copied_and_run_with_client_credentials_loads_and_repor
     let line = lines.as_array().unwrap().iter().find(|l| l["executionId"] == run["execution_id"]);
     let line = line.unwrap_or_else(|| panic!("the import run in the statistics: {lines:#}"));
     assert_eq!((line["status"].as_str(), line["insertedCount"].as_i64()), (Some("SUCCEEDED"), Some(89)));
+    // The task's copy step (a data action of the multi action) shows in the data actions' statistics,
+    // into the version the task's parameter names.
+    let actions = json_doc(&env.run_ok(&["monitor", "data-actions", "--since", "1h", "--output", "json"]).await);
+    let copies: Vec<&Value> =
+        actions.as_array().unwrap().iter().filter(|l| l["targetVersion"] == "public.Forecast").collect();
+    assert_eq!(copies.len(), 1, "{actions:#}");
+    assert_eq!((copies[0]["status"].as_str(), copies[0]["rowCount"].as_i64()), (Some("SUCCESSFUL"), Some(60)));
+    assert!(copies[0]["activity"].as_str().unwrap().starts_with("MA_LOAD_ZEPPART"), "{actions:#}");
 
     // The human format: the process, then its task indented.
     let human = env.run_ok(&["calendar", "show", &copy]).await;
@@ -245,4 +253,30 @@ async fn a_start_whose_answer_is_lost_is_never_sent_again() {
     assert_eq!(code(&opened), 0, "{}", describe(&opened));
     assert_eq!(json_doc(&opened)["status"], "successful");
     assert_eq!(received(&env, "PATCH", "/api/v1/calendar/events/").await, 1, "the opening is not sent again");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_timed_out_chain_step_is_resumed_by_waiting_for_its_copy_not_by_copying_again() {
+    let env = technical(ClockMode::Manual).await;
+    let chain = env.home.path().join("month.toml");
+    let text = format!(
+        "[step.month]\nkind = \"calendar\"\nevent = \"{PROCESS}\"\ncopy = true\npoll_interval = \"100ms\"\n\
+         timeout = \"500ms\"\n"
+    );
+    std::fs::write(&chain, text).unwrap();
+    let chain_arg = chain.to_str().unwrap();
+    let timed_out = env.run(&["chain", "run", chain_arg, "--output", "json"]).await;
+    assert_eq!(code(&timed_out), 5, "{}", describe(&timed_out));
+    let doc = json_doc(&timed_out);
+    let copy = doc["steps"][0]["execution_id"].as_str().unwrap().to_string();
+
+    env.admin("/emulator/clock/release", json!({})).await;
+    let state = env.home.path().join("month.state.json");
+    let resumed = env.run(&["chain", "run", chain_arg, "--resume", state.to_str().unwrap(), "--output", "json"]).await;
+    assert_eq!(code(&resumed), 0, "{}", describe(&resumed));
+    let doc = json_doc(&resumed);
+    assert_eq!(doc["steps"][0]["execution_id"], copy.as_str(), "{doc:#}");
+    assert_eq!(doc["steps"][0]["resumed"], "reattached");
+    assert_eq!(doc["steps"][0]["result"]["status"], "successful");
+    assert_eq!(received(&env, "POST", "/api/v1/calendar/events").await, 1, "one copy across the two runs");
 }
