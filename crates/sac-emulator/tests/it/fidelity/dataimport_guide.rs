@@ -255,6 +255,15 @@ pub fn facts() -> Vec<Fact> {
                 .has("/publicDimensions/0/publicDimensionURL")],
         ),
         fact(
+            "6dc1b04e: a public dimension takes publicDimensionData jobs only; another import type is 1301",
+            vec![
+                post_json(Api, Client, &format!("{DI}/publicDimensions/ZEPPART_001/publicDimensionData"), "{}").status(201),
+                post_json(Api, Client, &format!("{DI}/publicDimensions/ZEPPART_001/masterData"), "{}")
+                    .status(400)
+                    .body("[1301]"),
+            ],
+        ),
+        fact(
             "d9dc1eb6: a public dimension import overwrites the attributes a row omits (Data Overwrite)",
             vec![
                 post_json(Api, Client, &format!("{DI}/publicDimensions/Country/publicDimensionData"), "{}")

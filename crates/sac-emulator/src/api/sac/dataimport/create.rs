@@ -1,5 +1,5 @@
 //! Creating jobs (`POST /models/{id}[/{importType}]`,
-//! `POST /publicDimensions/{id}/publicDimensionData`).
+//! `POST /publicDimensions/{id}/{importType}`).
 
 use std::collections::HashMap;
 
@@ -65,22 +65,33 @@ pub async fn create_typed_model_job(
     create_model_job(state, caller, params, body).await
 }
 
-/// `POST /publicDimensions/{id}/publicDimensionData`.
+/// `POST /publicDimensions/{id}/{importType}` (SAP help 6dc1b04e): the
+/// one import type is `publicDimensionData`; another is SAC's 1301.
 #[utoipa::path(
     post,
-    path = "/api/v1/dataimport/publicDimensions/{id}/publicDimensionData",
+    path = "/api/v1/dataimport/publicDimensions/{id}/{import_type}",
     tag = tags::DATA_IMPORT,
     security(("bearer" = []), ("session" = [], "csrf" = [])),
-    params(("id" = String, Path, description = "A public dimension id", example = "ZEPPART_001")),
+    params(
+        ("id" = String, Path, description = "A public dimension id", example = "ZEPPART_001"),
+        ("import_type" = String, Path, description = "`publicDimensionData`", example = "publicDimensionData"),
+    ),
     request_body(description = "Job settings (`importMethod`, `jobSettings`, ...); the first JSON value counts", content = serde_json::Value, content_type = "application/json"),
     responses(JobCreation),
 )]
 pub async fn create_dimension_job(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    Path((id, import_type)): Path<(String, String)>,
     body: Bytes,
 ) -> Result<impl IntoResponse, ApiError> {
+    if import_type != DIMENSION_IMPORT_TYPE {
+        importer(&state, &caller, true)?;
+        return Err(ApiError::numbered(
+            errors::INVALID_IMPORT_TYPE,
+            &format!("{import_type} is not an import type of a public dimension: use {DIMENSION_IMPORT_TYPE}."),
+        ));
+    }
     create_job(&state, &caller, &id, Some(DIMENSION_IMPORT_TYPE), &body, Kind::Dimension)
 }
 
