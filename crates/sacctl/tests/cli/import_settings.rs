@@ -203,3 +203,99 @@ async fn a_date_format_reads_the_files_dates() {
     assert_eq!(rows.len(), 1, "{rows:?}");
     assert_eq!(rows[0]["Date"], "202607", "{rows:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_currency_table_is_loaded_with_deleted_data_and_read_back_through_data_export() {
+    let env = technical().await;
+    let dir = tempfile::tempdir().unwrap();
+    let rates = write(
+        &dir,
+        "rates.csv",
+        "category;rateType;rateVersion;fromCurr;toCurr;validFromDate;rateValue\nActuals;Average;;JPY;USD;2026-01-01;0.0067\n",
+    );
+    let gone = write(
+        &dir,
+        "gone.csv",
+        "category;rateType;rateVersion;fromCurr;toCurr;validFromDate\nActuals;Average;;GBP;USD;2026-01-01\n",
+    );
+    let args = [
+        "import",
+        "push",
+        "--currency-table",
+        "CPL_CURRENCY_RATES",
+        "--file",
+        &rates,
+        "--delimiter",
+        ";",
+        "--deleted-data",
+        &gone,
+        "--poll-interval",
+        "100ms",
+        "--output",
+        "json",
+    ];
+    let doc = json_doc(&env.run_ok(&args).await);
+    assert_eq!(doc["target"], "currency conversion table", "{doc}");
+    assert_eq!((doc["rows_written"].as_u64(), doc["rows_deleted"].as_u64()), (Some(1), Some(1)), "{doc}");
+
+    let export = |filter: &str| {
+        vec!["export", "--currency-table", "CPL_CURRENCY_RATES", "--filter", filter]
+            .into_iter()
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
+    let jpy = env.run_ok(&export("fromCurr eq 'JPY'").iter().map(String::as_str).collect::<Vec<_>>()).await;
+    assert!(stdout(&jpy).contains("0.0067"), "{}", describe(&jpy));
+    let gbp = env
+        .run_ok(&export("fromCurr eq 'GBP' and category eq 'Actuals'").iter().map(String::as_str).collect::<Vec<_>>())
+        .await;
+    assert_eq!(stdout(&gbp).lines().count(), 1, "only the header: the GBP rate was deleted: {}", describe(&gbp));
+
+    // What a currency table does not take is refused before anything is sent.
+    for (more, says) in [
+        (vec!["--method", "Update"], "DeleteAndUpsert or DropAndInsert"),
+        (vec!["--pivot", "2:A:B"], "--pivot is not a setting"),
+        (vec!["--no-execute-with-failed-rows"], "not a setting of a currency conversion table job"),
+    ] {
+        let mut refused_args = vec!["import", "push", "--currency-table", "CPL_CURRENCY_RATES", "--file", &rates];
+        refused_args.extend(more);
+        let refused = env.run(&refused_args).await;
+        assert_eq!(code(&refused), 2, "{}", describe(&refused));
+        assert!(stderr(&refused).contains(says), "{}", describe(&refused));
+    }
+    let model_delete =
+        env.run(&["import", "push", "--model", "SALES_PLAN", "--file", &rates, "--deleted-data", &gone]).await;
+    assert_eq!(code(&model_delete), 2, "{}", describe(&model_delete));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unit_descriptions_are_loaded_into_t006a_with_deleted_data() {
+    let env = technical().await;
+    let dir = tempfile::tempdir().unwrap();
+    let rows = write(&dir, "desc.csv", "SPRAS,MSEHI,MSEHT,MSEHL\nE,KG,kgs,Kilos\n");
+    let gone = write(&dir, "gone.json", r#"{"DeletedData":[{"SPRAS":"D","MSEHI":"KG"}]}"#);
+    let args = [
+        "import",
+        "push",
+        "--unit-table",
+        "T006A",
+        "--type",
+        "unitDescriptions",
+        "--file",
+        &rows,
+        "--deleted-data",
+        &gone,
+        "--poll-interval",
+        "100ms",
+    ];
+    let done = env.run_ok(&args).await;
+    assert!(
+        stdout(&done).contains("unit conversion table T006A") && stdout(&done).contains("1 rows deleted"),
+        "{}",
+        describe(&done)
+    );
+    let read = env.run_ok(&["export", "--unit-table", "T006A", "--filter", "MSEHI eq 'KG'"]).await;
+    assert!(stdout(&read).contains("Kilos"), "{}", describe(&read));
+    let german = env.run_ok(&["export", "--unit-table", "T006A", "--filter", "MSEHI eq 'KG' and SPRAS eq 'D'"]).await;
+    assert_eq!(stdout(&german).lines().count(), 1, "only the header: deleted: {}", describe(&german));
+}
