@@ -59,20 +59,19 @@ pub async fn namespaces(
         return super::subscriptions::get_one(&state, &caller, &key);
     }
     let context = format!("{}/administration/$metadata", base(&state, caller.domain));
-    let body = if segment == "Namespaces" {
+    if segment == "Namespaces" {
         let value: Vec<Value> =
             NAMESPACES.iter().map(|(id, text)| json!({"NamespaceID": id, "Description": text})).collect();
         let list = List { set: "Namespaces", context: format!("{context}#Namespaces"), columns: &NAMESPACE_COLUMNS };
         return list.serve(&state, &caller, raw.as_deref(), &segment, value);
-    } else {
-        let key = namespace_key(&segment).ok_or_else(|| unknown_namespace(&segment))?;
-        let (id, text) = NAMESPACES.iter().find(|(id, _)| *id == key).ok_or_else(|| unknown_namespace(key))?;
-        json!({
-            "@odata.context": format!("{context}#Namespaces/$entity"),
-            "NamespaceID": id,
-            "Description": text,
-        })
-    };
+    }
+    let key = namespace_key(&segment).ok_or_else(|| unknown_namespace(&segment))?;
+    let (id, text) = NAMESPACES.iter().find(|(id, _)| *id == key).ok_or_else(|| unknown_namespace(key))?;
+    let body = json!({
+        "@odata.context": format!("{context}#Namespaces/$entity"),
+        "NamespaceID": id,
+        "Description": text,
+    });
     caller.attach_csrf(Json(body).into_response())
 }
 
