@@ -19,8 +19,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Map, Value};
 
-use super::odata::{parse_filter, Columns};
 use super::namespaces::SAC as NAMESPACE;
+use super::odata::{parse_filter, Columns};
 use super::provider::{base, reader};
 use crate::api::caller::Caller;
 use crate::api::error::ApiError;
