@@ -3,6 +3,7 @@
 
 mod connection;
 mod emulator;
+mod export;
 mod tools;
 
 use std::path::PathBuf;
@@ -12,6 +13,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub use connection::ConnectionArgs;
 pub use emulator::*;
+pub use export::{ExportFormat, ExportOther};
 pub use tools::*;
 
 #[derive(Debug, Parser)]
@@ -118,21 +120,8 @@ pub enum Command {
         /// Model id or name (SALES_PLAN, t.G:SALES_PLAN).
         #[arg(long, required_unless_present_any = ["dimension", "currency_table", "unit_table"])]
         model: Option<String>,
-        /// A public dimension's members instead of a model's facts (ZEPPART_001 or t.G:ZEPPART_001).
-        #[arg(long, conflicts_with_all = ["model", "currency_table", "unit_table"])]
-        dimension: Option<String>,
-        /// A currency conversion table's rates (CPL_CURRENCY_RATES or t.G:CPL_CURRENCY_RATES).
-        #[arg(long, conflicts_with_all = ["model", "unit_table"])]
-        currency_table: Option<String>,
-        /// A standard unit conversion table, or the simplified StandardUnitConversion view.
-        #[arg(long, conflicts_with = "model", value_parser = ["T006", "T006A", "T006D", "T006T", "StandardUnitConversion"])]
-        unit_table: Option<String>,
-        /// csv (a header, then one line per row) or jsonl (one JSON object per line, numbers as numbers).
-        #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
-        format: ExportFormat,
-        /// The CSV column separator, one ASCII character (default ",").
-        #[arg(long)]
-        delimiter: Option<String>,
+        #[command(flatten)]
+        other: ExportOther,
         /// OData filter, e.g. "Version eq 'public.Plan' and Date eq '202601'".
         #[arg(long)]
         filter: Option<String>,
@@ -146,13 +135,6 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
-}
-
-/// What `sacctl export` writes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum ExportFormat {
-    Csv,
-    Jsonl,
 }
 
 #[derive(Debug, Subcommand)]
