@@ -4,6 +4,7 @@
 mod calendar;
 mod connection;
 mod emulator;
+mod export;
 mod import;
 mod monitor;
 mod subscriptions;
@@ -17,6 +18,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 pub use calendar::*;
 pub use connection::ConnectionArgs;
 pub use emulator::*;
+pub use export::{ExportFormat, ExportOther};
 pub use import::*;
 pub use monitor::*;
 pub use subscriptions::*;
@@ -140,21 +142,8 @@ pub enum Command {
         /// Model id or name (SALES_PLAN, t.G:SALES_PLAN).
         #[arg(long, required_unless_present_any = ["dimension", "currency_table", "unit_table"])]
         model: Option<String>,
-        /// A public dimension's members instead of a model's facts (ZEPPART_001 or t.G:ZEPPART_001).
-        #[arg(long, conflicts_with_all = ["model", "currency_table", "unit_table"])]
-        dimension: Option<String>,
-        /// A currency conversion table's rates (CPL_CURRENCY_RATES or t.G:CPL_CURRENCY_RATES).
-        #[arg(long, conflicts_with_all = ["model", "unit_table"])]
-        currency_table: Option<String>,
-        /// A standard unit conversion table, or the simplified StandardUnitConversion view.
-        #[arg(long, conflicts_with = "model", value_parser = ["T006", "T006A", "T006D", "T006T", "StandardUnitConversion"])]
-        unit_table: Option<String>,
-        /// csv (a header, then one line per row) or jsonl (one JSON object per line, numbers as numbers).
-        #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
-        format: ExportFormat,
-        /// The CSV column separator, one ASCII character (default ",").
-        #[arg(long)]
-        delimiter: Option<String>,
+        #[command(flatten)]
+        other: ExportOther,
         /// Incremental: keep subscription NAME for this model (and filter); the first run writes every row,
         /// later runs only the rows changed and the keys deleted since (column _DELTA: upsert or delete). Needs --out.
         #[arg(long, value_name = "NAME", conflicts_with_all = ["select", "orderby", "dimension", "currency_table", "unit_table", "format", "delimiter"], requires_all = ["out", "model"])]
@@ -172,13 +161,6 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
-}
-
-/// What `sacctl export` writes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum ExportFormat {
-    Csv,
-    Jsonl,
 }
 
 #[derive(Debug, Subcommand)]

@@ -105,7 +105,7 @@ fn migrations() -> Migrations<'static> {
         M::up_with_hook(V1_TO_V2, typed_facts),
         M::up(V2_TO_V3),
         // Version 4: currency conversion and unit conversion tables.
-        M::up(conversions::SCHEMA),
+        M::up_with_hook(conversions::SCHEMA, standard_units),
         M::up(V4_TO_V5),
     ])
 }
@@ -177,6 +177,17 @@ fn move_facts(w: &Writer<'_>) -> StoreResult<()> {
     Ok(())
 }
 
+/// Version 4 gives an existing data directory SAP's standard unit tables,
+/// which every tenant has (a reset writes them too, with the tenant's
+/// currency tables).
+fn standard_units(tx: &Transaction<'_>) -> HookResult {
+    let w = Writer { reader: Reader { conn: tx } };
+    w.seed_standard_units().map_err(|e| match e {
+        StoreError::Sqlite(e) => HookError::RusqliteError(e),
+        other => HookError::Hook(other.to_string()),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -229,6 +240,8 @@ mod tests {
         let rejected = store.read(|r| r.rejected_import_rows("J1", 10)).unwrap();
         assert_eq!(rejected.len(), 1);
         assert_eq!(rejected[0].1, "unknown member XX");
+        let units = crate::store::conversions::ConversionTable::Unit(crate::store::conversions::UnitTable::T006);
+        assert!(!store.read(|r| r.conversion_rows(&units)).unwrap().is_empty(), "the standard units came with v3");
         let version: usize =
             store.read(|r| Ok(r.conn().pragma_query_value(None, "user_version", |v| v.get(0))?)).unwrap();
         assert_eq!(version, SCHEMA_VERSION);

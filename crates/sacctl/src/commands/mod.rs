@@ -78,27 +78,14 @@ async fn dispatch(cli: Cli) -> Result<ExitStatus, Failure> {
             let model = model.unwrap_or_default();
             export_delta::export_delta(printer, connection, &name, &model, filter.as_deref(), out).await
         }
-        Command::Export {
-            connection,
-            model,
-            dimension,
-            currency_table,
-            unit_table,
-            format,
-            delimiter,
-            filter,
-            select,
-            orderby,
-            out,
-            ..
-        } => {
+        Command::Export { connection, model, other, filter, select, orderby, out, .. } => {
             let query = sac_client::dataexport::FactQuery {
                 filter: filter.as_deref(),
                 select: select.as_deref(),
                 orderby: orderby.as_deref(),
             };
-            let target = export::Target::of(model, dimension, currency_table, unit_table);
-            export::export(printer, connection, target, &query, (format, delimiter), out).await
+            let target = export::Target::of(model, other.dimension, other.currency_table, other.unit_table);
+            export::export(printer, connection, target, &query, (other.format, other.delimiter), out).await
         }
     }
 }

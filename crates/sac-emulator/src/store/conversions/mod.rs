@@ -108,16 +108,18 @@ impl Writer<'_> {
     /// Writes the tenant's currency tables and SAP's standard unit tables
     /// (at reset, on an empty store).
     pub fn seed_conversions(&self, tenant: &Tenant) -> StoreResult<()> {
-        let rows = |list: &[Row]| -> Vec<ConversionRow> {
-            list.iter().map(|r| r.iter().map(|(k, v)| (k.clone(), Value::from(v.as_str()))).collect()).collect()
-        };
         for def in &tenant.currency_tables {
             self.create_currency_table(&def.id, &def.description)?;
-            self.upsert_conversion_rows(&ConversionTable::Currency(def.id.clone()), &rows(&def.rates))?;
+            self.upsert_conversion_rows(&ConversionTable::Currency(def.id.clone()), &as_values(&def.rates))?;
         }
+        self.seed_standard_units()
+    }
+
+    /// Writes SAP's standard unit tables (`T006`, `T006A`, `T006D`, `T006T`).
+    pub(in crate::store) fn seed_standard_units(&self) -> StoreResult<()> {
         for (id, list) in standard_unit_tables() {
             let table = UnitTable::from_id(id).expect("the standard tables are known");
-            self.upsert_conversion_rows(&ConversionTable::Unit(table), &rows(&list))?;
+            self.upsert_conversion_rows(&ConversionTable::Unit(table), &as_values(&list))?;
         }
         Ok(())
     }
@@ -236,6 +238,11 @@ impl Writer<'_> {
     }
 }
 
+/// Rows of text as rows of JSON strings (the checks make numbers of them).
+fn as_values(list: &[Row]) -> Vec<ConversionRow> {
+    list.iter().map(|r| r.iter().map(|(k, v)| (k.clone(), Value::from(v.as_str()))).collect()).collect()
+}
+
 /// A new row's client is SAC's `000` when it names none.
 fn default_client(v: &mut Value) {
     if v.as_str().is_some_and(str::is_empty) {
@@ -312,6 +319,14 @@ mod tests {
     fn a_unit_of_a_new_group_creates_the_group_and_partial_upserts_keep_other_columns() {
         let store = Store::open(None).unwrap();
         let units = ConversionTable::Unit(UnitTable::T006);
+        // A new store has SAP's standard units (migration 3): start from empty tables.
+        assert!(!store.read(|r| r.conversion_rows(&units)).unwrap().is_empty());
+        store
+            .write(|w| {
+                w.drop_conversion_rows(&units)?;
+                w.drop_conversion_rows(&ConversionTable::Unit(UnitTable::T006D))
+            })
+            .unwrap();
         let abc = row(json!({"MSEHI": "ABC", "DIMID": "DIM01", "ZAEHL": 1, "NENNR": "3", "ADDKO": 12345.6789}));
         let counts = store.write(|w| w.upsert_conversion_rows(&units, &[abc])).unwrap();
         assert_eq!((counts.written, counts.groups_created), (1, 1));
