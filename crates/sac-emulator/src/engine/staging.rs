@@ -17,8 +17,10 @@ use serde_json::{json, Value};
 use crate::tenant::Row;
 
 enum Records {
-    /// Every row carries every column.
-    Csv(Vec<StringRecord>),
+    /// Every row carries every column: the values one after the other in
+    /// one text, `ends[row * width + col]` where each value ends (two
+    /// allocations per chunk, not two per row).
+    Csv { text: String, ends: Vec<usize>, width: usize },
     /// A row may lack columns (a key absent or `null`).
     Json(Vec<Vec<Option<String>>>),
 }
@@ -192,13 +194,20 @@ fn parse_csv(body: &[u8], delimiter: u8) -> Result<Chunk, Unreadable> {
     let mut reader =
         csv::ReaderBuilder::new().delimiter(delimiter).trim(csv::Trim::All).flexible(true).from_reader(body);
     let headers = reader.headers().map_err(|e| Unreadable::Syntax(format!("Invalid CSV: {e}")))?.clone();
-    let mut records = Vec::new();
+    let width = headers.len();
+    let mut text = String::with_capacity(body.len());
+    let mut ends = Vec::new();
     let mut failed = Vec::new();
     let mut record = StringRecord::new();
     loop {
         match reader.read_record(&mut record) {
             Ok(false) => break,
-            Ok(true) if record.len() == headers.len() => records.push(record.clone()),
+            Ok(true) if record.len() == width => {
+                for value in record.iter() {
+                    text.push_str(value);
+                    ends.push(text.len());
+                }
+            }
             Ok(true) => {
                 let row: serde_json::Map<String, Value> =
                     headers.iter().zip(record.iter()).map(|(h, v)| (h.to_string(), Value::String(v.into()))).collect();
@@ -211,7 +220,7 @@ fn parse_csv(body: &[u8], delimiter: u8) -> Result<Chunk, Unreadable> {
     Ok(Chunk {
         source_columns: columns.clone(),
         columns,
-        records: Records::Csv(records),
+        records: Records::Csv { text, ends, width },
         defaults: BTreeMap::new(),
         failed,
         overrides: None,
@@ -219,11 +228,21 @@ fn parse_csv(body: &[u8], delimiter: u8) -> Result<Chunk, Unreadable> {
     })
 }
 
+/// Value `col` of CSV row `row`, if the row has that column.
+fn csv_value<'a>(text: &'a str, ends: &[usize], width: usize, row: usize, col: usize) -> Option<&'a str> {
+    if col >= width {
+        return None;
+    }
+    let at = row * width + col;
+    let start = if at == 0 { 0 } else { ends[at - 1] };
+    text.get(start..ends[at])
+}
+
 impl Chunk {
     /// Rows staged from this chunk.
     pub fn len(&self) -> usize {
         match &self.records {
-            Records::Csv(r) => r.len(),
+            Records::Csv { ends, width, .. } => ends.len().checked_div(*width).unwrap_or(0),
             Records::Json(r) => r.len(),
         }
     }
@@ -255,7 +274,7 @@ impl Chunk {
     /// The value of column `col` in row `row`, if the row has one.
     pub fn get(&self, row: usize, col: usize) -> Option<&str> {
         let value = match &self.records {
-            Records::Csv(r) => r[row].get(col),
+            Records::Csv { text, ends, width } => csv_value(text, ends, *width, row, col),
             Records::Json(r) => r[row].get(col).and_then(Option::as_deref),
         };
         match value {
@@ -273,7 +292,7 @@ impl Chunk {
     /// A row as it was sent: source column -> value, without defaults.
     pub fn sent(&self, row: usize) -> Value {
         let value = |c: usize| match &self.records {
-            Records::Csv(r) => r[row].get(c),
+            Records::Csv { text, ends, width } => csv_value(text, ends, *width, row, c),
             Records::Json(r) => r[row].get(c).and_then(Option::as_deref),
         };
         let fields = (0..self.source_columns.len())
