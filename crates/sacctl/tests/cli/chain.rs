@@ -9,6 +9,7 @@ use sac_emulator::{ClockMode, Config, Tenant};
 use serde_json::{json, Value};
 
 mod command;
+mod multiaction;
 
 /// A chain file in the test's home directory.
 fn write_chain(env: &Env, name: &str, text: &str) -> PathBuf {
