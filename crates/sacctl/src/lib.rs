@@ -19,6 +19,7 @@ pub mod exit;
 pub mod failure;
 pub mod going;
 pub mod logging;
+pub mod mcp;
 pub mod ops;
 pub mod output;
 pub mod report;

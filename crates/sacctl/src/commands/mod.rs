@@ -72,6 +72,7 @@ async fn dispatch(cli: Cli) -> Result<ExitStatus, Failure> {
         Command::Import(command) => import::import(printer, command).await,
         Command::Models(command) => models::models(printer, command).await,
         Command::Chain(command) => chain::chain(printer, command).await,
+        Command::Mcp(args) => crate::mcp::serve(args).await,
         Command::Export {
             connection,
             model,
