@@ -15,6 +15,7 @@ mod hung_reads;
 mod import;
 mod import_settings;
 mod json;
+mod mcp;
 mod messages;
 mod monitor;
 mod multiaction;
