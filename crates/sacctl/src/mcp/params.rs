@@ -148,3 +148,11 @@ pub struct ExportToFile {
     /// The CSV file to write on this machine (replaced if it exists).
     pub out: String,
 }
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct Doctor {
+    /// Also check that the schedules of this model (t.<TENANT>:<ID>) can be read.
+    pub model: Option<String>,
+    /// Also check that this calendar event can be read (and allows external API access).
+    pub event: Option<String>,
+}

@@ -23,7 +23,7 @@ use crate::cli::OutputFormat;
 use crate::exit::ExitStatus;
 use crate::failure::Failure;
 use crate::ops::wait::{RunWaiting, Waiting};
-use crate::ops::{calendar, export, import, multiaction, schedule};
+use crate::ops::{calendar, doctor, export, import, multiaction, schedule};
 use crate::output::Printer;
 use crate::settings::Settings;
 
@@ -87,6 +87,22 @@ fn csv_rows(csv: &str, max: usize) -> Result<(Vec<Value>, usize), Failure> {
 impl SacServer {
     pub fn new(client: Client, settings: Settings, safety: Safety) -> Self {
         SacServer { client: Arc::new(client), settings: Arc::new(settings), safety, tool_router: Self::tool_router() }
+    }
+
+    /// Check the session's profile step by step (token, public API, each API family, session) with the
+    /// fix for what fails, and what this identity can do (which ways to start a load it can use).
+    #[tool(annotations(title = "Auth doctor", read_only_hint = true, open_world_hint = true))]
+    async fn auth_doctor(&self, Parameters(p): Parameters<Doctor>) -> Result<CallToolResult, ErrorData> {
+        of(async {
+            if let Some(model) = &p.model {
+                self.safety.check("model", model)?;
+            }
+            if let Some(event) = &p.event {
+                self.safety.check("calendar event", event)?;
+            }
+            Ok(reply::outcome(doctor::doctor(Ok(&self.settings), p.model.as_deref(), p.event.as_deref()).await?))
+        }
+        .await)
     }
 
     /// The models the Data Import API can load into (those of `--allow` only, when given).
