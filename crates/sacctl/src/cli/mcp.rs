@@ -6,8 +6,6 @@ use super::connection::ConnectionArgs;
 
 #[derive(Debug, Args)]
 pub struct McpArgs {
-    #[command(flatten)]
-    pub connection: ConnectionArgs,
     /// Serve only the tools that read (no runs, pushes or exports to files); the others are refused.
     #[arg(long)]
     pub read_only: bool,
@@ -15,4 +13,7 @@ pub struct McpArgs {
     /// touch; repeat it for more. Without it every one may be touched.
     #[arg(long, value_name = "NAME")]
     pub allow: Vec<String>,
+    // Last: the flags after a flattened ConnectionArgs would land under its heading.
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
 }

@@ -115,9 +115,17 @@ async fn tools_run_and_wait_with_progress_refuse_and_never_show_a_secret() {
         "a progress notification names the run, to wait for it again: {progress:?}"
     );
 
-    let ma = mcp.call("run_multi_action", json!({"id": MULTI_ACTION, "params": {"TargetVersion": "public.Plan"}})).await;
+    let ma =
+        mcp.call("run_multi_action", json!({"id": MULTI_ACTION, "params": {"TargetVersion": "public.Plan"}})).await;
     assert_eq!(ma["isError"], false, "{ma}");
     assert_eq!(ma["structuredContent"]["exit_code"], 0, "{ma}");
+
+    let doctor = mcp.call("auth_doctor", json!({"model": MODEL})).await;
+    assert_eq!(doctor["isError"], false, "{doctor}");
+    let capabilities = &doctor["structuredContent"]["capabilities"];
+    assert_eq!(capabilities["run_data_management_schedules"], true, "{doctor}");
+    assert_eq!(doctor["structuredContent"]["exit_code"], 0, "{doctor}");
+    assert!(text(&doctor).contains("OK   token"), "the CLI's lines: {doctor}");
 
     let missing = mcp.call("schedule_runs", json!({"model": MODEL, "schedule_id": "0".repeat(32)})).await;
     assert_eq!(missing["isError"], true, "{missing}");
@@ -146,4 +154,32 @@ async fn tools_run_and_wait_with_progress_refuse_and_never_show_a_secret() {
     for secret in &secrets {
         assert!(!everything.contains(secret.as_str()), "a secret reached a result or log:\n{everything}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wait_cut_short_names_the_tool_call_that_goes_on() {
+    let env = setup(ClockMode::Manual).await;
+    let mut mcp = Session::start(&env, &["mcp"]).await;
+    let run = mcp.call("run_schedule", json!({"model": MODEL, "schedule_id": SCHEDULE, "wait_seconds": 1})).await;
+    assert_eq!(run["isError"], false, "a run still going is an answer: {run}");
+    let doc = &run["structuredContent"];
+    assert_eq!((doc["state"].as_str(), doc["exit_code"].as_i64()), (Some("running"), Some(5)), "{doc}");
+    let execution = doc["execution_id"].as_str().unwrap();
+    let handle = &doc["resume_tool"];
+    assert_eq!(handle["name"], "wait_schedule_run", "{doc}");
+    assert_eq!(handle["arguments"]["execution_id"], execution, "{doc}");
+    assert!(text(&run).contains("to go on waiting, call wait_schedule_run"), "{run}");
+
+    let again = mcp.call("run_schedule", json!({"model": MODEL, "schedule_id": SCHEDULE})).await;
+    assert_eq!(again["isError"], true, "SAC would stop both runs: {again}");
+    assert_eq!(again["structuredContent"]["exit_code"], 7, "{again}");
+
+    env.admin("/emulator/clock/release", json!({})).await;
+    let resumed = mcp.call("wait_schedule_run", handle["arguments"].clone()).await;
+    let doc = &resumed["structuredContent"];
+    assert_eq!((doc["execution_id"].as_str(), doc["exit_code"].as_i64()), (Some(execution), Some(0)), "{resumed}");
+    assert_eq!(doc["rows"]["read"], 89, "{resumed}");
+    assert!(doc.get("resume_tool").is_none(), "an ended run needs no handle: {doc}");
+    let (status, log, _) = mcp.end().await;
+    assert_eq!(status, 0, "{log}");
 }
