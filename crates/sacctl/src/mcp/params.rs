@@ -156,3 +156,23 @@ pub struct Doctor {
     /// Also check that this calendar event can be read (and allows external API access).
     pub event: Option<String>,
 }
+
+/// Which statistics of the Monitoring API.
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Activity {
+    /// Runs of Data Management schedules (data imports), however they were started.
+    DataManagement,
+    /// Data action executions (the steps multi actions run).
+    DataActions,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct Monitor {
+    /// Which runs: data_management or data_actions.
+    pub activity: Activity,
+    /// How far back, in hours (default 24).
+    pub since_hours: Option<u64>,
+    /// Only the runs of this data import (data_management only).
+    pub schedule_id: Option<String>,
+}

@@ -37,6 +37,18 @@ pub fn outcome(outcome: Outcome) -> CallToolResult {
     done(doc, text.join("\n"))
 }
 
+/// A list operation's outcome (its document a bare array) with the list
+/// under `key`.
+pub fn outcome_list(outcome: Outcome, key: &str) -> CallToolResult {
+    let mut result = self::outcome(outcome);
+    if let Some(Value::Object(doc)) = result.structured_content.as_mut() {
+        if let Some(items) = doc.remove("items") {
+            doc.insert(key.into(), items);
+        }
+    }
+    result
+}
+
 /// A failure as a tool error: the error document (error, causes, hints,
 /// exit code) and the text the CLI prints for it.
 pub fn failure(failure: &Failure) -> CallToolResult {

@@ -10,6 +10,7 @@ use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{CallToolResult, ContentBlock, RequestMetaObject};
 use rmcp::{tool, tool_router, ErrorData, Peer, RoleServer};
 use sac_client::dataexport::{EntitySet, FactQuery};
+use sac_client::monitoring::StatisticsModel;
 use sac_client::multiaction::Param;
 use sac_client::schedule::{IfRunning, Target};
 use sac_client::Client;
@@ -23,7 +24,7 @@ use crate::cli::OutputFormat;
 use crate::exit::ExitStatus;
 use crate::failure::Failure;
 use crate::ops::wait::{RunWaiting, Waiting};
-use crate::ops::{calendar, doctor, export, import, multiaction, schedule};
+use crate::ops::{calendar, doctor, export, import, monitor, multiaction, schedule};
 use crate::output::Printer;
 use crate::settings::Settings;
 
@@ -157,13 +158,26 @@ impl SacServer {
             self.check_schedule(&p.model, &p.schedule_id)?;
             let target = Target { model: p.model, schedule_id: p.schedule_id, mapping_id: None };
             let outcome = schedule::history(&self.client.data_integration(), &target, p.limit.unwrap_or(5)).await?;
-            let mut result = reply::outcome(outcome);
-            if let Some(Value::Object(doc)) = result.structured_content.as_mut() {
-                if let Some(items) = doc.remove("items") {
-                    doc.insert("runs".into(), items);
-                }
+            Ok(reply::outcome_list(outcome, "runs"))
+        }
+        .await)
+    }
+
+    /// What ran in SAC lately (the Monitoring API's statistics), newest first: every Data Management run
+    /// or data action execution in the range, whoever started it, with its status and row counts.
+    #[tool(annotations(title = "Recent activity", read_only_hint = true, open_world_hint = true))]
+    async fn recent_activity(&self, Parameters(p): Parameters<Monitor>) -> Result<CallToolResult, ErrorData> {
+        of(async {
+            if let Some(schedule_id) = &p.schedule_id {
+                self.safety.check("schedule", schedule_id)?;
             }
-            Ok(result)
+            let model = match p.activity {
+                Activity::DataManagement => StatisticsModel::DataManagement,
+                Activity::DataActions => StatisticsModel::PlanningDataAction,
+            };
+            let since = Duration::from_secs(p.since_hours.unwrap_or(24).saturating_mul(3600));
+            let listing = monitor::Listing::since(model, since, p.schedule_id)?;
+            Ok(reply::outcome_list(monitor::list(&self.client, &listing).await?, "runs"))
         }
         .await)
     }
