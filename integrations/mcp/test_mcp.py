@@ -118,7 +118,7 @@ async def main():
             tools = {t.name: t for t in (await session.list_tools()).tools}
             for name in ["list_models", "list_schedules", "schedule_runs", "run_rejections", "run_schedule",
                          "wait_schedule_run", "run_multi_action", "run_calendar_event", "push_file", "export",
-                         "export_to_file", "describe_model", "show_calendar_event", "auth_doctor"]:
+                         "export_to_file", "describe_model", "show_calendar_event", "auth_doctor", "recent_activity"]:
                 assert name in tools, f"{name} missing from {sorted(tools)}"
             run = tools["run_schedule"].annotations
             assert run.read_only_hint is False and run.destructive_hint is True and run.idempotent_hint is False, run
