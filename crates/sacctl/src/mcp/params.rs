@@ -102,7 +102,8 @@ pub struct WaitCalendarEvent {
 pub struct PushFile {
     /// The model's id (e.g. SALES_PLAN), as the Data Import API names it.
     pub model: String,
-    /// A CSV (header row first) or JSON file on this machine.
+    /// A CSV (header row first) or JSON file on this machine (a path; a relative one is taken from where the
+    /// server was started).
     pub file: String,
     /// factData (default), privateFactData or publicDimensionData.
     pub import_type: Option<String>,

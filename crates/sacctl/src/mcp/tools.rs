@@ -404,6 +404,10 @@ impl SacServer {
     async fn push_file(&self, Parameters(p): Parameters<PushFile>) -> Result<CallToolResult, ErrorData> {
         of(async {
             self.safety.check("model", &p.model)?;
+            if p.file.trim() == "-" {
+                // The CLI reads `-` from stdin, which is the MCP session's channel here.
+                return Err(Failure::usage("push_file reads a file: give its path (stdin carries the MCP session)"));
+            }
             let push = import::Push {
                 model: p.model,
                 import_type: p.import_type.unwrap_or_else(|| "factData".into()),

@@ -127,6 +127,10 @@ async fn tools_run_and_wait_with_progress_refuse_and_never_show_a_secret() {
     assert_eq!(doctor["structuredContent"]["exit_code"], 0, "{doctor}");
     assert!(text(&doctor).contains("OK   token"), "the CLI's lines: {doctor}");
 
+    let stdin = mcp.call("push_file", json!({"model": "SALES_PLAN", "file": "-"})).await;
+    assert_eq!(stdin["isError"], true, "stdin is the session's channel: {stdin}");
+    assert_eq!(stdin["structuredContent"]["exit_code"], 2, "{stdin}");
+
     let missing = mcp.call("schedule_runs", json!({"model": MODEL, "schedule_id": "0".repeat(32)})).await;
     assert_eq!(missing["isError"], true, "{missing}");
     assert!(text(&missing).contains("hint: check the id; `sacctl schedule list --model"), "{missing}");
