@@ -6,6 +6,7 @@ mod connection;
 mod emulator;
 mod export;
 mod import;
+mod mcp;
 mod monitor;
 mod subscriptions;
 mod tools;
@@ -20,6 +21,7 @@ pub use connection::ConnectionArgs;
 pub use emulator::*;
 pub use export::{ExportFormat, ExportOther};
 pub use import::*;
+pub use mcp::McpArgs;
 pub use monitor::*;
 pub use subscriptions::*;
 pub use tools::*;
@@ -111,6 +113,11 @@ pub enum Command {
     /// Load chains: steps of every kind with dependencies, run in parallel, resumable (docs/chains.md).
     #[command(subcommand, after_help = "Example:\n  sacctl chain run nightly.toml --var DAY=20260131")]
     Chain(ChainCommand),
+    /// Serve sacctl's operations to AI assistants over the Model Context Protocol (stdio).
+    #[command(
+        after_help = "Example:\n  sacctl mcp --read-only\n  sacctl mcp --allow t.G:ZEPPART_001 --allow F58CA15F78AA9039E200586F05E2BB93"
+    )]
+    Mcp(McpArgs),
     /// Print shell completions for bash, zsh, fish or powershell on stdout.
     #[command(
         after_help = "Example:\n  source <(sacctl completions bash)                      # this bash session\n  \

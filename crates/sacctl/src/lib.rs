@@ -6,6 +6,7 @@
 //!   in, output out;
 //! - `chain`: chain files, their order, state and run, each step through
 //!   the same operation as its command;
+//! - `mcp`: the MCP server's tools, each over an `ops` function (`sacctl mcp`);
 //! - `ops`: one module per kind of job (schedule runs, multi actions,
 //!   imports, exports): start, wait, exit mapping and JSON document;
 //! - the leaves: `cli` (clap's types), `settings`, `connect`, `output`,
@@ -19,6 +20,7 @@ pub mod exit;
 pub mod failure;
 pub mod going;
 pub mod logging;
+pub mod mcp;
 pub mod ops;
 pub mod output;
 pub mod report;

@@ -73,6 +73,7 @@ async fn dispatch(cli: Cli) -> Result<ExitStatus, Failure> {
         Command::Import(command) => import::import(printer, command).await,
         Command::Models(command) => models::models(printer, command).await,
         Command::Chain(command) => chain::chain(printer, command).await,
+        Command::Mcp(args) => crate::mcp::serve(args).await,
         Command::Export { command: Some(command), .. } => export_delta::subscriptions(printer, *command).await,
         Command::Export { connection, model, filter, delta: Some(name), out, .. } => {
             let model = model.unwrap_or_default();

@@ -58,7 +58,7 @@ pub async fn export_set(
         Some(s) => s.split(',').map(|c| c.trim().to_string()).collect(),
         None => client.data_export().columns(set).await?,
     };
-    let sink: Box<dyn Write> = match &out {
+    let sink: Box<dyn Write + Send> = match &out {
         Some(path) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(path)
                 .map_err(|e| Failure::usage(format!("cannot create {}: {e}", path.display())))?,

@@ -6,6 +6,7 @@
 //! both call them, so each kind's exit mapping and document exist once.
 
 pub mod calendar;
+pub mod doctor;
 pub mod export;
 pub mod export_delta;
 pub mod import;

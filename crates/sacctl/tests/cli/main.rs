@@ -17,6 +17,7 @@ mod hung_reads;
 mod import;
 mod import_settings;
 mod json;
+mod mcp;
 mod messages;
 mod monitor;
 mod multiaction;

@@ -14,7 +14,7 @@ const RUN: &[&str] = &["schedule", "run", SCHEDULE, "--model", MODEL, "--wait", 
 
 /// A forward HTTP proxy that passes everything on and keeps every secret
 /// the emulator hands out: cookie values, CSRF tokens, OAuth tokens.
-async fn recording_proxy() -> (String, Arc<Mutex<Vec<String>>>) {
+pub async fn recording_proxy() -> (String, Arc<Mutex<Vec<String>>>) {
     use axum::body::{to_bytes, Body};
     use axum::extract::{Request, State};
     use axum::response::Response;
