@@ -57,9 +57,14 @@ if master.get("state") != "succeeded" or master.get("execution_id") != ids["mast
     problems.append(f"master_data returned {master}, want the succeeded run {ids['master_data']}")
 if log.count("new_state=deferred") != 2:
     problems.append("want master_data and copy_to_plan deferred once each")
-rows = emulator("/emulator/models/t.G:SALES_PLAN/rows?Version=public.Plan&Date=202607&Part=P0005")
+# plan_facts wrote its three public.Plan rows of 202607; copy_to_plan then copies public.Actual over
+# public.Plan (the data action replaces the target version), so what stays is the copy's 60 rows.
+facts = results["plan_facts"]
+if facts.get("rows_written") != 3:
+    problems.append(f"plan_facts returned {facts}, want 3 rows written")
+rows = emulator("/emulator/models/t.G:SALES_PLAN/rows?Version=public.Plan&Date=202601&Part=P0005")
 if rows.get("total", 0) < 1:
-    problems.append(f"the facts of plan_facts are not in SALES_PLAN: {rows}")
+    problems.append(f"copy_to_plan's rows are not in public.Plan of SALES_PLAN: {rows}")
 
 for problem in problems:
     print(f"FAIL {problem}")
