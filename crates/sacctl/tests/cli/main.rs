@@ -17,6 +17,7 @@ mod import;
 mod import_settings;
 mod json;
 mod messages;
+mod messages_config;
 mod monitor;
 mod multiaction;
 mod push_signals;
