@@ -22,8 +22,8 @@ use crate::tenant::Tenant;
 
 pub mod arrival;
 pub mod calendar;
-pub mod data_actions;
 pub mod conversion_jobs;
+pub mod data_actions;
 pub mod faults;
 pub mod import_jobs;
 mod lifecycle;

@@ -110,7 +110,7 @@ fn migrations() -> Migrations<'static> {
 }
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: usize = 3;
+pub const SCHEMA_VERSION: usize = 4;
 
 /// Brings the database to [`SCHEMA_VERSION`], in one transaction; refuses
 /// one written by a newer emulator (`dir` names it in the error).

@@ -8,6 +8,7 @@ mod common;
 mod emulator;
 mod emulator_crash;
 mod emulator_service;
+mod emulator_stop;
 mod export;
 mod export_sets;
 mod fault_matrix;
