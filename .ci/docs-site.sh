@@ -25,6 +25,9 @@ def relink(m):
     return f"{m.group(1)}({target})"
 open(sys.argv[1], "w", encoding="utf-8").write(re.sub(r"(\]\s*)\(([^)\s]+)\)", relink, text))
 PY
+# mdBook writes a README.md as index.html but keeps links to README.md: name them index.md.
+find "$stage/book" -name README.md -execdir mv README.md index.md \;
+find "$stage/book" -name '*.md' -exec sed -i -E 's#(\]\(([^)#]*/)?)README\.md#\1index.md#g' {} +
 sed -i 's|build-dir = "../target/book"|build-dir = "'"$PWD"'/target/book"|' "$stage/book/book.toml"
 mdbook build "$stage/book"
 python3 .ci/check-links.py target/book "$stage/book"
