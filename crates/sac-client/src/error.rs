@@ -393,7 +393,7 @@ impl Error {
             Error::Lock { .. } => vec![
                 "sacctl keeps its trigger locks in its cache directory: point SACCTL_CACHE_DIR at a writable local directory".into(),
             ],
-            Error::Config(_) => vec!["`sacctl --help` and docs/quickstart.md list the settings".into()],
+            Error::Config(_) => vec!["`sacctl --help` lists the settings (flags and SACCTL_* variables)".into()],
             Error::DataFile { .. } => vec!["fix the file at that place; the first line names the columns".into()],
             Error::Cache { .. } => vec!["remove the file, or point SACCTL_CACHE_DIR elsewhere".into()],
             Error::Login(_) => vec!["run `sacctl login` for this profile".into()],

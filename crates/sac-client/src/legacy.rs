@@ -99,10 +99,44 @@ impl<'c> DataIntegration<'c> {
     /// One schedule of a model, or `NotFound`.
     pub async fn schedule(&self, model: &str, schedule_id: &str) -> Result<Schedule> {
         let schedules = self.schedules(model).await?;
-        schedules.into_iter().find(|s| s.schedule_id == schedule_id).ok_or_else(|| Error::NotFound {
-            what: "data import".into(),
-            message: format!("model {model} has no data import {schedule_id}"),
-        })
+        match schedules.iter().position(|s| s.schedule_id == schedule_id) {
+            Some(at) => Ok(schedules.into_iter().nth(at).expect("found")),
+            None => Err(self.no_schedule(model, schedule_id, &schedules).await),
+        }
+    }
+
+    /// The error for a data import `schedule_id` that is not among
+    /// `schedules`, the model's. The service answers a model that does not
+    /// exist with an empty list, as it does a model without data imports: a
+    /// model id typo would read as a missing data import. So an empty list
+    /// is told apart through the Data Import API's model (404: no such model).
+    pub async fn no_schedule(&self, model: &str, schedule_id: &str, schedules: &[Schedule]) -> Error {
+        if !schedules.is_empty() {
+            let ids: Vec<&str> = schedules.iter().map(|s| s.schedule_id.as_str()).collect();
+            return Error::NotFound {
+                what: "data import".into(),
+                message: format!(
+                    "model {model} has no data import {schedule_id} (its data imports: {})",
+                    ids.join(", ")
+                ),
+            };
+        }
+        match self.client.data_import().model(model).await {
+            Err(Error::NotFound { .. }) => {
+                Error::NotFound { what: "model".into(), message: format!("no model {model} exists") }
+            }
+            Ok(_) => Error::NotFound {
+                what: "data import".into(),
+                message: format!("model {model} has no data imports, so none with id {schedule_id}"),
+            },
+            // The client may not read that API: both causes stay open.
+            Err(_) => Error::NotFound {
+                what: "model".into(),
+                message: format!(
+                    "no data import {schedule_id} found: no model {model} exists, or it has no data imports"
+                ),
+            },
+        }
     }
 
     /// The definition of a data import by its mapping id.

@@ -20,6 +20,9 @@ pub trait Reporter: Send + Sync {
     /// trigger or ran while ours ran (another host or user: SAC stops both
     /// when they overlap). Reported once per run.
     fn other_run(&self, _run: &RefreshLog, _why: &str) {}
+    /// The trigger is about to be sent: from here on a run may have started
+    /// whatever happens next (before it, none can have).
+    fn triggering(&self) {}
 }
 
 /// What waiting for a trigger lock looks like to the caller.

@@ -140,6 +140,7 @@ pub async fn start(
         evidence.known.extend(lock.claimed());
     }
     let mapping = target.mapping_id.clone().unwrap_or(schedule.mapping_id.clone());
+    reporter.triggering();
     let fate_open = match di.trigger(&tenant, &target.schedule_id, Some(&mapping)).await {
         Ok(answered_at) => {
             evidence.not_after = answered_at;
@@ -164,12 +165,10 @@ async fn read_schedule(
     target: &Target,
 ) -> Result<(Schedule, Option<chrono::DateTime<chrono::Utc>>)> {
     let (schedules, at) = di.schedules_dated(&target.model).await?;
-    let schedule =
-        schedules.into_iter().find(|s| s.schedule_id == target.schedule_id).ok_or_else(|| Error::NotFound {
-            what: "data import".into(),
-            message: format!("model {} has no data import {}", target.model, target.schedule_id),
-        })?;
-    Ok((schedule, at))
+    match schedules.iter().position(|s| s.schedule_id == target.schedule_id) {
+        Some(found) => Ok((schedules.into_iter().nth(found).expect("found"), at)),
+        None => Err(di.no_schedule(&target.model, &target.schedule_id, &schedules).await),
+    }
 }
 
 /// Reads the logs until the run our trigger started can be named.

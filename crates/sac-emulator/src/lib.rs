@@ -186,7 +186,12 @@ impl Emulator {
             tokio::spawn(serve_listener(tenant, api::tenant(self.state.clone()), limits, stop_rx.clone()));
         let api_task = tokio::spawn(serve_listener(api, api::api(self.state.clone()), limits, stop_rx.clone()));
         let ticker = tokio::spawn(tick(self.state.clone(), stop_rx));
-        shutdown.await;
+        // A signal (the caller's future) or the admin API's shutdown.
+        let asked = self.state.shutdown_requested();
+        tokio::select! {
+            () = shutdown => {}
+            () = asked => tracing::info!("stopping: asked through the admin API (POST /emulator/shutdown)"),
+        }
         let _ = stop_tx.send(true);
         let _ = tokio::join!(tenant_task, api_task, ticker);
         // Nothing writes any more: another emulator may have the directory.

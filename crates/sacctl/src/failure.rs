@@ -72,7 +72,7 @@ impl From<settings::SettingsError> for Failure {
                 let mut failure = Failure::new(ExitStatus::Usage, other);
                 failure
                     .hints
-                    .push("docs/quickstart.md shows a complete profile; `sacctl --help` lists the variables".into());
+                    .push("`sacctl --help` lists the variables (Environment); `sacctl config init` writes a commented profile".into());
                 failure
             }
         }

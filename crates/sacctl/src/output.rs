@@ -107,6 +107,15 @@ fn escaped(text: &str, escape: impl Fn(char) -> bool) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Ends the process with exit 0 when `error` says stdout's reader is gone
+/// (`sacctl export ... | head`): what it wanted was written, and nothing
+/// sacctl holds needs more than the exit (an export only reads).
+pub fn exit_if_reader_gone(error: &std::io::Error) {
+    if error.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(0);
+    }
+}
+
 /// One JSON document on stdout, pretty-printed.
 pub fn print_json(value: &serde_json::Value) {
     let mut out = std::io::stdout().lock();

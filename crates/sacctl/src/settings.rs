@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use sac_client::config::{parse_url, SamlSource};
+use sac_client::config::{parse_host_url, parse_token_url, parse_url, SamlSource};
 use sac_client::{ClientConfig, Grant, Secret};
 
 use crate::cli::ConnectionArgs;
@@ -143,14 +143,14 @@ pub fn resolve(args: &ConnectionArgs) -> Result<Settings, SettingsError> {
         ))
     })?;
     let mut client = ClientConfig::new(
-        parse_url(env::TENANT_URL, &tenant_url)?,
-        parse_url(env::TOKEN_URL, &token_url)?,
+        parse_host_url(env::TENANT_URL, &tenant_url)?,
+        parse_token_url(env::TOKEN_URL, &token_url)?,
         client_id,
         client_secret,
         grant,
     );
     client.api_url =
-        pick(&args.api_url, env::API_URL, &profile.api_url).map(|u| parse_url(env::API_URL, &u)).transpose()?;
+        pick(&args.api_url, env::API_URL, &profile.api_url).map(|u| parse_host_url(env::API_URL, &u)).transpose()?;
     client.user = pick(&args.user, env::USER, &profile.user);
     if grant == Grant::Password {
         client.password = secret(

@@ -231,6 +231,13 @@ impl TokenSource {
                 elapsed: answer.tries.elapsed,
                 message: answer.message(),
             }
+        } else if answer.status.as_u16() == 405 {
+            // Something that takes no POST there: not the token endpoint.
+            Error::Config(
+                "SACCTL_TOKEN_URL answered HTTP 405 (it takes no POST): it is not the token endpoint; give the \
+                 'Token URL' of System > Administration > App Integration, which ends in /oauth/token"
+                    .into(),
+            )
         } else if answer.is_login_page() || answer.status.as_u16() == 404 {
             Error::Decode {
                 context: "the token request".into(),

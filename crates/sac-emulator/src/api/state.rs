@@ -124,6 +124,8 @@ struct Inner {
     options: Options,
     urls: OnceLock<Urls>,
     export_cursors: ExportCursors,
+    /// Set by `POST /emulator/shutdown`: the server then stops as on a signal.
+    shutdown: tokio::sync::watch::Sender<bool>,
 }
 
 /// Cheap to clone: every clone shares the same emulator.
@@ -144,6 +146,25 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl AppState {
+    /// Asks the server to stop (the admin API's shutdown): what a signal
+    /// does, for hosts without signals (Windows).
+    pub fn request_shutdown(&self) {
+        self.inner.shutdown.send_replace(true);
+    }
+
+    /// Whether the admin API asked the server to stop.
+    pub fn shutdown_was_requested(&self) -> bool {
+        *self.inner.shutdown.borrow()
+    }
+
+    /// Completes once a shutdown was asked for through the admin API.
+    pub fn shutdown_requested(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let mut asked = self.inner.shutdown.subscribe();
+        async move {
+            let _ = asked.wait_for(|asked| *asked).await;
+        }
+    }
+
     /// Opens the store. A store that already holds a tenant keeps it (a
     /// restart with `--data-dir` loses nothing); an empty one is seeded
     /// with `seed`.
@@ -167,6 +188,7 @@ impl AppState {
                 options,
                 urls: OnceLock::new(),
                 export_cursors: ExportCursors::default(),
+                shutdown: tokio::sync::watch::Sender::new(false),
             }),
         };
         match stored {

@@ -142,9 +142,17 @@ pub fn profile_text(profile: &str, args: &ConnectionArgs) -> String {
          # or a command that holds them (*_file, *_cmd), or set SACCTL_CLIENT_SECRET / SACCTL_PASSWORD.\n\
          # More profiles: add [profiles.NAME] tables and pick one with --profile or SACCTL_PROFILE.\n\n",
     );
+    text.push_str(&format!("default_profile = {}\n\n", quote(profile)));
+    text.push_str(&profile_table(profile, args));
+    text
+}
+
+/// The `[profiles.NAME]` table of [`profile_text`], its keys commented.
+fn profile_table(profile: &str, args: &ConnectionArgs) -> String {
+    let quote = |v: &str| toml::Value::String(v.to_string()).to_string();
     let bare = !profile.is_empty() && profile.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     let table_key = if bare { profile.to_string() } else { quote(profile) };
-    text.push_str(&format!("default_profile = {}\n\n[profiles.{table_key}]\n", quote(profile)));
+    let mut text = format!("[profiles.{table_key}]\n");
     for key in KEYS {
         if !key.help.is_empty() {
             text.push_str(&format!("\n# {}\n", key.help));
@@ -162,12 +170,24 @@ fn init(printer: Printer, args: ConfigInitArgs) -> Result<ExitStatus, Failure> {
     let connection = &args.connection;
     let path = settings::config_path(connection.config.as_deref())
         .ok_or_else(|| Failure::usage("no config directory is known for this user: give --config FILE"))?;
-    let profile =
-        connection.profile.clone().or_else(|| settings::var(env::PROFILE)).unwrap_or_else(|| "default".to_string());
-    if path.exists() && !args.force {
+    let named = connection.profile.clone().or_else(|| settings::var(env::PROFILE));
+    let profile = named.clone().unwrap_or_else(|| "default".to_string());
+    // A named profile joins an existing file; the other profiles stay as
+    // they are, byte for byte.
+    let existing = match &named {
+        Some(_) if path.exists() => Some(
+            std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read the config file {}", path.display()))
+                .map_err(|e| Failure::new(ExitStatus::Usage, e))?,
+        ),
+        _ => None,
+    };
+    if existing.is_none() && path.exists() && !args.force {
         let mut failure =
             Failure::usage(format!("the config file {} exists already; nothing was written", path.display()));
-        failure.hints.push("`sacctl config show` shows what it holds; --force replaces it".into());
+        failure.hints.push(
+            "`sacctl config show` shows what it holds; --profile NAME adds a profile to it; --force replaces it".into(),
+        );
         return Err(failure);
     }
     if std::env::var_os(env::CLIENT_SECRET).is_some_and(|v| !v.is_empty())
@@ -175,7 +195,10 @@ fn init(printer: Printer, args: ConfigInitArgs) -> Result<ExitStatus, Failure> {
     {
         printer.note("(SACCTL_CLIENT_SECRET / SACCTL_PASSWORD are not written: secrets stay out of the config file)");
     }
-    let text = profile_text(&profile, connection);
+    let text = match existing {
+        Some(existing) => with_profile(&path, &existing, &profile, connection, args.force)?,
+        None => profile_text(&profile, connection),
+    };
     write_private(&path, &text)
         .with_context(|| format!("cannot write the config file {}", path.display()))
         .map_err(|e| Failure::new(ExitStatus::Usage, e))?;
@@ -185,6 +208,44 @@ fn init(printer: Printer, args: ConfigInitArgs) -> Result<ExitStatus, Failure> {
         printer.result(&format!("wrote profile {profile:?} to {}", path.display()));
     }
     Ok(ExitStatus::Success)
+}
+
+/// `existing`, the text of the config file at `path`, with profile
+/// `profile` added at its end; an existing one of that name is taken out
+/// first with `force`, else refused. Everything else keeps its text and
+/// comments.
+fn with_profile(
+    path: &Path,
+    existing: &str,
+    profile: &str,
+    args: &ConnectionArgs,
+    force: bool,
+) -> Result<String, Failure> {
+    let mut doc: toml_edit::DocumentMut = existing.parse().map_err(|e| {
+        Failure::usage(format!("the config file {} is not valid TOML, nothing was written: {e}", path.display()))
+    })?;
+    let profiles = doc.get_mut("profiles").and_then(|p| p.as_table_like_mut());
+    let present = profiles.as_ref().is_some_and(|p| p.contains_key(profile));
+    if present && !force {
+        let mut failure = Failure::usage(format!(
+            "profile {profile:?} exists already in the config file {}; nothing was written",
+            path.display()
+        ));
+        failure.hints.push("--force replaces that profile (and only it)".into());
+        return Err(failure);
+    }
+    let mut text = if present {
+        profiles.expect("present").remove(profile);
+        doc.to_string()
+    } else {
+        existing.to_string()
+    };
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push('\n');
+    text.push_str(&profile_table(profile, args));
+    Ok(text)
 }
 
 /// Writes `text` to `path` (parents created), owner-only: a profile names

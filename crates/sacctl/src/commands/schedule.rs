@@ -41,16 +41,13 @@ pub async fn schedule(printer: Printer, command: ScheduleCommand) -> Result<Exit
         }
         ScheduleCommand::Logs { connection, model, schedule, limit } => {
             let (_, client) = connect(&connection)?;
-            let mut schedules = client.data_integration().schedules(&model).await?;
+            let di = client.data_integration();
+            let mut schedules = di.schedules(&model).await?;
             if let Some(id) = &schedule {
-                schedules.retain(|s| s.schedule_id == *id);
-                if schedules.is_empty() {
-                    return Err(sac_client::Error::NotFound {
-                        what: "data import".into(),
-                        message: format!("model {model} has no data import {id}"),
-                    }
-                    .into());
+                if !schedules.iter().any(|s| s.schedule_id == *id) {
+                    return Err(di.no_schedule(&model, id, &schedules).await.into());
                 }
+                schedules.retain(|s| s.schedule_id == *id);
             }
             for s in &mut schedules {
                 s.refresh_logs.truncate(limit);

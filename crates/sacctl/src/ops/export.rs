@@ -68,7 +68,12 @@ pub async fn export_set(
     let rows = match format {
         RowFormat::Csv { delimiter } => {
             let mut writer = csv::WriterBuilder::new().delimiter(delimiter).from_writer(sink);
-            let io = |e: csv::Error| sac_client::Error::Config(format!("cannot write the CSV: {e}"));
+            let io = |e: csv::Error| {
+                if let csv::ErrorKind::Io(io) = e.kind() {
+                    crate::output::exit_if_reader_gone(io);
+                }
+                sac_client::Error::Config(format!("cannot write the CSV: {e}"))
+            };
             // The header goes with the first page: a refused query writes nothing.
             let mut header = Some(&columns);
             let rows = client
@@ -83,12 +88,18 @@ pub async fn export_set(
                     Ok(())
                 })
                 .await?;
-            writer.flush().map_err(|e| Failure::usage(format!("cannot write the CSV: {e}")))?;
+            writer.flush().map_err(|e| {
+                crate::output::exit_if_reader_gone(&e);
+                Failure::usage(format!("cannot write the CSV: {e}"))
+            })?;
             rows
         }
         RowFormat::Jsonl => {
             let mut sink = sink;
-            let io = |e: std::io::Error| sac_client::Error::Config(format!("cannot write the JSON lines: {e}"));
+            let io = |e: std::io::Error| {
+                crate::output::exit_if_reader_gone(&e);
+                sac_client::Error::Config(format!("cannot write the JSON lines: {e}"))
+            };
             let rows = client
                 .data_export()
                 .rows(set, query, |page| {
@@ -103,7 +114,10 @@ pub async fn export_set(
                     Ok(())
                 })
                 .await?;
-            sink.flush().map_err(|e| Failure::usage(format!("cannot write the JSON lines: {e}")))?;
+            sink.flush().map_err(|e| {
+                crate::output::exit_if_reader_gone(&e);
+                Failure::usage(format!("cannot write the JSON lines: {e}"))
+            })?;
             rows
         }
     };

@@ -3,6 +3,7 @@
 //! it, and what a run means (exit status, JSON document, line).
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use sac_client::legacy::DataIntegration;
 use sac_client::lock::TriggerLock;
@@ -100,15 +101,45 @@ pub async fn start<R: Reporter + LockReporter>(
     .id("schedule_id", target.schedule_id.clone());
     unknown.declare();
     let tenant = settings.client.tenant_url.as_str();
+    let watch = TriggerWatch { inner: reporter, sent: AtomicBool::new(false) };
     let started = async {
-        let lock = TriggerLock::acquire(&lock_dir(), tenant, "schedule", &target.schedule_id, reporter).await?;
-        schedule::start(di, target, if_running, &waiting.policy(), reporter, Some(&lock)).await
+        let lock = TriggerLock::acquire(&lock_dir(), tenant, "schedule", &target.schedule_id, &watch).await?;
+        schedule::start(di, target, if_running, &waiting.policy(), &watch, Some(&lock)).await
     }
     .await;
-    let run = started.map_err(|e| start_failure(e, &settings.profile, target, &unknown, waiting.warnings_ok()))?;
+    // Before the trigger was sent no run can have started: an error then
+    // names no run that "may still be going on".
+    let unknown = watch.sent.load(Ordering::Relaxed).then_some(&unknown);
+    let run = started.map_err(|e| start_failure(e, &settings.profile, target, unknown, waiting.warnings_ok()))?;
     let going = going(&settings.profile, target, &run.execution_id);
     going.declare();
     Ok(Started { run, going, schedule_id: target.schedule_id.clone(), model: target.model.clone() })
+}
+
+/// A reporter that passes everything on and notes whether the trigger was
+/// sent.
+struct TriggerWatch<'r, R> {
+    inner: &'r R,
+    sent: AtomicBool,
+}
+
+impl<R: Reporter> Reporter for TriggerWatch<'_, R> {
+    fn polled(&self, run: Option<&RefreshLog>, elapsed: std::time::Duration) {
+        self.inner.polled(run, elapsed)
+    }
+    fn other_run(&self, run: &RefreshLog, why: &str) {
+        self.inner.other_run(run, why)
+    }
+    fn triggering(&self) {
+        self.sent.store(true, Ordering::Relaxed);
+        self.inner.triggering()
+    }
+}
+
+impl<R: LockReporter> LockReporter for TriggerWatch<'_, R> {
+    fn waiting(&self, path: &std::path::Path) {
+        self.inner.waiting(path)
+    }
 }
 
 /// Where the trigger locks live: the cache directory (SACCTL_CACHE_DIR),
@@ -189,7 +220,7 @@ fn start_failure(
     error: sac_client::Error,
     profile: &str,
     target: &Target,
-    unknown: &Going,
+    unknown: Option<&Going>,
     warnings_ok: bool,
 ) -> Failure {
     use sac_client::{Error, ErrorClass};
@@ -212,9 +243,13 @@ fn start_failure(
                 failure.status = status;
                 failure.hints.insert(0, format!("all of them ended the same way: exit {}", status.code()));
             }
-            failure.going(unknown)
+            match unknown {
+                Some(unknown) => failure.going(unknown),
+                None => failure,
+            }
         }
-        Error::TriggerUnknown { schedule_id, .. } => {
+        Error::TriggerUnknown { schedule_id, .. } if unknown.is_some() => {
+            let unknown = unknown.expect("checked");
             let hint = format!(
                 "look at `{}` before triggering {schedule_id} again: SAC stops both runs when a second one starts",
                 unknown.resume
@@ -223,7 +258,10 @@ fn start_failure(
             failure.hints = vec![hint];
             failure.going(unknown)
         }
-        _ if error.class() == ErrorClass::Unreachable => Failure::from(error).going(unknown),
+        _ if error.class() == ErrorClass::Unreachable => match unknown {
+            Some(unknown) => Failure::from(error).going(unknown),
+            None => Failure::from(error),
+        },
         _ => schedule_failure(error, target),
     }
 }
@@ -231,7 +269,9 @@ fn start_failure(
 /// An error of a schedule command; a missing data import or run names the
 /// command that lists the model's data imports.
 fn schedule_failure(error: sac_client::Error, target: &Target) -> Failure {
-    let not_found = error.class() == sac_client::ErrorClass::NotFound;
+    // A missing model keeps its own hint (the models list).
+    let not_found = error.class() == sac_client::ErrorClass::NotFound
+        && !matches!(&error, sac_client::Error::NotFound { what, .. } if what == "model");
     let mut failure = Failure::from(error);
     if not_found {
         failure.hints = vec![format!(

@@ -90,7 +90,9 @@ fn the_man_page_renders_with_man_without_warnings() {
     let stderr = text(&output.stderr);
     let rendered = ok(output);
     assert!(stderr.trim().is_empty(), "man warned: {stderr}");
-    for part in ["NAME", "SYNOPSIS", "DESCRIPTION", "SUBCOMMANDS", "sacctl-emulator(1)", "Exit codes"] {
+    for part in
+        ["NAME", "SYNOPSIS", "DESCRIPTION", "SUBCOMMANDS", "sacctl-emulator(1)", "ENVIRONMENT", "FILES", "EXIT STATUS"]
+    {
         assert!(rendered.contains(part), "{part} in {rendered}");
     }
 
@@ -100,6 +102,7 @@ fn the_man_page_renders_with_man_without_warnings() {
     for page in ["sacctl.1", "sacctl-schedule-run.1", "sacctl-emulator-start.1", "sacctl-config-show.1"] {
         assert!(dir.join(page).is_file(), "{page}");
     }
+    assert!(std::fs::read_to_string(dir.join("sacctl.1")).unwrap().contains(".SH \"ENVIRONMENT\""));
 }
 
 #[test]

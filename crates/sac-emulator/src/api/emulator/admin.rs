@@ -81,6 +81,24 @@ pub async fn reset(State(state): State<AppState>) -> Response {
     }
 }
 
+/// `POST /emulator/shutdown`: stops the emulator as SIGTERM does (open
+/// requests finish, the store is released), for hosts without signals.
+#[utoipa::path(
+    post,
+    path = "/emulator/shutdown",
+    tag = tags::ADMIN,
+    security((), ("adminToken" = [])),
+    responses(
+        (status = 202, description = "The emulator stops once open requests have finished", content_type = "application/json"),
+        (status = 403, description = "Origin names another site", content_type = "application/json"),
+        (status = 421, description = "The Host does not name the emulator", content_type = "application/json"),
+    ),
+)]
+pub async fn shutdown(State(state): State<AppState>) -> Response {
+    state.request_shutdown();
+    (axum::http::StatusCode::ACCEPTED, Json(json!({"status": "stopping"}))).into_response()
+}
+
 /// `GET /emulator/tenant`: the tenant in force, secrets masked.
 #[utoipa::path(
     get,

@@ -24,6 +24,7 @@ pub(crate) fn routes(state: &AppState) -> OpenApiRouter<AppState> {
     let guard = |rules: Rules| from_fn_with_state((state.clone(), rules), admin_guard::guard);
     let admin_api = OpenApiRouter::new()
         .routes(routes!(admin::reset))
+        .routes(routes!(admin::shutdown))
         .routes(routes!(admin::set_clock))
         .routes(routes!(admin::advance_clock))
         .routes(routes!(admin::release))

@@ -80,7 +80,14 @@ pub async fn foreground(args: EmulatorArgs) -> Result<ExitStatus, Failure> {
             emulator.state().tenant().letter
         );
     }
+    let app = emulator.state().clone();
     let served = emulator.serve(tenant_listener, api_listener, shutdown).await;
+    if app.shutdown_was_requested() {
+        #[allow(clippy::print_stderr)]
+        {
+            eprintln!("stopped: asked through the admin API (POST /emulator/shutdown)");
+        }
+    }
     if let Some(dir) = &args.data_dir {
         state::remove(dir);
     }

@@ -231,7 +231,11 @@ pub async fn status(printer: Printer, args: LocateArgs) -> Result<ExitStatus, Fa
 
 pub async fn stop(printer: Printer, args: StopArgs) -> Result<ExitStatus, Failure> {
     let (dir, found) = running(&args.locate)?;
-    terminate(found.pid)?;
+    // The admin API first: it works on every host; a signal only on Unix.
+    if let Err(why) = ask_to_stop(&found).await {
+        tracing::info!("the admin API's shutdown did not take ({why:#}); sending a signal");
+        terminate(found.pid, &why)?;
+    }
     let deadline = Instant::now() + args.timeout;
     while state::held(&dir).map_err(usage)? {
         if Instant::now() >= deadline {
@@ -261,8 +265,24 @@ pub async fn stop(printer: Printer, args: StopArgs) -> Result<ExitStatus, Failur
     Ok(ExitStatus::Success)
 }
 
+/// `POST /emulator/shutdown` with the admin token of the environment
+/// (SACCTL_EMULATOR_ADMIN_TOKEN, as the emulator was started with).
+async fn ask_to_stop(found: &ServiceState) -> anyhow::Result<()> {
+    let url = format!("{}/emulator/shutdown", found.tenant_url);
+    let mut request =
+        reqwest::Client::builder().timeout(Duration::from_secs(5)).no_proxy().build()?.post(&url).json(&json!({}));
+    if let Some(token) = crate::settings::var(crate::settings::env::EMULATOR_ADMIN_TOKEN) {
+        request = request.header("x-emulator-admin-token", token);
+    }
+    let answer = request.send().await.with_context(|| format!("no answer from {url}"))?;
+    if !answer.status().is_success() {
+        return Err(anyhow!("{url} answered {}", answer.status()));
+    }
+    Ok(())
+}
+
 #[cfg(unix)]
-fn terminate(pid: u32) -> Result<(), Failure> {
+fn terminate(pid: u32, _: &anyhow::Error) -> Result<(), Failure> {
     use rustix::process::{kill_process, Pid, Signal};
     let target = i32::try_from(pid).ok().and_then(Pid::from_raw);
     let Some(target) = target else {
@@ -280,8 +300,14 @@ fn terminate(pid: u32) -> Result<(), Failure> {
 }
 
 #[cfg(not(unix))]
-fn terminate(pid: u32) -> Result<(), Failure> {
-    Err(Failure::usage(format!("stopping a background emulator needs Unix signals here; end process {pid} yourself")))
+fn terminate(pid: u32, why: &anyhow::Error) -> Result<(), Failure> {
+    let mut failure =
+        Failure::usage(format!("the emulator (pid {pid}) did not take the admin API's shutdown: {why:#}"));
+    failure.hints.push(
+        "set SACCTL_EMULATOR_ADMIN_TOKEN to the token it was started with, or end it with `Stop-Process -Id PID`"
+            .replace("PID", &pid.to_string()),
+    );
+    Err(failure)
 }
 
 /// The data directory asked for and the emulator running there.
