@@ -8,8 +8,8 @@ mod export;
 mod import;
 mod mcp;
 mod monitor;
-mod subscriptions;
 pub mod reference;
+mod subscriptions;
 mod tools;
 
 use std::path::PathBuf;
