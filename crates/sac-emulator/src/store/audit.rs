@@ -11,6 +11,7 @@
 
 use rusqlite::{params, OptionalExtension};
 
+use super::fact_log::{self, new_column, old_column};
 use super::facts::FactTable;
 use super::sql::quote;
 use super::{Reader, StoreResult, Writer};
@@ -42,17 +43,8 @@ fn table_name(model: &str) -> String {
     format!("audit:{model}")
 }
 
-fn trigger_names(model: &str) -> [String; 3] {
-    ["insert", "update", "delete"].map(|what| quote(&format!("audit_{what}:{model}")))
-}
-
-fn old_column(measure: &str) -> String {
-    quote(&format!("old:{measure}"))
-}
-
-fn new_column(measure: &str) -> String {
-    quote(&format!("new:{measure}"))
-}
+/// The kind of the audit log's triggers (`fact_log`).
+const KIND: &str = "audit";
 
 /// The audit tables of every model with a fact table (to drop them all).
 pub(super) fn tables(r: &Reader<'_>) -> StoreResult<Vec<String>> {
@@ -66,50 +58,25 @@ impl Writer<'_> {
     /// the triggers that fill it) or off (drops both: SAC removes the audit
     /// data when auditing is switched off).
     pub fn set_audit(&self, table: &FactTable, on: bool) -> StoreResult<()> {
-        let [insert, update, delete] = trigger_names(&table.model);
-        for name in [&insert, &update, &delete] {
-            self.conn().execute_batch(&format!("DROP TRIGGER IF EXISTS {name}"))?;
-        }
+        fact_log::drop_triggers(self.conn(), KIND, &table.model)?;
         let log = quote(&table_name(&table.model));
         if !on {
             self.conn().execute_batch(&format!("DROP TABLE IF EXISTS {log}"))?;
             return Ok(());
         }
         let mut columns = vec!["seq INTEGER PRIMARY KEY".to_string(), "batch INTEGER NOT NULL".to_string()];
-        columns.extend(table.dimensions.iter().map(|d| format!("{} TEXT NOT NULL", quote(d))));
-        columns.extend(table.measures.iter().map(|m| format!("{} REAL", old_column(m))));
-        columns.extend(table.measures.iter().map(|m| format!("{} REAL", new_column(m))));
+        columns.extend(fact_log::fact_columns(table));
         self.conn().execute_batch(&format!("CREATE TABLE IF NOT EXISTS {log} ({})", columns.join(", ")))?;
 
-        let facts = quote(&format!("facts:{}", table.model));
         let mut targets = vec!["batch".to_string()];
-        targets.extend(table.dimensions.iter().map(|d| quote(d)));
-        targets.extend(table.measures.iter().map(|m| old_column(m)));
-        targets.extend(table.measures.iter().map(|m| new_column(m)));
+        targets.extend(fact_log::fact_targets(table));
         let values = |key_side: &str, old_side: Option<&str>, new_side: Option<&str>| {
             let mut v = vec!["batch".to_string()];
-            v.extend(table.dimensions.iter().map(|d| format!("{key_side}.{}", quote(d))));
-            let side = |s: Option<&str>, m: &String| s.map_or("NULL".to_string(), |s| format!("{s}.{}", quote(m)));
-            v.extend(table.measures.iter().map(|m| side(old_side, m)));
-            v.extend(table.measures.iter().map(|m| side(new_side, m)));
+            v.extend(fact_log::fact_values(table, key_side, old_side, new_side));
             format!("INSERT INTO {log} ({}) SELECT {} FROM audit_context;", targets.join(", "), v.join(", "))
         };
         let in_context = "EXISTS (SELECT 1 FROM audit_context)";
-        self.conn().execute_batch(&format!(
-            "CREATE TRIGGER {insert} AFTER INSERT ON {facts} WHEN {in_context} BEGIN {} END;
-             CREATE TRIGGER {delete} AFTER DELETE ON {facts} WHEN {in_context} BEGIN {} END;",
-            values("NEW", None, Some("NEW")),
-            values("OLD", Some("OLD"), None),
-        ))?;
-        if !table.measures.is_empty() {
-            let changed: Vec<String> =
-                table.measures.iter().map(|m| format!("OLD.{c} IS NOT NEW.{c}", c = quote(m))).collect();
-            self.conn().execute_batch(&format!(
-                "CREATE TRIGGER {update} AFTER UPDATE ON {facts} WHEN {in_context} AND ({}) BEGIN {} END;",
-                changed.join(" OR "),
-                values("NEW", Some("OLD"), Some("NEW")),
-            ))?;
-        }
+        fact_log::create_triggers(self.conn(), KIND, table, Some(in_context), values)?;
         Ok(())
     }
 

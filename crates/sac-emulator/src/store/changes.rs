@@ -18,6 +18,7 @@
 
 use rusqlite::{params, OptionalExtension, Row};
 
+use super::fact_log::{self, new_column, old_column};
 use super::facts::FactTable;
 use super::sql::quote;
 use super::{Reader, StoreResult, Writer};
@@ -73,17 +74,8 @@ fn log_name(model: &str) -> String {
     format!("changes:{model}")
 }
 
-fn trigger_names(model: &str) -> [String; 3] {
-    ["insert", "update", "delete"].map(|what| quote(&format!("changes_{what}:{model}")))
-}
-
-fn old_column(measure: &str) -> String {
-    quote(&format!("old:{measure}"))
-}
-
-fn new_column(measure: &str) -> String {
-    quote(&format!("new:{measure}"))
-}
+/// The kind of the change log's triggers (`fact_log`).
+const KIND: &str = "changes";
 
 /// The change logs of every model with a fact table (to drop them all).
 pub(super) fn tables(r: &Reader<'_>) -> StoreResult<Vec<String>> {
@@ -271,48 +263,23 @@ impl Writer<'_> {
             "old_exists INTEGER NOT NULL".to_string(),
             "new_exists INTEGER NOT NULL".to_string(),
         ];
-        columns.extend(table.dimensions.iter().map(|d| format!("{} TEXT NOT NULL", quote(d))));
-        columns.extend(table.measures.iter().map(|m| format!("{} REAL", old_column(m))));
-        columns.extend(table.measures.iter().map(|m| format!("{} REAL", new_column(m))));
+        columns.extend(fact_log::fact_columns(table));
         self.conn().execute_batch(&format!("CREATE TABLE {log} ({})", columns.join(", ")))?;
 
-        let facts = quote(&format!("facts:{}", table.model));
         let mut targets = vec!["old_exists".to_string(), "new_exists".to_string()];
-        targets.extend(table.dimensions.iter().map(|d| quote(d)));
-        targets.extend(table.measures.iter().map(|m| old_column(m)));
-        targets.extend(table.measures.iter().map(|m| new_column(m)));
+        targets.extend(fact_log::fact_targets(table));
         let insert = |key_side: &str, old_side: Option<&str>, new_side: Option<&str>| {
             let mut v = vec![i32::from(old_side.is_some()).to_string(), i32::from(new_side.is_some()).to_string()];
-            v.extend(table.dimensions.iter().map(|d| format!("{key_side}.{}", quote(d))));
-            let side = |s: Option<&str>, m: &String| s.map_or("NULL".to_string(), |s| format!("{s}.{}", quote(m)));
-            v.extend(table.measures.iter().map(|m| side(old_side, m)));
-            v.extend(table.measures.iter().map(|m| side(new_side, m)));
+            v.extend(fact_log::fact_values(table, key_side, old_side, new_side));
             format!("INSERT INTO {log} ({}) VALUES ({});", targets.join(", "), v.join(", "))
         };
-        let [on_insert, on_update, on_delete] = trigger_names(&table.model);
-        self.conn().execute_batch(&format!(
-            "CREATE TRIGGER {on_insert} AFTER INSERT ON {facts} BEGIN {} END;
-             CREATE TRIGGER {on_delete} AFTER DELETE ON {facts} BEGIN {} END;",
-            insert("NEW", None, Some("NEW")),
-            insert("OLD", Some("OLD"), None),
-        ))?;
-        if !table.measures.is_empty() {
-            let changed: Vec<String> =
-                table.measures.iter().map(|m| format!("OLD.{c} IS NOT NEW.{c}", c = quote(m))).collect();
-            self.conn().execute_batch(&format!(
-                "CREATE TRIGGER {on_update} AFTER UPDATE ON {facts} WHEN {} BEGIN {} END;",
-                changed.join(" OR "),
-                insert("NEW", Some("OLD"), Some("NEW")),
-            ))?;
-        }
+        fact_log::create_triggers(self.conn(), KIND, table, None, insert)?;
         Ok(())
     }
 
     /// Stops logging a model's changes and drops its log.
     fn untrack_changes(&self, model: &str) -> StoreResult<()> {
-        for name in trigger_names(model) {
-            self.conn().execute_batch(&format!("DROP TRIGGER IF EXISTS {name}"))?;
-        }
+        fact_log::drop_triggers(self.conn(), KIND, model)?;
         self.conn().execute_batch(&format!("DROP TABLE IF EXISTS {}", quote(&log_name(model))))?;
         Ok(())
     }
@@ -435,7 +402,7 @@ impl Writer<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::facts::WriteMode;
+    use crate::store::facts::{write_rows, WriteMode};
     use crate::store::Store;
 
     fn table() -> FactTable {
@@ -470,15 +437,7 @@ mod tests {
     }
 
     fn upsert(store: &Store, mode: WriteMode, rows: &[(&str, &str, Option<f64>)]) {
-        store
-            .write(|w| {
-                let mut writer = w.fact_writer(&table(), mode)?;
-                for (v, d, a) in rows {
-                    writer.write(&[v, d], &[*a])?;
-                }
-                Ok(())
-            })
-            .unwrap();
+        store.write(|w| write_rows(w, &table(), mode, rows)).unwrap();
     }
 
     #[test]

@@ -359,6 +359,22 @@ impl FactWriter<'_> {
     }
 }
 
+/// Writes rows `(version, date, amount)` to a table of two dimensions and
+/// one measure (the store's tests share it).
+#[cfg(test)]
+pub(super) fn write_rows(
+    w: &Writer<'_>,
+    table: &FactTable,
+    mode: WriteMode,
+    rows: &[(&str, &str, Option<f64>)],
+) -> StoreResult<()> {
+    let mut writer = w.fact_writer(table, mode)?;
+    for (v, d, a) in rows {
+        writer.write(&[v, d], &[*a])?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -376,11 +392,7 @@ mod tests {
         store
             .write(|w| {
                 w.create_fact_table(&table())?;
-                let mut writer = w.fact_writer(&table(), mode)?;
-                for (v, d, a) in rows {
-                    writer.write(&[v, d], &[*a])?;
-                }
-                Ok(())
+                write_rows(w, &table(), mode, rows)
             })
             .unwrap();
     }

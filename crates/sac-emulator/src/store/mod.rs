@@ -36,6 +36,7 @@ pub mod changes;
 pub mod conversions;
 pub mod data_actions;
 pub mod executions;
+mod fact_log;
 pub mod facts;
 pub mod filter;
 #[cfg(test)]

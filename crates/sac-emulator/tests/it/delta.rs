@@ -41,13 +41,36 @@ async fn pages(emu: &Emu, token: &str, url: &str) -> (Vec<Value>, Value) {
     }
 }
 
+/// An import job of SALES_PLAN by `method` (`Update`, `Append`) with `rows`, run to its end.
+async fn import(emu: &Emu, token: &str, method: &str, rows: Vec<Value>) {
+    run_job(emu, token, json!({"JobSettings": {"importMethod": method}}), rows).await;
+}
+
+/// A CleanAndReplace of SALES_PLAN scoped to Version and Part: the facts
+/// of the parts of `rows` not in `rows` are deleted.
+async fn replace_parts(emu: &Emu, token: &str, rows: Vec<Value>) {
+    let settings = json!({"JobSettings": {"importMethod": "CleanAndReplace", "dimensionScope": ["Version", "Part"]}});
+    run_job(emu, token, settings, rows).await;
+}
+
 /// An import job of SALES_PLAN with `settings` and `rows`, run to its end.
-async fn import(emu: &Emu, token: &str, settings: Value, rows: Vec<Value>) {
+async fn run_job(emu: &Emu, token: &str, settings: Value, rows: Vec<Value>) {
     let job = new_job(emu, token, settings).await;
     let (status, body) = call(emu, token, Method::POST, &format!("/jobs/{job}"), Some(json!({"Data": rows}))).await;
     assert_eq!(status, 201, "{body}");
     let (_, ran) = call(emu, token, Method::POST, &format!("/jobs/{job}/run"), None).await;
     assert_eq!(ran["jobStatus"], "COMPLETED", "{ran}");
+}
+
+/// The first page of SALES_PLAN's facts read with change tracking.
+async fn track_changes(emu: &Emu, token: &str) -> reqwest::Response {
+    emu.http
+        .get(emu.api(&format!("{DE}/providers/sac/SALES_PLAN/FactData")))
+        .bearer_auth(token)
+        .header("prefer", "odata.track-changes")
+        .send()
+        .await
+        .unwrap()
 }
 
 fn key(row: &Value) -> String {
@@ -66,14 +89,7 @@ async fn a_chain_answers_each_change_once_and_a_reread_the_same() {
     let emu = start_with(Config { clock: ClockMode::Immediate, export_page_size: 40, ..Config::default() }).await;
     let token = emu.client_credentials_token().await;
     // The initial load: plain rows in pages, the last with @odata.deltaLink (page f7feb7c0).
-    let first = emu
-        .http
-        .get(emu.api(&format!("{DE}/providers/sac/SALES_PLAN/FactData")))
-        .bearer_auth(&token)
-        .header("prefer", "odata.track-changes")
-        .send()
-        .await
-        .unwrap();
+    let first = track_changes(&emu, &token).await;
     assert_eq!(first.status(), 200);
     assert_eq!(first.headers()["preference-applied"], "odata.track-changes");
     let first: Value = first.json().await.unwrap();
@@ -95,24 +111,12 @@ async fn a_chain_answers_each_change_once_and_a_reread_the_same() {
     import(
         &emu,
         &token,
-        json!({"JobSettings": {"importMethod": "Update"}}),
+        "Update",
         vec![fact("public.Actual", "202601", "P0001", "DE", "999"), fact("public.Plan", "202612", "P0001", "DE", "5")],
     )
     .await;
-    import(
-        &emu,
-        &token,
-        json!({"JobSettings": {"importMethod": "Append"}}),
-        vec![fact("public.Plan", "202612", "P0001", "DE", "1")],
-    )
-    .await;
-    import(
-        &emu,
-        &token,
-        json!({"JobSettings": {"importMethod": "CleanAndReplace", "dimensionScope": ["Version", "Part"]}}),
-        vec![fact("public.Actual", "202612", "P0002", "IN", "7")],
-    )
-    .await;
+    import(&emu, &token, "Append", vec![fact("public.Plan", "202612", "P0001", "DE", "1")]).await;
+    replace_parts(&emu, &token, vec![fact("public.Actual", "202612", "P0002", "IN", "7")]).await;
 
     // The delta (page b01ea81b): $entity rows and $deletedEntity rows, then @odata.deltalink.
     let (items, last) = pages(&emu, &token, &delta_link).await;
@@ -189,7 +193,7 @@ async fn post_external_id_difference_listing_and_deletion() {
     import(
         &emu,
         &token,
-        json!({"JobSettings": {"importMethod": "Append"}}),
+        "Append",
         vec![fact("public.Actual", "202601", "P0001", "DE", "2.5"), fact("public.Plan", "202601", "P0001", "DE", "9")],
     )
     .await;
@@ -330,14 +334,7 @@ async fn writes_while_the_full_load_is_read_come_in_the_next_delta_only() {
             .into_iter()
             .map(|r| (key(&r), r))
             .collect();
-    let first = emu
-        .http
-        .get(emu.api(&format!("{DE}/providers/sac/SALES_PLAN/FactData")))
-        .bearer_auth(&token)
-        .header("prefer", "odata.track-changes")
-        .send()
-        .await
-        .unwrap();
+    let first = track_changes(&emu, &token).await;
     let first: Value = first.json().await.unwrap();
     let mut load: Vec<Value> = first["value"].as_array().unwrap().clone();
     // Between the first page and the rest: a change and a new fact on later pages, and a
@@ -345,17 +342,11 @@ async fn writes_while_the_full_load_is_read_come_in_the_next_delta_only() {
     import(
         &emu,
         &token,
-        json!({"JobSettings": {"importMethod": "Update"}}),
+        "Update",
         vec![fact("public.Actual", "202606", "P0010", "PL", "1"), fact("public.Actual", "202612", "P0009", "GB", "2")],
     )
     .await;
-    import(
-        &emu,
-        &token,
-        json!({"JobSettings": {"importMethod": "CleanAndReplace", "dimensionScope": ["Version", "Part"]}}),
-        vec![fact("public.Actual", "202612", "P0008", "CA", "3")],
-    )
-    .await;
+    replace_parts(&emu, &token, vec![fact("public.Actual", "202612", "P0008", "CA", "3")]).await;
     let (rest, last) = pages(&emu, &token, first["@odata.nextLink"].as_str().unwrap()).await;
     load.extend(rest);
     let load: BTreeMap<String, Value> = load.into_iter().map(|r| (key(&r), r)).collect();

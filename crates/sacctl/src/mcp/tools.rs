@@ -23,6 +23,7 @@ use super::safety::Safety;
 use crate::cli::OutputFormat;
 use crate::exit::ExitStatus;
 use crate::failure::Failure;
+use crate::ops::outcome::Outcome;
 use crate::ops::wait::{RunWaiting, Waiting};
 use crate::ops::{calendar, doctor, export, import, monitor, multiaction, schedule};
 use crate::output::Printer;
@@ -64,6 +65,25 @@ fn with_handle(mut result: CallToolResult, tool: &str, arguments: Value) -> Call
         result.content = vec![ContentBlock::text(format!("{text}\nto go on waiting, call {tool} with {arguments}"))];
     }
     result
+}
+
+/// The tool call that goes on waiting for what a run tool started.
+struct Resume {
+    tool: &'static str,
+    arguments: Value,
+}
+
+impl Resume {
+    /// Tells the client what started, and which call goes on waiting if this wait is cut short.
+    fn announce(&self, notifier: &Notifier, started: &str) {
+        let (tool, arguments) = (self.tool, &self.arguments);
+        notifier.say(&format!("started {started}; if this wait is cut short, {tool} with {arguments} goes on"));
+    }
+
+    /// A wait's outcome as the reply, naming this call when the wait ended first.
+    fn reply(self, outcome: Outcome) -> CallToolResult {
+        with_handle(reply::outcome(outcome), self.tool, self.arguments)
+    }
 }
 
 /// Rows of a CSV text as objects by column name, at most `max`; and how many there are.
@@ -213,16 +233,12 @@ impl SacServer {
             let waiting = waiting(p.wait_seconds);
             let started = schedule::start(&di, &self.settings, &target, IfRunning::Fail, &waiting, &notifier).await?;
             let execution_id = started.execution_id().to_string();
-            let arguments = json!({"model": p.model, "schedule_id": p.schedule_id, "execution_id": execution_id});
-            notifier.say(&format!(
-                "started run {execution_id}; if this wait is cut short, wait_schedule_run with {arguments} goes on"
-            ));
+            let resume = schedule_resume(&target, &execution_id);
+            resume.announce(&notifier, &format!("run {execution_id}"));
             if p.wait_seconds == Some(0) {
                 return Ok(reply::outcome(started.outcome()));
             }
-            let outcome =
-                schedule::wait(&di, &self.settings.profile, &target, &execution_id, &waiting, &notifier).await?;
-            Ok(with_handle(reply::outcome(outcome), "wait_schedule_run", arguments))
+            self.schedule_wait(&target, &execution_id, &waiting, &notifier, resume).await
         }
         .await)
     }
@@ -238,13 +254,9 @@ impl SacServer {
         of(async {
             self.check_schedule(&p.model, &p.schedule_id)?;
             let notifier = Notifier::new(peer, meta.get_progress_token());
-            let di = self.client.data_integration();
-            let target = Target { model: p.model.clone(), schedule_id: p.schedule_id.clone(), mapping_id: None };
-            let waiting = waiting(p.wait_seconds);
-            let outcome =
-                schedule::wait(&di, &self.settings.profile, &target, &p.execution_id, &waiting, &notifier).await?;
-            let arguments = json!({"model": p.model, "schedule_id": p.schedule_id, "execution_id": p.execution_id});
-            Ok(with_handle(reply::outcome(outcome), "wait_schedule_run", arguments))
+            let target = Target { model: p.model, schedule_id: p.schedule_id, mapping_id: None };
+            let resume = schedule_resume(&target, &p.execution_id);
+            self.schedule_wait(&target, &p.execution_id, &waiting(p.wait_seconds), &notifier, resume).await
         }
         .await)
     }
@@ -269,27 +281,12 @@ impl SacServer {
                 p.params.iter().map(|(k, v)| Param::parse(&format!("{k}={v}"))).collect::<Result<Vec<_>, _>>()?;
             let notifier = Notifier::new(peer, meta.get_progress_token());
             let started = multiaction::start(&self.client, &self.settings.profile, &p.id, &params).await?;
-            let arguments = json!({"id": p.id, "execution_id": started.execution_id});
-            notifier.say(&format!(
-                "started execution {}; if this wait is cut short, wait_multi_action with {arguments} goes on",
-                started.execution_id
-            ));
+            let resume = multi_action_resume(&p.id, &started.execution_id);
+            resume.announce(&notifier, &format!("execution {}", started.execution_id));
             if p.wait_seconds == Some(0) {
                 return Ok(reply::outcome(started.outcome()));
             }
-            let waiting = waiting(p.wait_seconds);
-            let accept = multiaction::Accept::default();
-            let outcome = multiaction::wait(
-                &self.client,
-                &self.settings.profile,
-                &p.id,
-                &started.execution_id,
-                &waiting,
-                accept,
-                &notifier,
-            )
-            .await?;
-            Ok(with_handle(reply::outcome(outcome), "wait_multi_action", arguments))
+            self.multi_action_wait(&p.id, &started.execution_id, p.wait_seconds, &notifier, resume).await
         }
         .await)
     }
@@ -305,20 +302,8 @@ impl SacServer {
         of(async {
             self.safety.check("multi action", &p.id)?;
             let notifier = Notifier::new(peer, meta.get_progress_token());
-            let waiting = waiting(p.wait_seconds);
-            let accept = multiaction::Accept::default();
-            let outcome = multiaction::wait(
-                &self.client,
-                &self.settings.profile,
-                &p.id,
-                &p.execution_id,
-                &waiting,
-                accept,
-                &notifier,
-            )
-            .await?;
-            let arguments = json!({"id": p.id, "execution_id": p.execution_id});
-            Ok(with_handle(reply::outcome(outcome), "wait_multi_action", arguments))
+            let resume = multi_action_resume(&p.id, &p.execution_id);
+            self.multi_action_wait(&p.id, &p.execution_id, p.wait_seconds, &notifier, resume).await
         }
         .await)
     }
@@ -352,18 +337,12 @@ impl SacServer {
             let notifier = Notifier::new(peer, meta.get_progress_token());
             let start = calendar::Start { copy: p.copy, notify: false };
             let started = calendar::start(&self.client, &self.settings.profile, &p.event_id, start).await?;
-            let arguments = json!({"event_id": started.event_id});
-            notifier.say(&format!(
-                "started calendar event {}; if this wait is cut short, wait_calendar_event with {arguments} goes on",
-                started.event_id
-            ));
+            let resume = calendar_resume(&started.event_id);
+            resume.announce(&notifier, &format!("calendar event {}", started.event_id));
             if p.wait_seconds == Some(0) {
                 return Ok(reply::outcome(started.outcome()));
             }
-            let waiting = waiting(p.wait_seconds).waiting;
-            let outcome =
-                calendar::wait(&self.client, &self.settings.profile, &started.event_id, &waiting, &notifier).await?;
-            Ok(with_handle(reply::outcome(outcome), "wait_calendar_event", arguments))
+            self.calendar_wait(&started.event_id, p.wait_seconds, &notifier, resume).await
         }
         .await)
     }
@@ -379,10 +358,8 @@ impl SacServer {
         of(async {
             self.safety.check("calendar event", &p.event_id)?;
             let notifier = Notifier::new(peer, meta.get_progress_token());
-            let waiting = waiting(p.wait_seconds).waiting;
-            let outcome =
-                calendar::wait(&self.client, &self.settings.profile, &p.event_id, &waiting, &notifier).await?;
-            Ok(with_handle(reply::outcome(outcome), "wait_calendar_event", json!({"event_id": p.event_id})))
+            let resume = calendar_resume(&p.event_id);
+            self.calendar_wait(&p.event_id, p.wait_seconds, &notifier, resume).await
         }
         .await)
     }
@@ -474,6 +451,65 @@ impl SacServer {
             Ok(done(json!({"model": p.model, "rows": rows, "out": p.out}), text))
         }
         .await)
+    }
+}
+
+/// `wait_schedule_run` for run `execution_id` of `target`.
+fn schedule_resume(target: &Target, execution_id: &str) -> Resume {
+    let arguments = json!({"model": target.model, "schedule_id": target.schedule_id, "execution_id": execution_id});
+    Resume { tool: "wait_schedule_run", arguments }
+}
+
+/// `wait_multi_action` for execution `execution_id` of multi action `id`.
+fn multi_action_resume(id: &str, execution_id: &str) -> Resume {
+    Resume { tool: "wait_multi_action", arguments: json!({"id": id, "execution_id": execution_id}) }
+}
+
+/// `wait_calendar_event` for `event_id`.
+fn calendar_resume(event_id: &str) -> Resume {
+    Resume { tool: "wait_calendar_event", arguments: json!({"event_id": event_id}) }
+}
+
+/// The waits that a run tool and its wait tool share.
+impl SacServer {
+    async fn schedule_wait(
+        &self,
+        target: &Target,
+        execution_id: &str,
+        waiting: &RunWaiting,
+        notifier: &Notifier,
+        resume: Resume,
+    ) -> Result<CallToolResult, Failure> {
+        let di = self.client.data_integration();
+        let outcome = schedule::wait(&di, &self.settings.profile, target, execution_id, waiting, notifier).await?;
+        Ok(resume.reply(outcome))
+    }
+
+    async fn multi_action_wait(
+        &self,
+        id: &str,
+        execution_id: &str,
+        wait_seconds: Option<u64>,
+        notifier: &Notifier,
+        resume: Resume,
+    ) -> Result<CallToolResult, Failure> {
+        let (profile, accept) = (&self.settings.profile, multiaction::Accept::default());
+        let outcome =
+            multiaction::wait(&self.client, profile, id, execution_id, &waiting(wait_seconds), accept, notifier)
+                .await?;
+        Ok(resume.reply(outcome))
+    }
+
+    async fn calendar_wait(
+        &self,
+        event_id: &str,
+        wait_seconds: Option<u64>,
+        notifier: &Notifier,
+        resume: Resume,
+    ) -> Result<CallToolResult, Failure> {
+        let waiting = waiting(wait_seconds).waiting;
+        let outcome = calendar::wait(&self.client, &self.settings.profile, event_id, &waiting, notifier).await?;
+        Ok(resume.reply(outcome))
     }
 }
 

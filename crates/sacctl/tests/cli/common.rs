@@ -73,6 +73,14 @@ pub async fn setup(clock: ClockMode) -> Env {
     setup_with(Config { clock, ..Config::default() }).await
 }
 
+/// An emulator (immediate clock, Data Export pages of 7 rows) and a
+/// profile of the technical client `sacctl-api` (Data Export access).
+pub async fn technical_exporter() -> Env {
+    let mut env = setup_with(Config { clock: ClockMode::Immediate, export_page_size: 7, ..Config::default() }).await;
+    env.sign_in_as(Who::Technical);
+    env
+}
+
 pub async fn setup_with(config: Config) -> Env {
     let emu = sac_testkit::start_with(config).await;
     let home = tempfile::tempdir().unwrap();

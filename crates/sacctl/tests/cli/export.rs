@@ -3,25 +3,12 @@
 //! SAC's refusals explained.
 
 use crate::common::*;
-use sac_emulator::ClockMode;
 
 const MODEL_ORDER: &str = "Version,Date,Part,Country,Amount,Quantity";
 
-/// An emulator and a profile of the technical client `sacctl-api` (Data Export access).
-async fn technical() -> Env {
-    let mut env = setup_with(sac_emulator::Config {
-        clock: ClockMode::Immediate,
-        export_page_size: 7,
-        ..sac_emulator::Config::default()
-    })
-    .await;
-    env.sign_in_as(Who::Technical);
-    env
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn columns_in_the_model_order_with_filter_and_orderby_passed_through() {
-    let env = technical().await;
+    let env = technical_exporter().await;
     let all = env.run_ok(&["export", "--model", "SALES_PLAN"]).await;
     let out = stdout(&all);
     let lines: Vec<&str> = out.lines().collect();
@@ -63,7 +50,7 @@ async fn columns_in_the_model_order_with_filter_and_orderby_passed_through() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn refusals_are_explained() {
-    let env = technical().await;
+    let env = technical_exporter().await;
     let partial = env.run(&["export", "--model", "SALES_PLAN", "--select", "Part,Amount"]).await;
     assert_eq!(code(&partial), 2, "{}", describe(&partial));
     let err = stderr(&partial);

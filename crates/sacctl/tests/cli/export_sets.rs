@@ -3,22 +3,10 @@
 //! `--delimiter` and `--format jsonl`, with their refusals.
 
 use crate::common::*;
-use sac_emulator::ClockMode;
-
-async fn technical() -> Env {
-    let mut env = setup_with(sac_emulator::Config {
-        clock: ClockMode::Immediate,
-        export_page_size: 7,
-        ..sac_emulator::Config::default()
-    })
-    .await;
-    env.sign_in_as(Who::Technical);
-    env
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_public_dimension_by_bare_or_full_id_over_several_pages() {
-    let env = technical().await;
+    let env = technical_exporter().await;
     let bare = env.run_ok(&["export", "--dimension", "ZEPPART_001"]).await;
     let out = stdout(&bare);
     let lines: Vec<&str> = out.lines().collect();
@@ -32,7 +20,7 @@ async fn a_public_dimension_by_bare_or_full_id_over_several_pages() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_currency_table_with_a_delimiter_and_as_json_lines() {
-    let env = technical().await;
+    let env = technical_exporter().await;
     let csv = env
         .run_ok(&[
             "export",
@@ -72,7 +60,7 @@ async fn a_currency_table_with_a_delimiter_and_as_json_lines() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn unit_tables_and_the_standard_view() {
-    let env = technical().await;
+    let env = technical_exporter().await;
     let t006 = env
         .run_ok(&["export", "--unit-table", "T006", "--select", "MSEHI,DIMID,ZAEHL", "--filter", "DIMID eq 'TIME'"])
         .await;
@@ -95,7 +83,7 @@ async fn unit_tables_and_the_standard_view() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_targets_and_options_are_refused_with_a_reason() {
-    let env = technical().await;
+    let env = technical_exporter().await;
     let unknown = env.run(&["export", "--dimension", "NOPE"]).await;
     assert_ne!(code(&unknown), 0);
     let err = stderr(&unknown);

@@ -62,3 +62,24 @@ pub enum ServiceDocument {
     #[response(status = 404, content_type = "application/json")]
     NotFound,
 }
+
+/// What a one-click import (`/import/{id}`, with or without its import type) answers.
+#[allow(dead_code)]
+#[derive(utoipa::IntoResponses)]
+pub enum OneClickImport {
+    /// The job ran: its id, status and counts
+    #[response(status = 201, content_type = "application/json")]
+    Ran,
+    /// A request SAC refuses, with its numbered error
+    #[response(status = 400, content_type = "application/json")]
+    Refused,
+    /// No valid bearer token (API domain)
+    #[response(status = 401, content_type = "application/json")]
+    Unauthorized,
+    /// The caller may not use it, or a browser-domain write without CSRF token
+    #[response(status = 403, content_type = "application/json")]
+    Forbidden,
+    /// Not found
+    #[response(status = 404, content_type = "application/json")]
+    NotFound,
+}

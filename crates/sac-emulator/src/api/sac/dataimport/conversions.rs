@@ -32,6 +32,13 @@ fn table(state: &AppState, id: &str, kind: Kind) -> Result<ConversionTable, ApiE
     }
 }
 
+/// The table `id` of `kind`, once the caller may import (the reads of
+/// one table share this).
+fn readable(state: &AppState, caller: &Caller, id: &str, kind: Kind) -> Result<ConversionTable, ApiError> {
+    importer(state, caller, false)?;
+    table(state, id, kind)
+}
+
 /// A table's columns as the metadata pages show them (a9c475c7, 3108077b).
 fn metadata(table: &ConversionTable, unit: bool) -> Value {
     let columns: Vec<Value> = table
@@ -76,6 +83,24 @@ fn create(
     Ok((StatusCode::CREATED, Json(json!({"JobID": job.job_id, "JobURL": url}))).into_response())
 }
 
+/// Job creation with the import type in the path (`{id}/{import_type}`).
+fn create_typed(
+    state: &AppState,
+    caller: &Caller,
+    params: &HashMap<String, String>,
+    body: &Bytes,
+    kind: Kind,
+) -> Result<Response, ApiError> {
+    let id = params.get("id").cloned().unwrap_or_default();
+    create(state, caller, &id, params.get("import_type").map(String::as_str), body, kind)
+}
+
+/// The answer of `GET .../{id}/metadata` for a table of `kind`.
+fn metadata_reply(state: &AppState, caller: &Caller, id: &str, kind: Kind) -> Result<Response, ApiError> {
+    let table = readable(state, caller, id, kind)?;
+    caller.attach_csrf(Json(metadata(&table, matches!(kind, Kind::Unit))).into_response())
+}
+
 /// `GET /currencyConversions` (SAP help 65d18cdd).
 #[utoipa::path(get, path = "/api/v1/dataimport/currencyConversions", tag = tags::DATA_IMPORT,
     security(("bearer" = []), ("session" = [], "csrf" = [])),
@@ -107,8 +132,7 @@ pub async fn currency_table(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    importer(&state, &caller, false)?;
-    let table = table(&state, &id, Kind::Currency)?;
+    let table = readable(&state, &caller, &id, Kind::Currency)?;
     let base = format!("{}/currencyConversions/{}", base_url(&state, caller.domain), conversion_jobs::table_id(&table));
     let kind = conversion_jobs::CURRENCY_IMPORT_TYPE;
     caller.attach_csrf(
@@ -146,8 +170,7 @@ pub async fn create_typed_currency_job(
     Path(params): Path<HashMap<String, String>>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let id = params.get("id").cloned().unwrap_or_default();
-    create(&state, &caller, &id, params.get("import_type").map(String::as_str), &body, Kind::Currency)
+    create_typed(&state, &caller, &params, &body, Kind::Currency)
 }
 
 /// `GET /currencyConversions/{id}/metadata` (SAP help a9c475c7).
@@ -161,9 +184,7 @@ pub async fn currency_metadata(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    importer(&state, &caller, false)?;
-    let table = table(&state, &id, Kind::Currency)?;
-    caller.attach_csrf(Json(metadata(&table, false)).into_response())
+    metadata_reply(&state, &caller, &id, Kind::Currency)
 }
 
 /// `GET /unitConversions` (SAP help 193e547f).
@@ -195,8 +216,7 @@ pub async fn unit_table(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    importer(&state, &caller, false)?;
-    let table = table(&state, &id, Kind::Unit)?;
+    let table = readable(&state, &caller, &id, Kind::Unit)?;
     let base = format!("{}/unitConversions/{}", base_url(&state, caller.domain), conversion_jobs::table_id(&table));
     let kind = conversion_jobs::import_type(&table);
     let settings = super::settings::available(&Target::Conversion(table.clone()), kind);
@@ -235,8 +255,7 @@ pub async fn create_typed_unit_job(
     Path(params): Path<HashMap<String, String>>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let id = params.get("id").cloned().unwrap_or_default();
-    create(&state, &caller, &id, params.get("import_type").map(String::as_str), &body, Kind::Unit)
+    create_typed(&state, &caller, &params, &body, Kind::Unit)
 }
 
 /// `GET /unitConversions/{id}/metadata` (SAP help 3108077b).
@@ -250,7 +269,5 @@ pub async fn unit_metadata(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    importer(&state, &caller, false)?;
-    let table = table(&state, &id, Kind::Unit)?;
-    caller.attach_csrf(Json(metadata(&table, true)).into_response())
+    metadata_reply(&state, &caller, &id, Kind::Unit)
 }

@@ -17,7 +17,7 @@ use super::jobs::run_refusal;
 use super::upload::{content_kind, delimiter, read_body, stage};
 use crate::api::caller::Caller;
 use crate::api::error::ApiError;
-use crate::api::openapi::responses::DataImportRefusals;
+use crate::api::openapi::responses::OneClickImport;
 use crate::api::openapi::tags;
 use crate::api::state::{blocking, AppState};
 use crate::engine::import_jobs::{find_target, RunOutcome};
@@ -34,12 +34,7 @@ use crate::engine::import_jobs::{find_target, RunOutcome};
         ("delimiter" = Option<String>, Query, description = "The CSV delimiter (default `,`)"),
     ),
     request_body(description = "Rows as CSV, or JSON with `Data` and optionally `Mapping`, `DefaultValues`, `JobSettings`", content((String = "text/csv"), (serde_json::Value = "application/json"))),
-    responses(
-        (status = 201, description = "The job ran: its id, status and counts", content_type = "application/json"),
-        (status = 400, description = "A request SAC refuses, with its numbered error", content_type = "application/json"),
-        DataImportRefusals,
-        (status = 404, description = "Not found", content_type = "application/json"),
-    ),
+    responses(OneClickImport),
 )]
 pub async fn import(
     State(state): State<AppState>,
@@ -63,12 +58,7 @@ pub async fn import(
         ("delimiter" = Option<String>, Query, description = "The CSV delimiter (default `,`)"),
     ),
     request_body(description = "Rows as CSV, or JSON with `Data` and optionally `Mapping`, `DefaultValues`, `JobSettings`", content((String = "text/csv"), (serde_json::Value = "application/json"))),
-    responses(
-        (status = 201, description = "The job ran: its id, status and counts", content_type = "application/json"),
-        (status = 400, description = "A request SAC refuses, with its numbered error", content_type = "application/json"),
-        DataImportRefusals,
-        (status = 404, description = "Not found", content_type = "application/json"),
-    ),
+    responses(OneClickImport),
 )]
 pub async fn import_typed(
     State(state): State<AppState>,
