@@ -13,7 +13,7 @@
 #  5. last, the operations that end sessions or replace the tenant (reset, tenant loading, and
 #     advancing the emulator time, which expires the pass's token and session).
 # Not fuzzed: POST /emulator/faults, whose job is to make the emulator answer 5xx, drop
-# connections, delay answers or abort on purpose.
+# connections, delay answers or abort on purpose, and POST /emulator/shutdown, which stops it.
 #
 # Bounds (environment): FUZZ_MAX_EXAMPLES test cases per operation and phase (default 25),
 # FUZZ_MAX_TIME seconds per schemathesis run (default 120), FUZZ_MAX_RESPONSE_TIME (default 5),
@@ -79,7 +79,8 @@ fuzz() {
 status=0
 # Operations that end the session or replace the tenant come last, in their own pass.
 last='^/emulator/(reset|tenant|clock/advance)$'
-fuzz browser-domain "$tenant" --exclude-operation-id add_fault --exclude-path-regex "$last" || status=1
+fuzz browser-domain "$tenant" --exclude-operation-id add_fault --exclude-operation-id shutdown \
+    --exclude-path-regex "$last" || status=1
 # The API domain serves the paths that carry no `servers` of their own.
 shared="$(python3 -c 'import json,sys,re
 doc = json.load(open(sys.argv[1]))
