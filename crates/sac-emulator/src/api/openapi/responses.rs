@@ -12,6 +12,21 @@ pub enum DataImportRefusals {
     Forbidden,
 }
 
+/// What a console page answers a browser that may not see it.
+#[allow(dead_code)]
+#[derive(utoipa::IntoResponses)]
+pub enum ConsolePageRefusals {
+    /// No browser session: to /login?url=<this page>
+    #[response(status = 303)]
+    SignIn,
+    /// The signed-in user is not a user of the tenant
+    #[response(status = 403, content_type = "text/html")]
+    NotATenantUser,
+    /// The Host does not name the emulator
+    #[response(status = 421, content_type = "application/json")]
+    WrongHost,
+}
+
 /// The refusals every Data Export operation may answer with.
 #[allow(dead_code)]
 #[derive(utoipa::IntoResponses)]

@@ -13,6 +13,7 @@ use super::layout::{self, badge, page, post_form, Frame, Nav};
 use super::SignedIn;
 use crate::admin::{self, AdminError};
 use crate::api::emulator::faults::FaultSpec;
+use crate::api::openapi::responses::ConsolePageRefusals;
 use crate::api::openapi::tags;
 use crate::api::state::AppState;
 use crate::clock::ClockMode;
@@ -74,9 +75,7 @@ fn clock_text(mode: ClockMode) -> String {
     security(("session" = [])),
     responses(
         (status = 200, description = "The clock, what runs, the faults in force, with their forms (HTML)", content_type = "text/html"),
-        (status = 303, description = "No browser session: to /login?url=<this page>"),
-        (status = 403, description = "The signed-in user is not a user of the tenant", content_type = "text/html"),
-        (status = 421, description = "The Host does not name the emulator", content_type = "application/json"),
+        ConsolePageRefusals,
     ),
 )]
 pub async fn show(who: SignedIn, State(state): State<AppState>) -> Response {

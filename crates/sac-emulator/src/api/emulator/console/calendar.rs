@@ -9,6 +9,7 @@ use maud::html;
 
 use super::layout::{badge, page, Frame, Nav};
 use super::SignedIn;
+use crate::api::openapi::responses::ConsolePageRefusals;
 use crate::api::openapi::tags;
 use crate::api::state::AppState;
 use crate::store::CalendarEventRecord;
@@ -22,9 +23,7 @@ use crate::tenant::EventKind;
     security(("session" = [])),
     responses(
         (status = 200, description = "The calendar's processes and tasks with their statuses (HTML)", content_type = "text/html"),
-        (status = 303, description = "No browser session: to /login?url=<this page>"),
-        (status = 403, description = "The signed-in user is not a user of the tenant", content_type = "text/html"),
-        (status = 421, description = "The Host does not name the emulator", content_type = "application/json"),
+        ConsolePageRefusals,
     ),
 )]
 pub async fn list(who: SignedIn, State(state): State<AppState>) -> Result<Response, Response> {

@@ -7,6 +7,7 @@ use maud::html;
 
 use super::layout::{self, badge, page, Frame, Nav};
 use super::SignedIn;
+use crate::api::openapi::responses::ConsolePageRefusals;
 use crate::api::openapi::tags;
 use crate::api::state::AppState;
 
@@ -22,9 +23,7 @@ const INVALID_ROWS_SHOWN: i64 = 1000;
     security(("session" = [])),
     responses(
         (status = 200, description = "Data Import API jobs, newest first (HTML)", content_type = "text/html"),
-        (status = 303, description = "No browser session: to /login?url=<this page>"),
-        (status = 403, description = "The signed-in user is not a user of the tenant", content_type = "text/html"),
-        (status = 421, description = "The Host does not name the emulator", content_type = "application/json"),
+        ConsolePageRefusals,
     ),
 )]
 pub async fn list(who: SignedIn, State(state): State<AppState>) -> Result<Response, Response> {

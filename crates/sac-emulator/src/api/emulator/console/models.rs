@@ -10,6 +10,7 @@ use maud::html;
 
 use super::layout::{self, page, pager, paging, Frame, Nav};
 use super::SignedIn;
+use crate::api::openapi::responses::ConsolePageRefusals;
 use crate::api::openapi::tags;
 use crate::api::state::AppState;
 use crate::store::{FactQuery, FactTable, Reader, StoreResult};
@@ -64,9 +65,7 @@ fn member_page(
     security(("session" = [])),
     responses(
         (status = 200, description = "The tenant at a glance: URLs, clock, counts (HTML)", content_type = "text/html"),
-        (status = 303, description = "No browser session: to /login?url=<this page>"),
-        (status = 403, description = "The signed-in user is not a user of the tenant", content_type = "text/html"),
-        (status = 421, description = "The Host does not name the emulator", content_type = "application/json"),
+        ConsolePageRefusals,
     ),
 )]
 pub async fn overview(who: SignedIn, State(state): State<AppState>) -> Result<Response, Response> {
@@ -112,9 +111,7 @@ pub async fn overview(who: SignedIn, State(state): State<AppState>) -> Result<Re
     security(("session" = [])),
     responses(
         (status = 200, description = "Planning models and public dimensions with their row counts (HTML)", content_type = "text/html"),
-        (status = 303, description = "No browser session: to /login?url=<this page>"),
-        (status = 403, description = "The signed-in user is not a user of the tenant", content_type = "text/html"),
-        (status = 421, description = "The Host does not name the emulator", content_type = "application/json"),
+        ConsolePageRefusals,
     ),
 )]
 pub async fn list(who: SignedIn, State(state): State<AppState>) -> Result<Response, Response> {

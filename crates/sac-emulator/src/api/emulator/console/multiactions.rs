@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::layout::{self, badge, page, post_form, Frame, Nav};
 use super::SignedIn;
+use crate::api::openapi::responses::ConsolePageRefusals;
 use crate::api::openapi::tags;
 use crate::api::state::AppState;
 use crate::tenant::MultiActionStep;
@@ -30,9 +31,7 @@ fn field(parameter: &str) -> String {
     security(("session" = [])),
     responses(
         (status = 200, description = "Multi actions with their steps, parameters and executions (HTML)", content_type = "text/html"),
-        (status = 303, description = "No browser session: to /login?url=<this page>"),
-        (status = 403, description = "The signed-in user is not a user of the tenant", content_type = "text/html"),
-        (status = 421, description = "The Host does not name the emulator", content_type = "application/json"),
+        ConsolePageRefusals,
     ),
 )]
 pub async fn list(who: SignedIn, State(state): State<AppState>) -> Result<Response, Response> {

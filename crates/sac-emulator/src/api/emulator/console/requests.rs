@@ -10,6 +10,7 @@ use maud::html;
 use super::layout::{page, Frame, Nav};
 use super::SignedIn;
 use crate::api::middleware::requests::RequestRecord;
+use crate::api::openapi::responses::ConsolePageRefusals;
 use crate::api::openapi::tags;
 use crate::api::state::AppState;
 
@@ -44,9 +45,7 @@ fn shown(record: &RequestRecord, path: &str, status: &str) -> bool {
     ),
     responses(
         (status = 200, description = "The request log, newest first, secrets masked (HTML)", content_type = "text/html"),
-        (status = 303, description = "No browser session: to /login?url=<this page>"),
-        (status = 403, description = "The signed-in user is not a user of the tenant", content_type = "text/html"),
-        (status = 421, description = "The Host does not name the emulator", content_type = "application/json"),
+        ConsolePageRefusals,
     ),
 )]
 pub async fn list(who: SignedIn, State(state): State<AppState>, Query(q): Query<HashMap<String, String>>) -> Response {

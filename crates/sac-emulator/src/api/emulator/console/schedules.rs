@@ -9,6 +9,7 @@ use sac_types::legacy::RunStatus;
 
 use super::layout::{self, badge, page, post_form, Frame, Nav};
 use super::SignedIn;
+use crate::api::openapi::responses::ConsolePageRefusals;
 use crate::api::openapi::tags;
 use crate::api::state::AppState;
 use crate::engine::runs::RUNNING;
@@ -54,9 +55,7 @@ fn run_row(run: &RunRecord) -> Markup {
     security(("session" = [])),
     responses(
         (status = 200, description = "Data Management: each data import with its runs (HTML)", content_type = "text/html"),
-        (status = 303, description = "No browser session: to /login?url=<this page>"),
-        (status = 403, description = "The signed-in user is not a user of the tenant", content_type = "text/html"),
-        (status = 421, description = "The Host does not name the emulator", content_type = "application/json"),
+        ConsolePageRefusals,
     ),
 )]
 pub async fn list(who: SignedIn, State(state): State<AppState>) -> Result<Response, Response> {

@@ -12,6 +12,7 @@ use maud::{html, Markup};
 
 use super::layout::{page, Frame, Nav};
 use super::SignedIn;
+use crate::api::openapi::responses::ConsolePageRefusals;
 use crate::api::openapi::tags;
 use crate::api::state::AppState;
 use crate::tenant::{OAuthClient, Purpose, Role, User};
@@ -78,9 +79,7 @@ fn listing(title: &str, heads: &[&str], none: &str, rows: impl Iterator<Item = M
     security(("session" = [])),
     responses(
         (status = 200, description = "The tenant's OAuth clients (never their secrets), users and roles, multi actions, models and data imports (HTML)", content_type = "text/html"),
-        (status = 303, description = "No browser session: to /login?url=<this page>"),
-        (status = 403, description = "The signed-in user is not a user of the tenant", content_type = "text/html"),
-        (status = 421, description = "The Host does not name the emulator", content_type = "application/json"),
+        ConsolePageRefusals,
     ),
 )]
 pub async fn show(who: SignedIn, State(state): State<AppState>) -> Response {
