@@ -17,6 +17,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::site::doc_url;
+
 pub use calendar::*;
 pub use connection::ConnectionArgs;
 pub use emulator::*;
@@ -32,12 +34,17 @@ pub use tools::*;
     name = "sacctl",
     version = env!("SACCTL_LONG_VERSION"),
     about = "Trigger, watch and feed SAP Analytics Cloud data loads from any scheduler",
-    after_help = "Exit codes: 0 ok, 1 job failed, 2 usage/config, 3 auth, 4 not found, 5 timeout (still running),\n\
+    after_help = concat!(
+        "Exit codes: 0 ok, 1 job failed, 2 usage/config, 3 auth, 4 not found, 5 timeout (still running),\n\
                   6 warnings/rejected rows, 7 already running, 8 unreachable, 9 cancelled/stopped, 130/143 interrupted.\n\
                   Settings: flags > SACCTL_* environment variables > profile in the config file (`sacctl config show`);\n\
-                  `sacctl --help` lists every variable, the files and the exit codes.\n\n\
+                  `sacctl --help` lists every variable, the files and the exit codes.\n\
+                  Documentation: ",
+        doc_url!(),
+        "\n\n\
                   Example:\n  eval \"$(sacctl emulator start --detach)\"   # a local SAC tenant in the background\n  \
-                  sacctl demo                               # the seed scenario end to end",
+                  sacctl demo                               # the seed scenario end to end"
+    ),
     after_long_help = reference::long_help()
 )]
 pub struct Cli {

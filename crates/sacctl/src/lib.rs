@@ -10,7 +10,8 @@
 //! - `ops`: one module per kind of job (schedule runs, multi actions,
 //!   imports, exports): start, wait, exit mapping and JSON document;
 //! - the leaves: `cli` (clap's types), `settings`, `connect`, `output`,
-//!   `report`, `failure`, `going`, `shell`, `signals`, `exit`, `logging`.
+//!   `report`, `failure`, `going`, `shell`, `signals`, `exit`, `logging`,
+//!   `site` (the documentation site's address).
 
 pub mod chain;
 pub mod cli;
@@ -27,6 +28,7 @@ pub mod report;
 pub mod settings;
 pub mod shell;
 pub mod signals;
+pub mod site;
 
 use clap::Parser;
 

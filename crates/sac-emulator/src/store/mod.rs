@@ -292,6 +292,7 @@ pub const DATA_FILES: [&str; 5] =
 /// at any of [`DATA_FILES`] (the emulator would write and chmod its target;
 /// SQLite opens the -wal and -shm files itself, so they are checked first).
 /// The directory itself may be a link. Elsewhere nothing is checked.
+#[cfg_attr(not(unix), allow(unused_variables))]
 pub fn check_data_dir(dir: &Path) -> StoreResult<()> {
     #[cfg(unix)]
     {
@@ -335,6 +336,7 @@ mod owner_only {
     }
 
     /// Open options that create a file 0600 and fail on a symbolic link.
+    #[cfg_attr(not(unix), allow(unused_mut))]
     pub fn options() -> OpenOptions {
         let mut options = OpenOptions::new();
         #[cfg(unix)]

@@ -8,6 +8,7 @@ use super::vars;
 use crate::cli::ChainFileArgs;
 use crate::exit::ExitStatus;
 use crate::failure::Failure;
+use crate::site::doc_url;
 
 /// Reads and checks the chain file; every problem is an exit-2 error.
 pub fn load(args: &ChainFileArgs) -> Result<Chain, Failure> {
@@ -30,7 +31,7 @@ pub fn load_with(args: &ChainFileArgs, base: &BTreeMap<String, String>) -> Resul
                 list.join("\n")
             ),
         );
-        failure.hints.push("docs/chains.md lists every key of each kind of step".into());
+        failure.hints.push(concat!(doc_url!("chains"), " lists every key of each kind of step").into());
         failure
     })
 }

@@ -39,7 +39,7 @@ pub enum EmulatorCommand {
     /// Whether an emulator runs with this data directory and answers (exit 0), with its pid and URLs.
     #[command(after_help = "Example:\n  sacctl emulator status --data-dir /data")]
     Status(LocateArgs),
-    /// Stop the emulator running in the background (SIGTERM; waits until it has stopped).
+    /// Stop the emulator running in the background (through its admin API, on Unix else SIGTERM; waits until it has stopped).
     #[command(after_help = "Example:\n  sacctl emulator stop")]
     Stop(StopArgs),
 }
@@ -51,8 +51,8 @@ pub struct StartArgs {
     /// Run in the background: wait until it is healthy, print the settings for the shell, and return.
     #[arg(long)]
     pub detach: bool,
-    /// The syntax of the printed settings (with --detach).
-    #[arg(long, value_enum, default_value = "sh", requires = "detach")]
+    /// The syntax of the printed settings (with --detach; default: powershell on Windows, else sh).
+    #[arg(long, value_enum, default_value = DEFAULT_SHELL, requires = "detach")]
     pub shell: ShellSyntax,
     /// How long to wait for it to become healthy (with --detach).
     #[arg(long, default_value = "60s", value_parser = humantime::parse_duration, requires = "detach")]
@@ -71,8 +71,8 @@ pub struct LocateArgs {
 pub struct EnvArgs {
     #[command(flatten)]
     pub locate: LocateArgs,
-    /// The syntax of the printed settings.
-    #[arg(long, value_enum, default_value = "sh")]
+    /// The syntax of the printed settings (default: powershell on Windows, else sh).
+    #[arg(long, value_enum, default_value = DEFAULT_SHELL)]
     pub shell: ShellSyntax,
 }
 
@@ -84,6 +84,9 @@ pub struct StopArgs {
     #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
     pub timeout: Duration,
 }
+
+/// The shell a Windows user types into, and elsewhere a POSIX one.
+const DEFAULT_SHELL: &str = if cfg!(windows) { "powershell" } else { "sh" };
 
 /// How the settings are written for a shell to evaluate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

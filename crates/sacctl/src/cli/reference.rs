@@ -2,6 +2,8 @@
 //! `SACCTL_*` variable, the files sacctl reads and writes, the exit codes.
 //! One table each, so help, man page and the test that checks them agree.
 
+use crate::site::doc_url;
+
 /// `(variable, what it sets)`, every variable sacctl reads.
 pub const ENVIRONMENT: &[(&str, &str)] = &[
     ("SACCTL_PROFILE", "the profile of the config file to use (default: default_profile, else \"default\")"),
@@ -80,6 +82,7 @@ pub fn long_help() -> String {
     section("Environment", ENVIRONMENT);
     section("Files", FILES);
     section("Exit status", EXIT_STATUS);
+    text.push_str(&format!("\nDocumentation: {} (exit codes: {})\n", crate::site::URL, doc_url!("exit-codes")));
     text.push_str(
         "\nExample:\n  eval \"$(sacctl emulator start --detach)\"   # a local SAC tenant in the background (bash, zsh)\n  \
          sacctl emulator start --detach --shell powershell | Invoke-Expression   # the same in PowerShell\n  \
@@ -97,6 +100,11 @@ pub fn man_sections() -> String {
             roff.push_str(&format!(".TP\n\\fB{}\\fR\n{}\n", escape(key), escape(what)));
         }
     }
+    roff.push_str(&format!(
+        ".SH \"SEE ALSO\"\nThe documentation site: {}\n.br\nEvery exit code and what a scheduler should do with it: {}\n",
+        escape(crate::site::URL),
+        escape(doc_url!("exit-codes"))
+    ));
     roff
 }
 

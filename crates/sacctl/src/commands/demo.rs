@@ -14,6 +14,7 @@ use crate::failure::Failure;
 use crate::ops::schedule::{exit_for, run_json, run_line};
 use crate::output::Printer;
 use crate::report::finish;
+use crate::site::doc_url;
 
 const MODEL: &str = "t.G:ZEPPART_001";
 const SCHEDULE: &str = "F58CA15F78AA9039E200586F05E2BB93";
@@ -97,8 +98,10 @@ async fn walk(printer: Printer, urls: &sac_emulator::Urls) -> Result<ExitStatus,
     if exit != ExitStatus::Success {
         return Ok(exit);
     }
-    printer.note(
-        "\n==> The same against a real tenant (see docs/quickstart.md for the OAuth client to create):\n\
+    printer.note(concat!(
+        "\n==> The same against a real tenant (see ",
+        doc_url!("quickstart"),
+        " for the OAuth client to create):\n\
          export SACCTL_TENANT_URL=https://<tenant>.<region>.hcs.cloud.sap\n\
          export SACCTL_TOKEN_URL=https://<tenant>.authentication.<region>.hana.ondemand.com/oauth/token\n\
          export SACCTL_CLIENT_ID='<client id>' SACCTL_CLIENT_SECRET_FILE=~/.sac-client-secret SACCTL_GRANT=authorization_code\n\
@@ -106,8 +109,8 @@ async fn walk(printer: Printer, urls: &sac_emulator::Urls) -> Result<ExitStatus,
          sacctl auth doctor --model t.<TENANT>:<MODEL>\n\
          sacctl schedule run <SCHEDULE_ID> --model t.<TENANT>:<MODEL> --wait --timeout 30m\n\
          sacctl multiaction run t.<TENANT>:<MULTI_ACTION> --param TargetVersion=public.Plan --wait\n\
-         sacctl import push --model <MODEL> --file facts.csv --rejects-out rejects.csv",
-    );
+         sacctl import push --model <MODEL> --file facts.csv --rejects-out rejects.csv"
+    ));
     Ok(exit)
 }
 

@@ -22,11 +22,15 @@ use crate::cli::McpArgs;
 use crate::connect::connect;
 use crate::exit::ExitStatus;
 use crate::failure::Failure;
+use crate::site::doc_url;
 
-const INSTRUCTIONS: &str = "Start, watch and feed SAP Analytics Cloud data loads. run_* tools wait and send \
-progress; when a wait ends first, the result's resume_tool names the call that goes on waiting. outcome and \
-exit_code tell how a run ended (docs/exit-codes.md): 0 succeeded, 6 rows were rejected (run_rejections lists \
-them), 4 failed, 5 still running.";
+const INSTRUCTIONS: &str = concat!(
+    "Start, watch and feed SAP Analytics Cloud data loads. run_* tools wait and send progress; when a wait ends \
+     first, the result's resume_tool names the call that goes on waiting. outcome and exit_code tell how a run \
+     ended (",
+    doc_url!("exit-codes"),
+    "): 0 succeeded, 6 rows were rejected (run_rejections lists them), 4 failed, 5 still running."
+);
 
 /// Serves until the client closes stdin.
 pub async fn serve(args: McpArgs) -> Result<ExitStatus, Failure> {

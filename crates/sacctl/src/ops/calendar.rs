@@ -17,6 +17,7 @@ use crate::exit::ExitStatus;
 use crate::failure::{Failure, WithGoing};
 use crate::going::{sacctl_command, Going};
 use crate::report::finish;
+use crate::site::doc_url;
 
 /// How to start an event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,10 +79,11 @@ fn calendar_failure(error: Error) -> Failure {
             "check the id; the Calendar API sees only events whose owner turned on \"Allow External API Access\" \
              in the event's settings",
         ),
-        Error::ClientNotAllowed { .. } => Some(
+        Error::ClientNotAllowed { .. } => Some(concat!(
             "the OAuth client needs purpose API Access and \"Calendar Events\" under Access (System > \
-             Administration > App Integration); see docs/paths.md",
-        ),
+             Administration > App Integration); see ",
+            doc_url!("paths")
+        )),
         _ => None,
     };
     let mut failure = Failure::from(error);

@@ -11,6 +11,7 @@ use crate::exit::ExitStatus;
 use crate::failure::Failure;
 use crate::report::finish;
 use crate::settings::Settings;
+use crate::site::doc_url;
 
 /// One line of the doctor's report.
 struct Check {
@@ -247,8 +248,9 @@ pub async fn doctor(
                     .filter_map(Value::as_str)
                     .collect();
                 lines.push(format!(
-                    "ways to start a load this identity can use: {} (docs/paths.md)",
-                    if paths.is_empty() { "none".to_string() } else { paths.join(", ") }
+                    "ways to start a load this identity can use: {} ({})",
+                    if paths.is_empty() { "none".to_string() } else { paths.join(", ") },
+                    doc_url!("paths")
                 ));
             }
         }

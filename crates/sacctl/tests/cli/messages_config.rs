@@ -142,6 +142,10 @@ async fn the_missing_secret_hint_points_at_a_help_that_lists_the_variables() {
         assert!(man.contains(section), "{section} not in the man page");
     }
     assert!(!man.contains(".SH EXTRA"), "the sections replace clap's plain text");
+    // The documentation is named by the site's address, which a binary's user can open.
+    let site = "https://sacctl.github.io/sacctl/";
+    assert!(help.contains(&format!("Documentation: {site}")), "{help}");
+    assert!(man.contains(".SH \"SEE ALSO\"") && man.contains(&site.replace('-', "\\-")), "{man}");
     // The short help stays short and says where the list is.
     let short = stdout(&env.run_ok(&["-h"]).await);
     assert!(short.contains("`sacctl --help` lists every variable") && !short.contains("SACCTL_CLIENT_SECRET_CMD"));
@@ -216,4 +220,16 @@ fn config_init_adds_a_named_profile_and_keeps_the_others_as_they_are() {
     assert_eq!(unnamed.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&unnamed.stderr).contains("--profile NAME adds a profile"));
     assert_eq!(std::fs::read_to_string(&file).unwrap(), last);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hints_name_pages_of_the_documentation_site_not_repository_paths() {
+    let env = setup(ClockMode::Immediate).await;
+    let chain = env.home.path().join("typo.toml");
+    std::fs::write(&chain, "[step.load]\nkind = \"schedul\"\n").unwrap();
+    let output = env.run(&["chain", "run", chain.to_str().unwrap()]).await;
+    let text = describe(&output);
+    assert_eq!(code(&output), 2, "{text}");
+    assert!(text.contains("https://sacctl.github.io/sacctl/chains.html lists every key"), "{text}");
+    assert!(!text.contains("docs/"), "{text}");
 }

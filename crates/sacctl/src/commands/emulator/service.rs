@@ -19,6 +19,7 @@ use crate::exit::ExitStatus;
 use crate::failure::Failure;
 use crate::output::Printer;
 use crate::report::finish;
+use crate::site::doc_url;
 
 /// How often the state file and the lock are looked at while waiting.
 const POLL: Duration = Duration::from_millis(50);
@@ -111,13 +112,14 @@ pub async fn start(printer: Printer, args: StartArgs) -> Result<ExitStatus, Fail
     print_settings(printer, &found, args.shell);
     printer.note(&format!(
         "SAC emulator, tenant {}, runs in the background (pid {}): {} (API {}); web console {}/emulator/ui; log {}. \
-         Demo clients and users: docs/emulator.md. `sacctl emulator stop` stops it.",
+         Demo clients and users: {}. `sacctl emulator stop` stops it.",
         found.tenant,
         found.pid,
         found.tenant_url,
         found.api_url,
         found.tenant_url,
-        log_path.display()
+        log_path.display(),
+        doc_url!("emulator")
     ));
     Ok(ExitStatus::Success)
 }
