@@ -1,5 +1,6 @@
-"""Parses every PowerShell block (```powershell) of the given Markdown files with tree-sitter's
-PowerShell grammar (PyPI: tree-sitter, tree-sitter-powershell) and fails on a syntax error.
+"""Parses every PowerShell block (```powershell) of the given Markdown files, and the whole of the
+given .ps1 files, with tree-sitter's PowerShell grammar (PyPI: tree-sitter, tree-sitter-powershell)
+and fails on a syntax error.
 
 PowerShell itself cannot be installed here from Debian, PyPI or npm; this checks the syntax only:
 what a script does under PowerShell (cmdlets, $LASTEXITCODE) is not run.
@@ -24,15 +25,21 @@ def first_error(node):
     return None
 
 
+def scripts(path, text):
+    """(line, code) of each PowerShell script in the file: a .ps1 is one, Markdown has its blocks."""
+    if path.endswith(".ps1"):
+        return [(1, text)]
+    return [(text.count("\n", 0, m.start(1)) + 1, m.group(1)) for m in BLOCK.finditer(text)]
+
+
 def main(paths):
     parser = tree_sitter.Parser(tree_sitter.Language(tree_sitter_powershell.language()))
     blocks = failed = 0
     for path in paths:
-        text = open(path, encoding="utf-8").read()
-        for match in BLOCK.finditer(text):
+        text = open(path, encoding="utf-8-sig").read()
+        for line, code in scripts(path, text):
             blocks += 1
-            line = text.count("\n", 0, match.start(1)) + 1
-            tree = parser.parse(match.group(1).encode())
+            tree = parser.parse(code.encode())
             if tree.root_node.has_error:
                 bad = first_error(tree.root_node)
                 where = bad.start_point[0] + line if bad is not None else line

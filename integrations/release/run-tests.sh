@@ -12,8 +12,10 @@
 #   4. The shell installer, fetching from a loopback copy of the release: a tampered archive is
 #      refused by its checksum and nothing is installed; the real one lands in ~/.sacctl/bin of a
 #      scratch HOME, PATH set in its profile, and passes step 3 again.
+#   5. The PowerShell installer names the Windows archive, the release URL and its install folder,
+#      and parses with tree-sitter's PowerShell grammar (PyPI), as the recipes' scripts do.
 # Not run here: the other targets' archives (built only on GitHub's macOS, Windows and Arm runners),
-# the PowerShell installer (no PowerShell on this machine) and the container image push.
+# the PowerShell installer itself (no PowerShell on this machine) and the container image push.
 # Needs cargo, python3, tar, sha256sum, curl. The release build (link-time optimisation, one codegen
 # unit) takes most of the time: over ten minutes on two cores from nothing; the checks themselves
 # under a minute.
@@ -154,5 +156,23 @@ grep -q 'sacctl/env.sh' "$work/home-installed/.profile" || fail "the installer l
 cmp -s "$installed" "$sacctl_bin" || fail "the installed sacctl differs from the archive's"
 echo "installer: installed ~/.sacctl/bin/sacctl (the archive's binary) and set PATH in .profile" >&2
 try "$installed" installed
+
+echo "== 5. the PowerShell installer" >&2
+# Built for the Windows target only, so by a build of the global artifacts for every target (the
+# shell installer it writes again carries no archive's checksum: step 4 is done with it).
+"$dist" build --artifacts=global >"$work/global.log" 2>&1 \
+    || { tail -30 "$work/global.log" >&2; fail "dist build --artifacts=global"; }
+ps1=target/distrib/sacctl-installer.ps1
+[[ -f "$ps1" ]] || fail "dist built no sacctl-installer.ps1"
+# What it fetches and where it installs (read from the script; no PowerShell runs here).
+for want in "sacctl-x86_64-pc-windows-msvc.zip" "https://github.com/sacctl/sacctl/releases/download/v" ".sacctl/bin"; do
+    grep -qF "$want" "$ps1" || fail "sacctl-installer.ps1 does not name $want"
+done
+# Its syntax, with tree-sitter's PowerShell grammar (as the recipes' scripts are checked).
+# shellcheck source=../../.ci/lib.sh
+. "$root/.ci/lib.sh"
+make_venv "$work/venv" tree-sitter tree-sitter-powershell
+"$work/venv/bin/python" docs/schedulers/parse_powershell.py "$ps1" || fail "sacctl-installer.ps1 does not parse"
+echo "installer.ps1: names the Windows archive, the release URL and ~/.sacctl/bin; parses" >&2
 
 echo "run-tests.sh took $(($(date +%s) - started)) s" >&2
