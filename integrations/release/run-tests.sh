@@ -22,6 +22,8 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
+# shellcheck source=../../.ci/lib.sh
+. "$root/.ci/lib.sh"
 started=$(date +%s)
 
 want="$(sed -n 's/^cargo-dist-version = "\(.*\)"$/\1/p' dist-workspace.toml)"
@@ -169,8 +171,6 @@ for want in "sacctl-x86_64-pc-windows-msvc.zip" "https://github.com/sacctl/sacct
     grep -qF "$want" "$ps1" || fail "sacctl-installer.ps1 does not name $want"
 done
 # Its syntax, with tree-sitter's PowerShell grammar (as the recipes' scripts are checked).
-# shellcheck source=../../.ci/lib.sh
-. "$root/.ci/lib.sh"
 make_venv "$work/venv" tree-sitter tree-sitter-powershell
 "$work/venv/bin/python" docs/schedulers/parse_powershell.py "$ps1" || fail "sacctl-installer.ps1 does not parse"
 echo "installer.ps1: names the Windows archive, the release URL and ~/.sacctl/bin; parses" >&2
